@@ -1,0 +1,170 @@
+// Primordials: the built-ins the runtime relies on, captured before any user code runs,
+// so that a script that patches a global (Array.prototype.push, Promise.prototype.then,
+// ...) cannot break the runtime's internals.
+//
+// Naming follows Node's and Deno's convention:
+//   ArrayIsArray                      static method      Array.isArray
+//   ArrayPrototypePush(arr, x)        uncurried method   Array.prototype.push
+//   ArrayBufferPrototypeGetByteLength getter, uncurried  ArrayBuffer.prototype.byteLength
+//   SymbolAsyncIterator               well-known symbol  Symbol.asyncIterator
+//   SafeMap / SafeSet / SafeWeakMap   subclasses whose methods cannot be patched
+//   SafePromiseAll, PromisePrototypeThen, ...
+//
+// Every runtime file is evaluated as the body of
+//   function (primordials, internals) { "use strict"; ... }
+// (see isolate_worker/runtime.py); this file fills `primordials`.
+
+const uncurryThis = Function.prototype.bind.bind(Function.prototype.call);
+const applyBind = Function.prototype.bind.bind(Function.prototype.apply);
+primordials.uncurryThis = uncurryThis;
+primordials.applyBind = applyBind;
+
+const { defineProperty, getOwnPropertyDescriptor, ownKeys } = Reflect;
+
+function copyProps(src, dest, prefix) {
+  for (const key of ownKeys(src)) {
+    const desc = getOwnPropertyDescriptor(src, key);
+    let name;
+    if (typeof key === "symbol") {
+      const d = key.description;
+      if (!d || !d.startsWith("Symbol.")) continue;
+      name = `${prefix}Symbol${d[7].toUpperCase()}${d.slice(8)}`;
+    } else {
+      name = `${prefix}${key[0].toUpperCase()}${key.slice(1)}`;
+    }
+    if (name in dest) continue;
+    if ("get" in desc) {
+      if (desc.get) dest[`${prefix}Get${name.slice(prefix.length)}`] = desc.get;
+    } else if (typeof desc.value === "function") {
+      // Statics are bound to their owner: PromiseResolve(x), ArrayFrom(it), MathMax(a, b).
+      dest[name] = desc.value.bind(src);
+    } else {
+      dest[name] = desc.value;
+    }
+  }
+}
+
+function copyPrototype(src, dest, prefix) {
+  for (const key of ownKeys(src)) {
+    const desc = getOwnPropertyDescriptor(src, key);
+    let name;
+    if (typeof key === "symbol") {
+      const d = key.description;
+      if (!d || !d.startsWith("Symbol.")) continue;
+      name = `Symbol${d[7].toUpperCase()}${d.slice(8)}`;
+    } else {
+      name = `${key[0].toUpperCase()}${key.slice(1)}`;
+    }
+    if ("get" in desc) {
+      if (desc.get) dest[`${prefix}Get${name}`] = uncurryThis(desc.get);
+      if (desc.set) dest[`${prefix}Set${name}`] = uncurryThis(desc.set);
+    } else if (typeof desc.value === "function") {
+      dest[`${prefix}${name}`] = uncurryThis(desc.value);
+      dest[`${prefix}${name}Apply`] = applyBind(desc.value);
+    } else if (!(`${prefix}${name}` in dest)) {
+      dest[`${prefix}${name}`] = desc.value;
+    }
+  }
+}
+
+// Plain values and functions.
+for (const name of [
+  "globalThis", "isNaN", "isFinite", "parseFloat", "parseInt",
+  "encodeURIComponent", "decodeURIComponent", "encodeURI", "decodeURI", "escape", "unescape",
+]) {
+  primordials[name] = globalThis[name];
+}
+
+// Namespaces: static members only.
+for (const name of ["JSON", "Math", "Reflect", "Atomics"]) {
+  copyProps(globalThis[name], primordials, name);
+}
+
+// Constructors: the constructor, its statics and its uncurried prototype.
+for (const name of [
+  "AggregateError", "Array", "ArrayBuffer", "BigInt", "BigInt64Array", "BigUint64Array",
+  "Boolean", "DataView", "Date", "Error", "EvalError", "FinalizationRegistry",
+  "Float32Array", "Float64Array", "Function", "Int16Array", "Int32Array", "Int8Array",
+  "Map", "Number", "Object", "Promise", "Proxy", "RangeError", "ReferenceError", "RegExp",
+  "Set", "SharedArrayBuffer", "String", "Symbol", "SyntaxError", "TypeError", "URIError",
+  "Uint16Array", "Uint32Array", "Uint8Array", "Uint8ClampedArray", "WeakMap", "WeakRef",
+  "WeakSet",
+]) {
+  const ctor = globalThis[name];
+  if (ctor === undefined) continue;
+  primordials[name] = ctor;
+  copyProps(ctor, primordials, name);
+  if (ctor.prototype) copyPrototype(ctor.prototype, primordials, `${name}Prototype`);
+}
+
+// Objects reachable only through instances.
+const TypedArray = Object.getPrototypeOf(Uint8Array);
+primordials.TypedArray = TypedArray;
+copyProps(TypedArray, primordials, "TypedArray");
+copyPrototype(TypedArray.prototype, primordials, "TypedArrayPrototype");
+
+const ArrayIteratorPrototype = Object.getPrototypeOf([][Symbol.iterator]());
+primordials.ArrayIteratorPrototype = ArrayIteratorPrototype;
+copyPrototype(ArrayIteratorPrototype, primordials, "ArrayIteratorPrototype");
+
+const AsyncIteratorPrototype = Object.getPrototypeOf(
+  Object.getPrototypeOf(async function* () {}).prototype,
+);
+primordials.AsyncIteratorPrototype = AsyncIteratorPrototype;
+
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+primordials.AsyncFunction = AsyncFunction;
+
+// Safe collections: subclasses whose methods are own copies, immune to prototype patches.
+function makeSafe(unsafe, safe) {
+  const proto = unsafe.prototype;
+  for (const key of ownKeys(proto)) {
+    if (key === "constructor") continue;
+    const desc = getOwnPropertyDescriptor(proto, key);
+    defineProperty(safe.prototype, key, desc);
+  }
+  Object.setPrototypeOf(safe.prototype, null);
+  Object.freeze(safe.prototype);
+  Object.freeze(safe);
+  return safe;
+}
+
+primordials.SafeMap = makeSafe(Map, class SafeMap extends Map {
+  constructor(i) { super(i); }
+});
+primordials.SafeSet = makeSafe(Set, class SafeSet extends Set {
+  constructor(i) { super(i); }
+});
+primordials.SafeWeakMap = makeSafe(WeakMap, class SafeWeakMap extends WeakMap {
+  constructor(i) { super(i); }
+});
+primordials.SafeWeakSet = makeSafe(WeakSet, class SafeWeakSet extends WeakSet {
+  constructor(i) { super(i); }
+});
+primordials.SafeWeakRef = makeSafe(WeakRef, class SafeWeakRef extends WeakRef {
+  constructor(t) { super(t); }
+});
+
+// Promise helpers that do not consult the (patchable) Promise.prototype.then.
+const { Promise: NativePromise } = primordials;
+const PromisePrototypeThen = primordials.PromisePrototypeThen;
+
+primordials.SafePromiseAll = (values) =>
+  new NativePromise((resolve, reject) => {
+    const results = [];
+    let remaining = values.length;
+    if (remaining === 0) {
+      resolve(results);
+      return;
+    }
+    for (let i = 0; i < values.length; i++) {
+      const p = primordials.PromiseResolve(values[i]);
+      PromisePrototypeThen(p, (v) => {
+        results[i] = v;
+        if (--remaining === 0) resolve(results);
+      }, reject);
+    }
+  });
+
+
+Object.freeze(primordials);

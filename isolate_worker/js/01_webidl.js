@@ -1,0 +1,351 @@
+// Web IDL plumbing shared by every Web API file: how globals are exposed, how classes are
+// made to look like IDL interfaces, and the argument conversions the standards name.
+// Exports: internals.exposeGlobal, internals.webidl.
+
+const {
+  ArrayBufferIsView,
+  ArrayPrototypePush,
+  MathFloor,
+  MathMin,
+  MathMax,
+  MathRound,
+  MathTrunc,
+  NumberIsFinite,
+  NumberIsNaN,
+  ObjectDefineProperty,
+  ObjectGetOwnPropertyDescriptor,
+  ObjectGetOwnPropertyDescriptors,
+  ReflectOwnKeys,
+  String: StringCtor,
+  SymbolIterator,
+  SymbolToStringTag,
+  TypeError: TypeErrorCtor,
+  RangeError: RangeErrorCtor,
+} = primordials;
+
+/** Expose `value` as a global the way Web IDL does: writable, configurable, not enumerable. */
+internals.exposeGlobal = function exposeGlobal(name, value) {
+  ObjectDefineProperty(globalThis, name, {
+    value,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+};
+
+/** Expose several globals at once: exposeGlobals({ URL, URLSearchParams }). */
+internals.exposeGlobals = function exposeGlobals(record) {
+  for (const name of ReflectOwnKeys(record)) internals.exposeGlobal(name, record[name]);
+};
+
+const webidl = {};
+internals.webidl = webidl;
+
+/**
+ * Make a class look like a Web IDL interface: operations and attributes on the prototype
+ * are enumerable, `prototype` is not writable, and Symbol.toStringTag names the class.
+ */
+webidl.configureInterface = function configureInterface(klass, name = klass.name) {
+  const proto = klass.prototype;
+  const descs = ObjectGetOwnPropertyDescriptors(proto);
+  for (const key of ReflectOwnKeys(descs)) {
+    if (key === "constructor" || typeof key === "symbol") continue;
+    const desc = descs[key];
+    if (!desc.enumerable) {
+      desc.enumerable = true;
+      ObjectDefineProperty(proto, key, desc);
+    }
+  }
+  // Static operations are enumerable too.
+  const sdescs = ObjectGetOwnPropertyDescriptors(klass);
+  for (const key of ReflectOwnKeys(sdescs)) {
+    if (key === "prototype" || key === "length" || key === "name" || typeof key === "symbol") {
+      continue;
+    }
+    const desc = sdescs[key];
+    if (!desc.enumerable) {
+      desc.enumerable = true;
+      ObjectDefineProperty(klass, key, desc);
+    }
+  }
+  if (!ObjectGetOwnPropertyDescriptor(proto, SymbolToStringTag)) {
+    ObjectDefineProperty(proto, SymbolToStringTag, {
+      value: name,
+      writable: false,
+      enumerable: false,
+      configurable: true,
+    });
+  }
+  return klass;
+};
+
+/** A TypeError whose message names where it happened: "Failed to execute 'x' on 'Y': ..." */
+webidl.makeException = function makeException(ErrorType, message, prefix, context) {
+  let text = message;
+  if (context) text = `${context} ${text}`;
+  if (prefix) text = `${prefix}: ${text}`;
+  return new ErrorType(text);
+};
+
+webidl.illegalConstructor = function illegalConstructor() {
+  throw new TypeErrorCtor("Illegal constructor");
+};
+
+webidl.requiredArguments = function requiredArguments(length, required, prefix) {
+  if (length < required) {
+    throw new TypeErrorCtor(
+      `${prefix}: ${required} argument${required === 1 ? "" : "s"} required, but only ${length} present.`,
+    );
+  }
+};
+
+webidl.type = function type(v) {
+  if (v === null) return "Null";
+  switch (typeof v) {
+    case "undefined": return "Undefined";
+    case "boolean": return "Boolean";
+    case "number": return "Number";
+    case "string": return "String";
+    case "symbol": return "Symbol";
+    case "bigint": return "BigInt";
+    default: return "Object"; // object and function
+  }
+};
+
+const converters = {};
+webidl.converters = converters;
+
+converters.any = (v) => v;
+
+converters.boolean = (v) => !!v;
+
+converters.object = (v, prefix, context) => {
+  if (webidl.type(v) !== "Object") {
+    throw webidl.makeException(TypeErrorCtor, "is not an object.", prefix, context);
+  }
+  return v;
+};
+
+converters.DOMString = (v, prefix, context, opts = {}) => {
+  if (typeof v === "string") return v;
+  if (v === null && opts.treatNullAsEmptyString) return "";
+  if (typeof v === "symbol") {
+    throw webidl.makeException(
+      TypeErrorCtor, "is a symbol, which cannot be converted to a string.", prefix, context,
+    );
+  }
+  return StringCtor(v);
+};
+
+// ByteString: a string whose code units are all <= 0xFF.
+converters.ByteString = (v, prefix, context) => {
+  const s = converters.DOMString(v, prefix, context);
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 255) {
+      throw webidl.makeException(
+        TypeErrorCtor,
+        `is not a valid ByteString: character at index ${i} has a value greater than 255.`,
+        prefix,
+        context,
+      );
+    }
+  }
+  return s;
+};
+
+// USVString: lone surrogates become U+FFFD.
+converters.USVString = (v, prefix, context) => {
+  const s = converters.DOMString(v, prefix, context);
+  return typeof s.toWellFormed === "function" ? s.toWellFormed() : s;
+};
+
+function censorNegativeZero(x) {
+  return x === 0 ? 0 : x;
+}
+
+function integerPart(n) {
+  return censorNegativeZero(MathTrunc(n));
+}
+
+function evenRound(x) {
+  // Round half to even, as Web IDL's [Clamp] requires.
+  if ((x > 0 && x % 1 === 0.5 && (x & 1) === 0) ||
+      (x < 0 && x % 1 === -0.5 && (x & 1) === 1)) {
+    return censorNegativeZero(MathFloor(x));
+  }
+  return censorNegativeZero(MathRound(x));
+}
+
+function makeIntegerConverter(bitLength, signed) {
+  const upperBound = signed ? 2 ** (bitLength - 1) - 1 : 2 ** bitLength - 1;
+  const lowerBound = signed ? -(2 ** (bitLength - 1)) : 0;
+  const twoToTheBitLength = 2 ** bitLength;
+  const twoToOneLessThanTheBitLength = 2 ** (bitLength - 1);
+  return (v, prefix, context, opts = {}) => {
+    let x = +v;
+    if (typeof v === "bigint") {
+      throw webidl.makeException(TypeErrorCtor, "is a BigInt.", prefix, context);
+    }
+    x = censorNegativeZero(x);
+    if (opts.enforceRange) {
+      if (!NumberIsFinite(x)) {
+        throw webidl.makeException(TypeErrorCtor, "is not a finite number.", prefix, context);
+      }
+      x = integerPart(x);
+      if (x < lowerBound || x > upperBound) {
+        throw webidl.makeException(
+          TypeErrorCtor, `is outside the accepted range of ${lowerBound} to ${upperBound}, inclusive.`,
+          prefix, context,
+        );
+      }
+      return x;
+    }
+    if (!NumberIsNaN(x) && opts.clamp) {
+      x = MathMin(MathMax(x, lowerBound), upperBound);
+      return evenRound(x);
+    }
+    if (!NumberIsFinite(x) || x === 0) return 0;
+    x = integerPart(x);
+    if (x >= lowerBound && x <= upperBound) return x;
+    x = x % twoToTheBitLength;
+    if (x < 0) x += twoToTheBitLength;
+    if (signed && x >= twoToOneLessThanTheBitLength) return x - twoToTheBitLength;
+    return x;
+  };
+}
+
+converters.byte = makeIntegerConverter(8, true);
+converters.octet = makeIntegerConverter(8, false);
+converters.short = makeIntegerConverter(16, true);
+converters["unsigned short"] = makeIntegerConverter(16, false);
+converters.long = makeIntegerConverter(32, true);
+converters["unsigned long"] = makeIntegerConverter(32, false);
+converters["long long"] = makeIntegerConverter(64, true);
+converters["unsigned long long"] = makeIntegerConverter(64, false);
+
+converters["unrestricted double"] = (v, prefix, context) => {
+  if (typeof v === "bigint") {
+    throw webidl.makeException(TypeErrorCtor, "is a BigInt.", prefix, context);
+  }
+  return +v;
+};
+
+converters.double = (v, prefix, context) => {
+  const x = converters["unrestricted double"](v, prefix, context);
+  if (!NumberIsFinite(x)) {
+    throw webidl.makeException(TypeErrorCtor, "is not a finite floating-point value.", prefix, context);
+  }
+  return x;
+};
+
+converters.BufferSource = (v, prefix, context) => {
+  if (ArrayBufferIsView(v) || v instanceof primordials.ArrayBuffer ||
+      v instanceof primordials.SharedArrayBuffer) {
+    return v;
+  }
+  throw webidl.makeException(
+    TypeErrorCtor, "is not an ArrayBuffer or an ArrayBufferView.", prefix, context,
+  );
+};
+
+/** Wrap a converter so that undefined/null become null (IDL `T?`). */
+webidl.nullable = (converter) => (v, prefix, context, opts) =>
+  v === null || v === undefined ? null : converter(v, prefix, context, opts);
+
+/**
+ * A dictionary converter. `members` is a list of
+ *   { key, converter, required?, defaultValue? }
+ * Members are read in lexicographic order, as Web IDL requires.
+ */
+webidl.createDictionaryConverter = function createDictionaryConverter(name, members) {
+  const sorted = [...members].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return (v, prefix, context) => {
+    const t = webidl.type(v);
+    if (t !== "Undefined" && t !== "Null" && t !== "Object") {
+      throw webidl.makeException(
+        TypeErrorCtor, `can not be converted to '${name}' because it is not an object.`,
+        prefix, context,
+      );
+    }
+    const result = {};
+    for (const member of sorted) {
+      const raw = t === "Object" ? v[member.key] : undefined;
+      if (raw !== undefined) {
+        result[member.key] = member.converter(
+          raw, prefix, `'${member.key}' of '${name}'${context ? ` (${context})` : ""}`,
+        );
+      } else if (member.required) {
+        throw webidl.makeException(
+          TypeErrorCtor,
+          `can not be converted to '${name}' because '${member.key}' is required in '${name}'.`,
+          prefix, context,
+        );
+      } else if ("defaultValue" in member) {
+        result[member.key] = member.defaultValue;
+      }
+    }
+    return result;
+  };
+};
+
+/** sequence<T> from any iterable. */
+webidl.createSequenceConverter = function createSequenceConverter(converter) {
+  return (v, prefix, context) => {
+    if (webidl.type(v) !== "Object") {
+      throw webidl.makeException(TypeErrorCtor, "can not be converted to sequence.", prefix, context);
+    }
+    const method = v[SymbolIterator];
+    if (typeof method !== "function") {
+      throw webidl.makeException(TypeErrorCtor, "can not be converted to sequence.", prefix, context);
+    }
+    const iter = method.call(v);
+    const out = [];
+    for (;;) {
+      const res = iter.next();
+      if (webidl.type(res) !== "Object") {
+        throw webidl.makeException(TypeErrorCtor, "iterator result is not an object.", prefix, context);
+      }
+      if (res.done) break;
+      ArrayPrototypePush(out, converter(res.value, prefix, context));
+    }
+    return out;
+  };
+};
+
+/** record<K, V> from an object's own enumerable properties. */
+webidl.createRecordConverter = function createRecordConverter(keyConverter, valueConverter) {
+  return (v, prefix, context) => {
+    if (webidl.type(v) !== "Object") {
+      throw webidl.makeException(TypeErrorCtor, "can not be converted to a record.", prefix, context);
+    }
+    const result = {};
+    for (const key of ReflectOwnKeys(v)) {
+      if (typeof key === "symbol") continue;
+      const desc = ObjectGetOwnPropertyDescriptor(v, key);
+      if (desc === undefined || !desc.enumerable) continue;
+      result[keyConverter(key, prefix, context)] = valueConverter(v[key], prefix, context);
+    }
+    return result;
+  };
+};
+
+/** Converter that checks brand by `instanceof`-free internal slot lookup. */
+webidl.createInterfaceConverter = function createInterfaceConverter(name, isInstance) {
+  return (v, prefix, context) => {
+    if (!isInstance(v)) {
+      throw webidl.makeException(TypeErrorCtor, `is not of type '${name}'.`, prefix, context);
+    }
+    return v;
+  };
+};
+
+webidl.RangeError = RangeErrorCtor;
+
+// Host hooks. The bridge (9x_*.js, loaded last) replaces them when the runtime runs in a
+// worker; these defaults keep every runtime file usable on a bare isolate (JS unit tests).
+/** Called at the start of every task the runtime runs (timer, I/O event): the CPU watchdog. */
+internals.taskHook = () => {};
+/** Report an exception nobody caught (a timer callback that threw, ...). */
+internals.reportException = (e) => {
+  internals.lastReportedException = e;
+};

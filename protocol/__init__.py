@@ -1,0 +1,1 @@
+"""Wire protocol between the supervisor and isolate workers (sans-I/O)."""

@@ -1,0 +1,1 @@
+"""The supervisor: HTTP front, routing, worker pool, flow control."""

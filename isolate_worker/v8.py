@@ -25,6 +25,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from py_mini_racer import JSEvalException
+from py_mini_racer._exc import JSConversionException
 from py_mini_racer._mini_racer import _make_context  # pinned internal API
 
 _TERMINATE = "_ZN2v87Isolate18TerminateExecutionEv"
@@ -76,9 +77,11 @@ class V8Context:
 
         def done(val_handle: Any) -> None:
             callbacks.pop(callback_id, None)
+            if self.closed:
+                return
             try:
                 value = self._ctx._value_handle_to_python(val_handle)
-            except JSEvalException as e:
+            except (JSEvalException, JSConversionException) as e:
                 on_result(None, e)
                 return
             on_result(value, None)

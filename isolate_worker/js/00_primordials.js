@@ -36,8 +36,11 @@ function copyProps(src, dest, prefix) {
     if ("get" in desc) {
       if (desc.get) dest[`${prefix}Get${name.slice(prefix.length)}`] = desc.get;
     } else if (typeof desc.value === "function") {
-      // Statics are bound to their owner: PromiseResolve(x), ArrayFrom(it), MathMax(a, b).
-      dest[name] = desc.value.bind(src);
+      // Statics are bound to their owner: PromiseResolve(x), ArrayFrom(it), MathMax(a, b),
+      // and have an Apply form taking an argument list: StringFromCharCodeApply(codes).
+      const fn = desc.value;
+      dest[name] = fn.bind(src);
+      dest[`${name}Apply`] = (args) => Reflect.apply(fn, src, args);
     } else {
       dest[name] = desc.value;
     }

@@ -177,8 +177,13 @@ function evenRound(x) {
 }
 
 function makeIntegerConverter(bitLength, signed) {
-  const upperBound = signed ? 2 ** (bitLength - 1) - 1 : 2 ** bitLength - 1;
-  const lowerBound = signed ? -(2 ** (bitLength - 1)) : 0;
+  // Web IDL: 64-bit integers are limited to the doubles that are exact (2^53 - 1).
+  let upperBound = signed ? 2 ** (bitLength - 1) - 1 : 2 ** bitLength - 1;
+  let lowerBound = signed ? -(2 ** (bitLength - 1)) : 0;
+  if (bitLength === 64) {
+    upperBound = 2 ** 53 - 1;
+    lowerBound = signed ? -(2 ** 53) + 1 : 0;
+  }
   const twoToTheBitLength = 2 ** bitLength;
   const twoToOneLessThanTheBitLength = 2 ** (bitLength - 1);
   return (v, prefix, context, opts = {}) => {

@@ -175,6 +175,9 @@ function queueMicrotask(callback) {
 internals.timers = {
   /** Number of live timers, for tests and for deciding whether a worker is idle. */
   count: () => timers.size,
+  /** The unpatchable timer functions, for runtime files (AbortSignal.timeout, ...). */
+  setTimeout: (callback, ms) => startTimer(callback, ms, [], false),
+  clearTimeout: (id) => clearTimer(id),
   cancelAll() {
     for (const t of timers.values()) t.cancelled = true;
     timers.clear();

@@ -1,0 +1,62 @@
+"""``python -m isoflow.isolate_worker``: one isolate worker process (started by the supervisor).
+
+    python -m isoflow.isolate_worker --connect ipc:///run/isoflow/w.sock --id w1 --script app.js
+    python -m isoflow.isolate_worker --check app.js       # load it once, report, exit
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .bridge import BridgeConfig
+from .worker import WorkerOptions, check, serve
+
+
+def _run(coro_factory):
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        return asyncio.run(coro_factory())
+    return uvloop.run(coro_factory())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="isoflow-worker")
+    parser.add_argument("--connect", help="the supervisor's ZeroMQ endpoint")
+    parser.add_argument("--id", default="w0", help="this worker's identity")
+    parser.add_argument("--script", type=Path, help="the worker script")
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--options", default="{}", help="BridgeConfig fields as JSON")
+    parser.add_argument("--check", type=Path, metavar="SCRIPT",
+                        help="load SCRIPT once and report whether it can be served")
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format=f"%(asctime)s %(levelname)s worker {args.id}: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.check is not None:
+        error = check(args.check, args.cache_dir)
+        if error is not None:
+            print(error, file=sys.stderr)
+            return 2
+        return 0
+    if args.connect is None or args.script is None:
+        parser.error("--connect and --script are required")
+    try:
+        fields = json.loads(args.options)
+        config = BridgeConfig(worker_id=args.id, **fields)
+    except (ValueError, TypeError) as e:
+        parser.error(f"invalid --options: {e}")
+    options = WorkerOptions(args.connect, args.id, args.script, args.cache_dir, config)
+    return _run(lambda: serve(options))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

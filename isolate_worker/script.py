@@ -1,0 +1,88 @@
+"""Load the user's worker script into an isolate, with errors that name file and line.
+
+A ``.js`` file is first evaluated as a classic script (the service-worker style). If V8's
+parser says it uses module syntax (``import``/``export``), it is compiled as a module
+graph instead (:mod:`.bundler`); ``.mjs``, ``.ts``, ``.mts`` and ``.tsx`` always are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import bundler
+from .v8 import JSEvalException
+
+_MODULE_SYNTAX = (
+    "Cannot use import statement outside a module",
+    "Unexpected token 'export'",
+    "Cannot use 'import.meta' outside a module",
+)
+_LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<rest>.*)$", re.S)
+
+
+class ScriptError(Exception):
+    """The script cannot be served. ``str()`` is one clear line: file, line, reason."""
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _describe(error: JSEvalException, path: Path, bundle: bundler.Bundle | None) -> str:
+    text = str(error)
+    m = _LOCATION.match(text)
+    if m is None:
+        return f"{path}: {_first_line(text)}"
+    rest = _first_line(m.group("rest"))
+    line = int(m.group("line"))
+    if bundle is not None:
+        where = bundle.locate(line)
+        if where is not None:
+            return f"{where[0]}:{where[1]}: {rest}"
+        return f"{path}: {rest}"
+    return f"{path}:{line}: {rest}"
+
+
+def load(
+    evaluate: Callable[[str], Any],
+    path: Path,
+    *,
+    cache_dir: Path | None = None,
+) -> bundler.Bundle | None:
+    """Evaluate the script at ``path``; returns the bundle for module workers."""
+    path = path.resolve()
+    if not path.is_file():
+        raise ScriptError(f"{path}: no such file")
+    if not bundler.is_module_path(path):
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ScriptError(f"{path}: cannot read: {e}") from None
+        try:
+            evaluate(f"{source}\n//# sourceURL={path}\n")
+            return None
+        except JSEvalException as e:
+            if not any(marker in str(e) for marker in _MODULE_SYNTAX):
+                raise ScriptError(_describe(e, path, None)) from None
+    try:
+        bundle = bundler.build(path, cache_dir=cache_dir)
+    except bundler.BundleError as e:
+        raise ScriptError(str(e)) from None
+    try:
+        evaluate(f"{bundle.code}//# sourceURL=isoflow-bundle:{path.name}\n")
+    except JSEvalException as e:
+        raise ScriptError(_describe(e, path, bundle)) from None
+    return bundle
+
+
+def check_handler(status: dict[str, Any], path: Path) -> None:
+    if not status.get("fetch"):
+        if status.get("module"):
+            raise ScriptError(f"{path}: the module's default export has no fetch() method")
+        raise ScriptError(
+            f"{path}: no fetch handler: call addEventListener('fetch', ...) "
+            "or export default { fetch(request, env, ctx) { ... } }"
+        )

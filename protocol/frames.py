@@ -1,0 +1,302 @@
+"""Frames exchanged between the supervisor and isolate workers, and their wire encoding.
+
+Theory of operation
+-------------------
+A frame travels as one ZeroMQ message of one or two parts:
+
+* part 1, the *head*: a msgpack array ``[VERSION, type, stream_id, field...]``;
+* part 2, only for body frames: the raw body bytes (never re-encoded, never copied into
+  msgpack).
+
+Every head is validated on receipt against the frame's declared fields (count and types, deep
+for header lists); anything else raises :class:`ProtocolError` with a message naming the frame
+and the field, and the receiver logs it and drops the frame. This module does no I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any, ClassVar, get_type_hints
+
+import msgpack
+
+from .errors import ProtocolError
+
+VERSION = 1
+MAX_HEAD_BYTES = 1 << 20  # a head larger than this is refused before decoding
+MAX_BODY_CHUNK = 16 << 20  # a body frame larger than this is refused
+MAX_STREAM_ID = (1 << 63) - 1
+
+
+class FrameType(enum.IntEnum):
+    # supervisor -> worker
+    REQUEST_HEAD = 1
+    REQUEST_BODY = 2
+    REQUEST_END = 3
+    CANCEL = 4
+    RESPONSE_CREDIT = 5
+    PING = 6
+    SHUTDOWN = 7
+    # worker -> supervisor
+    HELLO = 20
+    RESPONSE_HEAD = 21
+    RESPONSE_BODY = 22
+    RESPONSE_END = 23
+    RESPONSE_ERROR = 24
+    REQUEST_CREDIT = 25
+    PONG = 26
+    LOG = 27
+    FATAL = 28
+
+
+Headers = list[list[str]]
+
+
+@dataclasses.dataclass(slots=True)
+class Frame:
+    """Base of all frames. ``stream`` is 0 for frames that belong to no stream."""
+
+    TYPE: ClassVar[FrameType]
+    HAS_BODY: ClassVar[bool] = False
+    stream: int
+
+
+# -- supervisor -> worker ---------------------------------------------------------------
+
+
+@dataclasses.dataclass(slots=True)
+class RequestHead(Frame):
+    """A new request. ``window``: bytes of response body the worker may send at once."""
+
+    TYPE = FrameType.REQUEST_HEAD
+    request_id: str
+    method: str
+    url: str
+    headers: Headers
+    client: str
+    has_body: bool
+    window: int
+
+
+@dataclasses.dataclass(slots=True)
+class RequestBody(Frame):
+    """A chunk of request body; never more than the worker granted (REQUEST_CREDIT)."""
+
+    TYPE = FrameType.REQUEST_BODY
+    HAS_BODY = True
+    data: bytes | memoryview = b""
+
+
+@dataclasses.dataclass(slots=True)
+class RequestEnd(Frame):
+    TYPE = FrameType.REQUEST_END
+
+
+@dataclasses.dataclass(slots=True)
+class Cancel(Frame):
+    """The supervisor gives up on a stream (client gone, time limit): stop and forget it."""
+
+    TYPE = FrameType.CANCEL
+    reason: str
+
+
+@dataclasses.dataclass(slots=True)
+class ResponseCredit(Frame):
+    """The client consumed ``size`` bytes: the worker may send that many more."""
+
+    TYPE = FrameType.RESPONSE_CREDIT
+    size: int
+
+
+@dataclasses.dataclass(slots=True)
+class Ping(Frame):
+    TYPE = FrameType.PING
+    seq: int
+
+
+@dataclasses.dataclass(slots=True)
+class Shutdown(Frame):
+    """Stop taking requests, finish in-flight ones within ``grace`` seconds, then exit."""
+
+    TYPE = FrameType.SHUTDOWN
+    grace: float
+
+
+# -- worker -> supervisor ---------------------------------------------------------------
+
+
+@dataclasses.dataclass(slots=True)
+class Hello(Frame):
+    """First frame of a worker. ``window``: request body bytes it accepts before granting."""
+
+    TYPE = FrameType.HELLO
+    worker: str
+    pid: int
+    window: int
+
+
+@dataclasses.dataclass(slots=True)
+class ResponseHead(Frame):
+    """Status and headers. ``length`` is the body length if known, else -1."""
+
+    TYPE = FrameType.RESPONSE_HEAD
+    status: int
+    headers: Headers
+    length: int
+
+
+@dataclasses.dataclass(slots=True)
+class ResponseBody(Frame):
+    TYPE = FrameType.RESPONSE_BODY
+    HAS_BODY = True
+    data: bytes | memoryview = b""
+
+
+@dataclasses.dataclass(slots=True)
+class ResponseEnd(Frame):
+    TYPE = FrameType.RESPONSE_END
+
+
+@dataclasses.dataclass(slots=True)
+class ResponseError(Frame):
+    """The response failed. Before the head: answer ``status``; after: abort the connection."""
+
+    TYPE = FrameType.RESPONSE_ERROR
+    status: int
+    message: str
+
+
+@dataclasses.dataclass(slots=True)
+class RequestCredit(Frame):
+    """The script consumed request body: the supervisor may send ``size`` more bytes."""
+
+    TYPE = FrameType.REQUEST_CREDIT
+    size: int
+
+
+@dataclasses.dataclass(slots=True)
+class Pong(Frame):
+    TYPE = FrameType.PONG
+    seq: int
+    stats: dict[str, Any]
+
+
+@dataclasses.dataclass(slots=True)
+class Log(Frame):
+    """A console line or runtime message; ``stream`` is the request's stream or 0."""
+
+    TYPE = FrameType.LOG
+    level: str
+    request_id: str
+    message: str
+
+
+@dataclasses.dataclass(slots=True)
+class Fatal(Frame):
+    """The worker cannot serve at all (the script failed to load); it exits after this."""
+
+    TYPE = FrameType.FATAL
+    message: str
+
+
+FRAME_CLASSES: dict[int, type[Frame]] = {
+    cls.TYPE: cls
+    for cls in (
+        RequestHead, RequestBody, RequestEnd, Cancel, ResponseCredit, Ping, Shutdown,
+        Hello, ResponseHead, ResponseBody, ResponseEnd, ResponseError, RequestCredit, Pong,
+        Log, Fatal,
+    )
+}
+
+
+def _field_specs(cls: type[Frame]) -> tuple[tuple[str, Any], ...]:
+    hints = get_type_hints(cls, globalns={**globals(), "Headers": Headers})
+    return tuple(
+        (f.name, hints[f.name])
+        for f in dataclasses.fields(cls)
+        if f.name not in ("stream", "data")
+    )
+
+
+_SPECS: dict[int, tuple[tuple[str, Any], ...]] = {
+    t: _field_specs(c) for t, c in FRAME_CLASSES.items()
+}
+
+
+def _check(value: Any, typ: Any, name: str, frame: str) -> Any:
+    """Validate one decoded field; returns it (ints accepted for floats)."""
+    if typ is bool:
+        ok = isinstance(value, bool)
+    elif typ is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif typ is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif typ is str:
+        ok = isinstance(value, str)
+    elif typ == Headers:
+        ok = isinstance(value, list) and all(
+            isinstance(p, list) and len(p) == 2
+            and isinstance(p[0], str) and isinstance(p[1], str)
+            for p in value
+        )
+    elif typ == dict[str, Any]:
+        ok = isinstance(value, dict) and all(isinstance(k, str) for k in value)
+    else:  # pragma: no cover - a frame declared a type this function does not know
+        raise TypeError(f"unsupported field type {typ!r}")
+    if not ok:
+        raise ProtocolError(
+            f"{frame}: field {name!r} must be {getattr(typ, '__name__', typ)}, "
+            f"got {type(value).__name__}"
+        )
+    return value
+
+
+def encode(frame: Frame) -> list[bytes | memoryview]:
+    """The ZeroMQ message parts for ``frame``."""
+    head = [VERSION, int(frame.TYPE), frame.stream]
+    for name, _typ in _SPECS[frame.TYPE]:
+        head.append(getattr(frame, name))
+    parts: list[bytes | memoryview] = [msgpack.packb(head)]
+    if frame.HAS_BODY:
+        parts.append(frame.data)  # type: ignore[attr-defined]
+    return parts
+
+
+def decode(parts: list[bytes] | list[memoryview] | list[Any]) -> Frame:
+    """Decode and validate one message; raises :class:`ProtocolError` on anything odd."""
+    if not parts:
+        raise ProtocolError("empty message")
+    raw = parts[0]
+    if len(raw) > MAX_HEAD_BYTES:
+        raise ProtocolError(f"frame head of {len(raw)} bytes exceeds {MAX_HEAD_BYTES}")
+    try:
+        head = msgpack.unpackb(raw, use_list=True, raw=False, strict_map_key=True)
+    except Exception as e:  # msgpack raises several types for malformed input
+        raise ProtocolError(f"undecodable frame head: {e}") from None
+    if not isinstance(head, list) or len(head) < 3:
+        raise ProtocolError("frame head must be an array [version, type, stream, ...]")
+    version, ftype, stream = head[0], head[1], head[2]
+    if version != VERSION:
+        raise ProtocolError(f"unsupported protocol version {version!r} (expected {VERSION})")
+    cls = FRAME_CLASSES.get(ftype) if isinstance(ftype, int) else None
+    if cls is None:
+        raise ProtocolError(f"unknown frame type {ftype!r}")
+    name = cls.TYPE.name
+    if type(stream) is not int or not 0 <= stream <= MAX_STREAM_ID:
+        raise ProtocolError(f"{name}: invalid stream id {stream!r}")
+    specs = _SPECS[ftype]
+    if len(head) != 3 + len(specs):
+        raise ProtocolError(f"{name}: expected {len(specs)} fields, got {len(head) - 3}")
+    values = [_check(v, typ, fname, name) for v, (fname, typ) in zip(head[3:], specs, strict=True)]
+    if cls.HAS_BODY:
+        if len(parts) != 2:
+            raise ProtocolError(f"{name}: expected a body part, got {len(parts) - 1} extra parts")
+        data = parts[1]
+        if len(data) > MAX_BODY_CHUNK:
+            raise ProtocolError(f"{name}: body chunk of {len(data)} bytes exceeds {MAX_BODY_CHUNK}")
+        return cls(stream, data)  # type: ignore[call-arg]
+    if len(parts) != 1:
+        raise ProtocolError(f"{name}: unexpected extra message parts")
+    return cls(stream, *values)

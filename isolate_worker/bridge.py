@@ -90,6 +90,7 @@ class Bridge:
         self.closed = False
         self.failed: IsolateFailure | None = None
         self.pumps = 0  # pumps completed, for stats
+        self._heap: dict[str, Any] = {}
         self.v8 = V8Context(loop)
         self.v8.set_memory_limit(self.config.memory_limit)
         load_runtime(self.v8.eval, before_seal=self._configure)
@@ -113,6 +114,16 @@ class Bridge:
     def eval(self, code: str) -> Any:
         """Evaluate code synchronously (start-up only: loading the user's script)."""
         return self.v8.eval(code)
+
+    def heap_stats(self) -> dict[str, Any]:
+        """V8 heap statistics, refreshed only while JavaScript is idle.
+
+        Reading them waits for V8's thread; while a script runs (up to the CPU limit) that
+        would stall the loop and its heartbeats, so a busy isolate reports the last value.
+        """
+        if not self._in_flight and self._busy_cpu == 0.0 and not self.closed:
+            self._heap = self.v8.heap_stats()
+        return self._heap
 
     def status(self) -> dict[str, Any]:
         return json.loads(self.v8.eval("__isoflow_status()"))

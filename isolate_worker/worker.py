@@ -80,7 +80,8 @@ class Worker:
         self.draining = False
         self.stopped = asyncio.Event()
         self.bridge: Bridge | None = None
-        self.replacements = 0
+        self.requests = 0
+        self.terminations = {"cpu": 0, "memory": 0, "error": 0}
         self._zctx = zmq.Context.instance()
         self.sock = self._zctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.IDENTITY, options.worker_id.encode())
@@ -162,6 +163,7 @@ class Worker:
                 self._send(p.ResponseError(sid, 503, "The worker is shutting down."))
                 return
             self.max_sid = max(self.max_sid, sid)
+            self.requests += 1
             self.streams[sid] = StreamEntry(
                 frame.request_id, self.options.bridge.request_window, frame.window
             )
@@ -238,6 +240,7 @@ class Worker:
 
     def _on_isolate_failure(self, failure: IsolateFailure) -> None:
         log.error("worker %s: %s; replacing the isolate", self.options.worker_id, failure)
+        self.terminations[failure.reason] += 1
         status = FAILURE_STATUS[failure.reason]
         text = FAILURE_TEXT[failure.reason]
         for sid, entry in list(self.streams.items()):
@@ -250,7 +253,6 @@ class Worker:
         old = self.bridge
         if old is not None:
             old.close()
-        self.replacements += 1
         try:
             self.bridge = self._new_bridge()
         except script_loader.ScriptError as e:
@@ -271,11 +273,18 @@ class Worker:
             self.stopped.set()
 
     def stats(self) -> dict[str, Any]:
+        """Sent with every PONG: what the supervisor's metrics and recycling need."""
         bridge = self.bridge
+        heap = bridge.heap_stats() if bridge is not None else {}
         return {
             "streams": len(self.streams),
+            "requests": self.requests,
             "pumps": bridge.pumps if bridge else 0,
-            "replacements": self.replacements,
+            "heap_used": heap.get("used_heap_size", 0),
+            "heap_total": heap.get("total_heap_size", 0),
+            "cpu_terminations": self.terminations["cpu"],
+            "memory_terminations": self.terminations["memory"],
+            "isolate_errors": self.terminations["error"],
         }
 
     def close(self) -> None:

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from pathlib import Path
 
+from isoflow.isolate_worker.eventloop import run as run_event_loop
+
 from .settings import Settings, default_workers
-
-
-def _run(coro):
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        return asyncio.run(coro)
-    return uvloop.run(coro)
 
 
 def _parse_var(text: str) -> tuple[str, str]:
@@ -74,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         for problem in problems:
             print(f"isoflow: {problem}", file=sys.stderr)
         sys.exit(2)
-    sys.exit(_run(_serve(settings)))
+    sys.exit(run_event_loop(_serve(settings)))
 
 
 async def _serve(settings: Settings) -> int:

@@ -89,10 +89,19 @@ class Front:
         length = head.length
         if length >= 0:
             resp.content_length = length
+        try:
+            await self._send_body(request, stream, resp, length)
+        except ConnectionResetError:
+            log.debug("request %s: the client went away", stream.request_id)
+            resp.force_close()
+        return resp
+
+    async def _send_body(self, request: web.BaseRequest, stream: Stream,
+                         resp: web.StreamResponse, length: int) -> None:
         await resp.prepare(request)
         if request.method == "HEAD":
             await resp.write_eof()
-            return resp
+            return
         sent = 0
         credit = 0
         threshold = self.settings.response_window // 4
@@ -103,14 +112,16 @@ class Front:
             except StreamFailed as e:
                 log.warning("request %s: response failed after its head: %s",
                             stream.request_id, e.message)
-                return self._abort(request, resp)
+                self._abort(request, resp)
+                return
             if chunk is None:
                 break
             sent += len(chunk)
             if 0 <= length < sent:
                 log.warning("request %s: body longer than its Content-Length %d",
                             stream.request_id, length)
-                return self._abort(request, resp)
+                self._abort(request, resp)
+                return
             await resp.write(chunk)
             credit += len(chunk)
             if credit >= threshold or stream.pending_chunks() == 0:
@@ -120,17 +131,16 @@ class Front:
         if 0 <= length != sent:
             log.warning("request %s: body of %d bytes, Content-Length said %d",
                         stream.request_id, sent, length)
-            return self._abort(request, resp)
+            self._abort(request, resp)
+            return
         await resp.write_eof()
-        return resp
 
-    def _abort(self, request: web.BaseRequest, resp: web.StreamResponse) -> web.StreamResponse:
+    def _abort(self, request: web.BaseRequest, resp: web.StreamResponse) -> None:
         """Break the connection so the client sees an incomplete response."""
         transport = request.transport
         if transport is not None:
             transport.abort()
         resp.force_close()
-        return resp
 
     async def _upload(self, stream: Stream, request: web.BaseRequest) -> None:
         content = request.content

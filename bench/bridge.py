@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 from isoflow.isolate_worker import script
-from isoflow.isolate_worker.bridge import (
+from isoflow.isolate_worker.bridge import Bridge, BridgeConfig
+from isoflow.isolate_worker.kinds import (
     AC_CREDIT,
     AC_DATA,
     AC_END,
@@ -27,8 +28,6 @@ from isoflow.isolate_worker.bridge import (
     EV_DATA,
     EV_END,
     EV_REQUEST,
-    Bridge,
-    BridgeConfig,
 )
 
 HELLO = """

@@ -23,17 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .kinds import DATA_ACTIONS
 from .runtime import load_runtime
 from .v8 import JSEvalException, V8Context
 
 log = logging.getLogger("isoflow.worker.bridge")
 
-# Event kinds (Python -> JS) and action kinds (JS -> Python); see js/90_bridge.js.
-EV_REQUEST, EV_DATA, EV_END, EV_CANCEL, EV_CREDIT = 1, 2, 3, 4, 5
-AC_HEAD, AC_DATA, AC_END, AC_ERROR, AC_CREDIT, AC_LOG, AC_DONE = 1, 2, 3, 4, 5, 6, 7
 
 PUMP = "__isoflow_pump()"
-_BUFFERS = "__isoflow_boot.internals.bridge.buffers"
+_BUFFERS = "__isoflow_boot.internals.host.buffers"
 
 Action = list[Any]
 OnAction = Callable[[Action, memoryview | None], None]
@@ -51,6 +49,9 @@ class BridgeConfig:
     cpu_limit: float = 30.0  # seconds of uninterrupted JavaScript
     memory_limit: int = 512 << 20  # bytes of V8 heap
     watchdog_interval: float = 0.05
+    max_subrequests: int = 50  # fetch() calls per incoming request
+    allow_private: bool = False  # may fetch() reach private (RFC 1918, ULA) addresses?
+    allow_loopback: bool = False  # may fetch() reach 127.0.0.0/8 and ::1?
 
     def js_options(self) -> dict[str, Any]:
         return {
@@ -61,6 +62,7 @@ class BridgeConfig:
             "maxChunk": self.max_chunk,
             "workerId": self.worker_id,
             "env": self.env,
+            "maxSubrequests": self.max_subrequests,
         }
 
 
@@ -103,7 +105,7 @@ class Bridge:
         self._notify_fn = self.v8.notification(self._on_notify)
         self.v8.set_global("__isoflow_notify", self._notify_fn)
         options = json.dumps(self.config.js_options())
-        self.v8.eval(f"__isoflow_boot.internals.bridge.configure({options})")
+        self.v8.eval(f"__isoflow_boot.internals.host.configure({options})")
         self._in_json: memoryview = self.v8.eval(f"{_BUFFERS}.inJson")
         self._in_bin: memoryview = self.v8.eval(f"{_BUFFERS}.inBin")
         self._out_bin: memoryview = self.v8.eval(f"{_BUFFERS}.outBin")
@@ -211,7 +213,7 @@ class Bridge:
         on_action = self._on_action
         for i in range(1, len(actions)):
             action = actions[i]
-            if action[0] == AC_DATA:
+            if action[0] in DATA_ACTIONS:
                 off, n = action[2], action[3]
                 on_action(action, out_bin[off : off + n])
             else:

@@ -1,10 +1,10 @@
 """One isolate worker process: ZeroMQ DEALER <-> protocol frames <-> the V8 bridge.
 
-The worker connects to the supervisor's ROUTER, says HELLO, then turns every frame into a
-bridge event and every bridge action into a frame. It keeps, per stream, the protocol's
-view: how much request body the supervisor may still send (credit we granted) and how much
-response body we may still send (credit we were granted); a peer exceeding its credit is a
-protocol error for that stream.
+The worker connects to the supervisor's ROUTER, says HELLO, then turns frames into bridge
+events and bridge actions into frames. Per stream it keeps the protocol's view (credit in
+both directions; a peer exceeding its credit is a protocol error for that stream) and the
+request body chunks JavaScript has not asked for yet: they are handed to JS only as it pulls,
+so a body that is forwarded untouched (``fetch(request)``) never enters V8 at all.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import signal
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,20 @@ import zmq
 from isoflow import protocol as p
 
 from . import script as script_loader
-from .bridge import (
+from .bridge import Bridge, BridgeConfig, IsolateFailure
+from .fetch import AddressPolicy, Credit, FetchClient, Upload
+from .kinds import (
     AC_CREDIT,
     AC_DATA,
     AC_DONE,
     AC_END,
     AC_ERROR,
+    AC_FETCH,
+    AC_FETCH_ABORT,
+    AC_FETCH_CREDIT,
+    AC_FETCH_DATA,
+    AC_FETCH_END,
+    AC_FORWARD,
     AC_HEAD,
     AC_LOG,
     EV_CANCEL,
@@ -36,9 +45,6 @@ from .bridge import (
     EV_DATA,
     EV_END,
     EV_REQUEST,
-    Bridge,
-    BridgeConfig,
-    IsolateFailure,
 )
 
 log = logging.getLogger("isoflow.worker")
@@ -61,14 +67,55 @@ class WorkerOptions:
 
 
 class StreamEntry:
-    """The worker's protocol view of one stream."""
+    """The worker's view of one stream."""
 
-    __slots__ = ("request", "request_id", "response_credit")
+    __slots__ = ("body", "body_end_sent", "body_ended", "forward", "js_credit", "request",
+                 "request_id", "response_credit", "upload")
 
     def __init__(self, request_id: str, request_window: int, response_window: int) -> None:
         self.request_id = request_id
         self.request = p.BodyReceiver("request body", expects_head=False, window=request_window)
         self.response_credit = p.CreditWindow(response_window)
+        self.body: deque[memoryview | bytes] = deque()  # request chunks JS has not pulled
+        self.body_ended = False
+        self.body_end_sent = False
+        self.js_credit = 0  # request body bytes JS asked for and has not received
+        self.upload: Upload | None = None  # the request body goes to a fetch instead
+        self.forward: ResponseForward | None = None  # a fetch body goes out as the response
+
+
+class ResponseForward:
+    """Pipes an upstream fetch body into a response stream, outside V8."""
+
+    def __init__(self, worker: Worker, sid: int, entry: StreamEntry) -> None:
+        self.worker = worker
+        self.sid = sid
+        self.entry = entry
+        self.credit = Credit(entry.response_credit.available)
+
+    async def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            await self.credit.wait()
+            if self.worker.streams.get(self.sid) is not self.entry:
+                raise asyncio.CancelledError
+            n = min(len(view), self.credit.available)
+            self.credit.available -= n
+            self.entry.response_credit.consume(n)
+            self.worker.forwarded_bytes += n
+            self.worker._send(p.ResponseBody(self.sid, view[:n]))
+            view = view[n:]
+
+    def end(self) -> None:
+        if self.worker.streams.pop(self.sid, None) is not None:
+            self.worker._send(p.ResponseEnd(self.sid))
+            self.worker._maybe_finish_drain()
+
+    def fail(self, message: str) -> None:
+        if self.worker.streams.pop(self.sid, None) is not None:
+            self.worker._send(p.Log(self.sid, "error", self.entry.request_id, message))
+            self.worker._send(p.ResponseError(self.sid, 502, message))
+            self.worker._maybe_finish_drain()
 
 
 class Worker:
@@ -81,7 +128,14 @@ class Worker:
         self.stopped = asyncio.Event()
         self.bridge: Bridge | None = None
         self.requests = 0
+        self.forwarded_bytes = 0
         self.terminations = {"cpu": 0, "memory": 0, "error": 0}
+        cfg = options.bridge
+        self.fetch = FetchClient(
+            self._emit, policy=AddressPolicy(cfg.allow_private, cfg.allow_loopback),
+            upload_window=cfg.request_window,
+        )
+        self.forwarding: dict[int, int] = {}  # fetch id -> stream id, for cancels
         self._zctx = zmq.Context.instance()
         self.sock = self._zctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.IDENTITY, options.worker_id.encode())
@@ -113,11 +167,9 @@ class Worker:
 
     def fatal(self, message: str) -> None:
         """Tell the supervisor we cannot serve, for a clear error at its start-up."""
-        try:
+        with contextlib.suppress(zmq.ZMQError):
             self.sock.connect(self.options.endpoint)
             self._send(p.Fatal(0, message))
-        except zmq.ZMQError:
-            pass
 
     # -- I/O ----------------------------------------------------------------------------
 
@@ -130,6 +182,10 @@ class Worker:
             # The ZeroMQ fd is edge-triggered: a send can swallow a readable edge.
             self._check_scheduled = True
             self.loop.call_soon(self._on_readable)
+
+    def _emit(self, event: list[Any], payload: bytes | None) -> None:
+        if self.bridge is not None:
+            self.bridge.send(event, payload)
 
     def _on_readable(self) -> None:
         self._check_scheduled = False
@@ -184,18 +240,60 @@ class Worker:
             return
         if isinstance(frame, p.RequestBody):
             entry.request.data(len(frame.data))
-            bridge.send([EV_DATA, sid], frame.data)
+            if entry.upload is not None:
+                entry.upload.feed(bytes(frame.data))
+            else:
+                entry.body.append(frame.data)
+                self._deliver_body(sid, entry)
         elif isinstance(frame, p.RequestEnd):
             entry.request.end()
-            bridge.send([EV_END, sid])
+            entry.body_ended = True
+            if entry.upload is not None:
+                entry.upload.end()
+            else:
+                self._deliver_body(sid, entry)
         elif isinstance(frame, p.ResponseCredit):
             entry.response_credit.grant(frame.size)
-            bridge.send([EV_CREDIT, sid, frame.size])
+            if entry.forward is not None:
+                entry.forward.credit.grant(frame.size)
+            else:
+                bridge.send([EV_CREDIT, sid, frame.size])
         elif isinstance(frame, p.Cancel):
             del self.streams[sid]
+            for fid, fsid in list(self.forwarding.items()):
+                if fsid == sid:
+                    self.fetch.abort(fid)
+                    del self.forwarding[fid]
+            if entry.upload is not None:
+                entry.upload.fail(ConnectionError(f"the client went away: {frame.reason}"))
             bridge.send([EV_CANCEL, sid, frame.reason])
+            self._maybe_finish_drain()
         else:
             raise p.ProtocolError(f"unexpected {frame.TYPE.name} from the supervisor")
+
+    def _deliver_body(self, sid: int, entry: StreamEntry) -> None:
+        """Hand JS the request body it asked for; grant the supervisor what JS took."""
+        assert self.bridge is not None
+        taken = 0
+        while entry.body and entry.js_credit > 0:
+            chunk = entry.body.popleft()
+            if len(chunk) > entry.js_credit:
+                entry.body.appendleft(chunk[entry.js_credit :])
+                chunk = chunk[: entry.js_credit]
+            entry.js_credit -= len(chunk)
+            taken += len(chunk)
+            self.bridge.send([EV_DATA, sid], chunk)
+        if taken:
+            self._grant_request(sid, entry, taken)
+        if entry.body_ended and not entry.body and not entry.body_end_sent:
+            entry.body_end_sent = True
+            self.bridge.send([EV_END, sid])
+
+    def _grant_request(self, sid: int, entry: StreamEntry, size: int) -> None:
+        if entry.request.finished:
+            return
+        entry.request.grant(size)
+        self._send(p.RequestCredit(sid, size))
 
     # -- actions from JavaScript --------------------------------------------------------
 
@@ -206,11 +304,15 @@ class Worker:
             entry = self.streams.get(sid)
             self._send(p.Log(sid, level, entry.request_id if entry else "", message))
             return
+        if kind >= AC_FETCH:
+            self._on_fetch_action(action, data)
+            return
         sid = action[1]
         entry = self.streams.get(sid)
         if kind == AC_DONE:
-            self.streams.pop(sid, None)
-            self._maybe_finish_drain()
+            if entry is not None and entry.forward is None:
+                self.streams.pop(sid, None)
+                self._maybe_finish_drain()
             return
         if entry is None:
             return  # cancelled by the supervisor meanwhile
@@ -227,8 +329,63 @@ class Worker:
         elif kind == AC_ERROR:
             self._send(p.ResponseError(sid, action[2], action[3]))
         elif kind == AC_CREDIT:
-            entry.request.grant(action[2])
-            self._send(p.RequestCredit(sid, action[2]))
+            entry.js_credit += action[2]
+            self._deliver_body(sid, entry)
+
+    def _on_fetch_action(self, action: list[Any], data: memoryview | None) -> None:
+        kind, fid = action[0], action[1]
+        fetch = self.fetch
+        if kind == AC_FETCH:
+            _, _, method, url, headers, body, length, redirect = action
+            upload = None
+            if isinstance(body, list) and body[0] == "request":
+                upload = self._divert_request_body(fid, body[1])
+                if upload is None:
+                    self._emit_fetch_error(fid, "the request body is no longer available")
+                    return
+            fetch.start(fid, method, url, headers, body, length, redirect, upload)
+        elif kind == AC_FETCH_DATA:
+            assert data is not None
+            fetch.upload_data(fid, data)
+        elif kind == AC_FETCH_END:
+            fetch.upload_end(fid)
+        elif kind == AC_FETCH_CREDIT:
+            fetch.grant(fid, action[2])
+        elif kind == AC_FETCH_ABORT:
+            fetch.abort(fid)
+        elif kind == AC_FORWARD:
+            sid = action[2]
+            entry = self.streams.get(sid)
+            if entry is None:
+                fetch.abort(fid)
+                return
+            entry.forward = ResponseForward(self, sid, entry)
+            self.forwarding[fid] = sid
+            if not fetch.forward(fid, entry.forward):
+                entry.forward.fail("the upstream response is no longer available")
+
+    def _divert_request_body(self, fid: int, sid: int) -> Upload | None:
+        """Send stream ``sid``'s request body to fetch ``fid`` directly (not through V8)."""
+        entry = self.streams.get(sid)
+        if entry is None or entry.upload is not None:
+            return None
+
+        def consumed(size: int) -> None:
+            if sid in self.streams:
+                self._grant_request(sid, entry, size)
+
+        upload = Upload(consumed)
+        while entry.body:
+            chunk = entry.body.popleft()
+            # Bytes the supervisor sent before JS asked: consumed from its credit already.
+            upload.feed(bytes(chunk))
+        if entry.body_ended:
+            upload.end()
+        entry.upload = upload
+        return upload
+
+    def _emit_fetch_error(self, fid: int, message: str) -> None:
+        self.fetch.emit_error(fid, message)
 
     def _abort_stream(self, sid: int, status: int, message: str) -> None:
         if self.streams.pop(sid, None) is not None:
@@ -247,6 +404,9 @@ class Worker:
             self._send(p.Log(sid, "error", entry.request_id, f"{text} ({failure})"))
             self._send(p.ResponseError(sid, status, text))
         self.streams.clear()
+        for fid in list(self.fetch.fetches):
+            self.fetch.abort(fid)
+        self.forwarding.clear()
         self.loop.call_soon(self._replace_bridge)
 
     def _replace_bridge(self) -> None:
@@ -280,6 +440,8 @@ class Worker:
             "streams": len(self.streams),
             "requests": self.requests,
             "pumps": bridge.pumps if bridge else 0,
+            "fetches": len(self.fetch.fetches),
+            "forwarded_bytes": self.forwarded_bytes,
             "heap_used": heap.get("used_heap_size", 0),
             "heap_total": heap.get("total_heap_size", 0),
             "cpu_terminations": self.terminations["cpu"],
@@ -287,7 +449,8 @@ class Worker:
             "isolate_errors": self.terminations["error"],
         }
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        await self.fetch.close()
         if self.bridge is not None:
             self.bridge.close()
             self.bridge = None
@@ -312,7 +475,7 @@ async def serve(options: WorkerOptions) -> int:
         await worker.stopped.wait()
         return 0
     finally:
-        worker.close()
+        await worker.close()
 
 
 def check(path: Path, cache_dir: Path | None = None) -> str | None:
@@ -331,4 +494,3 @@ def check(path: Path, cache_dir: Path | None = None) -> str | None:
             bridge.close()
 
     return asyncio.run(run())
-

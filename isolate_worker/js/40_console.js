@@ -209,13 +209,13 @@ const timers = new SafeMap();
 
 function emit(level, text) {
   const line = groupIndent === "" ? text : groupIndent + text.replace(/\n/g, `\n${groupIndent}`);
-  if (internals.bridge !== undefined) {
-    const st = internals.bridge.currentStream();
+  if (internals.serve !== undefined) {
+    const st = internals.serve.current();
     let sid = st !== null ? st.sid : 0;
-    if (sid === 0 && internals.bridge.live.size === 1) {
-      for (const k of internals.bridge.live.keys()) sid = k;
+    if (sid === 0 && internals.serve.live.size === 1) {
+      for (const k of internals.serve.live.keys()) sid = k;
     }
-    internals.bridge.log(level, sid, line);
+    internals.host.log(level, sid, line);
   } else {
     ArrayPrototypePush(internals.consoleLines ??= [], [level, line]);
   }

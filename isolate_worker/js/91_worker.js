@@ -139,7 +139,9 @@ ObjectDefineProperty(globalThis, "__isoflow_status", {
     return primordials.JSONStringify({
       module: moduleExports !== null,
       fetch: hasFetchHandler(),
-      live: internals.bridge.live.size,
+      live: internals.serve.live.size,
+      v8BytesIn: internals.host.counters.v8BytesIn,
+      v8BytesOut: internals.host.counters.v8BytesOut,
       waitUntil: waitUntilPromises.size,
       timers: internals.timers.count(),
     });
@@ -148,6 +150,13 @@ ObjectDefineProperty(globalThis, "__isoflow_status", {
   enumerable: false,
   configurable: false,
 });
+
+// Bindings: `env` for module workers, globals for service-worker scripts.
+internals.host.afterConfigure = () => {
+  const env = internals.host.config.env;
+  internals.worker.env = env;
+  for (const name of primordials.ObjectKeys(env)) internals.exposeGlobal(name, env[name]);
+};
 
 internals.worker = {
   env: {},

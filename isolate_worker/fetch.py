@@ -1,0 +1,423 @@
+"""Outbound ``fetch()``: HTTP/1.1 with aiohttp's client, one connection pool per worker.
+
+JavaScript asks for a fetch with an action; this module runs the request and feeds the
+response back as events (``js/34_fetch.js`` is the other half):
+
+* the head is sent as soon as it arrives; the body is read from the upstream socket only
+  while JavaScript holds credit, granted as the script pulls - an unread body stops the
+  transfer (TCP backpressure) instead of piling up;
+* request bodies stream the other way under credit we grant as aiohttp writes them;
+* a body nobody touched in JavaScript can be *forwarded*: piped from the upstream socket
+  into a response stream to the supervisor, or from the client's upload into the upstream
+  request, without entering V8 (``ForwardTarget``).
+
+gzip, deflate and br bodies are decoded here, as browsers do, when JavaScript reads them;
+a forwarded body keeps its encoding and its headers. Redirects are followed here, hop by
+hop, so that every hop passes the outbound address policy (``AddressPolicy``), which is
+enforced at connect time on the resolved address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import socket
+import zlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
+
+from .kinds import (
+    EV_FETCH_CREDIT,
+    EV_FETCH_DATA,
+    EV_FETCH_END,
+    EV_FETCH_ERROR,
+    EV_FETCH_HEAD,
+)
+
+log = logging.getLogger("isoflow.worker.fetch")
+
+REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 20
+READ_SIZE = 64 << 10
+
+
+class FetchFailed(Exception):
+    """A fetch that cannot complete; the message is shown to the script as a TypeError."""
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Which destinations fetch() may connect to (checked on every resolved address)."""
+
+    allow_private: bool = False
+    allow_loopback: bool = False
+
+    def check(self, address: str) -> None:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if ip.is_loopback:
+            if not self.allow_loopback:
+                raise PermissionError(f"connections to loopback address {ip} are not allowed")
+            return
+        if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+            raise PermissionError(f"connections to {ip} are not allowed")
+        if (ip.is_private or ip.is_link_local) and not self.allow_private:
+            raise PermissionError(f"connections to private address {ip} are not allowed")
+
+    def socket_factory(self, addr_info: Any) -> socket.socket:
+        family, type_, proto, _, sockaddr = addr_info
+        self.check(sockaddr[0])
+        sock = socket.socket(family=family, type=type_, proto=proto)
+        sock.setblocking(False)
+        return sock
+
+
+class ForwardTarget(Protocol):
+    """Where a forwarded response body goes (a response stream to the supervisor)."""
+
+    async def write(self, data: bytes) -> None: ...
+    def end(self) -> None: ...
+    def fail(self, message: str) -> None: ...
+
+
+class Credit:
+    """Bytes a consumer allows us to produce; ``take`` waits while there is none."""
+
+    def __init__(self, initial: int = 0) -> None:
+        self.available = initial
+        self._waiter: asyncio.Future[None] | None = None
+
+    def grant(self, size: int) -> None:
+        self.available += size
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def wait(self) -> None:
+        while self.available <= 0:
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+
+
+def _decoder(encoding: str) -> Callable[[bytes], bytes] | None:
+    """A streaming decoder for a Content-Encoding, or None for identity/unknown."""
+    encoding = encoding.strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress
+    if encoding == "deflate":
+        # Browsers accept both zlib-wrapped and raw deflate; decide on the first bytes.
+        state: dict[str, Any] = {}
+
+        def inflate(data: bytes) -> bytes:
+            if "d" not in state:
+                raw = not (len(data) >= 2 and (data[0] & 0x0F) == 8 and
+                           ((data[0] << 8) | data[1]) % 31 == 0)
+                state["d"] = zlib.decompressobj(-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+            return state["d"].decompress(data)
+
+        return inflate
+    if encoding == "br":
+        try:
+            import brotli
+        except ImportError:  # pragma: no cover - brotli is a dependency
+            return None
+        return brotli.Decompressor().process
+    return None
+
+
+class Upload:
+    """A request body arriving in pieces (from JavaScript or from the client)."""
+
+    def __init__(self, on_consumed: Callable[[int], None]) -> None:
+        self.queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
+        self.on_consumed = on_consumed
+        self.started = False
+
+    def feed(self, data: bytes) -> None:
+        self.queue.put_nowait(data)
+
+    def end(self) -> None:
+        self.queue.put_nowait(None)
+
+    def fail(self, error: BaseException) -> None:
+        self.queue.put_nowait(error)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        if self.started:
+            raise FetchFailed("a streamed request body cannot be sent twice")
+        self.started = True
+        while True:
+            item = await self.queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            self.on_consumed(len(item))
+
+
+class Fetch:
+    """One outbound request, from its action to the end of its body."""
+
+    def __init__(self, client: FetchClient, fid: int, method: str, url: str,
+                 headers: list[list[str]], body: Any, length: int, redirect: str) -> None:
+        self.client = client
+        self.fid = fid
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body_kind = body if isinstance(body, str) or body is None else body[0]
+        self.body_source = body
+        self.length = length
+        self.redirect = redirect
+        self.credit = Credit(0)  # response bytes JS may receive (granted by pulls)
+        self.forward: ForwardTarget | None = None
+        self.forward_ready = asyncio.get_running_loop().create_future()
+        self.upload: Upload | None = None
+        self.bytes_body: bytearray | None = None
+        self.task: asyncio.Task | None = None
+
+    # -- request body ---------------------------------------------------------------------
+
+    def _body(self) -> Any:
+        if self.body_kind is None:
+            return None
+        if self.bytes_body is not None:
+            return bytes(self.bytes_body)
+        assert self.upload is not None
+        return self.upload.chunks()
+
+    async def _collect_bytes(self) -> None:
+        """A body of known bytes is gathered first, so redirects can resend it."""
+        assert self.upload is not None
+        data = bytearray()
+        async for chunk in self.upload.chunks():
+            data += chunk
+        self.bytes_body = data
+
+    # -- the request ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        client = self.client
+        resp: aiohttp.ClientResponse | None = None
+        try:
+            if self.body_kind == "bytes":
+                await self._collect_bytes()
+            resp, final_url, redirected = await self._request_following_redirects()
+            headers = [x.decode("latin-1") for pair in resp.raw_headers for x in pair]
+            client.emit_head(self.fid, resp.status, resp.reason or "", headers, final_url,
+                             redirected)
+            await self._body_loop(resp)
+        except asyncio.CancelledError:
+            if resp is not None:
+                resp.close()
+            raise
+        except FetchFailed as e:
+            client.emit_error(self.fid, str(e))
+        except PermissionError as e:
+            client.emit_error(self.fid, f"fetch to {self.url} was refused: {e}")
+        except aiohttp.InvalidURL as e:
+            client.emit_error(self.fid, f"fetch failed: invalid URL {e}")
+        except aiohttp.ClientConnectorError as e:
+            cause = e.os_error
+            if isinstance(cause, PermissionError):
+                client.emit_error(self.fid, f"fetch to {self.url} was refused: {cause}")
+            elif isinstance(cause, socket.gaierror):
+                client.emit_error(self.fid, f"fetch failed: DNS lookup of {e.host} failed")
+            else:
+                client.emit_error(self.fid, f"fetch failed: cannot connect to {e.host}:{e.port}: "
+                                            f"{cause.strerror or cause}")
+        except aiohttp.ClientPayloadError as e:
+            client.emit_error(self.fid, f"fetch failed: the response body broke off: {e}")
+        except (aiohttp.ClientError, OSError, ValueError) as e:
+            client.emit_error(self.fid, f"fetch failed: {e.__class__.__name__}: {e}")
+        finally:
+            if resp is not None:
+                resp.release()
+            client.fetches.pop(self.fid, None)
+
+    async def _request_following_redirects(self) -> tuple[aiohttp.ClientResponse, str, bool]:
+        method, url, body_kind = self.method, self.url, self.body_kind
+        headers = CIMultiDict((k, v) for k, v in self.headers)
+        if self.bytes_body is not None and "content-length" not in headers:
+            headers["Content-Length"] = str(len(self.bytes_body))
+        elif body_kind is not None and self.length >= 0 and "content-length" not in headers:
+            headers["Content-Length"] = str(self.length)
+        redirected = False
+        for _hop in range(MAX_REDIRECTS + 1):
+            parsed = URL(url)
+            if parsed.scheme not in ("http", "https"):
+                raise FetchFailed(f"fetch failed: unsupported URL scheme '{parsed.scheme}:'")
+            data = self._body() if body_kind is not None else None
+            resp = await self.client.session.request(
+                method, parsed, headers=headers, data=data, allow_redirects=False,
+                auto_decompress=False,
+            )
+            if resp.status not in REDIRECT_STATUS or self.redirect == "manual":
+                return resp, url, redirected
+            location = resp.headers.get("Location")
+            if location is None:
+                return resp, url, redirected
+            if self.redirect == "error":
+                resp.release()
+                raise FetchFailed(f"fetch failed: redirected to {location} (redirect: 'error')")
+            resp.release()
+            url = str(parsed.join(URL(location)))
+            redirected = True
+            # 301/302 for POST, and 303 for anything but HEAD, become GET without a body.
+            if (resp.status in (301, 302) and method == "POST") or (
+                resp.status == 303 and method != "HEAD"
+            ):
+                method = "GET"
+                body_kind = None
+                for name in ("content-type", "content-length", "content-encoding",
+                             "content-language", "content-location"):
+                    headers.popall(name, None)
+            elif body_kind is not None and self.bytes_body is None:
+                raise FetchFailed("fetch failed: cannot follow a redirect with a streamed body")
+            if URL(url).origin() != parsed.origin():
+                headers.popall("Authorization", None)
+        raise FetchFailed(f"fetch failed: more than {MAX_REDIRECTS} redirects")
+
+    async def _body_loop(self, resp: aiohttp.ClientResponse) -> None:
+        """Wait for the first consumer (JS pulling, or a forward), then stream to it."""
+        content = resp.content
+        credit_wait = asyncio.ensure_future(self.credit.wait())
+        try:
+            await asyncio.wait([credit_wait, self.forward_ready],
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            credit_wait.cancel()
+        if self.forward is not None:
+            target = self.forward
+            try:
+                while True:
+                    chunk = await content.readany()
+                    if not chunk:
+                        break
+                    await target.write(chunk)
+            except aiohttp.ClientPayloadError as e:
+                target.fail(f"the upstream body broke off: {e}")
+                return
+            target.end()
+            return
+        decode = _decoder(resp.headers.get("Content-Encoding", ""))
+        while True:
+            await self.credit.wait()
+            chunk = await content.readany()
+            if not chunk:
+                break
+            if decode is not None:
+                try:
+                    chunk = decode(chunk)
+                except (zlib.error, Exception) as e:  # brotli.error is not exported
+                    message = f"fetch failed: cannot decode the response body: {e}"
+                    raise FetchFailed(message) from None
+            if chunk:
+                self.credit.available -= len(chunk)
+                self.client.emit_data(self.fid, chunk)
+        self.client.emit_end(self.fid)
+
+
+class FetchClient:
+    """All fetches of one worker: one aiohttp session, events out through ``emit``."""
+
+    def __init__(self, emit: Callable[[list[Any], bytes | None], None], *,
+                 policy: AddressPolicy, upload_window: int = 256 << 10) -> None:
+        self.emit = emit
+        self.policy = policy
+        self.upload_window = upload_window
+        self.fetches: dict[int, Fetch] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=256, ttl_dns_cache=10, socket_factory=self.policy.socket_factory,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                skip_auto_headers=("User-Agent",),
+                timeout=aiohttp.ClientTimeout(total=None, connect=30, sock_connect=30),
+                auto_decompress=False,
+            )
+        return self._session
+
+    # -- events to JavaScript (kinds in bridge.py) ------------------------------------------
+
+    def emit_head(self, fid: int, status: int, reason: str, headers: list[str], url: str,
+                  redirected: bool) -> None:
+        self.emit([EV_FETCH_HEAD, fid, status, reason, headers, url, redirected], None)
+
+    def emit_data(self, fid: int, data: bytes) -> None:
+        self.emit([EV_FETCH_DATA, fid], data)
+
+    def emit_end(self, fid: int) -> None:
+        self.emit([EV_FETCH_END, fid], None)
+
+    def emit_error(self, fid: int, message: str) -> None:
+        self.emit([EV_FETCH_ERROR, fid, message], None)
+
+    def emit_upload_credit(self, fid: int, size: int) -> None:
+        self.emit([EV_FETCH_CREDIT, fid, size], None)
+
+    # -- actions from JavaScript ------------------------------------------------------------
+
+    def start(self, fid: int, method: str, url: str, headers: list[str], body: Any,
+              length: int, redirect: str, upload: Upload | None = None) -> Fetch:
+        pairs = [[headers[i], headers[i + 1]] for i in range(0, len(headers), 2)]
+        fetch = Fetch(self, fid, method, url, pairs, body, length, redirect)
+        if body is not None:
+            if upload is None:
+                upload = Upload(lambda n: self.emit_upload_credit(fid, n))
+                self.emit_upload_credit(fid, self.upload_window)
+            fetch.upload = upload
+        self.fetches[fid] = fetch
+        fetch.task = asyncio.get_running_loop().create_task(fetch.run())
+        return fetch
+
+    def upload_data(self, fid: int, data: memoryview) -> None:
+        fetch = self.fetches.get(fid)
+        if fetch is not None and fetch.upload is not None:
+            fetch.upload.feed(bytes(data))
+
+    def upload_end(self, fid: int) -> None:
+        fetch = self.fetches.get(fid)
+        if fetch is not None and fetch.upload is not None:
+            fetch.upload.end()
+
+    def grant(self, fid: int, size: int) -> None:
+        fetch = self.fetches.get(fid)
+        if fetch is not None:
+            fetch.credit.grant(size)
+
+    def abort(self, fid: int) -> None:
+        fetch = self.fetches.pop(fid, None)
+        if fetch is not None and fetch.task is not None:
+            fetch.task.cancel()
+
+    def forward(self, fid: int, target: ForwardTarget) -> bool:
+        """Send fetch ``fid``'s body to ``target`` instead of JavaScript."""
+        fetch = self.fetches.get(fid)
+        if fetch is None:
+            return False
+        fetch.forward = target
+        if not fetch.forward_ready.done():
+            fetch.forward_ready.set_result(None)
+        return True
+
+    async def close(self) -> None:
+        for fetch in list(self.fetches.values()):
+            if fetch.task is not None:
+                fetch.task.cancel()
+        if self._session is not None:
+            with contextlib.suppress(Exception):
+                await self._session.close()

@@ -1,0 +1,454 @@
+// The host channel: how the runtime talks to Python (isolate_worker/bridge.py).
+//
+// Theory of operation
+// -------------------
+// Python enters V8 with one fixed expression, `__isoflow_pump()`. Before posting it, Python
+// writes every pending *event* into shared memory: a JSON array (ASCII) in `inJson` and the
+// bytes of body chunks in `inBin`. The pump decodes the events and hands each to the handler
+// registered for its kind (`host.on(kind, fn)`); then it returns every pending *action* as
+// one JSON string, with the bytes of body chunks written into `outBin`. Python reads both
+// after the pump returns and before it posts the next one, so the shared buffers are never
+// touched by both sides at once.
+//
+// V8 keeps running after the pump returns (promise reactions, timers). When that later work
+// produces actions, JS calls `notify()` once; Python answers with another pump, which
+// collects them. So no request or chunk costs a V8 entry of its own under load: one pump
+// carries every event and action that piled up meanwhile.
+//
+// Events are arrays `[kind, ...]`; a chunk event ends with `offset, length` into inBin.
+// Actions are arrays `[kind, ...]`; a data action is `[kind, id, offset, length]` into
+// outBin. The pump returns `[more, ...actions]`; `more` is 1 when outBin filled up and
+// Python should pump again at once. Event and action kinds are listed in bridge.py and in
+// the files that handle them (90_serve.js, 34_fetch.js).
+//
+// Two reusable pieces carry bodies across the channel with credit-based flow control:
+//   Inflow  - a native ReadableStream fed by chunk events; pulling it grants credit.
+//   Outflow - sends a ReadableStream (or bytes) out as data actions, never beyond credit.
+
+const {
+  ArrayPrototypePush,
+  ArrayPrototypeShift,
+  AtomicsAdd,
+  Error: ErrorCtor,
+  Int32Array: Int32ArrayCtor,
+  JSONParse,
+  JSONStringify,
+  MathMin,
+  ObjectDefineProperty,
+  ObjectKeys,
+  Promise: PromiseCtor,
+  PromisePrototypeThen,
+  SafeMap,
+  SafeWeakMap,
+  SharedArrayBuffer: SharedArrayBufferCtor,
+  StringFromCharCodeApply,
+  TypedArrayPrototypeSet,
+  TypedArrayPrototypeSubarray,
+  TypeError: TypeErrorCtor,
+  Uint32Array: Uint32ArrayCtor,
+  Uint8Array: Uint8ArrayCtor,
+} = primordials;
+
+const config = {
+  inJsonSize: 1 << 20,
+  inBinSize: 4 << 20,
+  outBinSize: 4 << 20,
+  requestWindow: 256 << 10, // inbound body bytes granted at once
+  maxChunk: 256 << 10, // largest chunk sent in one data action
+  workerId: "",
+  env: {},
+  maxSubrequests: 50,
+};
+
+let inJsonU8, inJsonLen, inBin, outBin, ctrl;
+let notifyHost = () => {};
+const handlers = new SafeMap(); // event kind -> handler(event)
+const counters = { v8BytesIn: 0, v8BytesOut: 0 };
+
+// -- actions ------------------------------------------------------------------------------
+
+let actions = [];
+let outChunks = []; // bytes of the data actions in `actions`, in order
+let inPump = false;
+let notified = false;
+
+function queueAction(action) {
+  ArrayPrototypePush(actions, action);
+  if (!inPump && !notified) {
+    notified = true;
+    notifyHost();
+  }
+}
+
+/** Queue a data action `[kind, id, offset, length]`; `bytes` reaches outBin at flush. */
+function queueData(kind, id, bytes) {
+  counters.v8BytesOut += bytes.length;
+  ArrayPrototypePush(outChunks, bytes);
+  queueAction([kind, id, 0, bytes.length]);
+}
+
+function isDataAction(action) {
+  return action.length === 4 && dataKinds.has(action[0]);
+}
+const dataKinds = new primordials.SafeSet();
+
+/** Move pending actions into the pump's result, copying chunk bytes into outBin. */
+function flushActions() {
+  if (actions.length === 0) return "[0]";
+  const out = [0];
+  let offset = 0;
+  let chunkIndex = 0;
+  let i = 0;
+  for (; i < actions.length; i++) {
+    const action = actions[i];
+    if (isDataAction(action)) {
+      const bytes = outChunks[chunkIndex];
+      if (offset + bytes.length > outBin.length) {
+        if (offset === 0) throw new ErrorCtor("a chunk larger than the bridge buffer");
+        out[0] = 1;
+        break;
+      }
+      TypedArrayPrototypeSet(outBin, bytes, offset);
+      action[2] = offset;
+      offset += bytes.length;
+      chunkIndex++;
+    }
+    ArrayPrototypePush(out, action);
+  }
+  actions = i === actions.length ? [] : actions.slice(i);
+  outChunks = chunkIndex === outChunks.length ? [] : outChunks.slice(chunkIndex);
+  return JSONStringify(out);
+}
+
+// -- events -------------------------------------------------------------------------------
+
+function asciiDecode(u8, start, end) {
+  let s = "";
+  for (let i = start; i < end; i += 8192) {
+    s += StringFromCharCodeApply(TypedArrayPrototypeSubarray(u8, i, MathMin(end, i + 8192)));
+  }
+  return s;
+}
+
+/** A copy of the event's chunk bytes (its last two items are offset and length). */
+function eventBytes(ev) {
+  const offset = ev[ev.length - 2];
+  const length = ev[ev.length - 1];
+  counters.v8BytesIn += length;
+  const out = new Uint8ArrayCtor(length);
+  TypedArrayPrototypeSet(out, TypedArrayPrototypeSubarray(inBin, offset, offset + length));
+  return out;
+}
+
+function pump() {
+  inPump = true;
+  AtomicsAdd(ctrl, 0, 1);
+  try {
+    const length = inJsonLen[0];
+    if (length > 0) {
+      const events = JSONParse(asciiDecode(inJsonU8, 4, 4 + length));
+      inJsonLen[0] = 0;
+      for (let i = 0; i < events.length; i++) {
+        const ev = events[i];
+        const handler = handlers.get(ev[0]);
+        try {
+          if (handler === undefined) throw new TypeErrorCtor(`host: unknown event kind ${ev[0]}`);
+          handler(ev);
+        } catch (e) {
+          internals.reportException(e);
+        }
+      }
+    }
+    return flushActions();
+  } finally {
+    inPump = false;
+    notified = actions.length > 0; // leftovers: Python pumps again because `more` is set
+  }
+}
+
+// -- Inflow: a native ReadableStream fed from the host ------------------------------------
+
+/**
+ * A byte stream whose chunks arrive as host events. Pulling it grants the producer credit
+ * (action `[creditKind, id, size]`), keeping at most `window` bytes granted and not yet
+ * received; `window` bytes are considered granted at the start (the peer's initial window).
+ */
+class Inflow {
+  constructor(id, creditKind, window, initialGrant = window) {
+    this.id = id;
+    this.creditKind = creditKind;
+    this.window = window;
+    this.outstanding = initialGrant; // granted, not yet received
+    this.pending = []; // chunks received while nobody pulls
+    this.pullResolve = null;
+    this.done = false; // end, error or cancel seen
+    this.error = null;
+    this.cancelled = false;
+    this.onCancel = null; // called with the reason when the script cancels the stream
+    const streams = internals.streams;
+    this.stream = streams.createReadableByteStream({
+      pull: () => this.pull(),
+      cancel: (reason) => {
+        this.cancelled = true;
+        this.done = true;
+        this.pending = [];
+        this.resolvePull();
+        if (this.onCancel !== null) this.onCancel(reason);
+      },
+    });
+  }
+
+  pull() {
+    const streams = internals.streams;
+    if (this.pending.length > 0) {
+      streams.enqueue(this.stream, ArrayPrototypeShift(this.pending));
+      this.maybeClose();
+      return undefined;
+    }
+    if (this.done) return undefined;
+    this.grant();
+    return new PromiseCtor((resolve) => {
+      this.pullResolve = resolve;
+    });
+  }
+
+  grant() {
+    if (this.outstanding * 2 > this.window) return;
+    const size = this.window - this.outstanding;
+    this.outstanding = this.window;
+    queueAction([this.creditKind, this.id, size]);
+  }
+
+  resolvePull() {
+    const resolve = this.pullResolve;
+    if (resolve !== null) {
+      this.pullResolve = null;
+      resolve();
+    }
+  }
+
+  onData(bytes) {
+    this.outstanding -= bytes.length;
+    if (this.done) return;
+    if (this.pullResolve !== null) {
+      internals.streams.enqueue(this.stream, bytes);
+      this.resolvePull();
+    } else {
+      ArrayPrototypePush(this.pending, bytes);
+    }
+  }
+
+  onEnd() {
+    if (this.done) return;
+    this.done = true;
+    this.maybeClose();
+    this.resolvePull();
+  }
+
+  onError(error) {
+    if (this.done && this.pending.length === 0 && !internals.streams.isReadable(this.stream)) {
+      return;
+    }
+    this.done = true;
+    this.pending = [];
+    if (internals.streams.isReadable(this.stream)) internals.streams.error(this.stream, error);
+    this.resolvePull();
+  }
+
+  maybeClose() {
+    if (this.done && !this.cancelled && this.pending.length === 0 &&
+        internals.streams.isReadable(this.stream)) {
+      internals.streams.close(this.stream);
+    }
+  }
+}
+
+// -- Outflow: a body sent to the host under credit ----------------------------------------
+
+/**
+ * Sends bytes or a ReadableStream out as data actions `[dataKind, id, ...]`, then
+ * `[endKind, id]`; on a stream error, `onError(e)` decides what to tell the host. Never
+ * more bytes than the credit the host granted (`addCredit`).
+ */
+class Outflow {
+  constructor(id, dataKind, endKind, credit) {
+    this.id = id;
+    this.dataKind = dataKind;
+    this.endKind = endKind;
+    this.credit = credit;
+    this.waiter = null;
+    this.cancelled = false;
+    this.finished = false;
+    this.stream = null;
+    this.onError = null;
+    this.onFinish = null;
+    dataKinds.add(dataKind);
+  }
+
+  addCredit(size) {
+    this.credit += size;
+    this.wake();
+  }
+
+  wake() {
+    const waiter = this.waiter;
+    if (waiter !== null) {
+      this.waiter = null;
+      waiter();
+    }
+  }
+
+  waitCredit() {
+    return new PromiseCtor((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  /** Stop sending; cancels the stream being read, if any. */
+  cancel(reason) {
+    if (this.cancelled || this.finished) return;
+    this.cancelled = true;
+    if (this.stream !== null) {
+      PromisePrototypeThen(internals.streams.cancel(this.stream, reason), undefined, () => {});
+    }
+    this.wake();
+  }
+
+  finish() {
+    if (this.finished || this.cancelled) return;
+    this.finished = true;
+    queueAction([this.endKind, this.id]);
+    if (this.onFinish !== null) this.onFinish();
+  }
+
+  /** Send known bytes in credit-sized pieces, then the end. */
+  sendBytes(bytes) {
+    let offset = 0;
+    const step = () => {
+      while (offset < bytes.length) {
+        if (this.cancelled) return;
+        if (this.credit <= 0) {
+          this.waiter = step;
+          return;
+        }
+        const n = MathMin(this.credit, config.maxChunk, bytes.length - offset);
+        queueData(this.dataKind, this.id, TypedArrayPrototypeSubarray(bytes, offset, offset + n));
+        this.credit -= n;
+        offset += n;
+      }
+      this.finish();
+    };
+    step();
+  }
+
+  /** Read `stream` to its end, sending every chunk; chunks must be Uint8Arrays. */
+  async sendStream(stream) {
+    const streams = internals.streams;
+    this.stream = stream;
+    let reader;
+    try {
+      reader = streams.getReader(stream);
+      for (;;) {
+        while (this.credit <= 0 && !this.cancelled) await this.waitCredit();
+        if (this.cancelled) return;
+        const { value, done } = await streams.readerRead(reader);
+        if (this.cancelled) return;
+        if (done) break;
+        if (!(value instanceof Uint8ArrayCtor)) {
+          throw new TypeErrorCtor("Body chunks must be Uint8Array.");
+        }
+        let offset = 0;
+        while (offset < value.length) {
+          while (this.credit <= 0 && !this.cancelled) await this.waitCredit();
+          if (this.cancelled) return;
+          const n = MathMin(this.credit, config.maxChunk, value.length - offset);
+          queueData(this.dataKind, this.id, offset === 0 && n === value.length
+            ? value
+            : TypedArrayPrototypeSubarray(value, offset, offset + n));
+          this.credit -= n;
+          offset += n;
+        }
+      }
+      this.finish();
+    } catch (e) {
+      if (this.cancelled) return;
+      this.cancelled = true;
+      if (this.onError !== null) this.onError(e);
+      if (reader !== undefined) {
+        PromisePrototypeThen(streams.cancel(stream, e), undefined, () => {});
+      }
+    }
+  }
+}
+
+// -- native stream marks --------------------------------------------------------------------
+
+const marks = new SafeWeakMap();
+
+const host = {
+  config,
+  counters,
+  Inflow,
+  Outflow,
+  queueAction,
+  queueData,
+  eventBytes,
+  on(kind, handler) {
+    handlers.set(kind, handler);
+  },
+  /** Remember that `stream` is native (kind "request" or "fetch", with its id). */
+  markNative(stream, mark) {
+    marks.set(stream, mark);
+  },
+  /** The native mark of `stream` if it is native and nobody has touched it, else null. */
+  untouchedNative(stream) {
+    const mark = marks.get(stream);
+    if (mark === undefined) return null;
+    const streams = internals.streams;
+    if (streams.isLocked(stream) || streams.isDisturbed(stream)) return null;
+    return mark;
+  },
+  /** Lock a native stream for the runtime's own use (it is piped natively from now on). */
+  claimNative(stream) {
+    internals.streams.getReader(stream);
+  },
+  log(level, id, message) {
+    queueAction([AC_LOG, level, id, message]);
+  },
+  configure(options) {
+    for (const key of ObjectKeys(options)) {
+      if (key in config) config[key] = options[key];
+    }
+    const inJson = new SharedArrayBufferCtor(config.inJsonSize);
+    inJsonU8 = new Uint8ArrayCtor(inJson);
+    inJsonLen = new Uint32ArrayCtor(inJson, 0, 1);
+    const inBinSab = new SharedArrayBufferCtor(config.inBinSize);
+    inBin = new Uint8ArrayCtor(inBinSab);
+    const outBinSab = new SharedArrayBufferCtor(config.outBinSize);
+    outBin = new Uint8ArrayCtor(outBinSab);
+    const ctrlSab = new SharedArrayBufferCtor(64);
+    ctrl = new Int32ArrayCtor(ctrlSab);
+    this.buffers = { inJson, inBin: inBinSab, outBin: outBinSab, ctrl: ctrlSab };
+    const hostNotify = globalThis.__isoflow_notify;
+    delete globalThis.__isoflow_notify;
+    if (typeof hostNotify === "function") notifyHost = hostNotify;
+    ObjectDefineProperty(globalThis, "__isoflow_pump", {
+      value: pump, writable: false, enumerable: false, configurable: false,
+    });
+    if (this.afterConfigure !== undefined) this.afterConfigure();
+    return 0;
+  },
+};
+
+const AC_LOG = 6;
+
+internals.host = host;
+internals.taskHook = () => {
+  if (ctrl !== undefined) AtomicsAdd(ctrl, 0, 1);
+};
+internals.DOMExceptionOrError = function DOMExceptionOrError(message, name) {
+  if (typeof globalThis.DOMException === "function") return new globalThis.DOMException(message, name);
+  const e = new ErrorCtor(message);
+  e.name = name;
+  return e;
+};

@@ -1,0 +1,223 @@
+// fetch() (Fetch standard, https://fetch.spec.whatwg.org/#fetch-method), run by the worker's
+// Python side with aiohttp (isolate_worker/fetch.py).
+//
+// Actions (JS -> Python)                            Events (Python -> JS)
+//   [AC_FETCH, id, method, url, headers, body,        [EV_FETCH_HEAD, id, status, statusText,
+//    length, redirect]                                  headers, url, redirected]
+//   [AC_FETCH_DATA, id, offset, length]  upload       [EV_FETCH_DATA, id, offset, length]
+//   [AC_FETCH_END, id]                   upload end   [EV_FETCH_END, id]
+//   [AC_FETCH_CREDIT, id, size]  body pulled          [EV_FETCH_ERROR, id, message]
+//   [AC_FETCH_ABORT, id]                              [EV_FETCH_CREDIT, id, size] upload credit
+// `body` is null, "bytes" or "stream" (sent as AC_FETCH_DATA under credit), or
+// ["request", sid]: the incoming request's body, untouched, which Python pipes to the
+// upstream itself without it entering V8.
+//
+// The response body is a native byte stream: Python reads the upstream socket only while
+// the script pulls (credit), and a body nobody touches can be forwarded natively
+// (90_serve.js, AC_FORWARD).
+
+const {
+  PromiseReject,
+  PromiseWithResolvers,
+  SafeMap,
+  StringPrototypeToLowerCase,
+  TypeError: TypeErrorCtor,
+} = primordials;
+const { host } = internals;
+
+const AC_FETCH = 8, AC_FETCH_DATA = 9, AC_FETCH_END = 10, AC_FETCH_CREDIT = 11;
+const AC_FETCH_ABORT = 12;
+const EV_FETCH_HEAD = 6, EV_FETCH_DATA = 7, EV_FETCH_END = 8, EV_FETCH_ERROR = 9;
+const EV_FETCH_CREDIT = 10;
+
+let nextId = 1;
+const inflight = new SafeMap(); // id -> FetchState
+const subrequests = new primordials.SafeWeakMap(); // served stream -> fetch() count
+
+class FetchState {
+  constructor(id, request, resolve, reject) {
+    this.id = id;
+    this.request = request;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.body = null; // Inflow, once the head arrived
+    this.upload = null; // Outflow of the request body
+    this.signal = null;
+    this.abortHandle = null;
+    this.settled = false;
+  }
+
+  finish() {
+    inflight.delete(this.id);
+    if (this.abortHandle !== null) {
+      internals.abort.removeAlgorithm(this.signal, this.abortHandle);
+      this.abortHandle = null;
+    }
+  }
+
+  abort(reason) {
+    if (!inflight.has(this.id)) return;
+    host.queueAction([AC_FETCH_ABORT, this.id]);
+    if (this.upload !== null) this.upload.cancel(reason);
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(reason);
+    } else if (this.body !== null) {
+      this.body.onError(reason);
+    }
+    this.finish();
+  }
+}
+
+function countSubrequest() {
+  const serve = internals.serve;
+  if (serve === undefined) return;
+  let st = serve.current();
+  if (st === null && serve.live.size === 1) {
+    for (const v of serve.live.values()) st = v;
+  }
+  if (st === null) return;
+  const n = (subrequests.get(st) ?? 0) + 1;
+  subrequests.set(st, n);
+  if (n > host.config.maxSubrequests) {
+    throw new TypeErrorCtor(
+      `fetch failed: too many subrequests (more than ${host.config.maxSubrequests} for one request)`,
+    );
+  }
+}
+
+function fetch(input, init = undefined) {
+  let request;
+  try {
+    internals.webidl.requiredArguments(arguments.length, 1, "Failed to execute 'fetch'");
+    request = new internals.request.Request(input, init);
+    countSubrequest();
+  } catch (e) {
+    return PromiseReject(e);
+  }
+  const signal = internals.request.signal(request);
+  if (signal !== null && signal.aborted) return PromiseReject(signal.reason);
+  const url = internals.request.url(request);
+  const scheme = StringPrototypeToLowerCase(url.slice(0, url.indexOf(":")));
+  if (scheme !== "http" && scheme !== "https") {
+    return PromiseReject(new TypeErrorCtor(`fetch failed: unsupported URL scheme '${scheme}:'`));
+  }
+
+  const id = nextId++;
+  const { promise, resolve, reject } = PromiseWithResolvers();
+  const state = new FetchState(id, request, resolve, reject);
+  inflight.set(id, state);
+
+  let bodySpec = null;
+  let length = -1;
+  let sendBody = null;
+  const body = internals.request.body(request);
+  if (body !== null) {
+    if (body.stream === null && !(internals.blob !== undefined && internals.blob.isBlob(body.source))) {
+      const bytes = body.source;
+      body.used = true;
+      bodySpec = "bytes";
+      length = bytes.length;
+      sendBody = (out) => out.sendBytes(bytes);
+    } else {
+      const stream = internals.body.bodyStream(body);
+      const native = host.untouchedNative(stream);
+      if (native !== null && native.kind === "request") {
+        host.claimNative(stream);
+        bodySpec = ["request", native.id];
+      } else {
+        bodySpec = "stream";
+        if (body.length !== null) length = body.length;
+        sendBody = (out) => out.sendStream(stream);
+      }
+    }
+  }
+  const headers = internals.headers.list(internals.request.headers(request));
+  host.queueAction([
+    AC_FETCH, id, internals.request.method(request), url, headers, bodySpec, length,
+    internals.request.redirect(request),
+  ]);
+  if (sendBody !== null) {
+    state.upload = new host.Outflow(id, AC_FETCH_DATA, AC_FETCH_END, 0);
+    state.upload.onError = (e) => state.abort(e);
+    sendBody(state.upload);
+  }
+  if (signal !== null) {
+    state.signal = signal;
+    state.abortHandle = internals.abort.addAlgorithm(signal, () => state.abort(signal.reason));
+  }
+  return promise;
+}
+
+function onHead(ev) {
+  const [, id, status, statusText, headerList, url, redirected] = ev;
+  const state = inflight.get(id);
+  if (state === undefined) return;
+  internals.taskHook();
+  const inflow = new host.Inflow(id, AC_FETCH_CREDIT, host.config.requestWindow, 0);
+  inflow.onCancel = () => {
+    if (inflight.has(id)) {
+      host.queueAction([AC_FETCH_ABORT, id]);
+      state.finish();
+    }
+  };
+  state.body = inflow;
+  host.markNative(inflow.stream, { kind: "fetch", id });
+  const nullBody = internals.response.NULL_BODY_STATUS.has(status) ||
+    internals.request.method(state.request) === "HEAD";
+  if (nullBody) inflow.onEnd();
+  const urlList = redirected ? [internals.request.url(state.request), url] : [url];
+  const response = internals.response.make({
+    status,
+    statusText,
+    headers: internals.headers.fromList(headerList, "immutable"),
+    body: nullBody ? null : new internals.body.InnerBody(inflow.stream, null, null),
+    urlList,
+  });
+  state.settled = true;
+  state.resolve(response);
+}
+
+function onError(ev) {
+  const state = inflight.get(ev[1]);
+  if (state === undefined) return;
+  const error = new TypeErrorCtor(ev[2]);
+  if (state.upload !== null) state.upload.cancel(error);
+  if (!state.settled) {
+    state.settled = true;
+    state.reject(error);
+  } else if (state.body !== null) {
+    state.body.onError(error);
+  }
+  state.finish();
+}
+
+host.on(EV_FETCH_HEAD, onHead);
+host.on(EV_FETCH_DATA, (ev) => {
+  const state = inflight.get(ev[1]);
+  const bytes = host.eventBytes(ev);
+  if (state !== undefined && state.body !== null) state.body.onData(bytes);
+});
+host.on(EV_FETCH_END, (ev) => {
+  const state = inflight.get(ev[1]);
+  if (state === undefined) return;
+  if (state.body !== null) state.body.onEnd();
+  state.finish();
+});
+host.on(EV_FETCH_ERROR, onError);
+host.on(EV_FETCH_CREDIT, (ev) => {
+  const state = inflight.get(ev[1]);
+  if (state !== undefined && state.upload !== null) state.upload.addCredit(ev[2]);
+});
+
+internals.fetch = {
+  fetch,
+  /** Python takes over fetch `id` (its body is forwarded natively): forget it here. */
+  forget(id) {
+    const state = inflight.get(id);
+    if (state !== undefined) state.finish();
+  },
+  inflight: () => inflight.size,
+};
+
+internals.exposeGlobal("fetch", fetch);

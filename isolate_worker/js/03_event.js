@@ -27,9 +27,11 @@ const { converters } = webidl;
 
 // --- Time --------------------------------------------------------------------------------
 
-// HTML's time origin for this isolate, and a clock that never goes backwards.
-const timeOrigin = DateNow();
-let lastNow = 0;
+// HTML's time origin for this isolate, and a clock that never goes backwards. The context
+// was created just before the runtime loaded; taking the origin one millisecond early keeps
+// every time measured in the isolate (Event.timeStamp, performance.now()) above zero.
+const timeOrigin = DateNow() - 1;
+let lastNow = 1;
 
 /** Milliseconds since the time origin (monotonic, millisecond resolution). */
 function highResolutionNow() {

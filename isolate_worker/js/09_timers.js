@@ -104,7 +104,7 @@ function runTimer(t) {
       (0, eval)(t.callback);
     }
   } catch (e) {
-    internals.reportException(e);
+    reportException(e);
   } finally {
     nestingLevel = saved;
   }
@@ -114,6 +114,12 @@ function runTimer(t) {
     t.deadline = DateNow() + t.timeout;
     heapPush(t);
   }
+}
+
+/** An uncaught exception in a task: an `error` event at the global first (03_event.js). */
+function reportException(e) {
+  if (internals.events !== undefined) internals.events.reportException(e);
+  else internals.reportException(e);
 }
 
 function startTimer(callback, timeout, args, repeat) {
@@ -167,7 +173,7 @@ function queueMicrotask(callback) {
     try {
       callback();
     } catch (e) {
-      internals.reportException(e);
+      reportException(e);
     }
   });
 }

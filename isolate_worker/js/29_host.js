@@ -381,6 +381,44 @@ class Outflow {
   }
 }
 
+// -- ops: asynchronous work done natively in Python (crypto, compression) ------------------
+
+const AC_OP = 14, AC_OP_DATA = 15, EV_OP_RESULT = 11;
+dataKinds.add(AC_OP_DATA);
+let nextOpId = 1;
+const pendingOps = new SafeMap(); // id -> { resolve, reject }
+
+/**
+ * Run native op `name` with JSON-able `args` and optional bytes. Resolves to
+ * `{ value, bytes }` (bytes a Uint8Array or null); rejects with the DOMException (or
+ * TypeError) the op names. Ops are listed in isolate_worker/ops.py.
+ */
+function op(name, args, bytes = null) {
+  const id = nextOpId++;
+  const { promise, resolve, reject } = primordials.PromiseWithResolvers();
+  pendingOps.set(id, { resolve, reject });
+  if (bytes !== null) queueData(AC_OP_DATA, id, bytes);
+  queueAction([AC_OP, id, name, args, bytes !== null]);
+  return promise;
+}
+
+function onOpResult(ev) {
+  const [, id, ok, value, hasBytes] = ev;
+  const pending = pendingOps.get(id);
+  if (pending === undefined) return;
+  pendingOps.delete(id);
+  internals.taskHook();
+  const bytes = hasBytes ? eventBytes(ev) : null;
+  if (ok) {
+    pending.resolve({ value, bytes });
+  } else if (value.name === "TypeError") {
+    pending.reject(new TypeErrorCtor(value.message));
+  } else {
+    pending.reject(internals.DOMExceptionOrError(value.message, value.name));
+  }
+}
+handlers.set(EV_OP_RESULT, onOpResult);
+
 // -- native stream marks --------------------------------------------------------------------
 
 const marks = new SafeWeakMap();
@@ -388,6 +426,7 @@ const marks = new SafeWeakMap();
 const host = {
   config,
   counters,
+  op,
   Inflow,
   Outflow,
   queueAction,

@@ -1,0 +1,175 @@
+"""Native operations JavaScript asks for with ``host.op(name, args, bytes)`` (js/29_host.js).
+
+Work the standards require to be native, or that would be slow in JavaScript, runs here:
+compression for CompressionStream/DecompressionStream, and Web Crypto (``crypto_ops.py``).
+An op is an async function ``(args, data, state) -> (value, bytes | None)``; it raises
+:class:`OpError` with the name of the exception the script should see (a DOMException name,
+or "TypeError"). Per-isolate objects (compressor states, keys) live in :class:`OpState`
+and are dropped with the isolate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import zlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .kinds import EV_OP_RESULT
+
+log = logging.getLogger("isoflow.worker.ops")
+
+OpResult = tuple[Any, bytes | None]
+OpFunc = Callable[[list[Any], bytes | None, "OpState"], Awaitable[OpResult]]
+REGISTRY: dict[str, OpFunc] = {}
+THREAD_THRESHOLD = 1 << 20  # payloads this large are processed off the event loop
+
+
+class OpError(Exception):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+
+
+def op(name: str) -> Callable[[OpFunc], OpFunc]:
+    def register(fn: OpFunc) -> OpFunc:
+        REGISTRY[name] = fn
+        return fn
+
+    return register
+
+
+class OpState:
+    """Objects that live as long as the isolate: handle -> object."""
+
+    def __init__(self) -> None:
+        self.handles: dict[int, Any] = {}
+        self._ids = itertools.count(1)
+
+    def add(self, obj: Any) -> int:
+        handle = next(self._ids)
+        self.handles[handle] = obj
+        return handle
+
+    def get(self, handle: Any, kind: type) -> Any:
+        obj = self.handles.get(handle) if isinstance(handle, int) else None
+        if not isinstance(obj, kind):
+            raise OpError("TypeError", "invalid or released handle")
+        return obj
+
+    def release(self, handle: Any) -> None:
+        if isinstance(handle, int):
+            self.handles.pop(handle, None)
+
+
+async def run_blocking(data: bytes | None, fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` inline for small payloads, in a thread for large ones."""
+    if data is not None and len(data) >= THREAD_THRESHOLD:
+        return await asyncio.to_thread(fn)
+    return fn()
+
+
+class OpRunner:
+    """Runs the ops of one isolate and sends their results back as events."""
+
+    def __init__(self, emit: Callable[[list[Any], bytes | None], None]) -> None:
+        self.emit = emit
+        self.state = OpState()
+        self._data: dict[int, bytes] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    def data(self, op_id: int, data: memoryview) -> None:
+        self._data[op_id] = bytes(data)
+
+    def start(self, op_id: int, name: str, args: Any, has_bytes: bool) -> None:
+        data = self._data.pop(op_id, None) if has_bytes else None
+        fn = REGISTRY.get(name)
+        if fn is None or not isinstance(args, list):
+            self._reply(op_id, False, {"name": "TypeError", "message": f"unknown op {name!r}"},
+                        None)
+            return
+        task = asyncio.get_running_loop().create_task(self._run(op_id, fn, args, data))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, op_id: int, fn: OpFunc, args: list[Any], data: bytes | None) -> None:
+        try:
+            value, out = await fn(args, data, self.state)
+        except OpError as e:
+            self._reply(op_id, False, {"name": e.name, "message": e.message}, None)
+        except Exception as e:  # a bug or an unexpected library error: report, don't crash
+            log.exception("op failed")
+            self._reply(op_id, False, {"name": "OperationError", "message": str(e)}, None)
+        else:
+            self._reply(op_id, True, value, out)
+
+    def _reply(self, op_id: int, ok: bool, value: Any, out: bytes | None) -> None:
+        self.emit([EV_OP_RESULT, op_id, ok, value, out is not None], out)
+
+    def reset(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks.clear()
+        self._data.clear()
+        self.state = OpState()
+
+
+# -- compression (CompressionStream / DecompressionStream) ---------------------------------
+
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "deflate-raw": -zlib.MAX_WBITS}
+
+
+class _Codec:
+    def __init__(self, fmt: str, compress: bool) -> None:
+        self.compress = compress
+        if compress:
+            self.obj: Any = zlib.compressobj(wbits=_WBITS[fmt])
+        else:
+            self.obj = zlib.decompressobj(wbits=_WBITS[fmt])
+
+
+@op("compression.new")
+async def compression_new(args: list[Any], data: bytes | None, state: OpState) -> OpResult:
+    fmt, compress = args
+    if fmt not in _WBITS:
+        raise OpError("TypeError", f"Unsupported compression format: '{fmt}'")
+    return state.add(_Codec(fmt, bool(compress))), None
+
+
+@op("compression.push")
+async def compression_push(args: list[Any], data: bytes | None, state: OpState) -> OpResult:
+    codec: _Codec = state.get(args[0], _Codec)
+    chunk = data or b""
+    if codec.compress:
+        return None, await run_blocking(chunk, lambda: codec.obj.compress(chunk))
+    if codec.obj.eof:
+        if chunk:
+            raise OpError("TypeError", "Junk found after the end of the compressed data.")
+        return None, b""
+    try:
+        out = await run_blocking(chunk, lambda: codec.obj.decompress(chunk))
+    except zlib.error as e:
+        raise OpError("TypeError", f"The compressed data is invalid: {e}") from None
+    if codec.obj.eof and codec.obj.unused_data:
+        raise OpError("TypeError", "Junk found after the end of the compressed data.")
+    return None, out
+
+
+@op("compression.end")
+async def compression_end(args: list[Any], data: bytes | None, state: OpState) -> OpResult:
+    codec: _Codec = state.get(args[0], _Codec)
+    state.release(args[0])
+    if codec.compress:
+        return None, codec.obj.flush()
+    if not codec.obj.eof:
+        raise OpError("TypeError", "The compressed data ended before the end of the stream.")
+    return None, b""
+
+
+@op("compression.release")
+async def compression_release(args: list[Any], data: bytes | None, state: OpState) -> OpResult:
+    state.release(args[0])
+    return None, None

@@ -81,6 +81,8 @@ class Bridge:
         on_action: OnAction,
         on_fatal: Callable[[IsolateFailure], None],
         config: BridgeConfig | None = None,
+        *,
+        extra_runtime: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.loop = loop
         self.config = config or BridgeConfig()
@@ -95,7 +97,8 @@ class Bridge:
         self._heap: dict[str, Any] = {}
         self.v8 = V8Context(loop)
         self.v8.set_memory_limit(self.config.memory_limit)
-        load_runtime(self.v8.eval, before_seal=self._configure)
+        self.pre_pump: list[Callable[[], None]] = []  # run before each pump is posted
+        load_runtime(self.v8.eval, before_seal=self._configure, extra=extra_runtime)
         self._watch_progress = -1
         self._watch_cpu = self.v8.cpu_time()
         self._busy_cpu = 0.0
@@ -187,6 +190,8 @@ class Bridge:
         self._in_json[0:4] = len(data).to_bytes(4, "little")
 
     def _post(self) -> None:
+        for hook in self.pre_pump:
+            hook()
         self._write_inbox()
         self._in_flight = True
         self._again = False

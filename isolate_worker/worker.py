@@ -40,12 +40,15 @@ from .kinds import (
     AC_FORWARD,
     AC_HEAD,
     AC_LOG,
+    AC_OP,
+    AC_OP_DATA,
     EV_CANCEL,
     EV_CREDIT,
     EV_DATA,
     EV_END,
     EV_REQUEST,
 )
+from .ops import OpRunner
 
 log = logging.getLogger("isoflow.worker")
 
@@ -136,6 +139,7 @@ class Worker:
             upload_window=cfg.request_window,
         )
         self.forwarding: dict[int, int] = {}  # fetch id -> stream id, for cancels
+        self.ops = OpRunner(self._emit)
         self._zctx = zmq.Context.instance()
         self.sock = self._zctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.IDENTITY, options.worker_id.encode())
@@ -304,6 +308,13 @@ class Worker:
             entry = self.streams.get(sid)
             self._send(p.Log(sid, level, entry.request_id if entry else "", message))
             return
+        if kind == AC_OP_DATA:
+            assert data is not None
+            self.ops.data(action[1], data)
+            return
+        if kind == AC_OP:
+            self.ops.start(action[1], action[2], action[3], action[4])
+            return
         if kind >= AC_FETCH:
             self._on_fetch_action(action, data)
             return
@@ -407,6 +418,7 @@ class Worker:
         for fid in list(self.fetch.fetches):
             self.fetch.abort(fid)
         self.forwarding.clear()
+        self.ops.reset()
         self.loop.call_soon(self._replace_bridge)
 
     def _replace_bridge(self) -> None:

@@ -1,6 +1,7 @@
 """Run JavaScript test files inside a real isoflow isolate, one pytest case per JS test.
 
-Files named ``*.test.js`` (our own) or ``*.any.js`` (ported web-platform-tests) under
+The isolate is driven by the worker's real bridge on an event loop of its own (in a
+background thread), so native ops (compression, crypto) work as in a worker. Files named ``*.test.js`` (our own) or ``*.any.js`` (ported web-platform-tests) under
 ``tests/js`` are collected. Each file runs in a fresh V8 isolate with the whole runtime
 loaded, then ``harness.js`` (a testharness.js subset), then any helper scripts named by
 ``// META: script=relative/path.js`` lines, then the file itself. ``// META: internals``
@@ -10,15 +11,18 @@ tests of runtime pieces that have no public surface.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from isoflow.isolate_worker.runtime import load_runtime
-from isoflow.isolate_worker.v8 import V8Context
+from isoflow.isolate_worker.bridge import Bridge, BridgeConfig
+from isoflow.isolate_worker.kinds import AC_LOG, AC_OP, AC_OP_DATA
+from isoflow.isolate_worker.ops import OpRunner
 
 HERE = Path(__file__).parent
 HARNESS = (HERE / "harness.js").read_text(encoding="utf-8")
@@ -53,35 +57,64 @@ class JsFileSession:
                 expose_internals = True
             elif key == "timeout" and value == "long":
                 self.timeout = LONG_TIMEOUT
-        self.v8 = V8Context()
+        self.logs: list[str] = []
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
         extra = (("test:expose_internals.js", "globalThis.__internals = internals;"),)
-        load_runtime(self.v8.eval, extra=extra if expose_internals else ())
-        self.v8.eval(HARNESS)
+
+        def make() -> Bridge:
+            self.ops = OpRunner(lambda ev, data: self.bridge.send(ev, data))
+            return Bridge(self.loop, self._on_action, lambda failure: None, BridgeConfig(),
+                          extra_runtime=extra if expose_internals else ())
+
+        self.bridge = self._call(make)
+        self.eval(HARNESS + "\n//# sourceURL=harness.js")
         for script in scripts:
-            self.v8.eval(script.read_text(encoding="utf-8") + f"\n//# sourceURL={script.name}")
-        self.v8.eval(source + f"\n//# sourceURL={path.name}")
-        self.names: list[str] = json.loads(self.v8.eval("__harness.list()"))
+            self.eval(script.read_text(encoding="utf-8") + f"\n//# sourceURL={script.name}")
+        self.eval(source + f"\n//# sourceURL={path.name}")
+        self.names: list[str] = json.loads(self.eval("__harness.list()"))
+
+    def _call(self, fn):
+        async def run():
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result()
+
+    def eval(self, code: str):
+        return self._call(lambda: self.bridge.eval(code))
+
+    def _on_action(self, action, data) -> None:
+        if action[0] == AC_OP_DATA:
+            self.ops.data(action[1], data)
+        elif action[0] == AC_OP:
+            self.ops.start(action[1], action[2], action[3], action[4])
+        elif action[0] == AC_LOG:
+            self.logs.append(f"{action[1]}: {action[3]}")
 
     def run(self, name: str) -> None:
-        started = self.v8.eval(f"__harness.start({json.dumps(name)})")
+        started = self.eval(f"__harness.start({json.dumps(name)})")
         if started != "started":
             raise JsTestFailure(f"test {name!r} not found")
         deadline = time.monotonic() + self.timeout
         delay = 0.0005
         while True:
-            status = json.loads(self.v8.eval(f"__harness.status({json.dumps(name)})"))
+            status = json.loads(self.eval(f"__harness.status({json.dumps(name)})"))
             if status["state"] == "pass":
                 return
             if status["state"] == "fail":
                 raise JsTestFailure(status["message"])
             if time.monotonic() > deadline:
-                self.v8.terminate()
+                self.bridge.v8.terminate()
                 raise JsTestFailure(f"timed out after {self.timeout} s")
             time.sleep(delay)
             delay = min(delay * 2, 0.01)
 
     def close(self) -> None:
-        self.v8.close()
+        self._call(self.bridge.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+        self.loop.close()
 
 
 _sessions: dict[Path, JsFileSession] = {}

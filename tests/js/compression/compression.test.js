@@ -1,0 +1,116 @@
+// CompressionStream / DecompressionStream: round trips, errors, IDL shape.
+
+async function collect(readable) {
+  const chunks = [];
+  for await (const c of readable) chunks.push(c);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.length; }
+  return out;
+}
+
+async function pipeBytes(stream, inputs) {
+  const writer = stream.writable.getWriter();
+  const done = collect(stream.readable);
+  for (const i of inputs) await writer.write(i);
+  await writer.close();
+  return done;
+}
+
+const text = new TextEncoder().encode("isoflow streams bytes ".repeat(500));
+
+for (const format of ["gzip", "deflate", "deflate-raw"]) {
+  promise_test(async () => {
+    const compressed = await pipeBytes(new CompressionStream(format), [text.subarray(0, 100), text.subarray(100)]);
+    assert_less_than(compressed.length, text.length / 5, "compresses");
+    const restored = await pipeBytes(new DecompressionStream(format), [compressed]);
+    assert_array_equals(restored, text);
+  }, `${format}: round trip`);
+
+  promise_test(async () => {
+    const compressed = await pipeBytes(new CompressionStream(format), [text]);
+    const pieces = [];
+    for (let i = 0; i < compressed.length; i += 7) pieces.push(compressed.subarray(i, i + 7));
+    const restored = await pipeBytes(new DecompressionStream(format), pieces);
+    assert_array_equals(restored, text);
+  }, `${format}: decompresses input split into tiny chunks`);
+
+  promise_test(async (t) => {
+    const ds = new DecompressionStream(format);
+    const writer = ds.writable.getWriter();
+    writer.write(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])).catch(() => {});
+    writer.close().catch(() => {});
+    await promise_rejects_js(t, TypeError, collect(ds.readable));
+  }, `${format}: invalid data errors the stream with a TypeError`);
+
+  promise_test(async (t) => {
+    const compressed = await pipeBytes(new CompressionStream(format), [text]);
+    const ds = new DecompressionStream(format);
+    const writer = ds.writable.getWriter();
+    writer.write(compressed.subarray(0, compressed.length - 4)).catch(() => {});
+    writer.close().catch(() => {});
+    await promise_rejects_js(t, TypeError, collect(ds.readable));
+  }, `${format}: truncated data errors the stream at the end`);
+
+  promise_test(async (t) => {
+    const compressed = await pipeBytes(new CompressionStream(format), [text]);
+    const junk = new Uint8Array(compressed.length + 3);
+    junk.set(compressed);
+    junk.set([1, 2, 3], compressed.length);
+    const ds = new DecompressionStream(format);
+    const writer = ds.writable.getWriter();
+    writer.write(junk).catch(() => {});
+    writer.close().catch(() => {});
+    await promise_rejects_js(t, TypeError, collect(ds.readable));
+  }, `${format}: trailing junk errors the stream`);
+
+  promise_test(async () => {
+    const out = await pipeBytes(new CompressionStream(format), []);
+    const back = await pipeBytes(new DecompressionStream(format), [out]);
+    assert_equals(back.length, 0);
+  }, `${format}: empty input`);
+}
+
+promise_test(async () => {
+  const compressed = await pipeBytes(new CompressionStream("gzip"), [text]);
+  assert_equals(compressed[0], 0x1f);
+  assert_equals(compressed[1], 0x8b);
+}, "gzip output has the gzip magic bytes");
+
+test(() => {
+  assert_throws_js(TypeError, () => new CompressionStream("brotli"));
+  assert_throws_js(TypeError, () => new DecompressionStream("zip"));
+  assert_throws_js(TypeError, () => new CompressionStream());
+  assert_throws_js(TypeError, () => CompressionStream());
+}, "unsupported formats and missing arguments throw TypeError");
+
+promise_test(async (t) => {
+  const cs = new CompressionStream("gzip");
+  const writer = cs.writable.getWriter();
+  writer.write("a string").catch(() => {});
+  await promise_rejects_js(t, TypeError, collect(cs.readable));
+}, "non-BufferSource chunks error the stream");
+
+promise_test(async () => {
+  const cs = new CompressionStream("deflate");
+  const view = new DataView(text.buffer, 10, 50);
+  const out = await pipeBytes(cs, [view, text.buffer.slice(0, 10)]);
+  const back = await pipeBytes(new DecompressionStream("deflate"), [out]);
+  assert_array_equals(back, [...text.subarray(10, 60), ...text.subarray(0, 10)]);
+}, "DataView and ArrayBuffer chunks are accepted");
+
+test(() => {
+  const cs = new CompressionStream("gzip");
+  assert_true(cs.readable instanceof ReadableStream);
+  assert_true(cs.writable instanceof WritableStream);
+  assert_equals(String(cs), "[object CompressionStream]");
+  const desc = Object.getOwnPropertyDescriptor(CompressionStream.prototype, "readable");
+  assert_true(desc.enumerable && typeof desc.get === "function");
+  assert_throws_js(TypeError, () => desc.get.call({}));
+}, "IDL shape: readable/writable getters, brand checks, toStringTag");
+
+promise_test(async () => {
+  const response = new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip")));
+  const back = await new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+  assert_equals(back.byteLength, text.length);
+}, "works in a pipeThrough chain with Response bodies");

@@ -350,5 +350,11 @@ def _link(modules: list[Module]) -> Bundle:
         line += code.count("\n")
         out.append("}];\n")
         line += 1
-    out.append("__isoflow_register_module(__require(0));\n})();\n")
+    # The line map travels with the bundle: the runtime maps stack traces with it.
+    files = sorted({path for _, path, _ in segments})
+    line_map = {
+        "files": files,
+        "segments": [[start, files.index(path), lines] for start, path, lines in segments],
+    }
+    out.append(f"__isoflow_register_module(__require(0), {json.dumps(line_map)});\n}})();\n")
     return Bundle("".join(out), segments)

@@ -259,6 +259,8 @@ class Fetch:
             resp = await self.client.session.request(
                 method, parsed, headers=headers, data=data, allow_redirects=False,
                 auto_decompress=False,
+                # aiohttp would add Content-Type: application/octet-stream; Fetch does not.
+                skip_auto_headers=() if "content-type" in headers else ("Content-Type",),
             )
             if resp.status not in REDIRECT_STATUS or self.redirect == "manual":
                 return resp, url, redirected

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.upstream import upstream  # noqa: F401 - the fixture, for every test
+
 
 def free_port() -> int:
     with socket.socket() as s:

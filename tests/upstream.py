@@ -33,6 +33,12 @@ def pattern(n: int) -> bytes:
 
 
 BLOCK = pattern(CHUNK)
+PERIOD = pattern(8 << 20)  # /stream bodies repeat this
+
+
+def stream_bytes(n: int) -> bytes:
+    """The body /stream/{n} sends."""
+    return (PERIOD * (n // len(PERIOD) + 1))[:n]
 
 
 class Upstream:
@@ -71,7 +77,7 @@ class Upstream:
         app = web.Application(client_max_size=1 << 30)
         r = app.router
         r.add_get("/text", self.text)
-        r.add_get("/json", lambda req: web.json_response({"ok": True, "n": 3}))
+        r.add_get("/json", self.json)
         r.add_route("*", "/headers", self.headers)
         r.add_get("/bytes/{n}", self.bytes)
         r.add_get("/stream/{n}", self.stream)
@@ -85,8 +91,7 @@ class Upstream:
         r.add_get("/cookies", self.cookies)
         r.add_get("/reset", self.reset)
         r.add_get("/forever/{name}", self.forever)
-        r.add_get("/progress/{name}", lambda req: web.json_response(
-            self.received.get(req.match_info["name"], 0)))
+        r.add_get("/progress/{name}", self.progress)
         runner = web.AppRunner(app, access_log=None)
         self.loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -104,6 +109,12 @@ class Upstream:
     async def text(self, request: web.Request) -> web.Response:
         return web.Response(text="hello from upstream", headers={"X-Upstream": "yes"})
 
+    async def json(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "n": 3})
+
+    async def progress(self, request: web.Request) -> web.Response:
+        return web.json_response(self.received.get(request.match_info["name"], 0))
+
     async def headers(self, request: web.Request) -> web.Response:
         body = await request.read()
         pairs = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.raw_headers]
@@ -114,22 +125,19 @@ class Upstream:
         return web.Response(body=pattern(int(request.match_info["n"])))
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
-        """n bytes of pattern(), chunked; records how much was handed to the socket."""
+        """n bytes of stream_bytes(), chunked; records how much was handed to the socket."""
         n = int(request.match_info["n"])
         name = request.query.get("name", "stream")
         resp = web.StreamResponse()
         await resp.prepare(request)
-        data = memoryview(pattern(min(n, 8 << 20)))
+        data = memoryview(PERIOD)
         sent = 0
         self.sent[name] = 0
         try:
             while sent < n:
                 size = min(CHUNK, n - sent)
                 offset = sent % len(data)
-                piece = data[offset : offset + size]
-                if len(piece) < size:
-                    piece = pattern(n)[sent : sent + size]
-                await resp.write(piece)
+                await resp.write(data[offset : offset + size])
                 sent += size
                 self.sent[name] = sent
         except ConnectionError:

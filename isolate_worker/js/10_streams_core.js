@@ -33,6 +33,7 @@ const {
   NumberIsNaN,
   ObjectCreate,
   ObjectDefineProperty,
+  ObjectGetPrototypeOf,
   Promise: PromiseCtor,
   PromisePrototypeThen,
   PromiseWithResolvers,
@@ -499,7 +500,18 @@ internals.exposeGlobals({ ByteLengthQueuingStrategy, CountQueuingStrategy });
 // ArrayBuffers and views (§8.3)
 // ---------------------------------------------------------------------------------------------
 
+const ArrayBufferPrototype = ArrayBufferCtor.prototype;
+const SharedArrayBufferPrototype = SharedArrayBufferCtor.prototype;
+
+/**
+ * Whether `buffer` (an ArrayBuffer or SharedArrayBuffer) is shared. The prototype check is a
+ * fast path that throws nothing (exceptions are slow); an object whose prototype was changed
+ * falls back to the getter brand check.
+ */
 function isSharedArrayBuffer(buffer) {
+  const proto = ObjectGetPrototypeOf(buffer);
+  if (proto === ArrayBufferPrototype) return false;
+  if (proto === SharedArrayBufferPrototype) return true;
   try {
     primordials.SharedArrayBufferPrototypeGetByteLength(buffer);
     return true;
@@ -609,6 +621,8 @@ function CopyDataBlockBytes(toBuffer, toIndex, fromBuffer, fromIndex, count) {
 }
 
 function isArrayBuffer(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (ObjectGetPrototypeOf(value) === ArrayBufferPrototype) return true;
   try {
     ArrayBufferPrototypeGetByteLength(value);
     return true;

@@ -15,6 +15,69 @@ const {
 } = primordials;
 
 let moduleExports = null;
+
+// Stack traces of module workers point at the user's files: the bundle (a classic script
+// made by isolate_worker/bundler.py) hands over a map from its lines to theirs.
+const BUNDLE_PREFIX = "isoflow-bundle:";
+
+function formatFrame(site, lineMap) {
+  let file = site.getScriptNameOrSourceURL();
+  let line = site.getLineNumber();
+  const column = site.getColumnNumber();
+  if (typeof file === "string" && file.startsWith(BUNDLE_PREFIX) && line !== null) {
+    const found = lineMap.locate(line);
+    if (found !== null) [file, line] = found;
+  }
+  let location;
+  if (site.isNative()) location = "native";
+  else if (file) location = `${file}:${line}:${column}`;
+  else location = "<anonymous>";
+  const name = site.getFunctionName();
+  const typeName = site.isToplevel() ? null : site.getTypeName();
+  const method = site.getMethodName();
+  let label = null;
+  if (site.isConstructor()) {
+    label = `new ${name || "<anonymous>"}`;
+  } else if (name) {
+    label = typeName && !name.startsWith(`${typeName}.`) && !site.isToplevel() && typeName !== "Object"
+      ? `${typeName}.${name}` : name;
+    if (method && method !== name && !name.endsWith(`.${method}`)) label += ` [as ${method}]`;
+  } else if (method) {
+    label = `${typeName || "<anonymous>"}.${method}`;
+  }
+  const prefix = site.isAsync() ? "async " : "";
+  return label === null ? `${prefix}${location}` : `${prefix}${label} (${location})`;
+}
+
+internals.sourceMap = {
+  install(map) {
+    const files = map.files;
+    const segments = map.segments; // [first bundle line, file index, [original line...]]
+    const lineMap = {
+      locate(line) {
+        let found = null;
+        for (const segment of segments) {
+          if (segment[0] <= line) found = segment;
+          else break;
+        }
+        if (found === null) return null;
+        const original = found[2][line - found[0]];
+        return original ? [files[found[1]], original] : null;
+      },
+    };
+    primordials.Error.prepareStackTrace = (error, sites) => {
+      let head;
+      try {
+        head = primordials.ErrorPrototypeToString(error);
+      } catch {
+        head = "Error";
+      }
+      let out = head;
+      for (const site of sites) out += `\n    at ${formatFrame(site, lineMap)}`;
+      return out;
+    };
+  },
+};
 const waitUntilPromises = new SafeSet();
 let passThrough = false;
 
@@ -125,9 +188,10 @@ if (internals.events !== undefined && internals.events.installEventTarget !== un
 }
 
 ObjectDefineProperty(globalThis, "__isoflow_register_module", {
-  value: function register(exports) {
+  value: function register(exports, lineMap) {
     delete globalThis.__isoflow_register_module;
     moduleExports = exports;
+    if (lineMap !== undefined) internals.sourceMap.install(lineMap);
   },
   writable: false,
   enumerable: false,

@@ -1,0 +1,106 @@
+"""Module workers: local imports, node_modules packages, TypeScript, JSON, source maps."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import run
+from tests.integration.test_serving import fetch, serve_and_expect_failure
+
+FILES = {
+    "lib/math.ts": """
+        // typed helpers
+        export const square = (n: number): number => n * n;
+        export function fail(message: string): never {
+          throw new Error(message);
+        }
+    """,
+    "lib/data.json": '{"greeting": "hi", "n": 3}',
+    "node_modules/tiny-pkg/package.json": json.dumps({
+        "name": "tiny-pkg",
+        "exports": {".": {"import": "./esm/index.js", "require": "./cjs/index.js"},
+                    "./extra": "./extra.js"},
+    }),
+    "node_modules/tiny-pkg/esm/index.js": "export default function shout(s) { return s.toUpperCase() + '!'; }\n",
+    "node_modules/tiny-pkg/extra.js": "export const extra = 'extra-ok';\n",
+    "node_modules/legacy/package.json": json.dumps({"name": "legacy", "main": "lib/main.js"}),
+    "node_modules/legacy/lib/main.js": "module.exports = { legacy: () => 'cjs-ok' };\n",
+}
+
+WORKER = """
+import { square, fail } from "./lib/math";
+import data from "./lib/data.json";
+import shout from "tiny-pkg";
+import { extra } from "tiny-pkg/extra";
+import * as legacy from "legacy";
+
+interface Env { NAME?: string }
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    if (path === "/stack") {
+      try {
+        fail("deliberate");
+      } catch (e) {
+        return new Response((e as Error).stack ?? "");
+      }
+    }
+    return Response.json({
+      square: square(7),
+      greeting: data.greeting,
+      shout: shout("hey"),
+      extra,
+      legacy: legacy.legacy(),
+      optional: (env as any).missing?.deep ?? "default",
+      bigint: String(2n ** 64n),
+    });
+  },
+};
+"""
+
+
+def test_typescript_module_graph_with_packages(serve):
+    server = serve(WORKER, workers=1, name="worker.ts", files=FILES)
+    status, _, body = run(fetch(server.url("/")))
+    assert status == 200, body
+    assert json.loads(body) == {
+        "square": 49, "greeting": "hi", "shout": "HEY!", "extra": "extra-ok",
+        "legacy": "cjs-ok", "optional": "default", "bigint": "18446744073709551616",
+    }
+
+
+def test_stack_traces_point_at_the_users_files_and_lines(serve):
+    server = serve(WORKER, workers=1, name="worker.ts", files=FILES)
+    stack = run(fetch(server.url("/stack")))[2].decode()
+    lines = stack.splitlines()
+    assert lines[0] == "Error: deliberate"
+    assert lines[1].strip().startswith("at fail (") and lines[1].endswith("lib/math.ts:5:11)")
+    assert "worker.ts:15:" in lines[2]
+
+
+def test_a_missing_import_is_a_clear_start_up_error(tmp_path):
+    code, err = serve_and_expect_failure(
+        tmp_path, 'import { x } from "./nope";\nexport default { fetch() { return new Response(x); } };\n',
+        "main.mjs",
+    )
+    assert code != 0
+    assert "main.mjs: cannot find module './nope'" in err
+
+
+def test_a_missing_package_is_a_clear_start_up_error(tmp_path):
+    code, err = serve_and_expect_failure(
+        tmp_path, 'import p from "left-pad";\nexport default { fetch() { return new Response(p); } };\n',
+        "main.mjs",
+    )
+    assert code != 0
+    assert "cannot find package 'left-pad'" in err
+
+
+def test_a_type_error_in_typescript_syntax_names_the_line(tmp_path):
+    code, err = serve_and_expect_failure(
+        tmp_path, "export default {\n  fetch(): Response {\n    return new Response(;\n  },\n};\n",
+        "main.ts",
+    )
+    assert code != 0
+    assert "main.ts:3" in err

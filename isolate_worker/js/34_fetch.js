@@ -34,17 +34,31 @@ let nextId = 1;
 const inflight = new SafeMap(); // id -> FetchState
 const subrequests = new primordials.SafeWeakMap(); // served stream -> fetch() count
 
+// A response body the script dropped without reading must not keep its upstream
+// connection (and our Python task) waiting forever: the state holds the body's Inflow only
+// weakly (the stream itself holds it strongly), so once the script lets go of the stream,
+// the Inflow is collected and this registry aborts the fetch.
+const dropped = new primordials.FinalizationRegistry((id) => {
+  const state = inflight.get(id);
+  if (state !== undefined) state.abort(new TypeErrorCtor("the response body was dropped"));
+});
+
 class FetchState {
-  constructor(id, request, resolve, reject) {
+  constructor(id, request, resolve, reject, owner) {
     this.id = id;
     this.request = request;
     this.resolve = resolve;
     this.reject = reject;
-    this.body = null; // Inflow, once the head arrived
+    this.bodyRef = null; // WeakRef to the body's Inflow, once the head arrived
     this.upload = null; // Outflow of the request body
     this.signal = null;
     this.abortHandle = null;
     this.settled = false;
+    this.owner = owner; // the served request this fetch belongs to, if known
+  }
+
+  get body() {
+    return this.bodyRef === null ? null : (this.bodyRef.deref() ?? null);
   }
 
   finish() {
@@ -69,13 +83,17 @@ class FetchState {
   }
 }
 
-function countSubrequest() {
+/** The served request a fetch() belongs to: the one running now, or the only one live. */
+function owningRequest() {
   const serve = internals.serve;
-  if (serve === undefined) return;
-  let st = serve.current();
-  if (st === null && serve.live.size === 1) {
-    for (const v of serve.live.values()) st = v;
-  }
+  if (serve === undefined) return null;
+  const st = serve.current();
+  if (st !== null || serve.live.size !== 1) return st;
+  for (const v of serve.live.values()) return v;
+  return null;
+}
+
+function countSubrequest(st) {
   if (st === null) return;
   const n = (subrequests.get(st) ?? 0) + 1;
   subrequests.set(st, n);
@@ -88,10 +106,11 @@ function countSubrequest() {
 
 function fetch(input, init = undefined) {
   let request;
+  const owner = owningRequest();
   try {
     internals.webidl.requiredArguments(arguments.length, 1, "Failed to execute 'fetch'");
     request = new internals.request.Request(input, init);
-    countSubrequest();
+    countSubrequest(owner);
   } catch (e) {
     return PromiseReject(e);
   }
@@ -105,7 +124,7 @@ function fetch(input, init = undefined) {
 
   const id = nextId++;
   const { promise, resolve, reject } = PromiseWithResolvers();
-  const state = new FetchState(id, request, resolve, reject);
+  const state = new FetchState(id, request, resolve, reject, owner);
   inflight.set(id, state);
 
   let bodySpec = null;
@@ -161,7 +180,8 @@ function onHead(ev) {
       state.finish();
     }
   };
-  state.body = inflow;
+  state.bodyRef = new primordials.SafeWeakRef(inflow);
+  dropped.register(inflow, id);
   host.markNative(inflow.stream, { kind: "fetch", id });
   const nullBody = internals.response.NULL_BODY_STATUS.has(status) ||
     internals.request.method(state.request) === "HEAD";
@@ -212,6 +232,12 @@ host.on(EV_FETCH_CREDIT, (ev) => {
 
 internals.fetch = {
   fetch,
+  /** The client of served request `st` went away: its unfinished fetches are aborted. */
+  abortFor(st, reason) {
+    for (const state of inflight.values()) {
+      if (state.owner === st) state.abort(reason);
+    }
+  },
   /** Python takes over fetch `id` (its body is forwarded natively): forget it here. */
   forget(id) {
     const state = inflight.get(id);

@@ -178,6 +178,7 @@ function onCancel(ev) {
   if (st.controller !== null) st.controller.abort(error);
   st.out.cancel(error);
   if (st.body !== null) st.body.onError(error);
+  internals.fetch.abortFor(st, error);
   st.release();
 }
 

@@ -8,6 +8,7 @@ serving in js/90_serve.js, outbound fetch in js/34_fetch.js, native ops in ops.p
 EV_REQUEST, EV_DATA, EV_END, EV_CANCEL, EV_CREDIT = 1, 2, 3, 4, 5
 EV_FETCH_HEAD, EV_FETCH_DATA, EV_FETCH_END, EV_FETCH_ERROR, EV_FETCH_CREDIT = 6, 7, 8, 9, 10
 EV_OP_RESULT = 11
+EV_SCHEDULED = 12
 
 # actions
 AC_HEAD, AC_DATA, AC_END, AC_ERROR, AC_CREDIT, AC_LOG, AC_DONE = 1, 2, 3, 4, 5, 6, 7

@@ -79,10 +79,10 @@ def load(
 
 
 def check_handler(status: dict[str, Any], path: Path) -> None:
-    if not status.get("fetch"):
+    if not status.get("fetch") and not status.get("scheduled"):
         if status.get("module"):
             raise ScriptError(f"{path}: the module's default export has no fetch() method")
         raise ScriptError(
             f"{path}: no fetch handler: call addEventListener('fetch', ...) "
-            "or export default { fetch(request, env, ctx) { ... } }"
+            "or export default { fetch(request, env, ctx) { ... } } (or a scheduled handler)"
         )

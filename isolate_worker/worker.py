@@ -47,6 +47,7 @@ from .kinds import (
     EV_DATA,
     EV_END,
     EV_REQUEST,
+    EV_SCHEDULED,
 )
 from .ops import OpRunner
 
@@ -230,6 +231,13 @@ class Worker:
             flat = [x for pair in frame.headers for x in pair]
             bridge.send([EV_REQUEST, sid, frame.request_id, frame.method, frame.url, flat,
                          frame.has_body, frame.window, frame.client])
+            return
+        if isinstance(frame, p.Scheduled):
+            if sid in self.streams or sid == 0:
+                raise p.ProtocolError(f"SCHEDULED for stream {sid} which is already open")
+            self.max_sid = max(self.max_sid, sid)
+            self.streams[sid] = StreamEntry(f"cron:{frame.cron}", 0, 0)
+            bridge.send([EV_SCHEDULED, sid, frame.cron, frame.scheduled_time])
             return
         if isinstance(frame, p.Ping):
             self._send(p.Pong(0, frame.seq, self.stats()))

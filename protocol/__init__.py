@@ -26,6 +26,7 @@ from .frames import (
     ResponseEnd,
     ResponseError,
     ResponseHead,
+    Scheduled,
     Shutdown,
     decode,
     encode,
@@ -36,5 +37,5 @@ __all__ = [
     "Fatal", "FlowControlError", "Frame", "FrameType", "Hello", "Log", "Ping", "Pong",
     "ProtocolError", "RequestBody", "RequestCredit", "RequestEnd", "RequestHead",
     "ResponseBody", "ResponseCredit", "ResponseEnd", "ResponseError", "ResponseHead",
-    "Shutdown", "decode", "encode",
+    "Scheduled", "Shutdown", "decode", "encode",
 ]

@@ -38,6 +38,7 @@ class FrameType(enum.IntEnum):
     RESPONSE_CREDIT = 5
     PING = 6
     SHUTDOWN = 7
+    SCHEDULED = 8
     # worker -> supervisor
     HELLO = 20
     RESPONSE_HEAD = 21
@@ -123,6 +124,20 @@ class Shutdown(Frame):
     grace: float
 
 
+@dataclasses.dataclass(slots=True)
+class Scheduled(Frame):
+    """Run the script's scheduled handler (a cron trigger) as stream ``stream``.
+
+    ``scheduled_time`` is in milliseconds since the epoch. The worker answers on the same
+    stream with RESPONSE_END (the handler and its waitUntil promises succeeded) or
+    RESPONSE_ERROR (they threw or rejected).
+    """
+
+    TYPE = FrameType.SCHEDULED
+    cron: str
+    scheduled_time: float
+
+
 # -- worker -> supervisor ---------------------------------------------------------------
 
 
@@ -204,7 +219,7 @@ FRAME_CLASSES: dict[int, type[Frame]] = {
     cls.TYPE: cls
     for cls in (
         RequestHead, RequestBody, RequestEnd, Cancel, ResponseCredit, Ping, Shutdown,
-        Hello, ResponseHead, ResponseBody, ResponseEnd, ResponseError, RequestCredit, Pong,
+        Scheduled, Hello, ResponseHead, ResponseBody, ResponseEnd, ResponseError, RequestCredit, Pong,
         Log, Fatal,
     )
 }

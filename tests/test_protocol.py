@@ -18,6 +18,7 @@ SAMPLES: list[p.Frame] = [
     p.ResponseCredit(1, 4096),
     p.Ping(0, 7),
     p.Shutdown(0, 2.5),
+    p.Scheduled(5, "*/5 * * * *", 1764000000000.0),
     p.Hello(0, "w0.1", 1234, 262144),
     p.ResponseHead(1, 200, [["content-type", "text/plain"]], -1),
     p.ResponseBody(1, b"chunk"),

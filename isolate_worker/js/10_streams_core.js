@@ -380,14 +380,49 @@ function objectConverter(v, prefix, context) {
   return v;
 }
 
+/**
+ * A dictionary converter like webidl.createDictionaryConverter, except that the converted
+ * dictionary is a null-prototype record: reading or storing its members never reaches
+ * Object.prototype (a script may have put getters or setters there).
+ */
+function createDictionaryConverter(name, members) {
+  const sorted = [...members].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return (v, prefix, context) => {
+    const type = webidl.type(v);
+    if (type !== "Undefined" && type !== "Null" && type !== "Object") {
+      throw webidl.makeException(
+        TypeErrorCtor, `can not be converted to '${name}' because it is not an object.`,
+        prefix, context,
+      );
+    }
+    const result = ObjectCreate(null);
+    for (let i = 0; i < sorted.length; i++) {
+      const member = sorted[i];
+      const raw = type === "Object" ? v[member.key] : undefined;
+      if (raw !== undefined) {
+        result[member.key] = member.converter(raw, prefix, `'${member.key}' of '${name}'`);
+      } else if (member.required) {
+        throw webidl.makeException(
+          TypeErrorCtor,
+          `can not be converted to '${name}' because '${member.key}' is required in '${name}'.`,
+          prefix, context,
+        );
+      } else if ("defaultValue" in member) {
+        result[member.key] = member.defaultValue;
+      }
+    }
+    return result;
+  };
+}
+
 /** dictionary QueuingStrategy { unrestricted double highWaterMark; QueuingStrategySize size; } */
-const convertQueuingStrategy = webidl.createDictionaryConverter("QueuingStrategy", [
+const convertQueuingStrategy = createDictionaryConverter("QueuingStrategy", [
   { key: "highWaterMark", converter: converters["unrestricted double"] },
   { key: "size", converter: callbackConverter },
 ]);
 
 /** dictionary QueuingStrategyInit { required unrestricted double highWaterMark; } */
-const convertQueuingStrategyInit = webidl.createDictionaryConverter("QueuingStrategyInit", [
+const convertQueuingStrategyInit = createDictionaryConverter("QueuingStrategyInit", [
   { key: "highWaterMark", converter: converters["unrestricted double"], required: true },
 ]);
 
@@ -400,6 +435,7 @@ function arrayBufferViewConverter(v, prefix, context) {
 }
 
 Object.assign(impl, {
+  createDictionaryConverter,
   callbackConverter,
   enforceRangeUnsignedLongLong,
   enumConverter,

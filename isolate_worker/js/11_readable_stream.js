@@ -911,7 +911,7 @@ function CreateAsyncFromSyncIterator(syncIteratorRecord) {
 // Web IDL dictionaries of the ReadableStream interface
 // ---------------------------------------------------------------------------------------------
 
-const convertUnderlyingSource = webidl.createDictionaryConverter("UnderlyingSource", [
+const convertUnderlyingSource = impl.createDictionaryConverter("UnderlyingSource", [
   { key: "autoAllocateChunkSize", converter: enforceRangeUnsignedLongLong },
   { key: "cancel", converter: callbackConverter },
   { key: "pull", converter: callbackConverter },
@@ -919,15 +919,15 @@ const convertUnderlyingSource = webidl.createDictionaryConverter("UnderlyingSour
   { key: "type", converter: enumConverter("ReadableStreamType", ["bytes"]) },
 ]);
 
-const convertGetReaderOptions = webidl.createDictionaryConverter("ReadableStreamGetReaderOptions", [
+const convertGetReaderOptions = impl.createDictionaryConverter("ReadableStreamGetReaderOptions", [
   { key: "mode", converter: enumConverter("ReadableStreamReaderMode", ["byob"]) },
 ]);
 
-const convertIteratorOptions = webidl.createDictionaryConverter("ReadableStreamIteratorOptions", [
+const convertIteratorOptions = impl.createDictionaryConverter("ReadableStreamIteratorOptions", [
   { key: "preventCancel", converter: converters.boolean, defaultValue: false },
 ]);
 
-const convertBYOBReaderReadOptions = webidl.createDictionaryConverter(
+const convertBYOBReaderReadOptions = impl.createDictionaryConverter(
   "ReadableStreamBYOBReaderReadOptions",
   [{ key: "min", converter: enforceRangeUnsignedLongLong, defaultValue: 1 }],
 );
@@ -957,13 +957,13 @@ function abortSignalConverter(v, prefix, context) {
 }
 
 /** dictionary ReadableWritablePair { required ReadableStream readable; required WritableStream writable; } */
-const convertReadableWritablePair = webidl.createDictionaryConverter("ReadableWritablePair", [
+const convertReadableWritablePair = impl.createDictionaryConverter("ReadableWritablePair", [
   { key: "readable", converter: readableStreamConverter, required: true },
   { key: "writable", converter: writableStreamConverter, required: true },
 ]);
 
 /** dictionary StreamPipeOptions */
-const convertStreamPipeOptions = webidl.createDictionaryConverter("StreamPipeOptions", [
+const convertStreamPipeOptions = impl.createDictionaryConverter("StreamPipeOptions", [
   { key: "preventAbort", converter: converters.boolean, defaultValue: false },
   { key: "preventCancel", converter: converters.boolean, defaultValue: false },
   { key: "preventClose", converter: converters.boolean, defaultValue: false },

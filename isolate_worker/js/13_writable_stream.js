@@ -712,7 +712,7 @@ function WritableStreamDefaultControllerWrite(controller, chunk, chunkSize) {
 // The WritableStream class (§5.2)
 // ---------------------------------------------------------------------------------------------
 
-const convertUnderlyingSink = webidl.createDictionaryConverter("UnderlyingSink", [
+const convertUnderlyingSink = impl.createDictionaryConverter("UnderlyingSink", [
   { key: "abort", converter: callbackConverter },
   { key: "close", converter: callbackConverter },
   { key: "start", converter: callbackConverter },

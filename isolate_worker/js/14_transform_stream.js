@@ -353,7 +353,7 @@ function TransformStreamDefaultSourcePullAlgorithm(stream) {
 // The TransformStream class (§6.2) and TransformStreamDefaultController (§6.3)
 // ---------------------------------------------------------------------------------------------
 
-const convertTransformer = webidl.createDictionaryConverter("Transformer", [
+const convertTransformer = impl.createDictionaryConverter("Transformer", [
   { key: "cancel", converter: callbackConverter },
   { key: "flush", converter: callbackConverter },
   { key: "readableType", converter: (v) => v },

@@ -101,7 +101,7 @@ webidl.configureInterface(TextEncoderStream);
 
 const decoderStreamSlot = createPrivateSlot();
 
-const convertTextDecoderOptions = webidl.createDictionaryConverter("TextDecoderOptions", [
+const convertTextDecoderOptions = impl.createDictionaryConverter("TextDecoderOptions", [
   { key: "fatal", converter: converters.boolean, defaultValue: false },
   { key: "ignoreBOM", converter: converters.boolean, defaultValue: false },
 ]);

@@ -159,6 +159,17 @@ function dispatchFetch(request) {
   return response;
 }
 
+function hasScheduledHandler() {
+  if (moduleExports !== null) {
+    const handler = moduleExports.default;
+    return handler !== undefined && handler !== null && typeof handler.scheduled === "function";
+  }
+  if (internals.events !== undefined && internals.events.hasListeners !== undefined) {
+    return internals.events.hasListeners(globalThis, "scheduled");
+  }
+  return listeners.scheduled.length > 0;
+}
+
 function hasFetchHandler() {
   if (moduleExports !== null) {
     const handler = moduleExports.default;
@@ -203,6 +214,7 @@ ObjectDefineProperty(globalThis, "__isoflow_status", {
     return primordials.JSONStringify({
       module: moduleExports !== null,
       fetch: hasFetchHandler(),
+      scheduled: hasScheduledHandler(),
       live: internals.serve.live.size,
       v8BytesIn: internals.host.counters.v8BytesIn,
       v8BytesOut: internals.host.counters.v8BytesOut,
@@ -221,6 +233,57 @@ internals.host.afterConfigure = () => {
   internals.worker.env = env;
   for (const name of primordials.ObjectKeys(env)) internals.exposeGlobal(name, env[name]);
 };
+
+// -- scheduled events (cron triggers) ------------------------------------------------------
+// [EV_SCHEDULED, sid, cron, scheduledTime] runs the module's scheduled(event, env, ctx) or
+// the "scheduled" listeners; the outcome goes back on the same stream: AC_END when the
+// handler and every waitUntil promise fulfilled, AC_ERROR otherwise.
+
+const EV_SCHEDULED = 12, AC_END = 3, AC_ERROR = 4, AC_DONE = 7;
+
+function runScheduled(ev) {
+  const [, sid, cron, scheduledTime] = ev;
+  const host = internals.host;
+  internals.taskHook();
+  const waits = [];
+  let result;
+  try {
+    if (moduleExports !== null) {
+      const handler = moduleExports.default;
+      if (handler === undefined || handler === null || typeof handler.scheduled !== "function") {
+        throw new TypeErrorCtor("The module's default export has no scheduled() method.");
+      }
+      const controller = { cron, scheduledTime, type: "scheduled", noRetry() {} };
+      result = handler.scheduled(controller, internals.worker.env, {
+        waitUntil(promise) { ArrayPrototypePush(waits, promise); },
+        passThroughOnException() {},
+      });
+    } else {
+      const event = makeEvent("scheduled", {
+        cron, scheduledTime, noRetry() {},
+        waitUntil(promise) { ArrayPrototypePush(waits, promise); },
+      });
+      if (internals.events !== undefined) internals.events.dispatch(globalThis, event);
+      else for (const listener of [...listeners.scheduled]) listener.call(globalThis, event);
+    }
+  } catch (e) {
+    result = primordials.PromiseReject(e);
+  }
+  PromisePrototypeThen(
+    primordials.SafePromiseAll([result, ...waits]),
+    () => {
+      host.queueAction([AC_END, sid]);
+      host.queueAction([AC_DONE, sid]);
+    },
+    (e) => {
+      const stack = e && e.stack ? e.stack : String(e);
+      host.log("error", sid, `Uncaught (in scheduled event "${cron}") ${stack}`);
+      host.queueAction([AC_ERROR, sid, 500, String(e && e.message !== undefined ? e.message : e)]);
+      host.queueAction([AC_DONE, sid]);
+    },
+  );
+}
+internals.host.on(EV_SCHEDULED, runScheduled);
 
 internals.worker = {
   env: {},

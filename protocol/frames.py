@@ -219,8 +219,8 @@ FRAME_CLASSES: dict[int, type[Frame]] = {
     cls.TYPE: cls
     for cls in (
         RequestHead, RequestBody, RequestEnd, Cancel, ResponseCredit, Ping, Shutdown,
-        Scheduled, Hello, ResponseHead, ResponseBody, ResponseEnd, ResponseError, RequestCredit, Pong,
-        Log, Fatal,
+        Scheduled, Hello, ResponseHead, ResponseBody, ResponseEnd, ResponseError,
+        RequestCredit, Pong, Log, Fatal,
     )
 }
 

@@ -22,6 +22,7 @@ const {
   ArrayBufferIsView,
   ArrayBufferPrototypeGetByteLength,
   ArrayBufferPrototypeGetDetached,
+  ArrayBufferPrototypeGetResizable,
   ArrayBufferPrototypeSlice,
   ArrayBufferPrototypeTransfer,
   ArrayPrototypePush,
@@ -107,9 +108,8 @@ function noop() {}
  * { promise, resolve, reject, state }.
  */
 function newPromise() {
-  const d = PromiseWithResolvers();
-  d.state = "pending";
-  return d;
+  const { promise, resolve, reject } = PromiseWithResolvers();
+  return { promise, resolve, reject, state: "pending" };
 }
 
 function resolvePromise(d, value) {
@@ -236,10 +236,8 @@ Object.assign(impl, {
 // ---------------------------------------------------------------------------------------------
 
 class Queue {
-  constructor() {
-    this.items = [];
-    this.head = 0;
-  }
+  items = [];
+  head = 0;
 
   get length() {
     return this.items.length - this.head;
@@ -426,10 +424,20 @@ const convertQueuingStrategyInit = createDictionaryConverter("QueuingStrategyIni
   { key: "highWaterMark", converter: converters["unrestricted double"], required: true },
 ]);
 
-/** The ArrayBufferView IDL type: a typed array or DataView not backed by a SharedArrayBuffer. */
+/**
+ * The ArrayBufferView IDL type: a typed array or DataView over an ArrayBuffer that is
+ * neither shared nor resizable (no [AllowShared] or [AllowResizable] here).
+ */
 function arrayBufferViewConverter(v, prefix, context) {
-  if (!ArrayBufferIsView(v) || isSharedArrayBuffer(viewBuffer(v))) {
+  if (!ArrayBufferIsView(v)) {
     throw webidl.makeException(TypeErrorCtor, "is not an ArrayBufferView.", prefix, context);
+  }
+  const buffer = viewBuffer(v);
+  if (isSharedArrayBuffer(buffer)) {
+    throw webidl.makeException(TypeErrorCtor, "is backed by a SharedArrayBuffer.", prefix, context);
+  }
+  if (ArrayBufferPrototypeGetResizable(buffer)) {
+    throw webidl.makeException(TypeErrorCtor, "is backed by a resizable ArrayBuffer.", prefix, context);
   }
   return v;
 }
@@ -656,6 +664,11 @@ function CopyDataBlockBytes(toBuffer, toIndex, fromBuffer, fromIndex, count) {
   );
 }
 
+/** StructuredClone(v) (§8.3): HTML's structured clone, from 07_structured_clone.js. */
+function StructuredClone(value) {
+  return internals.structuredClone.clone(value);
+}
+
 function isArrayBuffer(value) {
   if (typeof value !== "object" || value === null) return false;
   if (ObjectGetPrototypeOf(value) === ArrayBufferPrototype) return true;
@@ -682,6 +695,7 @@ Object.assign(impl, {
   CanTransferArrayBuffer,
   CloneArrayBuffer,
   CloneAsUint8Array,
+  StructuredClone,
   CanCopyDataBlockBytes,
   CopyDataBlockBytes,
   ArrayBufferCtor,

@@ -15,7 +15,6 @@ const {
   FunctionPrototypeCall,
   ObjectCreate,
   ObjectDefineProperty,
-  ObjectGetPrototypeOf,
   PromisePrototypeThen,
   PromiseResolve,
   PromiseWithResolvers,
@@ -53,7 +52,6 @@ const {
   newPromise,
   newRejectedPromise,
   newResolvedPromise,
-  noop,
   objectConverter,
   promiseFromCallbackResult,
   promiseRejectedWith,
@@ -64,6 +62,7 @@ const {
   ResetQueue,
   setPromiseIsHandled,
   sizeOne,
+  StructuredClone,
   transformPromiseWith,
   typedArrayLength,
   uponFulfillment,
@@ -78,33 +77,27 @@ const {
 // ---------------------------------------------------------------------------------------------
 
 class ReadableStreamSlots {
-  constructor() {
-    this.state = "readable"; // "readable" | "closed" | "errored"
-    this.reader = undefined;
-    this.storedError = undefined;
-    this.disturbed = false;
-    this.controller = undefined;
-    this.object = undefined; // the public ReadableStream
-  }
+  state = "readable"; // "readable" | "closed" | "errored"
+  reader = undefined;
+  storedError = undefined;
+  disturbed = false;
+  controller = undefined;
+  object = undefined; // the public ReadableStream
 }
 
 class ReadableStreamDefaultReaderSlots {
-  constructor() {
-    this.stream = undefined;
-    this.closedPromise = undefined; // a deferred (see newPromise)
-    this.readRequests = new Queue();
-    this.object = undefined;
-  }
+  stream = undefined;
+  closedPromise = undefined; // a deferred (see newPromise)
+  readRequests = new Queue();
+  object = undefined;
 }
 ReadableStreamDefaultReaderSlots.prototype.byob = false;
 
 class ReadableStreamBYOBReaderSlots {
-  constructor() {
-    this.stream = undefined;
-    this.closedPromise = undefined;
-    this.readIntoRequests = new Queue();
-    this.object = undefined;
-  }
+  stream = undefined;
+  closedPromise = undefined;
+  readIntoRequests = new Queue();
+  object = undefined;
 }
 ReadableStreamBYOBReaderSlots.prototype.byob = true;
 
@@ -262,7 +255,7 @@ function ReadableStreamDefaultTee(stream, cloneForBranch2) {
         let chunk2 = chunk;
         if (!canceled2 && cloneForBranch2) {
           try {
-            chunk2 = impl.StructuredClone(chunk2);
+            chunk2 = StructuredClone(chunk2);
           } catch (e) {
             ReadableStreamDefaultControllerError(branch1.controller, e);
             ReadableStreamDefaultControllerError(branch2.controller, e);
@@ -541,31 +534,29 @@ function SetUpReadableStreamDefaultReader(reader, stream) {
 // ---------------------------------------------------------------------------------------------
 
 class ReadableStreamDefaultControllerSlots {
-  constructor() {
-    this.stream = undefined;
-    this.queue = undefined;
-    this.queueTotalSize = 0;
-    this.started = false;
-    this.closeRequested = false;
-    this.pullAgain = false;
+  stream = undefined;
+  queue = undefined;
+  queueTotalSize = 0;
+  started = false;
+  closeRequested = false;
+  pullAgain = false;
+  pulling = false;
+  strategySizeAlgorithm = undefined;
+  strategyHWM = 0;
+  pullAlgorithm = undefined;
+  cancelAlgorithm = undefined;
+  object = undefined;
+  // The reactions to the pull promise, made once per controller rather than per pull.
+  onPullFulfilled = () => {
     this.pulling = false;
-    this.strategySizeAlgorithm = undefined;
-    this.strategyHWM = 0;
-    this.pullAlgorithm = undefined;
-    this.cancelAlgorithm = undefined;
-    this.object = undefined;
-    // The reactions to the pull promise, made once per controller rather than per pull.
-    this.onPullFulfilled = () => {
-      this.pulling = false;
-      if (this.pullAgain) {
-        this.pullAgain = false;
-        ReadableStreamDefaultControllerCallPullIfNeeded(this);
-      }
-    };
-    this.onPullRejected = (e) => {
-      ReadableStreamDefaultControllerError(this, e);
-    };
-  }
+    if (this.pullAgain) {
+      this.pullAgain = false;
+      ReadableStreamDefaultControllerCallPullIfNeeded(this);
+    }
+  };
+  onPullRejected = (e) => {
+    ReadableStreamDefaultControllerError(this, e);
+  };
 
   /** [[CancelSteps]](reason) */
   cancelSteps(reason) {
@@ -1116,6 +1107,12 @@ function createIterResultObject(value, done) {
 }
 
 class ReadableStreamAsyncIteratorSlots {
+  target;
+  reader;
+  preventCancel;
+  isFinished;
+  ongoingPromise;
+
   constructor(stream, reader, preventCancel) {
     this.target = stream;
     this.reader = reader;
@@ -1254,6 +1251,10 @@ function readerObject(reader) {
 
 /** The read request behind reader.read(): fulfils its promise with { value, done }. */
 class DefaultReaderReadRequest {
+  promise;
+  resolve;
+  reject;
+
   constructor() {
     const d = PromiseWithResolvers();
     this.promise = d.promise;
@@ -1276,6 +1277,10 @@ class DefaultReaderReadRequest {
 
 /** The read-into request behind byobReader.read(view). */
 class BYOBReaderReadIntoRequest {
+  promise;
+  resolve;
+  reject;
+
   constructor() {
     const d = PromiseWithResolvers();
     this.promise = d.promise;
@@ -1716,9 +1721,13 @@ Object.assign(hooks, {
     return ReadableStreamCancel(streamOf(object), reason);
   },
 
-  /** "Tee" a stream: [branch1, branch2]. */
+  /**
+   * "Tee" a stream (§9.1.2): [branch1, branch2]. As the standard's hook does, the chunks of
+   * branch2 are structured clones, so the two consumers cannot interfere (byte streams are
+   * always copied).
+   */
   tee(object) {
-    const [a, b] = ReadableStreamTee(streamOf(object), false);
+    const [a, b] = ReadableStreamTee(streamOf(object), true);
     return [a.object, b.object];
   },
 

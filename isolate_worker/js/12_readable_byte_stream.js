@@ -74,32 +74,30 @@ const byobRequestSlot = createPrivateSlot();
 // ---------------------------------------------------------------------------------------------
 
 class ReadableByteStreamControllerSlots {
-  constructor() {
-    this.stream = undefined;
-    this.autoAllocateChunkSize = undefined;
-    this.byobRequest = null; // a ReadableStreamBYOBRequest record, or null
-    this.cancelAlgorithm = undefined;
-    this.closeRequested = false;
-    this.pullAgain = false;
-    this.pullAlgorithm = undefined;
+  stream = undefined;
+  autoAllocateChunkSize = undefined;
+  byobRequest = null; // a ReadableStreamBYOBRequest record, or null
+  cancelAlgorithm = undefined;
+  closeRequested = false;
+  pullAgain = false;
+  pullAlgorithm = undefined;
+  pulling = false;
+  pendingPullIntos = new Queue();
+  queue = new Queue();
+  queueTotalSize = 0;
+  started = false;
+  strategyHWM = 0;
+  object = undefined;
+  onPullFulfilled = () => {
     this.pulling = false;
-    this.pendingPullIntos = new Queue();
-    this.queue = new Queue();
-    this.queueTotalSize = 0;
-    this.started = false;
-    this.strategyHWM = 0;
-    this.object = undefined;
-    this.onPullFulfilled = () => {
-      this.pulling = false;
-      if (this.pullAgain) {
-        this.pullAgain = false;
-        ReadableByteStreamControllerCallPullIfNeeded(this);
-      }
-    };
-    this.onPullRejected = (e) => {
-      ReadableByteStreamControllerError(this, e);
-    };
-  }
+    if (this.pullAgain) {
+      this.pullAgain = false;
+      ReadableByteStreamControllerCallPullIfNeeded(this);
+    }
+  };
+  onPullRejected = (e) => {
+    ReadableByteStreamControllerError(this, e);
+  };
 
   /** [[CancelSteps]](reason) */
   cancelSteps(reason) {
@@ -155,6 +153,10 @@ class ReadableByteStreamControllerSlots {
 ReadableByteStreamControllerSlots.prototype.isByteController = true;
 
 class ReadableStreamBYOBRequestSlots {
+  controller;
+  view;
+  object;
+
   constructor(controller, view) {
     this.controller = controller;
     this.view = view;

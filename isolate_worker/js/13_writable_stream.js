@@ -67,51 +67,45 @@ const abortApi = internals.abort;
 // ---------------------------------------------------------------------------------------------
 
 class WritableStreamSlots {
-  constructor() {
-    this.state = "writable"; // "writable" | "closed" | "erroring" | "errored"
-    this.storedError = undefined;
-    this.writer = undefined;
-    this.controller = undefined;
-    this.inFlightWriteRequest = undefined;
-    this.closeRequest = undefined;
-    this.inFlightCloseRequest = undefined;
-    this.pendingAbortRequest = undefined; // { promise, reason, wasAlreadyErroring }
-    this.writeRequests = new Queue();
-    this.backpressure = false;
-    this.object = undefined;
-  }
+  state = "writable"; // "writable" | "closed" | "erroring" | "errored"
+  storedError = undefined;
+  writer = undefined;
+  controller = undefined;
+  inFlightWriteRequest = undefined;
+  closeRequest = undefined;
+  inFlightCloseRequest = undefined;
+  pendingAbortRequest = undefined; // { promise, reason, wasAlreadyErroring }
+  writeRequests = new Queue();
+  backpressure = false;
+  object = undefined;
 }
 
 class WritableStreamDefaultWriterSlots {
-  constructor() {
-    this.stream = undefined;
-    this.closedPromise = undefined;
-    this.readyPromise = undefined;
-    this.object = undefined;
-  }
+  stream = undefined;
+  closedPromise = undefined;
+  readyPromise = undefined;
+  object = undefined;
 }
 
 /** The close sentinel: enqueued in lieu of a chunk to signal that the stream is closed. */
 const closeSentinel = ObjectCreate(null);
 
 class WritableStreamDefaultControllerSlots {
-  constructor() {
-    this.stream = undefined;
-    this.queue = undefined;
-    this.queueTotalSize = 0;
-    this.started = false;
-    this.strategySizeAlgorithm = undefined;
-    this.strategyHWM = 0;
-    this.writeAlgorithm = undefined;
-    this.closeAlgorithm = undefined;
-    this.abortAlgorithm = undefined;
-    // [[abortController]] is represented by its signal, made when first asked for (nothing
-    // can observe it before); until then an abort only records its reason.
-    this.signal = undefined;
-    this.aborted = false;
-    this.abortReason = undefined;
-    this.object = undefined;
-  }
+  stream = undefined;
+  queue = undefined;
+  queueTotalSize = 0;
+  started = false;
+  strategySizeAlgorithm = undefined;
+  strategyHWM = 0;
+  writeAlgorithm = undefined;
+  closeAlgorithm = undefined;
+  abortAlgorithm = undefined;
+  // [[abortController]] is represented by its signal, made when first asked for (nothing
+  // can observe it before); until then an abort only records its reason.
+  signal = undefined;
+  aborted = false;
+  abortReason = undefined;
+  object = undefined;
 
   /** [[AbortSteps]](reason) */
   abortSteps(reason) {

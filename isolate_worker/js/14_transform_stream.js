@@ -48,25 +48,21 @@ const transformStreamSlot = createPrivateSlot();
 const controllerSlot = createPrivateSlot();
 
 class TransformStreamSlots {
-  constructor() {
-    this.backpressure = undefined;
-    this.backpressureChangePromise = undefined; // a deferred
-    this.controller = undefined;
-    this.readable = undefined;
-    this.writable = undefined;
-    this.object = undefined;
-  }
+  backpressure = undefined;
+  backpressureChangePromise = undefined; // a deferred
+  controller = undefined;
+  readable = undefined;
+  writable = undefined;
+  object = undefined;
 }
 
 class TransformStreamDefaultControllerSlots {
-  constructor() {
-    this.cancelAlgorithm = undefined;
-    this.finishPromise = undefined; // a deferred, once flush or cancel has started
-    this.flushAlgorithm = undefined;
-    this.stream = undefined;
-    this.transformAlgorithm = undefined;
-    this.object = undefined;
-  }
+  cancelAlgorithm = undefined;
+  finishPromise = undefined; // a deferred, once flush or cancel has started
+  flushAlgorithm = undefined;
+  stream = undefined;
+  transformAlgorithm = undefined;
+  object = undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,10 +30,8 @@ const EMPTY = new Uint8ArrayCtor(0);
 const encoderStreamSlot = createPrivateSlot();
 
 class TextEncoderStreamSlots {
-  constructor() {
-    this.leadingSurrogate = null; // a code unit held back from the previous chunk
-    this.transform = undefined;
-  }
+  leadingSurrogate = null; // a code unit held back from the previous chunk
+  transform = undefined;
 }
 
 function isLeadingSurrogate(c) {
@@ -107,6 +105,13 @@ const convertTextDecoderOptions = impl.createDictionaryConverter("TextDecoderOpt
 ]);
 
 class TextDecoderStreamSlots {
+  encoding;
+  fatal;
+  ignoreBOM;
+  bomSeen;
+  decoder;
+  transform;
+
   constructor(name, fatal, ignoreBOM) {
     this.encoding = name;
     this.fatal = fatal;

@@ -1,9 +1,14 @@
 // Helpers shared by the streams tests (loaded with `// META: script=resources/helpers.js`).
 "use strict";
 
-/** A promise resolved after `ms` milliseconds (a macrotask: every microtask has run). */
+const delayCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A promise resolved after `ms` milliseconds, as a macrotask (every pending microtask has
+ * run). Made with Atomics.waitAsync so these tests do not depend on the runtime's timers.
+ */
 function delay(ms = 0) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return Atomics.waitAsync(delayCell, 0, 0, ms + 0.001).value.then(() => undefined);
 }
 
 /** Let every pending promise reaction and zero-delay timer run. */

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .crypto_ops import EntropyPool
 from .kinds import DATA_ACTIONS
 from .runtime import load_runtime
 from .v8 import JSEvalException, V8Context
@@ -113,6 +114,10 @@ class Bridge:
         self._in_bin: memoryview = self.v8.eval(f"{_BUFFERS}.inBin")
         self._out_bin: memoryview = self.v8.eval(f"{_BUFFERS}.outBin")
         self._ctrl: memoryview = self.v8.eval(f"{_BUFFERS}.ctrl").cast("i")
+        # crypto.getRandomValues' entropy pool (js/35_crypto.js): filled now, and refilled
+        # before every pump in the halves JS has flagged empty.
+        self.entropy = EntropyPool(self.v8.eval("__isoflow_boot.internals.crypto.pool"))
+        self.pre_pump.append(self.entropy.refill)
 
     # -- scripts ------------------------------------------------------------------------
 

@@ -173,3 +173,6 @@ async def compression_end(args: list[Any], data: bytes | None, state: OpState) -
 async def compression_release(args: list[Any], data: bytes | None, state: OpState) -> OpResult:
     state.release(args[0])
     return None, None
+
+
+from . import crypto_ops as _crypto_ops  # noqa: E402, F401  (registers the crypto.* ops)

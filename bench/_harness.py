@@ -15,6 +15,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # benches reuse tests/upstream.py
+
 
 def free_port() -> int:
     with socket.socket() as s:

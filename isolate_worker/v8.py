@@ -25,6 +25,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from py_mini_racer import JSEvalException
+from py_mini_racer._dll import init_mini_racer
 from py_mini_racer._exc import JSConversionException
 from py_mini_racer._mini_racer import _make_context  # pinned internal API
 
@@ -36,10 +37,18 @@ ResultCallback = Callable[[Any, BaseException | None], None]
 __all__ = ["JSEvalException", "V8Context"]
 
 
+# V8's process-wide flags, set before the first isolate: exposing gc lets the runtime run a
+# young-generation collection after every few MB of body chunks (js/29_host.js), which keeps
+# a streaming worker's memory flat instead of letting dead chunks pile up to V8's 64 MB
+# external-memory threshold. The runtime takes the function and blanks the global.
+V8_FLAGS = ("--single-threaded", "--expose-gc-as=__isoflow_gc")
+
+
 class V8Context:
     """A V8 isolate with one context, driven from one asyncio loop (or from any thread)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        init_mini_racer(flags=V8_FLAGS, ignore_duplicate_init=True)
         self._stack = ExitStack()
         self._ctx = self._stack.enter_context(_make_context(loop))
         self._dll = self._ctx._dll

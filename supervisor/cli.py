@@ -1,15 +1,26 @@
-"""The ``isoflow`` command: ``serve`` a worker script, ``check`` that it loads."""
+"""The ``isoflow`` command: ``serve`` scripts, ``check`` a script or a config, ``reload``.
+
+    isoflow serve app.js --port 8080          # one script, every path, one listener
+    isoflow serve --config isoflow.toml       # listeners, routes, scripts, limits, ...
+    isoflow check --config isoflow.toml       # every problem with its line; starts nothing
+    isoflow reload --config isoflow.toml      # check it, then SIGHUP the running supervisor
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import asyncio
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 from isoflow.isolate_worker.eventloop import run as run_event_loop
 
-from .settings import Settings, default_workers
+from . import config as config_file
+from . import logsetup, pidfile
+from .settings import Limits, Listener, Settings, default_workers
 
 
 def _parse_var(text: str) -> tuple[str, str]:
@@ -19,55 +30,216 @@ def _parse_var(text: str) -> tuple[str, str]:
     return name, value
 
 
+def _parse_address(text: str) -> Listener:
+    host, sep, port = text.rpartition(":")
+    try:
+        return Listener(host if sep else "127.0.0.1", int(port))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT or PORT, got {text!r}") from None
+
+
+def _parse_size(text: str) -> int:
+    try:
+        return config_file.as_size(int(text) if text.isdigit() else text)
+    except Exception as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+# Options that only make sense for a single script given on the command line.
+SCRIPT_OPTIONS = ("host", "port", "workers", "var", "wall_time", "cpu_limit", "memory_limit",
+                  "max_body_size", "max_subrequests", "allow_fetch_to", "shutdown_grace",
+                  "metrics", "log_format")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="isoflow", description=__doc__)
+    parser = argparse.ArgumentParser(prog="isoflow", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve a worker script over HTTP")
-    serve.add_argument("script", type=Path, help="the worker script (.js, .mjs, .ts)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port to bind (8080)")
-    serve.add_argument("--workers", type=int, default=default_workers(),
-                       help="isolate worker processes (one per core)")
-    serve.add_argument("--var", action="append", type=_parse_var, default=[],
-                       metavar="NAME=VALUE", help="an env binding for the script (repeatable)")
-    serve.add_argument("--wall-time", type=float, default=30.0,
+    serve = sub.add_parser("serve", help="serve worker scripts over HTTP")
+    serve.add_argument("script", type=Path, nargs="?", help="the worker script (.js, .mjs, .ts)")
+    serve.add_argument("--config", type=Path, help="a TOML config file (instead of a script)")
+    serve.add_argument("--host", help="address to bind (127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (8080)")
+    serve.add_argument("--workers", type=int, help="isolate worker processes (one per core)")
+    serve.add_argument("--var", action="append", type=_parse_var, metavar="NAME=VALUE",
+                       help="an env binding for the script (repeatable)")
+    serve.add_argument("--wall-time", type=float,
                        help="seconds a request may wait for its response head (30)")
-    serve.add_argument("--cpu-limit", type=float, default=30.0,
+    serve.add_argument("--cpu-limit", type=float,
                        help="seconds of uninterrupted JavaScript before the isolate is reset")
-    serve.add_argument("--memory-limit", type=int, default=512,
+    serve.add_argument("--memory-limit", type=int,
                        help="V8 heap limit per isolate, in MiB (512)")
-    serve.add_argument("--log-level", default="INFO")
+    serve.add_argument("--max-body-size", type=_parse_size,
+                       help="largest request body, e.g. 10MiB (100MiB; 0: no limit)")
+    serve.add_argument("--max-subrequests", type=int,
+                       help="fetch() calls one request may make (50)")
+    serve.add_argument("--allow-fetch-to", action="append", choices=("private", "loopback"),
+                       help="let fetch() reach private or loopback addresses (repeatable)")
+    serve.add_argument("--shutdown-grace", type=float,
+                       help="seconds in-flight requests get to finish at a stop (10)")
+    serve.add_argument("--metrics", type=_parse_address, metavar="[HOST:]PORT",
+                       help="serve /metrics, /healthz, /readyz there")
+    serve.add_argument("--log-format", choices=("text", "json"))
+    serve.add_argument("--pid-file", type=Path, help="write the supervisor's pid there")
+    serve.add_argument("--log-level", help="debug, info (default), warning, error")
 
-    check = sub.add_parser("check", help="check that a worker script loads")
-    check.add_argument("script", type=Path)
+    check = sub.add_parser("check", help="check that a script loads, or a whole config")
+    check.add_argument("script", type=Path, nargs="?")
+    check.add_argument("--config", type=Path, help="check this TOML config and its scripts")
+
+    reload = sub.add_parser("reload", help="make the running supervisor reload (SIGHUP)")
+    reload.add_argument("--config", type=Path,
+                        help="check this config, then signal the supervisor it names")
+    reload.add_argument("--pid-file", type=Path, help="the supervisor's pid file")
+    reload.add_argument("--timeout", type=float, default=120.0,
+                        help="seconds to wait for the outcome (120; 0: do not wait)")
     return parser
 
 
+def fail(message: str, code: int = 2) -> None:
+    print(f"isoflow: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "check":
+        sys.exit(_check(parser, args))
+    if args.command == "reload":
+        sys.exit(_reload(args))
+    settings = _serve_settings(parser, args)
+    logsetup.configure(settings.log_level, settings.log_format)
+    sys.exit(run_event_loop(_serve(settings)))
+
+
+def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Settings:
+    if (args.script is None) == (args.config is None):
+        parser.error("serve needs a script or --config FILE (not both)")
+    if args.config is not None:
+        extra = [f"--{name.replace('_', '-')}" for name in SCRIPT_OPTIONS
+                 if getattr(args, name) is not None]
+        if extra:
+            parser.error(f"with --config, set {', '.join(extra)} in the config file")
+        try:
+            settings = config_file.load(args.config).settings
+        except config_file.ConfigError as e:
+            print(e, file=sys.stderr)
+            fail(f"{args.config}: {len(e.problems)} problem(s); not starting")
+        if args.log_level:
+            settings.log_level = args.log_level.upper()
+        if args.pid_file:
+            settings.pid_file = args.pid_file.resolve()
+        return settings
+    defaults = Limits()
+    limits = Limits(
+        cpu_time=args.cpu_limit or defaults.cpu_time,
+        memory=(args.memory_limit << 20) if args.memory_limit else defaults.memory,
+        wall_time=args.wall_time or defaults.wall_time,
+        max_body_size=defaults.max_body_size if args.max_body_size is None
+        else args.max_body_size,
+        max_subrequests=defaults.max_subrequests if args.max_subrequests is None
+        else args.max_subrequests,
+    )
+    settings = Settings.single_script(
+        args.script.resolve(), host=args.host or "127.0.0.1", port=args.port or 8080,
+        workers=args.workers or default_workers(), env=dict(args.var or []), limits=limits,
+        log_level=(args.log_level or "INFO").upper(), log_format=args.log_format or "text",
+        metrics=args.metrics,
+        pid_file=args.pid_file.resolve() if args.pid_file else None,
+    )
+    spec = settings.scripts["default"]
+    allowed = set(args.allow_fetch_to or ())
+    spec.allow_private = "private" in allowed
+    spec.allow_loopback = "loopback" in allowed
+    if args.shutdown_grace is not None:
+        settings.shutdown_grace = args.shutdown_grace
+    problems = settings.validate()
+    if not args.script.is_file():
+        problems.insert(0, f"{args.script}: no such file")
+    if problems:
+        for problem in problems:
+            print(f"isoflow: {problem}", file=sys.stderr)
+        sys.exit(2)
+    return settings
+
+
+def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if (args.script is None) == (args.config is None):
+        parser.error("check needs a script or --config FILE (not both)")
+    if args.script is not None:
         from isoflow.isolate_worker.worker import check
 
         error = check(args.script)
         if error is not None:
             print(f"isoflow: {error}", file=sys.stderr)
-            sys.exit(2)
+            return 2
         print(f"{args.script}: ok")
-        return
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings(
-        script=args.script.resolve(), host=args.host, port=args.port, workers=args.workers,
-        env=dict(args.var), wall_time=args.wall_time, cpu_limit=args.cpu_limit,
-        memory_limit=args.memory_limit << 20, log_level=args.log_level,
-    )
-    problems = settings.validate()
+        return 0
+    try:
+        cfg = config_file.load(args.config)
+    except config_file.ConfigError as e:
+        print(e)
+        print(f"{args.config}: {len(e.problems)} problem(s)", file=sys.stderr)
+        return 2
+    problems = asyncio.run(config_file.check_scripts(cfg))
     if problems:
         for problem in problems:
-            print(f"isoflow: {problem}", file=sys.stderr)
-        sys.exit(2)
-    sys.exit(run_event_loop(_serve(settings)))
+            print(problem.format(args.config))
+        print(f"{args.config}: {len(problems)} problem(s)", file=sys.stderr)
+        return 2
+    s = cfg.settings
+    print(f"{args.config}: ok ({len(s.scripts)} scripts, {len(s.routes)} routes, "
+          f"{len(s.listeners)} listeners)")
+    return 0
+
+
+def _reload(args: argparse.Namespace) -> int:
+    path = args.pid_file
+    if args.config is not None:
+        try:
+            cfg = config_file.load(args.config)
+        except config_file.ConfigError as e:
+            print(e)
+            print(f"isoflow: {args.config} has {len(e.problems)} problem(s); not reloading",
+                  file=sys.stderr)
+            return 2
+        problems = asyncio.run(config_file.check_scripts(cfg))
+        if problems:
+            for problem in problems:
+                print(problem.format(args.config))
+            print("isoflow: a script does not load; not reloading", file=sys.stderr)
+            return 2
+        path = path or pidfile.location(cfg.settings)
+    if path is None:
+        runtime = os.environ.get("RUNTIME_DIRECTORY")
+        path = Path(runtime) / pidfile.NAME if runtime else None
+    if path is None:
+        print("isoflow: cannot find the supervisor: give --pid-file, or a --config whose "
+              "[server] sets pid_file or runtime_dir", file=sys.stderr)
+        return 2
+    before = pidfile.read_status(path)
+    try:
+        pid = pidfile.read(path)
+        os.kill(pid, signal.SIGHUP)
+    except (LookupError, OSError) as e:
+        print(f"isoflow: {e}", file=sys.stderr)
+        return 1
+    if before is None or args.timeout <= 0:
+        print(f"isoflow: asked the supervisor (pid {pid}) to reload; its log says how it went")
+        return 0
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        status = pidfile.read_status(path)
+        if status is not None and status.get("count", 0) > before.get("count", 0):
+            print(f"isoflow: {status.get('message', '')}",
+                  file=sys.stdout if status.get("ok") else sys.stderr)
+            return 0 if status.get("ok") else 1
+        time.sleep(0.1)
+    print(f"isoflow: no outcome from the supervisor (pid {pid}) within {args.timeout:.0f} s",
+          file=sys.stderr)
+    return 1
 
 
 async def _serve(settings: Settings) -> int:

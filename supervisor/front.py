@@ -1,28 +1,44 @@
-"""The HTTP front: every request becomes a stream on a worker, both bodies streamed.
+"""The HTTP front: every request is routed to a script's pool and becomes a stream on a worker.
 
 Request bodies are read from the client only while the worker has granted credit, so a
 script that does not read its body stops the upload (TCP backpressure). Response chunks
 are written to the client as they come; credit goes back to the worker once they were
 handed to the socket (``await resp.write`` drains), so a slow client slows the worker.
 
-Failures are visible to the client: before the response head it gets a 5xx with a clear
-message; after the head the connection is aborted (no terminating chunk, or fewer bytes
-than Content-Length), never a silently short "complete" body.
+Failures are visible to the client: before the response head it gets a 4xx/5xx with a
+clear message; after the head the connection is aborted (no terminating chunk, or fewer
+bytes than Content-Length), never a silently short "complete" body.
+
+Limits checked here: the request body size (413: at once from Content-Length, else while
+the upload streams), the pool's queue (503 with Retry-After), the route's wall time (504).
+Every request gets a request id (from the configured header, or made up), which the
+script sees in that header, the response carries, and the access log and console lines
+are tagged with.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from isoflow import protocol as p
 
-from .pool import WorkerPool
-from .settings import Settings
-from .streams import Stream, StreamFailed, StreamTable, WorkerGone
+from . import accesslog
+from .metrics import Metrics
+from .pool import Overloaded, PoolRetired, WorkerPool
+from .routing import Route
+from .streams import Stream, StreamFailed, StreamTable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .server import Active
 
 log = logging.getLogger("isoflow.supervisor.front")
 
@@ -31,54 +47,148 @@ HOP_BY_HOP = frozenset({
     "upgrade", "content-length",
 })
 SERVER = "isoflow"
+CLIENT_GONE = 499  # nginx's status for "the client closed the connection first"
+_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")  # visible ASCII, as a client may send it
+_REROUTES = 3  # times a request may be routed again because its pool was replaced
 
 
 def _plain(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(status=status, text=message + "\n", headers=headers)
 
 
+@dataclass
+class Exchange:
+    """One request's bookkeeping, for the access log and the metrics."""
+
+    request_id: str
+    route: str = ""
+    worker: str = ""
+    status: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    aborted: bool = False
+    finished: bool = False  # the whole response went to the client
+
+
+class BodyTooLarge(StreamFailed):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
 class Front:
-    def __init__(self, settings: Settings, pool: WorkerPool, table: StreamTable) -> None:
-        self.settings = settings
-        self.pool = pool
+    def __init__(self, active: Callable[[], Active], table: StreamTable,
+                 metrics: Metrics) -> None:
+        self.active = active
         self.table = table
+        self.metrics = metrics
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        worker = self.pool.pick()
-        if worker is None:
-            return _plain(503, "No worker is available; try again shortly.", {"Retry-After": "1"})
-        request_id = secrets.token_hex(8)
-        stream = self.table.open(worker, request_id, request.method, self.settings.response_window)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        settings = self.active().settings
+        header = settings.request_id_header
+        given = request.headers.get(header, "")
+        request_id = given if _REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+        ex = Exchange(request_id)
+        try:
+            resp = await self._route_and_serve(request, ex)
+            ex.status = resp.status
+            return resp
+        except asyncio.CancelledError:  # the connection was lost (or the service stops)
+            if not ex.status:
+                ex.status = CLIENT_GONE
+            elif not ex.finished:
+                ex.aborted = True
+            raise
+        finally:
+            duration = loop.time() - started
+            self.metrics.request_done(ex.route or "-", ex.status, duration, ex.bytes_in,
+                                      ex.bytes_out)
+            if settings.access_log:
+                accesslog.write(accesslog.AccessRecord(
+                    request.remote or "", request.method, request.path_qs,
+                    f"{request.version.major}.{request.version.minor}", ex.status,
+                    ex.bytes_in, ex.bytes_out, duration, ex.route, ex.worker, request_id,
+                    ex.aborted,
+                ))
+
+    async def _route_and_serve(self, request: web.BaseRequest,
+                               ex: Exchange) -> web.StreamResponse:
+        for _ in range(_REROUTES):
+            active = self.active()
+            route = active.router.match(request.host, request.path)
+            if route is None:
+                self.metrics.rejected.labels("no_route").inc()
+                return _plain(404, "No route matches this host and path.")
+            ex.route = route.name
+            pool = active.pools[route.script]
+            limit = pool.limits.max_body_size
+            length = request.content_length
+            if limit and length is not None and length > limit:
+                self.metrics.rejected.labels("body_too_large").inc()
+                resp = _plain(413, BodyTooLarge(limit).message)
+                resp.force_close()  # the body stays unread
+                return resp
+            in_flight = self.metrics.in_flight.labels(route.name)
+            in_flight.inc()
+            try:
+                worker = await pool.acquire()
+            except PoolRetired:
+                in_flight.dec()
+                continue
+            except Overloaded as e:
+                in_flight.dec()
+                self.metrics.rejected.labels(e.reason).inc()
+                return _plain(503, e.message, {"Retry-After": "1"})
+            try:
+                return await self._serve(request, ex, active, route, pool, worker)
+            finally:
+                in_flight.dec()
+        return _plain(503, "The service is reloading; try again shortly.", {"Retry-After": "1"})
+
+    async def _serve(self, request: web.BaseRequest, ex: Exchange, active: Active,
+                     route: Route, pool: WorkerPool, worker) -> web.StreamResponse:
+        settings = active.settings
+        ex.worker = worker.name
+        stream = self.table.open(worker, ex.request_id, request.method, settings.response_window)
         upload: asyncio.Task | None = None
         try:
-            headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.raw_headers]
+            header = settings.request_id_header
+            headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.raw_headers
+                       if k.decode("latin-1").lower() != header.lower()]
+            headers.append([header, ex.request_id])
             has_body = request.body_exists
             head = p.RequestHead(
-                stream.sid, request_id, request.method, str(request.url), headers,
-                request.remote or "", has_body, self.settings.response_window,
+                stream.sid, ex.request_id, request.method, str(request.url), headers,
+                request.remote or "", has_body, settings.response_window,
             )
-            if not self.pool.send(worker, head):
-                raise WorkerGone("The worker is not reachable.")
+            if not pool.send(worker, head):
+                return _plain(502, "The worker is not reachable.")
             if has_body:
-                upload = asyncio.get_running_loop().create_task(self._upload(stream, request))
+                upload = asyncio.get_running_loop().create_task(
+                    self._upload(stream, request, pool, ex))
+            wall_time = route.wall_time or pool.limits.wall_time
             try:
-                rhead = await asyncio.wait_for(stream.head(), self.settings.wall_time)
+                rhead = await asyncio.wait_for(stream.head(), wall_time)
             except TimeoutError:
-                log.warning("request %s: no response within %.1f s", request_id,
-                            self.settings.wall_time)
+                log.warning("request %s: no response within %.1f s", ex.request_id, wall_time)
                 return _plain(504, "The worker did not respond in time.")
             except StreamFailed as e:
-                return _plain(e.status, e.message)
-            return await self._respond(request, stream, rhead)
+                resp = _plain(e.status, e.message)
+                if isinstance(e, BodyTooLarge):
+                    resp.force_close()
+                return resp
+            return await self._respond(request, stream, rhead, pool, ex)
         finally:
             if upload is not None and not upload.done():
                 upload.cancel()
             if not stream.finished and stream.failure is None:
-                self.pool.send(worker, p.Cancel(stream.sid, "client gone or request ended"))
+                pool.send(worker, p.Cancel(stream.sid, "client gone or request ended"))
             self.table.close(stream)
+            pool.release(worker)
 
-    async def _respond(self, request: web.BaseRequest, stream: Stream,
-                       head: p.ResponseHead) -> web.StreamResponse:
+    async def _respond(self, request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
+                       pool: WorkerPool, ex: Exchange) -> web.StreamResponse:
         resp = web.StreamResponse(status=head.status)
         out = resp.headers
         for name, value in head.headers:
@@ -86,33 +196,47 @@ class Front:
                 out.add(name, value)
         if "Server" not in out:
             out["Server"] = SERVER
+        header = self.active().settings.request_id_header
+        if header not in out:
+            out[header] = ex.request_id
         length = head.length
         if length >= 0:
             resp.content_length = length
+        ex.status = head.status  # what the client gets, even if it leaves before we return
         try:
-            await self._send_body(request, stream, resp, length)
+            await self._send_body(request, stream, resp, length, pool, ex)
         except ConnectionResetError:
             log.debug("request %s: the client went away", stream.request_id)
+            ex.aborted = True
             resp.force_close()
         return resp
 
     async def _send_body(self, request: web.BaseRequest, stream: Stream,
-                         resp: web.StreamResponse, length: int) -> None:
+                         resp: web.StreamResponse, length: int, pool: WorkerPool,
+                         ex: Exchange) -> None:
         await resp.prepare(request)
         if request.method == "HEAD":
             await resp.write_eof()
+            ex.finished = True
             return
+        loop = asyncio.get_running_loop()
         sent = 0
         credit = 0
-        threshold = self.settings.response_window // 4
+        threshold = self.active().settings.response_window // 4
         worker = stream.worker
+        waited = False
+
+        def mark_waited() -> None:
+            nonlocal waited
+            waited = True
+
         while True:
             try:
                 chunk = await stream.next_chunk()
             except StreamFailed as e:
                 log.warning("request %s: response failed after its head: %s",
                             stream.request_id, e.message)
-                self._abort(request, resp)
+                self._abort(request, resp, ex)
                 return
             if chunk is None:
                 break
@@ -120,48 +244,69 @@ class Front:
             if 0 <= length < sent:
                 log.warning("request %s: body longer than its Content-Length %d",
                             stream.request_id, length)
-                self._abort(request, resp)
+                self._abort(request, resp, ex)
                 return
+            # A write suspends only when it waits for the client to drain: a callback
+            # scheduled now runs before the write returns exactly in that case.
+            waited = False
+            probe = loop.call_soon(mark_waited)
+            ex.bytes_out += len(chunk)  # handed to the transport before the write can wait
             await resp.write(chunk)
+            probe.cancel()
+            if waited:
+                self.metrics.stall("client_drain")
             credit += len(chunk)
             if credit >= threshold or stream.pending_chunks() == 0:
                 stream.response.grant(credit)
-                self.pool.send(worker, p.ResponseCredit(stream.sid, credit))
+                pool.send(worker, p.ResponseCredit(stream.sid, credit))
                 credit = 0
         if 0 <= length != sent:
             log.warning("request %s: body of %d bytes, Content-Length said %d",
                         stream.request_id, sent, length)
-            self._abort(request, resp)
+            self._abort(request, resp, ex)
             return
         await resp.write_eof()
+        ex.finished = True
 
-    def _abort(self, request: web.BaseRequest, resp: web.StreamResponse) -> None:
+    def _abort(self, request: web.BaseRequest, resp: web.StreamResponse, ex: Exchange) -> None:
         """Break the connection so the client sees an incomplete response."""
+        ex.aborted = True
         transport = request.transport
         if transport is not None:
             transport.abort()
         resp.force_close()
 
-    async def _upload(self, stream: Stream, request: web.BaseRequest) -> None:
+    async def _upload(self, stream: Stream, request: web.BaseRequest, pool: WorkerPool,
+                      ex: Exchange) -> None:
         content = request.content
         worker = stream.worker
-        chunk_size = self.settings.chunk_size
+        chunk_size = self.active().settings.chunk_size
+        limit = pool.limits.max_body_size
         try:
             while True:
+                if stream.request_credit.available <= 0 and not content.at_eof():
+                    self.metrics.stall("upload_credit")
                 await stream.wait_request_credit()
                 if stream.failure is not None or stream.closed:
                     return
                 size = min(stream.request_credit.available, chunk_size)
                 data = await content.read(size)
                 if not data:
-                    self.pool.send(worker, p.RequestEnd(stream.sid))
+                    pool.send(worker, p.RequestEnd(stream.sid))
+                    return
+                ex.bytes_in += len(data)
+                if limit and ex.bytes_in > limit:
+                    self.metrics.rejected.labels("body_too_large").inc()
+                    log.info("request %s: request body over %d bytes", stream.request_id, limit)
+                    pool.send(worker, p.Cancel(stream.sid, "request body too large"))
+                    stream.fail(BodyTooLarge(limit))
                     return
                 stream.request_credit.consume(len(data))
-                self.pool.send(worker, p.RequestBody(stream.sid, data))
+                pool.send(worker, p.RequestBody(stream.sid, data))
         except asyncio.CancelledError:
             raise
         except Exception as e:  # the client's upload broke off
             log.info("request %s: upload failed: %s", stream.request_id, e)
             if not stream.closed:
-                self.pool.send(worker, p.Cancel(stream.sid, f"upload failed: {e}"))
+                pool.send(worker, p.Cancel(stream.sid, f"upload failed: {e}"))
                 stream.fail(StreamFailed(400, "The request body could not be read."))

@@ -1,10 +1,19 @@
-"""The pool of isolate worker processes: spawn, watch, restart, pick one for a request.
+"""The pool of isolate worker processes for one script: spawn, watch, restart, recycle, pick.
 
-Each of the N *slots* holds one worker process at a time. A worker is *ready* once it has
-said HELLO. When its process exits, every stream it was serving fails (WorkerGone) and the
-slot starts a new process after a backoff that doubles with each quick failure (and says
-so in the log when the slot is crash-looping). A worker that stops answering heartbeats is
-killed, which leads to the same path.
+Each of the script's N *slots* holds one worker process at a time. A worker is *ready*
+once it has said HELLO. When its process exits, every stream it was serving fails
+(WorkerGone) and the slot starts a new process after a backoff that doubles with each
+quick failure (and says so in the log when the slot is crash-looping). A worker that stops
+answering heartbeats is killed, which leads to the same path.
+
+Requests take a worker with :meth:`WorkerPool.acquire`: the ready worker with the fewest
+streams, as long as it has fewer than ``max_concurrent``; otherwise the request waits in
+a bounded FIFO queue (``queue_size``, ``queue_timeout``) and gets :class:`Overloaded`
+when it is full or the wait is too long.
+
+*Recycling* (``recycle_requests``, ``recycle_heap``) replaces a worker without a gap: the
+replacement is started first; once it is ready it takes the slot and the old worker gets
+SHUTDOWN, finishes its streams and exits. A reload retires a whole pool the same way.
 """
 
 from __future__ import annotations
@@ -13,35 +22,48 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from isoflow import protocol as p
 
 from .channel import Channel
-from .settings import Settings
-from .streams import StreamTable, WorkerGone
+from .metrics import Metrics
+from .settings import DEFAULT_SCRIPT, Settings
+from .streams import StreamFailed, StreamTable, WorkerGone
 
 log = logging.getLogger("isoflow.supervisor.pool")
 console_log = logging.getLogger("isoflow.console")
+worker_log = logging.getLogger("isoflow.worker")
 
 BACKOFF_MIN = 0.1
 BACKOFF_MAX = 10.0
 HEALTHY_AFTER = 30.0  # seconds up after which a slot's backoff resets
 CRASH_LOOP = 5  # restarts within HEALTHY_AFTER that count as a crash loop
+KILL_AFTER_GRACE = 2.0  # extra seconds a draining worker gets before SIGKILL
+
+# A worker's own log line on stderr: "2026-01-02 03:04:05,678 ERROR worker w0.3: message".
+_WORKER_LINE = re.compile(
+    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) worker \S+: (.*)"
+)
 
 
 @dataclass(eq=False)
 class WorkerHandle:
+    pool: WorkerPool
     slot: int
-    generation: int
+    serial: int  # unique in this supervisor: a new process never reuses an identity
     process: asyncio.subprocess.Process | None = None
     ready: bool = False
     request_window: int = 0
     streams: set[int] = field(default_factory=set)
+    reserved: int = 0  # handed to queued requests that have not opened their stream yet
+    served: int = 0  # requests handed to this worker
     started: float = field(default_factory=time.monotonic)
     last_pong: float = field(default_factory=time.monotonic)
     ping_seq: int = 0
@@ -50,63 +72,124 @@ class WorkerHandle:
 
     @property
     def name(self) -> str:
-        return f"w{self.slot}"
+        return self.pool.worker_name(self.slot)
 
     @property
     def identity(self) -> bytes:
-        return f"w{self.slot}.{self.generation}".encode()
+        return f"{self.name}.{self.serial}".encode()
+
+    @property
+    def load(self) -> int:
+        return len(self.streams) + self.reserved
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
 
 class StartupError(Exception):
     """The pool could not start (the script does not load, workers do not come up)."""
 
 
+class Overloaded(Exception):
+    """No worker can take the request: the queue is full or the wait was too long."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # "queue_full" or "queue_timeout"
+        self.message = message
+
+
+class PoolRetired(Exception):
+    """The pool was replaced (reload) or is stopping: route the request again."""
+
+
+Registry = dict[bytes, WorkerHandle]
+
+
 class WorkerPool:
-    def __init__(self, settings: Settings, endpoint: str, table: StreamTable) -> None:
+    def __init__(self, settings: Settings, script: str, channel: Channel, registry: Registry,
+                 table: StreamTable, serials: Iterator[int],
+                 metrics: Metrics | None = None) -> None:
         self.settings = settings
-        self.endpoint = endpoint
+        self.script = script
+        self.spec = settings.scripts[script]
+        self.limits = self.spec.limits
+        self.channel = channel
+        self.registry = registry
         self.table = table
-        self.channel: Channel | None = None
-        self.slots: list[WorkerHandle | None] = [None] * settings.workers
-        self.by_identity: dict[bytes, WorkerHandle] = {}
-        self._backoff = [BACKOFF_MIN] * settings.workers
-        self._restarts: list[list[float]] = [[] for _ in range(settings.workers)]
+        self.metrics = metrics
+        self._serials = serials
+        n = self.spec.workers
+        self.slots: list[WorkerHandle | None] = [None] * n
+        self._replacements: dict[int, WorkerHandle] = {}  # slot -> recycling replacement
+        self._recycling: set[int] = set()  # slots whose replacement is being spawned
+        self._retiring: set[WorkerHandle] = set()  # recycled workers finishing their streams
+        self._recycle_hold: list[float] = [0.0] * n  # no recycling of the slot before then
+        self._backoff = [BACKOFF_MIN] * n
+        self._restarts: list[list[float]] = [[] for _ in range(n)]
+        self._waiters: deque[asyncio.Future[WorkerHandle]] = deque()
         self._rr = 0
-        self._closing = False
+        self.closing = False
         self._fatal: asyncio.Future[str] | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._relays: set[asyncio.Task] = set()  # stderr readers, which end at EOF
         self.restarts = 0
         self.on_ready_change: Callable[[], None] | None = None
+        if metrics is not None:
+            metrics.add_script(script)
+
+    def worker_name(self, slot: int) -> str:
+        return f"w{slot}" if self.script == DEFAULT_SCRIPT else f"{self.script}/w{slot}"
+
+    def workers(self) -> list[WorkerHandle]:
+        """Every live worker: the slots', replacements being started, retiring ones."""
+        out = [w for w in self.slots if w is not None]
+        return out + list(self._replacements.values()) + list(self._retiring)
+
+    @property
+    def ready_count(self) -> int:
+        return sum(1 for w in self.slots if w is not None and w.ready and not w.stopping)
+
+    @property
+    def queued(self) -> int:
+        return len(self._waiters)
 
     # -- start and stop -----------------------------------------------------------------
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._fatal = loop.create_future()
-        self.channel = Channel(self.endpoint, self.on_frame)
-        for slot in range(self.settings.workers):
-            await self._spawn(slot)
+        for slot in range(len(self.slots)):
+            self.slots[slot] = await self._spawn(slot)
         deadline = loop.time() + self.settings.start_timeout
         while not all(w is not None and w.ready for w in self.slots):
             if self._fatal.done():
                 raise StartupError(self._fatal.result())
             if loop.time() > deadline:
-                raise StartupError("workers did not start within "
+                raise StartupError(f"{self.script}: workers did not start within "
                                    f"{self.settings.start_timeout:.0f} s")
             await asyncio.wait([self._fatal], timeout=0.02)
         self._fatal = None
         self._spawn_task(self._heartbeat())
 
+    def retire(self) -> None:
+        """Take no more requests; queued ones go back to routing (PoolRetired)."""
+        self.closing = True
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_exception(PoolRetired())
+
     async def stop(self, grace: float) -> None:
         """Ask every worker to finish its streams within ``grace`` seconds, then stop."""
-        self._closing = True
-        for worker in self.slots:
-            if worker is not None and self.channel is not None:
-                worker.stopping = True
-                self.channel.send(worker.identity, p.Shutdown(0, grace))
-        deadline = time.monotonic() + grace + 2.0
-        for worker in self.slots:
-            if worker is None or worker.process is None:
+        self.retire()
+        workers = self.workers()
+        for worker in workers:
+            self._drain(worker, grace)
+        deadline = time.monotonic() + grace + KILL_AFTER_GRACE
+        for worker in workers:
+            if worker.process is None:
                 continue
             remaining = max(0.1, deadline - time.monotonic())
             try:
@@ -116,16 +199,29 @@ class WorkerPool:
                 with contextlib.suppress(ProcessLookupError):
                     worker.process.kill()
                 await worker.process.wait()
-        for task in list(self._tasks):
+        if self._relays:  # the workers' last log lines
+            await asyncio.wait(list(self._relays), timeout=1.0)
+        for worker in workers:
+            self.registry.pop(worker.identity, None)
+            if worker.streams:  # whatever the watcher has not failed yet
+                self.table.fail_worker(worker, WorkerGone())
+        for task in list(self._tasks | self._relays):
             task.cancel()
-        if self.channel is not None:
-            self.channel.close()
 
     def kill_all(self) -> None:
-        for worker in self.slots:
-            if worker is not None and worker.process is not None:
+        for worker in self.workers():
+            if worker.process is not None and worker.process.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     worker.process.kill()
+
+    def _drain(self, worker: WorkerHandle, grace: float) -> None:
+        """SHUTDOWN(grace) to one worker; it exits when its streams are done."""
+        worker.stopping = True
+        if worker.process is None or worker.process.returncode is not None:
+            return
+        if not worker.ready or not self.channel.send(worker.identity, p.Shutdown(0, grace)):
+            with contextlib.suppress(ProcessLookupError):
+                worker.process.kill()
 
     # -- processes ----------------------------------------------------------------------
 
@@ -134,26 +230,54 @@ class WorkerPool:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _spawn(self, slot: int) -> None:
-        previous = self.slots[slot]
-        generation = previous.generation + 1 if previous is not None else 1
-        worker = WorkerHandle(slot, generation)
+    async def _spawn(self, slot: int) -> WorkerHandle:
+        worker = WorkerHandle(self, slot, next(self._serials))
         s = self.settings
         args = [
-            sys.executable, "-m", "isoflow.isolate_worker",
-            "--connect", self.endpoint,
+            sys.executable, "-m", "isoflow.supervisor.launch",
+            "--connect", self.channel.endpoint,
             "--id", worker.identity.decode(),
-            "--script", str(s.script),
-            "--options", json.dumps(s.worker_options()),
+            "--script", str(self.spec.path),
             "--log-level", s.log_level,
         ]
         if s.cache_dir is not None:
             args += ["--cache-dir", str(s.cache_dir)]
-        worker.process = await asyncio.create_subprocess_exec(*args)
-        self.slots[slot] = worker
-        self.by_identity[worker.identity] = worker
-        log.debug("started %s (pid %d)", worker.name, worker.process.pid)
+        process = await asyncio.create_subprocess_exec(
+            *args, stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            limit=1 << 20,
+        )
+        worker.process = process
+        assert process.stdin is not None
+        # The options carry the secrets: on stdin, never on a command line.
+        process.stdin.write(json.dumps(s.worker_options(self.script)).encode())
+        with contextlib.suppress(ConnectionError):
+            await process.stdin.drain()
+        process.stdin.close()
+        self.registry[worker.identity] = worker
+        log.debug("started %s (pid %d)", worker.name, process.pid)
         self._spawn_task(self._watch(worker))
+        relay = asyncio.get_running_loop().create_task(self._relay_stderr(worker))
+        self._relays.add(relay)
+        relay.add_done_callback(self._relays.discard)
+        return worker
+
+    async def _relay_stderr(self, worker: WorkerHandle) -> None:
+        """Worker log lines go through the supervisor's logging (text or JSON alike)."""
+        assert worker.process is not None and worker.process.stderr is not None
+        stream = worker.process.stderr
+        fields = {"worker": worker.name, "script": self.script, "pid": worker.pid}
+        while True:
+            try:
+                line = await stream.readline()
+            except ValueError:  # a line over the limit: take what is there
+                line = await stream.read(1 << 20)
+            if not line:
+                return
+            text = line.decode("utf-8", "replace").rstrip()
+            m = _WORKER_LINE.fullmatch(text)
+            level, message = (getattr(logging, m.group(1)), m.group(2)) if m else \
+                (logging.WARNING, text)
+            worker_log.log(level, "%s: %s", worker.name, message, extra={"fields": fields})
 
     async def _watch(self, worker: WorkerHandle) -> None:
         assert worker.process is not None
@@ -163,19 +287,46 @@ class WorkerPool:
     def _on_exit(self, worker: WorkerHandle, code: int) -> None:
         was_ready = worker.ready
         worker.ready = False
-        self.by_identity.pop(worker.identity, None)
+        self.registry.pop(worker.identity, None)
         if worker.streams:
             self.table.fail_worker(worker, WorkerGone())
-        if self.on_ready_change is not None:
-            self.on_ready_change()
-        if self._closing or worker.stopping:
+        self._ready_changed()
+        slot = worker.slot
+        if worker in self._retiring or worker.stopping:
+            self._retiring.discard(worker)
+            return
+        if self.closing:
             return
         reason = f"signal {-code}" if code < 0 else f"exit code {code}"
-        log.error("%s (pid %s) died (%s)%s; restarting", worker.name, worker.process.pid,
-                  reason, "" if was_ready else " before it was ready")
-        self._schedule_restart(worker.slot)
+        if self._replacements.get(slot) is worker:
+            del self._replacements[slot]
+            self._recycle_hold[slot] = time.monotonic() + HEALTHY_AFTER
+            log.error("%s (pid %s): its replacement died (%s) before it was ready; the "
+                      "current worker keeps serving", worker.name, worker.pid, reason)
+            return
+        if self.slots[slot] is not worker:
+            return
+        replacement = self._replacements.pop(slot, None)
+        if replacement is not None:
+            self.slots[slot] = replacement
+            log.error("%s (pid %s) died (%s); its replacement takes over", worker.name,
+                      worker.pid, reason)
+            return
+        delay = self._next_backoff(slot)
+        log.error("%s (pid %s) died (%s)%s; restarting in %.1f s", worker.name, worker.pid,
+                  reason, "" if was_ready else " before it was ready", delay)
+        self.restarts += 1
+        if self.metrics is not None:
+            self.metrics.restarts.labels(self.script).inc()
 
-    def _schedule_restart(self, slot: int) -> None:
+        async def restart() -> None:
+            await asyncio.sleep(delay)
+            if not self.closing and self.slots[slot] is worker:
+                self.slots[slot] = await self._spawn(slot)
+
+        self._spawn_task(restart())
+
+    def _next_backoff(self, slot: int) -> float:
         now = time.monotonic()
         history = [t for t in self._restarts[slot] if now - t < HEALTHY_AFTER]
         history.append(now)
@@ -185,16 +336,9 @@ class WorkerPool:
         delay = self._backoff[slot]
         self._backoff[slot] = min(delay * 2, BACKOFF_MAX)
         if len(history) >= CRASH_LOOP:
-            log.error("w%d is crash-looping: %d restarts in %.0f s; next attempt in %.1f s",
-                      slot, len(history), HEALTHY_AFTER, delay)
-        self.restarts += 1
-
-        async def restart() -> None:
-            await asyncio.sleep(delay)
-            if not self._closing:
-                await self._spawn(slot)
-
-        self._spawn_task(restart())
+            log.error("%s is crash-looping: %d restarts in %.0f s; next attempt in %.1f s",
+                      self.worker_name(slot), len(history), HEALTHY_AFTER, delay)
+        return delay
 
     async def _heartbeat(self) -> None:
         interval = self.settings.heartbeat_interval
@@ -202,8 +346,8 @@ class WorkerPool:
         while True:
             await asyncio.sleep(interval)
             now = time.monotonic()
-            for worker in self.slots:
-                if worker is None or not worker.ready or worker.process is None:
+            for worker in self.workers():
+                if not worker.ready or worker.process is None:
                     continue
                 if now - worker.last_pong > timeout:
                     log.error("%s (pid %d) missed heartbeats for %.1f s; killing it",
@@ -213,16 +357,69 @@ class WorkerPool:
                         worker.process.send_signal(signal.SIGKILL)
                     continue
                 worker.ping_seq += 1
-                if self.channel is not None:
-                    self.channel.send(worker.identity, p.Ping(0, worker.ping_seq))
+                self.channel.send(worker.identity, p.Ping(0, worker.ping_seq))
+
+    # -- recycling ----------------------------------------------------------------------
+
+    def _maybe_recycle(self, worker: WorkerHandle) -> None:
+        limits = self.limits
+        reason = None
+        if limits.recycle_requests and worker.served >= limits.recycle_requests:
+            reason = f"after {worker.served} requests"
+        elif limits.recycle_heap and worker.stats.get("heap_used", 0) >= limits.recycle_heap:
+            reason = f"with {worker.stats['heap_used'] >> 20} MiB of heap"
+        if reason is None:
+            return
+        slot = worker.slot
+        if (self.closing or worker.stopping or self.slots[slot] is not worker
+                or slot in self._replacements or slot in self._recycling
+                or time.monotonic() < self._recycle_hold[slot]):
+            return
+        log.info("%s (pid %s) is recycled %s; starting its replacement", worker.name,
+                 worker.pid, reason)
+        if self.metrics is not None:
+            kind = "requests" if reason.startswith("after") else "heap"
+            self.metrics.recycles.labels(self.script, kind).inc()
+        self._recycling.add(slot)
+
+        async def replace() -> None:
+            try:
+                new = await self._spawn(slot)
+            finally:
+                self._recycling.discard(slot)
+            if self.closing or self.slots[slot] is not worker:
+                self._drain(new, 0)  # the old one died meanwhile (its slot restarts)
+            else:
+                self._replacements[slot] = new
+
+        self._spawn_task(replace())
+
+    def _take_over(self, new: WorkerHandle) -> None:
+        """A ready replacement takes its slot; the old worker finishes and exits."""
+        slot = new.slot
+        del self._replacements[slot]
+        old = self.slots[slot]
+        self.slots[slot] = new
+        if old is not None and old is not new:
+            self._retiring.add(old)
+            self._drain(old, self.settings.shutdown_grace)
+            log.info("%s (pid %s) replaced by pid %s; it finishes its %d streams", old.name,
+                     old.pid, new.pid, len(old.streams))
+            self._spawn_task(self._kill_late(old, self.settings.shutdown_grace))
+
+    async def _kill_late(self, worker: WorkerHandle, grace: float) -> None:
+        assert worker.process is not None
+        try:
+            await asyncio.wait_for(worker.process.wait(), grace + KILL_AFTER_GRACE)
+        except TimeoutError:
+            log.warning("%s (pid %s) did not finish in time; killing it", worker.name,
+                        worker.pid)
+            with contextlib.suppress(ProcessLookupError):
+                worker.process.kill()
 
     # -- frames -------------------------------------------------------------------------
 
-    def on_frame(self, identity: bytes, frame: p.Frame) -> None:
-        worker = self.by_identity.get(identity)
-        if worker is None:
-            log.warning("dropped %s from unknown worker %r", frame.TYPE.name, identity)
-            return
+    def on_frame(self, worker: WorkerHandle, frame: p.Frame) -> None:
         if frame.stream != 0 and not isinstance(frame, p.Log):
             stream = self.table.get(frame.stream)
             if stream is None:
@@ -236,8 +433,6 @@ class WorkerPool:
                 stream.on_frame(frame)
             except p.ProtocolError as e:
                 log.warning("%s, stream %d: %s", worker.name, frame.stream, e)
-                from .streams import StreamFailed
-
                 stream.fail(StreamFailed(502, f"The worker broke the protocol: {e}"))
             return
         if isinstance(frame, p.Hello):
@@ -245,15 +440,24 @@ class WorkerPool:
             worker.request_window = frame.window
             worker.last_pong = time.monotonic()
             log.info("%s ready (pid %d)", worker.name, frame.pid)
-            if self.on_ready_change is not None:
-                self.on_ready_change()
+            if self._replacements.get(worker.slot) is worker:
+                self._take_over(worker)
+            if worker.stopping:  # asked to stop before it could hear it
+                self._drain(worker, 0)
+            self._ready_changed()
+            self._dispatch()
         elif isinstance(frame, p.Pong):
             worker.last_pong = time.monotonic()
+            if self.metrics is not None:
+                self.metrics.pong(self.script, worker.stats, frame.stats)
             worker.stats = frame.stats
+            self._maybe_recycle(worker)
         elif isinstance(frame, p.Log):
             level = getattr(logging, frame.level.upper(), logging.INFO)
-            tag = f"{worker.name}" + (f" [{frame.request_id}]" if frame.request_id else "")
-            console_log.log(level, "%s %s", tag, frame.message)
+            tag = worker.name + (f" [{frame.request_id}]" if frame.request_id else "")
+            fields = {"worker": worker.name, "script": self.script,
+                      "request_id": frame.request_id or None, "console": frame.level}
+            console_log.log(level, "%s %s", tag, frame.message, extra={"fields": fields})
         elif isinstance(frame, p.Fatal):
             log.error("%s cannot serve: %s", worker.name, frame.message)
             if self._fatal is not None and not self._fatal.done():
@@ -261,21 +465,87 @@ class WorkerPool:
         else:
             log.warning("unexpected %s from %s", frame.TYPE.name, worker.name)
 
-    # -- routing ------------------------------------------------------------------------
+    def _ready_changed(self) -> None:
+        if self.on_ready_change is not None:
+            self.on_ready_change()
+
+    # -- taking a worker for a request --------------------------------------------------
 
     def pick(self) -> WorkerHandle | None:
-        """The ready worker with the fewest streams (round-robin among equals)."""
+        """The ready worker with the fewest streams that has room (round-robin among equals)."""
         best: WorkerHandle | None = None
+        cap = self.limits.max_concurrent
         n = len(self.slots)
         for i in range(n):
             worker = self.slots[(self._rr + i) % n]
             if worker is None or not worker.ready or worker.stopping:
                 continue
-            if best is None or len(worker.streams) < len(best.streams):
+            if cap and worker.load >= cap:
+                continue
+            if best is None or worker.load < best.load:
                 best = worker
         self._rr = (self._rr + 1) % n
         return best
 
+    async def acquire(self) -> WorkerHandle:
+        """A worker for one request, waiting in the bounded queue if every one is busy.
+
+        Raises Overloaded (queue full, waited ``queue_timeout``) or PoolRetired.
+        """
+        if self.closing:
+            raise PoolRetired()
+        if not self._waiters:
+            worker = self.pick()
+            if worker is not None:
+                return self._hand_out(worker)
+        if len(self._waiters) >= self.limits.queue_size:
+            raise Overloaded("queue_full", "The server is busy; try again shortly.")
+        fut: asyncio.Future[WorkerHandle] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            async with asyncio.timeout(self.limits.queue_timeout):
+                worker = await asyncio.shield(fut)
+        except TimeoutError:
+            self._give_back(fut)
+            raise Overloaded("queue_timeout",
+                             "No worker became free in time; try again shortly.") from None
+        except asyncio.CancelledError:
+            self._give_back(fut)
+            raise
+        worker.reserved -= 1
+        return self._hand_out(worker)
+
+    def _give_back(self, fut: asyncio.Future[WorkerHandle]) -> None:
+        """A waiter gave up: leave the queue, or return the worker it was just given."""
+        if not fut.done():
+            fut.cancel()
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(fut)
+        elif not fut.cancelled() and fut.exception() is None:
+            fut.result().reserved -= 1
+            self._dispatch()
+
+    def _hand_out(self, worker: WorkerHandle) -> WorkerHandle:
+        worker.served += 1
+        if self.limits.recycle_requests:
+            self._maybe_recycle(worker)
+        return worker
+
+    def release(self, worker: WorkerHandle) -> None:
+        """A stream on ``worker`` ended: its room goes to the next queued request."""
+        if self._waiters:
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        while self._waiters:
+            worker = self.pick()
+            if worker is None:
+                return
+            fut = self._waiters.popleft()
+            if fut.done():
+                continue
+            worker.reserved += 1
+            fut.set_result(worker)
+
     def send(self, worker: WorkerHandle, frame: p.Frame) -> bool:
-        assert self.channel is not None
         return self.channel.send(worker.identity, frame)

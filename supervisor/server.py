@@ -1,122 +1,365 @@
-"""Run the whole service: check the script, start the pool, serve HTTP, stop cleanly.
+"""Run the whole service: check the scripts, start the pools, serve HTTP, reload, stop cleanly.
 
-``Ctrl-C`` or SIGTERM stops accepting connections, lets in-flight requests finish for
-``shutdown_grace`` seconds, stops the workers and removes the private runtime directory,
-leaving no process behind.
+Signals:
+
+* SIGTERM / SIGINT: stop. Listening sockets close at once, idle connections are closed,
+  requests and streams in flight get ``shutdown_grace`` seconds to finish (then they are
+  cancelled), the workers are stopped and the private runtime directory removed, leaving
+  no process behind. systemd hears ``STOPPING=1``.
+* SIGHUP (``isoflow reload``, ``systemctl reload``): re-read the config file and the
+  scripts. A config or script that does not load is refused with the reasons in the log
+  and the running one keeps serving. Otherwise a new pool per script is started; once all
+  are ready they take every new request, and the old workers get SHUTDOWN, finish their
+  streams and exit. systemd hears ``RELOADING=1`` and then ``READY=1``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import shutil
 import signal
+import ssl
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
+from isoflow import protocol as p
+
+from . import logsetup, pidfile
+from .admin import Admin
+from .channel import Channel
+from .config import ConfigError, check_script, load, make_ssl_context
 from .front import Front
-from .pool import StartupError, WorkerPool
-from .settings import Settings
+from .metrics import Metrics, PoolSample, Snapshot, WorkerSample
+from .notify import Notifier
+from .pool import Registry, StartupError, WorkerPool
+from .routing import Router
+from .settings import DEFAULT_SCRIPT, Listener, Settings
 from .streams import StreamTable
 
 log = logging.getLogger("isoflow.supervisor")
 
 
-async def check_script(settings: Settings) -> str | None:
-    """Load the script once in a throwaway worker; the error line, or None."""
-    args = [sys.executable, "-m", "isoflow.isolate_worker", "--check", str(settings.script)]
-    if settings.cache_dir is not None:
-        args += ["--cache-dir", str(settings.cache_dir)]
-    proc = await asyncio.create_subprocess_exec(*args, stderr=asyncio.subprocess.PIPE)
-    _, err = await proc.communicate()
-    if proc.returncode != 0:
-        text = err.decode("utf-8", "replace").strip()
-        return text.splitlines()[-1] if text else f"the script check failed ({proc.returncode})"
-    return None
+@dataclass(frozen=True)
+class Active:
+    """What serves requests right now; replaced as a whole by a reload."""
+
+    settings: Settings
+    router: Router
+    pools: dict[str, WorkerPool]
 
 
 class Service:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.table = StreamTable()
+    def __init__(self, settings: Settings, notifier: Notifier | None = None) -> None:
+        self.notifier = notifier or Notifier()
+        self.metrics = Metrics()
+        self.table = StreamTable(on_stall=self.metrics.stall)
         self._own_runtime_dir = settings.runtime_dir is None
-        self.runtime_dir = settings.runtime_dir or Path(tempfile.mkdtemp(prefix="isoflow-"))
+        if settings.runtime_dir is None:
+            self.runtime_dir = Path(tempfile.mkdtemp(prefix="isoflow-"))
+        else:
+            self.runtime_dir = settings.runtime_dir
+            self.runtime_dir.mkdir(parents=True, exist_ok=True)
         self.runtime_dir.chmod(0o700)
         if settings.cache_dir is None:
             settings.cache_dir = self.runtime_dir / "cache"
-        self.pool = WorkerPool(settings, f"ipc://{self.runtime_dir}/workers.sock", self.table)
-        self.front = Front(settings, self.pool, self.table)
+        self.registry: Registry = {}
+        self._serials = itertools.count(1)
+        self.channel: Channel | None = None
+        self.active = Active(settings, Router(settings.routes), {})
+        self.front = Front(lambda: self.active, self.table, self.metrics)
+        self.metrics.watch(self._snapshot)
         self.runner: web.ServerRunner | None = None
-        self.site: web.TCPSite | None = None
+        self.admin_runner: web.ServerRunner | None = None
+        self._tls: dict[tuple[str, int], ssl.SSLContext] = {}  # by listener, for reloads
+        self._retiring: set[asyncio.Task] = set()
+        self._reloads: set[asyncio.Task] = set()
+        self._reload_lock = asyncio.Lock()
+        self.stopping = False
+        self.pid_path: Path | None = None
+        self.reload_count = 0
+
+    @property
+    def settings(self) -> Settings:
+        return self.active.settings
+
+    # -- start ----------------------------------------------------------------------------
+
+    def _pool(self, settings: Settings, script: str) -> WorkerPool:
+        assert self.channel is not None
+        return WorkerPool(settings, script, self.channel, self.registry, self.table,
+                          self._serials, self.metrics)
+
+    async def _start_pools(self, settings: Settings) -> dict[str, WorkerPool]:
+        """One started pool per script, or StartupError (and nothing left running)."""
+        pools = {name: self._pool(settings, name) for name in settings.scripts}
+        try:
+            results = await asyncio.gather(*(pool.start() for pool in pools.values()),
+                                           return_exceptions=True)
+        except asyncio.CancelledError:  # stopped while starting: leave nothing behind
+            await asyncio.gather(*(pool.stop(0) for pool in pools.values()))
+            raise
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            await asyncio.gather(*(pool.stop(0) for pool in pools.values()))
+            for error in errors:
+                if not isinstance(error, StartupError):
+                    raise error
+            raise StartupError("; ".join(str(e) for e in errors))
+        return pools
+
+    def _on_frame(self, identity: bytes, frame: p.Frame) -> None:
+        worker = self.registry.get(identity)
+        if worker is None:
+            log.warning("dropped %s from unknown worker %r", frame.TYPE.name, identity)
+            return
+        worker.pool.on_frame(worker, frame)
 
     async def start(self) -> None:
-        await self.pool.start()
-        server = web.Server(self.front.handle, handler_cancellation=True, access_log=None)
-        self.runner = web.ServerRunner(server, handle_signals=False)
+        settings = self.settings
+        self.channel = Channel(f"ipc://{self.runtime_dir}/workers.sock", self._on_frame)
+        pools = await self._start_pools(settings)
+        self.active = Active(settings, Router(settings.routes), pools)
+        server = web.Server(self.front.handle, handler_cancellation=True, access_log=None,
+                            max_line_size=settings.max_line_size,
+                            max_field_size=settings.max_header_size,
+                            max_headers=settings.max_headers)
+        self.runner = web.ServerRunner(server, handle_signals=False,
+                                       shutdown_timeout=settings.shutdown_grace)
         await self.runner.setup()
-        self.site = web.TCPSite(self.runner, self.settings.host, self.settings.port,
-                                reuse_address=True, backlog=1024)
-        await self.site.start()
+        for listener in settings.listeners:
+            ssl_context = make_ssl_context(listener) if listener.tls_cert else None
+            site = web.TCPSite(self.runner, listener.host, listener.port, reuse_address=True,
+                               backlog=1024, ssl_context=ssl_context)
+            await site.start()
+            if ssl_context is not None:
+                self._tls[listener.host, listener.port] = ssl_context
+        if settings.metrics is not None:
+            admin = Admin(self.metrics, self.readiness)
+            self.admin_runner = web.ServerRunner(web.Server(admin.handle, access_log=None),
+                                                 handle_signals=False, shutdown_timeout=1.0)
+            await self.admin_runner.setup()
+            await web.TCPSite(self.admin_runner, settings.metrics.host,
+                              settings.metrics.port, reuse_address=True).start()
+        self.pid_path = pidfile.location(settings)
+        if self.pid_path is not None:
+            pidfile.write_status(self.pid_path, 0, True, "started")
+            pidfile.write(self.pid_path)
 
     @property
     def port(self) -> int:
         assert self.runner is not None
         for addr in self.runner.addresses:
             return addr[1]
-        return self.settings.port
+        return self.settings.listeners[0].port
+
+    def describe(self) -> str:
+        s = self.settings
+        urls = ", ".join(f"{lst.scheme}://{lst.host}:{lst.port}" for lst in s.listeners)
+        if list(s.scripts) == [DEFAULT_SCRIPT]:
+            spec = s.scripts[DEFAULT_SCRIPT]
+            return f"{spec.path} on {urls} with {spec.workers} workers"
+        workers = sum(spec.workers for spec in s.scripts.values())
+        return (f"{len(s.scripts)} scripts ({', '.join(s.scripts)}) on {urls} with "
+                f"{workers} workers")
+
+    # -- state for metrics and probes --------------------------------------------------
+
+    def _snapshot(self) -> Snapshot:
+        pools = list(self.active.pools.values())
+        workers = [
+            WorkerSample(pool.script, w.name, w.ready and not w.stopping, len(w.streams),
+                         int(w.stats.get("heap_used", 0)), int(w.stats.get("heap_total", 0)))
+            for pool in pools for w in pool.workers()
+        ]
+        return Snapshot(workers, [PoolSample(pool.script, pool.queued) for pool in pools],
+                        len(self.table))
+
+    def readiness(self) -> list[str]:
+        if self.stopping:
+            return ["the service is stopping"]
+        active = self.active
+        return [f"script {name!r} has no ready worker" for name in sorted(active.router.scripts)
+                if active.pools.get(name) is None or active.pools[name].ready_count == 0]
+
+    # -- reload ---------------------------------------------------------------------------
+
+    def request_reload(self) -> None:
+        """SIGHUP: reload in the background (reloads queue up behind each other)."""
+        task = asyncio.get_running_loop().create_task(self.reload())
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
+
+    async def reload(self) -> bool:
+        """Re-read the config and the scripts and switch to them; False if refused."""
+        async with self._reload_lock:
+            if self.stopping:
+                return False
+            self.notifier.reloading()
+            try:
+                ok, message = await self._reload()
+            except Exception as e:
+                log.exception("reload failed; still serving the previous configuration")
+                ok, message = False, f"reload failed: {e}"
+            self.metrics.reloads.labels("ok" if ok else "refused").inc()
+            self.reload_count += 1
+            if self.pid_path is not None:
+                pidfile.write_status(self.pid_path, self.reload_count, ok, message)
+            self.notifier.ready(f"serving {self.describe()}")
+            return ok
+
+    async def _reload(self) -> tuple[bool, str]:
+        """Switch to the re-read config; (ok, what happened) for the log and `reload`."""
+        old = self.active
+        path = old.settings.config_path
+        keep = "still serving the previous configuration"
+        if path is not None:
+            try:
+                new = load(path).settings
+            except ConfigError as e:
+                for line in str(e).splitlines():
+                    log.error("%s", line)
+                log.error("reload refused: %s has %d problem(s); %s", path, len(e.problems),
+                          keep)
+                return False, f"refused, {keep}:\n{e}"
+            self._carry_over(old.settings, new)
+        else:
+            new = old.settings
+        errors = await asyncio.gather(*(check_script(spec.path, new.cache_dir)
+                                        for spec in new.scripts.values()))
+        errors = [e for e in errors if e is not None]
+        if errors:
+            for error in errors:
+                log.error("%s", error)
+            log.error("reload refused: a script does not load; %s", keep)
+            return False, f"refused, {keep}:\n" + "\n".join(errors)
+        try:
+            pools = await self._start_pools(new)
+        except StartupError as e:
+            log.error("reload refused: %s; %s", e, keep)
+            return False, f"refused, {keep}: {e}"
+        self.active = Active(new, Router(new.routes), pools)
+        logsetup.configure(new.log_level, new.log_format)
+        for pool in old.pools.values():
+            pool.retire()
+            task = asyncio.get_running_loop().create_task(pool.stop(new.shutdown_grace))
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+        log.info("reloaded: serving %s; the previous workers finish their streams",
+                 self.describe())
+        return True, f"reloaded: serving {self.describe()}"
+
+    def _carry_over(self, old: Settings, new: Settings) -> None:
+        """Keep what a reload cannot change, saying so; reload TLS certificates in place."""
+        for name in ("runtime_dir", "pid_file"):
+            if getattr(new, name) not in (None, getattr(old, name)):
+                log.warning("reload: server.%s changes only at a restart", name)
+        new.runtime_dir, new.pid_file, new.cache_dir = old.runtime_dir, old.pid_file, \
+            old.cache_dir
+
+        def key(lst: Listener) -> tuple[str, int, bool]:
+            return (lst.host, lst.port, lst.tls_cert is not None)
+
+        if sorted(map(key, new.listeners)) != sorted(map(key, old.listeners)):
+            log.warning("reload: listener changes take effect at a restart; keeping %s",
+                        ", ".join(f"{h}:{p}" for h, p, _ in map(key, old.listeners)))
+        for name in ("max_line_size", "max_header_size", "max_headers", "shutdown_grace"):
+            if getattr(new, name) != getattr(old, name):
+                log.warning("reload: server.%s changes only at a restart", name)
+                setattr(new, name, getattr(old, name))
+        fresh = {(lst.host, lst.port): lst for lst in new.listeners}
+        for listener in old.listeners:
+            ssl_context = self._tls.get((listener.host, listener.port))
+            update = fresh.get((listener.host, listener.port))
+            if ssl_context is not None and update is not None and update.tls_cert is not None:
+                ssl_context.load_cert_chain(update.tls_cert, update.tls_key)
+                listener.tls_cert, listener.tls_key = update.tls_cert, update.tls_key
+                log.info("reload: certificate for %s:%d reloaded", listener.host,
+                         listener.port)
+        new.listeners = old.listeners
+        if new.metrics != old.metrics:
+            log.warning("reload: the metrics listener changes only at a restart")
+            new.metrics = old.metrics
+
+    # -- stop -----------------------------------------------------------------------------
 
     async def stop(self) -> None:
-        grace = self.settings.shutdown_grace
+        """Stop accepting, let in-flight requests finish (shutdown_grace), stop workers."""
+        self.stopping = True
+        self.notifier.stopping()
+        for task in list(self._reloads):
+            task.cancel()
+        if self._reloads:
+            await asyncio.gather(*self._reloads, return_exceptions=True)
         if self.runner is not None:
-            # Stop accepting; give in-flight requests the grace period to finish.
-            await self.runner.shutdown()
-            server = self.runner.server
-            if server is not None:
-                with contextlib.suppress(Exception):
-                    await server.shutdown(grace)
-        await self.pool.stop(grace)
-        if self.runner is not None:
+            # Closes the listening sockets and idle connections, waits up to
+            # shutdown_grace for the handlers in flight, cancels what is left.
             await self.runner.cleanup()
+        pools = list(self.active.pools.values())
+        await asyncio.gather(*(pool.stop(1.0) for pool in pools))
+        if self._retiring:
+            await asyncio.gather(*self._retiring, return_exceptions=True)
+        if self.admin_runner is not None:
+            await self.admin_runner.cleanup()
         self.cleanup()
 
     def cleanup(self) -> None:
-        self.pool.kill_all()
+        for pool in self.active.pools.values():
+            pool.kill_all()
+        if self.channel is not None:
+            self.channel.close()
+        if self.pid_path is not None:
+            pidfile.remove(self.pid_path)
         if self._own_runtime_dir:
             shutil.rmtree(self.runtime_dir, ignore_errors=True)
 
 
 async def serve(settings: Settings) -> int:
-    error = await check_script(settings)
-    if error is not None:
-        print(f"isoflow: {error}", file=sys.stderr)
+    errors = await asyncio.gather(*(check_script(spec.path, settings.cache_dir)
+                                    for spec in settings.scripts.values()))
+    errors = [e for e in errors if e is not None]
+    if errors:
+        for error in errors:
+            print(f"isoflow: {error}", file=sys.stderr)
         return 2
     service = Service(settings)
     try:
         await service.start()
     except StartupError as e:
         print(f"isoflow: {e}", file=sys.stderr)
-        await service.pool.stop(0)
-        service.cleanup()
+        await _abandon(service)
         return 2
     except OSError as e:
-        print(f"isoflow: cannot listen on {settings.host}:{settings.port}: {e.strerror}",
-              file=sys.stderr)
-        await service.pool.stop(0)
-        service.cleanup()
+        print(f"isoflow: cannot listen: {e.strerror or e}", file=sys.stderr)
+        await _abandon(service)
         return 2
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("isoflow serving %s on http://%s:%d with %d workers", settings.script,
-             settings.host, service.port, settings.workers)
+    loop.add_signal_handler(signal.SIGHUP, service.request_reload)
+    log.info("isoflow serving %s", service.describe())
+    service.notifier.ready(f"serving {service.describe()}")
     try:
         await stop.wait()
-        log.info("shutting down")
+        log.info("shutting down: finishing requests in flight (up to %.0f s)",
+                 service.settings.shutdown_grace)
+        loop.remove_signal_handler(signal.SIGHUP)
     finally:
         await service.stop()
     return 0
+
+
+async def _abandon(service: Service) -> None:
+    for pool in service.active.pools.values():
+        await pool.stop(0)
+    if service.runner is not None:
+        with contextlib.suppress(Exception):
+            await service.runner.cleanup()
+    service.cleanup()

@@ -1,6 +1,7 @@
-"""What the supervisor needs to know to run: listeners, the script, the pool, the limits.
+"""What the supervisor needs to know to run: listeners, scripts and their pools, routes, limits.
 
-Built from the command line (``isoflow serve SCRIPT --port ...``). Every field has a
+Built either from the command line (``isoflow serve SCRIPT --port ...``: one script, one
+listener, one catch-all route) or from a TOML file (``config.py``). Every field has a
 default that works on one host; sizes are in bytes and times in seconds.
 """
 
@@ -9,6 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .routing import Route
+
+DEFAULT_SCRIPT = "default"  # the script's name when it comes from the command line
 
 
 def default_workers() -> int:
@@ -19,57 +24,124 @@ def default_workers() -> int:
 
 
 @dataclass
-class Settings:
-    script: Path
-    host: str = "127.0.0.1"
-    port: int = 8080
+class Limits:
+    """Per-script limits (``[limits]`` gives the defaults, ``[scripts.X.limits]`` overrides)."""
+
+    cpu_time: float = 30.0  # seconds of uninterrupted JavaScript in one isolate
+    memory: int = 512 << 20  # V8 heap per isolate, bytes
+    wall_time: float = 30.0  # seconds from dispatch to the response head (routes may override)
+    max_body_size: int = 100 << 20  # request body bytes; more gets 413 (0: no limit)
+    max_concurrent: int = 128  # requests in flight on one worker (0: no limit)
+    queue_size: int = 1024  # requests waiting for a worker of this script; more get 503
+    queue_timeout: float = 10.0  # seconds a request may wait in that queue before a 503
+    max_subrequests: int = 50  # fetch() calls per request (enforced by the worker)
+    recycle_requests: int = 0  # replace a worker after this many requests (0: never)
+    recycle_heap: int = 0  # replace a worker once its V8 heap uses this many bytes (0: never)
+
+
+@dataclass
+class ScriptSettings:
+    """One worker script and the pool of processes that runs it."""
+
+    name: str
+    path: Path
     workers: int = field(default_factory=default_workers)
     env: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # never logged
+    limits: Limits = field(default_factory=Limits)
+    allow_private: bool = False  # may fetch() reach private addresses?
+    allow_loopback: bool = False  # may fetch() reach loopback addresses?
+
+
+@dataclass
+class Listener:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert is not None else "http"
+
+
+@dataclass
+class Settings:
+    scripts: dict[str, ScriptSettings]
+    routes: list[Route]
+    listeners: list[Listener] = field(default_factory=lambda: [Listener()])
+    metrics: Listener | None = None  # the /metrics, /healthz, /readyz listener
+
+    # logging
+    log_level: str = "INFO"
+    log_format: str = "text"  # or "json"
+    access_log: bool = True
+    request_id_header: str = "X-Request-Id"
+
+    # HTTP parser limits (aiohttp's; they apply before a request is routed)
+    max_line_size: int = 8190  # the request line
+    max_header_size: int = 8190  # one header field
+    max_headers: int = 128  # header fields per request
 
     # flow control
     chunk_size: int = 64 << 10  # largest request body chunk read from a client at once
     request_window: int = 256 << 10  # request body bytes a worker accepts before granting
     response_window: int = 1 << 20  # response body bytes a worker may send before a grant
 
-    # limits
-    wall_time: float = 30.0  # seconds from request to response head
-    cpu_limit: float = 30.0  # seconds of uninterrupted JavaScript in one isolate
-    memory_limit: int = 512 << 20  # V8 heap per isolate
-    shutdown_grace: float = 10.0
-
     # process management
+    shutdown_grace: float = 10.0
     heartbeat_interval: float = 1.0
     heartbeat_timeout: float = 10.0
     start_timeout: float = 60.0
     runtime_dir: Path | None = None  # private 0700 directory for IPC sockets; made if None
     cache_dir: Path | None = None  # compiled module bundles
-    log_level: str = "INFO"
+    pid_file: Path | None = None  # written at start for `isoflow reload`
+    config_path: Path | None = None  # the TOML file these settings came from, if any
+
+    @classmethod
+    def single_script(cls, script: Path, *, host: str = "127.0.0.1", port: int = 8080,
+                      workers: int | None = None, env: dict[str, str] | None = None,
+                      limits: Limits | None = None, **kwargs: object) -> Settings:
+        """The command line's settings: one script served on one listener for every path."""
+        spec = ScriptSettings(DEFAULT_SCRIPT, script, workers or default_workers(),
+                              dict(env or {}), limits=limits or Limits())
+        route = Route(name=DEFAULT_SCRIPT, script=DEFAULT_SCRIPT)
+        return cls({DEFAULT_SCRIPT: spec}, [route], [Listener(host, port)], **kwargs)
 
     def validate(self) -> list[str]:
-        """Every problem with these settings, as sentences; empty if they are usable."""
+        """Problems the config loader cannot see (command-line values), as sentences."""
         problems = []
-        if not 0 < self.port < 65536:
-            problems.append(f"port must be between 1 and 65535, got {self.port}")
-        if self.workers < 1:
-            problems.append(f"workers must be at least 1, got {self.workers}")
+        for listener in self.listeners:
+            if not 0 < listener.port < 65536:
+                problems.append(f"port must be between 1 and 65535, got {listener.port}")
+        for spec in self.scripts.values():
+            if spec.workers < 1:
+                problems.append(f"workers must be at least 1, got {spec.workers}")
+            if spec.limits.memory < 16 << 20:
+                problems.append("memory_limit must be at least 16 MiB")
+            for name in ("wall_time", "cpu_time"):
+                if getattr(spec.limits, name) <= 0:
+                    problems.append(f"{name} must be positive")
         for name in ("chunk_size", "request_window", "response_window"):
             value = getattr(self, name)
             if not (1024 <= value <= 64 << 20):
                 problems.append(f"{name} must be between 1 KiB and 64 MiB, got {value}")
-        for name in ("wall_time", "cpu_limit", "shutdown_grace", "heartbeat_interval",
-                     "heartbeat_timeout"):
+        for name in ("shutdown_grace", "heartbeat_interval", "heartbeat_timeout"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be positive")
-        if self.memory_limit < 16 << 20:
-            problems.append("memory_limit must be at least 16 MiB")
         return problems
 
-    def worker_options(self) -> dict[str, object]:
-        """The isolate worker's BridgeConfig fields derived from these settings."""
+    def worker_options(self, script: str) -> dict[str, object]:
+        """The isolate worker's BridgeConfig fields for one script (its ``--options``)."""
+        spec = self.scripts[script]
+        limits = spec.limits
         return {
             "request_window": self.request_window,
             "max_chunk": min(self.response_window, 256 << 10),
-            "env": self.env,
-            "cpu_limit": self.cpu_limit,
-            "memory_limit": self.memory_limit,
+            "env": {**spec.env, **spec.secrets},
+            "cpu_limit": limits.cpu_time,
+            "memory_limit": limits.memory,
+            "max_subrequests": limits.max_subrequests,
+            "allow_private": spec.allow_private,
+            "allow_loopback": spec.allow_loopback,
         }

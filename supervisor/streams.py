@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from isoflow import protocol as p
@@ -42,11 +43,11 @@ _END = object()
 class Stream:
     __slots__ = (
         "_head", "_items", "_request_credit_waiter", "_waiter", "closed", "failure", "method",
-        "request_credit", "request_id", "response", "sid", "worker",
+        "on_stall", "request_credit", "request_id", "response", "sid", "worker",
     )
 
     def __init__(self, sid: int, worker: WorkerHandle, request_id: str, method: str,
-                 response_window: int) -> None:
+                 response_window: int, on_stall: Callable[[str], None] | None = None) -> None:
         loop = asyncio.get_running_loop()
         self.sid = sid
         self.worker = worker
@@ -60,6 +61,7 @@ class Stream:
         self._request_credit_waiter: asyncio.Future[None] | None = None
         self.failure: StreamFailed | None = None
         self.closed = False
+        self.on_stall = on_stall
 
     # -- from the worker ----------------------------------------------------------------
 
@@ -72,6 +74,8 @@ class Stream:
         elif isinstance(frame, p.ResponseBody):
             self.response.data(len(frame.data))
             self._push(frame.data)
+            if self.response.window.available == 0 and self.on_stall is not None:
+                self.on_stall("worker_credit")  # the worker must wait for our next grant
         elif isinstance(frame, p.ResponseEnd):
             self.response.end()
             self._push(_END)
@@ -145,12 +149,13 @@ class Stream:
 class StreamTable:
     """All streams in flight, by stream id; ids are never reused."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_stall: Callable[[str], None] | None = None) -> None:
         self.streams: dict[int, Stream] = {}
         self._ids = itertools.count(1)
+        self.on_stall = on_stall  # told of flow-control stalls, for metrics
 
     def open(self, worker: WorkerHandle, request_id: str, method: str, window: int) -> Stream:
-        stream = Stream(next(self._ids), worker, request_id, method, window)
+        stream = Stream(next(self._ids), worker, request_id, method, window, self.on_stall)
         self.streams[stream.sid] = stream
         worker.streams.add(stream.sid)
         return stream

@@ -170,4 +170,9 @@ primordials.SafePromiseAll = (values) =>
   });
 
 
+// V8's gc() (isolate_worker/v8.py exposes it as __isoflow_gc): for the runtime only. V8
+// makes the global non-configurable, so it is blanked rather than deleted.
+primordials.gc = typeof globalThis.__isoflow_gc === "function" ? globalThis.__isoflow_gc : null;
+if (primordials.gc !== null) globalThis.__isoflow_gc = undefined;
+
 Object.freeze(primordials);

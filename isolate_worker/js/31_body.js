@@ -1,63 +1,67 @@
 // Bodies (Fetch standard: "body", "extract a body", the Body mixin).
 //
-// A body is { stream, source, length, used }. The stream is made lazily: a body extracted
-// from a string or bytes keeps those bytes as its `source` and only becomes a ReadableStream
-// when a script asks for `.body`. So `new Response("hi")` sent to a client, or
-// `await response.text()`, never builds a stream; and the bridge can send `source` as is.
+// A body is an InnerBody { stream, source, length, used, shared, exposed }. The standard
+// makes every body's stream at once; here it is made lazily: a body extracted from a string,
+// bytes or a Blob keeps them as its `source` and becomes a ReadableStream only when a script
+// asks for `.body` (or the bridge needs one). So `new Response("hi")` sent to a client, or
+// `await response.text()`, never builds a stream, and the bridge sends `source` as is.
+//   stream   ReadableStream, or null while the body is still only its source
+//   source   Uint8Array | Blob | null (null: the stream is the only source)
+//   length   byte count if known, else null
+//   used     consumed while `stream` was null: the stream made later is closed, disturbed
+//            and locked, as reading it fully would have left it
+//   shared   `source` is shared with a clone: bytes handed out are copies
+//   exposed  a script holds `stream` (it came from `.body` or from the script itself)
 // Exports internals.body.
 
 const {
   ArrayBufferIsView,
   ArrayBufferPrototypeGetByteLength,
+  ArrayBufferPrototypeGetDetached,
   ArrayBufferPrototypeSlice,
-  DataViewPrototypeGetBuffer,
-  DataViewPrototypeGetByteLength,
-  DataViewPrototypeGetByteOffset,
+  ArrayPrototypePush,
+  FunctionPrototypeCall,
   JSONParse,
   ObjectDefineProperty,
   ObjectGetOwnPropertyDescriptor,
+  PromisePrototypeThen,
   PromiseReject,
   PromiseResolve,
-  PromisePrototypeThen,
+  PromiseWithResolvers,
   SharedArrayBuffer: SharedArrayBufferCtor,
-  ArrayBuffer: ArrayBufferCtor,
+  SharedArrayBufferPrototypeSlice,
+  StringPrototypeIndexOf,
+  StringPrototypeSlice,
+  StringPrototypeToLowerCase,
+  StringPrototypeTrim,
   TypedArrayPrototypeGetBuffer,
   TypedArrayPrototypeGetByteLength,
   TypedArrayPrototypeGetByteOffset,
+  TypedArrayPrototypeGetLength,
   TypedArrayPrototypeGetSymbolToStringTag,
   TypedArrayPrototypeSet,
+  TypedArrayPrototypeSlice,
   TypeError: TypeErrorCtor,
   Uint8Array: Uint8ArrayCtor,
 } = primordials;
 
+const streams = internals.streams;
+const streamsImpl = internals.streamsImpl;
+const blobApi = internals.blob;
 const EMPTY = new Uint8ArrayCtor(0);
 
-/** A copy of the bytes of a BufferSource, as a fresh Uint8Array. */
-function copyBufferSource(value) {
-  if (ArrayBufferIsView(value)) {
-    let buffer, offset, length;
-    if (TypedArrayPrototypeGetSymbolToStringTag(value) !== undefined) {
-      buffer = TypedArrayPrototypeGetBuffer(value);
-      offset = TypedArrayPrototypeGetByteOffset(value);
-      length = TypedArrayPrototypeGetByteLength(value);
-    } else {
-      buffer = DataViewPrototypeGetBuffer(value);
-      offset = DataViewPrototypeGetByteOffset(value);
-      length = DataViewPrototypeGetByteLength(value);
-    }
-    const out = new Uint8ArrayCtor(length);
-    TypedArrayPrototypeSet(out, new Uint8ArrayCtor(buffer, offset, length));
-    return out;
-  }
-  if (value instanceof SharedArrayBufferCtor) {
-    return new Uint8ArrayCtor(value.slice(0));
-  }
-  return new Uint8ArrayCtor(ArrayBufferPrototypeSlice(value, 0));
-}
+// Built-in methods captured before user code runs.
+const BlobPrototypeStream = blobApi.Blob.prototype.stream;
+const TransformStreamReadable =
+  ObjectGetOwnPropertyDescriptor(streams.TransformStream.prototype, "readable").get;
+const TransformStreamWritable =
+  ObjectGetOwnPropertyDescriptor(streams.TransformStream.prototype, "writable").get;
 
-function isBufferSource(value) {
-  if (ArrayBufferIsView(value)) return true;
-  if (value instanceof SharedArrayBufferCtor) return true;
+const noop = () => {};
+
+// --- Bytes ------------------------------------------------------------------------------------
+
+function isArrayBuffer(value) {
   try {
     ArrayBufferPrototypeGetByteLength(value);
     return true;
@@ -66,133 +70,237 @@ function isBufferSource(value) {
   }
 }
 
-function utf8Encode(s) {
-  return internals.encoding.utf8Encode(s);
+function isSharedArrayBuffer(value) {
+  return value instanceof SharedArrayBufferCtor;
 }
 
-/** UTF-8 decode as the Encoding standard's "UTF-8 decode": a leading BOM is dropped. */
-function utf8Decode(bytes) {
-  let view = bytes;
-  if (view.length >= 3 && view[0] === 0xef && view[1] === 0xbb && view[2] === 0xbf) {
-    view = view.subarray(3);
+/** "Get a copy of the bytes held by the buffer source", as a fresh Uint8Array. */
+function copyBufferSource(value) {
+  if (ArrayBufferIsView(value)) {
+    // bytesOfBufferSource views the same memory (empty when detached); slice copies it.
+    return TypedArrayPrototypeSlice(internals.encoding.bytesOfBufferSource(value));
   }
-  return internals.encoding.utf8Decode(view);
-}
-
-class InnerBody {
-  constructor(stream, source, length) {
-    this.stream = stream; // ReadableStream or null until asked for
-    this.source = source; // Uint8Array | Blob | null (null: the stream is the only source)
-    this.length = length; // number of bytes if known, else null
-    this.used = false; // consumed without a stream ever being made
-    this.shared = false; // source shared with a clone: hand out copies
+  if (isSharedArrayBuffer(value)) {
+    return new Uint8ArrayCtor(SharedArrayBufferPrototypeSlice(value, 0));
   }
-}
-
-/** "Extract a body" -> { body, type }. `keepalive` is not supported and ignored. */
-function extractBody(object) {
-  const streams = internals.streams;
-  let source = null;
-  let stream = null;
-  let type = null;
-  let length = null;
-  if (typeof object === "string") {
-    source = utf8Encode(object);
-    type = "text/plain;charset=UTF-8";
-  } else if (streams.isReadableStream(object)) {
-    if (streams.isDisturbed(object) || streams.isLocked(object)) {
-      throw new TypeErrorCtor("ReadableStream is locked or disturbed");
-    }
-    stream = object;
-  } else if (internals.blob !== undefined && internals.blob.isBlob(object)) {
-    source = object;
-    length = object.size;
-    if (object.type !== "") type = object.type;
-    return { body: new InnerBody(null, source, length), type };
-  } else if (isBufferSource(object)) {
-    source = copyBufferSource(object);
-  } else if (internals.formData !== undefined && internals.formData.isFormData(object)) {
-    const { boundary, parts } = internals.formData.serializeMultipart(object);
-    source = concatBytes(parts);
-    type = `multipart/form-data; boundary=${boundary}`;
-  } else if (internals.url !== undefined && internals.url.isURLSearchParams !== undefined &&
-             internals.url.isURLSearchParams(object)) {
-    source = utf8Encode(`${object}`);
-    type = "application/x-www-form-urlencoded;charset=UTF-8";
-  } else {
-    // Anything else is converted to a string, as the IDL union's USVString branch does.
-    source = utf8Encode(internals.webidl.converters.USVString(object));
-    type = "text/plain;charset=UTF-8";
-  }
-  if (source !== null) length = source.length;
-  return { body: new InnerBody(stream, source, length), type };
+  if (ArrayBufferPrototypeGetDetached(value)) return new Uint8ArrayCtor(0);
+  return new Uint8ArrayCtor(ArrayBufferPrototypeSlice(value, 0));
 }
 
 function concatBytes(chunks) {
+  if (chunks.length === 1) return TypedArrayPrototypeSlice(chunks[0]);
   let total = 0;
-  for (const c of chunks) total += c.length;
+  for (let i = 0; i < chunks.length; i++) total += TypedArrayPrototypeGetLength(chunks[i]);
   const out = new Uint8ArrayCtor(total);
   let offset = 0;
-  for (const c of chunks) {
-    TypedArrayPrototypeSet(out, c, offset);
-    offset += c.length;
+  for (let i = 0; i < chunks.length; i++) {
+    TypedArrayPrototypeSet(out, chunks[i], offset);
+    offset += TypedArrayPrototypeGetLength(chunks[i]);
   }
   return out;
 }
 
-/** The body's stream, made from its source on first use. */
+/** "UTF-8 decode": a leading BOM is dropped, invalid sequences become U+FFFD. */
+function utf8Decode(bytes) {
+  let view = bytes;
+  if (view.length >= 3 && view[0] === 0xef && view[1] === 0xbb && view[2] === 0xbf) {
+    view = new Uint8ArrayCtor(
+      TypedArrayPrototypeGetBuffer(view), TypedArrayPrototypeGetByteOffset(view) + 3,
+      TypedArrayPrototypeGetLength(view) - 3,
+    );
+  }
+  return internals.encoding.utf8Decode(view);
+}
+
+/** An ArrayBuffer holding exactly `bytes` (a Uint8Array the caller owns). */
+function toArrayBuffer(bytes) {
+  const buffer = TypedArrayPrototypeGetBuffer(bytes);
+  const offset = TypedArrayPrototypeGetByteOffset(bytes);
+  const length = TypedArrayPrototypeGetByteLength(bytes);
+  if (offset === 0 && length === ArrayBufferPrototypeGetByteLength(buffer)) return buffer;
+  return ArrayBufferPrototypeSlice(buffer, offset, offset + length);
+}
+
+// --- Bodies -----------------------------------------------------------------------------------
+
+class InnerBody {
+  constructor(stream, source, length) {
+    this.stream = stream;
+    this.source = source;
+    this.length = length;
+    this.used = false;
+    this.shared = false;
+    this.exposed = false;
+  }
+}
+
+/**
+ * Web IDL conversion of a BodyInit value (ReadableStream or Blob or BufferSource or FormData
+ * or URLSearchParams or USVString): objects of those types as they are, anything else
+ * converted to a string (a script's toString() runs here, during argument conversion).
+ * Shared buffers are accepted as byte sources too.
+ */
+function convertBodyInit(value, prefix, context) {
+  if (typeof value === "string") return value;
+  if (typeof value === "object" && value !== null) {
+    if (ArrayBufferIsView(value) || streams.isReadableStream(value) || blobApi.isBlob(value) ||
+        isArrayBuffer(value) || isSharedArrayBuffer(value) ||
+        internals.formData.isFormData(value) || internals.url.isURLSearchParams(value)) {
+      return value;
+    }
+  }
+  return internals.webidl.converters.USVString(value, prefix, context);
+}
+
+/**
+ * "Extract a body" from a converted BodyInit: { body, type }. `keepalive` forbids streams.
+ */
+function extractBody(object, keepalive = false, prefix = "Failed to extract the body") {
+  let source;
+  let type = null;
+  if (typeof object === "string") {
+    source = internals.encoding.utf8Encode(object);
+    type = "text/plain;charset=UTF-8";
+  } else if (ArrayBufferIsView(object)) {
+    source = copyBufferSource(object);
+  } else if (streams.isReadableStream(object)) {
+    if (keepalive) {
+      throw new TypeErrorCtor(`${prefix}: A keepalive request cannot have a ReadableStream body.`);
+    }
+    if (streams.isDisturbed(object) || streams.isLocked(object)) {
+      throw new TypeErrorCtor(`${prefix}: The ReadableStream is disturbed or locked.`);
+    }
+    const body = new InnerBody(object, null, null);
+    body.exposed = true;
+    return { body, type: null };
+  } else if (blobApi.isBlob(object)) {
+    const data = blobApi.getData(object);
+    if (data.type !== "") type = data.type;
+    return { body: new InnerBody(null, object, data.size), type };
+  } else if (isArrayBuffer(object) || isSharedArrayBuffer(object)) {
+    source = copyBufferSource(object);
+  } else if (internals.formData.isFormData(object)) {
+    const { boundary, parts } = internals.formData.serializeMultipart(object);
+    source = concatBytes(parts.length === 0 ? [EMPTY] : parts);
+    type = `multipart/form-data; boundary=${boundary}`;
+  } else if (internals.url.isURLSearchParams(object)) {
+    source = internals.encoding.utf8Encode(internals.url.urlencodedSerialize(object));
+    type = "application/x-www-form-urlencoded;charset=UTF-8";
+  } else {
+    source = internals.encoding.utf8Encode(internals.webidl.converters.USVString(object));
+    type = "text/plain;charset=UTF-8";
+  }
+  return { body: new InnerBody(null, source, TypedArrayPrototypeGetLength(source)), type };
+}
+
+/** The body's stream, made from its source on first use (the bridge and fetch use this). */
 function bodyStream(body) {
   if (body.stream !== null) return body.stream;
   const source = body.source;
-  if (internals.blob !== undefined && internals.blob.isBlob(source)) {
-    body.stream = source.stream();
-  } else {
-    let bytes = body.used ? EMPTY : source;
-    if (body.shared) bytes = new Uint8ArrayCtor(bytes);
-    body.stream = internals.streams.createReadableByteStream({
-      pull(controller) {
-        if (bytes.length > 0) internals.streams.enqueue(body.stream, bytes);
-        bytes = EMPTY;
-        internals.streams.close(body.stream);
-      },
-    });
-    if (body.used) readAndDiscard(body.stream);
+  if (!body.used && source !== null && blobApi.isBlob(source)) {
+    body.stream = FunctionPrototypeCall(BlobPrototypeStream, source);
+    return body.stream;
   }
-  return body.stream;
+  let bytes = body.used || source === null ? EMPTY : source;
+  // Enqueueing transfers the buffer: a source shared with a clone is copied first.
+  if (body.shared && bytes.length > 0) bytes = TypedArrayPrototypeSlice(bytes);
+  const stream = streams.createReadableByteStream({
+    pull() {
+      if (bytes.length > 0) streams.enqueue(stream, bytes);
+      bytes = EMPTY;
+      streams.close(stream);
+    },
+  });
+  body.stream = stream;
+  if (body.used) {
+    // Consumed before its stream existed: the stream is left as "fully read" leaves one,
+    // disturbed, closed and locked.
+    const reader = streams.getReader(stream);
+    PromisePrototypeThen(streams.readerRead(reader), noop, noop);
+  }
+  return stream;
 }
 
-function readAndDiscard(stream) {
-  // A body consumed before its stream existed: the stream must look disturbed and closed.
-  const reader = internals.streams.getReader(stream);
-  PromisePrototypeThen(internals.streams.readerRead(reader), () => {}, () => {});
-}
-
-/** A body is unusable when it was read or its stream is locked. */
+/** Body "unusable": disturbed or locked. */
 function isUnusable(body) {
   if (body === null) return false;
   if (body.used) return true;
   if (body.stream === null) return false;
-  return internals.streams.isDisturbed(body.stream) || internals.streams.isLocked(body.stream);
+  return streams.isDisturbed(body.stream) || streams.isLocked(body.stream);
 }
 
 function isDisturbed(body) {
   if (body === null) return false;
   if (body.used) return true;
-  return body.stream !== null && internals.streams.isDisturbed(body.stream);
+  return body.stream !== null && streams.isDisturbed(body.stream);
 }
 
-/** All the bytes of a body (consuming it), as a Uint8Array the caller may keep. */
-function readAll(body) {
-  if (body === null) return PromiseResolve(new Uint8ArrayCtor(0));
+function isLocked(body) {
+  return body !== null && body.stream !== null && streams.isLocked(body.stream);
+}
+
+/**
+ * "Fully read" a body: `success(bytes)` with a Uint8Array the caller owns, or
+ * `failure(error)`. Never resolves a promise with an object, so a script's
+ * Object.prototype.then cannot intercept the bytes.
+ */
+function fullyRead(body, success, failure) {
   if (body.stream === null) {
     const source = body.source;
     body.used = true;
-    if (internals.blob !== undefined && internals.blob.isBlob(source)) {
-      return PromisePrototypeThen(source.arrayBuffer(), (ab) => new Uint8ArrayCtor(ab));
+    if (source === null) {
+      success(new Uint8ArrayCtor(0));
+    } else if (blobApi.isBlob(source)) {
+      success(blobApi.getBytes(source));
+    } else {
+      success(body.shared ? TypedArrayPrototypeSlice(source) : source);
     }
-    return PromiseResolve(body.shared ? new Uint8ArrayCtor(source) : source);
+    return;
   }
-  return internals.streams.readAllBytes(body.stream);
+  readStreamFully(body.stream, success, failure);
+}
+
+/** Read all the chunks of a stream (each must be a Uint8Array) with a default reader. */
+function readStreamFully(stream, success, failure) {
+  const reader = streamsImpl.AcquireReadableStreamDefaultReader(streamsImpl.streamSlot.get(stream));
+  const chunks = [];
+  let inRead = false;
+  let again = false;
+  const readRequest = {
+    chunkSteps(chunk) {
+      if (!ArrayBufferIsView(chunk) || TypedArrayPrototypeGetSymbolToStringTag(chunk) !== "Uint8Array") {
+        failure(new TypeErrorCtor("The body stream produced a chunk that is not a Uint8Array."));
+        return;
+      }
+      if (TypedArrayPrototypeGetLength(chunk) > 0) ArrayPrototypePush(chunks, chunk);
+      if (inRead) again = true;
+      else loop();
+    },
+    closeSteps() {
+      success(chunks.length === 0 ? new Uint8ArrayCtor(0) : concatBytes(chunks));
+    },
+    errorSteps(e) {
+      failure(e);
+    },
+  };
+  // A loop rather than recursion: queued chunks arrive synchronously.
+  function loop() {
+    do {
+      again = false;
+      inRead = true;
+      streamsImpl.ReadableStreamDefaultReaderRead(reader, readRequest);
+      inRead = false;
+    } while (again);
+  }
+  loop();
+}
+
+/** All the bytes of a body (consuming it): Promise<Uint8Array> the caller may keep. */
+function readAll(body) {
+  if (body === null) return PromiseResolve(new Uint8ArrayCtor(0));
+  const { promise, resolve, reject } = PromiseWithResolvers();
+  fullyRead(body, resolve, reject);
+  return promise;
 }
 
 /** "Clone a body": tee the stream, or share the immutable source. */
@@ -203,104 +311,181 @@ function cloneBody(body) {
     copy.shared = true;
     return copy;
   }
-  const [a, b] = internals.streams.tee(body.stream);
-  body.stream = a;
-  return new InnerBody(b, null, body.length);
+  const branches = streams.tee(body.stream);
+  body.stream = branches[0];
+  body.exposed = false;
+  return new InnerBody(branches[1], body.source, body.length);
 }
 
+/**
+ * A body for a new Request made from `body`'s Request ("creating a proxy"): the old body is
+ * left disturbed and locked. A stream no script holds is simply moved (so an untouched native
+ * stream stays native); one a script holds is piped through an identity TransformStream,
+ * unless `keepStream` (fetch()'s own request, which locks and reads the stream at once): then
+ * the stream is shared and the old body marked used.
+ */
+function takeBody(body, keepStream = false) {
+  if (keepStream && body.stream !== null) {
+    const moved = new InnerBody(body.stream, body.source, body.length);
+    moved.exposed = body.exposed;
+    body.used = true;
+    return moved;
+  }
+  if (body.stream === null || !body.exposed) {
+    const moved = new InnerBody(body.stream, body.source, body.length);
+    moved.shared = body.shared;
+    body.stream = null;
+    body.source = null;
+    body.used = true;
+    return moved;
+  }
+  const proxy = streams.createTransformStream();
+  const readable = FunctionPrototypeCall(TransformStreamReadable, proxy);
+  const writable = FunctionPrototypeCall(TransformStreamWritable, proxy);
+  PromisePrototypeThen(streams.pipeTo(body.stream, writable), undefined, noop);
+  return new InnerBody(readable, body.source, body.length);
+}
+
+/** Leave `body` disturbed (its Request's body was replaced by a new Request's init body). */
+function disturbBody(body) {
+  if (body.stream === null || !body.exposed) {
+    if (body.stream !== null) PromisePrototypeThen(streams.cancel(body.stream, undefined), undefined, noop);
+    body.stream = null;
+    body.source = null;
+    body.used = true;
+    return;
+  }
+  PromisePrototypeThen(streams.cancel(body.stream, undefined), undefined, noop);
+}
+
+/** "Get the MIME type" of a header list's Content-Type: a MIME type record or null. */
+function mimeTypeOf(headers) {
+  const value = internals.headers.get(headers, "content-type");
+  if (value === null) return null;
+  return internals.mimeType.extract(value);
+}
+
+/** The essence of a Content-Type value ("" when there is none), for the runtime's own use. */
 function mimeEssence(contentType) {
   if (contentType === null) return "";
-  const semi = contentType.indexOf(";");
-  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  const semi = StringPrototypeIndexOf(contentType, ";");
+  const essence = semi === -1 ? contentType : StringPrototypeSlice(contentType, 0, semi);
+  return StringPrototypeToLowerCase(StringPrototypeTrim(essence));
 }
 
 /**
  * Install the Body mixin (body, bodyUsed, arrayBuffer, blob, bytes, formData, json, text)
- * on `klass`. `getBody(obj)` returns the InnerBody or null and throws TypeError when obj is
- * not of the class; `getHeaders(obj)` the Headers.
+ * on `klass`. `getBody(obj, prefix)` returns the InnerBody or null, throwing TypeError when
+ * obj is not of the class; `getHeaders(obj)` returns its Headers.
  */
 function installBodyMixin(klass, name, getBody, getHeaders) {
   const proto = klass.prototype;
 
+  /** Body "consume body": the promise of convert(bytes). */
   function consume(self, method, convert) {
+    const prefix = `Failed to execute '${method}' on '${name}'`;
     let body;
     try {
-      body = getBody(self, `Failed to execute '${method}' on '${name}'`);
+      body = getBody(self, prefix);
     } catch (e) {
       return PromiseReject(e);
     }
-    if (isUnusable(body)) {
+    if (body !== null && isUnusable(body)) {
       return PromiseReject(new TypeErrorCtor(
-        `Failed to execute '${method}' on '${name}': body stream already read`,
+        isDisturbed(body) ? `${prefix}: body stream already read` : `${prefix}: body stream is locked`,
       ));
     }
-    return PromisePrototypeThen(readAll(body), (bytes) => convert(bytes, self));
+    const { promise, resolve, reject } = PromiseWithResolvers();
+    const success = (bytes) => {
+      let value;
+      try {
+        value = convert(bytes, self, prefix);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      resolve(value);
+    };
+    if (body === null) success(new Uint8ArrayCtor(0));
+    else fullyRead(body, success, reject);
+    return promise;
   }
 
   const methods = {
     get body() {
       const body = getBody(this, `Failed to read the 'body' property from '${name}'`);
-      return body === null ? null : bodyStream(body);
+      if (body === null) return null;
+      const stream = bodyStream(body);
+      body.exposed = true;
+      return stream;
     },
     get bodyUsed() {
       return isDisturbed(getBody(this, `Failed to read the 'bodyUsed' property from '${name}'`));
     },
     arrayBuffer() {
-      return consume(this, "arrayBuffer", (bytes) =>
-        bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-          ? bytes.buffer
-          : ArrayBufferPrototypeSlice(bytes.buffer, bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+      return consume(this, "arrayBuffer", toArrayBuffer);
+    },
+    blob() {
+      return consume(this, "blob", (bytes, self) => {
+        const mimeType = mimeTypeOf(getHeaders(self));
+        const type = mimeType === null ? "" : internals.mimeType.serialize(mimeType);
+        const length = TypedArrayPrototypeGetLength(bytes);
+        return blobApi.createBlob(length === 0 ? [] : [bytes], length, type);
+      });
     },
     bytes() {
       return consume(this, "bytes", (bytes) => bytes);
     },
-    text() {
-      return consume(this, "text", (bytes) => utf8Decode(bytes));
+    formData() {
+      return consume(this, "formData", (bytes, self, prefix) => {
+        const mimeType = mimeTypeOf(getHeaders(self));
+        const essence = mimeType === null ? "" : internals.mimeType.essence(mimeType);
+        if (essence === "multipart/form-data") {
+          return internals.formData.parseMultipart(bytes, internals.mimeType.serialize(mimeType));
+        }
+        if (essence === "application/x-www-form-urlencoded") {
+          const formData = new internals.formData.FormData();
+          const entries = internals.formData.parseUrlencoded(bytes);
+          for (let i = 0; i < entries.length; i++) {
+            internals.formData.append(formData, entries[i][0], entries[i][1]);
+          }
+          return formData;
+        }
+        throw new TypeErrorCtor(
+          `${prefix}: The body's Content-Type is neither multipart/form-data nor application/x-www-form-urlencoded.`,
+        );
+      });
     },
     json() {
       return consume(this, "json", (bytes) => JSONParse(utf8Decode(bytes)));
     },
-    blob() {
-      return consume(this, "blob", (bytes, self) => {
-        const type = getHeaders(self).get("content-type");
-        return new globalThis.Blob([bytes], { type: type === null ? "" : type });
-      });
-    },
-    formData() {
-      return consume(this, "formData", (bytes, self) => {
-        const type = getHeaders(self).get("content-type");
-        const essence = mimeEssence(type);
-        if (essence === "multipart/form-data") {
-          return internals.formData.parseMultipart(bytes, type);
-        }
-        if (essence === "application/x-www-form-urlencoded") {
-          const fd = new globalThis.FormData();
-          for (const [k, v] of internals.formData.parseUrlencoded(bytes)) fd.append(k, v);
-          return fd;
-        }
-        throw new TypeErrorCtor(
-          `Failed to execute 'formData' on '${name}': invalid MIME type "${type}"`,
-        );
-      });
+    text() {
+      return consume(this, "text", utf8Decode);
     },
   };
-  for (const key of ["body", "bodyUsed", "arrayBuffer", "blob", "bytes", "formData", "json", "text"]) {
-    const desc = ObjectGetOwnPropertyDescriptor(methods, key);
+  const keys = ["body", "bodyUsed", "arrayBuffer", "blob", "bytes", "formData", "json", "text"];
+  for (let i = 0; i < keys.length; i++) {
+    const desc = ObjectGetOwnPropertyDescriptor(methods, keys[i]);
     desc.enumerable = true;
     desc.configurable = true;
     if ("value" in desc) desc.writable = true;
-    ObjectDefineProperty(proto, key, desc);
+    ObjectDefineProperty(proto, keys[i], desc);
   }
 }
 
 internals.body = {
   InnerBody,
+  convertBodyInit,
   extractBody,
   bodyStream,
   isUnusable,
   isDisturbed,
+  isLocked,
+  fullyRead,
   readAll,
   cloneBody,
+  takeBody,
+  disturbBody,
   installBodyMixin,
   copyBufferSource,
   concatBytes,

@@ -2,56 +2,78 @@
 // Exports internals.response for the bridge (reading a handler's answer) and fetch().
 
 const {
+  ArrayPrototypeSlice,
   JSONStringify,
+  ObjectFreeze,
   RegExpPrototypeTest,
   SafeSet,
+  StringPrototypeIndexOf,
+  StringPrototypeSlice,
   Symbol: SymbolCtor,
   RangeError: RangeErrorCtor,
   TypeError: TypeErrorCtor,
 } = primordials;
 const { webidl } = internals;
-const { Headers } = internals.headers;
 const bodyApi = internals.body;
+const headersApi = internals.headers;
 
 const NULL_BODY_STATUS = new SafeSet([101, 103, 204, 205, 304]);
 const REDIRECT_STATUS = new SafeSet([301, 302, 303, 307, 308]);
 // reason-phrase = *( HTAB / SP / VCHAR / obs-text )
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const kInternal = SymbolCtor("internal");
 
-const ResponseInit = webidl.createDictionaryConverter("ResponseInit", [
-  { key: "status", converter: (v, p, c) => webidl.converters["unsigned short"](v, p, c), defaultValue: 200 },
-  { key: "statusText", converter: webidl.converters.ByteString, defaultValue: "" },
-  { key: "headers", converter: (v) => v },
-]);
+/**
+ * ResponseInit conversion (members in lexicographic order): { headers, status, statusText },
+ * `headers` being a converted HeadersInit or undefined.
+ */
+function convertResponseInit(init, prefix) {
+  const type = webidl.type(init);
+  if (type === "Undefined" || type === "Null") {
+    return { headers: undefined, status: 200, statusText: "" };
+  }
+  if (type !== "Object") {
+    throw new TypeErrorCtor(`${prefix}: The provided value is not of type 'ResponseInit'.`);
+  }
+  let headers = init.headers;
+  if (headers !== undefined) headers = headersApi.convertInit(headers, prefix);
+  let status = init.status;
+  status = status === undefined
+    ? 200
+    : webidl.converters["unsigned short"](status, prefix, "Member ResponseInit.status");
+  let statusText = init.statusText;
+  statusText = statusText === undefined
+    ? ""
+    : webidl.converters.ByteString(statusText, prefix, "Member ResponseInit.statusText");
+  return { headers, status, statusText };
+}
 
 let slots;
 
 class Response {
   #type = "default";
-  #urlList = [];
+  #urlList = null; // null: empty
   #status = 200;
   #statusText = "";
-  #headers;
+  #headers = null;
   #body = null;
 
   static {
     slots = {
-      is: (r) => r !== null && typeof r === "object" && #type in r,
+      is: (r) => typeof r === "object" && r !== null && #type in r,
       body(r, prefix) {
         if (!slots.is(r)) throw new TypeErrorCtor(`${prefix}: Illegal invocation`);
         return r.#body;
       },
       headers: (r) => r.#headers,
       status: (r) => r.#status,
+      statusText: (r) => r.#statusText,
+      type: (r) => r.#type,
       setBody(r, body) {
         r.#body = body;
       },
-      setStatus(r, status, statusText) {
-        r.#status = status;
-        r.#statusText = statusText;
-      },
-      /** Build a response without validation (fetch results, Response.error). */
-      make({ type = "default", status = 200, statusText = "", headers, body = null, urlList = [] }) {
+      /** Build a response without validation (fetch results). */
+      make({ type = "default", status = 200, statusText = "", headers, body = null, urlList = null }) {
         const r = new Response(null, undefined, kInternal);
         r.#type = type;
         r.#status = status;
@@ -61,35 +83,50 @@ class Response {
         r.#urlList = urlList;
         return r;
       },
-      clone(r) {
-        const c = new Response(null, undefined, kInternal);
-        c.#type = r.#type;
-        c.#status = r.#status;
-        c.#statusText = r.#statusText;
-        c.#headers = internals.headers.copy(r.#headers, internals.headers.guard(r.#headers));
-        c.#body = r.#body === null ? null : bodyApi.cloneBody(r.#body);
-        c.#urlList = [...r.#urlList];
-        return c;
+      /** "initialize a response" with a converted ResponseInit and a body with type. */
+      initialize(r, init, extracted, prefix) {
+        const status = init.status;
+        if (status < 200 || status > 599) {
+          throw new RangeErrorCtor(
+            `${prefix}: The status provided (${status}) is outside the range [200, 599].`,
+          );
+        }
+        const statusText = init.statusText;
+        if (statusText !== "" && !RegExpPrototypeTest(REASON_PHRASE, statusText)) {
+          throw new TypeErrorCtor(`${prefix}: Invalid statusText.`);
+        }
+        r.#status = status;
+        r.#statusText = statusText;
+        const headers = r.#headers;
+        if (init.headers !== undefined) headersApi.fillConverted(headers, init.headers, prefix);
+        if (extracted !== null) {
+          if (NULL_BODY_STATUS.has(status)) {
+            throw new TypeErrorCtor(
+              `${prefix}: Response with null body status (${status}) cannot have body.`,
+            );
+          }
+          r.#body = extracted.body;
+          if (extracted.type !== null && !headersApi.has(headers, "content-type")) {
+            headersApi.appendUnchecked(headers, "Content-Type", extracted.type);
+          }
+        }
       },
     };
   }
 
   constructor(body = null, init = undefined, internal = undefined) {
-    if (internal === kInternal) {
-      this.#headers = internals.headers.fromList([], "response");
-      return;
-    }
+    if (internal === kInternal) return;
     const prefix = "Failed to construct 'Response'";
-    const opts = ResponseInit(init, prefix, "Argument 2");
-    this.#headers = internals.headers.fromList([], "response");
-    let extracted = null;
-    if (body !== null && body !== undefined) extracted = bodyApi.extractBody(body);
-    initializeResponse(this, opts, extracted, prefix);
+    if (body !== null) body = bodyApi.convertBodyInit(body, prefix, "Argument 1");
+    const opts = convertResponseInit(init, prefix);
+    this.#headers = headersApi.fromList([], "response");
+    const extracted = body === null ? null : bodyApi.extractBody(body, false, prefix);
+    slots.initialize(this, opts, extracted, prefix);
   }
 
   static error() {
     return slots.make({
-      type: "error", status: 0, headers: internals.headers.fromList([], "immutable"),
+      type: "error", status: 0, headers: headersApi.fromList([], "immutable"),
     });
   }
 
@@ -97,27 +134,29 @@ class Response {
     const prefix = "Failed to execute 'redirect' on 'Response'";
     webidl.requiredArguments(arguments.length, 1, prefix);
     url = webidl.converters.USVString(url, prefix, "Argument 1");
-    const parsed = parseURL(url, prefix);
     status = webidl.converters["unsigned short"](status, prefix, "Argument 2");
+    const parsed = internals.request.parseURL(url);
+    if (parsed === null) throw new TypeErrorCtor(`${prefix}: Invalid URL: '${url}'`);
     if (!REDIRECT_STATUS.has(status)) {
-      throw new RangeErrorCtor(`${prefix}: Invalid status code ${status}`);
+      throw new RangeErrorCtor(`${prefix}: Invalid redirect status code ${status}.`);
     }
     return slots.make({
       status,
-      headers: internals.headers.fromList(["location", parsed], "immutable"),
+      headers: headersApi.fromList(["Location", internals.url.serialize(parsed)], "immutable"),
     });
   }
 
   static json(data, init = undefined) {
     const prefix = "Failed to execute 'json' on 'Response'";
-    const opts = ResponseInit(init, prefix, "Argument 2");
+    webidl.requiredArguments(arguments.length, 1, prefix);
+    const opts = convertResponseInit(init, prefix);
     const text = JSONStringify(data);
     if (text === undefined) {
-      throw new TypeErrorCtor(`${prefix}: The data is not JSON serializable`);
+      throw new TypeErrorCtor(`${prefix}: The data is not JSON serializable.`);
     }
-    const r = slots.make({ headers: internals.headers.fromList([], "response") });
+    const r = slots.make({ headers: headersApi.fromList([], "response") });
     const extracted = { body: bodyApi.extractBody(text).body, type: "application/json" };
-    initializeResponse(r, opts, extracted, prefix);
+    slots.initialize(r, opts, extracted, prefix);
     return r;
   }
 
@@ -129,15 +168,15 @@ class Response {
   get url() {
     check(this, "url");
     const list = this.#urlList;
-    if (list.length === 0) return "";
+    if (list === null || list.length === 0) return "";
     const last = list[list.length - 1];
-    const hash = last.indexOf("#");
-    return hash === -1 ? last : last.slice(0, hash);
+    const hash = StringPrototypeIndexOf(last, "#");
+    return hash === -1 ? last : StringPrototypeSlice(last, 0, hash);
   }
 
   get redirected() {
     check(this, "redirected");
-    return this.#urlList.length > 1;
+    return this.#urlList !== null && this.#urlList.length > 1;
   }
 
   get status() {
@@ -161,69 +200,43 @@ class Response {
   }
 
   clone() {
-    check(this, "clone", "execute");
+    const prefix = "Failed to execute 'clone' on 'Response'";
+    if (!slots.is(this)) throw new TypeErrorCtor(`${prefix}: Illegal invocation`);
     if (bodyApi.isUnusable(this.#body)) {
-      throw new TypeErrorCtor("Failed to execute 'clone' on 'Response': Response body is already used");
+      throw new TypeErrorCtor(`${prefix}: Response body is already used`);
     }
-    return slots.clone(this);
+    const c = new Response(null, undefined, kInternal);
+    c.#type = this.#type;
+    c.#status = this.#status;
+    c.#statusText = this.#statusText;
+    c.#headers = headersApi.copy(this.#headers, headersApi.guard(this.#headers));
+    c.#body = this.#body === null ? null : bodyApi.cloneBody(this.#body);
+    c.#urlList = this.#urlList === null ? null : ArrayPrototypeSlice(this.#urlList);
+    return c;
   }
 }
 
-const kInternal = SymbolCtor("internal");
-
-function check(self, name, verb = "read the") {
+function check(self, name) {
   if (!slots.is(self)) {
-    throw new TypeErrorCtor(
-      `Failed to ${verb === "execute" ? `execute '${name}' on` : `read the '${name}' property from`} 'Response': Illegal invocation`,
-    );
-  }
-}
-
-function parseURL(url, prefix) {
-  const parsed = internals.url !== undefined ? internals.url.parse(url) : null;
-  if (parsed === null || parsed === undefined) {
-    if (internals.url === undefined && /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(url)) return url;
-    throw new TypeErrorCtor(`${prefix}: Invalid URL: ${url}`);
-  }
-  return internals.url.serialize(parsed);
-}
-
-/** "initialize a response" */
-function initializeResponse(response, init, extracted, prefix) {
-  const status = init.status;
-  if (status < 200 || status > 599) {
-    throw new RangeErrorCtor(`${prefix}: The status provided (${status}) is outside the range [200, 599].`);
-  }
-  if (!RegExpPrototypeTest(REASON_PHRASE, init.statusText)) {
-    throw new TypeErrorCtor(`${prefix}: Invalid statusText`);
-  }
-  const headers = slots.headers(response);
-  if (init.headers !== undefined) internals.headers.fill(headers, init.headers, prefix);
-  slots.setStatus(response, status, init.statusText);
-  if (extracted !== null) {
-    if (NULL_BODY_STATUS.has(status)) {
-      throw new TypeErrorCtor(`${prefix}: Response with null body status cannot have body`);
-    }
-    slots.setBody(response, extracted.body);
-    if (extracted.type !== null && !headers.has("content-type")) {
-      internals.headers.setUnchecked(headers, "content-type", extracted.type);
-    }
+    throw new TypeErrorCtor(`Failed to read the '${name}' property from 'Response': Illegal invocation`);
   }
 }
 
 webidl.configureInterface(Response);
 bodyApi.installBodyMixin(Response, "Response", slots.body, slots.headers);
 
-internals.response = {
+internals.response = ObjectFreeze({
   Response,
   isResponse: slots.is,
   make: slots.make,
   body: (r) => slots.body(r, "response"),
   headers: slots.headers,
   status: slots.status,
+  statusText: slots.statusText,
+  type: slots.type,
   setBody: slots.setBody,
   NULL_BODY_STATUS,
   REDIRECT_STATUS,
-};
+});
 
 internals.exposeGlobal("Response", Response);

@@ -109,7 +109,7 @@ function fetch(input, init = undefined) {
   const owner = owningRequest();
   try {
     internals.webidl.requiredArguments(arguments.length, 1, "Failed to execute 'fetch'");
-    request = new internals.request.Request(input, init);
+    request = internals.request.forFetch(input, init);
     countSubrequest(owner);
   } catch (e) {
     return PromiseReject(e);

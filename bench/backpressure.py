@@ -127,7 +127,7 @@ def poll_producer(base: str, case: str, up: Upstream | None) -> int:
     if case in ("proxied", "transformed"):
         assert up is not None
         return up.sent.get(case, 0)
-    with urllib.request.urlopen(f"{base}/progress") as r:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(f"{base}/progress") as r:
         data = json.loads(r.read())
     return data["produced"] if case == "generated" else data["consumed"]
 

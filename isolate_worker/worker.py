@@ -373,7 +373,7 @@ class Worker:
         elif kind == AC_FETCH_ABORT:
             fetch.abort(fid)
         elif kind == AC_FORWARD:
-            sid = action[2]
+            sid, fid = action[1], action[2]  # [AC_FORWARD, stream id, fetch id]
             entry = self.streams.get(sid)
             if entry is None:
                 fetch.abort(fid)

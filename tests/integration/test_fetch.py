@@ -401,3 +401,13 @@ def test_concurrent_fetches_through_one_worker(proxy, upstream):
             return await asyncio.gather(*(one() for _ in range(50)))
 
     assert run(many()) == ["hello from upstream"] * 50
+
+
+def test_forwarding_pairs_the_right_stream_and_fetch(proxy, upstream):
+    """Requests without fetches make stream ids and fetch ids diverge: no mixing them up."""
+    for _ in range(2):
+        stats(proxy, upstream)
+    n = 1 << 20
+    status, _, digest, size = _download(proxy.url(f"/proxy?n={n}&u={upstream.url('')}"))
+    assert status == 200 and size == n
+    assert digest == hashlib.sha256(stream_bytes(n)).hexdigest()

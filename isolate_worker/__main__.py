@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--id", default="w0", help="this worker's identity")
     parser.add_argument("--script", type=Path, help="the worker script")
     parser.add_argument("--cache-dir", type=Path, default=None)
-    parser.add_argument("--options", default="{}", help="BridgeConfig fields as JSON")
+    parser.add_argument("--options", default="{}",
+                        help="BridgeConfig fields as JSON, or '-' to read them from stdin "
+                             "(the supervisor does: they may hold secrets, and a command "
+                             "line is visible to every user of the host)")
     parser.add_argument("--check", type=Path, metavar="SCRIPT",
                         help="load SCRIPT once and report whether it can be served")
     parser.add_argument("--log-level", default="INFO")
@@ -41,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.connect is None or args.script is None:
         parser.error("--connect and --script are required")
+    if args.options == "-":
+        args.options = sys.stdin.read() or "{}"
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
     try:
         fields = json.loads(args.options)
         config = BridgeConfig(worker_id=args.id, **fields)

@@ -234,7 +234,8 @@ class WorkerPool:
         worker = WorkerHandle(self, slot, next(self._serials))
         s = self.settings
         args = [
-            sys.executable, "-m", "isoflow.supervisor.launch",
+            sys.executable, "-m", "isoflow.isolate_worker",
+            "--options", "-",  # on stdin: they carry the secrets
             "--connect", self.channel.endpoint,
             "--id", worker.identity.decode(),
             "--script", str(self.spec.path),

@@ -204,12 +204,16 @@ function bodyStream(body) {
   let bytes = body.used || source === null ? EMPTY : source;
   // Enqueueing transfers the buffer: a source shared with a clone is copied first.
   if (body.shared && bytes.length > 0) bytes = TypedArrayPrototypeSlice(bytes);
+  // Null-prototype options: a script's Object.prototype accessors are never consulted.
   const stream = streams.createReadableByteStream({
+    __proto__: null,
     pull() {
       if (bytes.length > 0) streams.enqueue(stream, bytes);
       bytes = EMPTY;
       streams.close(stream);
     },
+    cancel: undefined,
+    highWaterMark: 0,
   });
   body.stream = stream;
   if (body.used) {
@@ -339,10 +343,22 @@ function takeBody(body, keepStream = false) {
     body.used = true;
     return moved;
   }
-  const proxy = streams.createTransformStream();
+  const proxy = streams.createTransformStream({
+    __proto__: null,
+    transform: undefined,
+    flush: undefined,
+    cancel: undefined,
+    writableHighWaterMark: 1,
+    readableHighWaterMark: 0,
+    writableSize: undefined,
+    readableSize: undefined,
+  });
   const readable = FunctionPrototypeCall(TransformStreamReadable, proxy);
   const writable = FunctionPrototypeCall(TransformStreamWritable, proxy);
-  PromisePrototypeThen(streams.pipeTo(body.stream, writable), undefined, noop);
+  const options = {
+    __proto__: null, preventClose: false, preventAbort: false, preventCancel: false, signal: undefined,
+  };
+  PromisePrototypeThen(streams.pipeTo(body.stream, writable, options), undefined, noop);
   return new InnerBody(readable, body.source, body.length);
 }
 

@@ -264,7 +264,7 @@ class Request {
             const parsed = parseURL(referrer);
             if (parsed === null) throw new TypeErrorCtor(`${prefix}: Invalid referrer URL: '${referrer}'`);
             const base = apiBaseURL();
-            if ((parsed.scheme === "about" && internals.url.serialize(parsed) === "about:client") ||
+            if ((parsed.scheme === "about" && parsed.path === "client") ||
                 (base !== null && internals.url.origin(parsed) !== internals.url.origin(base))) {
               r.#referrer = "client";
             } else {

@@ -194,7 +194,7 @@ def test_env_and_secrets_reach_the_script_but_no_command_line_or_log(ops, tmp_pa
     assert json.loads(body) == {"name": "plain", "token": "file-secret-123",
                                 "password": "env-secret-456"}
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert "isoflow.supervisor.launch" in ps  # the workers are there...
+    assert "isoflow.isolate_worker --options -" in ps  # the workers are there...
     assert "file-secret-123" not in ps and "env-secret-456" not in ps  # ...without secrets
     assert "file-secret-123" not in server.log() and "env-secret-456" not in server.log()
 

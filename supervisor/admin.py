@@ -6,23 +6,34 @@ It is separate from the HTTP listeners so that it can stay private (bind it to
 * ``/healthz`` (liveness): 200 whenever the supervisor's event loop answers.
 * ``/readyz`` (readiness): 200 when every script that a route uses has at least one ready
   worker and the service is not stopping; otherwise 503 naming what is missing.
+* ``POST /__scheduled?script=NAME&cron=EXPR``: run a script's scheduled handler now (for
+  testing cron triggers, like wrangler's endpoint of the same name); 200 or 500 with the
+  outcome. ``script`` defaults to the only script, ``cron`` to "* * * * *".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from .metrics import CONTENT_TYPE, Metrics
 
+Trigger = Callable[[str, str], Awaitable[tuple[bool, str]]]
+
 
 class Admin:
-    def __init__(self, metrics: Metrics, readiness: Callable[[], list[str]]) -> None:
+    def __init__(self, metrics: Metrics, readiness: Callable[[], list[str]],
+                 trigger: Trigger | None = None, scripts: Callable[[], list[str]] | None = None,
+                 ) -> None:
         self.metrics = metrics
         self.readiness = readiness  # -> reasons the service is not ready; empty if ready
+        self.trigger = trigger  # runs a scheduled event: (script, cron) -> (ok, message)
+        self.scripts = scripts  # -> the names of the scripts served now
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        if request.path == "/__scheduled" and self.trigger is not None:
+            return await self._scheduled(request)
         if request.method not in ("GET", "HEAD"):
             return web.Response(status=405, text="Use GET.\n", headers={"Allow": "GET, HEAD"})
         if request.path == "/metrics":
@@ -36,3 +47,16 @@ class Admin:
                 return web.Response(status=503, text="not ready: " + "; ".join(reasons) + "\n")
             return web.Response(text="ready\n")
         return web.Response(status=404, text="Try /metrics, /healthz or /readyz.\n")
+
+    async def _scheduled(self, request: web.BaseRequest) -> web.Response:
+        if request.method != "POST":
+            return web.Response(status=405, text="Use POST.\n", headers={"Allow": "POST"})
+        assert self.trigger is not None
+        script = request.query.get("script")
+        if script is None:
+            names = self.scripts() if self.scripts is not None else []
+            if len(names) != 1:
+                return web.Response(status=400, text="Name the script: ?script=NAME\n")
+            script = names[0]
+        ok, message = await self.trigger(script, request.query.get("cron", "* * * * *"))
+        return web.Response(status=200 if ok else 500, text=message + "\n")

@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="V8 heap limit per isolate, in MiB (512)")
     serve.add_argument("--max-body-size", type=_parse_size,
                        help="largest request body, e.g. 10MiB (100MiB; 0: no limit)")
+    serve.add_argument("--cron", action="append", metavar="EXPR",
+                       help="run the script's scheduled handler on this cron schedule, UTC "
+                            "(repeatable)")
     serve.add_argument("--max-subrequests", type=int,
                        help="fetch() calls one request may make (50)")
     serve.add_argument("--allow-fetch-to", action="append", choices=("private", "loopback"),
@@ -148,6 +151,7 @@ def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         log_level=(args.log_level or "INFO").upper(), log_format=args.log_format or "text",
         metrics=args.metrics,
         pid_file=args.pid_file.resolve() if args.pid_file else None,
+        crons=args.cron or [],
     )
     spec = settings.scripts["default"]
     allowed = set(args.allow_fetch_to or ())

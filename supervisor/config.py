@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .cron import Cron, CronError
 from .routing import Route
 from .settings import Limits, Listener, ScriptSettings, Settings, default_workers
 from .tomlpos import KeyPath, Locator
@@ -116,6 +117,20 @@ def as_str(value: object) -> str:
     if not isinstance(value, str):
         raise _Bad(f"must be a string, got {_type_name(value)}")
     return value
+
+
+def as_str_list(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Bad(f"expected a list of strings, got {_type_name(value)}")
+    return value
+
+
+def valid_crons(values: list[str]) -> None:
+    for text in values:
+        try:
+            Cron.parse(text)
+        except CronError as e:
+            raise _Bad(f"{text!r}: {e}") from None
 
 
 def as_size(value: object) -> int:
@@ -349,8 +364,11 @@ def _script(t: _Table, name: str, limits: Limits, fetch: dict[str, bool]) -> Scr
     script_limits = _limits(t.table("limits"), limits)
     fetch_table = t.table("fetch")
     policy = _fetch(fetch_table, fetch) if fetch_table is not None else dict(fetch)
+    crons = t.get("crons", as_str_list, [], valid_crons) or []
     t.finish()
-    return ScriptSettings(name, path, workers, env, secrets, script_limits, **policy)
+    return ScriptSettings(name, path, workers, env, secrets, script_limits, **policy,
+                          crons=crons)
+
 
 
 def _fetch(t: _Table, base: dict[str, bool]) -> dict[str, bool]:

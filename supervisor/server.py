@@ -40,6 +40,7 @@ from .metrics import Metrics, PoolSample, Snapshot, WorkerSample
 from .notify import Notifier
 from .pool import Registry, StartupError, WorkerPool
 from .routing import Router
+from .scheduler import Scheduler
 from .settings import DEFAULT_SCRIPT, Listener, Settings
 from .streams import StreamTable
 
@@ -74,6 +75,7 @@ class Service:
         self.channel: Channel | None = None
         self.active = Active(settings, Router(settings.routes), {})
         self.front = Front(lambda: self.active, self.table, self.metrics)
+        self.scheduler = Scheduler(self.table, lambda: (self.active.settings, self.active.pools))
         self.metrics.watch(self._snapshot)
         self.runner: web.ServerRunner | None = None
         self.admin_runner: web.ServerRunner | None = None
@@ -126,6 +128,7 @@ class Service:
         self.channel = Channel(f"ipc://{self.runtime_dir}/workers.sock", self._on_frame)
         pools = await self._start_pools(settings)
         self.active = Active(settings, Router(settings.routes), pools)
+        self.scheduler.start()
         server = web.Server(self.front.handle, handler_cancellation=True, access_log=None,
                             max_line_size=settings.max_line_size,
                             max_field_size=settings.max_header_size,
@@ -141,7 +144,8 @@ class Service:
             if ssl_context is not None:
                 self._tls[listener.host, listener.port] = ssl_context
         if settings.metrics is not None:
-            admin = Admin(self.metrics, self.readiness)
+            admin = Admin(self.metrics, self.readiness, self.scheduler.trigger,
+                          lambda: list(self.active.settings.scripts))
             self.admin_runner = web.ServerRunner(web.Server(admin.handle, access_log=None),
                                                  handle_signals=False, shutdown_timeout=1.0)
             await self.admin_runner.setup()
@@ -245,6 +249,7 @@ class Service:
             log.error("reload refused: %s; %s", e, keep)
             return False, f"refused, {keep}: {e}"
         self.active = Active(new, Router(new.routes), pools)
+        self.scheduler.start()
         logsetup.configure(new.log_level, new.log_format)
         for pool in old.pools.values():
             pool.retire()
@@ -293,6 +298,7 @@ class Service:
         """Stop accepting, let in-flight requests finish (shutdown_grace), stop workers."""
         self.stopping = True
         self.notifier.stopping()
+        self.scheduler.stop()
         for task in list(self._reloads):
             task.cancel()
         if self._reloads:

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cron import Cron, CronError
 from .routing import Route
 
 DEFAULT_SCRIPT = "default"  # the script's name when it comes from the command line
@@ -51,6 +52,7 @@ class ScriptSettings:
     limits: Limits = field(default_factory=Limits)
     allow_private: bool = False  # may fetch() reach private addresses?
     allow_loopback: bool = False  # may fetch() reach loopback addresses?
+    crons: list[str] = field(default_factory=list)  # scheduled-event triggers (UTC)
 
 
 @dataclass
@@ -101,10 +103,11 @@ class Settings:
     @classmethod
     def single_script(cls, script: Path, *, host: str = "127.0.0.1", port: int = 8080,
                       workers: int | None = None, env: dict[str, str] | None = None,
-                      limits: Limits | None = None, **kwargs: object) -> Settings:
+                      limits: Limits | None = None, crons: list[str] | None = None,
+                      **kwargs: object) -> Settings:
         """The command line's settings: one script served on one listener for every path."""
         spec = ScriptSettings(DEFAULT_SCRIPT, script, workers or default_workers(),
-                              dict(env or {}), limits=limits or Limits())
+                              dict(env or {}), limits=limits or Limits(), crons=list(crons or []))
         route = Route(name=DEFAULT_SCRIPT, script=DEFAULT_SCRIPT)
         return cls({DEFAULT_SCRIPT: spec}, [route], [Listener(host, port)], **kwargs)
 
@@ -122,6 +125,11 @@ class Settings:
             for name in ("wall_time", "cpu_time"):
                 if getattr(spec.limits, name) <= 0:
                     problems.append(f"{name} must be positive")
+            for text in spec.crons:
+                try:
+                    Cron.parse(text)
+                except CronError as e:
+                    problems.append(f"cron {text!r}: {e}")
         for name in ("chunk_size", "request_window", "response_window"):
             value = getattr(self, name)
             if not (1024 <= value <= 64 << 20):

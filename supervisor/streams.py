@@ -47,13 +47,15 @@ class Stream:
     )
 
     def __init__(self, sid: int, worker: WorkerHandle, request_id: str, method: str,
-                 response_window: int, on_stall: Callable[[str], None] | None = None) -> None:
+                 response_window: int, on_stall: Callable[[str], None] | None = None,
+                 expects_head: bool = True) -> None:
         loop = asyncio.get_running_loop()
         self.sid = sid
         self.worker = worker
         self.request_id = request_id
         self.method = method
-        self.response = p.BodyReceiver("response body", expects_head=True, window=response_window)
+        self.response = p.BodyReceiver("response body", expects_head=expects_head,
+                                       window=response_window)
         self.request_credit = p.CreditWindow(worker.request_window)
         self._head: asyncio.Future[p.ResponseHead] = loop.create_future()
         self._items: deque[object] = deque()
@@ -154,8 +156,11 @@ class StreamTable:
         self._ids = itertools.count(1)
         self.on_stall = on_stall  # told of flow-control stalls, for metrics
 
-    def open(self, worker: WorkerHandle, request_id: str, method: str, window: int) -> Stream:
-        stream = Stream(next(self._ids), worker, request_id, method, window, self.on_stall)
+    def open(self, worker: WorkerHandle, request_id: str, method: str, window: int,
+             *, expects_head: bool = True) -> Stream:
+        """A new stream; ``expects_head=False`` for a scheduled event (END or ERROR only)."""
+        stream = Stream(next(self._ids), worker, request_id, method, window, self.on_stall,
+                        expects_head)
         self.streams[stream.sid] = stream
         worker.streams.add(stream.sid)
         return stream

@@ -446,3 +446,30 @@ def test_notifier_sends_datagrams_and_hides_the_socket_from_children(tmp_path):
 
 def test_notifier_without_a_socket_does_nothing():
     assert not Notifier({}).ready()
+
+
+def test_crons_are_read_and_validated_with_their_line(tmp_path):
+    settings = load_ok(tmp_path, """
+[[listeners]]
+port = 8080
+
+[scripts.api]
+path = "api.js"
+crons = ["*/5 * * * *", "@daily"]
+
+[[routes]]
+script = "api"
+""")
+    assert settings.scripts["api"].crons == ["*/5 * * * *", "@daily"]
+    found = problems(tmp_path, """
+        [[listeners]]
+        port = 8080
+
+        [scripts.api]
+        path = "api.js"
+        crons = ["*/5 * * * *", "0 25 * * *"]
+
+        [[routes]]
+        script = "api"
+        """)
+    assert found == ["c.toml:6: scripts.api.crons: '0 25 * * *': hour: 25 is outside 0-23"]

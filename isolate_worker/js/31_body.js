@@ -103,7 +103,8 @@ function concatBytes(chunks) {
 /** "UTF-8 decode": a leading BOM is dropped, invalid sequences become U+FFFD. */
 function utf8Decode(bytes) {
   let view = bytes;
-  if (view.length >= 3 && view[0] === 0xef && view[1] === 0xbb && view[2] === 0xbf) {
+  if (TypedArrayPrototypeGetLength(view) >= 3 && view[0] === 0xef && view[1] === 0xbb &&
+      view[2] === 0xbf) {
     view = new Uint8ArrayCtor(
       TypedArrayPrototypeGetBuffer(view), TypedArrayPrototypeGetByteOffset(view) + 3,
       TypedArrayPrototypeGetLength(view) - 3,
@@ -203,12 +204,12 @@ function bodyStream(body) {
   }
   let bytes = body.used || source === null ? EMPTY : source;
   // Enqueueing transfers the buffer: a source shared with a clone is copied first.
-  if (body.shared && bytes.length > 0) bytes = TypedArrayPrototypeSlice(bytes);
+  if (body.shared && TypedArrayPrototypeGetLength(bytes) > 0) bytes = TypedArrayPrototypeSlice(bytes);
   // Null-prototype options: a script's Object.prototype accessors are never consulted.
   const stream = streams.createReadableByteStream({
     __proto__: null,
     pull() {
-      if (bytes.length > 0) streams.enqueue(stream, bytes);
+      if (TypedArrayPrototypeGetLength(bytes) > 0) streams.enqueue(stream, bytes);
       bytes = EMPTY;
       streams.close(stream);
     },
@@ -219,8 +220,10 @@ function bodyStream(body) {
   if (body.used) {
     // Consumed before its stream existed: the stream is left as "fully read" leaves one,
     // disturbed, closed and locked.
-    const reader = streams.getReader(stream);
-    PromisePrototypeThen(streams.readerRead(reader), noop, noop);
+    const reader = streamsImpl.AcquireReadableStreamDefaultReader(streamsImpl.streamSlot.get(stream));
+    streamsImpl.ReadableStreamDefaultReaderRead(reader, {
+      __proto__: null, chunkSteps: noop, closeSteps: noop, errorSteps: noop,
+    });
   }
   return stream;
 }

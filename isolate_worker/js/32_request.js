@@ -461,7 +461,11 @@ class Request {
     slots.copyFrom(c, this);
     c.#headers = headersApi.copy(this.#headers, headersApi.guard(this.#headers));
     c.#body = this.#body === null ? null : bodyApi.cloneBody(this.#body);
-    c.#signal = internals.abort.createDependentSignal([slots.signalOf(this)]);
+    // A signal that follows nothing can never abort, nor can one that follows it: both stay
+    // unmade until asked for.
+    c.#signal = this.#signal === null
+      ? null
+      : internals.abort.createDependentSignal([this.#signal]);
     return c;
   }
 }

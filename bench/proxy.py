@@ -1,0 +1,79 @@
+"""Proxy a large body from a local upstream through isoflow: MB/s and peak RSS per process.
+
+    python bench/proxy.py [--megabytes 100] [--runs 3]
+
+The worker does `return fetch(upstream)`: the body is forwarded natively (it never enters
+V8). The upstream is bench/compare/upstream.py in a process of its own; the client reads
+and discards. Prints the median MB/s and each process's peak RSS and growth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+from _harness import RssSampler, free_port, isoflow
+
+SCRIPT = """
+export default {
+  fetch(request) {
+    const url = new URL(request.url);
+    return fetch(`${url.searchParams.get("up")}/bytes?n=${url.searchParams.get("n")}`);
+  },
+};
+"""
+
+
+async def download(url: str) -> tuple[int, float]:
+    async with aiohttp.ClientSession(auto_decompress=False) as s:
+        start = time.perf_counter()
+        total = 0
+        async with s.get(url) as r:
+            async for data in r.content.iter_any():
+                total += len(data)
+        return total, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--megabytes", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    size = args.megabytes << 20
+    port = free_port()
+    up = subprocess.Popen([sys.executable, str(Path(__file__).parent / "compare" / "upstream.py"),
+                           "--port", str(port)])
+    upstream = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                break
+            time.sleep(0.05)
+        with isoflow(SCRIPT, "--allow-fetch-to", "loopback", workers=args.workers) as srv:
+            url = f"{srv['url']}/?n={size}&up={upstream}"
+            asyncio.run(download(f"{srv['url']}/?n={1 << 20}&up={upstream}"))
+            rates = []
+            with RssSampler(srv["pid"]) as mem:
+                for _ in range(args.runs):
+                    total, elapsed = asyncio.run(download(url))
+                    assert total == size, (total, size)
+                    rates.append(total / elapsed / 1e6)
+            print(f"proxied {args.megabytes} MiB: {statistics.median(rates):,.0f} MB/s "
+                  f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})")
+            print(f"peak RSS: {mem.report()}")
+    finally:
+        up.terminate()
+        up.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Sweep the credit windows: throughput and memory for each, to choose the defaults.
+
+    python bench/sweep.py [--megabytes 100] [--windows 16K,64K,256K,1M,4M]
+
+For every response window (the credit a supervisor grants a worker per stream; the request
+window follows it) it serves one script through a config file and measures, over one
+worker, a generated 64 KiB-chunk stream and a proxied upstream body: median MB/s and the
+peak RSS growth of the supervisor and the worker. The chunk a worker sends at once is
+min(window, 256 KiB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from _harness import RssSampler, free_port
+
+SCRIPT = """
+export default {
+  fetch(request) {
+    const url = new URL(request.url);
+    const n = Number(url.searchParams.get("n"));
+    if (url.pathname === "/proxied") return fetch(`${url.searchParams.get("up")}/bytes?n=${n}`);
+    const chunk = new Uint8Array(65536).fill(120);
+    let sent = 0;
+    return new Response(new ReadableStream({
+      type: "bytes",
+      pull(c) {
+        if (sent >= n) return c.close();
+        c.enqueue(chunk.slice(0, Math.min(65536, n - sent)));
+        sent += 65536;
+      },
+    }));
+  },
+};
+"""
+
+CONFIG = """
+[server]
+response_window = {window}
+request_window = {window}
+
+[log]
+level = "warning"
+access_log = false
+
+[fetch]
+allow_loopback = true
+
+[[listeners]]
+host = "127.0.0.1"
+port = {port}
+
+[scripts.bench]
+path = "bench.mjs"
+workers = 1
+
+[[routes]]
+script = "bench"
+"""
+
+
+def parse_size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20}
+    return int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text)
+
+
+def wait_port(port: int) -> None:
+    for _ in range(400):
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+async def download(url: str) -> float:
+    async with aiohttp.ClientSession(auto_decompress=False) as s:
+        start = time.perf_counter()
+        total = 0
+        async with s.get(url) as r:
+            async for data in r.content.iter_any():
+                total += len(data)
+        return total / (time.perf_counter() - start) / 1e6
+
+
+def measure(window: int, size: int, upstream: str, runs: int) -> dict[str, tuple[float, str]]:
+    tmp = Path(tempfile.mkdtemp(prefix="isoflow-sweep-"))
+    (tmp / "bench.mjs").write_text(SCRIPT)
+    port = free_port()
+    (tmp / "isoflow.toml").write_text(CONFIG.format(window=window, port=port))
+    proc = subprocess.Popen([sys.executable, "-m", "isoflow.supervisor", "serve", "--config",
+                             str(tmp / "isoflow.toml")], start_new_session=True)
+    out: dict[str, tuple[float, str]] = {}
+    try:
+        wait_port(port)
+        time.sleep(0.5)
+        base = f"http://127.0.0.1:{port}"
+        for case in ("generated", "proxied"):
+            url = f"{base}/{case}?n={size}&up={upstream}"
+            asyncio.run(download(f"{base}/{case}?n={1 << 20}&up={upstream}"))
+            with RssSampler(proc.pid) as mem:
+                rates = [asyncio.run(download(url)) for _ in range(runs)]
+            growth = "/".join(f"+{(mem.peak[p] - mem.baseline[p]) / 2**20:.1f}"
+                              for p in mem.pids)
+            out[case] = (statistics.median(rates), growth)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--megabytes", type=int, default=100)
+    parser.add_argument("--windows", default="16K,64K,256K,1M,4M")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    up_port = free_port()
+    upstream = subprocess.Popen([sys.executable, str(Path(__file__).parent / "compare" /
+                                                     "upstream.py"), "--port", str(up_port)])
+    try:
+        wait_port(up_port)
+        print(f"{'window':>8} | {'generated MB/s':>14} | {'RSS growth MB':>13} | "
+              f"{'proxied MB/s':>12} | {'RSS growth MB':>13}")
+        for text in args.windows.split(","):
+            r = measure(parse_size(text), args.megabytes << 20,
+                        f"http://127.0.0.1:{up_port}", args.runs)
+            print(f"{text:>8} | {r['generated'][0]:>14,.0f} | {r['generated'][1]:>13} | "
+                  f"{r['proxied'][0]:>12,.0f} | {r['proxied'][1]:>13}")
+    finally:
+        upstream.terminate()
+        upstream.wait()
+
+
+if __name__ == "__main__":
+    main()

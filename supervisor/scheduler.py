@@ -1,0 +1,96 @@
+"""Cron triggers: run a script's scheduled handler when its cron expressions fire (UTC).
+
+Each (script, cron) pair has a task that sleeps until the next matching minute, then runs
+the handler once on one worker of the script's pool (as a stream: SCHEDULED, answered by
+RESPONSE_END or RESPONSE_ERROR) and logs the outcome. ``trigger`` runs one at once, for
+the admin listener's ``POST /__scheduled?script=NAME&cron=EXPR`` (like wrangler's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from isoflow import protocol as p
+
+from .cron import Cron
+from .pool import Overloaded, PoolRetired, WorkerPool
+from .streams import StreamFailed, StreamTable
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+log = logging.getLogger("isoflow.scheduler")
+
+
+class Scheduler:
+    def __init__(self, table: StreamTable,
+                 active: Callable[[], tuple[Settings, dict[str, WorkerPool]]]) -> None:
+        self.table = table
+        self.active = active  # -> (settings, pools) serving now
+        self._tasks: set[asyncio.Task] = set()
+        self._ids = itertools.count(1)
+
+    def start(self) -> None:
+        """(Re)start one task per cron trigger of the active settings."""
+        self.stop()
+        settings, _ = self.active()
+        loop = asyncio.get_running_loop()
+        for name, spec in settings.scripts.items():
+            for text in spec.crons:
+                task = loop.create_task(self._loop(name, Cron.parse(text)))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        self._tasks.clear()
+
+    async def _loop(self, script: str, cron: Cron) -> None:
+        while True:
+            now = datetime.now(UTC)
+            due = cron.next_after(now)
+            await asyncio.sleep(max(0.0, (due - now).total_seconds()))
+            ok, message = await self.trigger(script, cron.expression, due.timestamp() * 1000)
+            level = logging.INFO if ok else logging.ERROR
+            log.log(level, "scheduled event %r of %s: %s", cron.expression, script, message)
+
+    async def trigger(self, script: str, cron: str,
+                      scheduled_time: float | None = None) -> tuple[bool, str]:
+        """Run the scheduled handler of ``script`` once; (succeeded, what happened)."""
+        settings, pools = self.active()
+        pool = pools.get(script)
+        if pool is None:
+            return False, f"no script named {script!r}"
+        try:
+            worker = await pool.acquire()
+        except (Overloaded, PoolRetired) as e:
+            return False, f"no worker available: {e}"
+        when = scheduled_time if scheduled_time is not None else time.time() * 1000
+        stream = self.table.open(worker, f"cron-{next(self._ids)}", "SCHEDULED", 0,
+                                 expects_head=False)
+        started = time.monotonic()
+        try:
+            if not pool.channel.send(worker.identity, p.Scheduled(stream.sid, cron, when)):
+                return False, f"{worker.name} is not reachable"
+            limit = settings.scripts[script].limits.wall_time
+            async with asyncio.timeout(max(limit, 1.0) * 30):
+                await stream.next_chunk()
+            return True, f"done in {time.monotonic() - started:.3f} s on {worker.name}"
+        except StreamFailed as e:
+            return False, f"failed on {worker.name}: {e.message}"
+        except TimeoutError:
+            return False, f"no outcome from {worker.name} in time"
+        finally:
+            if not stream.finished and stream.failure is None:
+                with contextlib.suppress(Exception):
+                    pool.channel.send(worker.identity, p.Cancel(stream.sid, "gave up"))
+            self.table.close(stream)
+            pool.release(worker)

@@ -1,0 +1,101 @@
+"""Scheduled events (cron triggers) end to end: the admin trigger, the config, the handler."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import aiohttp
+
+from tests.conftest import free_port, run
+from tests.integration.test_serving import fetch
+
+MODULE = """
+let runs = [];
+export default {
+  async fetch(request) {
+    return Response.json(runs);
+  },
+  async scheduled(event, env, ctx) {
+    ctx.waitUntil(new Promise((r) => setTimeout(r, 5)));
+    if (event.cron === "fail") throw new Error("the job failed");
+    runs.push({ cron: event.cron, time: typeof event.scheduledTime, type: event.type });
+  },
+};
+"""
+
+
+async def post(url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as s, s.post(url) as r:
+        return r.status, await r.text()
+
+
+def test_a_scheduled_handler_runs_on_the_admin_trigger(serve):
+    metrics = free_port()
+    server = serve(MODULE, "--metrics", str(metrics), workers=1, name="cron.mjs")
+    status, text = run(post(f"http://127.0.0.1:{metrics}/__scheduled?cron=*/5+*+*+*+*"))
+    assert status == 200, text
+    assert "done in" in text
+    runs = run(fetch(server.url("/")))[2]
+    assert runs == b'[{"cron":"*/5 * * * *","time":"number","type":"scheduled"}]'
+
+
+def test_a_failing_scheduled_handler_is_reported(serve):
+    metrics = free_port()
+    server = serve(MODULE, "--metrics", str(metrics), workers=1, name="cron.mjs")
+    status, text = run(post(f"http://127.0.0.1:{metrics}/__scheduled?cron=fail"))
+    assert status == 500 and "the job failed" in text
+    server.wait_log(r"Uncaught \(in scheduled event \"fail\"\) Error: the job failed")
+
+
+def test_service_worker_scheduled_listener(serve):
+    metrics = free_port()
+    server = serve(
+        """
+        let seen = "none";
+        addEventListener("scheduled", (event) => {
+          event.waitUntil(Promise.resolve().then(() => { seen = event.cron; }));
+        });
+        addEventListener("fetch", (event) => event.respondWith(new Response(seen)));
+        """,
+        "--metrics", str(metrics), workers=1,
+    )
+    assert run(post(f"http://127.0.0.1:{metrics}/__scheduled?cron=0+0+*+*+*"))[0] == 200
+    assert run(fetch(server.url("/")))[2] == b"0 0 * * *"
+
+
+def test_a_script_with_only_a_scheduled_handler_is_servable(serve):
+    metrics = free_port()
+    serve("export default { scheduled() {} };", "--metrics", str(metrics), workers=1,
+          name="only.mjs")
+    assert run(post(f"http://127.0.0.1:{metrics}/__scheduled"))[0] == 200
+
+
+def test_cron_triggers_fire_on_schedule(serve):
+    """The scheduler itself: '* * * * *' fires at the next minute boundary (<= 60 s)."""
+    server = serve(MODULE, "--cron", "* * * * *", workers=1, name="cron.mjs")
+
+    async def wait_for_run():
+        for _ in range(75 * 4):
+            body = (await fetch(server.url("/")))[2]
+            if body != b"[]":
+                return body
+            await asyncio.sleep(0.25)
+        return body
+
+    assert b'"cron":"* * * * *"' in run(wait_for_run())
+    server.wait_log(r"scheduled event '\* \* \* \* \*' of default: done")
+
+
+def test_an_invalid_cron_is_refused_at_start(tmp_path):
+    script = tmp_path / "cron.mjs"
+    script.write_text(MODULE)
+    proc = subprocess.run(
+        [sys.executable, "-m", "isoflow.supervisor", "serve", str(script), "--cron", "61 * * * *",
+         "--port", str(free_port())],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "minute: 61 is outside 0-59" in proc.stderr
+

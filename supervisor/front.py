@@ -189,7 +189,16 @@ class Front:
 
     async def _respond(self, request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
                        pool: WorkerPool, ex: Exchange) -> web.StreamResponse:
-        resp = web.StreamResponse(status=head.status)
+        length = head.length
+        body = stream.take_complete_body() if request.method != "HEAD" else None
+        if body is not None and (length < 0 or length == len(body)):
+            resp: web.StreamResponse = web.Response(status=head.status, body=body)
+            length = len(body)
+        else:
+            if body is not None:  # the worker broke its own Content-Length: abort below
+                stream.push_back(body)
+            resp = web.StreamResponse(status=head.status)
+            body = None
         out = resp.headers
         for name, value in head.headers:
             if name.lower() not in HOP_BY_HOP:
@@ -199,10 +208,13 @@ class Front:
         header = self.active().settings.request_id_header
         if header not in out:
             out[header] = ex.request_id
-        length = head.length
-        if length >= 0:
-            resp.content_length = length
+        if length >= 0 and body is None:
+            resp.content_length = length  # a web.Response sets its own from the body
         ex.status = head.status  # what the client gets, even if it leaves before we return
+        if body is not None:  # complete already: aiohttp writes head and body at once
+            ex.bytes_out = len(body)
+            ex.finished = True
+            return resp
         try:
             await self._send_body(request, stream, resp, length, pool, ex)
         except ConnectionResetError:

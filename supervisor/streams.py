@@ -134,6 +134,26 @@ class Stream:
     def pending_chunks(self) -> int:
         return len(self._items)
 
+    def take_complete_body(self) -> bytes | None:
+        """The whole body if it has already arrived (chunks then the end), else None.
+
+        A small response usually arrives in one batch with its head: answering it in one
+        write (head and body together) saves a syscall and a trip through aiohttp's
+        streaming path.
+        """
+        items = self._items
+        if not items or items[-1] is not _END:
+            return None
+        chunks = list(items)[:-1]
+        if not all(isinstance(c, (bytes, memoryview)) for c in chunks):
+            return None
+        items.clear()
+        return b"".join(chunks)
+
+    def push_back(self, body: bytes) -> None:
+        """Undo take_complete_body: the body and the end are next again."""
+        self._items.extend((body, _END))
+
     async def wait_request_credit(self) -> None:
         """Wait until the worker has granted credit for request body (or the stream ends)."""
         while self.request_credit.available <= 0 and self.failure is None and not self.closed:

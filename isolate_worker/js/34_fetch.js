@@ -188,6 +188,7 @@ function onHead(ev) {
   if (nullBody) inflow.onEnd();
   const urlList = redirected ? [internals.request.url(state.request), url] : [url];
   const response = internals.response.make({
+    type: "basic", // a server-side fetch has no cross-origin filtering to report
     status,
     statusText,
     headers: internals.headers.fromList(headerList, "immutable"),

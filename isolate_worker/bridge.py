@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .crypto_ops import EntropyPool
+from .entropy import EntropyPool
 from .kinds import DATA_ACTIONS
 from .runtime import load_runtime
 from .v8 import JSEvalException, V8Context

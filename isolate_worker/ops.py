@@ -87,6 +87,12 @@ class OpRunner:
     def start(self, op_id: int, name: str, args: Any, has_bytes: bool) -> None:
         data = self._data.pop(op_id, None) if has_bytes else None
         fn = REGISTRY.get(name)
+        if fn is None and name.startswith("crypto."):
+            # Web Crypto's ops register when their module is first imported: a worker whose
+            # script never uses crypto.subtle never loads the cryptography package.
+            from . import crypto_ops  # noqa: F401
+
+            fn = REGISTRY.get(name)
         if fn is None or not isinstance(args, list):
             self._reply(op_id, False, {"name": "TypeError", "message": f"unknown op {name!r}"},
                         None)
@@ -174,5 +180,3 @@ async def compression_release(args: list[Any], data: bytes | None, state: OpStat
     state.release(args[0])
     return None, None
 
-
-from . import crypto_ops as _crypto_ops  # noqa: E402, F401  (registers the crypto.* ops)

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from isoflow.isolate_worker import crypto_ops
-from isoflow.isolate_worker.crypto_ops import CHUNK, POOL_HEADER, EntropyPool, Key
+from isoflow.isolate_worker.crypto_ops import CHUNK, Key
+from isoflow.isolate_worker.entropy import POOL_HEADER, EntropyPool
 from isoflow.isolate_worker.ops import REGISTRY, OpError, OpState
 
 

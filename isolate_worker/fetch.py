@@ -21,15 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import ipaddress
 import logging
 import socket
+import sys
 import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -43,8 +44,27 @@ from .kinds import (
 
 log = logging.getLogger("isoflow.worker.fetch")
 
+
+def _lazy_import(name: str) -> Any:
+    """Import a module on first attribute access: aiohttp's client costs a worker ~10 MB,
+    which a script that never calls fetch() should not pay."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
+
+
+aiohttp = _lazy_import("aiohttp")
+
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 20
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 READ_SIZE = 64 << 10
 
 
@@ -61,15 +81,26 @@ class AddressPolicy:
 
     def check(self, address: str) -> None:
         ip = ipaddress.ip_address(address.split("%")[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
+        if isinstance(ip, ipaddress.IPv6Address):
+            # An IPv4 address inside an IPv6 one (mapped ::ffff:a.b.c.d, 6to4 2002::/16,
+            # NAT64's well-known prefix 64:ff9b::/96) is judged as that IPv4 address.
+            embedded = ip.ipv4_mapped or ip.sixtofour
+            if embedded is None and ip in _NAT64:
+                embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+            if embedded is not None:
+                ip = embedded
         if ip.is_loopback:
             if not self.allow_loopback:
                 raise PermissionError(f"connections to loopback address {ip} are not allowed")
             return
         if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
             raise PermissionError(f"connections to {ip} are not allowed")
-        if (ip.is_private or ip.is_link_local) and not self.allow_private:
+        # Anything not globally reachable counts as private: RFC 1918, ULA, link-local
+        # (cloud metadata at 169.254.169.254), shared address space 100.64.0.0/10 (which
+        # is_private misses), site-local fec0::/10, documentation and benchmark ranges.
+        private = (not ip.is_global or ip.is_private or ip.is_link_local
+                   or getattr(ip, "is_site_local", False))
+        if private and not self.allow_private:
             raise PermissionError(f"connections to private address {ip} are not allowed")
 
     def socket_factory(self, addr_info: Any) -> socket.socket:

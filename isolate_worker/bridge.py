@@ -32,6 +32,7 @@ log = logging.getLogger("isoflow.worker.bridge")
 
 
 PUMP = "__isoflow_pump()"
+MERGE_LIMIT = 1 << 20  # adjacent data actions are merged into chunks of up to this size
 _BUFFERS = "__isoflow_boot.internals.host.buffers"
 
 Action = list[Any]
@@ -221,11 +222,22 @@ class Bridge:
         more = actions[0]
         out_bin = self._out_bin
         on_action = self._on_action
-        for i in range(1, len(actions)):
+        count = len(actions)
+        i = 1
+        while i < count:
             action = actions[i]
+            i += 1
             if action[0] in DATA_ACTIONS:
-                off, n = action[2], action[3]
-                on_action(action, out_bin[off : off + n])
+                kind, ident, off, n = action
+                # Chunks of one stream that follow each other in outBin travel as one: a
+                # pump often carries many 64 KiB chunks, and every frame has a fixed cost.
+                while i < count and n < MERGE_LIMIT:
+                    nxt = actions[i]
+                    if nxt[0] != kind or nxt[1] != ident or nxt[2] != off + n:
+                        break
+                    n += nxt[3]
+                    i += 1
+                on_action([kind, ident, off, n], out_bin[off : off + n])
             else:
                 on_action(action, None)
             if self.closed:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # benches reuse tests/upstream.py
+    sys.path.insert(0, str(REPO))  # benches reuse tests/upstream.py and tests/procstats.py
+
+from tests.procstats import RssSampler, children, rss  # noqa: E402
+
+__all__ = ["REPO", "RssSampler", "children", "free_port", "isoflow", "rss"]
 
 
 def free_port() -> int:
@@ -60,56 +62,3 @@ def isoflow(source: str, *args: str, workers: int = 2, name: str = "bench.mjs") 
                 proc.kill()
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-
-
-def children(pid: int) -> list[int]:
-    out = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            out += [int(c) for c in (task / "children").read_text().split()]
-    return out
-
-
-def rss(pid: int) -> int:
-    """Resident set size in bytes (0 if the process is gone)."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    m = re.search(r"VmRSS:\s+(\d+) kB", text)
-    return int(m.group(1)) * 1024 if m else 0
-
-
-class RssSampler:
-    """Samples the RSS of a process and its children every few ms; keeps baseline and peak."""
-
-    def __init__(self, pid: int, interval: float = 0.01) -> None:
-        self.pid = pid
-        self.interval = interval
-        self.pids = [pid, *children(pid)]
-        self.baseline = {p: rss(p) for p in self.pids}
-        self.peak = dict(self.baseline)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            for p in self.pids:
-                self.peak[p] = max(self.peak[p], rss(p))
-            time.sleep(self.interval)
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def report(self) -> str:
-        parts = []
-        for i, p in enumerate(self.pids):
-            name = "supervisor" if i == 0 else f"worker{i}"
-            parts.append(f"{name} {self.peak[p] / 2**20:.0f} MB "
-                         f"(+{(self.peak[p] - self.baseline[p]) / 2**20:.1f})")
-        return ", ".join(parts)

@@ -163,7 +163,7 @@ def hello(result: Result, base: str, args: argparse.Namespace, pid: int) -> None
 
 
 def bulk(result: Result, key: str, url: str, size: int, runs: int, pid: int) -> None:
-    download_rate(url.format(n=8 << 20), 8 << 20)  # warm-up
+    download_rate(url.format(n=size), size)  # warm-up (a smaller one left workerd cold)
     cpu = tree_cpu_seconds(pid)  # over all the runs: /proc counts in 10 ms ticks
     rates = [download_rate(url.format(n=size), size) for _ in range(runs)]
     cpu_per_mb = (tree_cpu_seconds(pid) - cpu) / (runs * size / MB) * 1e6
@@ -298,7 +298,7 @@ def report(results: list[Result], args: argparse.Namespace, messages: list[str],
         "",
     ]
     names = {m.key: m.label.split(" (")[0].format(size="", chunks=args.slow_chunks)
-             for m in MEASURES}
+             .replace(" :", ":") for m in MEASURES}
     for r in results:
         out.append(f"- **{r.runtime.name}** runs: "
                    + "; ".join(f"{names.get(k, k)}: " + ", ".join(f"{v:,.1f}" for v in vs)

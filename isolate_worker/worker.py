@@ -1,10 +1,16 @@
 """One isolate worker process: ZeroMQ DEALER <-> protocol frames <-> the V8 bridge.
 
 The worker connects to the supervisor's ROUTER, says HELLO, then turns frames into bridge
-events and bridge actions into frames. Per stream it keeps the protocol's view (credit in
-both directions; a peer exceeding its credit is a protocol error for that stream) and the
-request body chunks JavaScript has not asked for yet: they are handed to JS only as it pulls,
-so a body that is forwarded untouched (``fetch(request)``) never enters V8 at all.
+events and bridge actions into frames. A worker on another host (``isoflow worker``,
+:class:`RemoteOptions`) connects over TCP with CURVE and says HELLO after every completed
+handshake: when its link drops, it cancels its streams (the supervisor has failed them) and
+ZeroMQ reconnects; when the supervisor has not PINGed it for ``heartbeat_timeout`` (it was
+restarted, or dropped this worker), it says HELLO again.
+
+Per stream it keeps the protocol's view (credit in both directions; a peer exceeding its
+credit is a protocol error for that stream) and the request body chunks JavaScript has not
+asked for yet: they are handed to JS only as it pulls, so a body that is forwarded untouched
+(``fetch(request)``) never enters V8 at all.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import contextlib
 import logging
 import os
 import signal
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +60,7 @@ from .ops import OpRunner
 
 log = logging.getLogger("isoflow.worker")
 
+ZERO_COPY_MIN = 32 << 10  # below this, copying into ZeroMQ is cheaper than tracking a buffer
 FAILURE_STATUS = {"cpu": 503, "memory": 503, "error": 500}
 FAILURE_TEXT = {
     "cpu": "The script exceeded its CPU time limit.",
@@ -62,12 +70,25 @@ FAILURE_TEXT = {
 
 
 @dataclass
+class RemoteOptions:
+    """A worker on another host: CURVE keys (Z85) and the supervisor's heartbeat timing."""
+
+    server_key: bytes  # the supervisor's public key: CURVE refuses any other server
+    public_key: bytes  # this worker's keypair (the supervisor authorizes the public half)
+    secret_key: bytes
+    heartbeat_interval: float = 1.0
+    heartbeat_timeout: float = 10.0
+
+
+@dataclass
 class WorkerOptions:
     endpoint: str
     worker_id: str
     script: Path
     cache_dir: Path | None = None
     bridge: BridgeConfig = field(default_factory=BridgeConfig)
+    remote: RemoteOptions | None = None
+    grace: float = 5.0  # seconds to finish the streams in flight at SIGTERM
 
 
 class StreamEntry:
@@ -107,7 +128,7 @@ class ResponseForward:
             self.credit.available -= n
             self.entry.response_credit.consume(n)
             self.worker.forwarded_bytes += n
-            self.worker._send(p.ResponseBody(self.sid, view[:n]))
+            self.worker._send(p.ResponseBody(self.sid, view[:n]), copy=n < ZERO_COPY_MIN)
             view = view[n:]
 
     def end(self) -> None:
@@ -148,6 +169,37 @@ class Worker:
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.setsockopt(zmq.RCVHWM, 0)
         self._check_scheduled = False
+        self.connected = False  # remote: a CURVE handshake completed and the link is up
+        self._epoch = 0  # remote: connections lost so far
+        self._in_monitor = False
+        self.last_ping = time.monotonic()
+        self._monitor: zmq.Socket | None = None
+        self._watchdog: asyncio.Task | None = None
+        self._logged: dict[str, float] = {}
+        if options.remote is not None:
+            self._configure_remote(options.remote)
+
+    def _configure_remote(self, remote: RemoteOptions) -> None:
+        sock = self.sock
+        sock.setsockopt(zmq.CURVE_SERVERKEY, remote.server_key)
+        sock.setsockopt(zmq.CURVE_PUBLICKEY, remote.public_key)
+        sock.setsockopt(zmq.CURVE_SECRETKEY, remote.secret_key)
+        ivl = max(1, int(remote.heartbeat_interval * 1000))
+        timeout = max(ivl + 1, int(min(remote.heartbeat_timeout,
+                                       3 * remote.heartbeat_interval) * 1000))
+        sock.setsockopt(zmq.HEARTBEAT_IVL, ivl)
+        sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, timeout)
+        sock.setsockopt(zmq.HEARTBEAT_TTL, timeout)
+        sock.setsockopt(zmq.HANDSHAKE_IVL, 10_000)
+        sock.setsockopt(zmq.RECONNECT_IVL, 100)
+        sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
+        sock.setsockopt(zmq.IMMEDIATE, 1)  # queue nothing for a connection that is not up
+        if self.options.endpoint.startswith("tcp://["):
+            sock.setsockopt(zmq.IPV6, 1)
+        self._monitor = sock.get_monitor_socket(
+            zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED
+            | zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+            | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_CONNECT_RETRIED)
 
     # -- start-up -----------------------------------------------------------------------
 
@@ -156,9 +208,91 @@ class Worker:
         self.bridge = self._new_bridge()
         self.sock.connect(self.options.endpoint)
         self.loop.add_reader(self.sock.getsockopt(zmq.FD), self._on_readable)
-        window = self.options.bridge.request_window
-        self._send(p.Hello(0, self.options.worker_id, os.getpid(), window))
+        if self._monitor is None:
+            self._hello()
+        else:  # HELLO after each completed handshake (_on_monitor)
+            self.loop.add_reader(self._monitor.getsockopt(zmq.FD), self._on_monitor)
+            self.loop.call_soon(self._on_monitor)
+            self._watchdog = self.loop.create_task(self._watch_link())
         self._on_readable()
+
+    def _hello(self) -> None:
+        if self.options.remote is not None:
+            # A new session: whatever ran before belongs to streams the supervisor failed.
+            self._cancel_all("the connection to the supervisor was reset")
+        self.last_ping = time.monotonic()
+        window = self.options.bridge.request_window
+        if not self._send(p.Hello(0, self.options.worker_id, os.getpid(), window)):
+            return  # the link dropped again: the next handshake says HELLO
+        if self.draining and self.options.remote is not None:
+            self._send(p.Fatal(0, "its host is stopping it"))
+
+    # -- the link of a remote worker ------------------------------------------------------
+
+    def _on_monitor(self) -> None:
+        if self._in_monitor:  # _hello() sends, and a send looks here first
+            return
+        self._in_monitor = True
+        try:
+            self._read_monitor()
+        finally:
+            self._in_monitor = False
+
+    def _read_monitor(self) -> None:
+        monitor = self._monitor
+        endpoint = self.options.endpoint
+        while monitor is not None and not monitor.closed and \
+                monitor.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            try:
+                parts = monitor.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            event = int.from_bytes(parts[0][:2], "little")
+            value = int.from_bytes(parts[0][2:6], "little")
+            if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                log.info("connected to the supervisor at %s", endpoint)
+                self.connected = True
+                self._logged.clear()
+                self._hello()
+            elif event == zmq.EVENT_DISCONNECTED:
+                if self.connected:
+                    self.connected = False
+                    self._epoch += 1
+                    log.warning("lost the connection to the supervisor at %s; %d stream(s) "
+                                "cancelled; reconnecting", endpoint, len(self.streams))
+                    self._cancel_all("the connection to the supervisor was lost")
+            elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                self._log_once("auth", "the supervisor at %s refused this worker's key "
+                               "(status %d): its public key must be in the supervisor's "
+                               "authorized_keys", endpoint, value)
+            elif event in (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL,
+                           zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL):
+                self._log_once("handshake", "the CURVE handshake with %s failed: is the "
+                               "server key the supervisor's public key?", endpoint)
+            elif event == zmq.EVENT_CONNECT_RETRIED and not self.connected:
+                self._log_once("retry", "cannot reach the supervisor at %s; retrying",
+                               endpoint, level=logging.WARNING)
+
+    def _log_once(self, what: str, message: str, *args: object,
+                  level: int = logging.ERROR) -> None:
+        """Log a link problem once a minute at most (ZeroMQ retries every few seconds)."""
+        now = time.monotonic()
+        if now - self._logged.get(what, -60.0) >= 60.0:
+            self._logged[what] = now
+            log.log(level, message, *args)
+
+    async def _watch_link(self) -> None:
+        """Say HELLO again when the supervisor stops PINGing (it restarted, or dropped us)."""
+        remote = self.options.remote
+        assert remote is not None
+        while True:
+            await asyncio.sleep(remote.heartbeat_interval)
+            silent = time.monotonic() - self.last_ping
+            if self.connected and silent > remote.heartbeat_timeout:
+                self._log_once("silent", "no PING from the supervisor for %.1f s; saying "
+                               "HELLO again (and so every %.0f s until it answers)", silent,
+                               remote.heartbeat_timeout, level=logging.WARNING)
+                self._hello()
 
     def _new_bridge(self) -> Bridge:
         bridge = Bridge(self.loop, self._on_action, self._on_isolate_failure, self.options.bridge)
@@ -178,15 +312,37 @@ class Worker:
 
     # -- I/O ----------------------------------------------------------------------------
 
-    def _send(self, frame: p.Frame) -> None:
+    def _send(self, frame: p.Frame, *, copy: bool = True) -> bool:
+        """Send a frame; ``copy=False`` hands ZeroMQ the body without a copy (only for
+        immutable bytes: memory of V8's shared buffers is reused by the next pump).
+
+        A remote worker first takes the link's news: a stream frame made before a
+        disconnection it had not heard of yet is dropped, so that no frame of a stream can
+        reach the supervisor on a new connection after earlier ones were lost with the old
+        one (``IMMEDIATE`` drops what the old connection had queued). Nothing is queued
+        while there is no connection (the supervisor has failed those streams anyway).
+        """
+        flags = 0
+        if self._monitor is not None:
+            epoch = self._epoch
+            self._on_monitor()
+            if self._epoch != epoch and frame.stream != 0:
+                return False
+            flags = zmq.NOBLOCK
+        sent = True
         try:
-            self.sock.send_multipart(p.encode(frame), copy=True)
+            self.sock.send_multipart(p.encode(frame), flags, copy=copy)
+        except zmq.Again:
+            log.debug("dropped %s: not connected to the supervisor", frame.TYPE.name)
+            sent = False
         except zmq.ZMQError as e:
             log.error("send failed: %s", e)
+            sent = False
         if not self._check_scheduled:
             # The ZeroMQ fd is edge-triggered: a send can swallow a readable edge.
             self._check_scheduled = True
             self.loop.call_soon(self._on_readable)
+        return sent
 
     def _emit(self, event: list[Any], payload: bytes | None) -> None:
         if self.bridge is not None:
@@ -240,6 +396,7 @@ class Worker:
             bridge.send([EV_SCHEDULED, sid, frame.cron, frame.scheduled_time])
             return
         if isinstance(frame, p.Ping):
+            self.last_ping = time.monotonic()
             self._send(p.Pong(0, frame.seq, self.stats()))
             return
         if isinstance(frame, p.Shutdown):
@@ -271,17 +428,27 @@ class Worker:
             else:
                 bridge.send([EV_CREDIT, sid, frame.size])
         elif isinstance(frame, p.Cancel):
-            del self.streams[sid]
-            for fid, fsid in list(self.forwarding.items()):
-                if fsid == sid:
-                    self.fetch.abort(fid)
-                    del self.forwarding[fid]
-            if entry.upload is not None:
-                entry.upload.fail(ConnectionError(f"the client went away: {frame.reason}"))
-            bridge.send([EV_CANCEL, sid, frame.reason])
+            self._cancel_stream(sid, entry, frame.reason)
             self._maybe_finish_drain()
         else:
             raise p.ProtocolError(f"unexpected {frame.TYPE.name} from the supervisor")
+
+    def _cancel_stream(self, sid: int, entry: StreamEntry, reason: str) -> None:
+        """Forget a stream the supervisor no longer wants; JS and its fetches stop."""
+        self.streams.pop(sid, None)
+        for fid, fsid in list(self.forwarding.items()):
+            if fsid == sid:
+                self.fetch.abort(fid)
+                del self.forwarding[fid]
+        if entry.upload is not None:
+            entry.upload.fail(ConnectionError(f"the client went away: {reason}"))
+        if self.bridge is not None:
+            self.bridge.send([EV_CANCEL, sid, reason])
+
+    def _cancel_all(self, reason: str) -> None:
+        for sid, entry in list(self.streams.items()):
+            self._cancel_stream(sid, entry, reason)
+        self._maybe_finish_drain()
 
     def _deliver_body(self, sid: int, entry: StreamEntry) -> None:
         """Hand JS the request body it asked for; grant the supervisor what JS took."""
@@ -445,6 +612,9 @@ class Worker:
         if self.draining:
             return
         self.draining = True
+        if self.options.remote is not None and self.connected:
+            # Not the supervisor's child: tell it to send no more requests here.
+            self._send(p.Fatal(0, "its host is stopping it"))
         self.loop.call_later(max(grace, 0.0), self.stopped.set)
         self._maybe_finish_drain()
 
@@ -470,6 +640,14 @@ class Worker:
         }
 
     async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        if self._monitor is not None and not self._monitor.closed:
+            with contextlib.suppress(zmq.ZMQError, ValueError):
+                self.loop.remove_reader(self._monitor.getsockopt(zmq.FD))
+            with contextlib.suppress(zmq.ZMQError):
+                self.sock.disable_monitor()
+            self._monitor.close(linger=0)
         await self.fetch.close()
         if self.bridge is not None:
             self.bridge.close()
@@ -484,7 +662,7 @@ async def serve(options: WorkerOptions) -> int:
     worker = Worker(options)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, worker._begin_drain, 5.0)
+        loop.add_signal_handler(sig, worker._begin_drain, options.grace)
     try:
         try:
             worker.start()

@@ -22,21 +22,33 @@ OnFrame = Callable[[bytes, p.Frame], None]
 
 
 class Channel:
-    def __init__(self, endpoint: str, on_frame: OnFrame) -> None:
+    def __init__(self, endpoint: str, on_frame: OnFrame, *, context: zmq.Context | None = None,
+                 configure: Callable[[zmq.Socket], None] | None = None) -> None:
+        """Bind a ROUTER on ``endpoint``; ``configure`` sets further options before the bind
+        (the remote link's CURVE and heartbeats, ``remote.py``)."""
         self.loop = asyncio.get_running_loop()
         self.endpoint = endpoint
         self._on_frame = on_frame
-        self._zctx = zmq.Context.instance()
+        self._zctx = context if context is not None else zmq.Context.instance()
         self.sock = self._zctx.socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.setsockopt(zmq.RCVHWM, 0)
-        self.sock.bind(endpoint)
+        try:
+            if configure is not None:
+                configure(self.sock)
+            self.sock.bind(endpoint)
+        except BaseException:
+            self.sock.close(linger=0)
+            raise
         self._fd = self.sock.getsockopt(zmq.FD)
         self.loop.add_reader(self._fd, self._on_readable)
         self._check_scheduled = False
         self.rejected = 0  # frames dropped as malformed, for metrics and tests
+        # While on_frame runs: the message's first ZeroMQ frame, whose metadata says who
+        # sent it on an authenticated link (``get("User-Id")``, ``get("Peer-Address")``).
+        self.message: zmq.Frame | None = None
 
     def send(self, identity: bytes, frame: p.Frame) -> bool:
         """Send a frame to one worker; False if that worker is not connected."""
@@ -70,10 +82,13 @@ class Channel:
                 self.rejected += 1
                 log.warning("rejected frame from worker %r: %s", identity, e)
                 continue
+            self.message = parts[1] if len(parts) > 1 else None
             try:
                 on_frame(identity, frame)
             except Exception:  # a bug in a handler must not kill the loop
                 log.exception("error handling %s from %r", frame.TYPE.name, identity)
+            finally:
+                self.message = None
 
     def close(self) -> None:
         if self.sock.closed:

@@ -4,6 +4,9 @@
     isoflow serve --config isoflow.toml       # listeners, routes, scripts, limits, ...
     isoflow check --config isoflow.toml       # every problem with its line; starts nothing
     isoflow reload --config isoflow.toml      # check it, then SIGHUP the running supervisor
+    isoflow keygen NAME [--dir DIR]           # a CURVE keypair for the remote link
+    isoflow worker --config isoflow.toml --script api --connect tcp://10.0.0.1:7700 \\
+                   --key worker.key_secret --server-key supervisor.key   # on another host
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def _parse_size(text: str) -> int:
 # Options that only make sense for a single script given on the command line.
 SCRIPT_OPTIONS = ("host", "port", "workers", "var", "wall_time", "cpu_limit", "memory_limit",
                   "max_body_size", "max_subrequests", "allow_fetch_to", "shutdown_grace",
-                  "metrics", "log_format")
+                  "metrics", "log_format", "retry_idempotent")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--metrics", type=_parse_address, metavar="[HOST:]PORT",
                        help="serve /metrics, /healthz, /readyz there")
     serve.add_argument("--log-format", choices=("text", "json"))
+    serve.add_argument("--retry-idempotent", action=argparse.BooleanOptionalAction,
+                       help="retry a GET or HEAD without a body once on another worker when "
+                            "its worker died before answering (default: on)")
     serve.add_argument("--pid-file", type=Path, help="write the supervisor's pid there")
     serve.add_argument("--log-level", help="debug, info (default), warning, error")
 
@@ -97,6 +103,27 @@ def build_parser() -> argparse.ArgumentParser:
     reload.add_argument("--pid-file", type=Path, help="the supervisor's pid file")
     reload.add_argument("--timeout", type=float, default=120.0,
                         help="seconds to wait for the outcome (120; 0: do not wait)")
+
+    keygen = sub.add_parser("keygen", help="write a CURVE keypair for the remote link")
+    keygen.add_argument("name", help="the key's name: NAME.key (public), NAME.key_secret")
+    keygen.add_argument("--dir", type=Path, default=Path("."),
+                        help="where to write the two files (the current directory)")
+
+    worker = sub.add_parser("worker", help="run one isolate worker for a remote supervisor")
+    worker.add_argument("--config", type=Path, required=True,
+                        help="the config file: the script's path, env, secrets and limits "
+                             "are read from it")
+    worker.add_argument("--script", required=True, metavar="NAME",
+                        help="the script to serve (a [scripts.NAME] with remote = true)")
+    worker.add_argument("--connect", required=True, metavar="tcp://HOST:PORT",
+                        help="the supervisor's [remote] address")
+    worker.add_argument("--key", type=Path, required=True,
+                        help="this worker's keypair (NAME.key_secret from isoflow keygen)")
+    worker.add_argument("--server-key", type=Path, required=True,
+                        help="the supervisor's public key (its NAME.key)")
+    worker.add_argument("--name", help="how the supervisor names this worker "
+                                       "(SCRIPT@NAME; default: the host name)")
+    worker.add_argument("--log-level", help="debug, info, warning, error (the config's)")
     return parser
 
 
@@ -112,6 +139,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_check(parser, args))
     if args.command == "reload":
         sys.exit(_reload(args))
+    if args.command in ("keygen", "worker"):
+        from . import remote
+
+        sys.exit(remote.keygen_main(args) if args.command == "keygen"
+                 else remote.worker_main(args))
     settings = _serve_settings(parser, args)
     logsetup.configure(settings.log_level, settings.log_format)
     sys.exit(run_event_loop(_serve(settings)))
@@ -159,6 +191,8 @@ def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     spec.allow_loopback = "loopback" in allowed
     if args.shutdown_grace is not None:
         settings.shutdown_grace = args.shutdown_grace
+    if args.retry_idempotent is not None:
+        settings.retry_idempotent = args.retry_idempotent
     problems = settings.validate()
     if not args.script.is_file():
         problems.insert(0, f"{args.script}: no such file")

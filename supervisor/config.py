@@ -22,8 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from .cron import Cron, CronError
+from .remote import KeyFileError, load_authorized, load_keypair
 from .routing import Route
-from .settings import Limits, Listener, ScriptSettings, Settings, default_workers
+from .settings import (
+    Limits,
+    Listener,
+    RemoteSettings,
+    ScriptSettings,
+    Settings,
+    default_workers,
+)
 from .tomlpos import KeyPath, Locator
 
 _MISSING = object()
@@ -179,10 +187,14 @@ def one_of(*choices: str) -> Callable[[str], None]:
 class _Reader:
     """Reads one TOML document into settings, collecting problems instead of stopping."""
 
-    def __init__(self, locator: Locator, base: Path, environ: Mapping[str, str]) -> None:
+    def __init__(self, locator: Locator, base: Path, environ: Mapping[str, str],
+                 worker_script: str | None = None) -> None:
         self.locator = locator
         self.base = base
         self.environ = environ
+        # On a remote worker's host (`isoflow worker`): read only what that script's worker
+        # needs, so that host needs neither the listeners' TLS keys nor other scripts.
+        self.worker_script = worker_script
         self.problems: list[Problem] = []
 
     def problem(self, path: KeyPath, message: str) -> None:
@@ -341,7 +353,8 @@ def _script(t: _Table, name: str, limits: Limits, fetch: dict[str, bool]) -> Scr
     path = t.r.path(path_text) if path_text else Path()
     if path_text and not path.is_file():
         t.r.problem((*t.path, "path"), f"{path}: no such file")
-    workers = t.get("workers", as_int, default_workers(), between(1, 1024))
+    remote = t.get("remote", as_bool, False)
+    workers = t.get("workers", as_int, default_workers(), between(0 if remote else 1, 1024))
     env: dict[str, str] = {}
     env_table = t.table("env")
     if env_table is not None:
@@ -367,7 +380,7 @@ def _script(t: _Table, name: str, limits: Limits, fetch: dict[str, bool]) -> Scr
     crons = t.get("crons", as_str_list, [], valid_crons) or []
     t.finish()
     return ScriptSettings(name, path, workers, env, secrets, script_limits, **policy,
-                          crons=crons)
+                          crons=crons, remote=remote)
 
 
 
@@ -397,9 +410,31 @@ def _route(t: _Table, scripts: dict[str, Any]) -> Route | None:
     return Route(name or f"{host}{path}", script, host.lower(), path, wall_time)
 
 
+def _remote(t: _Table) -> RemoteSettings | None:
+    """``[remote]``: the TCP endpoint for remote workers and its CURVE keys (checked now)."""
+    host = t.get("host", as_str, "0.0.0.0")
+    port = t.get("port", as_int, check=between(1, 65535))
+    key = t.get("key", as_str)
+    authorized = t.get("authorized_keys", as_str)
+    t.finish()
+    if port is None or key is None or authorized is None:
+        return None
+    remote = RemoteSettings(port, t.r.path(key), t.r.path(authorized), host)
+    try:
+        load_keypair(remote.key)
+    except KeyFileError as e:
+        t.r.problem((*t.path, "key"), str(e))
+    try:
+        load_authorized(remote.authorized_keys)
+    except KeyFileError as e:
+        t.r.problem((*t.path, "authorized_keys"), str(e))
+    return remote
+
+
 def _settings(r: _Reader, data: dict[str, Any]) -> Settings:
     root = _Table(r, data, ())
     kwargs: dict[str, Any] = {}
+    worker_script = r.worker_script
 
     server = root.table("server")
     if server is not None:
@@ -414,6 +449,10 @@ def _settings(r: _Reader, data: dict[str, Any]) -> Settings:
             ("chunk_size", as_size, between(1024, 64 << 20)),
             ("request_window", as_size, between(1024, 64 << 20)),
             ("response_window", as_size, between(1024, 64 << 20)),
+            ("header_timeout", as_seconds, positive),
+            ("body_timeout", as_seconds, positive),
+            ("send_timeout", as_seconds, positive),
+            ("retry_idempotent", as_bool, None),
         ):
             value = server.get(key, kind, None, check)
             if value is not None:
@@ -449,10 +488,14 @@ def _settings(r: _Reader, data: dict[str, Any]) -> Settings:
             r.problem(("metrics", "tls_cert"), "the metrics listener does not serve TLS")
         kwargs["metrics"] = metrics
 
+    remote_table = root.table("remote") if worker_script is None else None
+    if remote_table is not None:
+        kwargs["remote"] = _remote(remote_table)
+
     listeners = []
     seen: dict[tuple[str, int], int] = {}
-    listener_tables = root.tables("listeners")
-    if not listener_tables:
+    listener_tables = root.tables("listeners") if worker_script is None else []
+    if not listener_tables and worker_script is None:
         r.problem((), "no [[listeners]]: add at least one (host and port)")
     for i, t in enumerate(listener_tables):
         listener = _listener(t)
@@ -483,13 +526,25 @@ def _settings(r: _Reader, data: dict[str, Any]) -> Settings:
         for name in list(scripts_table.data):
             if not _NAME.fullmatch(name):
                 r.problem(("scripts", name), f"script name {name!r} may only use A-Z a-z 0-9 _ -")
+            if worker_script is not None and name != worker_script:
+                scripts_table.used.add(name)
+                continue
             t = scripts_table.table(name)
             if t is not None:
                 scripts[name] = _script(t, name, limits, fetch)
+                if scripts[name].remote and worker_script is None and \
+                        remote_table is None:
+                    r.problem(("scripts", name, "remote"),
+                              "remote workers need a [remote] table (port and keys)")
+        if worker_script is not None and worker_script not in scripts_table.data:
+            known = ", ".join(sorted(scripts_table.data)) or "none"
+            r.problem(("scripts",), f"no script named {worker_script!r} (defined: {known})")
 
     routes: list[Route] = []
-    route_tables = root.tables("routes")
-    if not route_tables and scripts:
+    route_tables = root.tables("routes") if worker_script is None else []
+    if worker_script is not None:
+        root.used.update(("listeners", "routes", "remote"))
+    if not route_tables and scripts and worker_script is None:
         r.problem((), "no [[routes]]: add at least one (host, path, script)")
     places: dict[tuple[str, str], int] = {}
     names: dict[str, int] = {}
@@ -517,8 +572,13 @@ def _settings(r: _Reader, data: dict[str, Any]) -> Settings:
 # -- entry points -------------------------------------------------------------------------
 
 
-def parse(source: str, path: Path, environ: Mapping[str, str] | None = None) -> Config:
-    """Settings from TOML text; ``path`` names it in messages and anchors relative paths."""
+def parse(source: str, path: Path, environ: Mapping[str, str] | None = None,
+          worker_script: str | None = None) -> Config:
+    """Settings from TOML text; ``path`` names it in messages and anchors relative paths.
+
+    ``worker_script``: read the file as a remote worker's host does (``isoflow worker``):
+    ``[server]``, ``[log]``, ``[limits]``, ``[fetch]`` and that one script only.
+    """
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as e:
@@ -527,7 +587,7 @@ def parse(source: str, path: Path, environ: Mapping[str, str] | None = None) -> 
         raise ConfigError(path, [Problem(line, "", f"not valid TOML: {e}")]) from None
     locator = Locator(source)
     reader = _Reader(locator, path.parent.resolve(),
-                     os.environ if environ is None else environ)
+                     os.environ if environ is None else environ, worker_script)
     settings = _settings(reader, data)
     if reader.problems:
         raise ConfigError(path, reader.problems)
@@ -535,7 +595,8 @@ def parse(source: str, path: Path, environ: Mapping[str, str] | None = None) -> 
     return Config(settings, path, locator)
 
 
-def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+def load(path: Path, environ: Mapping[str, str] | None = None,
+         worker_script: str | None = None) -> Config:
     try:
         source = path.read_text()
     except OSError as e:
@@ -543,7 +604,7 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> Config:
             from None
     except UnicodeDecodeError as e:
         raise ConfigError(path, [Problem(0, "", f"not UTF-8 text: {e}")]) from None
-    return parse(source, path, environ)
+    return parse(source, path, environ, worker_script)
 
 
 def make_ssl_context(listener: Listener) -> ssl.SSLContext:

@@ -14,6 +14,13 @@ when it is full or the wait is too long.
 *Recycling* (``recycle_requests``, ``recycle_heap``) replaces a worker without a gap: the
 replacement is started first; once it is ready it takes the slot and the old worker gets
 SHUTDOWN, finishes its streams and exits. A reload retires a whole pool the same way.
+
+*Remote* workers (``remote.py``) join a script's pool by saying HELLO over the TCP link.
+They hold no slot and are not the supervisor's processes: they are picked like local ones,
+but never spawned, restarted, recycled or killed here (their host's systemd does that). A
+remote worker whose link drops or that misses heartbeats is *dropped*: its streams fail and
+it takes no more requests until it says HELLO again. One that sends FATAL (its host is
+stopping it) takes no new requests and finishes the ones it has.
 """
 
 from __future__ import annotations
@@ -69,13 +76,21 @@ class WorkerHandle:
     ping_seq: int = 0
     stats: dict = field(default_factory=dict)
     stopping: bool = False
+    remote: str | None = None  # a remote worker's name ("api@host-a"); None: a local process
+    remote_identity: bytes = b""  # its routing id on the remote link
+    remote_key: str = ""  # the CURVE public key it connected with (Z85)
+    channel: Channel | None = None  # the link to a remote worker (local ones: the pool's)
 
     @property
     def name(self) -> str:
+        if self.remote is not None:
+            return self.remote
         return self.pool.worker_name(self.slot)
 
     @property
     def identity(self) -> bytes:
+        if self.remote is not None:
+            return self.remote_identity
         return f"{self.name}.{self.serial}".encode()
 
     @property
@@ -110,7 +125,8 @@ Registry = dict[bytes, WorkerHandle]
 class WorkerPool:
     def __init__(self, settings: Settings, script: str, channel: Channel, registry: Registry,
                  table: StreamTable, serials: Iterator[int],
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None,
+                 remote_registry: Registry | None = None) -> None:
         self.settings = settings
         self.script = script
         self.spec = settings.scripts[script]
@@ -135,6 +151,8 @@ class WorkerPool:
         self._tasks: set[asyncio.Task] = set()
         self._relays: set[asyncio.Task] = set()  # stderr readers, which end at EOF
         self.restarts = 0
+        self.remotes: dict[bytes, WorkerHandle] = {}  # remote workers, by routing id
+        self.remote_registry: Registry = {} if remote_registry is None else remote_registry
         self.on_ready_change: Callable[[], None] | None = None
         if metrics is not None:
             metrics.add_script(script)
@@ -145,11 +163,13 @@ class WorkerPool:
     def workers(self) -> list[WorkerHandle]:
         """Every live worker: the slots', replacements being started, retiring ones."""
         out = [w for w in self.slots if w is not None]
-        return out + list(self._replacements.values()) + list(self._retiring)
+        return (out + list(self._replacements.values()) + list(self._retiring)
+                + list(self.remotes.values()))
 
     @property
     def ready_count(self) -> int:
-        return sum(1 for w in self.slots if w is not None and w.ready and not w.stopping)
+        return sum(1 for w in (*self.slots, *self.remotes.values())
+                   if w is not None and w.ready and not w.stopping)
 
     @property
     def queued(self) -> int:
@@ -202,7 +222,10 @@ class WorkerPool:
         if self._relays:  # the workers' last log lines
             await asyncio.wait(list(self._relays), timeout=1.0)
         for worker in workers:
-            self.registry.pop(worker.identity, None)
+            if worker.remote is not None:
+                self._forget_remote(worker)
+            else:
+                self.registry.pop(worker.identity, None)
             if worker.streams:  # whatever the watcher has not failed yet
                 self.table.fail_worker(worker, WorkerGone())
         for task in list(self._tasks | self._relays):
@@ -218,8 +241,8 @@ class WorkerPool:
         """SHUTDOWN(grace) to one worker; it exits when its streams are done."""
         worker.stopping = True
         if worker.process is None or worker.process.returncode is not None:
-            return
-        if not worker.ready or not self.channel.send(worker.identity, p.Shutdown(0, grace)):
+            return  # a remote worker is its host's to stop: it just gets no new requests
+        if not worker.ready or not self.send(worker, p.Shutdown(0, grace)):
             with contextlib.suppress(ProcessLookupError):
                 worker.process.kill()
 
@@ -348,6 +371,9 @@ class WorkerPool:
             await asyncio.sleep(interval)
             now = time.monotonic()
             for worker in self.workers():
+                if worker.remote is not None and worker.ready:
+                    self._heartbeat_remote(worker, now, timeout)
+                    continue
                 if not worker.ready or worker.process is None:
                     continue
                 if now - worker.last_pong > timeout:
@@ -360,9 +386,66 @@ class WorkerPool:
                 worker.ping_seq += 1
                 self.channel.send(worker.identity, p.Ping(0, worker.ping_seq))
 
+    def _heartbeat_remote(self, worker: WorkerHandle, now: float, timeout: float) -> None:
+        if now - worker.last_pong > timeout:
+            self.drop_remote(worker, f"missed heartbeats for {now - worker.last_pong:.1f} s")
+            return
+        worker.ping_seq += 1
+        if not self.send(worker, p.Ping(0, worker.ping_seq)):
+            self.drop_remote(worker, "its connection is gone")
+
+    # -- remote workers -------------------------------------------------------------------
+
+    def add_remote(self, identity: bytes, name: str, channel: Channel,
+                   key: str) -> WorkerHandle:
+        """A remote worker said HELLO: a handle for it (on_frame then makes it ready)."""
+        worker = WorkerHandle(self, -1, next(self._serials), remote=name,
+                              remote_identity=identity, remote_key=key, channel=channel)
+        self.remotes[identity] = worker
+        self.remote_registry[identity] = worker
+        return worker
+
+    def adopt(self, worker: WorkerHandle) -> None:
+        """Take over a remote worker from the pool this one replaces (a reload)."""
+        old = worker.pool
+        if old is not self:
+            old.remotes.pop(worker.identity, None)
+        worker.pool = self
+        self.remotes[worker.identity] = worker
+        self.remote_registry[worker.identity] = worker
+        self._ready_changed()
+        self._dispatch()
+
+    def drop_remote(self, worker: WorkerHandle, reason: str) -> None:
+        """A remote worker is gone (link down, silent, replaced): fail its streams."""
+        if self.remotes.get(worker.identity) is not worker:
+            return
+        self._forget_remote(worker)
+        was_ready, worker.ready = worker.ready, False
+        n = len(worker.streams)
+        if worker.stopping and not n:  # it said it was going: nothing lost
+            log.info("remote worker %s left (%s)", worker.name, reason)
+        else:
+            log.error("remote worker %s dropped: %s; %d stream(s) on it fail", worker.name,
+                      reason, n)
+        if worker.streams:
+            self.table.fail_worker(worker, WorkerGone(
+                f"The connection to the worker serving this request ({worker.name}) was "
+                "lost."))
+        if was_ready:
+            self._ready_changed()
+
+    def _forget_remote(self, worker: WorkerHandle) -> None:
+        if self.remotes.get(worker.identity) is worker:
+            del self.remotes[worker.identity]
+        if self.remote_registry.get(worker.identity) is worker:
+            del self.remote_registry[worker.identity]
+
     # -- recycling ----------------------------------------------------------------------
 
     def _maybe_recycle(self, worker: WorkerHandle) -> None:
+        if worker.remote is not None:
+            return  # not ours to replace
         limits = self.limits
         reason = None
         if limits.recycle_requests and worker.served >= limits.recycle_requests:
@@ -440,7 +523,8 @@ class WorkerPool:
             worker.ready = True
             worker.request_window = frame.window
             worker.last_pong = time.monotonic()
-            log.info("%s ready (pid %d)", worker.name, frame.pid)
+            if worker.remote is None:
+                log.info("%s ready (pid %d)", worker.name, frame.pid)
             if self._replacements.get(worker.slot) is worker:
                 self._take_over(worker)
             if worker.stopping:  # asked to stop before it could hear it
@@ -459,6 +543,12 @@ class WorkerPool:
             fields = {"worker": worker.name, "script": self.script,
                       "request_id": frame.request_id or None, "console": frame.level}
             console_log.log(level, "%s %s", tag, frame.message, extra={"fields": fields})
+        elif isinstance(frame, p.Fatal) and worker.remote is not None:
+            # Its host is stopping it: no new requests; it finishes its streams, then goes.
+            log.warning("remote worker %s takes no more requests: %s", worker.name,
+                        frame.message)
+            worker.stopping = True
+            self._ready_changed()
         elif isinstance(frame, p.Fatal):
             log.error("%s cannot serve: %s", worker.name, frame.message)
             if self._fatal is not None and not self._fatal.done():
@@ -476,16 +566,17 @@ class WorkerPool:
         """The ready worker with the fewest streams that has room (round-robin among equals)."""
         best: WorkerHandle | None = None
         cap = self.limits.max_concurrent
-        n = len(self.slots)
+        candidates = [*self.slots, *self.remotes.values()] if self.remotes else self.slots
+        n = len(candidates)
         for i in range(n):
-            worker = self.slots[(self._rr + i) % n]
+            worker = candidates[(self._rr + i) % n]
             if worker is None or not worker.ready or worker.stopping:
                 continue
             if cap and worker.load >= cap:
                 continue
             if best is None or worker.load < best.load:
                 best = worker
-        self._rr = (self._rr + 1) % n
+        self._rr = (self._rr + 1) % max(n, 1)
         return best
 
     async def acquire(self) -> WorkerHandle:
@@ -549,4 +640,4 @@ class WorkerPool:
             fut.set_result(worker)
 
     def send(self, worker: WorkerHandle, frame: p.Frame) -> bool:
-        return self.channel.send(worker.identity, frame)
+        return (worker.channel or self.channel).send(worker.identity, frame)

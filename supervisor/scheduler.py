@@ -78,7 +78,7 @@ class Scheduler:
                                  expects_head=False)
         started = time.monotonic()
         try:
-            if not pool.channel.send(worker.identity, p.Scheduled(stream.sid, cron, when)):
+            if not pool.send(worker, p.Scheduled(stream.sid, cron, when)):
                 return False, f"{worker.name} is not reachable"
             limit = settings.scripts[script].limits.wall_time
             async with asyncio.timeout(max(limit, 1.0) * 30):
@@ -91,6 +91,6 @@ class Scheduler:
         finally:
             if not stream.finished and stream.failure is None:
                 with contextlib.suppress(Exception):
-                    pool.channel.send(worker.identity, p.Cancel(stream.sid, "gave up"))
+                    pool.send(worker, p.Cancel(stream.sid, "gave up"))
             self.table.close(stream)
             pool.release(worker)

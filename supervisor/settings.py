@@ -53,6 +53,7 @@ class ScriptSettings:
     allow_private: bool = False  # may fetch() reach private addresses?
     allow_loopback: bool = False  # may fetch() reach loopback addresses?
     crons: list[str] = field(default_factory=list)  # scheduled-event triggers (UTC)
+    remote: bool = False  # may workers on other hosts join this script's pool?
 
 
 @dataclass
@@ -68,11 +69,22 @@ class Listener:
 
 
 @dataclass
+class RemoteSettings:
+    """``[remote]``: where workers on other hosts connect, and the CURVE keys (remote.py)."""
+
+    port: int
+    key: Path  # the supervisor's keypair (a .key_secret file)
+    authorized_keys: Path  # a directory of workers' public .key files, or one such file
+    host: str = "0.0.0.0"
+
+
+@dataclass
 class Settings:
     scripts: dict[str, ScriptSettings]
     routes: list[Route]
     listeners: list[Listener] = field(default_factory=lambda: [Listener()])
     metrics: Listener | None = None  # the /metrics, /healthz, /readyz listener
+    remote: RemoteSettings | None = None  # the TCP endpoint for workers on other hosts
 
     # logging
     log_level: str = "INFO"
@@ -84,6 +96,12 @@ class Settings:
     max_line_size: int = 8190  # the request line
     max_header_size: int = 8190  # one header field
     max_headers: int = 128  # header fields per request
+
+    # slow clients (docs/security.md): seconds, see docs/configuration.md
+    header_timeout: float = 75.0  # to receive a whole request head (and idle keep-alive)
+    body_timeout: float = 60.0  # between two pieces of a request body
+    send_timeout: float = 60.0  # for one response chunk to be taken by the client
+    retry_idempotent: bool = True  # GET/HEAD without a body, worker died before the head
 
     # flow control
     chunk_size: int = 64 << 10  # largest request body chunk read from a client at once
@@ -118,7 +136,7 @@ class Settings:
             if not 0 < listener.port < 65536:
                 problems.append(f"port must be between 1 and 65535, got {listener.port}")
         for spec in self.scripts.values():
-            if spec.workers < 1:
+            if spec.workers < (0 if spec.remote else 1):
                 problems.append(f"workers must be at least 1, got {spec.workers}")
             if spec.limits.memory < 16 << 20:
                 problems.append("memory_limit must be at least 16 MiB")
@@ -134,7 +152,8 @@ class Settings:
             value = getattr(self, name)
             if not (1024 <= value <= 64 << 20):
                 problems.append(f"{name} must be between 1 KiB and 64 MiB, got {value}")
-        for name in ("shutdown_grace", "heartbeat_interval", "heartbeat_timeout"):
+        for name in ("shutdown_grace", "heartbeat_interval", "heartbeat_timeout",
+                     "header_timeout", "body_timeout", "send_timeout"):
             if getattr(self, name) <= 0:
                 problems.append(f"{name} must be positive")
         return problems

@@ -1,0 +1,190 @@
+"""Shared by the test_remote* files: keys, configs, and supervisor / remote worker processes.
+
+No tests here. Every process is started in its own process group with its log in a file,
+and :class:`Procs` stops every one it started (SIGKILL for whatever is left in a group).
+``prefix`` runs a command inside a network namespace (``["ip", "netns", "exec", NS]``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from isoflow.supervisor.remote import keygen
+
+# GET /stream?n=N&ms=M: N lines, one every M ms. POST /echo: the body back, streamed.
+# GET /slow?ms=M (or POST): the head after M ms. Anything else: a short hello.
+SCRIPT = """
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const q = (k, d) => Number(url.searchParams.get(k) ?? d);
+    if (url.pathname === "/echo") return new Response(request.body);
+    if (url.pathname === "/slow") { await sleep(q("ms", 1000)); return new Response("slow done"); }
+    if (url.pathname === "/stream") {
+      let i = 0;
+      const n = q("n", 20), ms = q("ms", 100);
+      return new Response(new ReadableStream({
+        async pull(c) {
+          await sleep(ms);
+          if (i === n) return c.close();
+          c.enqueue(new TextEncoder().encode(`part ${i++}\\n`));
+        },
+      }));
+    }
+    return new Response(`hello from ${env.NAME} at ${url.pathname}`);
+  },
+};
+"""
+
+
+def make_keys(directory: Path, *workers: str) -> Path:
+    """``supervisor`` and one keypair per worker name; the workers' public keys authorized."""
+    keygen(directory, "supervisor")
+    authorized = directory / "authorized"
+    authorized.mkdir()
+    for name in workers:
+        public, _ = keygen(directory, name)
+        (authorized / public.name).write_bytes(public.read_bytes())
+    return directory
+
+
+def config(port: int, remote_host: str, remote_port: int, *, listen: str = "127.0.0.1",
+           workers: int = 0, metrics: int | None = None, extra: str = "") -> str:
+    metrics_table = f"[metrics]\nhost = {listen!r}\nport = {metrics}\n" if metrics else ""
+    return f"""
+[server]
+heartbeat_interval = 0.2
+heartbeat_timeout = 1.5
+shutdown_grace = 2
+start_timeout = 30
+
+[log]
+level = "info"
+
+{metrics_table}
+[[listeners]]
+host = "{listen}"
+port = {port}
+
+[remote]
+host = "{remote_host}"
+port = {remote_port}
+key = "keys/supervisor.key_secret"
+authorized_keys = "keys/authorized"
+
+[scripts.app]
+path = "app.mjs"
+workers = {workers}
+remote = true
+env = {{ NAME = "app" }}
+
+[scripts.app.limits]
+queue_timeout = 10
+{extra}
+
+[[routes]]
+script = "app"
+"""
+
+
+class Proc:
+    def __init__(self, args: list[str], log_path: Path, cwd: Path) -> None:
+        self.log_path = log_path
+        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     cwd=cwd)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, pattern: str, timeout: float = 15.0, count: int = 1) -> list[re.Match]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = list(re.finditer(pattern, self.log()))
+            if len(found) >= count:
+                return found
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{pattern!r} not {count} times in {self.log_path.name}:\n"
+                             f"{self.log()}")
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self._log.close()
+        return self.proc.returncode
+
+
+class Procs:
+    """Starts supervisors and remote workers in ``tmp``; ``stop_all`` ends every one."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.procs: list[Proc] = []
+
+    def supervisor(self, config_text: str, prefix: list[str] = (), name: str = "sup",
+                   wait: bool = True) -> Proc:
+        path = self.tmp / f"{name}.toml"
+        path.write_text(config_text)
+        proc = Proc([*prefix, sys.executable, "-m", "isoflow.supervisor", "serve", "--config",
+                     str(path)], self.tmp / f"{name}.log", self.tmp)
+        self.procs.append(proc)
+        if wait:
+            proc.wait_log("isoflow serving", timeout=60)
+        return proc
+
+    def worker(self, name: str, connect: str, *, key: str | None = None,
+               server_key: str = "keys/supervisor.key", config_name: str = "sup",
+               prefix: list[str] = ()) -> Proc:
+        proc = Proc([*prefix, sys.executable, "-m", "isoflow.supervisor", "worker",
+                     "--config", f"{config_name}.toml", "--script", "app", "--connect",
+                     connect, "--key", f"keys/{key or name}.key_secret", "--server-key",
+                     server_key, "--name", name], self.tmp / f"worker-{name}.log", self.tmp)
+        self.procs.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        for proc in reversed(self.procs):
+            proc.stop()
+
+
+def procs_fixture(tmp_path: Path) -> Iterator[Procs]:
+    """The body of each module's ``procs`` fixture: the script and keys written, and every
+    process stopped at the end."""
+    (tmp_path / "app.mjs").write_text(SCRIPT)
+    procs = Procs(tmp_path)
+    try:
+        yield procs
+    finally:
+        procs.stop_all()

@@ -293,9 +293,10 @@ def decode(parts: list[bytes] | list[memoryview] | list[Any]) -> Frame:
     if not isinstance(head, list) or len(head) < 3:
         raise ProtocolError("frame head must be an array [version, type, stream, ...]")
     version, ftype, stream = head[0], head[1], head[2]
-    if version != VERSION:
+    # `type(...) is int`: True == 1 and 1.0 == 1, and neither may pass for a version or type.
+    if type(version) is not int or version != VERSION:
         raise ProtocolError(f"unsupported protocol version {version!r} (expected {VERSION})")
-    cls = FRAME_CLASSES.get(ftype) if isinstance(ftype, int) else None
+    cls = FRAME_CLASSES.get(ftype) if type(ftype) is int else None
     if cls is None:
         raise ProtocolError(f"unknown frame type {ftype!r}")
     name = cls.TYPE.name

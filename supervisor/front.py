@@ -10,7 +10,14 @@ clear message; after the head the connection is aborted (no terminating chunk, o
 bytes than Content-Length), never a silently short "complete" body.
 
 Limits checked here: the request body size (413: at once from Content-Length, else while
-the upload streams), the pool's queue (503 with Retry-After), the route's wall time (504).
+the upload streams), the pool's queue (503 with Retry-After), the route's wall time (504),
+a client that sends its body too slowly (``body_timeout``: 408, or an aborted response) or
+does not take the response (``send_timeout``: the connection is aborted).
+
+A GET or HEAD without a body whose worker died before answering is sent once more, to
+another worker (``retry_idempotent``): the client has received nothing yet and the request
+has no body that could have been consumed, so sending it again is safe by HTTP's own rules.
+
 Every request gets a request id (from the configured header, or made up), which the
 script sees in that header, the response carries, and the access log and console lines
 are tagged with.
@@ -33,7 +40,7 @@ from . import accesslog
 from .metrics import Metrics
 from .pool import Overloaded, PoolRetired, WorkerPool
 from .routing import Route
-from .streams import Stream, StreamFailed, StreamTable
+from .streams import Stream, StreamFailed, StreamTable, WorkerGone
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,6 +57,7 @@ SERVER = "isoflow"
 CLIENT_GONE = 499  # nginx's status for "the client closed the connection first"
 _REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")  # visible ASCII, as a client may send it
 _REROUTES = 3  # times a request may be routed again because its pool was replaced
+_IDEMPOTENT = frozenset({"GET", "HEAD"})
 
 
 def _plain(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -73,6 +81,15 @@ class Exchange:
 class BodyTooLarge(StreamFailed):
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+class BodyTimeout(StreamFailed):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"No request body arrived for {seconds:g} s.")
+
+
+class _RetryElsewhere(Exception):
+    """The worker died before answering a request that may be sent again."""
 
 
 class Front:
@@ -114,7 +131,9 @@ class Front:
 
     async def _route_and_serve(self, request: web.BaseRequest,
                                ex: Exchange) -> web.StreamResponse:
-        for _ in range(_REROUTES):
+        retry = (self.active().settings.retry_idempotent and request.method in _IDEMPOTENT
+                 and not request.body_exists)
+        for _ in range(_REROUTES + 1):
             active = self.active()
             route = active.router.match(request.host, request.path)
             if route is None:
@@ -141,13 +160,19 @@ class Front:
                 self.metrics.rejected.labels(e.reason).inc()
                 return _plain(503, e.message, {"Retry-After": "1"})
             try:
-                return await self._serve(request, ex, active, route, pool, worker)
+                return await self._serve(request, ex, active, route, pool, worker, retry)
+            except _RetryElsewhere:
+                log.info("request %s: %s died before answering; retrying on another worker",
+                         ex.request_id, worker.name)
+                retry = False
+                continue
             finally:
                 in_flight.dec()
         return _plain(503, "The service is reloading; try again shortly.", {"Retry-After": "1"})
 
     async def _serve(self, request: web.BaseRequest, ex: Exchange, active: Active,
-                     route: Route, pool: WorkerPool, worker) -> web.StreamResponse:
+                     route: Route, pool: WorkerPool, worker,
+                     retry: bool = False) -> web.StreamResponse:
         settings = active.settings
         ex.worker = worker.name
         stream = self.table.open(worker, ex.request_id, request.method, settings.response_window)
@@ -163,6 +188,9 @@ class Front:
                 request.remote or "", has_body, settings.response_window,
             )
             if not pool.send(worker, head):
+                stream.fail(WorkerGone("The worker is not reachable."))
+                if retry:
+                    raise _RetryElsewhere
                 return _plain(502, "The worker is not reachable.")
             if has_body:
                 upload = asyncio.get_running_loop().create_task(
@@ -174,9 +202,11 @@ class Front:
                 log.warning("request %s: no response within %.1f s", ex.request_id, wall_time)
                 return _plain(504, "The worker did not respond in time.")
             except StreamFailed as e:
+                if retry and isinstance(e, WorkerGone):
+                    raise _RetryElsewhere from None
                 resp = _plain(e.status, e.message)
-                if isinstance(e, BodyTooLarge):
-                    resp.force_close()
+                if isinstance(e, BodyTooLarge | BodyTimeout):
+                    resp.force_close()  # the rest of the body stays unread
                 return resp
             return await self._respond(request, stream, rhead, pool, ex)
         finally:
@@ -234,7 +264,9 @@ class Front:
         loop = asyncio.get_running_loop()
         sent = 0
         credit = 0
-        threshold = self.active().settings.response_window // 4
+        settings = self.active().settings
+        threshold = settings.response_window // 4
+        send_timeout = settings.send_timeout
         worker = stream.worker
         waited = False
 
@@ -263,7 +295,14 @@ class Front:
             waited = False
             probe = loop.call_soon(mark_waited)
             ex.bytes_out += len(chunk)  # handed to the transport before the write can wait
-            await resp.write(chunk)
+            try:
+                async with asyncio.timeout(send_timeout):
+                    await resp.write(chunk)
+            except TimeoutError:
+                log.warning("request %s: the client took nothing for %g s; aborting",
+                            stream.request_id, send_timeout)
+                self._abort(request, resp, ex)
+                return
             probe.cancel()
             if waited:
                 self.metrics.stall("client_drain")
@@ -292,7 +331,9 @@ class Front:
                       ex: Exchange) -> None:
         content = request.content
         worker = stream.worker
-        chunk_size = self.active().settings.chunk_size
+        settings = self.active().settings
+        chunk_size = settings.chunk_size
+        body_timeout = settings.body_timeout
         limit = pool.limits.max_body_size
         try:
             while True:
@@ -302,7 +343,15 @@ class Front:
                 if stream.failure is not None or stream.closed:
                     return
                 size = min(stream.request_credit.available, chunk_size)
-                data = await content.read(size)
+                try:
+                    async with asyncio.timeout(body_timeout):
+                        data = await content.read(size)
+                except TimeoutError:
+                    log.info("request %s: no request body for %g s", stream.request_id,
+                             body_timeout)
+                    pool.send(worker, p.Cancel(stream.sid, "request body timed out"))
+                    stream.fail(BodyTimeout(body_timeout))
+                    return
                 if not data:
                     pool.send(worker, p.RequestEnd(stream.sid))
                     return

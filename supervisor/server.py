@@ -27,7 +27,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import zmq
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from isoflow import protocol as p
 
@@ -39,12 +41,33 @@ from .front import Front
 from .metrics import Metrics, PoolSample, Snapshot, WorkerSample
 from .notify import Notifier
 from .pool import Registry, StartupError, WorkerPool
+from .remote import KeyFileError, LogLimiter, RemoteLink, parse_identity
 from .routing import Router
 from .scheduler import Scheduler
 from .settings import DEFAULT_SCRIPT, Listener, Settings
 from .streams import StreamTable
 
 log = logging.getLogger("isoflow.supervisor")
+http_log = logging.getLogger("isoflow.http")  # aiohttp's own messages about connections
+
+
+class _BadRequestLine(logging.Filter):
+    """aiohttp logs every malformed request (a 400 from its parser) with a traceback at
+    ERROR. On the internet that is routine noise, so it becomes one INFO line: the client
+    and the parser's reason (``bad request from 10.0.0.7: 400, Duplicate Content-Length``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            reason = (exc.message or type(exc).__name__).strip().splitlines()[0].rstrip(":")
+            client = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg, record.args = "bad request from %s: %d, %s", (client, exc.code, reason)
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+http_log.addFilter(_BadRequestLine())
 
 
 @dataclass(frozen=True)
@@ -71,6 +94,9 @@ class Service:
         if settings.cache_dir is None:
             settings.cache_dir = self.runtime_dir / "cache"
         self.registry: Registry = {}
+        self.remote_registry: Registry = {}  # workers on other hosts, by their routing id
+        self.remote: RemoteLink | None = None  # the TCP link they connect to ([remote])
+        self._may_log = LogLimiter()
         self._serials = itertools.count(1)
         self.channel: Channel | None = None
         self.active = Active(settings, Router(settings.routes), {})
@@ -96,7 +122,7 @@ class Service:
     def _pool(self, settings: Settings, script: str) -> WorkerPool:
         assert self.channel is not None
         return WorkerPool(settings, script, self.channel, self.registry, self.table,
-                          self._serials, self.metrics)
+                          self._serials, self.metrics, self.remote_registry)
 
     async def _start_pools(self, settings: Settings) -> dict[str, WorkerPool]:
         """One started pool per script, or StartupError (and nothing left running)."""
@@ -123,16 +149,111 @@ class Service:
             return
         worker.pool.on_frame(worker, frame)
 
+    # -- remote workers (remote.py) -------------------------------------------------------
+
+    def _start_remote(self, settings: Settings) -> None:
+        remote = settings.remote
+        if remote is None:
+            return
+        try:
+            self.remote = RemoteLink(remote.host, remote.port, remote.key,
+                                     remote.authorized_keys, settings.heartbeat_interval,
+                                     settings.heartbeat_timeout, self._on_remote_frame,
+                                     self._probe_remotes)
+        except KeyFileError as e:
+            raise StartupError(f"[remote]: {e}") from None
+        except zmq.ZMQError as e:
+            raise OSError(e.errno, f"[remote] {remote.host}:{remote.port}: {e}") from None
+        log.info("remote workers may connect to %s (%d authorized keys)", self.remote.endpoint,
+                 len(self.remote.zap.keys))
+
+    def _on_remote_frame(self, identity: bytes, frame: p.Frame) -> None:
+        worker = self.remote_registry.get(identity)
+        if isinstance(frame, p.Hello):
+            self._remote_hello(identity, frame)
+        elif worker is not None:
+            worker.pool.on_frame(worker, frame)
+        else:  # frames queued before a reconnection, or a worker that was dropped
+            log.debug("dropped %s from remote %r, which has not said HELLO", frame.TYPE.name,
+                      identity)
+
+    def _remote_hello(self, identity: bytes, frame: p.Hello) -> None:
+        """A remote worker (re)connected: it joins its script's pool, afresh."""
+        assert self.remote is not None
+        message = self.remote.channel.message
+        key = message.get("User-Id") if message is not None else None
+        address = message.get("Peer-Address") if message is not None else "?"
+        old = self.remote_registry.get(identity)
+        if old is not None:
+            old.pool.drop_remote(old, "it said HELLO again (a new connection)")
+        parsed = parse_identity(identity)
+        key_name = self.remote.zap.key_name(key)
+        name = parsed[1] if parsed is not None else repr(identity)
+
+        def refuse(why: str) -> None:
+            if self._may_log((identity, why)):
+                log.warning("refused remote worker %s from %s: %s", name, address, why)
+
+        if parsed is None:
+            return refuse("its id is not SCRIPT@NAME")
+        if key is None or key_name is None:
+            return refuse("its key is not in authorized_keys")
+        pool = self.active.pools.get(parsed[0])
+        if self.stopping:
+            return refuse("the service is stopping")
+        if pool is None or not pool.spec.remote:
+            return refuse(f"no script named {parsed[0]!r} takes remote workers "
+                          "(remote = true)")
+        worker = pool.add_remote(identity, name, self.remote.channel, key)
+        log.info("%s ready (remote, pid %d on %s, key %s)", name, frame.pid, address, key_name)
+        pool.on_frame(worker, frame)
+        return None
+
+    def _probe_remotes(self) -> None:
+        """A connection dropped: drop each remote worker a send can no longer reach."""
+        for worker in list(self.remote_registry.values()):
+            if not worker.pool.send(worker, p.Ping(0, worker.ping_seq)):
+                worker.pool.drop_remote(worker, "its connection is gone")
+
+    def _move_remotes(self, old: dict[str, WorkerPool], new: dict[str, WorkerPool]) -> None:
+        """At a reload: remote workers join the new pool of their script."""
+        for old_pool in old.values():
+            new_pool = new.get(old_pool.script)
+            for worker in list(old_pool.remotes.values()):
+                if new_pool is not None and new_pool.spec.remote:
+                    new_pool.adopt(worker)
+                else:
+                    old_pool.drop_remote(worker, f"script {old_pool.script!r} takes no remote "
+                                                 "workers any more")
+        if self.remote is None:
+            return
+        try:
+            keys = self.remote.reload_keys()
+        except KeyFileError as e:
+            log.error("reload: [remote] authorized_keys: %s; keeping the previous keys", e)
+            return
+        for worker in list(self.remote_registry.values()):
+            if self.remote.zap.key_name(worker.remote_key) is None:
+                worker.pool.drop_remote(worker, "its key was removed from authorized_keys")
+        log.info("reload: %d authorized keys for remote workers", len(keys))
+
     async def start(self) -> None:
         settings = self.settings
         self.channel = Channel(f"ipc://{self.runtime_dir}/workers.sock", self._on_frame)
         pools = await self._start_pools(settings)
         self.active = Active(settings, Router(settings.routes), pools)
+        self._start_remote(settings)
         self.scheduler.start()
+        # keepalive_timeout is aiohttp's only clock on a connection that has not sent a
+        # whole request head: it bounds slow heads (slowloris) as well as idle keep-alive.
+        # auto_decompress=False: the script gets the body exactly as sent, matching its
+        # Content-Encoding and Content-Length headers (and no decompression bomb here).
         server = web.Server(self.front.handle, handler_cancellation=True, access_log=None,
                             max_line_size=settings.max_line_size,
                             max_field_size=settings.max_header_size,
-                            max_headers=settings.max_headers)
+                            max_headers=settings.max_headers,
+                            keepalive_timeout=settings.header_timeout,
+                            auto_decompress=False, logger=http_log)
         self.runner = web.ServerRunner(server, handle_signals=False,
                                        shutdown_timeout=settings.shutdown_grace)
         await self.runner.setup()
@@ -249,6 +370,7 @@ class Service:
             log.error("reload refused: %s; %s", e, keep)
             return False, f"refused, {keep}: {e}"
         self.active = Active(new, Router(new.routes), pools)
+        self._move_remotes(old.pools, pools)
         self.scheduler.start()
         logsetup.configure(new.log_level, new.log_format)
         for pool in old.pools.values():
@@ -274,7 +396,8 @@ class Service:
         if sorted(map(key, new.listeners)) != sorted(map(key, old.listeners)):
             log.warning("reload: listener changes take effect at a restart; keeping %s",
                         ", ".join(f"{h}:{p}" for h, p, _ in map(key, old.listeners)))
-        for name in ("max_line_size", "max_header_size", "max_headers", "shutdown_grace"):
+        for name in ("max_line_size", "max_header_size", "max_headers", "shutdown_grace",
+                     "header_timeout"):
             if getattr(new, name) != getattr(old, name):
                 log.warning("reload: server.%s changes only at a restart", name)
                 setattr(new, name, getattr(old, name))
@@ -291,6 +414,10 @@ class Service:
         if new.metrics != old.metrics:
             log.warning("reload: the metrics listener changes only at a restart")
             new.metrics = old.metrics
+        if new.remote != old.remote:
+            log.warning("reload: [remote] changes only at a restart (the contents of "
+                        "authorized_keys are re-read)")
+            new.remote = old.remote
 
     # -- stop -----------------------------------------------------------------------------
 
@@ -320,6 +447,9 @@ class Service:
             pool.kill_all()
         if self.channel is not None:
             self.channel.close()
+        if self.remote is not None:
+            self.remote.close()
+            self.remote = None
         if self.pid_path is not None:
             pidfile.remove(self.pid_path)
         if self._own_runtime_dir:

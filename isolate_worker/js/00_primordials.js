@@ -170,6 +170,19 @@ primordials.SafePromiseAll = (values) =>
   });
 
 
+// Atomics.wait blocks V8's thread without using CPU: the CPU limit cannot see it, and the
+// worker still answers heartbeats, so one call (with no timeout) would freeze the isolate
+// and every request on it for good. As on a browser's main thread, scripts get a TypeError
+// instead; Atomics.waitAsync (which the timers use) does not block and stays.
+if (typeof globalThis.Atomics === "object" && typeof globalThis.Atomics.wait === "function") {
+  primordials.ObjectDefineProperty(globalThis.Atomics, "wait", {
+    value: function wait() {
+      throw new primordials.TypeError("Atomics.wait cannot be called in this context");
+    },
+    writable: true, enumerable: false, configurable: true,
+  });
+}
+
 // V8's gc() (isolate_worker/v8.py exposes it as __isoflow_gc): for the runtime only. V8
 // makes the global non-configurable, so it is blanked rather than deleted.
 primordials.gc = typeof globalThis.__isoflow_gc === "function" ? globalThis.__isoflow_gc : null;

@@ -28,6 +28,7 @@
 const {
   ArrayPrototypePush,
   ArrayPrototypeShift,
+  ArrayPrototypeSlice,
   AtomicsAdd,
   Error: ErrorCtor,
   Int32Array: Int32ArrayCtor,
@@ -131,8 +132,8 @@ function flushActions() {
     }
     ArrayPrototypePush(out, action);
   }
-  actions = i === actions.length ? [] : actions.slice(i);
-  outChunks = chunkIndex === outChunks.length ? [] : outChunks.slice(chunkIndex);
+  actions = i === actions.length ? [] : ArrayPrototypeSlice(actions, i);
+  outChunks = chunkIndex === outChunks.length ? [] : ArrayPrototypeSlice(outChunks, chunkIndex);
   return JSONStringify(out);
 }
 

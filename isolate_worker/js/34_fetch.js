@@ -20,6 +20,8 @@ const {
   PromiseReject,
   PromiseWithResolvers,
   SafeMap,
+  StringPrototypeIndexOf,
+  StringPrototypeSlice,
   StringPrototypeToLowerCase,
   TypeError: TypeErrorCtor,
 } = primordials;
@@ -117,7 +119,8 @@ function fetch(input, init = undefined) {
   const signal = internals.request.signal(request);
   if (signal !== null && signal.aborted) return PromiseReject(signal.reason);
   const url = internals.request.url(request);
-  const scheme = StringPrototypeToLowerCase(url.slice(0, url.indexOf(":")));
+  const scheme = StringPrototypeToLowerCase(
+    StringPrototypeSlice(url, 0, StringPrototypeIndexOf(url, ":")));
   if (scheme !== "http" && scheme !== "https") {
     return PromiseReject(new TypeErrorCtor(`fetch failed: unsupported URL scheme '${scheme}:'`));
   }

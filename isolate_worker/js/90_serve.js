@@ -200,7 +200,13 @@ host.on(EV_CREDIT, (ev) => {
 
 internals.reportException = (e) => {
   const sid = current !== null ? current.sid : 0;
-  host.log("error", sid, `Uncaught ${e && e.stack ? e.stack : String(e)}`);
+  let text;
+  try {  // the script's own code can throw here (a getter on `stack`, a patched built-in)
+    text = e && e.stack ? e.stack : String(e);
+  } catch {
+    text = "(an exception that cannot be shown)";
+  }
+  host.log("error", sid, `Uncaught ${text}`);
 };
 
 internals.serve = {

@@ -8,6 +8,8 @@
 const {
   ArrayPrototypePush,
   ObjectDefineProperty,
+  StringPrototypeEndsWith,
+  StringPrototypeStartsWith,
   PromisePrototypeThen,
   PromiseResolve,
   SafeSet,
@@ -24,9 +26,15 @@ function formatFrame(site, lineMap) {
   let file = site.getScriptNameOrSourceURL();
   let line = site.getLineNumber();
   const column = site.getColumnNumber();
-  if (typeof file === "string" && file.startsWith(BUNDLE_PREFIX) && line !== null) {
+  // Primordials only, no array destructuring: this runs for errors a script throws after
+  // it may have patched String.prototype or Array.prototype[Symbol.iterator].
+  if (typeof file === "string" && StringPrototypeStartsWith(file, BUNDLE_PREFIX) &&
+      line !== null) {
     const found = lineMap.locate(line);
-    if (found !== null) [file, line] = found;
+    if (found !== null) {
+      file = found[0];
+      line = found[1];
+    }
   }
   let location;
   if (site.isNative()) location = "native";
@@ -39,9 +47,11 @@ function formatFrame(site, lineMap) {
   if (site.isConstructor()) {
     label = `new ${name || "<anonymous>"}`;
   } else if (name) {
-    label = typeName && !name.startsWith(`${typeName}.`) && !site.isToplevel() && typeName !== "Object"
-      ? `${typeName}.${name}` : name;
-    if (method && method !== name && !name.endsWith(`.${method}`)) label += ` [as ${method}]`;
+    label = typeName && !StringPrototypeStartsWith(name, `${typeName}.`) && !site.isToplevel() &&
+      typeName !== "Object" ? `${typeName}.${name}` : name;
+    if (method && method !== name && !StringPrototypeEndsWith(name, `.${method}`)) {
+      label += ` [as ${method}]`;
+    }
   } else if (method) {
     label = `${typeName || "<anonymous>"}.${method}`;
   }
@@ -56,8 +66,8 @@ internals.sourceMap = {
     const lineMap = {
       locate(line) {
         let found = null;
-        for (const segment of segments) {
-          if (segment[0] <= line) found = segment;
+        for (let i = 0; i < segments.length; i++) {
+          if (segments[i][0] <= line) found = segments[i];
           else break;
         }
         if (found === null) return null;
@@ -73,7 +83,8 @@ internals.sourceMap = {
         head = "Error";
       }
       let out = head;
-      for (const site of sites) out += `\n    at ${formatFrame(site, lineMap)}`;
+      // An indexed loop: a script may have replaced Array.prototype[Symbol.iterator].
+      for (let i = 0; i < sites.length; i++) out += `\n    at ${formatFrame(sites[i], lineMap)}`;
       return out;
     };
   },

@@ -374,6 +374,7 @@ def test_killed_worker_fails_its_requests_and_is_replaced(serve):
           },
         };
         """,
+        "--no-retry-idempotent",  # this test is about the 502 (tests/chaos: the retry)
         workers=1,
         name="kill.mjs",
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +32,6 @@ from .v8 import JSEvalException, V8Context
 log = logging.getLogger("isoflow.worker.bridge")
 
 
-PUMP = "__isoflow_pump()"
 MERGE_LIMIT = 1 << 20  # adjacent data actions are merged into chunks of up to this size
 _BUFFERS = "__isoflow_boot.internals.host.buffers"
 
@@ -52,6 +52,7 @@ class BridgeConfig:
     memory_limit: int = 512 << 20  # bytes of V8 heap
     watchdog_interval: float = 0.05
     max_subrequests: int = 50  # fetch() calls per incoming request
+    pump_token: str = field(default_factory=lambda: secrets.token_hex(16))
     allow_private: bool = False  # may fetch() reach private (RFC 1918, ULA) addresses?
     allow_loopback: bool = False  # may fetch() reach 127.0.0.0/8 and ::1?
 
@@ -65,6 +66,7 @@ class BridgeConfig:
             "workerId": self.worker_id,
             "env": self.env,
             "maxSubrequests": self.max_subrequests,
+            "pumpToken": self.pump_token,
         }
 
 
@@ -100,6 +102,7 @@ class Bridge:
         self.v8 = V8Context(loop)
         self.v8.set_memory_limit(self.config.memory_limit)
         self.pre_pump: list[Callable[[], None]] = []  # run before each pump is posted
+        self._pump = f'__isoflow_pump("{self.config.pump_token}")'  # one fixed expression
         load_runtime(self.v8.eval, before_seal=self._configure, extra=extra_runtime)
         self._watch_progress = -1
         self._watch_cpu = self.v8.cpu_time()
@@ -201,7 +204,7 @@ class Bridge:
         self._write_inbox()
         self._in_flight = True
         self._again = False
-        self.v8.post(PUMP, self._on_pump_done)
+        self.v8.post(self._pump, self._on_pump_done)
 
     def _on_pump_done(self, value: Any, error: BaseException | None) -> None:
         # `_in_flight` stays set while the actions are handled: their handlers may send

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 import zmq
@@ -17,6 +18,8 @@ import zmq
 from isoflow import protocol as p
 
 log = logging.getLogger("isoflow.supervisor.channel")
+REJECT_LOG_WINDOW = 10.0  # seconds
+REJECT_LOG_LINES = 20  # rejected frames logged one by one per window
 
 OnFrame = Callable[[bytes, p.Frame], None]
 
@@ -46,6 +49,9 @@ class Channel:
         self.loop.add_reader(self._fd, self._on_readable)
         self._check_scheduled = False
         self.rejected = 0  # frames dropped as malformed, for metrics and tests
+        self._warned_at = 0.0  # start of the current warning window
+        self._warned = 0  # warnings logged in it
+        self._suppressed = 0  # rejections not logged in it
         # While on_frame runs: the message's first ZeroMQ frame, whose metadata says who
         # sent it on an authenticated link (``get("User-Id")``, ``get("Peer-Address")``).
         self.message: zmq.Frame | None = None
@@ -80,7 +86,7 @@ class Channel:
                                  if len(parts) > 1 else [])
             except p.ProtocolError as e:
                 self.rejected += 1
-                log.warning("rejected frame from worker %r: %s", identity, e)
+                self._warn_rejected(identity, e)
                 continue
             self.message = parts[1] if len(parts) > 1 else None
             try:
@@ -89,6 +95,20 @@ class Channel:
                 log.exception("error handling %s from %r", frame.TYPE.name, identity)
             finally:
                 self.message = None
+
+    def _warn_rejected(self, identity: bytes, error: p.ProtocolError) -> None:
+        """Log a rejected frame; a flood is summarised (at most 20 lines per 10 s)."""
+        now = time.monotonic()
+        if now - self._warned_at >= REJECT_LOG_WINDOW:
+            if self._suppressed:
+                log.warning("%d more malformed frames rejected (not logged one by one)",
+                            self._suppressed)
+            self._warned_at, self._warned, self._suppressed = now, 0, 0
+        if self._warned < REJECT_LOG_LINES:
+            self._warned += 1
+            log.warning("rejected frame from worker %r: %s", identity, error)
+        else:
+            self._suppressed += 1
 
     def close(self) -> None:
         if self.sock.closed:

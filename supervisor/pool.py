@@ -533,9 +533,13 @@ class WorkerPool:
             self._dispatch()
         elif isinstance(frame, p.Pong):
             worker.last_pong = time.monotonic()
+            # Stats feed metrics and recycling: keep only numbers (a bad value is dropped
+            # here rather than breaking every /metrics scrape).
+            stats = {k: v for k, v in frame.stats.items()
+                     if isinstance(v, int | float) and not isinstance(v, bool)}
             if self.metrics is not None:
-                self.metrics.pong(self.script, worker.stats, frame.stats)
-            worker.stats = frame.stats
+                self.metrics.pong(self.script, worker.stats, stats)
+            worker.stats = stats
             self._maybe_recycle(worker)
         elif isinstance(frame, p.Log):
             level = getattr(logging, frame.level.upper(), logging.INFO)

@@ -2,7 +2,8 @@
 //
 // Theory of operation
 // -------------------
-// Python enters V8 with one fixed expression, `__isoflow_pump()`. Before posting it, Python
+// Python enters V8 with one fixed expression, `__isoflow_pump(token)` (the token, known only
+// to the bridge, keeps scripts from pumping). Before posting it, Python
 // writes every pending *event* into shared memory: a JSON array (ASCII) in `inJson` and the
 // bytes of body chunks in `inBin`. The pump decodes the events and hands each to the handler
 // registered for its kind (`host.on(kind, fn)`); then it returns every pending *action* as
@@ -59,6 +60,7 @@ const config = {
   workerId: "",
   env: {},
   maxSubrequests: 50,
+  pumpToken: "",
 };
 
 let inJsonU8, inJsonLen, inBin, outBin, ctrl;
@@ -158,7 +160,11 @@ function eventBytes(ev) {
   return out;
 }
 
-function pump() {
+let pumpToken = null; // set by configure: only the bridge knows it
+
+function pump(token) {
+  // A script can call the global too; without the bridge's token it does nothing.
+  if (token !== pumpToken) return "[0]";
   inPump = true;
   AtomicsAdd(ctrl, 0, 1);
   try {
@@ -486,6 +492,7 @@ const host = {
     const ctrlSab = new SharedArrayBufferCtor(64);
     ctrl = new Int32ArrayCtor(ctrlSab);
     this.buffers = { inJson, inBin: inBinSab, outBin: outBinSab, ctrl: ctrlSab };
+    pumpToken = config.pumpToken;
     const hostNotify = globalThis.__isoflow_notify;
     delete globalThis.__isoflow_notify;
     if (typeof hostNotify === "function") notifyHost = hostNotify;

@@ -58,6 +58,7 @@ async function run(request) {
     const d = Object.getOwnPropertyDescriptor(globalThis, "__isoflow_pump");
     return [d.writable, d.configurable, Object.getOwnPropertyNames(d.value).sort().join()];
   });
+  await probe("pump_without_token", () => [__isoflow_pump(), __isoflow_pump("guess")]);
   await probe("atomics_wait", () => {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
     return "returned";
@@ -186,6 +187,10 @@ def test_the_global_object_holds_only_documented_names(probes):
     extra = set(probes["globals"]) - set(ECMASCRIPT) - set(WEB) - set(RUNTIME) - own
     assert not extra, f"undocumented globals: {sorted(extra)}"
     assert probes["global_symbols"] in ([], ["Symbol(Symbol.toStringTag)"])
+
+
+def test_scripts_cannot_pump_without_the_bridges_token(probes):
+    assert probes["pump_without_token"] == ["[0]", "[0]"]
 
 
 def test_the_runtime_entry_points_expose_nothing_dangerous(probes):

@@ -87,11 +87,13 @@ class Bridge:
         config: BridgeConfig | None = None,
         *,
         extra_runtime: tuple[tuple[str, str], ...] = (),
+        on_batch_end: Callable[[], None] | None = None,
     ) -> None:
         self.loop = loop
         self.config = config or BridgeConfig()
         self._on_action = on_action
         self._on_fatal = on_fatal
+        self._on_batch_end = on_batch_end  # after a pump's actions, before the next pump
         self._events: deque[tuple[list[Any], bytes | memoryview | None]] = deque()
         self._in_flight = False
         self._again = False
@@ -223,6 +225,18 @@ class Bridge:
             self._fail(IsolateFailure("error", f"bad pump result: {e}"))
             return
         more = actions[0]
+        try:
+            self._dispatch_actions(actions)
+        finally:
+            if self._on_batch_end is not None:
+                self._on_batch_end()
+        if self.closed:
+            return
+        self._in_flight = False
+        if more or self._again or self._events:
+            self._post()
+
+    def _dispatch_actions(self, actions: list[Any]) -> None:
         out_bin = self._out_bin
         on_action = self._on_action
         count = len(actions)
@@ -245,9 +259,6 @@ class Bridge:
                 on_action(action, None)
             if self.closed:
                 return
-        self._in_flight = False
-        if more or self._again or self._events:
-            self._post()
 
     # -- limits -------------------------------------------------------------------------
 

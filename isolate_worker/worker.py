@@ -169,6 +169,7 @@ class Worker:
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.setsockopt(zmq.RCVHWM, 0)
         self._check_scheduled = False
+        self._batch: list[Any] | None = None  # frames made by a pump's actions, unsent yet
         self.connected = False  # remote: a CURVE handshake completed and the link is up
         self._epoch = 0  # remote: connections lost so far
         self._in_monitor = False
@@ -295,7 +296,8 @@ class Worker:
                 self._hello()
 
     def _new_bridge(self) -> Bridge:
-        bridge = Bridge(self.loop, self._on_action, self._on_isolate_failure, self.options.bridge)
+        bridge = Bridge(self.loop, self._on_action, self._on_isolate_failure, self.options.bridge,
+                        on_batch_end=self._flush_batch)
         try:
             script_loader.load(bridge.eval, self.options.script, cache_dir=self.options.cache_dir)
             script_loader.check_handler(bridge.status(), self.options.script)
@@ -329,11 +331,19 @@ class Worker:
             if self._epoch != epoch and frame.stream != 0:
                 return False
             flags = zmq.NOBLOCK
+        if self._batch is not None:
+            # Inside a pump's actions: every frame they make leaves in one message, sent
+            # when the pump's actions are done (before the next pump can reuse outBin).
+            self._batch.extend(p.encode(frame))
+            return True
+        return self._send_parts(p.encode(frame), flags, copy, frame.TYPE.name)
+
+    def _send_parts(self, parts: list, flags: int, copy: bool, what: str) -> bool:
         sent = True
         try:
-            self.sock.send_multipart(p.encode(frame), flags, copy=copy)
+            self.sock.send_multipart(parts, flags, copy=copy)
         except zmq.Again:
-            log.debug("dropped %s: not connected to the supervisor", frame.TYPE.name)
+            log.debug("dropped %s: not connected to the supervisor", what)
             sent = False
         except zmq.ZMQError as e:
             log.error("send failed: %s", e)
@@ -343,6 +353,13 @@ class Worker:
             self._check_scheduled = True
             self.loop.call_soon(self._on_readable)
         return sent
+
+    def _flush_batch(self) -> None:
+        """Send the frames a pump's actions made, as one message (the bridge calls this)."""
+        batch, self._batch = self._batch, None
+        if batch:
+            flags = zmq.NOBLOCK if self._monitor is not None else 0
+            self._send_parts(batch, flags, True, "batch")
 
     def _emit(self, event: list[Any], payload: bytes | None) -> None:
         if self.bridge is not None:
@@ -356,16 +373,15 @@ class Worker:
                 parts = sock.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 break
-            try:
-                frame = p.decode([parts[0].bytes, *[f.buffer for f in parts[1:]]])
-            except p.ProtocolError as e:
-                log.warning("rejected frame from supervisor: %s", e)
-                continue
-            try:
-                self._on_frame(frame)
-            except p.ProtocolError as e:
-                log.warning("stream %d: %s", frame.stream, e)
-                self._abort_stream(frame.stream, 502, f"protocol error: {e}")
+            frames, error = p.decode_batch([f.buffer for f in parts])
+            if error is not None:
+                log.warning("rejected frame from supervisor: %s", error)
+            for frame in frames:
+                try:
+                    self._on_frame(frame)
+                except p.ProtocolError as e:
+                    log.warning("stream %d: %s", frame.stream, e)
+                    self._abort_stream(frame.stream, 502, f"protocol error: {e}")
 
     # -- frames from the supervisor -------------------------------------------------------
 
@@ -477,6 +493,8 @@ class Worker:
     # -- actions from JavaScript --------------------------------------------------------
 
     def _on_action(self, action: list[Any], data: memoryview | None) -> None:
+        if self._batch is None:
+            self._batch = []
         kind = action[0]
         if kind == AC_LOG:
             _, level, sid, message = action

@@ -29,6 +29,7 @@ from .frames import (
     Scheduled,
     Shutdown,
     decode,
+    decode_batch,
     encode,
 )
 
@@ -37,5 +38,5 @@ __all__ = [
     "Fatal", "FlowControlError", "Frame", "FrameType", "Hello", "Log", "Ping", "Pong",
     "ProtocolError", "RequestBody", "RequestCredit", "RequestEnd", "RequestHead",
     "ResponseBody", "ResponseCredit", "ResponseEnd", "ResponseError", "ResponseHead",
-    "Scheduled", "Shutdown", "decode", "encode",
+    "Scheduled", "Shutdown", "decode", "decode_batch", "encode",
 ]

@@ -279,11 +279,8 @@ def encode(frame: Frame) -> list[bytes | memoryview]:
     return parts
 
 
-def decode(parts: list[bytes] | list[memoryview] | list[Any]) -> Frame:
-    """Decode and validate one message; raises :class:`ProtocolError` on anything odd."""
-    if not parts:
-        raise ProtocolError("empty message")
-    raw = parts[0]
+def _decode_head(raw: Any) -> tuple[type[Frame], int, list[Any]]:
+    """Decode and validate one frame head: (frame class, stream id, field values)."""
     if len(raw) > MAX_HEAD_BYTES:
         raise ProtocolError(f"frame head of {len(raw)} bytes exceeds {MAX_HEAD_BYTES}")
     try:
@@ -306,13 +303,53 @@ def decode(parts: list[bytes] | list[memoryview] | list[Any]) -> Frame:
     if len(head) != 3 + len(specs):
         raise ProtocolError(f"{name}: expected {len(specs)} fields, got {len(head) - 3}")
     values = [_check(v, typ, fname, name) for v, (fname, typ) in zip(head[3:], specs, strict=True)]
+    return cls, stream, values
+
+
+def _body(cls: type[Frame], data: Any) -> Any:
+    if len(data) > MAX_BODY_CHUNK:
+        raise ProtocolError(
+            f"{cls.TYPE.name}: body chunk of {len(data)} bytes exceeds {MAX_BODY_CHUNK}"
+        )
+    return data
+
+
+def decode(parts: list[bytes] | list[memoryview] | list[Any]) -> Frame:
+    """Decode and validate a message of exactly one frame; raises :class:`ProtocolError`."""
+    if not parts:
+        raise ProtocolError("empty message")
+    cls, stream, values = _decode_head(parts[0])
+    name = cls.TYPE.name
     if cls.HAS_BODY:
         if len(parts) != 2:
             raise ProtocolError(f"{name}: expected a body part, got {len(parts) - 1} extra parts")
-        data = parts[1]
-        if len(data) > MAX_BODY_CHUNK:
-            raise ProtocolError(f"{name}: body chunk of {len(data)} bytes exceeds {MAX_BODY_CHUNK}")
-        return cls(stream, data)  # type: ignore[call-arg]
+        return cls(stream, _body(cls, parts[1]))  # type: ignore[call-arg]
     if len(parts) != 1:
         raise ProtocolError(f"{name}: unexpected extra message parts")
     return cls(stream, *values)
+
+
+def decode_batch(parts: list[Any]) -> tuple[list[Frame], ProtocolError | None]:
+    """Decode a message carrying one or more frames, one after the other (a head, then a
+    body part if the frame type has one). Returns the frames up to the first malformed one,
+    and the error that stopped it (None if the whole message was good): after a bad frame
+    the framing of the rest cannot be trusted.
+    """
+    frames: list[Frame] = []
+    if not parts:
+        return frames, ProtocolError("empty message")
+    i, count = 0, len(parts)
+    try:
+        while i < count:
+            cls, stream, values = _decode_head(parts[i])
+            i += 1
+            if cls.HAS_BODY:
+                if i >= count:
+                    raise ProtocolError(f"{cls.TYPE.name}: expected a body part, got none")
+                frames.append(cls(stream, _body(cls, parts[i])))  # type: ignore[call-arg]
+                i += 1
+            else:
+                frames.append(cls(stream, *values))
+    except ProtocolError as e:
+        return frames, e
+    return frames, None

@@ -81,18 +81,18 @@ class Channel:
             except zmq.Again:
                 break
             identity = parts[0].bytes
-            try:
-                frame = p.decode([parts[1].bytes, *[f.buffer for f in parts[2:]]]
-                                 if len(parts) > 1 else [])
-            except p.ProtocolError as e:
+            # A worker batches the frames it produces at once into one message.
+            frames, error = p.decode_batch([f.buffer for f in parts[1:]])
+            if error is not None:
                 self.rejected += 1
-                self._warn_rejected(identity, e)
-                continue
+                self._warn_rejected(identity, error)
             self.message = parts[1] if len(parts) > 1 else None
             try:
-                on_frame(identity, frame)
-            except Exception:  # a bug in a handler must not kill the loop
-                log.exception("error handling %s from %r", frame.TYPE.name, identity)
+                for frame in frames:
+                    try:
+                        on_frame(identity, frame)
+                    except Exception:  # a bug in a handler must not kill the loop
+                        log.exception("error handling %s from %r", frame.TYPE.name, identity)
             finally:
                 self.message = None
 

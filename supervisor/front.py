@@ -26,10 +26,12 @@ are tagged with.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 import secrets
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -92,6 +94,24 @@ class _RetryElsewhere(Exception):
     """The worker died before answering a request that may be sent again."""
 
 
+# Request ids need to be unique, not secret: a per-process random prefix and a counter,
+# which costs no system call per request (secrets.token_hex costs one).
+_ID_PREFIX = secrets.token_hex(4)
+_ids = itertools.count(1)
+
+
+def _new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_ids) & 0xFFFFFFFF:08x}"
+
+
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
+def _reason(status: int) -> str:
+    """The reason phrase (aiohttp would look it up through the HTTPStatus enum each time)."""
+    return _REASONS.get(status, "Unknown")
+
+
 class Front:
     def __init__(self, active: Callable[[], Active], table: StreamTable,
                  metrics: Metrics) -> None:
@@ -105,7 +125,7 @@ class Front:
         settings = self.active().settings
         header = settings.request_id_header
         given = request.headers.get(header, "")
-        request_id = given if _REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+        request_id = given if _REQUEST_ID.fullmatch(given) else _new_request_id()
         ex = Exchange(request_id)
         try:
             resp = await self._route_and_serve(request, ex)
@@ -197,7 +217,7 @@ class Front:
                     self._upload(stream, request, pool, ex))
             wall_time = route.wall_time or pool.limits.wall_time
             try:
-                rhead = await asyncio.wait_for(stream.head(), wall_time)
+                rhead = await stream.head(wall_time)
             except TimeoutError:
                 log.warning("request %s: no response within %.1f s", ex.request_id, wall_time)
                 return _plain(504, "The worker did not respond in time.")
@@ -222,12 +242,13 @@ class Front:
         length = head.length
         body = stream.take_complete_body() if request.method != "HEAD" else None
         if body is not None and (length < 0 or length == len(body)):
-            resp: web.StreamResponse = web.Response(status=head.status, body=body)
+            resp: web.StreamResponse = web.Response(status=head.status, body=body,
+                                                    reason=_reason(head.status))
             length = len(body)
         else:
             if body is not None:  # the worker broke its own Content-Length: abort below
                 stream.push_back(body)
-            resp = web.StreamResponse(status=head.status)
+            resp = web.StreamResponse(status=head.status, reason=_reason(head.status))
             body = None
         out = resp.headers
         for name, value in head.headers:

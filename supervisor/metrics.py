@@ -93,6 +93,7 @@ class _Live(Collector):
 
 class Metrics:
     def __init__(self) -> None:
+        self._children: dict[tuple[str, int], tuple] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("isoflow_requests", "HTTP requests answered",
@@ -141,12 +142,20 @@ class Metrics:
 
     def request_done(self, route: str, status: int, seconds: float, bytes_in: int,
                      bytes_out: int) -> None:
-        self.requests.labels(route, str(status)).inc()
-        self.duration.labels(route).observe(seconds)
+        # Label lookups cost more than the increments: children are cached per route.
+        children = self._children.get((route, status))
+        if children is None:
+            children = self._children[route, status] = (
+                self.requests.labels(route, str(status)), self.duration.labels(route),
+                self.bytes_in.labels(route), self.bytes_out.labels(route),
+            )
+        requests, duration, counted_in, counted_out = children
+        requests.inc()
+        duration.observe(seconds)
         if bytes_in:
-            self.bytes_in.labels(route).inc(bytes_in)
+            counted_in.inc(bytes_in)
         if bytes_out:
-            self.bytes_out.labels(route).inc(bytes_out)
+            counted_out.inc(bytes_out)
 
     def stall(self, kind: str) -> None:
         self.stalls.labels(kind).inc()

@@ -113,8 +113,22 @@ class Stream:
 
     # -- for the HTTP handler -------------------------------------------------------------
 
-    async def head(self) -> p.ResponseHead:
-        return await self._head
+    async def head(self, timeout: float | None = None) -> p.ResponseHead:
+        """The response head; TimeoutError after ``timeout`` seconds (a timer on the
+        head's future: cheaper than asyncio.wait_for's wrapping, once per request)."""
+        if timeout is None or self._head.done():
+            return await self._head
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(timeout, self._head_timeout)
+        try:
+            return await self._head
+        finally:
+            timer.cancel()
+
+    def _head_timeout(self) -> None:
+        if not self._head.done():
+            self._head.set_exception(TimeoutError())
+            self._head.exception()  # retrieved: the handler may be gone already
 
     async def next_chunk(self) -> bytes | memoryview | None:
         """The next body chunk; None at the end; raises StreamFailed on failure."""

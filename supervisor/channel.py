@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import zmq
 
@@ -26,12 +27,23 @@ OnFrame = Callable[[bytes, p.Frame], None]
 
 class Channel:
     def __init__(self, endpoint: str, on_frame: OnFrame, *, context: zmq.Context | None = None,
-                 configure: Callable[[zmq.Socket], None] | None = None) -> None:
+                 configure: Callable[[zmq.Socket], None] | None = None,
+                 on_unreachable: Callable[[bytes], None] | None = None) -> None:
         """Bind a ROUTER on ``endpoint``; ``configure`` sets further options before the bind
-        (the remote link's CURVE and heartbeats, ``remote.py``)."""
+        (the remote link's CURVE and heartbeats, ``remote.py``).
+
+        With ``on_unreachable`` the channel *batches*: the frames of streams sent to one
+        worker during one turn of the event loop leave as one message (a ZeroMQ send wakes
+        its I/O thread, once per message), and a worker found unreachable when they are
+        flushed is reported through ``on_unreachable(identity)`` instead of ``send``'s
+        return value. Frames of no stream (PING, SHUTDOWN) are always sent at once.
+        """
         self.loop = asyncio.get_running_loop()
         self.endpoint = endpoint
         self._on_frame = on_frame
+        self._on_unreachable = on_unreachable
+        self._pending: dict[bytes, list[Any]] = {}  # identity -> encoded frames to send
+        self._flush_scheduled = False
         self._zctx = context if context is not None else zmq.Context.instance()
         self.sock = self._zctx.socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
@@ -57,9 +69,26 @@ class Channel:
         self.message: zmq.Frame | None = None
 
     def send(self, identity: bytes, frame: p.Frame) -> bool:
-        """Send a frame to one worker; False if that worker is not connected."""
+        """Send a frame to one worker; False if that worker is not connected (a batched
+        frame is reported later, through ``on_unreachable``)."""
+        if self._on_unreachable is not None:
+            pending = self._pending.get(identity)
+            if frame.stream != 0:
+                if pending is None:
+                    self._pending[identity] = p.encode(frame)
+                else:
+                    pending.extend(p.encode(frame))
+                if not self._flush_scheduled:
+                    self._flush_scheduled = True
+                    self.loop.call_soon(self._flush)
+                return True
+            if pending is not None:  # keep the order: earlier stream frames go first
+                self._flush_one(identity, self._pending.pop(identity))
+        return self._send_parts(identity, p.encode(frame))
+
+    def _send_parts(self, identity: bytes, parts: list[Any]) -> bool:
         try:
-            self.sock.send_multipart([identity, *p.encode(frame)], copy=True)
+            self.sock.send_multipart([identity, *parts], copy=True)
         except zmq.ZMQError as e:
             if e.errno != zmq.EHOSTUNREACH:
                 log.error("send to %r failed: %s", identity, e)
@@ -70,6 +99,16 @@ class Channel:
                 self._check_scheduled = True
                 self.loop.call_soon(self._on_readable)
         return True
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        pending, self._pending = self._pending, {}
+        for identity, parts in pending.items():
+            self._flush_one(identity, parts)
+
+    def _flush_one(self, identity: bytes, parts: list[Any]) -> None:
+        if not self._send_parts(identity, parts) and self._on_unreachable is not None:
+            self._on_unreachable(identity)
 
     def _on_readable(self) -> None:
         self._check_scheduled = False

@@ -45,7 +45,7 @@ from .remote import KeyFileError, LogLimiter, RemoteLink, parse_identity
 from .routing import Router
 from .scheduler import Scheduler
 from .settings import DEFAULT_SCRIPT, Listener, Settings
-from .streams import StreamTable
+from .streams import StreamTable, WorkerGone
 
 log = logging.getLogger("isoflow.supervisor")
 http_log = logging.getLogger("isoflow.http")  # aiohttp's own messages about connections
@@ -237,9 +237,17 @@ class Service:
                 worker.pool.drop_remote(worker, "its key was removed from authorized_keys")
         log.info("reload: %d authorized keys for remote workers", len(keys))
 
+    def _on_unreachable(self, identity: bytes) -> None:
+        """Batched frames could not reach a worker: its streams fail (the process watcher
+        or the heartbeat deals with the worker itself)."""
+        worker = self.registry.get(identity)
+        if worker is not None:
+            self.table.fail_worker(worker, WorkerGone("The worker is not reachable."))
+
     async def start(self) -> None:
         settings = self.settings
-        self.channel = Channel(f"ipc://{self.runtime_dir}/workers.sock", self._on_frame)
+        self.channel = Channel(f"ipc://{self.runtime_dir}/workers.sock", self._on_frame,
+                               on_unreachable=self._on_unreachable)
         pools = await self._start_pools(settings)
         self.active = Active(settings, Router(settings.routes), pools)
         self._start_remote(settings)

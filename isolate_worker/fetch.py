@@ -171,7 +171,7 @@ class Upload:
         self.on_consumed = on_consumed
         self.started = False
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         self.queue.put_nowait(data)
 
     def end(self) -> None:

@@ -426,7 +426,7 @@ class Worker:
         if isinstance(frame, p.RequestBody):
             entry.request.data(len(frame.data))
             if entry.upload is not None:
-                entry.upload.feed(bytes(frame.data))
+                entry.upload.feed(frame.data)  # the received frame itself: no copy
             else:
                 entry.body.append(frame.data)
                 self._deliver_body(sid, entry)
@@ -582,7 +582,7 @@ class Worker:
         while entry.body:
             chunk = entry.body.popleft()
             # Bytes the supervisor sent before JS asked: consumed from its credit already.
-            upload.feed(bytes(chunk))
+            upload.feed(chunk)
         if entry.body_ended:
             upload.end()
         entry.upload = upload

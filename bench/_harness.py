@@ -19,7 +19,8 @@ if str(REPO) not in sys.path:
 
 from tests.procstats import RssSampler, children, rss  # noqa: E402
 
-__all__ = ["REPO", "RssSampler", "children", "free_port", "isoflow", "rss"]
+__all__ = ["REPO", "RssSampler", "children", "download", "free_port", "isoflow", "rss",
+           "wait_port"]
 
 
 def free_port() -> int:
@@ -62,3 +63,26 @@ def isoflow(source: str, *args: str, workers: int = 2, name: str = "bench.mjs") 
                 proc.kill()
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wait_port(port: int, timeout: float = 20.0) -> None:
+    """Wait until something accepts connections on 127.0.0.1:``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+async def download(url: str) -> tuple[int, float]:
+    """GET ``url`` and read the body as it comes (undecoded); (bytes, seconds)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession(auto_decompress=False) as s:
+        start = time.perf_counter()
+        total = 0
+        async with s.get(url) as r:
+            async for data in r.content.iter_any():
+                total += len(data)
+        return total, time.perf_counter() - start

@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import time
 
-import aiohttp
-from _harness import RssSampler, isoflow
+from _harness import RssSampler, download, isoflow
 
 SCRIPT = """
 export default {
@@ -34,16 +32,6 @@ export default {
   },
 };
 """
-
-
-async def download(url: str) -> tuple[int, float]:
-    async with aiohttp.ClientSession() as s:
-        start = time.perf_counter()
-        total = 0
-        async with s.get(url) as r:
-            async for data in r.content.iter_any():
-                total += len(data)
-        return total, time.perf_counter() - start
 
 
 def main() -> None:

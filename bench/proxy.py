@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import socket
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import aiohttp
-from _harness import RssSampler, free_port, isoflow
+from _harness import RssSampler, download, free_port, isoflow, wait_port
 
 SCRIPT = """
 export default {
@@ -30,16 +26,6 @@ export default {
   },
 };
 """
-
-
-async def download(url: str) -> tuple[int, float]:
-    async with aiohttp.ClientSession(auto_decompress=False) as s:
-        start = time.perf_counter()
-        total = 0
-        async with s.get(url) as r:
-            async for data in r.content.iter_any():
-                total += len(data)
-        return total, time.perf_counter() - start
 
 
 def main() -> None:
@@ -54,10 +40,7 @@ def main() -> None:
                            "--port", str(port)])
     upstream = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
-                break
-            time.sleep(0.05)
+        wait_port(port)
         with isoflow(SCRIPT, "--allow-fetch-to", "loopback", workers=args.workers) as srv:
             url = f"{srv['url']}/?n={size}&up={upstream}"
             asyncio.run(download(f"{srv['url']}/?n={1 << 20}&up={upstream}"))

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,8 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
-from _harness import RssSampler, free_port
+from _harness import RssSampler, download, free_port, wait_port
 
 SCRIPT = """
 export default {
@@ -75,22 +72,9 @@ def parse_size(text: str) -> int:
     return int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text)
 
 
-def wait_port(port: int) -> None:
-    for _ in range(400):
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
-async def download(url: str) -> float:
-    async with aiohttp.ClientSession(auto_decompress=False) as s:
-        start = time.perf_counter()
-        total = 0
-        async with s.get(url) as r:
-            async for data in r.content.iter_any():
-                total += len(data)
-        return total / (time.perf_counter() - start) / 1e6
+async def rate(url: str) -> float:
+    total, seconds = await download(url)
+    return total / seconds / 1e6
 
 
 def measure(window: int, size: int, upstream: str, runs: int) -> dict[str, tuple[float, str]]:
@@ -107,9 +91,9 @@ def measure(window: int, size: int, upstream: str, runs: int) -> dict[str, tuple
         base = f"http://127.0.0.1:{port}"
         for case in ("generated", "proxied"):
             url = f"{base}/{case}?n={size}&up={upstream}"
-            asyncio.run(download(f"{base}/{case}?n={1 << 20}&up={upstream}"))
+            asyncio.run(rate(f"{base}/{case}?n={1 << 20}&up={upstream}"))
             with RssSampler(proc.pid) as mem:
-                rates = [asyncio.run(download(url)) for _ in range(runs)]
+                rates = [asyncio.run(rate(url)) for _ in range(runs)]
             growth = "/".join(f"+{(mem.peak[p] - mem.baseline[p]) / 2**20:.1f}"
                               for p in mem.pids)
             out[case] = (statistics.median(rates), growth)

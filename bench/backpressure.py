@@ -38,11 +38,15 @@ def main() -> None:
     size = args.megabytes << 20
     up = Upstream().start()
     try:
-        with isoflow(SCRIPT, "--allow-fetch-to", "loopback", workers=1) as srv:
+        # The upload case answers only once it has read the whole body: at --rate that takes
+        # longer than the default 30 s wall time to the response head.
+        with isoflow(SCRIPT, "--allow-fetch-to", "loopback", "--wall-time", "3600",
+                     workers=1) as srv:
             for case in cases:
                 r = run_case(srv["url"], srv["pid"], up, case, size, args.rate)
                 growth = ", ".join(f"{k} +{v:.1f} MB" for k, v in r["growth_mb"].items())
-                print(f"{case:12s} {r['bytes'] / 2**20:6.0f} MiB at {args.rate} MB/s: "
+                done = "" if r["complete"] else " (INCOMPLETE)"
+                print(f"{case:12s} {r['bytes'] / 2**20:6.0f} MiB{done} at {args.rate} MB/s: "
                       f"RSS growth {growth}; producer lead at most {r['lead_mb']:.1f} MB")
     finally:
         up.stop()

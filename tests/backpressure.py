@@ -94,6 +94,8 @@ def read_slowly(port: int, path: str, size: int, rate: float, progress: list[int
 
 
 def upload_fast(port: int, path: str, size: int, progress: list[int]) -> None:
+    """POST ``size`` bytes as fast as the server takes them; the response goes to
+    ``progress[1]``."""
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 << 10)
     sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n"
@@ -104,8 +106,10 @@ def upload_fast(port: int, path: str, size: int, progress: list[int]) -> None:
         n = sock.send(block[: min(len(block), size - sent)])
         sent += n
         progress[0] = sent
-    while sock.recv(65536):
-        pass
+    response = b""
+    while chunk := sock.recv(65536):
+        response += chunk
+    progress[1:] = [response]
     sock.close()
 
 
@@ -151,7 +155,11 @@ def run_case(base: str, pid: int, up: Upstream, case: str, size: int, rate: floa
         worker.join()
     growth = {name: (mem.peak[p] - mem.baseline[p]) / 2**20
               for name, p in zip(mem_names(mem), mem.pids, strict=True)}
-    return {"case": case, "bytes": progress[0], "lead_mb": lead / 2**20, "growth_mb": growth}
+    # An upload is complete when the script says it consumed every byte.
+    complete = (progress[0] >= size if case != "upload"
+                else len(progress) > 1 and progress[1].endswith(str(size).encode()))
+    return {"case": case, "bytes": progress[0], "complete": complete, "lead_mb": lead / 2**20,
+            "growth_mb": growth}
 
 
 def mem_names(mem: RssSampler) -> list[str]:

@@ -34,6 +34,8 @@ log = logging.getLogger("isoflow.worker.bridge")
 
 MERGE_LIMIT = 1 << 20  # adjacent data actions are merged into chunks of up to this size
 _BUFFERS = "__isoflow_boot.internals.host.buffers"
+# One compact encoder for every event: json.dumps with separators builds a new one per call.
+_encode_event = json.JSONEncoder(separators=(",", ":")).encode
 
 Action = list[Any]
 OnAction = Callable[[Action, memoryview | None], None]
@@ -183,7 +185,7 @@ class Bridge:
                     break
                 in_bin[offset : offset + n] = payload
                 event = [*event, offset, n]
-            text = json.dumps(event, separators=(",", ":")).encode("ascii")
+            text = _encode_event(event).encode("ascii")
             if size + len(text) + 1 > limit:
                 if not parts:
                     raise ValueError(f"event of {len(text)} bytes exceeds the bridge buffer")

@@ -239,8 +239,8 @@ _SPECS: dict[int, tuple[tuple[str, Any], ...]] = {
 }
 
 
-def _check(value: Any, typ: Any, name: str, frame: str) -> Any:
-    """Validate one decoded field; returns it (ints accepted for floats)."""
+def _check(value: Any, typ: Any, name: str, frame: type[Frame]) -> Any:
+    """Validate one decoded field of a ``frame``; returns it (ints accepted for floats)."""
     if typ is bool:
         ok = isinstance(value, bool)
     elif typ is int:
@@ -262,7 +262,7 @@ def _check(value: Any, typ: Any, name: str, frame: str) -> Any:
         raise TypeError(f"unsupported field type {typ!r}")
     if not ok:
         raise ProtocolError(
-            f"{frame}: field {name!r} must be {getattr(typ, '__name__', typ)}, "
+            f"{frame.TYPE.name}: field {name!r} must be {getattr(typ, '__name__', typ)}, "
             f"got {type(value).__name__}"
         )
     return value
@@ -296,13 +296,14 @@ def _decode_head(raw: Any) -> tuple[type[Frame], int, list[Any]]:
     cls = FRAME_CLASSES.get(ftype) if type(ftype) is int else None
     if cls is None:
         raise ProtocolError(f"unknown frame type {ftype!r}")
-    name = cls.TYPE.name
+    # The frame's name is only needed for an error: not looked up for every good frame.
     if type(stream) is not int or not 0 <= stream <= MAX_STREAM_ID:
-        raise ProtocolError(f"{name}: invalid stream id {stream!r}")
+        raise ProtocolError(f"{cls.TYPE.name}: invalid stream id {stream!r}")
     specs = _SPECS[ftype]
     if len(head) != 3 + len(specs):
-        raise ProtocolError(f"{name}: expected {len(specs)} fields, got {len(head) - 3}")
-    values = [_check(v, typ, fname, name) for v, (fname, typ) in zip(head[3:], specs, strict=True)]
+        raise ProtocolError(f"{cls.TYPE.name}: expected {len(specs)} fields, got {len(head) - 3}")
+    # strict=False: the count was checked just above.
+    values = [_check(v, typ, fname, cls) for v, (fname, typ) in zip(head[3:], specs, strict=False)]
     return cls, stream, values
 
 

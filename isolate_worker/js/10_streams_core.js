@@ -370,14 +370,6 @@ function enumConverter(name, values) {
   };
 }
 
-/** The IDL `object` type (functions included). */
-function objectConverter(v, prefix, context) {
-  if ((typeof v !== "object" && typeof v !== "function") || v === null) {
-    throw webidl.makeException(TypeErrorCtor, "is not an object.", prefix, context);
-  }
-  return v;
-}
-
 /**
  * A dictionary converter like webidl.createDictionaryConverter, except that the converted
  * dictionary is a null-prototype record: reading or storing its members never reaches
@@ -447,7 +439,6 @@ Object.assign(impl, {
   callbackConverter,
   enforceRangeUnsignedLongLong,
   enumConverter,
-  objectConverter,
   convertQueuingStrategy,
   arrayBufferViewConverter,
 });

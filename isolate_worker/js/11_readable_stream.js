@@ -52,7 +52,6 @@ const {
   newPromise,
   newRejectedPromise,
   newResolvedPromise,
-  objectConverter,
   promiseFromCallbackResult,
   promiseRejectedWith,
   promiseResolvedWith,
@@ -976,7 +975,7 @@ class ReadableStream {
     const prefix = "Failed to construct 'ReadableStream'";
     // Arguments are converted first (so the strategy's getters run before the source's).
     if (underlyingSource !== undefined) {
-      underlyingSource = objectConverter(underlyingSource, prefix, "Argument 1");
+      underlyingSource = converters.object(underlyingSource, prefix, "Argument 1");
     } else {
       underlyingSource = null;
     }

@@ -31,7 +31,6 @@ const {
   newPromise,
   newRejectedPromise,
   newResolvedPromise,
-  objectConverter,
   PeekQueueValue,
   promiseFromCallbackResult,
   promiseRejectedWith,
@@ -724,7 +723,7 @@ class WritableStream {
   constructor(underlyingSink = undefined, strategy = undefined) {
     const prefix = "Failed to construct 'WritableStream'";
     if (underlyingSink !== undefined) {
-      underlyingSink = objectConverter(underlyingSink, prefix, "Argument 1");
+      underlyingSink = webidl.converters.object(underlyingSink, prefix, "Argument 1");
     } else {
       underlyingSink = null;
     }

@@ -22,7 +22,6 @@ const {
   illegalInvocation,
   invokeCallback,
   newPromise,
-  objectConverter,
   promiseFromCallbackResult,
   promiseRejectedWith,
   rejectPromise,
@@ -368,7 +367,7 @@ class TransformStream {
   constructor(transformer = undefined, writableStrategy = undefined, readableStrategy = undefined) {
     const prefix = "Failed to construct 'TransformStream'";
     if (transformer !== undefined) {
-      transformer = objectConverter(transformer, prefix, "Argument 1");
+      transformer = webidl.converters.object(transformer, prefix, "Argument 1");
     } else {
       transformer = null;
     }

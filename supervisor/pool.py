@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -81,13 +82,15 @@ class WorkerHandle:
     remote_key: str = ""  # the CURVE public key it connected with (Z85)
     channel: Channel | None = None  # the link to a remote worker (local ones: the pool's)
 
-    @property
+    # name and identity are fixed for the handle's life; identity is wanted for every frame
+    # sent to the worker, so both are made once.
+    @functools.cached_property
     def name(self) -> str:
         if self.remote is not None:
             return self.remote
         return self.pool.worker_name(self.slot)
 
-    @property
+    @functools.cached_property
     def identity(self) -> bytes:
         if self.remote is not None:
             return self.remote_identity

@@ -193,18 +193,6 @@ function waitForAll(promises) {
   return primordials.SafePromiseAll(promises);
 }
 
-/**
- * Invoke a callback whose IDL return type is a promise: a throw becomes a rejected promise.
- * `fn` is undefined when the dictionary member was absent.
- */
-function invokePromiseCallback(fn, thisArg, args) {
-  try {
-    return promiseFromCallbackResult(ReflectApply(fn, thisArg, args));
-  } catch (e) {
-    return promiseRejectedWith(e);
-  }
-}
-
 /** Invoke a callback whose IDL return type is `any`: a throw propagates. */
 function invokeCallback(fn, thisArg, args) {
   return ReflectApply(fn, thisArg, args);
@@ -227,7 +215,6 @@ Object.assign(impl, {
   uponRejection,
   transformPromiseWith,
   waitForAll,
-  invokePromiseCallback,
   invokeCallback,
 });
 

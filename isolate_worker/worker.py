@@ -112,10 +112,11 @@ class StreamEntry:
 class ResponseForward:
     """Pipes an upstream fetch body into a response stream, outside V8."""
 
-    def __init__(self, worker: Worker, sid: int, entry: StreamEntry) -> None:
+    def __init__(self, worker: Worker, sid: int, entry: StreamEntry, fid: int) -> None:
         self.worker = worker
         self.sid = sid
         self.entry = entry
+        self.fid = fid  # the fetch whose body this is: aborted if the stream is cancelled
         self.credit = Credit(entry.response_credit.available)
 
     async def write(self, data: bytes) -> None:
@@ -160,7 +161,6 @@ class Worker:
             self._emit, policy=AddressPolicy(cfg.allow_private, cfg.allow_loopback),
             upload_window=cfg.request_window,
         )
-        self.forwarding: dict[int, int] = {}  # fetch id -> stream id, for cancels
         self.ops = OpRunner(self._emit)
         self._zctx = zmq.Context.instance()
         self.sock = self._zctx.socket(zmq.DEALER)
@@ -452,10 +452,8 @@ class Worker:
     def _cancel_stream(self, sid: int, entry: StreamEntry, reason: str) -> None:
         """Forget a stream the supervisor no longer wants; JS and its fetches stop."""
         self.streams.pop(sid, None)
-        for fid, fsid in list(self.forwarding.items()):
-            if fsid == sid:
-                self.fetch.abort(fid)
-                del self.forwarding[fid]
+        if entry.forward is not None:
+            self.fetch.abort(entry.forward.fid)
         if entry.upload is not None:
             entry.upload.fail(ConnectionError(f"the client went away: {reason}"))
         if self.bridge is not None:
@@ -563,8 +561,7 @@ class Worker:
             if entry is None:
                 fetch.abort(fid)
                 return
-            entry.forward = ResponseForward(self, sid, entry)
-            self.forwarding[fid] = sid
+            entry.forward = ResponseForward(self, sid, entry, fid)
             if not fetch.forward(fid, entry.forward):
                 entry.forward.fail("the upstream response is no longer available")
 
@@ -610,7 +607,6 @@ class Worker:
         self.streams.clear()
         for fid in list(self.fetch.fetches):
             self.fetch.abort(fid)
-        self.forwarding.clear()
         self.ops.reset()
         self.loop.call_soon(self._replace_bridge)
 

@@ -1248,34 +1248,12 @@ function readerObject(reader) {
   return reader.object;
 }
 
-/** The read request behind reader.read(): fulfils its promise with { value, done }. */
-class DefaultReaderReadRequest {
-  promise;
-  resolve;
-  reject;
-
-  constructor() {
-    const d = PromiseWithResolvers();
-    this.promise = d.promise;
-    this.resolve = d.resolve;
-    this.reject = d.reject;
-  }
-
-  chunkSteps(chunk) {
-    this.resolve({ value: chunk, done: false });
-  }
-
-  closeSteps() {
-    this.resolve({ value: undefined, done: true });
-  }
-
-  errorSteps(e) {
-    this.reject(e);
-  }
-}
-
-/** The read-into request behind byobReader.read(view). */
-class BYOBReaderReadIntoRequest {
+/**
+ * The read request behind reader.read(), and the read-into request behind
+ * byobReader.read(view): fulfils its promise with { value, done }. A read request's
+ * closeSteps() has no chunk, so its value is undefined.
+ */
+class ReaderReadRequest {
   promise;
   resolve;
   reject;
@@ -1350,7 +1328,7 @@ class ReadableStreamDefaultReader {
       return promiseRejectedWith(illegalInvocation("ReadableStreamDefaultReader", "read"));
     }
     if (reader.stream === undefined) return promiseRejectedWith(noStreamError("read"));
-    const readRequest = new DefaultReaderReadRequest();
+    const readRequest = new ReaderReadRequest();
     ReadableStreamDefaultReaderRead(reader, readRequest);
     return readRequest.promise;
   }
@@ -1428,7 +1406,7 @@ class ReadableStreamBYOBReader {
       );
     }
     if (reader.stream === undefined) return promiseRejectedWith(noStreamError("read"));
-    const readIntoRequest = new BYOBReaderReadIntoRequest();
+    const readIntoRequest = new ReaderReadRequest();
     ReadableStreamBYOBReaderRead(reader, view, min, readIntoRequest);
     return readIntoRequest.promise;
   }
@@ -1702,7 +1680,7 @@ Object.assign(hooks, {
   readerRead(readerObj) {
     const reader = readerOf(readerObj);
     if (reader.stream === undefined) return promiseRejectedWith(noStreamError("read"));
-    const readRequest = new DefaultReaderReadRequest();
+    const readRequest = new ReaderReadRequest();
     ReadableStreamDefaultReaderRead(reader, readRequest);
     return readRequest.promise;
   },

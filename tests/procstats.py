@@ -1,4 +1,4 @@
-"""Memory of a process tree from /proc: for the backpressure tests and the benches."""
+"""Process trees and their memory, from /proc: for the tests and the benches."""
 
 from __future__ import annotations
 
@@ -10,11 +10,22 @@ from pathlib import Path
 
 
 def children(pid: int) -> list[int]:
+    """The direct children of ``pid``, from /proc/PID/task/*/children."""
     out = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError):
             out += [int(c) for c in (task / "children").read_text().split()]
     return out
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo += children(p)
+    return found
 
 
 def rss(pid: int) -> int:

@@ -3,44 +3,28 @@ time to first byte, and /proc sampling for the memory and CPU of a process tree.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import socket
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # bench/compare reuses tests/procstats.py
+
+from tests.procstats import descendants, rss  # noqa: E402
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-# --- processes ---------------------------------------------------------------------------
-
-def descendants(pid: int) -> list[int]:
-    """``pid`` and every process below it, from /proc/PID/task/*/children."""
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        for task in Path(f"/proc/{p}/task").glob("*"):
-            with contextlib.suppress(OSError, ValueError):
-                todo += [int(c) for c in (task / "children").read_text().split()]
-    return found
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident set size in bytes (0 if the process is gone)."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    m = re.search(r"VmRSS:\s+(\d+) kB", text)
-    return int(m.group(1)) * 1024 if m else 0
-
+# --- processes (their trees and RSS: tests/procstats.py) --------------------------------
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, in seconds (0 if it is gone)."""
@@ -110,7 +94,7 @@ class TreeSampler:
     def snapshot_idle(self) -> None:
         for p in descendants(self.pid):
             self.memory.labels[p] = process_label(p)
-            self.memory.idle[p] = self.memory.peak[p] = rss_bytes(p)
+            self.memory.idle[p] = self.memory.peak[p] = rss(p)
 
     def _run(self) -> None:
         pids: list[int] = []
@@ -123,7 +107,7 @@ class TreeSampler:
                     self.memory.labels.setdefault(p, process_label(p))
                 next_scan = now + self.rescan
             for p in pids:
-                value = rss_bytes(p)
+                value = rss(p)
                 if value > self.memory.peak.get(p, 0):
                     self.memory.peak[p] = value
             self._stop.wait(self.interval)

@@ -543,7 +543,7 @@ class Worker:
             if isinstance(body, list) and body[0] == "request":
                 upload = self._divert_request_body(fid, body[1])
                 if upload is None:
-                    self._emit_fetch_error(fid, "the request body is no longer available")
+                    fetch.emit_error(fid, "the request body is no longer available")
                     return
             fetch.start(fid, method, url, headers, body, length, redirect, upload)
         elif kind == AC_FETCH_DATA:
@@ -584,9 +584,6 @@ class Worker:
             upload.end()
         entry.upload = upload
         return upload
-
-    def _emit_fetch_error(self, fid: int, message: str) -> None:
-        self.fetch.emit_error(fid, message)
 
     def _abort_stream(self, sid: int, status: int, message: str) -> None:
         if self.streams.pop(sid, None) is not None:

@@ -66,11 +66,13 @@ internals.streams = ObjectCreate(null);
 
 /**
  * A private slot: `attach(object, value)` stores `value` on `object` under a private name,
- * `get(object)` reads it back (undefined when absent, so it doubles as the brand check).
+ * `get(object)` reads it back (undefined when absent, so it doubles as the brand check), and
+ * `of(object, member)` reads it or throws the TypeError of an illegal invocation of
+ * `member` on `interfaceName` (the brand check of that interface's operations).
  * The trick: a base class whose constructor returns its argument lets a derived class
  * install its private field on any object, including one made by ObjectCreate.
  */
-function createPrivateSlot() {
+function createPrivateSlot(interfaceName = undefined) {
   class Through {
     constructor(object) {
       return object;
@@ -93,6 +95,11 @@ function createPrivateSlot() {
       new Slot(object, value); // eslint-disable-line no-new
     },
     get,
+    of(object, member) {
+      const value = get(object);
+      if (value === undefined) throw illegalInvocation(interfaceName, member);
+      return value;
+    },
   };
 }
 impl.createPrivateSlot = createPrivateSlot;

@@ -100,10 +100,10 @@ class ReadableStreamBYOBReaderSlots {
 }
 ReadableStreamBYOBReaderSlots.prototype.byob = true;
 
-const streamSlot = createPrivateSlot();
-const defaultReaderSlot = createPrivateSlot();
-const byobReaderSlot = createPrivateSlot();
-const defaultControllerSlot = createPrivateSlot();
+const streamSlot = createPrivateSlot("ReadableStream");
+const defaultReaderSlot = createPrivateSlot("ReadableStreamDefaultReader");
+const byobReaderSlot = createPrivateSlot("ReadableStreamBYOBReader");
+const defaultControllerSlot = createPrivateSlot("ReadableStreamDefaultController");
 const iteratorSlot = createPrivateSlot();
 
 // ---------------------------------------------------------------------------------------------
@@ -964,11 +964,7 @@ const convertStreamPipeOptions = impl.createDictionaryConverter("StreamPipeOptio
 // The ReadableStream class (§4.2)
 // ---------------------------------------------------------------------------------------------
 
-function thisStream(self, member) {
-  const stream = streamSlot.get(self);
-  if (stream === undefined) throw illegalInvocation("ReadableStream", member);
-  return stream;
-}
+const thisStream = streamSlot.of;
 
 class ReadableStream {
   constructor(underlyingSource = undefined, strategy = undefined) {
@@ -1278,17 +1274,8 @@ class ReaderReadRequest {
   }
 }
 
-function defaultReaderOf(self, member) {
-  const reader = defaultReaderSlot.get(self);
-  if (reader === undefined) throw illegalInvocation("ReadableStreamDefaultReader", member);
-  return reader;
-}
-
-function byobReaderOf(self, member) {
-  const reader = byobReaderSlot.get(self);
-  if (reader === undefined) throw illegalInvocation("ReadableStreamBYOBReader", member);
-  return reader;
-}
+const defaultReaderOf = defaultReaderSlot.of;
+const byobReaderOf = byobReaderSlot.of;
 
 function noStreamError(member) {
   return new TypeErrorCtor(`Cannot ${member}: the reader has no stream (its lock was released).`);
@@ -1423,11 +1410,7 @@ webidl.configureInterface(ReadableStreamBYOBReader);
 // ReadableStreamDefaultController (§4.6)
 // ---------------------------------------------------------------------------------------------
 
-function defaultControllerOf(self, member) {
-  const controller = defaultControllerSlot.get(self);
-  if (controller === undefined) throw illegalInvocation("ReadableStreamDefaultController", member);
-  return controller;
-}
+const defaultControllerOf = defaultControllerSlot.of;
 
 class ReadableStreamDefaultController {
   constructor() {

@@ -29,7 +29,6 @@ const {
   createObject,
   createPrivateSlot,
   enforceRangeUnsignedLongLong,
-  illegalInvocation,
   IsDetachedBuffer,
   newPromise,
   ResetQueue,
@@ -66,8 +65,8 @@ const {
   sourceAlgorithms,
 } = impl;
 
-const byteControllerSlot = createPrivateSlot();
-const byobRequestSlot = createPrivateSlot();
+const byteControllerSlot = createPrivateSlot("ReadableByteStreamController");
+const byobRequestSlot = createPrivateSlot("ReadableStreamBYOBRequest");
 
 // ---------------------------------------------------------------------------------------------
 // Records
@@ -884,11 +883,7 @@ function ReadableByteStreamTee(stream) {
 // ReadableByteStreamController (§4.7) and ReadableStreamBYOBRequest (§4.8)
 // ---------------------------------------------------------------------------------------------
 
-function byteControllerOf(self, member) {
-  const controller = byteControllerSlot.get(self);
-  if (controller === undefined) throw illegalInvocation("ReadableByteStreamController", member);
-  return controller;
-}
+const byteControllerOf = byteControllerSlot.of;
 
 class ReadableByteStreamController {
   constructor() {
@@ -943,11 +938,7 @@ class ReadableByteStreamController {
 }
 webidl.configureInterface(ReadableByteStreamController);
 
-function byobRequestOf(self, member) {
-  const byobRequest = byobRequestSlot.get(self);
-  if (byobRequest === undefined) throw illegalInvocation("ReadableStreamBYOBRequest", member);
-  return byobRequest;
-}
+const byobRequestOf = byobRequestSlot.of;
 
 class ReadableStreamBYOBRequest {
   constructor() {

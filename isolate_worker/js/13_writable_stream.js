@@ -54,9 +54,9 @@ const {
   returnUndefined,
 } = impl;
 
-const writableStreamSlot = createPrivateSlot();
-const writerSlot = createPrivateSlot();
-const controllerSlot = createPrivateSlot();
+const writableStreamSlot = createPrivateSlot("WritableStream");
+const writerSlot = createPrivateSlot("WritableStreamDefaultWriter");
+const controllerSlot = createPrivateSlot("WritableStreamDefaultController");
 
 // AbortSignal plumbing from 04_abort.js (loaded before this file).
 const abortApi = internals.abort;
@@ -713,11 +713,7 @@ const convertUnderlyingSink = impl.createDictionaryConverter("UnderlyingSink", [
   { key: "write", converter: callbackConverter },
 ]);
 
-function thisWritableStream(self, member) {
-  const stream = writableStreamSlot.get(self);
-  if (stream === undefined) throw illegalInvocation("WritableStream", member);
-  return stream;
-}
+const thisWritableStream = writableStreamSlot.of;
 
 class WritableStream {
   constructor(underlyingSink = undefined, strategy = undefined) {
@@ -793,11 +789,7 @@ function writerObject(writer) {
   return writer.object;
 }
 
-function writerOf(self, member) {
-  const writer = writerSlot.get(self);
-  if (writer === undefined) throw illegalInvocation("WritableStreamDefaultWriter", member);
-  return writer;
-}
+const writerOf = writerSlot.of;
 
 function releasedWriterError(member) {
   return new TypeErrorCtor(`Cannot ${member}: the writer's lock on the stream was released.`);
@@ -882,11 +874,7 @@ webidl.configureInterface(WritableStreamDefaultWriter);
 // WritableStreamDefaultController (§5.4)
 // ---------------------------------------------------------------------------------------------
 
-function controllerOf(self, member) {
-  const controller = controllerSlot.get(self);
-  if (controller === undefined) throw illegalInvocation("WritableStreamDefaultController", member);
-  return controller;
-}
+const controllerOf = controllerSlot.of;
 
 class WritableStreamDefaultController {
   constructor() {

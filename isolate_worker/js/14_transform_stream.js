@@ -19,7 +19,6 @@ const {
   createPrivateSlot,
   ExtractHighWaterMark,
   ExtractSizeAlgorithm,
-  illegalInvocation,
   invokeCallback,
   newPromise,
   promiseFromCallbackResult,
@@ -43,8 +42,8 @@ const {
   WritableStreamDefaultControllerErrorIfNeeded,
 } = impl;
 
-const transformStreamSlot = createPrivateSlot();
-const controllerSlot = createPrivateSlot();
+const transformStreamSlot = createPrivateSlot("TransformStream");
+const controllerSlot = createPrivateSlot("TransformStreamDefaultController");
 
 class TransformStreamSlots {
   backpressure = undefined;
@@ -357,11 +356,7 @@ const convertTransformer = impl.createDictionaryConverter("Transformer", [
   { key: "writableType", converter: (v) => v },
 ]);
 
-function thisTransformStream(self, member) {
-  const stream = transformStreamSlot.get(self);
-  if (stream === undefined) throw illegalInvocation("TransformStream", member);
-  return stream;
-}
+const thisTransformStream = transformStreamSlot.of;
 
 class TransformStream {
   constructor(transformer = undefined, writableStrategy = undefined, readableStrategy = undefined) {
@@ -413,11 +408,7 @@ class TransformStream {
 }
 webidl.configureInterface(TransformStream);
 
-function controllerOf(self, member) {
-  const controller = controllerSlot.get(self);
-  if (controller === undefined) throw illegalInvocation("TransformStreamDefaultController", member);
-  return controller;
-}
+const controllerOf = controllerSlot.of;
 
 class TransformStreamDefaultController {
   constructor() {

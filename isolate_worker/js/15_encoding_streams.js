@@ -15,7 +15,6 @@ const { converters } = webidl;
 const impl = internals.streamsImpl;
 const {
   createPrivateSlot,
-  illegalInvocation,
   SetUpTransformStream,
   TransformStreamDefaultControllerEnqueue,
 } = impl;
@@ -27,7 +26,7 @@ const EMPTY = new Uint8ArrayCtor(0);
 // TextEncoderStream
 // ---------------------------------------------------------------------------------------------
 
-const encoderStreamSlot = createPrivateSlot();
+const encoderStreamSlot = createPrivateSlot("TextEncoderStream");
 
 class TextEncoderStreamSlots {
   leadingSurrogate = null; // a code unit held back from the previous chunk
@@ -62,11 +61,7 @@ function encodeAndFlush(encoder, controller) {
   }
 }
 
-function encoderOf(self, member) {
-  const encoder = encoderStreamSlot.get(self);
-  if (encoder === undefined) throw illegalInvocation("TextEncoderStream", member);
-  return encoder;
-}
+const encoderOf = encoderStreamSlot.of;
 
 class TextEncoderStream {
   constructor() {
@@ -97,7 +92,7 @@ webidl.configureInterface(TextEncoderStream);
 // TextDecoderStream
 // ---------------------------------------------------------------------------------------------
 
-const decoderStreamSlot = createPrivateSlot();
+const decoderStreamSlot = createPrivateSlot("TextDecoderStream");
 
 const convertTextDecoderOptions = impl.createDictionaryConverter("TextDecoderOptions", [
   { key: "fatal", converter: converters.boolean, defaultValue: false },
@@ -147,11 +142,7 @@ function flushAndEnqueue(decoder, controller) {
   if (outputChunk.length > 0) TransformStreamDefaultControllerEnqueue(controller, outputChunk);
 }
 
-function decoderOf(self, member) {
-  const decoder = decoderStreamSlot.get(self);
-  if (decoder === undefined) throw illegalInvocation("TextDecoderStream", member);
-  return decoder;
-}
+const decoderOf = decoderStreamSlot.of;
 
 class TextDecoderStream {
   constructor(label = "utf-8", options = undefined) {

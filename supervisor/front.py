@@ -168,7 +168,7 @@ class Front:
                 resp = _plain(413, BodyTooLarge(limit).message)
                 resp.force_close()  # the body stays unread
                 return resp
-            in_flight = self.metrics.in_flight.labels(route.name)
+            in_flight = self.metrics.in_flight_of(route.name)
             in_flight.inc()
             try:
                 worker = await pool.acquire()

@@ -93,7 +93,9 @@ class _Live(Collector):
 
 class Metrics:
     def __init__(self) -> None:
+        # Label lookups cost more than the increments: children are cached per route.
         self._children: dict[tuple[str, int], tuple] = {}
+        self._in_flight: dict[str, Gauge] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("isoflow_requests", "HTTP requests answered",
@@ -140,9 +142,15 @@ class Metrics:
         self.cpu_terminations.labels(script)
         self.memory_terminations.labels(script)
 
+    def in_flight_of(self, route: str) -> Gauge:
+        """The ``isoflow_requests_in_flight`` gauge of one route."""
+        gauge = self._in_flight.get(route)
+        if gauge is None:
+            gauge = self._in_flight[route] = self.in_flight.labels(route)
+        return gauge
+
     def request_done(self, route: str, status: int, seconds: float, bytes_in: int,
                      bytes_out: int) -> None:
-        # Label lookups cost more than the increments: children are cached per route.
         children = self._children.get((route, status))
         if children is None:
             children = self._children[route, status] = (

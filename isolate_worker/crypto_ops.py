@@ -447,11 +447,8 @@ class Hmac(Algorithm):
         length = params.get("length", info.block_bits)
         if not length:
             raise operation_error("The HMAC key length must not be zero.")
-        material = bytearray(os.urandom((length + 7) // 8))
-        if length % 8:
-            material[-1] &= (0xFF << (8 - length % 8)) & 0xFF
-        return [Key("secret", "HMAC", bytes(material), hash=params["hash"]["name"],
-                    length=length)]
+        material = truncate_bits(os.urandom((length + 7) // 8), length)
+        return [Key("secret", "HMAC", material, hash=params["hash"]["name"], length=length)]
 
     def import_key(self, fmt, params, data, jwk, extractable, usages):
         check_usages(usages, self.usages["secret"])

@@ -1227,12 +1227,22 @@ async def export_key(args, blobs, state):
     return algo.export_key(fmt, key, usages, bool(extractable))
 
 
-@crypto_op("crypto.sign")
-async def sign(args, blobs, state):
-    params, handle = args
-    key = _key(state, handle)
-    data = blobs[-1]
-    return None, await run_blocking(data, lambda: ALGORITHMS[key.alg].sign(params, key, data))
+def _apply(method: str) -> CryptoFunc:
+    """The op ``[params, key handle]`` + data -> bytes: the key's algorithm's ``method``."""
+
+    async def run(args, blobs, state):
+        params, handle = args
+        key = _key(state, handle)
+        data = blobs[-1]
+        fn = getattr(ALGORITHMS[key.alg], method)
+        return None, await run_blocking(data, lambda: fn(params, key, data))
+
+    return run
+
+
+sign = crypto_op("crypto.sign")(_apply("sign"))
+encrypt = crypto_op("crypto.encrypt")(_apply("encrypt"))
+decrypt = crypto_op("crypto.decrypt")(_apply("decrypt"))
 
 
 @crypto_op("crypto.verify")
@@ -1243,24 +1253,6 @@ async def verify(args, blobs, state):
     ok = await run_blocking(data, lambda: ALGORITHMS[key.alg].verify(params, key, signature,
                                                                       data))
     return bool(ok), None
-
-
-@crypto_op("crypto.encrypt")
-async def encrypt(args, blobs, state):
-    params, handle = args
-    key = _key(state, handle)
-    data = blobs[-1]
-    return None, await run_blocking(data, lambda: ALGORITHMS[key.alg].encrypt(params, key,
-                                                                              data))
-
-
-@crypto_op("crypto.decrypt")
-async def decrypt(args, blobs, state):
-    params, handle = args
-    key = _key(state, handle)
-    data = blobs[-1]
-    return None, await run_blocking(data, lambda: ALGORITHMS[key.alg].decrypt(params, key,
-                                                                              data))
 
 
 @crypto_op("crypto.wrapKey")

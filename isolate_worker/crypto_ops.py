@@ -261,6 +261,17 @@ def require_type(key: Key, kind: str, operation: str) -> None:
         raise access_error(f"The key is a {key.type} key; {operation} needs a {kind} key.")
 
 
+def require_peer(key: Key, peer: Key | None) -> Key:
+    """Key agreement (ECDH, X25519, X448): our private key, and a public key of its algorithm."""
+    require_type(key, "private", "deriving bits")
+    assert peer is not None
+    if peer.type != "public":
+        raise access_error("The 'public' member must be a public key.")
+    if peer.alg != key.alg:
+        raise access_error(f"The public key is an {peer.alg} key, not {key.alg}.")
+    return peer
+
+
 # -- symmetric: AES, HMAC, PBKDF2, HKDF -------------------------------------------------------
 
 _ENC = frozenset({"encrypt", "decrypt", "wrapKey", "unwrapKey"})
@@ -708,12 +719,7 @@ class Ec(Algorithm):
         return True
 
     async def derive_bits(self, params, key, length, peer):
-        require_type(key, "private", "deriving bits")
-        assert peer is not None
-        if peer.type != "public":
-            raise access_error("The 'public' member must be a public key.")
-        if peer.alg != key.alg:
-            raise access_error(f"The public key is an {peer.alg} key, not {key.alg}.")
+        peer = require_peer(key, peer)
         if peer.curve != key.curve:
             raise access_error("The public key is on a different curve.")
         secret = key.material.exchange(ec.ECDH(), peer.material)
@@ -853,12 +859,7 @@ class Okp(Algorithm):
         return True
 
     async def derive_bits(self, params, key, length, peer):
-        require_type(key, "private", "deriving bits")
-        assert peer is not None
-        if peer.type != "public":
-            raise access_error("The 'public' member must be a public key.")
-        if peer.alg != key.alg:
-            raise access_error(f"The public key is an {peer.alg} key, not {key.alg}.")
+        peer = require_peer(key, peer)
         try:
             secret = key.material.exchange(peer.material)
         except ValueError:

@@ -66,9 +66,10 @@ internals.streams = ObjectCreate(null);
 
 /**
  * A private slot: `attach(object, value)` stores `value` on `object` under a private name,
- * `get(object)` reads it back (undefined when absent, so it doubles as the brand check), and
+ * `get(object)` reads it back (undefined when absent, so it doubles as the brand check),
  * `of(object, member)` reads it or throws the TypeError of an illegal invocation of
- * `member` on `interfaceName` (the brand check of that interface's operations).
+ * `member` on `interfaceName` (the brand check of that interface's operations), and
+ * `publicObject(record, klass)` gives a record its public object.
  * The trick: a base class whose constructor returns its argument lets a derived class
  * install its private field on any object, including one made by ObjectCreate.
  */
@@ -99,6 +100,15 @@ function createPrivateSlot(interfaceName = undefined) {
       const value = get(object);
       if (value === undefined) throw illegalInvocation(interfaceName, member);
       return value;
+    },
+    /** `record.object`, made on first use: a `klass` instance (no constructor run) holding `record`. */
+    publicObject(record, klass) {
+      if (record.object === undefined) {
+        const object = createObject(klass);
+        new Slot(object, record); // eslint-disable-line no-new
+        record.object = object;
+      }
+      return record.object;
     },
   };
 }

@@ -712,12 +712,7 @@ function SetUpReadableStreamDefaultController(
 
 /** The public ReadableStreamDefaultController for a controller record, made on first use. */
 function defaultControllerObject(controller) {
-  if (controller.object === undefined) {
-    const object = createObject(ReadableStreamDefaultController);
-    defaultControllerSlot.attach(object, controller);
-    controller.object = object;
-  }
-  return controller.object;
+  return defaultControllerSlot.publicObject(controller, ReadableStreamDefaultController);
 }
 
 /**
@@ -1230,18 +1225,9 @@ const ReadableStreamAsyncIteratorPrototype = ObjectCreate(primordials.AsyncItera
 
 /** The public reader for a reader record, made on first use. */
 function readerObject(reader) {
-  if (reader.object === undefined) {
-    if (reader.byob) {
-      const object = createObject(ReadableStreamBYOBReader);
-      byobReaderSlot.attach(object, reader);
-      reader.object = object;
-    } else {
-      const object = createObject(ReadableStreamDefaultReader);
-      defaultReaderSlot.attach(object, reader);
-      reader.object = object;
-    }
-  }
-  return reader.object;
+  return reader.byob
+    ? byobReaderSlot.publicObject(reader, ReadableStreamBYOBReader)
+    : defaultReaderSlot.publicObject(reader, ReadableStreamDefaultReader);
 }
 
 /**

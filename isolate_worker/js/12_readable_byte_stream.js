@@ -26,7 +26,6 @@ const {
   CloneAsUint8Array,
   constructView,
   CopyDataBlockBytes,
-  createObject,
   createPrivateSlot,
   enforceRangeUnsignedLongLong,
   IsDetachedBuffer,
@@ -393,9 +392,7 @@ function ReadableByteStreamControllerGetBYOBRequest(controller) {
       firstDescriptor.byteLength - firstDescriptor.bytesFilled,
     );
     const byobRequest = new ReadableStreamBYOBRequestSlots(controller, view);
-    const object = createObject(ReadableStreamBYOBRequest);
-    byobRequestSlot.attach(object, byobRequest);
-    byobRequest.object = object;
+    byobRequestSlot.publicObject(byobRequest, ReadableStreamBYOBRequest);
     controller.byobRequest = byobRequest;
   }
   return controller.byobRequest;
@@ -665,12 +662,7 @@ function SetUpReadableByteStreamController(
 
 /** The public ReadableByteStreamController for a controller record, made on first use. */
 function byteControllerObject(controller) {
-  if (controller.object === undefined) {
-    const object = createObject(ReadableByteStreamController);
-    byteControllerSlot.attach(object, controller);
-    controller.object = object;
-  }
-  return controller.object;
+  return byteControllerSlot.publicObject(controller, ReadableByteStreamController);
 }
 
 /** SetUpReadableByteStreamControllerFromUnderlyingSource(stream, source, dict, hwm) */

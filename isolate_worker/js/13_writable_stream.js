@@ -525,12 +525,7 @@ function SetUpWritableStreamDefaultController(
 
 /** The public WritableStreamDefaultController for a controller record, made on first use. */
 function controllerObject(controller) {
-  if (controller.object === undefined) {
-    const object = createObject(WritableStreamDefaultController);
-    controllerSlot.attach(object, controller);
-    controller.object = object;
-  }
-  return controller.object;
+  return controllerSlot.publicObject(controller, WritableStreamDefaultController);
 }
 
 /** SetUpWritableStreamDefaultControllerFromUnderlyingSink(stream, sink, dict, hwm, size) */
@@ -781,12 +776,7 @@ webidl.configureInterface(WritableStream);
 // ---------------------------------------------------------------------------------------------
 
 function writerObject(writer) {
-  if (writer.object === undefined) {
-    const object = createObject(WritableStreamDefaultWriter);
-    writerSlot.attach(object, writer);
-    writer.object = object;
-  }
-  return writer.object;
+  return writerSlot.publicObject(writer, WritableStreamDefaultWriter);
 }
 
 const writerOf = writerSlot.of;

@@ -134,12 +134,7 @@ function SetUpTransformStreamDefaultController(
 }
 
 function controllerObject(controller) {
-  if (controller.object === undefined) {
-    const object = createObject(TransformStreamDefaultController);
-    controllerSlot.attach(object, controller);
-    controller.object = object;
-  }
-  return controller.object;
+  return controllerSlot.publicObject(controller, TransformStreamDefaultController);
 }
 
 /** SetUpTransformStreamDefaultControllerFromTransformer(stream, transformer, transformerDict) */

@@ -250,7 +250,7 @@ class RemoteLink:
         self.zap = ZapHandler(self.context, keys)
         self._on_disconnect = on_disconnect
         self._timers: list[asyncio.TimerHandle] = []
-        self._failed_logged = -LOG_EVERY
+        self._may_log = LogLimiter()
         self.monitor: zmq.Socket | None = None
         ivl = max(1, int(heartbeat_interval * 1000))
         timeout = max(ivl + 1, int(min(heartbeat_timeout, 3 * heartbeat_interval) * 1000))
@@ -304,13 +304,9 @@ class RemoteLink:
             if event == zmq.EVENT_DISCONNECTED:
                 disconnected = True
             elif event in (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL,
-                           zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL):
-                now = time.monotonic()
-                if now - self._failed_logged >= LOG_EVERY:
-                    self._failed_logged = now
-                    log.warning("a CURVE handshake on %s failed (a worker that does not have "
-                                "this supervisor's public key as its --server-key?)",
-                                self.endpoint)
+                           zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL) and self._may_log("handshake"):
+                log.warning("a CURVE handshake on %s failed (a worker that does not have "
+                            "this supervisor's public key as its --server-key?)", self.endpoint)
         if disconnected:
             for timer in self._timers:
                 timer.cancel()

@@ -34,6 +34,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.integration.test_ops_support import OpsServer, metric
+from tests.procstats import alive
 from tests.upstream import PERIOD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -284,22 +285,6 @@ class UpstreamProcess:
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.kill()
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ", 1)[1][0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
-
-
-def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def scrape(server: OpsServer) -> str:

@@ -22,7 +22,6 @@ from tests.chaos.support import (
     config,
     make_wave,
     period_digest,
-    rss_kib,
     run_wave,
     scrape,
     summary,
@@ -31,6 +30,7 @@ from tests.chaos.support import (
 )
 from tests.conftest import run
 from tests.integration.test_ops_support import get, metric
+from tests.procstats import rss
 
 WORKERS = 2
 MEMORY_SLACK_KIB = 30 << 10
@@ -109,7 +109,7 @@ def test_clients_vanishing_mid_upload_and_mid_download(ops, chaos_upstream, rng,
     base = server.url("").rstrip("/")
     warm = run(run_wave(base, make_wave(rng, 60)))
     assert {o.result for o in warm} == {"ok"}, summary(warm)
-    baseline = rss_kib(server.pid)
+    baseline = rss(server.pid) >> 10
     pids = server.worker_pids()
 
     host = b"Host: x\r\n"
@@ -145,5 +145,5 @@ def test_clients_vanishing_mid_upload_and_mid_download(ops, chaos_upstream, rng,
     assert metric(text, "isoflow_worker_restarts_total", script="app") == 0
     assert server.worker_pids() == pids
     assert set(run(worker_live_counts(base, WORKERS)).values()) == {1}
-    grown = rss_kib(server.pid) - baseline
+    grown = (rss(server.pid) >> 10) - baseline
     assert grown < MEMORY_SLACK_KIB, f"seed {seed}: supervisor RSS grew {grown} KiB"

@@ -19,7 +19,6 @@ from tests.chaos.support import (
     assert_no_silent_failure,
     config,
     make_wave,
-    rss_kib,
     run_wave,
     settled,
     summary,
@@ -27,6 +26,7 @@ from tests.chaos.support import (
 )
 from tests.conftest import run
 from tests.integration.test_ops_support import get, metric
+from tests.procstats import rss
 
 WORKERS = 3
 MEMORY_SLACK_KIB = 40 << 10  # RSS after the chaos may exceed the warmed-up level by this
@@ -38,7 +38,7 @@ def test_sigkill_during_200_concurrent_streams(ops, chaos_upstream, rng, seed):
     # A first wave without kills: everything is right, and the supervisor's memory warms up.
     warm = run(run_wave(base, make_wave(rng)))
     assert {o.result for o in warm} == {"ok"}, summary(warm)
-    baseline = rss_kib(server.pid)
+    baseline = rss(server.pid) >> 10
 
     victims: list[int] = []
     outcomes = []
@@ -58,7 +58,7 @@ def test_sigkill_during_200_concurrent_streams(ops, chaos_upstream, rng, seed):
     assert metric(text, "isoflow_worker_restarts_total", script="app") >= len(victims)
     for pid in victims:
         assert re.search(rf"\(pid {pid}\) died \(signal 9\)", server.log()), pid
-    grown = rss_kib(server.pid) - baseline
+    grown = (rss(server.pid) >> 10) - baseline
     assert grown < MEMORY_SLACK_KIB, f"seed {seed}: supervisor RSS grew {grown} KiB"
     # The service answers normally, and no worker holds a stream the kills left behind.
     assert run(get(server.url("/"))) [2] == b"hello"

@@ -16,9 +16,10 @@ import aiohttp
 import pytest
 
 from isoflow.supervisor import cli, config
-from tests.chaos.support import alive, wait_until
 from tests.chaos.support import config as chaos_config
+from tests.chaos.support import wait_until
 from tests.conftest import run
+from tests.procstats import alive
 
 
 async def _request(base: str, method: str, path: str, data: bytes | None = None):

@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import run
 from tests.integration.test_ops_support import get, ops_servers
+from tests.procstats import alive
 
 
 @pytest.fixture
@@ -74,16 +75,7 @@ def config(limits: str = "", server: str = "") -> str:
 def pid_gone(pid: int, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        # A zombie is gone for our purpose: it no longer runs.
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                if f.read().split(") ")[1].startswith("Z"):
-                    return True
-        except OSError:
+        if not alive(pid):  # a zombie is gone for our purpose: it no longer runs
             return True
         time.sleep(0.05)
     return False

@@ -4,7 +4,9 @@
 
 const {
   ArrayBufferIsView,
+  ArrayIteratorPrototype,
   ArrayPrototypePush,
+  FunctionPrototypeCall,
   MathFloor,
   MathMin,
   MathMax,
@@ -15,6 +17,8 @@ const {
   ObjectDefineProperty,
   ObjectGetOwnPropertyDescriptor,
   ObjectGetOwnPropertyDescriptors,
+  ObjectGetPrototypeOf,
+  ObjectSetPrototypeOf,
   ReflectOwnKeys,
   String: StringCtor,
   SymbolIterator,
@@ -341,6 +345,72 @@ webidl.createInterfaceConverter = function createInterfaceConverter(name, isInst
       throw webidl.makeException(TypeErrorCtor, `is not of type '${name}'.`, prefix, context);
     }
     return v;
+  };
+};
+
+const IteratorPrototype = ObjectGetPrototypeOf(ArrayIteratorPrototype);
+const KEY = 0;
+const VALUE = 1;
+const KEY_VALUE = 2;
+
+/**
+ * A Web IDL pair iterator (`iterable<K, V>`): the interface's default iterator objects and
+ * its forEach. `pairsOf(target)` gives the target's current list of [key, value] pairs; it
+ * is read again at every step, so iterators and forEach are live over the list. The
+ * iterators share one prototype, which inherits from %IteratorPrototype% and has the
+ * toStringTag "<name> Iterator"; its `next` throws TypeError(`nextError`) when called on
+ * anything else. Returns { prototype, next, keys(target), values(target), entries(target),
+ * forEach(target, callback, thisArg) }; the interface makes its own checks first.
+ */
+webidl.createPairIterator = function createPairIterator(name, pairsOf, nextError) {
+  class PairIterator {
+    #target;
+    #kind;
+    #index = 0;
+
+    constructor(target, kind) {
+      this.#target = target;
+      this.#kind = kind;
+    }
+
+    next() {
+      if (typeof this !== "object" || this === null || !(#target in this)) {
+        throw new TypeErrorCtor(nextError);
+      }
+      const pairs = pairsOf(this.#target);
+      const index = this.#index;
+      if (index >= pairs.length) return { value: undefined, done: true };
+      this.#index = index + 1;
+      const pair = pairs[index];
+      if (this.#kind === KEY) return { value: pair[0], done: false };
+      if (this.#kind === VALUE) return { value: pair[1], done: false };
+      return { value: [pair[0], pair[1]], done: false };
+    }
+  }
+  const prototype = PairIterator.prototype;
+  const next = prototype.next;
+  ObjectSetPrototypeOf(prototype, IteratorPrototype);
+  delete prototype.constructor;
+  ObjectDefineProperty(prototype, SymbolToStringTag, {
+    value: `${name} Iterator`, writable: false, enumerable: false, configurable: true,
+  });
+  ObjectDefineProperty(prototype, "next", {
+    value: next, writable: true, enumerable: true, configurable: true,
+  });
+  return {
+    prototype,
+    next,
+    keys: (target) => new PairIterator(target, KEY),
+    values: (target) => new PairIterator(target, VALUE),
+    entries: (target) => new PairIterator(target, KEY_VALUE),
+    forEach(target, callback, thisArg) {
+      for (let i = 0; ; i++) {
+        const pairs = pairsOf(target);
+        if (i >= pairs.length) return;
+        const pair = pairs[i];
+        FunctionPrototypeCall(callback, thisArg, pair[1], pair[0], target);
+      }
+    },
   };
 };
 

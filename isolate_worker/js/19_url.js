@@ -15,7 +15,6 @@
 // urlencodedSerialize, ...) for Fetch, and the globals URL and URLSearchParams.
 
 const {
-  ArrayIteratorPrototype,
   ArrayPrototypeJoin,
   ArrayPrototypePop,
   ArrayPrototypePush,
@@ -24,8 +23,6 @@ const {
   NumberPrototypeToString,
   ObjectDefineProperty,
   ObjectGetOwnPropertyDescriptor,
-  ObjectGetPrototypeOf,
-  ObjectSetPrototypeOf,
   ReflectApply,
   ReflectOwnKeys,
   SafeMap,
@@ -37,7 +34,6 @@ const {
   StringPrototypeToLowerCase,
   StringPrototypeToWellFormed,
   SymbolIterator,
-  SymbolToStringTag,
   TypeError: TypeErrorCtor,
   Uint8Array: Uint8ArrayCtor,
   decodeURIComponent,
@@ -1682,25 +1678,22 @@ class URLSearchParams {
       throw new TypeErrorCtor(`${prefix}: parameter 1 is not of type 'Function'.`);
     }
     // The list is read again after every call: the callback may change it.
-    for (let i = 0; i < listOf(this, "forEach").length; i++) {
-      const tuple = listOf(this, "forEach")[i];
-      ReflectApply(callback, thisArg, [tuple[1], tuple[0], this]);
-    }
+    pairIterator.forEach(this, callback, thisArg);
   }
 
   keys() {
     listOf(this, "keys");
-    return new URLSearchParamsIterator(this, KEY);
+    return pairIterator.keys(this);
   }
 
   values() {
     listOf(this, "values");
-    return new URLSearchParamsIterator(this, VALUE);
+    return pairIterator.values(this);
   }
 
   entries() {
     listOf(this, "entries");
-    return new URLSearchParamsIterator(this, KEY_VALUE);
+    return pairIterator.entries(this);
   }
 
   toString() {
@@ -1709,43 +1702,10 @@ class URLSearchParams {
 }
 
 // URLSearchParams iterators (Web IDL pair iterators), live over the list.
-const KEY = 0;
-const VALUE = 1;
-const KEY_VALUE = 2;
-
-class URLSearchParamsIterator {
-  #target;
-  #kind;
-  #index = 0;
-
-  constructor(target, kind) {
-    this.#target = target;
-    this.#kind = kind;
-  }
-
-  next() {
-    if (typeof this !== "object" || this === null || !(#target in this)) {
-      throw new TypeErrorCtor("next called on an object that is not a URLSearchParams Iterator");
-    }
-    const list = listOf(this.#target, "next");
-    const index = this.#index;
-    if (index >= list.length) return { value: undefined, done: true };
-    this.#index = index + 1;
-    const tuple = list[index];
-    if (this.#kind === KEY) return { value: tuple[0], done: false };
-    if (this.#kind === VALUE) return { value: tuple[1], done: false };
-    return { value: [tuple[0], tuple[1]], done: false };
-  }
-}
-const URLSearchParamsIteratorPrototype = URLSearchParamsIterator.prototype;
-ObjectSetPrototypeOf(URLSearchParamsIteratorPrototype, ObjectGetPrototypeOf(ArrayIteratorPrototype));
-delete URLSearchParamsIteratorPrototype.constructor;
-ObjectDefineProperty(URLSearchParamsIteratorPrototype, SymbolToStringTag, {
-  value: "URLSearchParams Iterator", configurable: true,
-});
-ObjectDefineProperty(URLSearchParamsIteratorPrototype, "next", {
-  ...ObjectGetOwnPropertyDescriptor(URLSearchParamsIteratorPrototype, "next"), enumerable: true,
-});
+const pairIterator = webidl.createPairIterator(
+  "URLSearchParams", (params) => listOf(params, "next"),
+  "next called on an object that is not a URLSearchParams Iterator",
+);
 
 webidl.configureInterface(URL);
 webidl.configureInterface(URLSearchParams);

@@ -8,10 +8,8 @@ const {
   ArrayPrototypeSplice,
   MathFloor,
   MathRandom,
-  ObjectCreate,
   ObjectDefineProperty,
   ObjectFreeze,
-  ObjectGetPrototypeOf,
   RegExpPrototypeTest,
   SafeMap,
   StringPrototypeCharCodeAt,
@@ -20,7 +18,6 @@ const {
   StringPrototypeSlice,
   StringPrototypeToLowerCase,
   SymbolIterator,
-  SymbolToStringTag,
   TypeError: TypeErrorCtor,
   TypedArrayPrototypeGetLength,
   TypedArrayPrototypeIndexOf,
@@ -336,28 +333,28 @@ class FormData {
   }
 
   entries() {
-    return createIterator(this, entriesOf(this, "entries"), "key+value");
+    entriesOf(this, "entries");
+    return pairIterator.entries(this);
   }
 
   keys() {
-    return createIterator(this, entriesOf(this, "keys"), "key");
+    entriesOf(this, "keys");
+    return pairIterator.keys(this);
   }
 
   values() {
-    return createIterator(this, entriesOf(this, "values"), "value");
+    entriesOf(this, "values");
+    return pairIterator.values(this);
   }
 
   forEach(callback, thisArg = undefined) {
-    const list = entriesOf(this, "forEach");
+    entriesOf(this, "forEach");
     const prefix = "Failed to execute 'forEach' on 'FormData'";
     webidl.requiredArguments(arguments.length, 1, prefix);
     if (typeof callback !== "function") {
       throw new TypeErrorCtor(`${prefix}: The callback provided as parameter 1 is not a function.`);
     }
-    for (let i = 0; i < list.length; i++) {
-      const [key, value] = list[i];
-      primordials.FunctionPrototypeCall(callback, thisArg, value, key, this);
-    }
+    pairIterator.forEach(this, callback, thisArg);
   }
 }
 
@@ -370,36 +367,10 @@ ObjectDefineProperty(FormData.prototype, SymbolIterator, {
 });
 
 // Web IDL default iterator objects: live over the entry list, one shared prototype.
-const IteratorPrototype = ObjectGetPrototypeOf(primordials.ArrayIteratorPrototype);
-const iteratorState = new primordials.SafeWeakMap();
-
-const FormDataIteratorPrototype = ObjectCreate(IteratorPrototype);
-ObjectDefineProperty(FormDataIteratorPrototype, "next", {
-  value: function next() {
-    const state = typeof this === "object" && this !== null ? iteratorState.get(this) : undefined;
-    if (state === undefined) {
-      throw new TypeErrorCtor("next method called on an object that is not a FormData iterator");
-    }
-    if (state.index >= state.list.length) return { value: undefined, done: true };
-    const [key, value] = state.list[state.index++];
-    if (state.kind === "key") return { value: key, done: false };
-    if (state.kind === "value") return { value, done: false };
-    return { value: [key, value], done: false };
-  },
-  writable: true,
-  enumerable: true,
-  configurable: true,
-});
-ObjectDefineProperty(FormDataIteratorPrototype, SymbolToStringTag, {
-  value: "FormData Iterator",
-  configurable: true,
-});
-
-function createIterator(target, list, kind) {
-  const iterator = ObjectCreate(FormDataIteratorPrototype);
-  iteratorState.set(iterator, { target, list, kind, index: 0 });
-  return iterator;
-}
+const pairIterator = webidl.createPairIterator(
+  "FormData", (formData) => entriesOf(formData, "next"),
+  "next method called on an object that is not a FormData iterator",
+);
 
 // --- multipart/form-data serialization ------------------------------------------------------------
 

@@ -22,15 +22,12 @@ const {
   FunctionPrototypeCall,
   ObjectDefineProperty,
   ObjectGetOwnPropertyDescriptor,
-  ObjectGetPrototypeOf,
-  ObjectSetPrototypeOf,
   ReflectOwnKeys,
   RegExpPrototypeTest,
   StringPrototypeCharCodeAt,
   StringPrototypeSlice,
   StringPrototypeToLowerCase,
   SymbolIterator,
-  SymbolToStringTag,
   TypeError: TypeErrorCtor,
 } = primordials;
 const { webidl } = internals;
@@ -528,73 +525,32 @@ class Headers {
     if (typeof callback !== "function") {
       throw new TypeErrorCtor(`${prefix}: The callback provided as parameter 1 is not a function.`);
     }
-    for (let i = 0; ; i++) {
-      const pairs = sortAndCombine(this);
-      if (i >= pairs.length) break;
-      const pair = pairs[i];
-      FunctionPrototypeCall(callback, thisArg, pair[1], pair[0], this);
-    }
+    pairIterator.forEach(this, callback, thisArg);
   }
 
   keys() {
     brand(this, "Failed to execute 'keys' on 'Headers'");
-    return new HeadersIterator(this, KIND_KEY);
+    return pairIterator.keys(this);
   }
 
   values() {
     brand(this, "Failed to execute 'values' on 'Headers'");
-    return new HeadersIterator(this, KIND_VALUE);
+    return pairIterator.values(this);
   }
 
   entries() {
     brand(this, "Failed to execute 'entries' on 'Headers'");
-    return new HeadersIterator(this, KIND_ENTRY);
+    return pairIterator.entries(this);
   }
 }
 
 // Headers iterators (Web IDL default iterator objects of a pair iterator): live over the
 // sorted-and-combined list.
-const KIND_KEY = 0;
-const KIND_VALUE = 1;
-const KIND_ENTRY = 2;
-
-class HeadersIterator {
-  #target;
-  #kind;
-  #index = 0;
-
-  constructor(target, kind) {
-    this.#target = target;
-    this.#kind = kind;
-  }
-
-  next() {
-    if (typeof this !== "object" || this === null || !(#target in this)) {
-      throw new TypeErrorCtor(
-        "Failed to execute 'next' on 'Headers Iterator': Illegal invocation",
-      );
-    }
-    const pairs = sortAndCombine(this.#target);
-    const index = this.#index;
-    if (index >= pairs.length) return { value: undefined, done: true };
-    this.#index = index + 1;
-    const pair = pairs[index];
-    if (this.#kind === KIND_KEY) return { value: pair[0], done: false };
-    if (this.#kind === KIND_VALUE) return { value: pair[1], done: false };
-    return { value: [pair[0], pair[1]], done: false };
-  }
-}
-
-const HeadersIteratorPrototype = HeadersIterator.prototype;
-const HeadersIteratorNext = HeadersIteratorPrototype.next;
-ObjectSetPrototypeOf(HeadersIteratorPrototype, ObjectGetPrototypeOf(ArrayIteratorPrototype));
-delete HeadersIteratorPrototype.constructor;
-ObjectDefineProperty(HeadersIteratorPrototype, SymbolToStringTag, {
-  value: "Headers Iterator", writable: false, enumerable: false, configurable: true,
-});
-ObjectDefineProperty(HeadersIteratorPrototype, "next", {
-  value: HeadersIteratorNext, writable: true, enumerable: true, configurable: true,
-});
+const pairIterator = webidl.createPairIterator(
+  "Headers", sortAndCombine, "Failed to execute 'next' on 'Headers Iterator': Illegal invocation",
+);
+const HeadersIteratorPrototype = pairIterator.prototype;
+const HeadersIteratorNext = pairIterator.next;
 
 webidl.configureInterface(Headers);
 const HeadersPrototypeEntries = Headers.prototype.entries;

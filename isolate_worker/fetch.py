@@ -298,10 +298,9 @@ class Fetch:
             location = resp.headers.get("Location")
             if location is None:
                 return resp, url, redirected
-            if self.redirect == "error":
-                resp.release()
-                raise FetchFailed(f"fetch failed: redirected to {location} (redirect: 'error')")
             resp.release()
+            if self.redirect == "error":
+                raise FetchFailed(f"fetch failed: redirected to {location} (redirect: 'error')")
             url = str(parsed.join(URL(location)))
             redirected = True
             # 301/302 for POST, and 303 for anything but HEAD, become GET without a body.
@@ -350,7 +349,7 @@ class Fetch:
             if decode is not None:
                 try:
                     chunk = decode(chunk)
-                except (zlib.error, Exception) as e:  # brotli.error is not exported
+                except Exception as e:  # zlib.error, or brotli.error (not exported)
                     message = f"fetch failed: cannot decode the response body: {e}"
                     raise FetchFailed(message) from None
             if chunk:

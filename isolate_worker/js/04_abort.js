@@ -106,12 +106,9 @@ function getState(signal, member) {
 webidl.configureInterface(AbortSignal);
 defineEventHandler(AbortSignal.prototype, "abort");
 
-const convertSignalSequence = webidl.createSequenceConverter((v, prefix, context) => {
-  if (getSignalState(v) === null) {
-    throw webidl.makeException(TypeErrorCtor, "is not of type 'AbortSignal'.", prefix, context);
-  }
-  return v;
-});
+const isAbortSignal = (value) => getSignalState(value) !== null;
+const convertAbortSignal = webidl.createInterfaceConverter("AbortSignal", isAbortSignal);
+const convertSignalSequence = webidl.createSequenceConverter(convertAbortSignal);
 
 function defaultAbortReason() {
   return new DOMException("signal is aborted without reason", "AbortError");
@@ -275,7 +272,9 @@ webidl.configureInterface(AbortController);
 internals.abort = ObjectFreeze({
   AbortSignal,
   AbortController,
-  isAbortSignal: (value) => getSignalState(value) !== null,
+  isAbortSignal,
+  /** The IDL conversion to AbortSignal (a TypeError for anything else). */
+  convertAbortSignal,
   isAborted: (signal) => getSignalState(signal).reason !== undefined,
   getReason: (signal) => getSignalState(signal).reason,
   createAbortSignal,

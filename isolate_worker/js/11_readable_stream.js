@@ -933,14 +933,6 @@ function writableStreamConverter(v, prefix, context) {
   return stream;
 }
 
-function abortSignalConverter(v, prefix, context) {
-  const abort = internals.abort;
-  if (abort === undefined || !abort.isAbortSignal(v)) {
-    throw webidl.makeException(TypeErrorCtor, "is not of type 'AbortSignal'.", prefix, context);
-  }
-  return v;
-}
-
 /** dictionary ReadableWritablePair { required ReadableStream readable; required WritableStream writable; } */
 const convertReadableWritablePair = impl.createDictionaryConverter("ReadableWritablePair", [
   { key: "readable", converter: readableStreamConverter, required: true },
@@ -952,7 +944,7 @@ const convertStreamPipeOptions = impl.createDictionaryConverter("StreamPipeOptio
   { key: "preventAbort", converter: converters.boolean, defaultValue: false },
   { key: "preventCancel", converter: converters.boolean, defaultValue: false },
   { key: "preventClose", converter: converters.boolean, defaultValue: false },
-  { key: "signal", converter: abortSignalConverter },
+  { key: "signal", converter: internals.abort.convertAbortSignal },
 ]);
 
 // ---------------------------------------------------------------------------------------------

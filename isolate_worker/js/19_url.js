@@ -26,7 +26,6 @@ const {
   ReflectApply,
   ReflectOwnKeys,
   SafeMap,
-  StringFromCharCode,
   StringPrototypeCharCodeAt,
   StringPrototypeIndexOf,
   StringPrototypeLastIndexOf,
@@ -35,6 +34,7 @@ const {
   StringPrototypeToWellFormed,
   SymbolIterator,
   TypeError: TypeErrorCtor,
+  TypedArrayPrototypeSubarray,
   Uint8Array: Uint8ArrayCtor,
   decodeURIComponent,
 } = primordials;
@@ -160,100 +160,26 @@ function utf8PercentEncodeString(input, set, spaceAsPlus = false) {
   return output;
 }
 
-/** The UTF-8 encoding of a string, with lone surrogates as U+FFFD. */
-function utf8Encode(input, bytes) {
-  for (let i = 0; i < input.length; i++) {
-    let c = StringPrototypeCharCodeAt(input, i);
-    if (c < 0x80) {
-      ArrayPrototypePush(bytes, c);
-      continue;
-    }
-    if (c >= 0xd800 && c <= 0xdfff) {
-      const next = i + 1 < input.length ? StringPrototypeCharCodeAt(input, i + 1) : 0;
-      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
-        i++;
-      } else {
-        c = 0xfffd;
-      }
-    }
-    if (c < 0x800) {
-      ArrayPrototypePush(bytes, 0xc0 | (c >> 6), 0x80 | (c & 0x3f));
-    } else if (c < 0x10000) {
-      ArrayPrototypePush(bytes, 0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+/**
+ * Percent-decode bytes[start, end) into a new Uint8Array. With plusAsSpace (the
+ * application/x-www-form-urlencoded parser) each "+" byte becomes 0x20 first.
+ */
+function percentDecodeBytes(bytes, start, end, plusAsSpace) {
+  const out = new Uint8ArrayCtor(end - start);
+  let o = 0;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b === 0x2b && plusAsSpace) {
+      out[o++] = 0x20;
+    } else if (b === 0x25 && i + 2 < end && isASCIIHexDigit(bytes[i + 1]) &&
+               isASCIIHexDigit(bytes[i + 2])) {
+      out[o++] = hexValue(bytes[i + 1]) * 16 + hexValue(bytes[i + 2]);
+      i += 2;
     } else {
-      ArrayPrototypePush(bytes, 0xf0 | (c >> 18), 0x80 | ((c >> 12) & 0x3f),
-        0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+      out[o++] = b;
     }
   }
-  return bytes;
-}
-
-/** UTF-8 decode without BOM (Encoding Standard): invalid sequences become U+FFFD. */
-function utf8DecodeWithoutBOM(bytes) {
-  let output = "";
-  let codeUnits = [];
-  const flush = () => {
-    output += ReflectApply(StringFromCharCode, null, codeUnits);
-    codeUnits = [];
-  };
-  let needed = 0;
-  let seen = 0;
-  let cp = 0;
-  let lower = 0x80;
-  let upper = 0xbf;
-  const emit = (c) => {
-    if (c > 0xffff) {
-      c -= 0x10000;
-      ArrayPrototypePush(codeUnits, 0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff));
-    } else {
-      ArrayPrototypePush(codeUnits, c);
-    }
-    if (codeUnits.length > 4096) flush();
-  };
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i];
-    if (needed === 0) {
-      if (byte <= 0x7f) {
-        emit(byte);
-      } else if (byte >= 0xc2 && byte <= 0xdf) {
-        needed = 1;
-        cp = byte & 0x1f;
-      } else if (byte >= 0xe0 && byte <= 0xef) {
-        if (byte === 0xe0) lower = 0xa0;
-        if (byte === 0xed) upper = 0x9f;
-        needed = 2;
-        cp = byte & 0xf;
-      } else if (byte >= 0xf0 && byte <= 0xf4) {
-        if (byte === 0xf0) lower = 0x90;
-        if (byte === 0xf4) upper = 0x8f;
-        needed = 3;
-        cp = byte & 0x7;
-      } else {
-        emit(0xfffd);
-      }
-      continue;
-    }
-    if (byte < lower || byte > upper) {
-      // Not a continuation byte: the sequence so far is one U+FFFD; reprocess this byte.
-      cp = needed = seen = 0;
-      lower = 0x80;
-      upper = 0xbf;
-      emit(0xfffd);
-      i--;
-      continue;
-    }
-    lower = 0x80;
-    upper = 0xbf;
-    cp = (cp << 6) | (byte & 0x3f);
-    if (++seen === needed) {
-      emit(cp);
-      cp = needed = seen = 0;
-    }
-  }
-  if (needed !== 0) emit(0xfffd);
-  flush();
-  return output;
+  return TypedArrayPrototypeSubarray(out, 0, o);
 }
 
 /** Percent-decode a scalar value string and UTF-8 decode (without BOM) the bytes. */
@@ -265,20 +191,8 @@ function percentDecodeString(input) {
   } catch {
     // fall through to the byte-exact algorithm
   }
-  const bytes = [];
-  let start = 0;
-  for (let i = 0; i < input.length; i++) {
-    if (StringPrototypeCharCodeAt(input, i) !== 0x25) continue;
-    const h1 = i + 1 < input.length ? StringPrototypeCharCodeAt(input, i + 1) : 0;
-    const h2 = i + 2 < input.length ? StringPrototypeCharCodeAt(input, i + 2) : 0;
-    if (!isASCIIHexDigit(h1) || !isASCIIHexDigit(h2)) continue;
-    utf8Encode(StringPrototypeSlice(input, start, i), bytes);
-    ArrayPrototypePush(bytes, hexValue(h1) * 16 + hexValue(h2));
-    i += 2;
-    start = i + 1;
-  }
-  utf8Encode(StringPrototypeSlice(input, start), bytes);
-  return utf8DecodeWithoutBOM(bytes);
+  const bytes = internals.encoding.utf8Encode(input);
+  return internals.encoding.utf8Decode(percentDecodeBytes(bytes, 0, bytes.length, false));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1746,6 +1660,7 @@ internals.url = {
     urlencodedSerialize(isURLSearchParams(tuples) ? listOf(tuples, "toString") : tuples),
   /** Building blocks, for tests and for the IDNA file. */
   percentDecodeString,
+  percentDecodeBytes,
   utf8PercentEncodeString,
   parseHost,
 };

@@ -23,7 +23,6 @@ const {
   TypedArrayPrototypeIndexOf,
   TypedArrayPrototypeSlice,
   TypedArrayPrototypeSubarray,
-  Uint8Array: Uint8ArrayCtor,
 } = primordials;
 
 const { webidl } = internals;
@@ -597,30 +596,9 @@ function parseMultipart(bytes, contentType) {
 
 // --- application/x-www-form-urlencoded ------------------------------------------------------------
 
-function hexValue(b) {
-  if (b >= 0x30 && b <= 0x39) return b - 0x30;
-  if (b >= 0x41 && b <= 0x46) return b - 0x37;
-  if (b >= 0x61 && b <= 0x66) return b - 0x57;
-  return -1;
-}
-
 /** "+" to space, percent-decode, then UTF-8 decode without BOM (URL standard). */
 function decodeFormBytes(bytes, start, end) {
-  const out = new Uint8ArrayCtor(end - start);
-  let o = 0;
-  for (let i = start; i < end; i++) {
-    const b = bytes[i];
-    if (b === 0x2b) {
-      out[o++] = 0x20;
-    } else if (b === 0x25 && i + 2 < end && hexValue(bytes[i + 1]) !== -1 &&
-               hexValue(bytes[i + 2]) !== -1) {
-      out[o++] = (hexValue(bytes[i + 1]) << 4) | hexValue(bytes[i + 2]);
-      i += 2;
-    } else {
-      out[o++] = b;
-    }
-  }
-  return utf8Decode(TypedArrayPrototypeSubarray(out, 0, o));
+  return utf8Decode(internals.url.percentDecodeBytes(bytes, start, end, true));
 }
 
 /** The application/x-www-form-urlencoded parser over bytes: [[name, value], ...]. */

@@ -629,11 +629,15 @@ async def check_script(path: Path, cache_dir: Path | None = None) -> str | None:
     return None
 
 
-async def check_scripts(config: Config) -> list[Problem]:
-    """Load every script of a config; a problem at its ``path`` line for each that fails."""
-    settings = config.settings
+async def script_errors(settings: Settings) -> dict[str, str]:
+    """Check every script of ``settings`` (concurrently): name -> error line of each that fails."""
     names = list(settings.scripts)
     errors = await asyncio.gather(*(check_script(settings.scripts[n].path, settings.cache_dir)
                                     for n in names))
-    return [config.problem(("scripts", n, "path"), error)
-            for n, error in zip(names, errors, strict=True) if error is not None]
+    return {n: error for n, error in zip(names, errors, strict=True) if error is not None}
+
+
+async def check_scripts(config: Config) -> list[Problem]:
+    """Load every script of a config; a problem at its ``path`` line for each that fails."""
+    errors = await script_errors(config.settings)
+    return [config.problem(("scripts", n, "path"), error) for n, error in errors.items()]

@@ -36,7 +36,7 @@ from isoflow import protocol as p
 from . import logsetup, pidfile
 from .admin import Admin
 from .channel import Channel
-from .config import ConfigError, check_script, load, make_ssl_context
+from .config import ConfigError, load, make_ssl_context, script_errors
 from .front import Front
 from .metrics import Metrics, PoolSample, Snapshot, WorkerSample
 from .notify import Notifier
@@ -364,9 +364,7 @@ class Service:
             self._carry_over(old.settings, new)
         else:
             new = old.settings
-        errors = await asyncio.gather(*(check_script(spec.path, new.cache_dir)
-                                        for spec in new.scripts.values()))
-        errors = [e for e in errors if e is not None]
+        errors = list((await script_errors(new)).values())
         if errors:
             for error in errors:
                 log.error("%s", error)
@@ -465,11 +463,9 @@ class Service:
 
 
 async def serve(settings: Settings) -> int:
-    errors = await asyncio.gather(*(check_script(spec.path, settings.cache_dir)
-                                    for spec in settings.scripts.values()))
-    errors = [e for e in errors if e is not None]
+    errors = await script_errors(settings)
     if errors:
-        for error in errors:
+        for error in errors.values():
             print(f"isoflow: {error}", file=sys.stderr)
         return 2
     service = Service(settings)

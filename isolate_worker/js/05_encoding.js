@@ -657,49 +657,65 @@ const convertDecodeOptions = webidl.createDictionaryConverter("TextDecodeOptions
   { key: "stream", converter: converters.boolean, defaultValue: false },
 ]);
 
+/**
+ * The encoding of `label` for the TextDecoder and TextDecoderStream constructors: a
+ * RangeError when the label names none, or names one that is not supported.
+ */
+function decoderEncoding(label, prefix) {
+  const encoding = getEncoding(label);
+  if (encoding === null || encoding === "replacement") {
+    throw new RangeErrorCtor(`${prefix}: The encoding label provided ('${label}') is invalid.`);
+  }
+  if (UNSUPPORTED.has(encoding)) {
+    throw new RangeErrorCtor(`${prefix}: The encoding '${encoding}' is not supported.`);
+  }
+  return encoding;
+}
+
+/**
+ * TextDecoderCommon's "serialize I/O queue" for `common` ({ encoding, ignoreBOM, bomSeen }, a
+ * TextDecoder's or a TextDecoderStream's): the leading BOM of the UTF encodings is dropped once.
+ */
+function serializeIOQueue(common, text) {
+  if (common.ignoreBOM || common.bomSeen || text.length === 0) return text;
+  const enc = common.encoding;
+  if (enc !== "utf-8" && enc !== "utf-16le" && enc !== "utf-16be") return text;
+  common.bomSeen = true;
+  return StringPrototypeCharCodeAt(text, 0) === 0xfeff ? StringPrototypeSlice(text, 1) : text;
+}
+
 class TextDecoder {
-  #encoding;
-  #fatal;
-  #ignoreBOM;
+  #common; // { encoding, fatal, ignoreBOM, bomSeen }
   #decoder = null;
   #doNotFlush = false;
-  #bomSeen = false;
 
   constructor(label = "utf-8", options = undefined) {
     const prefix = "Failed to construct 'TextDecoder'";
     label = converters.DOMString(label, prefix, "Argument 1");
     const opts = convertTextDecoderOptions(options, prefix, "Argument 2");
-    const encoding = getEncoding(label);
-    if (encoding === null || encoding === "replacement") {
-      throw new RangeErrorCtor(`${prefix}: The encoding label provided ('${label}') is invalid.`);
-    }
-    if (UNSUPPORTED.has(encoding)) {
-      throw new RangeErrorCtor(`${prefix}: The encoding '${encoding}' is not supported.`);
-    }
-    this.#encoding = encoding;
-    this.#fatal = opts.fatal;
-    this.#ignoreBOM = opts.ignoreBOM;
+    const encoding = decoderEncoding(label, prefix);
+    this.#common = { encoding, fatal: opts.fatal, ignoreBOM: opts.ignoreBOM, bomSeen: false };
   }
 
   static #check(self, member) {
-    if (self === null || typeof self !== "object" || !(#encoding in self)) {
+    if (self === null || typeof self !== "object" || !(#common in self)) {
       throw new TypeErrorCtor(`Failed to execute '${member}' on 'TextDecoder': Illegal invocation`);
     }
   }
 
   get encoding() {
     TextDecoder.#check(this, "encoding");
-    return this.#encoding;
+    return this.#common.encoding;
   }
 
   get fatal() {
     TextDecoder.#check(this, "fatal");
-    return this.#fatal;
+    return this.#common.fatal;
   }
 
   get ignoreBOM() {
     TextDecoder.#check(this, "ignoreBOM");
-    return this.#ignoreBOM;
+    return this.#common.ignoreBOM;
   }
 
   decode(input = undefined, options = undefined) {
@@ -715,9 +731,10 @@ class TextDecoder {
       }
     }
     const { stream } = convertDecodeOptions(options, prefix, "Argument 2");
+    const common = this.#common;
     if (!this.#doNotFlush || this.#decoder === null) {
-      this.#decoder = createDecoder(this.#encoding, this.#fatal);
-      this.#bomSeen = false;
+      this.#decoder = createDecoder(common.encoding, common.fatal);
+      common.bomSeen = false;
     }
     this.#doNotFlush = stream;
     let text;
@@ -728,16 +745,7 @@ class TextDecoder {
       this.#doNotFlush = false;
       throw e;
     }
-    return this.#serialize(text);
-  }
-
-  /** "Serialize I/O queue": drop a leading BOM of the UTF encodings once. */
-  #serialize(text) {
-    if (this.#ignoreBOM || this.#bomSeen || text.length === 0) return text;
-    const enc = this.#encoding;
-    if (enc !== "utf-8" && enc !== "utf-16le" && enc !== "utf-16be") return text;
-    this.#bomSeen = true;
-    return StringPrototypeCharCodeAt(text, 0) === 0xfeff ? StringPrototypeSlice(text, 1) : text;
+    return serializeIOQueue(common, text);
   }
 }
 
@@ -928,7 +936,8 @@ internals.encoding = ObjectFreeze({
   decode,
   getEncoding,
   createDecoder,
-  isSupported: (name) => name !== null && !UNSUPPORTED.has(name),
+  decoderEncoding,
+  serializeIOQueue,
   bytesOfBufferSource,
   /** Latin-1 ("isomorphic") decode: each byte is one code unit. */
   isomorphicDecode: (bytes) => codeUnitsToString(bytes, 0, TypedArrayPrototypeGetLength(bytes)),

@@ -6,7 +6,6 @@ const {
   StringPrototypeCharCodeAt,
   StringPrototypeSlice,
   TypeError: TypeErrorCtor,
-  RangeError: RangeErrorCtor,
   Uint8Array: Uint8ArrayCtor,
 } = primordials;
 
@@ -117,28 +116,19 @@ class TextDecoderStreamSlots {
   }
 }
 
-/** "Serialize I/O queue": the leading BOM of the UTF encodings is dropped once. */
-function serializeOutput(decoder, text) {
-  if (decoder.ignoreBOM || decoder.bomSeen || text.length === 0) return text;
-  const name = decoder.encoding;
-  if (name !== "utf-8" && name !== "utf-16le" && name !== "utf-16be") return text;
-  decoder.bomSeen = true;
-  return StringPrototypeCharCodeAt(text, 0) === 0xfeff ? StringPrototypeSlice(text, 1) : text;
-}
-
 /** "Decode and enqueue a chunk". */
 function decodeAndEnqueueChunk(decoder, chunk, controller) {
   const bytes = encoding.bytesOfBufferSource(chunk);
   if (bytes === null) {
     throw new TypeErrorCtor("TextDecoderStream: the chunk is not an ArrayBuffer or ArrayBufferView.");
   }
-  const outputChunk = serializeOutput(decoder, decoder.decoder.decode(bytes, false));
+  const outputChunk = encoding.serializeIOQueue(decoder, decoder.decoder.decode(bytes, false));
   if (outputChunk.length > 0) TransformStreamDefaultControllerEnqueue(controller, outputChunk);
 }
 
 /** "Flush and enqueue". */
 function flushAndEnqueue(decoder, controller) {
-  const outputChunk = serializeOutput(decoder, decoder.decoder.decode(EMPTY, true));
+  const outputChunk = encoding.serializeIOQueue(decoder, decoder.decoder.decode(EMPTY, true));
   if (outputChunk.length > 0) TransformStreamDefaultControllerEnqueue(controller, outputChunk);
 }
 
@@ -149,13 +139,7 @@ class TextDecoderStream {
     const prefix = "Failed to construct 'TextDecoderStream'";
     label = converters.DOMString(label, prefix, "Argument 1");
     const opts = convertTextDecoderOptions(options, prefix, "Argument 2");
-    const name = encoding.getEncoding(label);
-    if (name === null || name === "replacement") {
-      throw new RangeErrorCtor(`${prefix}: The encoding label provided ('${label}') is invalid.`);
-    }
-    if (!encoding.isSupported(name)) {
-      throw new RangeErrorCtor(`${prefix}: The encoding '${name}' is not supported.`);
-    }
+    const name = encoding.decoderEncoding(label, prefix);
     const decoder = new TextDecoderStreamSlots(name, opts.fatal, opts.ignoreBOM);
     decoderStreamSlot.attach(this, decoder);
     decoder.transform = SetUpTransformStream({

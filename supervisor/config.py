@@ -17,7 +17,7 @@ import ssl
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -269,9 +269,9 @@ class _Table:
 
 
 def _limits(t: _Table | None, base: Limits) -> Limits:
-    values: dict[str, Any] = {}
     if t is None:
-        return Limits(**{f.name: getattr(base, f.name) for f in fields(Limits)})
+        return replace(base)  # a copy of its own for each script
+    values: dict[str, Any] = {}
     spec: dict[str, tuple[Callable[[Any], Any], Callable[[Any], None] | None]] = {
         "cpu_time": (as_seconds, positive),
         "memory": (as_size, at_least(16 << 20, "16MiB")),

@@ -787,42 +787,22 @@ function utf8Encode(s) {
   const asciiEnd = firstNonAscii === -1 ? n : firstNonAscii;
   const out = new Uint8ArrayCtor(asciiEnd === n ? n : utf8Length(s, asciiEnd));
   for (let i = 0; i < asciiEnd; i++) out[i] = StringPrototypeCharCodeAt(s, i);
-  let o = asciiEnd;
-  for (let i = asciiEnd; i < n; i++) {
-    let c = StringPrototypeCharCodeAt(s, i);
-    if (c < 0x80) {
-      out[o++] = c;
-    } else if (c < 0x800) {
-      out[o++] = 0xc0 | (c >> 6);
-      out[o++] = 0x80 | (c & 0x3f);
-    } else {
-      if (c >= 0xd800 && c <= 0xdfff) {
-        const d = i + 1 < n ? StringPrototypeCharCodeAt(s, i + 1) : 0;
-        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-          const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          out[o++] = 0xf0 | (cp >> 18);
-          out[o++] = 0x80 | ((cp >> 12) & 0x3f);
-          out[o++] = 0x80 | ((cp >> 6) & 0x3f);
-          out[o++] = 0x80 | (cp & 0x3f);
-          i++;
-          continue;
-        }
-        c = 0xfffd;
-      }
-      out[o++] = 0xe0 | (c >> 12);
-      out[o++] = 0x80 | ((c >> 6) & 0x3f);
-      out[o++] = 0x80 | (c & 0x3f);
-    }
-  }
+  if (asciiEnd < n) utf8EncodeRange(s, asciiEnd, out, asciiEnd);
   return out;
 }
 
 /** Encode as much of `s` as fits into `dest` (whole code points only): { read, written }. */
 function utf8EncodeInto(s, dest) {
+  return utf8EncodeRange(s, 0, dest, 0);
+}
+
+/**
+ * Encode s[read, ...) into dest[written, ...) as far as whole code points fit (lone
+ * surrogates become U+FFFD): { read, written }, where each stopped.
+ */
+function utf8EncodeRange(s, read, dest, written) {
   const n = s.length;
   const capacity = TypedArrayPrototypeGetLength(dest);
-  let read = 0;
-  let written = 0;
   while (read < n) {
     let c = StringPrototypeCharCodeAt(s, read);
     if (c < 0x80) {

@@ -123,15 +123,8 @@ const isSet = (v) => hasSlot(SetPrototypeGetSize, v);
 const isWeakMap = (v) => hasSlot((x) => WeakMapPrototypeHas(x, {}), v);
 const isWeakSet = (v) => hasSlot((x) => WeakSetPrototypeHas(x, {}), v);
 const isWeakRef = (v) => hasSlot(WeakRefPrototypeDeref, v);
-const isPromise = (v) => {
-  // Promise.prototype.then on a non-promise throws before doing anything.
-  try {
-    PromisePrototypeThen(v, undefined, undefined);
-    return true;
-  } catch {
-    return false;
-  }
-};
+// Promise.prototype.then on a non-promise throws before doing anything.
+const isPromise = (v) => hasSlot((x) => PromisePrototypeThen(x, undefined, undefined), v);
 
 // Registered serializable platform interfaces: { is(v), tag, serialize(v), deserialize(r) }.
 const serializables = [];

@@ -89,7 +89,6 @@ function wake(deadline) {
 
 function runTimer(t) {
   if (t.repeat) {
-    t.deadline = DateNow() + t.timeout;
     t.seq = nextSeq++;
   } else {
     timers.delete(t.id);

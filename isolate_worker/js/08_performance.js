@@ -113,12 +113,8 @@ class PerformanceMark extends PerformanceEntry {
 
 webidl.configureInterface(PerformanceMark);
 
+// Made only by measure(): PerformanceEntry's constructor rejects every other caller.
 class PerformanceMeasure extends PerformanceEntry {
-  constructor(key = undefined, data = undefined) {
-    if (key !== illegalConstructorKey) webidl.illegalConstructor();
-    super(key, data);
-  }
-
   get detail() {
     return entryData(this, "detail").detail;
   }

@@ -58,6 +58,7 @@ const convertEventInit = webidl.createDictionaryConverter("EventInit", eventInit
 
 // [LegacyUnforgeable] isTrusted: one getter shared by every instance's own property.
 let getEventState;
+let isEvent;
 const isTrustedGetter = {
   get isTrusted() {
     return getEventState(this, "isTrusted").isTrusted;
@@ -111,6 +112,7 @@ class Event {
       }
       return event.#state;
     };
+    isEvent = (value) => value !== null && typeof value === "object" && #state in value;
   }
 
   get type() {
@@ -231,15 +233,6 @@ function defineConstants(klass, constants) {
 
 webidl.configureInterface(Event);
 defineConstants(Event, { NONE, CAPTURING_PHASE, AT_TARGET, BUBBLING_PHASE });
-
-function isEvent(value) {
-  try {
-    getEventState(value, "");
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // --- CustomEvent -------------------------------------------------------------------------
 

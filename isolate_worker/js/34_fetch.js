@@ -71,17 +71,22 @@ class FetchState {
     }
   }
 
+  /** End the fetch with `error`: the upload stops, then the promise or the body fails. */
+  fail(error) {
+    if (this.upload !== null) this.upload.cancel(error);
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(error);
+    } else if (this.body !== null) {
+      this.body.onError(error);
+    }
+    this.finish();
+  }
+
   abort(reason) {
     if (!inflight.has(this.id)) return;
     host.queueAction([AC_FETCH_ABORT, this.id]);
-    if (this.upload !== null) this.upload.cancel(reason);
-    if (!this.settled) {
-      this.settled = true;
-      this.reject(reason);
-    } else if (this.body !== null) {
-      this.body.onError(reason);
-    }
-    this.finish();
+    this.fail(reason);
   }
 }
 
@@ -202,20 +207,6 @@ function onHead(ev) {
   state.resolve(response);
 }
 
-function onError(ev) {
-  const state = inflight.get(ev[1]);
-  if (state === undefined) return;
-  const error = new TypeErrorCtor(ev[2]);
-  if (state.upload !== null) state.upload.cancel(error);
-  if (!state.settled) {
-    state.settled = true;
-    state.reject(error);
-  } else if (state.body !== null) {
-    state.body.onError(error);
-  }
-  state.finish();
-}
-
 host.on(EV_FETCH_HEAD, onHead);
 host.on(EV_FETCH_DATA, (ev) => {
   const state = inflight.get(ev[1]);
@@ -228,7 +219,10 @@ host.on(EV_FETCH_END, (ev) => {
   if (state.body !== null) state.body.onEnd();
   state.finish();
 });
-host.on(EV_FETCH_ERROR, onError);
+host.on(EV_FETCH_ERROR, (ev) => {
+  const state = inflight.get(ev[1]);
+  if (state !== undefined) state.fail(new TypeErrorCtor(ev[2]));
+});
 host.on(EV_FETCH_CREDIT, (ev) => {
   const state = inflight.get(ev[1]);
   if (state !== undefined && state.upload !== null) state.upload.addCredit(ev[2]);

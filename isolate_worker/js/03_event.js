@@ -414,7 +414,7 @@ function notifyChange(slots, type) {
 }
 
 /** DOM "add an event listener". */
-function addEventListenerToSlots(target, slots, listener) {
+function addEventListenerToSlots(slots, listener) {
   const { signal } = listener;
   if (signal !== null && signal.aborted) return;
   if (listener.callback === null) return;
@@ -461,7 +461,7 @@ class EventTarget {
     type = converters.DOMString(type, prefix, "Argument 1");
     callback = convertEventListener(callback, prefix);
     const { capture, once, passive, signal } = flattenMoreOptions(options, prefix);
-    addEventListenerToSlots(this ?? globalThis, slots, {
+    addEventListenerToSlots(slots, {
       type,
       callback,
       capture,
@@ -648,7 +648,7 @@ function defineEventHandler(proto, name, options = {}) {
           removed: false,
           abortHandle: 0,
         };
-        addEventListenerToSlots(target, slots, entry.listener);
+        addEventListenerToSlots(slots, entry.listener);
       }
     },
     enumerable: true,

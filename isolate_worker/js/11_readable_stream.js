@@ -87,7 +87,7 @@ class ReadableStreamSlots {
 class ReadableStreamDefaultReaderSlots {
   stream = undefined;
   closedPromise = undefined; // a deferred (see newPromise)
-  readRequests = new Queue();
+  readRequests = undefined; // a Queue, made by SetUpReadableStreamDefaultReader
   object = undefined;
 }
 ReadableStreamDefaultReaderSlots.prototype.byob = false;
@@ -95,7 +95,7 @@ ReadableStreamDefaultReaderSlots.prototype.byob = false;
 class ReadableStreamBYOBReaderSlots {
   stream = undefined;
   closedPromise = undefined;
-  readIntoRequests = new Queue();
+  readIntoRequests = undefined; // a Queue, made by SetUpReadableStreamBYOBReader
   object = undefined;
 }
 ReadableStreamBYOBReaderSlots.prototype.byob = true;

@@ -80,8 +80,8 @@ class ReadableByteStreamControllerSlots {
   pullAgain = false;
   pullAlgorithm = undefined;
   pulling = false;
-  pendingPullIntos = new Queue();
-  queue = new Queue();
+  pendingPullIntos = undefined; // Queues, made by SetUpReadableByteStreamController
+  queue = undefined;
   queueTotalSize = 0;
   started = false;
   strategyHWM = 0;

@@ -74,7 +74,7 @@ class WritableStreamSlots {
   closeRequest = undefined;
   inFlightCloseRequest = undefined;
   pendingAbortRequest = undefined; // { promise, reason, wasAlreadyErroring }
-  writeRequests = new Queue();
+  writeRequests = undefined; // a Queue, made by InitializeWritableStream
   backpressure = false;
   object = undefined;
 }

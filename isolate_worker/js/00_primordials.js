@@ -106,6 +106,17 @@ primordials.TypedArray = TypedArray;
 copyProps(TypedArray, primordials, "TypedArray");
 copyPrototype(TypedArray.prototype, primordials, "TypedArrayPrototype");
 
+// The typed array constructors by name (Float16Array too when V8 has it).
+const TypedArrayConstructors = { __proto__: null };
+for (const name of [
+  "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array",
+  "Uint32Array", "Float16Array", "Float32Array", "Float64Array", "BigInt64Array",
+  "BigUint64Array",
+]) {
+  if (typeof globalThis[name] === "function") TypedArrayConstructors[name] = globalThis[name];
+}
+primordials.TypedArrayConstructors = Object.freeze(TypedArrayConstructors);
+
 const ArrayIteratorPrototype = Object.getPrototypeOf([][Symbol.iterator]());
 primordials.ArrayIteratorPrototype = ArrayIteratorPrototype;
 copyPrototype(ArrayIteratorPrototype, primordials, "ArrayIteratorPrototype");

@@ -75,14 +75,7 @@ const {
 const { webidl, DOMException } = internals;
 
 // Typed array constructors by name, captured before user code (Float16Array if V8 has it).
-const TYPED_ARRAYS = { __proto__: null };
-for (const name of [
-  "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array",
-  "Uint32Array", "Float16Array", "Float32Array", "Float64Array", "BigInt64Array",
-  "BigUint64Array",
-]) {
-  if (typeof globalThis[name] === "function") TYPED_ARRAYS[name] = globalThis[name];
-}
+const TYPED_ARRAYS = primordials.TypedArrayConstructors;
 
 const ERROR_PROTOTYPES = {
   __proto__: null,

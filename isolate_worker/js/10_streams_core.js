@@ -597,13 +597,9 @@ function typedArrayLength(view) {
 
 // The typed array constructors table: name -> [constructor, element size].
 const typedArrayTable = ObjectCreate(null);
-for (const name of [
-  "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array",
-  "Uint32Array", "Float16Array", "Float32Array", "Float64Array", "BigInt64Array",
-  "BigUint64Array",
-]) {
-  const ctor = primordials[name] ?? globalThis[name];
-  if (typeof ctor === "function") typedArrayTable[name] = [ctor, ctor.BYTES_PER_ELEMENT];
+for (const name in primordials.TypedArrayConstructors) {
+  const ctor = primordials.TypedArrayConstructors[name];
+  typedArrayTable[name] = [ctor, ctor.BYTES_PER_ELEMENT];
 }
 
 /** [view constructor, element size] for an ArrayBufferView (DataView: [%DataView%, 1]). */

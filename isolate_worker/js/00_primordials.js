@@ -21,20 +21,23 @@ primordials.applyBind = applyBind;
 
 const { apply: ReflectApply, defineProperty, getOwnPropertyDescriptor, ownKeys } = Reflect;
 
+/** A key's part of a primordial's name ("push" -> "Push", Symbol.iterator -> "SymbolIterator"); null for other symbols. */
+function memberName(key) {
+  if (typeof key !== "symbol") return `${key[0].toUpperCase()}${key.slice(1)}`;
+  const d = key.description;
+  if (!d || !d.startsWith("Symbol.")) return null;
+  return `Symbol${d[7].toUpperCase()}${d.slice(8)}`;
+}
+
 function copyProps(src, dest, prefix) {
   for (const key of ownKeys(src)) {
-    const desc = getOwnPropertyDescriptor(src, key);
-    let name;
-    if (typeof key === "symbol") {
-      const d = key.description;
-      if (!d || !d.startsWith("Symbol.")) continue;
-      name = `${prefix}Symbol${d[7].toUpperCase()}${d.slice(8)}`;
-    } else {
-      name = `${prefix}${key[0].toUpperCase()}${key.slice(1)}`;
-    }
+    const member = memberName(key);
+    if (member === null) continue;
+    const name = `${prefix}${member}`;
     if (name in dest) continue;
+    const desc = getOwnPropertyDescriptor(src, key);
     if ("get" in desc) {
-      if (desc.get) dest[`${prefix}Get${name.slice(prefix.length)}`] = desc.get;
+      if (desc.get) dest[`${prefix}Get${member}`] = desc.get;
     } else if (typeof desc.value === "function" && key !== "prototype") {
       // Statics are bound to their owner: PromiseResolve(x), ArrayFrom(it), MathMax(a, b),
       // and have an Apply form taking an argument list: StringFromCharCodeApply(codes).
@@ -49,23 +52,18 @@ function copyProps(src, dest, prefix) {
 
 function copyPrototype(src, dest, prefix) {
   for (const key of ownKeys(src)) {
+    const member = memberName(key);
+    if (member === null) continue;
+    const name = `${prefix}${member}`;
     const desc = getOwnPropertyDescriptor(src, key);
-    let name;
-    if (typeof key === "symbol") {
-      const d = key.description;
-      if (!d || !d.startsWith("Symbol.")) continue;
-      name = `Symbol${d[7].toUpperCase()}${d.slice(8)}`;
-    } else {
-      name = `${key[0].toUpperCase()}${key.slice(1)}`;
-    }
     if ("get" in desc) {
-      if (desc.get) dest[`${prefix}Get${name}`] = uncurryThis(desc.get);
-      if (desc.set) dest[`${prefix}Set${name}`] = uncurryThis(desc.set);
+      if (desc.get) dest[`${prefix}Get${member}`] = uncurryThis(desc.get);
+      if (desc.set) dest[`${prefix}Set${member}`] = uncurryThis(desc.set);
     } else if (typeof desc.value === "function") {
-      dest[`${prefix}${name}`] = uncurryThis(desc.value);
-      dest[`${prefix}${name}Apply`] = applyBind(desc.value);
-    } else if (!(`${prefix}${name}` in dest)) {
-      dest[`${prefix}${name}`] = desc.value;
+      dest[name] = uncurryThis(desc.value);
+      dest[`${name}Apply`] = applyBind(desc.value);
+    } else if (!(name in dest)) {
+      dest[name] = desc.value;
     }
   }
 }

@@ -90,16 +90,6 @@ class FetchState {
   }
 }
 
-/** The served request a fetch() belongs to: the one running now, or the only one live. */
-function owningRequest() {
-  const serve = internals.serve;
-  if (serve === undefined) return null;
-  const st = serve.current();
-  if (st !== null || serve.live.size !== 1) return st;
-  for (const v of serve.live.values()) return v;
-  return null;
-}
-
 function countSubrequest(st) {
   if (st === null) return;
   const n = (subrequests.get(st) ?? 0) + 1;
@@ -113,7 +103,7 @@ function countSubrequest(st) {
 
 function fetch(input, init = undefined) {
   let request;
-  const owner = owningRequest();
+  const owner = internals.serve.owner();
   try {
     internals.webidl.requiredArguments(arguments.length, 1, "Failed to execute 'fetch'");
     request = internals.request.forFetch(input, init);

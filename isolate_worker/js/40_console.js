@@ -209,16 +209,8 @@ const timers = new SafeMap();
 
 function emit(level, text) {
   const line = groupIndent === "" ? text : groupIndent + text.replace(/\n/g, `\n${groupIndent}`);
-  if (internals.serve !== undefined) {
-    const st = internals.serve.current();
-    let sid = st !== null ? st.sid : 0;
-    if (sid === 0 && internals.serve.live.size === 1) {
-      for (const k of internals.serve.live.keys()) sid = k;
-    }
-    internals.host.log(level, sid, line);
-  } else {
-    ArrayPrototypePush(internals.consoleLines ??= [], [level, line]);
-  }
+  const st = internals.serve.owner();
+  internals.host.log(level, st === null ? 0 : st.sid, line);
 }
 
 function table(data, columns) {

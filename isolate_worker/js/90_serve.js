@@ -66,7 +66,7 @@ class ServedStream {
 
 const live = new SafeMap(); // sid -> ServedStream
 
-/** The request whose handler is running synchronously right now, if any (console tags). */
+/** The request whose handler is running synchronously right now, if any. */
 let current = null;
 
 function onRequest(ev) {
@@ -211,6 +211,14 @@ internals.reportException = (e) => {
 
 internals.serve = {
   live,
-  /** The stream of the request whose handler runs synchronously now, else null. */
-  current: () => current,
+  /**
+   * The request the code running now belongs to: the one whose handler runs synchronously,
+   * else the only live one, else null (fetch() counts subrequests against it, console
+   * lines are tagged with it).
+   */
+  owner() {
+    if (current !== null || live.size !== 1) return current;
+    for (const st of live.values()) return st;
+    return null;
+  },
 };

@@ -187,6 +187,20 @@ function promiseFromCallbackResult(value) {
   return promiseResolvedWith(value);
 }
 
+/**
+ * Call fn(a, b), an algorithm another runtime file gave a hook (§9 "set up"), as a
+ * promise-returning algorithm: its result is converted like a callback's, a throw becomes a
+ * rejected promise. (Scripts' callbacks are wrapped where their algorithms are built, with
+ * their exact argument lists.)
+ */
+function promiseCall(fn, a, b) {
+  try {
+    return promiseFromCallbackResult(fn(a, b));
+  } catch (e) {
+    return promiseRejectedWith(e);
+  }
+}
+
 /** "Upon fulfillment / rejection of promise" (reacts without consulting `then`). */
 function uponPromise(promise, onFulfilled, onRejected) {
   PromisePrototypeThen(promise, onFulfilled, onRejected);
@@ -227,6 +241,7 @@ Object.assign(impl, {
   promiseRejectedWith,
   resolvedUndefined,
   promiseFromCallbackResult,
+  promiseCall,
   uponPromise,
   uponFulfillment,
   uponRejection,

@@ -52,6 +52,7 @@ const {
   newPromise,
   newRejectedPromise,
   newResolvedPromise,
+  promiseCall,
   promiseFromCallbackResult,
   promiseRejectedWith,
   promiseResolvedWith,
@@ -1478,6 +1479,7 @@ Object.assign(impl, {
   ReadableStreamDefaultControllerCanCloseOrEnqueue,
   SetUpReadableStreamDefaultController,
   sourceAlgorithms,
+  wrapHookAlgorithm,
   returnUndefined,
   isObject,
   GetIterator,
@@ -1492,19 +1494,15 @@ Object.assign(impl, {
 
 const hooks = internals.streams;
 
-/** Wrap a hook's pull/cancel function as the spec's wrapper algorithms ("set up", §9.1.1). */
-function wrapHookAlgorithm(fn, controllerObject) {
+/**
+ * Wrap a hook's optional function as the spec's wrapper algorithms ("set up", §9.1.1): it is
+ * called with `controllerObject` when one is given (pull), else with the algorithm's argument
+ * (cancel's reason).
+ */
+function wrapHookAlgorithm(fn, controllerObject = undefined) {
   if (fn === undefined) return () => resolvedUndefined;
-  return (arg) => {
-    try {
-      const result = controllerObject === undefined
-        ? FunctionPrototypeCall(fn, undefined, arg)
-        : FunctionPrototypeCall(fn, undefined, controllerObject);
-      return promiseFromCallbackResult(result);
-    } catch (e) {
-      return promiseRejectedWith(e);
-    }
-  };
+  if (controllerObject === undefined) return (arg) => promiseCall(fn, arg);
+  return () => promiseCall(fn, controllerObject);
 }
 
 function streamOf(object) {

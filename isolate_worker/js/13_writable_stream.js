@@ -32,6 +32,7 @@ const {
   newRejectedPromise,
   newResolvedPromise,
   PeekQueueValue,
+  promiseCall,
   promiseFromCallbackResult,
   promiseRejectedWith,
   promiseResolvedWith,
@@ -52,6 +53,7 @@ const {
   ReadableStreamDefaultReaderRead,
   ReadableStreamDefaultReaderRelease,
   returnUndefined,
+  wrapHookAlgorithm,
 } = impl;
 
 const writableStreamSlot = createPrivateSlot("WritableStream");
@@ -1110,17 +1112,6 @@ function writableOf(object) {
   return stream;
 }
 
-function wrapHook(fn) {
-  if (fn === undefined) return () => resolvedUndefined;
-  return (...args) => {
-    try {
-      return promiseFromCallbackResult(FunctionPrototypeCall(fn, undefined, ...args));
-    } catch (e) {
-      return promiseRejectedWith(e);
-    }
-  };
-}
-
 Object.assign(internals.streams, {
   WritableStream,
   WritableStreamDefaultWriter,
@@ -1135,11 +1126,13 @@ Object.assign(internals.streams, {
     InitializeWritableStream(stream);
     const controller = new WritableStreamDefaultControllerSlots();
     const object = controllerObject(controller);
-    const writeHook = wrapHook(write);
+    const writeAlgorithm = write === undefined
+      ? () => resolvedUndefined
+      : (chunk) => promiseCall(write, chunk, object);
     const sizeAlgorithm = size === undefined ? sizeOne : (chunk) => size(chunk);
     SetUpWritableStreamDefaultController(
-      stream, controller, returnUndefined, (chunk) => writeHook(chunk, object), wrapHook(close),
-      wrapHook(abort), highWaterMark, sizeAlgorithm,
+      stream, controller, returnUndefined, writeAlgorithm, wrapHookAlgorithm(close),
+      wrapHookAlgorithm(abort), highWaterMark, sizeAlgorithm,
     );
     return stream.object;
   },

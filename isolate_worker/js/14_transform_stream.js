@@ -21,6 +21,7 @@ const {
   ExtractSizeAlgorithm,
   invokeCallback,
   newPromise,
+  promiseCall,
   promiseFromCallbackResult,
   promiseRejectedWith,
   rejectPromise,
@@ -471,22 +472,15 @@ function SetUpTransformStream({
     readableHighWaterMark, readableSizeAlgorithm,
   );
   const controller = new TransformStreamDefaultControllerSlots();
-  const guard = (fn, ...args) => {
-    try {
-      return promiseFromCallbackResult(fn(...args));
-    } catch (e) {
-      return promiseRejectedWith(e);
-    }
-  };
   const transformWrapper = transformAlgorithm === undefined
-    ? (chunk) => guard(TransformStreamDefaultControllerEnqueue, controller, chunk)
-    : (chunk) => guard(transformAlgorithm, chunk, controller);
+    ? (chunk) => promiseCall(TransformStreamDefaultControllerEnqueue, controller, chunk)
+    : (chunk) => promiseCall(transformAlgorithm, chunk, controller);
   const flushWrapper = flushAlgorithm === undefined
     ? () => resolvedUndefined
-    : () => guard(flushAlgorithm, controller);
+    : () => promiseCall(flushAlgorithm, controller);
   const cancelWrapper = cancelAlgorithm === undefined
     ? () => resolvedUndefined
-    : (reason) => guard(cancelAlgorithm, reason);
+    : (reason) => promiseCall(cancelAlgorithm, reason);
   SetUpTransformStreamDefaultController(
     stream, controller, transformWrapper, flushWrapper, cancelWrapper,
   );

@@ -228,6 +228,16 @@ function bodyStream(body) {
   return stream;
 }
 
+/**
+ * The bytes of a body that is still the bytes it was extracted from (no stream made, not
+ * a Blob), for the bridge to send as they are: the body is marked used. Otherwise null.
+ */
+function takeSourceBytes(body) {
+  if (body.stream !== null || blobApi.isBlob(body.source)) return null;
+  body.used = true;
+  return body.source;
+}
+
 /** Body "unusable": disturbed or locked. */
 function isUnusable(body) {
   if (body === null) return false;
@@ -497,6 +507,7 @@ internals.body = {
   convertBodyInit,
   extractBody,
   bodyStream,
+  takeSourceBytes,
   isUnusable,
   isDisturbed,
   isLocked,

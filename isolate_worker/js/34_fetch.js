@@ -130,9 +130,8 @@ function fetch(input, init = undefined) {
   let sendBody = null;
   const body = internals.request.body(request);
   if (body !== null) {
-    if (body.stream === null && !(internals.blob !== undefined && internals.blob.isBlob(body.source))) {
-      const bytes = body.source;
-      body.used = true;
+    const bytes = internals.body.takeSourceBytes(body);
+    if (bytes !== null) {
       bodySpec = "bytes";
       length = bytes.length;
       sendBody = (out) => out.sendBytes(bytes);

@@ -149,9 +149,8 @@ function respond(st, response) {
     fail(st, new TypeErrorCtor("The response body was already used."));
     return;
   }
-  if (body.stream === null && !(internals.blob !== undefined && internals.blob.isBlob(body.source))) {
-    const bytes = body.source;
-    body.used = true;
+  const bytes = internals.body.takeSourceBytes(body);
+  if (bytes !== null) {
     host.queueAction([AC_HEAD, st.sid, status, headerList, bytes.length]);
     st.out.sendBytes(bytes);
     return;

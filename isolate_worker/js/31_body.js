@@ -26,14 +26,9 @@ const {
   ObjectGetOwnPropertyDescriptor,
   PromisePrototypeThen,
   PromiseReject,
-  PromiseResolve,
   PromiseWithResolvers,
   SharedArrayBuffer: SharedArrayBufferCtor,
   SharedArrayBufferPrototypeSlice,
-  StringPrototypeIndexOf,
-  StringPrototypeSlice,
-  StringPrototypeToLowerCase,
-  StringPrototypeTrim,
   TypedArrayPrototypeGetBuffer,
   TypedArrayPrototypeGetByteLength,
   TypedArrayPrototypeGetByteOffset,
@@ -252,10 +247,6 @@ function isDisturbed(body) {
   return body.stream !== null && streams.isDisturbed(body.stream);
 }
 
-function isLocked(body) {
-  return body !== null && body.stream !== null && streams.isLocked(body.stream);
-}
-
 /**
  * "Fully read" a body: `success(bytes)` with a Uint8Array the caller owns, or
  * `failure(error)`. Never resolves a promise with an object, so a script's
@@ -310,14 +301,6 @@ function readStreamFully(stream, success, failure) {
     } while (again);
   }
   loop();
-}
-
-/** All the bytes of a body (consuming it): Promise<Uint8Array> the caller may keep. */
-function readAll(body) {
-  if (body === null) return PromiseResolve(new Uint8ArrayCtor(0));
-  const { promise, resolve, reject } = PromiseWithResolvers();
-  fullyRead(body, resolve, reject);
-  return promise;
 }
 
 /** "Clone a body": tee the stream, or share the immutable source. */
@@ -392,14 +375,6 @@ function mimeTypeOf(headers) {
   const value = internals.headers.get(headers, "content-type");
   if (value === null) return null;
   return internals.mimeType.extract(value);
-}
-
-/** The essence of a Content-Type value ("" when there is none), for the runtime's own use. */
-function mimeEssence(contentType) {
-  if (contentType === null) return "";
-  const semi = StringPrototypeIndexOf(contentType, ";");
-  const essence = semi === -1 ? contentType : StringPrototypeSlice(contentType, 0, semi);
-  return StringPrototypeToLowerCase(StringPrototypeTrim(essence));
 }
 
 /**
@@ -510,15 +485,8 @@ internals.body = {
   takeSourceBytes,
   isUnusable,
   isDisturbed,
-  isLocked,
-  fullyRead,
-  readAll,
   cloneBody,
   takeBody,
   disturbBody,
   installBodyMixin,
-  copyBufferSource,
-  concatBytes,
-  utf8Decode,
-  mimeEssence,
 };

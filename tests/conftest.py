@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.processes import ISOFLOW, LoggedProcess, free_port
 from tests.upstream import upstream  # noqa: F401 - the fixture, for every test
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(coro):
@@ -31,18 +18,24 @@ def run(coro):
     return asyncio.run(coro)
 
 
-class IsoflowServer:
-    """``isoflow serve`` in its own process group, with its log captured to a file."""
+def write_files(directory: Path, files: dict[str, str] | None) -> None:
+    """Write ``{relative path: text}`` under ``directory`` (the text dedented)."""
+    for rel, text in (files or {}).items():
+        path = directory / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+class IsoflowServer(LoggedProcess):
+    """``isoflow serve SCRIPT`` on a free port, in its own process group, logging to a file."""
+
+    wait_timeout = 10.0
 
     def __init__(self, script: Path, log_path: Path, *args: str, workers: int = 2) -> None:
-        self.script = script
+        super().__init__(log_path)
         self.port = free_port()
-        self.log_path = log_path
-        self.args = [
-            sys.executable, "-m", "isoflow.supervisor", "serve", str(script),
-            "--port", str(self.port), "--workers", str(workers), *args,
-        ]
-        self.proc: subprocess.Popen | None = None
+        self.args = [*ISOFLOW, "serve", str(script), "--port", str(self.port),
+                     "--workers", str(workers), *args]
 
     @property
     def base(self) -> str:
@@ -52,66 +45,7 @@ class IsoflowServer:
         return self.base + path
 
     def start(self, timeout: float = 60.0) -> IsoflowServer:
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            self.args, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"isoflow exited with {self.proc.returncode}:\n{self.log()}")
-            if "isoflow serving" in self.log():
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"isoflow did not start in {timeout} s:\n{self.log()}")
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def wait_log(self, pattern: str, timeout: float = 10.0) -> re.Match:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            m = re.search(pattern, self.log())
-            if m:
-                return m
-            time.sleep(0.05)
-        raise AssertionError(f"{pattern!r} not in the log:\n{self.log()}")
-
-    def worker_pids(self) -> dict[str, int]:
-        """The current pid of each worker slot, from the 'wN ready (pid P)' lines."""
-        pids: dict[str, int] = {}
-        for m in re.finditer(r"(w\d+) ready \(pid (\d+)\)", self.log()):
-            pids[m.group(1)] = int(m.group(2))
-        return pids
-
-    def group_alive(self) -> bool:
-        assert self.proc is not None
-        try:
-            os.killpg(self.proc.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        # Whatever is left in the group (a worker that outlived the supervisor) is a bug,
-        # but never leave it running.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self._log.close()
-        return self.proc.returncode
+        return self.spawn(self.args).wait_serving(timeout)
 
 
 @pytest.fixture
@@ -121,10 +55,7 @@ def serve(tmp_path: Path) -> Iterator:
 
     def start(source: str, *args: str, workers: int = 2, name: str = "worker.js",
               files: dict[str, str] | None = None) -> IsoflowServer:
-        for rel, text in (files or {}).items():
-            path = tmp_path / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(textwrap.dedent(text))
+        write_files(tmp_path, files)
         script = tmp_path / name
         script.write_text(textwrap.dedent(source))
         server = IsoflowServer(script, tmp_path / f"isoflow-{len(servers)}.log", *args,

@@ -9,21 +9,17 @@ left in its group) when the test ends.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
-import signal
 import subprocess
-import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 from multidict import CIMultiDict
 
-from tests.conftest import free_port
+from tests.conftest import write_files
+from tests.processes import ISOFLOW, LoggedProcess, free_port
 
 HELLO = """
 export default {
@@ -35,26 +31,22 @@ export default {
 """
 
 
-class OpsServer:
+class OpsServer(LoggedProcess):
+    stop_timeout = 30.0
+
     def __init__(self, tmp: Path, config: str, index: int, env: dict[str, str] | None) -> None:
+        super().__init__(tmp / f"isoflow-{index}.log")
         self.tmp = tmp
         self.port = free_port()
         self.metrics_port = free_port()
         self.config_path = tmp / f"isoflow-{index}.toml"
-        self.log_path = tmp / f"isoflow-{index}.log"
         self.write_config(config)
         self.env = {**os.environ, **(env or {})}
-        self.proc: subprocess.Popen | None = None
 
     def write_config(self, config: str) -> None:
         text = textwrap.dedent(config).replace("@PORT@", str(self.port))
         text = text.replace("@METRICS@", str(self.metrics_port)).replace("@DIR@", str(self.tmp))
         self.config_path.write_text(text)
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -63,67 +55,8 @@ class OpsServer:
         return f"http://127.0.0.1:{self.metrics_port}{path}"
 
     def start(self, timeout: float = 60.0) -> OpsServer:
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "isoflow.supervisor", "serve", "--config",
-             str(self.config_path)],
-            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True, env=self.env,
-            stdin=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"isoflow exited with {self.proc.returncode}:\n{self.log()}")
-            if "isoflow serving" in self.log():
-                return self
-            time.sleep(0.05)
-        raise RuntimeError(f"isoflow did not start in {timeout} s:\n{self.log()}")
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def wait_log(self, pattern: str, timeout: float = 15.0, count: int = 1) -> list[re.Match]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = list(re.finditer(pattern, self.log()))
-            if len(found) >= count:
-                return found
-            time.sleep(0.05)
-        raise AssertionError(f"{pattern!r} not {count} times in the log:\n{self.log()}")
-
-    def worker_pids(self) -> dict[str, int]:
-        """The latest pid of each worker name ('w0', 'api/w1'), from the 'ready' lines."""
-        return {m.group(1): int(m.group(2))
-                for m in re.finditer(r"([\w/-]*w\d+) ready \(pid (\d+)\)", self.log())}
-
-    def send_signal(self, sig: int) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-
-    def group_pids(self) -> set[int]:
-        """Processes still in the server's process group."""
-        assert self.proc is not None
-        out = subprocess.run(["ps", "-o", "pid=", "-g", str(self.proc.pid)],
-                             capture_output=True, text=True)
-        return {int(x) for x in out.stdout.split()}
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self._log.close()
-        return self.proc.returncode
+        return self.spawn([*ISOFLOW, "serve", "--config", str(self.config_path)],
+                          env=self.env).wait_serving(timeout)
 
 
 def ops_servers(tmp_path: Path) -> Iterator:
@@ -133,10 +66,7 @@ def ops_servers(tmp_path: Path) -> Iterator:
 
     def make(config: str, files: dict[str, str] | None = None,
              env: dict[str, str] | None = None, start: bool = True) -> OpsServer:
-        for name, text in (files or {}).items():
-            path = tmp_path / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(textwrap.dedent(text))
+        write_files(tmp_path, files)
         server = OpsServer(tmp_path, config, len(servers), env)
         servers.append(server)
         return server.start() if start else server
@@ -176,6 +106,5 @@ def make_cert(directory: Path, cert: str = "cert.pem", key: str = "key.pem") -> 
 def isoflow(*args: str, env: dict[str, str] | None = None,
             timeout: float = 60) -> subprocess.CompletedProcess:
     """Run an ``isoflow`` subcommand to completion."""
-    return subprocess.run([sys.executable, "-m", "isoflow.supervisor", *args],
-                          capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([*ISOFLOW, *args], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)

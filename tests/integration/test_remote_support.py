@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from isoflow.supervisor.remote import keygen
+from tests.processes import ISOFLOW, LoggedProcess
 
 # GET /stream?n=N&ms=M: N lines, one every M ms. POST /echo: the body back, streamed.
 # GET /slow?ms=M (or POST): the head after M ms. Anything else: a short hello.
@@ -96,54 +93,15 @@ script = "app"
 """
 
 
-class Proc:
-    def __init__(self, args: list[str], log_path: Path, cwd: Path) -> None:
-        self.log_path = log_path
-        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True,
-                                     cwd=cwd)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def wait_log(self, pattern: str, timeout: float = 15.0, count: int = 1) -> list[re.Match]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = list(re.finditer(pattern, self.log()))
-            if len(found) >= count:
-                return found
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"{pattern!r} not {count} times in {self.log_path.name}:\n"
-                             f"{self.log()}")
+class Proc(LoggedProcess):
+    stop_timeout = 15.0
 
     def kill(self) -> None:
+        """SIGKILL the process itself (not its group), as a crash would."""
+        assert self.proc is not None
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self._log.close()
-        return self.proc.returncode
 
 
 class Procs:
@@ -157,20 +115,18 @@ class Procs:
                    wait: bool = True) -> Proc:
         path = self.tmp / f"{name}.toml"
         path.write_text(config_text)
-        proc = Proc([*prefix, sys.executable, "-m", "isoflow.supervisor", "serve", "--config",
-                     str(path)], self.tmp / f"{name}.log", self.tmp)
+        proc = Proc(self.tmp / f"{name}.log").spawn(
+            [*prefix, *ISOFLOW, "serve", "--config", str(path)], cwd=self.tmp)
         self.procs.append(proc)
-        if wait:
-            proc.wait_log("isoflow serving", timeout=60)
-        return proc
+        return proc.wait_serving(60) if wait else proc
 
     def worker(self, name: str, connect: str, *, key: str | None = None,
                server_key: str = "keys/supervisor.key", config_name: str = "sup",
                prefix: list[str] = ()) -> Proc:
-        proc = Proc([*prefix, sys.executable, "-m", "isoflow.supervisor", "worker",
-                     "--config", f"{config_name}.toml", "--script", "app", "--connect",
-                     connect, "--key", f"keys/{key or name}.key_secret", "--server-key",
-                     server_key, "--name", name], self.tmp / f"worker-{name}.log", self.tmp)
+        proc = Proc(self.tmp / f"worker-{name}.log").spawn(
+            [*prefix, *ISOFLOW, "worker", "--config", f"{config_name}.toml", "--script", "app",
+             "--connect", connect, "--key", f"keys/{key or name}.key_secret",
+             "--server-key", server_key, "--name", name], cwd=self.tmp)
         self.procs.append(proc)
         return proc
 

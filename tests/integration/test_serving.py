@@ -306,7 +306,7 @@ def test_handler_that_throws_gets_500_and_worker_keeps_serving(serve):
     )
     status, _, _ = run(fetch(server.url("/boom")))
     assert status == 500
-    m = server.wait_log(r"w0 \[([0-9a-f]+)\] .*Error: kaboom")
+    m = server.wait_log(r"w0 \[([0-9a-f]+)\] .*Error: kaboom")[0]
     assert "throws.mjs" in server.log()
     assert m.group(1)
     assert run(fetch(server.url("/ok")))[2] == b"fine"

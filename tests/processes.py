@@ -1,0 +1,139 @@
+"""Processes the tests and the benches start: a free port, waiting for a port, and a command in
+a session of its own with its output in a log file, stopped with whatever it left in its
+process group (a worker that outlived its supervisor is a bug, but is never left running)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Self
+
+ISOFLOW = [sys.executable, "-m", "isoflow.supervisor"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None,
+              log: Path | None = None) -> None:
+    """Wait until something accepts connections on 127.0.0.1:``port``; give up at once if
+    ``proc`` exits first, saying why with the end of its ``log``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
+            what = f"{proc.args[0]} did not start listening" if proc else "nothing listens"
+            tail = log.read_text(errors="replace")[-3000:] if log else ""
+            raise RuntimeError(f"{what} on {port}" + (f":\n{tail}" if tail else ""))
+        time.sleep(0.05)
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+    """Send ``sig`` and wait (SIGKILL after ``timeout`` s), then SIGKILL whatever is left in
+    the process group of a process started with ``start_new_session=True``."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    return proc.returncode
+
+
+class LoggedProcess:
+    """A command in a session of its own, stdout and stderr in ``log_path``. The isoflow
+    supervisors among them also have ``wait_serving`` and ``worker_pids``."""
+
+    wait_timeout = 15.0  # wait_log's default
+    stop_timeout = 20.0  # stop's default
+
+    def __init__(self, log_path: Path) -> None:
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+
+    def spawn(self, args: list[str], **popen) -> Self:
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True, **popen)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, pattern: str, timeout: float | None = None,
+                 count: int = 1) -> list[re.Match]:
+        """Wait until ``pattern`` is in the log ``count`` times; its matches."""
+        assert self.proc is not None
+        deadline = time.monotonic() + (self.wait_timeout if timeout is None else timeout)
+        while True:
+            code = self.proc.poll()  # before reading: an exited process's log is complete
+            found = list(re.finditer(pattern, self.log()))
+            if len(found) >= count:
+                return found
+            if code is not None or time.monotonic() > deadline:
+                exited = "" if code is None else f" (it exited with {code})"
+                raise AssertionError(f"{pattern!r} not {count} times in {self.log_path.name}"
+                                     f"{exited}:\n{self.log()}")
+            time.sleep(0.05)
+
+    def wait_serving(self, timeout: float = 60.0) -> Self:
+        """Wait for the supervisor's "isoflow serving" line; stopped if it does not come."""
+        try:
+            self.wait_log("isoflow serving", timeout)
+        except AssertionError:
+            self.stop()
+            raise
+        return self
+
+    def worker_pids(self) -> dict[str, int]:
+        """The latest pid of each worker name ('w0', 'api/w1'), from the 'ready' lines."""
+        return {m.group(1): int(m.group(2))
+                for m in re.finditer(r"([\w/-]*w\d+) ready \(pid (\d+)\)", self.log())}
+
+    def send_signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float | None = None) -> int | None:
+        if self.proc is None:
+            return None
+        code = stop(self.proc, sig, self.stop_timeout if timeout is None else timeout)
+        self._log.close()
+        return code
+
+
+@contextlib.contextmanager
+def serving(args: list[str], port: int, log_path: Path, timeout: float = 60.0,
+            **popen) -> Iterator[LoggedProcess]:
+    """Runs ``args`` until the block ends (then stops it); yields once it listens on
+    127.0.0.1:``port``."""
+    server = LoggedProcess(log_path).spawn(args, **popen)
+    try:
+        wait_port(port, timeout, server.proc, log_path)
+        yield server
+    finally:
+        server.stop()

@@ -1,12 +1,9 @@
-"""Helpers shared by the benchmarks: run isoflow in the background, sample memory."""
+"""Helpers shared by the benchmarks: run isoflow and the upstream in the background, sample
+memory."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -15,18 +12,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # benches reuse tests/upstream.py and tests/procstats.py
+    sys.path.insert(0, str(REPO))  # benches reuse tests/upstream.py, procstats.py, processes.py
 
-from tests.procstats import RssSampler, children, rss  # noqa: E402
+from tests.processes import ISOFLOW, free_port, serving  # noqa: E402
+from tests.procstats import RssSampler  # noqa: E402
 
-__all__ = ["REPO", "RssSampler", "children", "download", "free_port", "isoflow", "rss",
-           "wait_port"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+__all__ = ["ISOFLOW", "REPO", "RssSampler", "download", "free_port", "isoflow", "serving",
+           "upstream"]
 
 
 @contextlib.contextmanager
@@ -36,43 +28,20 @@ def isoflow(source: str, *args: str, workers: int = 2, name: str = "bench.mjs") 
     script = tmp / name
     script.write_text(source)
     port = free_port()
-    log = tmp / "log.txt"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "isoflow.supervisor", "serve", str(script), "--port", str(port),
-             "--workers", str(workers), "--log-level", "WARNING", *args],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                with contextlib.suppress(OSError), socket.create_connection(
-                    ("127.0.0.1", port), 0.2
-                ):
-                    break
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"isoflow did not start:\n{log.read_text()}")
-                time.sleep(0.05)
-            time.sleep(0.3)
-            yield {"url": f"http://127.0.0.1:{port}", "pid": proc.pid, "log": log}
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+    with serving([*ISOFLOW, "serve", str(script), "--port", str(port), "--workers", str(workers),
+                  "--log-level", "WARNING", *args], port, tmp / "log.txt") as server:
+        time.sleep(0.3)
+        yield {"url": f"http://127.0.0.1:{port}", "pid": server.pid, "log": server.log_path}
 
 
-def wait_port(port: int, timeout: float = 20.0) -> None:
-    """Wait until something accepts connections on 127.0.0.1:``port``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
+@contextlib.contextmanager
+def upstream() -> Iterator[str]:
+    """bench/compare/upstream.py (``GET /bytes?n=N``) in a process of its own; yields its URL."""
+    port = free_port()
+    log = Path(tempfile.mkdtemp(prefix="isoflow-bench-")) / "upstream.log"
+    with serving([sys.executable, str(REPO / "bench" / "compare" / "upstream.py"),
+                  "--port", str(port)], port, log):
+        yield f"http://127.0.0.1:{port}"
 
 
 async def download(url: str) -> tuple[int, float]:

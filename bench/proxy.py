@@ -12,11 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
-import sys
-from pathlib import Path
 
-from _harness import RssSampler, download, free_port, isoflow, wait_port
+from _harness import RssSampler, download, isoflow, upstream
 
 SCRIPT = """
 export default {
@@ -35,27 +32,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     size = args.megabytes << 20
-    port = free_port()
-    up = subprocess.Popen([sys.executable, str(Path(__file__).parent / "compare" / "upstream.py"),
-                           "--port", str(port)])
-    upstream = f"http://127.0.0.1:{port}"
-    try:
-        wait_port(port)
-        with isoflow(SCRIPT, "--allow-fetch-to", "loopback", workers=args.workers) as srv:
-            url = f"{srv['url']}/?n={size}&up={upstream}"
-            asyncio.run(download(f"{srv['url']}/?n={1 << 20}&up={upstream}"))
-            rates = []
-            with RssSampler(srv["pid"]) as mem:
-                for _ in range(args.runs):
-                    total, elapsed = asyncio.run(download(url))
-                    assert total == size, (total, size)
-                    rates.append(total / elapsed / 1e6)
-            print(f"proxied {args.megabytes} MiB: {statistics.median(rates):,.0f} MB/s "
-                  f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})")
-            print(f"peak RSS: {mem.report()}")
-    finally:
-        up.terminate()
-        up.wait()
+    with upstream() as up, isoflow(SCRIPT, "--allow-fetch-to", "loopback",
+                                   workers=args.workers) as srv:
+        url = f"{srv['url']}/?n={size}&up={up}"
+        asyncio.run(download(f"{srv['url']}/?n={1 << 20}&up={up}"))
+        rates = []
+        with RssSampler(srv["pid"]) as mem:
+            for _ in range(args.runs):
+                total, elapsed = asyncio.run(download(url))
+                assert total == size, (total, size)
+                rates.append(total / elapsed / 1e6)
+        print(f"proxied {args.megabytes} MiB: {statistics.median(rates):,.0f} MB/s "
+              f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})")
+        print(f"peak RSS: {mem.report()}")
 
 
 if __name__ == "__main__":

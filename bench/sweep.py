@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _harness import RssSampler, download, free_port, wait_port
+from _harness import ISOFLOW, RssSampler, download, free_port, serving, upstream
 
 SCRIPT = """
 export default {
@@ -82,24 +80,19 @@ def measure(window: int, size: int, upstream: str, runs: int) -> dict[str, tuple
     (tmp / "bench.mjs").write_text(SCRIPT)
     port = free_port()
     (tmp / "isoflow.toml").write_text(CONFIG.format(window=window, port=port))
-    proc = subprocess.Popen([sys.executable, "-m", "isoflow.supervisor", "serve", "--config",
-                             str(tmp / "isoflow.toml")], start_new_session=True)
     out: dict[str, tuple[float, str]] = {}
-    try:
-        wait_port(port)
+    with serving([*ISOFLOW, "serve", "--config", str(tmp / "isoflow.toml")], port,
+                 tmp / "log.txt") as server:
         time.sleep(0.5)
         base = f"http://127.0.0.1:{port}"
         for case in ("generated", "proxied"):
             url = f"{base}/{case}?n={size}&up={upstream}"
             asyncio.run(rate(f"{base}/{case}?n={1 << 20}&up={upstream}"))
-            with RssSampler(proc.pid) as mem:
+            with RssSampler(server.pid) as mem:
                 rates = [asyncio.run(rate(url)) for _ in range(runs)]
             growth = "/".join(f"+{(mem.peak[p] - mem.baseline[p]) / 2**20:.1f}"
                               for p in mem.pids)
             out[case] = (statistics.median(rates), growth)
-    finally:
-        proc.terminate()
-        proc.wait(30)
     return out
 
 
@@ -109,21 +102,13 @@ def main() -> None:
     parser.add_argument("--windows", default="16K,64K,256K,1M,4M")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    up_port = free_port()
-    upstream = subprocess.Popen([sys.executable, str(Path(__file__).parent / "compare" /
-                                                     "upstream.py"), "--port", str(up_port)])
-    try:
-        wait_port(up_port)
+    with upstream() as up:
         print(f"{'window':>8} | {'generated MB/s':>14} | {'RSS growth MB':>13} | "
               f"{'proxied MB/s':>12} | {'RSS growth MB':>13}")
         for text in args.windows.split(","):
-            r = measure(parse_size(text), args.megabytes << 20,
-                        f"http://127.0.0.1:{up_port}", args.runs)
+            r = measure(parse_size(text), args.megabytes << 20, up, args.runs)
             print(f"{text:>8} | {r['generated'][0]:>14,.0f} | {r['generated'][1]:>13} | "
                   f"{r['proxied'][0]:>12,.0f} | {r['proxied'][1]:>13}")
-    finally:
-        upstream.terminate()
-        upstream.wait()
 
 
 if __name__ == "__main__":

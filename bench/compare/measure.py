@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # bench/compare reuses tests/procstats.py
+    sys.path.insert(0, str(REPO))  # bench/compare reuses tests/procstats.py and processes.py
 
 from tests.procstats import descendants, rss  # noqa: E402
 

@@ -25,7 +25,9 @@ import urllib.request
 from pathlib import Path
 
 from measure import cpu_seconds, descendants, process_label, wrk
-from runtimes import CACHE, free_port, isoflow_runtime, serve
+from runtimes import CACHE, isoflow_runtime
+
+from tests.processes import free_port, serving
 
 OUT = CACHE / "compare-profile"
 
@@ -114,7 +116,7 @@ def main() -> None:
         port = free_port()
         command = runtime.prepare(Path(tmp), port)
         url = f"http://127.0.0.1:{port}{args.path}"
-        with serve(command, port, Path(tmp)) as proc:
+        with serving(command, port, Path(tmp) / "server.log", cwd=tmp) as proc:
             urllib.request.urlopen(url, timeout=30).read()
             pids = descendants(proc.pid)
             labels = {p: process_label(p) for p in pids}

@@ -40,18 +40,9 @@ from measure import (
     tree_cpu_seconds,
     wrk,
 )
-from runtimes import (
-    HERE,
-    PEERS,
-    REPO,
-    Runtime,
-    free_port,
-    install_peers,
-    isoflow_runtime,
-    serve,
-    stop,
-    wait_for_port,
-)
+from runtimes import HERE, PEERS, REPO, Runtime, install_peers, isoflow_runtime
+
+from tests.processes import free_port, serving
 
 MB = 1e6
 MIB = 1 << 20
@@ -110,27 +101,28 @@ def measure_runtime(runtime: Runtime, args: argparse.Namespace, upstream: str) -
         base = f"http://127.0.0.1:{port}"
         command = runtime.prepare(workdir, port)
         print(f"\n== {runtime.name} {runtime.version}\n   {shlex.join(command)}", flush=True)
-        with serve(command, port, workdir) as proc:
+        with serving(command, port, workdir / "server.log", cwd=workdir) as server:
             urllib.request.urlopen(f"{base}/", timeout=30).read()
             time.sleep(1.0)
-            sampler = TreeSampler(proc.pid)
+            sampler = TreeSampler(server.pid)
             sampler.snapshot_idle()
             result.memory = sampler.memory
             with sampler:
-                attempt(result, "hello", lambda: hello(result, base, args, proc.pid))
+                attempt(result, "hello", lambda: hello(result, base, args, server.pid))
                 attempt(result, "generated", lambda: bulk(
                     result, "generated", f"{base}/generate?bytes={{n}}", size, args.runs,
-                    proc.pid))
+                    server.pid))
                 if runtime.can_proxy:
                     attempt(result, "proxied", lambda: bulk(
                         result, "proxied", f"{base}/proxy?upstream={upstream}/bytes%3Fn%3D{{n}}",
-                        size, args.runs, proc.pid))
+                        size, args.runs, server.pid))
                 else:
                     result.notes.append("proxied: not measured, this isoflow has no way to let "
                                         "fetch() reach loopback (no --allow-fetch-to, no --config)")
                 attempt(result, "slow", lambda: slow(result, base, args))
-            if proc.poll() is not None:
-                result.notes.append(f"the server exited during the runs (code {proc.returncode})")
+            if server.proc.poll() is not None:
+                result.notes.append("the server exited during the runs "
+                                    f"(code {server.proc.returncode})")
         memory = sampler.memory
         result.values["idle_rss"] = memory.idle_total / MIB
         result.values["peak_rss"] = memory.peak_total / MIB
@@ -183,22 +175,6 @@ def slow(result: Result, base: str, args: argparse.Namespace) -> None:
           flush=True)
     result.runs.update(ttfb=ttfb, slow_total=total)
     result.values.update(ttfb=median(ttfb), slow_total=median(total))
-
-
-# --- the upstream -----------------------------------------------------------------------
-
-def start_upstream(workdir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = workdir / "upstream.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, str(HERE / "upstream.py"), "--port", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_port(port, proc, log)
-    except BaseException:
-        stop(proc)
-        raise
-    return proc, f"http://127.0.0.1:{port}"
 
 
 # --- the report -------------------------------------------------------------------------
@@ -348,26 +324,27 @@ def main() -> None:
     runtimes = [by_name[n] for n in names if n in by_name]
 
     results = []
-    with tempfile.TemporaryDirectory(prefix="compare-upstream-") as tmp:
-        upstream_proc, upstream = start_upstream(Path(tmp))
-        try:
-            direct_url = f"{upstream}/bytes?n={{n}}"
-            download_rate(direct_url.format(n=8 << 20), 8 << 20)
-            upstream_direct = median([download_rate(direct_url.format(n=args.megabytes << 20),
-                                                    args.megabytes << 20) for _ in range(3)])
-            print(f"upstream read directly: {upstream_direct:,.0f} MB/s", flush=True)
-            for runtime in runtimes:
-                try:
-                    result = measure_runtime(runtime, args, upstream)
-                except Exception as exc:  # it did not start: say so, go on with the others
-                    print(f"  {runtime.name} FAILED: {exc}", flush=True)
-                    result = Result(runtime, notes=[f"did not run: {str(exc)[-600:]}"])
-                results.append(result)
-                leftovers = [p for p in descendants(os.getpid())[1:] if p != upstream_proc.pid]
-                if leftovers:
-                    print(f"warning: processes left behind: {leftovers}", flush=True)
-        finally:
-            stop(upstream_proc)
+    up_port = free_port()
+    with tempfile.TemporaryDirectory(prefix="compare-upstream-") as tmp, serving(
+        [sys.executable, str(HERE / "upstream.py"), "--port", str(up_port)], up_port,
+        Path(tmp) / "upstream.log",
+    ) as upstream_proc:
+        upstream = f"http://127.0.0.1:{up_port}"
+        direct_url = f"{upstream}/bytes?n={{n}}"
+        download_rate(direct_url.format(n=8 << 20), 8 << 20)
+        upstream_direct = median([download_rate(direct_url.format(n=args.megabytes << 20),
+                                                args.megabytes << 20) for _ in range(3)])
+        print(f"upstream read directly: {upstream_direct:,.0f} MB/s", flush=True)
+        for runtime in runtimes:
+            try:
+                result = measure_runtime(runtime, args, upstream)
+            except Exception as exc:  # it did not start: say so, go on with the others
+                print(f"  {runtime.name} FAILED: {exc}", flush=True)
+                result = Result(runtime, notes=[f"did not run: {str(exc)[-600:]}"])
+            results.append(result)
+            leftovers = [p for p in descendants(os.getpid())[1:] if p != upstream_proc.pid]
+            if leftovers:
+                print(f"warning: processes left behind: {leftovers}", flush=True)
 
     header, rows = table(results, args)
     print("\n" + plain_table(header, rows))

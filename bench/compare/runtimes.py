@@ -11,12 +11,8 @@ import contextlib
 import importlib.metadata
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -228,48 +224,3 @@ def install_peers(wanted: list[str], offline: bool = False) -> tuple[list[Runtim
         version = PEERS[package] + (f" ({reported})" if PEERS[package] not in reported else "")
         runtimes.append(Runtime(package, version, binary, notes="1 process"))
     return runtimes, messages
-
-
-# --- running a server -------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{proc.args[0]} did not start listening on {port}:\n"
-                               f"{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.05)
-
-
-@contextlib.contextmanager
-def serve(command: list[str], port: int, workdir: Path) -> Iterator[subprocess.Popen]:
-    """Runs ``command`` in its own session until the block ends; yields once it listens."""
-    log = workdir / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(command, cwd=workdir, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            wait_for_port(port, proc, log)
-            yield proc
-        finally:
-            stop(proc)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)  # anything it left in its session

@@ -35,14 +35,17 @@ class AccessRecord:
                 f"route={self.route or '-'} worker={self.worker or '-'} id={self.request_id}")
         return line + (" aborted" if self.aborted else "")
 
+    def fields(self) -> dict[str, object]:
+        """The record for the JSON log format (a literal: dataclasses.asdict costs 20x more)."""
+        return {
+            "client": self.client, "method": self.method, "path": self.path,
+            "version": self.version, "status": self.status, "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out, "duration": round(self.duration, 6),
+            "route": self.route, "worker": self.worker, "request_id": self.request_id,
+            "aborted": self.aborted,
+        }
+
 
 def write(record: AccessRecord) -> None:
     if log.isEnabledFor(logging.INFO):
-        r = record
-        fields = {  # a literal: dataclasses.asdict costs 20x more, per request
-            "client": r.client, "method": r.method, "path": r.path, "version": r.version,
-            "status": r.status, "bytes_in": r.bytes_in, "bytes_out": r.bytes_out,
-            "duration": round(r.duration, 6), "route": r.route, "worker": r.worker,
-            "request_id": r.request_id, "aborted": r.aborted,
-        }
-        log.info("%s", r.text(), extra={"fields": fields})
+        log.info("%s", record.text(), extra={"fields": record.fields})

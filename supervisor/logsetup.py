@@ -1,8 +1,9 @@
 """Log output: plain text lines or JSON lines, the same records either way.
 
-Records may carry structured fields in ``extra={"fields": {...}}`` (the access log, the
+Records may carry structured fields in ``extra={"fields": {...}}``, or a callable returning
+them so that a hot path builds them only when the JSON format asks (the access log, the
 scripts' console lines); the JSON format puts them at the top level of the line, the text
-format appends them as ``key=value`` unless the message already says it all.
+format prints the message alone (those messages already say what the fields hold).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         fields = getattr(record, "fields", None)
+        if callable(fields):
+            fields = fields()
         if isinstance(fields, dict):
             line.update(fields)
         if record.exc_info:

@@ -83,7 +83,6 @@ function queueAction(action) {
   }
 }
 
-/** Queue a data action `[kind, id, offset, length]`; `bytes` reaches outBin at flush. */
 /**
  * Body chunks are short-lived ArrayBuffers whose memory V8 counts as "external": left alone,
  * dead chunks pile up until ~64 MB before V8 collects them. A young-generation collection
@@ -99,6 +98,7 @@ function chunkBytesSeen(n) {
   }
 }
 
+/** Queue a data action `[kind, id, offset, length]`; `bytes` reaches outBin at flush. */
 function queueData(kind, id, bytes) {
   counters.v8BytesOut += bytes.length;
   chunkBytesSeen(bytes.length);
@@ -438,7 +438,7 @@ function onOpResult(ev) {
   } else if (value.name === "TypeError") {
     pending.reject(new TypeErrorCtor(value.message));
   } else {
-    pending.reject(internals.DOMExceptionOrError(value.message, value.name));
+    pending.reject(new internals.DOMException(value.message, value.name));
   }
 }
 handlers.set(EV_OP_RESULT, onOpResult);
@@ -509,10 +509,4 @@ const AC_LOG = 6;
 internals.host = host;
 internals.taskHook = () => {
   if (ctrl !== undefined) AtomicsAdd(ctrl, 0, 1);
-};
-internals.DOMExceptionOrError = function DOMExceptionOrError(message, name) {
-  if (typeof globalThis.DOMException === "function") return new globalThis.DOMException(message, name);
-  const e = new ErrorCtor(message);
-  e.name = name;
-  return e;
 };

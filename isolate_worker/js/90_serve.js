@@ -173,7 +173,7 @@ function onCancel(ev) {
   const st = live.get(ev[1]);
   if (st === undefined) return;
   st.cancelled = true;
-  const error = internals.DOMExceptionOrError(`The client went away: ${ev[2]}`, "AbortError");
+  const error = new internals.DOMException(`The client went away: ${ev[2]}`, "AbortError");
   if (st.controller !== null) st.controller.abort(error);
   st.out.cancel(error);
   if (st.body !== null) st.body.onError(error);

@@ -105,7 +105,7 @@ function makeEvent(type, props) {
 }
 
 function invalidState(message) {
-  return internals.DOMExceptionOrError(message, "InvalidStateError");
+  return new internals.DOMException(message, "InvalidStateError");
 }
 
 function waitUntil(promise) {

@@ -93,7 +93,7 @@ function releaseHalf() {
   AtomicsStore(flags, current, EMPTY);
   owned = false;
   current ^= 1;
-  if (!refillAsked && internals.host !== undefined) {
+  if (!refillAsked) {
     refillAsked = true;
     const done = () => {
       refillAsked = false;
@@ -207,57 +207,53 @@ const counters = { drbgBytes: 0 };
 
 // -- QuotaExceededError (Web IDL) ---------------------------------------------------------
 
-let QuotaExceededError = internals.QuotaExceededError;
-if (QuotaExceededError === undefined) {
-  const optionalDouble = (v, prefix, context) => {
-    const x = webidl.converters.double(v, prefix, context);
-    if (x < 0) throw new RangeErrorCtor(`${prefix}: ${context} must not be negative.`);
-    return x;
-  };
-  const optionsConverter = webidl.createDictionaryConverter("QuotaExceededErrorOptions", [
-    { key: "quota", converter: optionalDouble },
-    { key: "requested", converter: optionalDouble },
-  ]);
-  let qeeSlots;
-  QuotaExceededError = class QuotaExceededError extends DOMException {
-    #quota = null;
-    #requested = null;
+const optionalDouble = (v, prefix, context) => {
+  const x = webidl.converters.double(v, prefix, context);
+  if (x < 0) throw new RangeErrorCtor(`${prefix}: ${context} must not be negative.`);
+  return x;
+};
+const optionsConverter = webidl.createDictionaryConverter("QuotaExceededErrorOptions", [
+  { key: "quota", converter: optionalDouble },
+  { key: "requested", converter: optionalDouble },
+]);
+let qeeSlots;
+class QuotaExceededError extends DOMException {
+  #quota = null;
+  #requested = null;
 
-    static {
-      qeeSlots = (x, member) => {
-        if (x === null || typeof x !== "object" || !(#quota in x)) {
-          throw new TypeErrorCtor(
-            `Failed to read the '${member}' property from 'QuotaExceededError': Illegal invocation`,
-          );
-        }
-        return x;
-      };
-    }
-
-    constructor(message = undefined, options = undefined) {
-      const prefix = "Failed to construct 'QuotaExceededError'";
-      const msg = message === undefined ? "" : webidl.converters.DOMString(message, prefix, "Argument 1");
-      const dict = optionsConverter(options, prefix, "Argument 2");
-      if (dict.quota !== undefined && dict.requested !== undefined && dict.requested < dict.quota) {
-        throw new RangeErrorCtor(`${prefix}: requested must not be less than quota.`);
+  static {
+    qeeSlots = (x, member) => {
+      if (x === null || typeof x !== "object" || !(#quota in x)) {
+        throw new TypeErrorCtor(
+          `Failed to read the '${member}' property from 'QuotaExceededError': Illegal invocation`,
+        );
       }
-      super(msg, "QuotaExceededError");
-      if (dict.quota !== undefined) this.#quota = dict.quota;
-      if (dict.requested !== undefined) this.#requested = dict.requested;
-    }
+      return x;
+    };
+  }
 
-    get quota() {
-      return qeeSlots(this, "quota").#quota;
+  constructor(message = undefined, options = undefined) {
+    const prefix = "Failed to construct 'QuotaExceededError'";
+    const msg = message === undefined ? "" : webidl.converters.DOMString(message, prefix, "Argument 1");
+    const dict = optionsConverter(options, prefix, "Argument 2");
+    if (dict.quota !== undefined && dict.requested !== undefined && dict.requested < dict.quota) {
+      throw new RangeErrorCtor(`${prefix}: requested must not be less than quota.`);
     }
+    super(msg, "QuotaExceededError");
+    if (dict.quota !== undefined) this.#quota = dict.quota;
+    if (dict.requested !== undefined) this.#requested = dict.requested;
+  }
 
-    get requested() {
-      return qeeSlots(this, "requested").#requested;
-    }
-  };
-  webidl.configureInterface(QuotaExceededError);
-  internals.QuotaExceededError = QuotaExceededError;
-  internals.exposeGlobal("QuotaExceededError", QuotaExceededError);
+  get quota() {
+    return qeeSlots(this, "quota").#quota;
+  }
+
+  get requested() {
+    return qeeSlots(this, "requested").#requested;
+  }
 }
+webidl.configureInterface(QuotaExceededError);
+internals.exposeGlobal("QuotaExceededError", QuotaExceededError);
 
 // -- Crypto -------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ class ServedStream {
     this.requestId = requestId;
     this.finished = false; // response end or error sent
     this.cancelled = false;
-    this.controller = null; // AbortController behind request.signal
+    this.signal = internals.abort.createAbortSignal(); // request.signal
     this.body = null; // Inflow of the request body
     this.out = new host.Outflow(sid, AC_DATA, AC_END, window);
     this.out.onFinish = () => this.release();
@@ -83,13 +83,8 @@ function onRequest(ev) {
     host.markNative(st.body.stream, { kind: "request", id: sid });
     body = new internals.body.InnerBody(st.body.stream, null, null);
   }
-  let signal = null;
-  if (internals.abort !== undefined) {
-    st.controller = new globalThis.AbortController();
-    signal = st.controller.signal;
-  }
   const request = internals.request.make({
-    method, url, headers, body, signal, extra: { requestId, client, sid },
+    method, url, headers, body, signal: st.signal, extra: { requestId, client, sid },
   });
   current = st;
   let result;
@@ -174,7 +169,7 @@ function onCancel(ev) {
   if (st === undefined) return;
   st.cancelled = true;
   const error = new internals.DOMException(`The client went away: ${ev[2]}`, "AbortError");
-  if (st.controller !== null) st.controller.abort(error);
+  internals.abort.signalAbort(st.signal, error);
   st.out.cancel(error);
   if (st.body !== null) st.body.onError(error);
   internals.fetch.abortFor(st, error);

@@ -90,14 +90,9 @@ internals.sourceMap = {
   },
 };
 const waitUntilPromises = new SafeSet();
-let passThrough = false;
-
-// Without 03_event.js (unit tests of this file alone) keep a minimal listener registry.
-const listeners = { fetch: [], scheduled: [] };
 
 function makeEvent(type, props) {
-  const EventCtor = globalThis.Event;
-  const event = typeof EventCtor === "function" ? new EventCtor(type) : { type };
+  const event = new internals.events.Event(type);
   for (const key of primordials.ObjectKeys(props)) {
     ObjectDefineProperty(event, key, { value: props[key], enumerable: true, configurable: true });
   }
@@ -122,9 +117,7 @@ function makeContext() {
     waitUntil(promise) {
       waitUntil(promise);
     },
-    passThroughOnException() {
-      passThrough = true;
-    },
+    passThroughOnException() {}, // accepted: there is no origin to pass the request to
   };
 }
 
@@ -151,16 +144,10 @@ function dispatchFetch(request) {
     waitUntil(promise) {
       waitUntil(promise);
     },
-    passThroughOnException() {
-      passThrough = true;
-    },
+    passThroughOnException() {},
   });
   try {
-    if (internals.events !== undefined && internals.events.dispatch !== undefined) {
-      internals.events.dispatch(globalThis, event);
-    } else {
-      for (const listener of [...listeners.fetch]) listener.call(globalThis, event);
-    }
+    internals.events.dispatch(globalThis, event);
   } finally {
     dispatching = false;
   }
@@ -170,44 +157,16 @@ function dispatchFetch(request) {
   return response;
 }
 
-function hasScheduledHandler() {
+/** Whether the script handles `type` ("fetch", "scheduled") events at all. */
+function hasHandler(type) {
   if (moduleExports !== null) {
     const handler = moduleExports.default;
-    return handler !== undefined && handler !== null && typeof handler.scheduled === "function";
+    return handler !== undefined && handler !== null && typeof handler[type] === "function";
   }
-  if (internals.events !== undefined && internals.events.hasListeners !== undefined) {
-    return internals.events.hasListeners(globalThis, "scheduled");
-  }
-  return listeners.scheduled.length > 0;
+  return internals.events.hasListeners(globalThis, type);
 }
 
-function hasFetchHandler() {
-  if (moduleExports !== null) {
-    const handler = moduleExports.default;
-    return handler !== undefined && handler !== null && typeof handler.fetch === "function";
-  }
-  if (internals.events !== undefined && internals.events.hasListeners !== undefined) {
-    return internals.events.hasListeners(globalThis, "fetch");
-  }
-  return listeners.fetch.length > 0;
-}
-
-if (internals.events !== undefined && internals.events.installEventTarget !== undefined) {
-  internals.events.installEventTarget(globalThis);
-} else {
-  const add = function addEventListener(type, listener) {
-    if (typeof listener === "function" && type in listeners) {
-      ArrayPrototypePush(listeners[type], listener);
-    }
-  };
-  const remove = function removeEventListener(type, listener) {
-    const list = listeners[type];
-    if (list === undefined) return;
-    const i = list.indexOf(listener);
-    if (i !== -1) list.splice(i, 1);
-  };
-  internals.exposeGlobals({ addEventListener: add, removeEventListener: remove });
-}
+internals.events.installEventTarget(globalThis);
 
 ObjectDefineProperty(globalThis, "__isoflow_register_module", {
   value: function register(exports, lineMap) {
@@ -224,8 +183,8 @@ ObjectDefineProperty(globalThis, "__isoflow_status", {
   value: function status() {
     return primordials.JSONStringify({
       module: moduleExports !== null,
-      fetch: hasFetchHandler(),
-      scheduled: hasScheduledHandler(),
+      fetch: hasHandler("fetch"),
+      scheduled: hasHandler("scheduled"),
       live: internals.serve.live.size,
       v8BytesIn: internals.host.counters.v8BytesIn,
       v8BytesOut: internals.host.counters.v8BytesOut,
@@ -274,8 +233,7 @@ function runScheduled(ev) {
         cron, scheduledTime, noRetry() {},
         waitUntil(promise) { ArrayPrototypePush(waits, promise); },
       });
-      if (internals.events !== undefined) internals.events.dispatch(globalThis, event);
-      else for (const listener of [...listeners.scheduled]) listener.call(globalThis, event);
+      internals.events.dispatch(globalThis, event);
     }
   } catch (e) {
     result = primordials.PromiseReject(e);
@@ -299,7 +257,4 @@ internals.host.on(EV_SCHEDULED, runScheduled);
 internals.worker = {
   env: {},
   dispatchFetch,
-  hasFetchHandler,
-  pendingWaitUntil: () => waitUntilPromises.size,
-  passThrough: () => passThrough,
 };

@@ -120,23 +120,14 @@ function keyDataArgument(v, prefix) {
 
 // -- the operations, after the synchronous steps ------------------------------------------
 
-async function cipher(op, normalized, key, data) {
+/** encrypt, decrypt and sign: the op of the same name on `data`, an ArrayBuffer. */
+async function dataOp(op, normalized, key, data) {
   await undefined;
   const slots = checkKey(normalized, key, op);
   const blobs = [];
   const params = encodeParams(normalized, blobs);
   ArrayPrototypePush(blobs, data);
   const { bytes } = await callOp(`crypto.${op}`, [params, slots.handle], blobs, [key]);
-  return toArrayBuffer(bytes);
-}
-
-async function signOp(normalized, key, data) {
-  await undefined;
-  const slots = checkKey(normalized, key, "sign");
-  const blobs = [];
-  const params = encodeParams(normalized, blobs);
-  ArrayPrototypePush(blobs, data);
-  const { bytes } = await callOp("crypto.sign", [params, slots.handle], blobs, [key]);
   return toArrayBuffer(bytes);
 }
 
@@ -270,45 +261,34 @@ async function unwrapOp(format, wrapped, unwrappingKey, normalized, keyAlg, extr
 
 // -- SubtleCrypto -------------------------------------------------------------------------
 
+/** The steps of encrypt(), decrypt() and sign(algorithm, key, data), which differ only in `op`. */
+function dataMethod(self, op, argumentCount, algorithm, key, data) {
+  return run(() => {
+    const prefix = checkThis(self, op);
+    webidl.requiredArguments(argumentCount, 3, prefix);
+    algorithm = algorithmIdentifier(algorithm, prefix, "Argument 1");
+    key = cryptoKey(key, prefix, "Argument 2");
+    data = bufferSource(data, prefix, "Argument 3");
+    const normalized = normalizeAlgorithm(algorithm, op);
+    return dataOp(op, normalized, key, copyBytes(data));
+  });
+}
+
 class SubtleCrypto {
   constructor(token = undefined) {
     if (token !== TOKEN) webidl.illegalConstructor();
   }
 
   encrypt(algorithm, key, data) {
-    return run(() => {
-      const prefix = checkThis(this, "encrypt");
-      webidl.requiredArguments(arguments.length, 3, prefix);
-      algorithm = algorithmIdentifier(algorithm, prefix, "Argument 1");
-      key = cryptoKey(key, prefix, "Argument 2");
-      data = bufferSource(data, prefix, "Argument 3");
-      const normalized = normalizeAlgorithm(algorithm, "encrypt");
-      return cipher("encrypt", normalized, key, copyBytes(data));
-    });
+    return dataMethod(this, "encrypt", arguments.length, algorithm, key, data);
   }
 
   decrypt(algorithm, key, data) {
-    return run(() => {
-      const prefix = checkThis(this, "decrypt");
-      webidl.requiredArguments(arguments.length, 3, prefix);
-      algorithm = algorithmIdentifier(algorithm, prefix, "Argument 1");
-      key = cryptoKey(key, prefix, "Argument 2");
-      data = bufferSource(data, prefix, "Argument 3");
-      const normalized = normalizeAlgorithm(algorithm, "decrypt");
-      return cipher("decrypt", normalized, key, copyBytes(data));
-    });
+    return dataMethod(this, "decrypt", arguments.length, algorithm, key, data);
   }
 
   sign(algorithm, key, data) {
-    return run(() => {
-      const prefix = checkThis(this, "sign");
-      webidl.requiredArguments(arguments.length, 3, prefix);
-      algorithm = algorithmIdentifier(algorithm, prefix, "Argument 1");
-      key = cryptoKey(key, prefix, "Argument 2");
-      data = bufferSource(data, prefix, "Argument 3");
-      const normalized = normalizeAlgorithm(algorithm, "sign");
-      return signOp(normalized, key, copyBytes(data));
-    });
+    return dataMethod(this, "sign", arguments.length, algorithm, key, data);
   }
 
   verify(algorithm, key, signature, data) {

@@ -257,6 +257,20 @@ converters.BufferSource = (v, prefix, context) => {
   );
 };
 
+/** An IDL enumeration: the value, converted to a string, must be one of `values`. */
+webidl.createEnumConverter = function createEnumConverter(name, values) {
+  return (v, prefix, context) => {
+    const s = converters.DOMString(v, prefix, context);
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] === s) return s;
+    }
+    throw webidl.makeException(
+      TypeErrorCtor, `The provided value '${s}' is not a valid enum value of type ${name}.`,
+      prefix, context,
+    );
+  };
+};
+
 /** Wrap a converter so that undefined/null become null (IDL `T?`). */
 webidl.nullable = (converter) => (v, prefix, context, opts) =>
   v === null || v === undefined ? null : converter(v, prefix, context, opts);

@@ -155,19 +155,12 @@ function convertBlobPart(value, prefix, context) {
 
 const convertBlobParts = webidl.createSequenceConverter(convertBlobPart);
 
-const endingsConverter = (v, prefix, context) => {
-  const s = converters.DOMString(v, prefix, context);
-  if (s !== "transparent" && s !== "native") {
-    throw webidl.makeException(
-      TypeErrorCtor, `The provided value '${s}' is not a valid enum value of type EndingType.`,
-      prefix, context,
-    );
-  }
-  return s;
-};
-
 const blobPropertyBagMembers = [
-  { key: "endings", converter: endingsConverter, defaultValue: "transparent" },
+  {
+    key: "endings",
+    converter: webidl.createEnumConverter("EndingType", ["transparent", "native"]),
+    defaultValue: "transparent",
+  },
   { key: "type", converter: converters.DOMString, defaultValue: "" },
 ];
 const convertBlobPropertyBag = webidl.createDictionaryConverter("BlobPropertyBag",

@@ -371,23 +371,11 @@ const cryptoKey = webidl.createInterfaceConverter("CryptoKey", (v) => keySlots(v
 
 // -- Web IDL types of the API ------------------------------------------------------------
 
-function enumConverter(name, values) {
-  return (v, prefix, context) => {
-    const s = C.DOMString(v, prefix, context);
-    if (!ArrayPrototypeIncludes(values, s)) {
-      throw webidl.makeException(
-        TypeErrorCtor, `The provided value '${s}' is not a valid enum value of type ${name}.`,
-        prefix, context,
-      );
-    }
-    return s;
-  };
-}
-
 const KEY_USAGES = ["encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits", "wrapKey",
   "unwrapKey"];
-const keyFormat = enumConverter("KeyFormat", ["raw", "spki", "pkcs8", "jwk"]);
-const keyUsages = webidl.createSequenceConverter(enumConverter("KeyUsage", KEY_USAGES));
+const keyFormat = webidl.createEnumConverter("KeyFormat", ["raw", "spki", "pkcs8", "jwk"]);
+const keyUsages = webidl.createSequenceConverter(
+  webidl.createEnumConverter("KeyUsage", KEY_USAGES));
 
 /** (object or DOMString): AlgorithmIdentifier and HashAlgorithmIdentifier. */
 function algorithmIdentifier(v, prefix, context) {

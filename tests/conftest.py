@@ -7,7 +7,9 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
+from multidict import CIMultiDict
 
 from tests.processes import ISOFLOW, LoggedProcess, free_port
 from tests.upstream import upstream  # noqa: F401 - the fixture, for every test
@@ -16,6 +18,12 @@ from tests.upstream import upstream  # noqa: F401 - the fixture, for every test
 def run(coro):
     """Run a coroutine to completion in a fresh event loop (tests are plain functions)."""
     return asyncio.run(coro)
+
+
+async def fetch(url: str, method: str = "GET", **kwargs) -> tuple[int, CIMultiDict, bytes]:
+    """One request in its own session: status, headers (case-insensitive), body."""
+    async with aiohttp.ClientSession() as s, s.request(method, url, **kwargs) as r:
+        return r.status, r.headers.copy(), await r.read()
 
 
 def write_files(directory: Path, files: dict[str, str] | None) -> None:

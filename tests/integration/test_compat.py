@@ -10,7 +10,7 @@ import time
 
 import aiohttp
 
-from tests.conftest import run
+from tests.conftest import fetch, run
 
 ROUTER = r"""
 // A tiny router in the style of itty-router, with path parameters.
@@ -138,22 +138,17 @@ def start(serve):
     return serve(ROUTER, "--var", f"SIGNING_SECRET={SECRET}", workers=1, name="app.mjs")
 
 
-async def call(url: str, method: str = "GET", **kw):
-    async with aiohttp.ClientSession() as s, s.request(method, url, **kw) as r:
-        return r.status, r.headers, await r.read()
-
-
 def test_router_and_json_api(serve):
     server = start(serve)
-    assert run(call(server.url("/")))[2] == b"home"
-    assert run(call(server.url("/nope")))[0] == 404
-    status, _, body = run(call(server.url("/todos"), "POST", json={"title": "write tests"}))
+    assert run(fetch(server.url("/")))[2] == b"home"
+    assert run(fetch(server.url("/nope")))[0] == 404
+    status, _, body = run(fetch(server.url("/todos"), "POST", json={"title": "write tests"}))
     assert status == 201 and json.loads(body) == {"id": 1, "title": "write tests", "done": False}
-    assert run(call(server.url("/todos"), "POST", data=b"{not json"))[0] == 400
-    assert run(call(server.url("/todos"), "POST", json={"nope": 1}))[0] == 422
-    assert json.loads(run(call(server.url("/todos/1")))[2])["title"] == "write tests"
-    assert run(call(server.url("/todos/99")))[0] == 404
-    assert len(json.loads(run(call(server.url("/todos")))[2])) == 1
+    assert run(fetch(server.url("/todos"), "POST", data=b"{not json"))[0] == 400
+    assert run(fetch(server.url("/todos"), "POST", json={"nope": 1}))[0] == 422
+    assert json.loads(run(fetch(server.url("/todos/1")))[2])["title"] == "write tests"
+    assert run(fetch(server.url("/todos/99")))[0] == 404
+    assert len(json.loads(run(fetch(server.url("/todos")))[2])) == 1
 
 
 def test_cookies_round_trip(serve):
@@ -176,17 +171,17 @@ def test_signed_url_checked_with_hmac(serve):
     server = start(serve)
     expires = int(time.time()) + 60
     sig = hmac.new(SECRET.encode(), f"report.pdf:{expires}".encode(), hashlib.sha256).hexdigest()
-    ok = run(call(server.url(f"/signed/report.pdf?expires={expires}&sig={sig}")))
+    ok = run(fetch(server.url(f"/signed/report.pdf?expires={expires}&sig={sig}")))
     assert ok[0] == 200 and ok[2] == b"here is report.pdf"
-    bad = run(call(server.url(f"/signed/other.pdf?expires={expires}&sig={sig}")))
+    bad = run(fetch(server.url(f"/signed/other.pdf?expires={expires}&sig={sig}")))
     assert bad[0] == 403 and bad[2] == b"bad signature"
-    old = run(call(server.url(f"/signed/report.pdf?expires={int(time.time()) - 1}&sig={sig}")))
+    old = run(fetch(server.url(f"/signed/report.pdf?expires={int(time.time()) - 1}&sig={sig}")))
     assert old[0] == 403 and old[2] == b"link expired"
 
 
 def test_html_rewritten_through_a_transform_stream(serve):
     server = start(serve)
-    status, headers, body = run(call(server.url("/page")))
+    status, headers, body = run(fetch(server.url("/page")))
     assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
     html = body.decode()
     assert html.count("<h1>TITLE ") == 200 and "<h1>title" not in html

@@ -10,8 +10,7 @@ import json
 import aiohttp
 import pytest
 
-from tests.conftest import run
-from tests.integration.test_serving import fetch
+from tests.conftest import fetch, run
 from tests.upstream import Upstream, pattern, stream_bytes
 
 ALLOW_LOOPBACK = ("--allow-fetch-to", "loopback")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import run
-from tests.integration.test_serving import fetch
+from tests.conftest import fetch, run
 
 LIMITS = """
 export default {

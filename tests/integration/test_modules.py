@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import run
-from tests.integration.test_serving import fetch, serve_and_expect_failure
+from tests.conftest import fetch, run
+from tests.integration.test_serving import serve_and_expect_failure
 
 FILES = {
     "lib/math.ts": """

@@ -15,10 +15,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
-from multidict import CIMultiDict
-
-from tests.conftest import write_files
+from tests.conftest import fetch, write_files
 from tests.processes import ISOFLOW, LoggedProcess, free_port
 
 HELLO = """
@@ -76,10 +73,7 @@ def ops_servers(tmp_path: Path) -> Iterator:
         server.stop()
 
 
-async def get(url: str, method: str = "GET", **kwargs) -> tuple[int, CIMultiDict, bytes]:
-    """One request in its own session: status, headers (case-insensitive), body."""
-    async with aiohttp.ClientSession() as s, s.request(method, url, **kwargs) as r:
-        return r.status, r.headers.copy(), await r.read()
+get = fetch  # the name the ops, remote and chaos tests call it by
 
 
 def metric(text: str, name: str, **labels: str) -> float:

@@ -8,8 +8,7 @@ import sys
 
 import aiohttp
 
-from tests.conftest import free_port, run
-from tests.integration.test_serving import fetch
+from tests.conftest import fetch, free_port, run
 
 MODULE = """
 let runs = [];

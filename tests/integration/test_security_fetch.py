@@ -33,8 +33,7 @@ from aiohttp import web
 
 from isoflow.isolate_worker.fetch import AddressPolicy, FetchClient
 from isoflow.isolate_worker.kinds import EV_FETCH_CREDIT, EV_FETCH_ERROR, EV_FETCH_HEAD
-from tests.conftest import run
-from tests.integration.test_serving import fetch
+from tests.conftest import fetch, run
 
 DENIED_ALWAYS = ["0.0.0.0", "::", "224.0.0.1", "ff02::1", "255.255.255.255", "240.0.0.1",
                  "::7f00:1"]

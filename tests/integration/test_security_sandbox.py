@@ -18,8 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import IsoflowServer, run
-from tests.integration.test_serving import fetch
+from tests.conftest import IsoflowServer, fetch, run
 
 PROBES = r"""
 const results = {};

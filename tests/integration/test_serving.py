@@ -14,7 +14,7 @@ import time
 import aiohttp
 import pytest
 
-from tests.conftest import IsoflowServer, free_port, run
+from tests.conftest import IsoflowServer, fetch, free_port, run
 
 HELLO = """
 addEventListener("fetch", (event) => {
@@ -23,11 +23,6 @@ addEventListener("fetch", (event) => {
   }));
 });
 """
-
-
-async def fetch(url: str, method: str = "GET", data=None, headers=None):
-    async with aiohttp.ClientSession() as s, s.request(method, url, data=data, headers=headers) as r:
-        return r.status, r.headers, await r.read()
 
 
 def test_service_worker_style_script_answers(serve):

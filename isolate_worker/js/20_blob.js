@@ -252,33 +252,26 @@ class Blob {
   }
 
   text() {
-    let data;
-    try {
-      data = Blob.#get(this, "text");
-    } catch (e) {
-      return PromiseReject(e);
-    }
-    return readAll(data, (bytes) => internals.encoding.decode(bytes, "utf-8"));
+    return Blob.#read(this, "text", (bytes) => internals.encoding.decode(bytes, "utf-8"));
   }
 
   arrayBuffer() {
-    let data;
-    try {
-      data = Blob.#get(this, "arrayBuffer");
-    } catch (e) {
-      return PromiseReject(e);
-    }
-    return readAll(data, (bytes) => bytes.buffer);
+    return Blob.#read(this, "arrayBuffer", (bytes) => bytes.buffer);
   }
 
   bytes() {
+    return Blob.#read(this, "bytes", (bytes) => bytes);
+  }
+
+  /** A promise of convert(all the bytes); rejected at once when `self` is not a Blob. */
+  static #read(self, member, convert) {
     let data;
     try {
-      data = Blob.#get(this, "bytes");
+      data = Blob.#get(self, member);
     } catch (e) {
       return PromiseReject(e);
     }
-    return readAll(data, (bytes) => bytes);
+    return readAll(data, convert);
   }
 }
 

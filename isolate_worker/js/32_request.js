@@ -9,7 +9,6 @@
 
 const {
   ObjectFreeze,
-  RegExpPrototypeTest,
   StringPrototypeToUpperCase,
   Symbol: SymbolCtor,
   TypeError: TypeErrorCtor,
@@ -18,7 +17,6 @@ const { webidl } = internals;
 const bodyApi = internals.body;
 const headersApi = internals.headers;
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const kInternal = SymbolCtor("internal");
 
 // --- Enumerations and RequestInit -------------------------------------------------------------
@@ -132,7 +130,7 @@ function includesCredentials(record) {
 
 /** A method: a token. Forbidden methods: CONNECT, TRACE, TRACK (any case). */
 function normalizeMethod(method, prefix) {
-  if (!RegExpPrototypeTest(TOKEN, method)) {
+  if (!headersApi.isValidName(method)) { // a method is a token, as a header name is
     throw new TypeErrorCtor(`${prefix}: '${method}' is not a valid HTTP method.`);
   }
   const upper = StringPrototypeToUpperCase(method);

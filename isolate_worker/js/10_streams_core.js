@@ -375,20 +375,6 @@ function enforceRangeUnsignedLongLong(v, prefix, context) {
   return converters["unsigned long long"](v, prefix, context, { enforceRange: true });
 }
 
-/** An IDL enumeration: the value's string must be one of `values`. */
-function enumConverter(name, values) {
-  return (v, prefix, context) => {
-    const s = converters.DOMString(v, prefix, context);
-    for (let i = 0; i < values.length; i++) {
-      if (values[i] === s) return s;
-    }
-    throw webidl.makeException(
-      TypeErrorCtor, `The provided value '${s}' is not a valid enum value of type ${name}.`,
-      prefix, context,
-    );
-  };
-}
-
 /**
  * A dictionary converter like webidl.createDictionaryConverter, except that the converted
  * dictionary is a null-prototype record: reading or storing its members never reaches
@@ -457,7 +443,6 @@ Object.assign(impl, {
   createDictionaryConverter,
   callbackConverter,
   enforceRangeUnsignedLongLong,
-  enumConverter,
   convertQueuingStrategy,
   arrayBufferViewConverter,
 });

@@ -42,7 +42,6 @@ const {
   DequeueValue,
   enforceRangeUnsignedLongLong,
   EnqueueValueWithSize,
-  enumConverter,
   ExtractHighWaterMark,
   ExtractSizeAlgorithm,
   illegalInvocation,
@@ -902,11 +901,11 @@ const convertUnderlyingSource = impl.createDictionaryConverter("UnderlyingSource
   { key: "cancel", converter: callbackConverter },
   { key: "pull", converter: callbackConverter },
   { key: "start", converter: callbackConverter },
-  { key: "type", converter: enumConverter("ReadableStreamType", ["bytes"]) },
+  { key: "type", converter: webidl.createEnumConverter("ReadableStreamType", ["bytes"]) },
 ]);
 
 const convertGetReaderOptions = impl.createDictionaryConverter("ReadableStreamGetReaderOptions", [
-  { key: "mode", converter: enumConverter("ReadableStreamReaderMode", ["byob"]) },
+  { key: "mode", converter: webidl.createEnumConverter("ReadableStreamReaderMode", ["byob"]) },
 ]);
 
 const convertIteratorOptions = impl.createDictionaryConverter("ReadableStreamIteratorOptions", [

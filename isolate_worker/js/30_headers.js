@@ -283,14 +283,16 @@ function removePrivilegedNoCorsHeaders(list) {
 // Slots are private fields; `slots` gives the rest of this file access to them.
 let slots;
 
-/** Headers "validate" for the name and (normalized) value: false means "ignore quietly". */
+/**
+ * Headers "validate" for the name and (normalized) value. Its "return false" (a forbidden
+ * name) cannot happen here: there are no forbidden header names.
+ */
 function validate(headers, name, value, prefix) {
   if (!isValidName(name)) throw invalidName(name, prefix);
   if (!isValidValue(value)) throw invalidValue(name, prefix);
   if (slots.guard(headers) === "immutable") {
     throw new TypeErrorCtor(`${prefix}: Headers are immutable`);
   }
-  return true;
 }
 
 /** Headers "append" (name and value already ByteStrings). */

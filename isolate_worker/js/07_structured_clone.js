@@ -40,7 +40,6 @@ const {
   Boolean: BooleanCtor,
   ObjectDefineProperty,
   ObjectGetOwnPropertyDescriptor,
-  ObjectGetPrototypeOf,
   ObjectKeys,
   ObjectPrototypeHasOwnProperty,
   ObjectPrototypeToString,

@@ -3,7 +3,6 @@
 // Exports: internals.exposeGlobal, internals.webidl.
 
 const {
-  ArrayBufferIsView,
   ArrayIteratorPrototype,
   ArrayPrototypePush,
   FunctionPrototypeCall,
@@ -24,7 +23,6 @@ const {
   SymbolIterator,
   SymbolToStringTag,
   TypeError: TypeErrorCtor,
-  RangeError: RangeErrorCtor,
 } = primordials;
 
 /** Expose `value` as a global the way Web IDL does: writable, configurable, not enumerable. */
@@ -247,16 +245,6 @@ converters.double = (v, prefix, context) => {
   return x;
 };
 
-converters.BufferSource = (v, prefix, context) => {
-  if (ArrayBufferIsView(v) || v instanceof primordials.ArrayBuffer ||
-      v instanceof primordials.SharedArrayBuffer) {
-    return v;
-  }
-  throw webidl.makeException(
-    TypeErrorCtor, "is not an ArrayBuffer or an ArrayBufferView.", prefix, context,
-  );
-};
-
 /** An IDL enumeration: the value, converted to a string, must be one of `values`. */
 webidl.createEnumConverter = function createEnumConverter(name, values) {
   return (v, prefix, context) => {
@@ -270,10 +258,6 @@ webidl.createEnumConverter = function createEnumConverter(name, values) {
     );
   };
 };
-
-/** Wrap a converter so that undefined/null become null (IDL `T?`). */
-webidl.nullable = (converter) => (v, prefix, context, opts) =>
-  v === null || v === undefined ? null : converter(v, prefix, context, opts);
 
 /**
  * A dictionary converter. `members` is a list of
@@ -332,23 +316,6 @@ webidl.createSequenceConverter = function createSequenceConverter(converter) {
       ArrayPrototypePush(out, converter(res.value, prefix, context));
     }
     return out;
-  };
-};
-
-/** record<K, V> from an object's own enumerable properties. */
-webidl.createRecordConverter = function createRecordConverter(keyConverter, valueConverter) {
-  return (v, prefix, context) => {
-    if (webidl.type(v) !== "Object") {
-      throw webidl.makeException(TypeErrorCtor, "can not be converted to a record.", prefix, context);
-    }
-    const result = {};
-    for (const key of ReflectOwnKeys(v)) {
-      if (typeof key === "symbol") continue;
-      const desc = ObjectGetOwnPropertyDescriptor(v, key);
-      if (desc === undefined || !desc.enumerable) continue;
-      result[keyConverter(key, prefix, context)] = valueConverter(v[key], prefix, context);
-    }
-    return result;
   };
 };
 
@@ -427,8 +394,6 @@ webidl.createPairIterator = function createPairIterator(name, pairsOf, nextError
     },
   };
 };
-
-webidl.RangeError = RangeErrorCtor;
 
 // Host hooks. The bridge (9x_*.js, loaded last) replaces them when the runtime runs in a
 // worker; these defaults keep every runtime file usable on a bare isolate (JS unit tests).

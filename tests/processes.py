@@ -19,6 +19,13 @@ from typing import Self
 ISOFLOW = [sys.executable, "-m", "isoflow.supervisor"]
 
 
+def isoflow(*args: str, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run an ``isoflow`` subcommand to completion."""
+    return subprocess.run([*ISOFLOW, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

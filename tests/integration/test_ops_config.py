@@ -14,7 +14,8 @@ import aiohttp
 import pytest
 
 from tests.conftest import run
-from tests.integration.test_ops_support import get, isoflow, make_cert, ops_servers
+from tests.integration.test_ops_support import get, make_cert, ops_servers
+from tests.processes import isoflow
 
 
 @pytest.fixture

@@ -95,10 +95,3 @@ def make_cert(directory: Path, cert: str = "cert.pem", key: str = "key.pem") -> 
          "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"],
         check=True, capture_output=True,
     )
-
-
-def isoflow(*args: str, env: dict[str, str] | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run an ``isoflow`` subcommand to completion."""
-    return subprocess.run([*ISOFLOW, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 
 import aiohttp
 
 from tests.conftest import fetch, free_port, run
+from tests.processes import isoflow
 
 MODULE = """
 let runs = [];
@@ -90,11 +89,7 @@ def test_cron_triggers_fire_on_schedule(serve):
 def test_an_invalid_cron_is_refused_at_start(tmp_path):
     script = tmp_path / "cron.mjs"
     script.write_text(MODULE)
-    proc = subprocess.run(
-        [sys.executable, "-m", "isoflow.supervisor", "serve", str(script), "--cron", "61 * * * *",
-         "--port", str(free_port())],
-        capture_output=True, text=True, timeout=60,
-    )
+    proc = isoflow("serve", str(script), "--cron", "61 * * * *", "--port", str(free_port()))
     assert proc.returncode != 0
     assert "minute: 61 is outside 0-59" in proc.stderr
 

@@ -7,14 +7,13 @@ import hashlib
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import aiohttp
 import pytest
 
 from tests.conftest import IsoflowServer, fetch, free_port, run
+from tests.processes import isoflow
 
 HELLO = """
 addEventListener("fetch", (event) => {
@@ -242,11 +241,7 @@ def test_two_hundred_concurrent_requests_spread_over_workers(serve):
 def serve_and_expect_failure(tmp_path, source: str, name: str = "bad.js") -> tuple[int, str]:
     script = tmp_path / name
     script.write_text(source)
-    proc = subprocess.run(
-        [sys.executable, "-m", "isoflow.supervisor", "serve", str(script),
-         "--port", str(free_port()), "--workers", "1"],
-        capture_output=True, text=True, timeout=60,
-    )
+    proc = isoflow("serve", str(script), "--port", str(free_port()), "--workers", "1")
     return proc.returncode, proc.stderr
 
 
@@ -266,10 +261,7 @@ def test_module_syntax_error_names_file_and_line(tmp_path):
 
 
 def test_missing_script(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "isoflow.supervisor", "serve", str(tmp_path / "nope.js")],
-        capture_output=True, text=True, timeout=60,
-    )
+    proc = isoflow("serve", str(tmp_path / "nope.js"))
     assert proc.returncode != 0
     assert "nope.js: no such file" in proc.stderr
 

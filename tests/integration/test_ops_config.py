@@ -7,21 +7,14 @@ import json
 import shutil
 import ssl
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.conftest import run
-from tests.integration.test_ops_support import get, make_cert, ops_servers
+from tests.integration.test_ops_support import get, make_cert
 from tests.processes import isoflow
-
-
-@pytest.fixture
-def ops(tmp_path: Path) -> Iterator:
-    yield from ops_servers(tmp_path)
-
 
 APP = """
 export default {

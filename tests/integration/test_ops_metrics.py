@@ -7,19 +7,12 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.conftest import run
-from tests.integration.test_ops_support import OpsServer, get, metric, ops_servers
-
-
-@pytest.fixture
-def ops(tmp_path: Path) -> Iterator:
-    yield from ops_servers(tmp_path)
-
+from tests.integration.test_ops_support import OpsServer, get, metric
 
 SCRIPT = """
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -9,21 +9,13 @@ import re
 import signal
 import socket
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.conftest import run
-from tests.integration.test_ops_support import get, ops_servers
+from tests.integration.test_ops_support import get
 from tests.procstats import alive
-
-
-@pytest.fixture
-def ops(tmp_path: Path) -> Iterator:
-    yield from ops_servers(tmp_path)
-
 
 SCRIPT = """
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

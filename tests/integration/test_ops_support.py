@@ -1,6 +1,7 @@
 """Shared by the test_ops_* files: a real ``isoflow serve --config`` process, always stopped.
 
-No tests here. Each module's ``ops`` fixture (``yield from ops_servers(tmp_path)``) gives
+No tests here. The ``ops`` fixture (``yield from ops_servers(tmp_path)``, in
+tests/integration/conftest.py and tests/chaos/conftest.py) gives
 ``ops(config_toml, files={...})``, which writes the config (``@PORT@`` and
 ``@METRICS@`` become free ports, ``@DIR@`` the test's directory) and the scripts, starts
 the supervisor in its own process group with its log in a file, and stops it (and anything

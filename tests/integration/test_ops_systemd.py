@@ -10,18 +10,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_ops_support import HELLO, ops_servers
-
-
-@pytest.fixture
-def ops(tmp_path: Path) -> Iterator:
-    yield from ops_servers(tmp_path)
-
+from tests.integration.test_ops_support import HELLO
 
 UNIT = Path(__file__).parents[2] / "deploy" / "isoflow.service"
 

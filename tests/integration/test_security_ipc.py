@@ -14,10 +14,8 @@ import asyncio
 import random
 import re
 import time
-from pathlib import Path
 
 import msgpack
-import pytest
 import zmq
 
 from isoflow import protocol as p
@@ -32,13 +30,7 @@ from tests.chaos.support import (
     wait_until,
 )
 from tests.conftest import run
-from tests.integration.test_ops_support import get, metric, ops_servers
-
-
-@pytest.fixture
-def ops(tmp_path: Path):
-    (tmp_path / "chaos.mjs").write_text(SCRIPT)
-    yield from ops_servers(tmp_path)
+from tests.integration.test_ops_support import get, metric
 
 
 def _hostile_messages(rng: random.Random, max_sid: int) -> list[list[bytes]]:
@@ -97,7 +89,8 @@ def _rogues(endpoint: str, identities: list[bytes], seed: int, stop_at: float,
 def test_rogue_dealers_cannot_disturb_streams_in_flight(ops, tmp_path):
     rng = random.Random(20260808)
     server = ops(config(9, workers=2).replace(
-        "shutdown_grace = 2", f'shutdown_grace = 2\nruntime_dir = "{tmp_path / "run"}"'))
+        "shutdown_grace = 2", f'shutdown_grace = 2\nruntime_dir = "{tmp_path / "run"}"'),
+        files={"chaos.mjs": SCRIPT})
     run_dir = tmp_path / "run"
     assert run_dir.stat().st_mode & 0o777 == 0o700
     sockets = list(run_dir.glob("*.sock"))

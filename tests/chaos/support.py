@@ -367,6 +367,16 @@ def assert_idle(text: str, script: str) -> None:
                 assert sample.value == 0, (sample, script)
 
 
+def assert_untouched(server: OpsServer, pids: dict[str, int]) -> None:
+    """Once no stream is left: the supervisor holds nothing, and no worker was restarted or
+    replaced (``pids``: the server's worker_pids() from before)."""
+    text = wait_until(lambda: (t := scrape(server)) and
+                      metric(t, "isoflow_streams_open") == 0 and t, 10, "no streams")
+    assert_idle(text, "app")
+    assert metric(text, "isoflow_worker_restarts_total", script="app") == 0
+    assert server.worker_pids() == pids
+
+
 async def worker_live_counts(base: str, workers: int) -> dict[str, int]:
     """Each worker's count of live JS streams (1: the /status request itself)."""
     seen: dict[str, int] = {}

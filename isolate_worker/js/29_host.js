@@ -478,6 +478,14 @@ const host = {
   log(level, id, message) {
     queueAction([AC_LOG, level, id, message]);
   },
+  /** How an exception is logged: its stack, else String(e); never throws, whatever e is. */
+  errorText(e) {
+    try {  // the script's own code can throw here (a getter on `stack`, a patched built-in)
+      return e && e.stack ? e.stack : String(e);
+    } catch {
+      return "(an exception that cannot be shown)";
+    }
+  },
   configure(options) {
     for (const key of ObjectKeys(options)) {
       if (key in config) config[key] = options[key];

@@ -41,8 +41,7 @@ class ServedStream {
     this.out = new host.Outflow(sid, AC_DATA, AC_END, window);
     this.out.onFinish = () => this.release();
     this.out.onError = (e) => {
-      const stack = e && e.stack ? e.stack : String(e);
-      host.log("error", sid, `Response body stream failed (${requestId}): ${stack}`);
+      host.log("error", sid, `Response body stream failed (${requestId}): ${host.errorText(e)}`);
       this.sendError(500, "The response body stream failed.");
     };
   }
@@ -105,8 +104,7 @@ function onRequest(ev) {
 
 function fail(st, error) {
   if (st.finished) return;
-  const stack = error && error.stack ? error.stack : String(error);
-  host.log("error", st.sid, `Uncaught (in response to ${st.requestId}) ${stack}`);
+  host.log("error", st.sid, `Uncaught (in response to ${st.requestId}) ${host.errorText(error)}`);
   st.sendError(500, "The worker threw an exception.");
 }
 
@@ -194,13 +192,7 @@ host.on(EV_CREDIT, (ev) => {
 
 internals.reportException = (e) => {
   const sid = current !== null ? current.sid : 0;
-  let text;
-  try {  // the script's own code can throw here (a getter on `stack`, a patched built-in)
-    text = e && e.stack ? e.stack : String(e);
-  } catch {
-    text = "(an exception that cannot be shown)";
-  }
-  host.log("error", sid, `Uncaught ${text}`);
+  host.log("error", sid, `Uncaught ${host.errorText(e)}`);
 };
 
 internals.serve = {

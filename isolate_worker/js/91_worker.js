@@ -245,8 +245,7 @@ function runScheduled(ev) {
       host.queueAction([AC_DONE, sid]);
     },
     (e) => {
-      const stack = e && e.stack ? e.stack : String(e);
-      host.log("error", sid, `Uncaught (in scheduled event "${cron}") ${stack}`);
+      host.log("error", sid, `Uncaught (in scheduled event "${cron}") ${host.errorText(e)}`);
       host.queueAction([AC_ERROR, sid, 500, String(e && e.message !== undefined ? e.message : e)]);
       host.queueAction([AC_DONE, sid]);
     },

@@ -14,7 +14,6 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 import zmq
 from zmq.utils import z85
@@ -23,13 +22,14 @@ from isoflow.supervisor.config import ConfigError, parse
 from isoflow.supervisor.remote import ZapHandler, load_keypair, load_public_key, parse_identity
 from tests.conftest import free_port, run
 from tests.integration.test_ops_support import get
-from tests.integration.test_remote_support import Procs, config, make_keys, procs_fixture
+from tests.integration.test_remote_support import Procs, config, make_keys, procs_running, stream
 from tests.processes import isoflow
 
 
 @pytest.fixture
 def procs(tmp_path: Path) -> Iterator[Procs]:
-    yield from procs_fixture(tmp_path)
+    with procs_running(tmp_path) as procs:
+        yield procs
 
 
 def test_keygen_writes_a_zmq_certificate_pair(tmp_path: Path) -> None:
@@ -125,21 +125,6 @@ def test_worker_command_checks_its_config_and_keys(tmp_path: Path) -> None:
     assert result.returncode == 2 and "--connect must be tcp://" in result.stderr
 
 
-async def _stream(url: str) -> tuple[str, bytes]:
-    """('complete' | 'aborted' | status, body) of one streamed GET."""
-    body = b""
-    try:
-        async with aiohttp.ClientSession() as s, s.get(url) as r:
-            if r.status != 200:
-                return str(r.status), await r.read()
-            async for chunk in r.content.iter_any():
-                body += chunk
-        return "complete", body
-    except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError,
-            aiohttp.ClientConnectionError):
-        return "aborted", body
-
-
 def test_remote_workers_serve_stream_and_fail_visibly(procs: Procs, tmp_path: Path) -> None:
     make_keys(tmp_path / "keys", "a", "b")
     port, rport, mport = free_port(), free_port(), free_port()
@@ -160,7 +145,7 @@ def test_remote_workers_serve_stream_and_fail_visibly(procs: Procs, tmp_path: Pa
         status, _, body = await get(base + "/echo", "POST", data=payload)
         assert status == 200 and body == payload
         # One stream and one slow POST on each worker, then worker a is killed.
-        streams = [asyncio.create_task(_stream(base + "/stream?n=25&ms=100"))
+        streams = [asyncio.create_task(stream(base + "/stream?n=25&ms=100"))
                    for _ in range(2)]
         await asyncio.sleep(0.3)
         slows = [asyncio.create_task(get(base + "/slow?ms=2500", "POST", data=b"x"))

@@ -13,7 +13,6 @@ Every namespace and process is removed at the end, whatever happens.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ import pytest
 
 from tests.conftest import free_port, run
 from tests.integration.test_ops_support import get
-from tests.integration.test_remote_support import Procs, config, make_keys, procs_fixture
+from tests.integration.test_remote_support import Procs, config, make_keys, procs_running, stream
 
 NET = "10.231"
 
@@ -101,30 +100,12 @@ def hosts(tmp_path: Path) -> Iterator[tuple[Hosts, Procs]]:
         except subprocess.CalledProcessError as e:
             pytest.skip(f"cannot create network namespaces and veth pairs here: "
                         f"{' '.join(e.cmd)}: {e.stderr.strip()}")
-        gen = procs_fixture(tmp_path)
-        procs = next(gen)
-        try:
+        with procs_running(tmp_path) as procs:
             yield net, procs
-        finally:
-            with contextlib.suppress(StopIteration):
-                next(gen)  # stops every process
     finally:
         net.remove()
         leftover = ip("netns", "list").stdout
         assert not any(ns in leftover for ns in net.ns.values()), leftover
-
-
-async def _stream(url: str) -> str:
-    import aiohttp
-
-    try:
-        async with aiohttp.ClientSession() as s, s.get(url) as r:
-            if r.status != 200:
-                return str(r.status)
-            await r.read()
-        return "complete"
-    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError):
-        return "aborted"
 
 
 def test_hosts_cut_off_and_killed_mid_stream(hosts: tuple[Hosts, Procs],
@@ -141,14 +122,14 @@ def test_hosts_cut_off_and_killed_mid_stream(hosts: tuple[Hosts, Procs],
     base = f"http://{NET}.0.2:{port}"
 
     async def one_stream_and_one_slow_request_each(fault) -> tuple[list[str], list[int]]:
-        streams = [asyncio.create_task(_stream(base + "/stream?n=25&ms=100"))
+        streams = [asyncio.create_task(stream(base + "/stream?n=25&ms=100"))
                    for _ in range(2)]
         await asyncio.sleep(0.3)
         slows = [asyncio.create_task(get(base + "/slow?ms=2500", "POST", data=b"x"))
                  for _ in range(2)]
         await asyncio.sleep(0.5)
         fault()
-        done = sorted(await asyncio.gather(*streams))
+        done = sorted(outcome for outcome, _ in await asyncio.gather(*streams))
         statuses = sorted(s for s, _, _ in await asyncio.gather(*slows))
         return done, statuses
 

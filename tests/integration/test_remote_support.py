@@ -13,6 +13,8 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
+
 from isoflow.supervisor.remote import keygen
 from tests.processes import ISOFLOW, LoggedProcess
 
@@ -41,6 +43,20 @@ export default {
   },
 };
 """
+
+
+async def stream(url: str) -> tuple[str, bytes]:
+    """('complete' | 'aborted' | status, body) of one streamed GET."""
+    body = b""
+    try:
+        async with aiohttp.ClientSession() as s, s.get(url) as r:
+            if r.status != 200:
+                return str(r.status), await r.read()
+            async for chunk in r.content.iter_any():
+                body += chunk
+        return "complete", body
+    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError):
+        return "aborted", body
 
 
 def make_keys(directory: Path, *workers: str) -> Path:
@@ -135,9 +151,9 @@ class Procs:
             proc.stop()
 
 
-def procs_fixture(tmp_path: Path) -> Iterator[Procs]:
-    """The body of each module's ``procs`` fixture: the script and keys written, and every
-    process stopped at the end."""
+@contextlib.contextmanager
+def procs_running(tmp_path: Path) -> Iterator[Procs]:
+    """Procs in ``tmp_path`` with the script written; every process stopped at the end."""
     (tmp_path / "app.mjs").write_text(SCRIPT)
     procs = Procs(tmp_path)
     try:

@@ -90,8 +90,7 @@ def measure(window: int, size: int, upstream: str, runs: int) -> dict[str, tuple
             asyncio.run(rate(f"{base}/{case}?n={1 << 20}&up={upstream}"))
             with RssSampler(server.pid) as mem:
                 rates = [asyncio.run(rate(url)) for _ in range(runs)]
-            growth = "/".join(f"+{(mem.peak[p] - mem.baseline[p]) / 2**20:.1f}"
-                              for p in mem.pids)
+            growth = "/".join(f"+{g:.1f}" for g in mem.growth_mb().values())
             out[case] = (statistics.median(rates), growth)
     return out
 

@@ -153,16 +153,8 @@ def run_case(base: str, pid: int, up: Upstream, case: str, size: int, rate: floa
                 else:
                     lead = max(lead, producer - progress[0])
         worker.join()
-    growth = {name: (mem.peak[p] - mem.baseline[p]) / 2**20
-              for name, p in zip(mem_names(mem), mem.pids, strict=True)}
     # An upload is complete when the script says it consumed every byte.
     complete = (progress[0] >= size if case != "upload"
                 else len(progress) > 1 and progress[1].endswith(str(size).encode()))
     return {"case": case, "bytes": progress[0], "complete": complete, "lead_mb": lead / 2**20,
-            "growth_mb": growth}
-
-
-def mem_names(mem: RssSampler) -> list[str]:
-    return ["supervisor", *[f"worker{i}" for i in range(1, len(mem.pids))]]
-
-
+            "growth_mb": mem.growth_mb()}

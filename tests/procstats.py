@@ -72,10 +72,13 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
 
+    def growth_mb(self) -> dict[str, float]:
+        """Each process's peak over its baseline in MiB, by name: supervisor, worker1, ..."""
+        names = ["supervisor", *(f"worker{i}" for i in range(1, len(self.pids)))]
+        return {name: (self.peak[p] - self.baseline[p]) / 2**20
+                for name, p in zip(names, self.pids, strict=True)}
+
     def report(self) -> str:
-        parts = []
-        for i, p in enumerate(self.pids):
-            name = "supervisor" if i == 0 else f"worker{i}"
-            parts.append(f"{name} {self.peak[p] / 2**20:.0f} MB "
-                         f"(+{(self.peak[p] - self.baseline[p]) / 2**20:.1f})")
-        return ", ".join(parts)
+        growth = self.growth_mb()
+        return ", ".join(f"{name} {self.peak[p] / 2**20:.0f} MB (+{growth[name]:.1f})"
+                         for name, p in zip(growth, self.pids, strict=True))

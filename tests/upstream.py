@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
-import json
 import threading
 import time
 import zlib
@@ -229,7 +228,3 @@ def upstream() -> Iterator[Upstream]:
     up = Upstream().start()
     yield up
     up.stop()
-
-
-def as_json(body: bytes):
-    return json.loads(body)

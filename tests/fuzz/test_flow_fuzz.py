@@ -35,7 +35,6 @@ class ReceiverMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.expects_head = True
         self.rx = p.BodyReceiver("response body", expects_head=True, window=65536)
         self.state = BodyState.AWAITING_HEAD
         self.credit = 65536

@@ -13,6 +13,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
+from typing import Self
 
 import brotli
 import pytest
@@ -40,12 +41,13 @@ def stream_bytes(n: int) -> bytes:
     return (PERIOD * (n // len(PERIOD) + 1))[:n]
 
 
-class Upstream:
-    def __init__(self) -> None:
-        self.events: list[tuple] = []
-        self.received: dict[str, int] = {}
-        self.sent: dict[str, int] = {}
-        self.closed: dict[str, bool] = {}
+class ServerThread:
+    """An aiohttp application served on ``host`` (a free port) by an event loop in a thread of
+    its own, so that it outlives the loops the tests run."""
+
+    def __init__(self, app: web.Application, host: str = "127.0.0.1") -> None:
+        self.app = app
+        self.host = host
         self.loop = asyncio.new_event_loop()
         self.port = 0
         self._ready = threading.Event()
@@ -54,25 +56,37 @@ class Upstream:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def start(self) -> Upstream:
+    def start(self) -> Self:
         self._thread.start()
         if not self._ready.wait(10):
-            raise RuntimeError("upstream did not start")
+            raise RuntimeError(f"{type(self).__name__} did not start")
         return self
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
 
-    def wait_for(self, predicate, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; events so far: {self.events[-20:]}")
-            time.sleep(0.01)
-
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
+        runner = web.AppRunner(self.app, access_log=None)
+        self.loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, self.host, 0)
+        self.loop.run_until_complete(site.start())
+        self.port = runner.addresses[0][1]
+        self._ready.set()
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.run_until_complete(runner.cleanup())
+            self.loop.close()
+
+
+class Upstream(ServerThread):
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+        self.received: dict[str, int] = {}
+        self.sent: dict[str, int] = {}
+        self.closed: dict[str, bool] = {}
         app = web.Application(client_max_size=1 << 30)
         r = app.router
         r.add_get("/text", self.text)
@@ -91,17 +105,14 @@ class Upstream:
         r.add_get("/reset", self.reset)
         r.add_get("/forever/{name}", self.forever)
         r.add_get("/progress/{name}", self.progress)
-        runner = web.AppRunner(app, access_log=None)
-        self.loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        self.port = runner.addresses[0][1]
-        self._ready.set()
-        try:
-            self.loop.run_forever()
-        finally:
-            self.loop.run_until_complete(runner.cleanup())
-            self.loop.close()
+        super().__init__(app)
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; events so far: {self.events[-20:]}")
+            time.sleep(0.01)
 
     # -- routes -----------------------------------------------------------------------
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -34,6 +33,7 @@ from aiohttp import web
 from isoflow.isolate_worker.fetch import AddressPolicy, FetchClient
 from isoflow.isolate_worker.kinds import EV_FETCH_CREDIT, EV_FETCH_ERROR, EV_FETCH_HEAD
 from tests.conftest import fetch, run
+from tests.upstream import ServerThread
 
 DENIED_ALWAYS = ["0.0.0.0", "::", "224.0.0.1", "ff02::1", "255.255.255.255", "240.0.0.1",
                  "::7f00:1"]
@@ -195,9 +195,6 @@ def _own_address() -> str | None:
 def redirector() -> Iterator[tuple[int, list[str]]]:
     """A server on every interface: /r?to=URL redirects there, /hit records a hit."""
     hits: list[str] = []
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    port: list[int] = []
 
     async def handler(request: web.Request) -> web.Response:
         if request.path == "/r":
@@ -205,29 +202,11 @@ def redirector() -> Iterator[tuple[int, list[str]]]:
         hits.append(request.path)
         return web.Response(text="reached " + request.path)
 
-    async def start() -> web.AppRunner:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "0.0.0.0", 0).start()
-        port.append(runner.addresses[0][1])
-        return runner
-
-    def main() -> None:
-        asyncio.set_event_loop(loop)
-        runner = loop.run_until_complete(start())
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
-
-    thread = threading.Thread(target=main, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield port[0], hits
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = ServerThread(app, "0.0.0.0").start()
+    yield server.port, hits
+    server.stop()
 
 
 SCRIPT = """

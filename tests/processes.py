@@ -1,6 +1,7 @@
-"""Processes the tests and the benches start: a free port, waiting for a port, and a command in
-a session of its own with its output in a log file, stopped with whatever it left in its
-process group (a worker that outlived its supervisor is a bug, but is never left running)."""
+"""Processes the tests and the benches start: an isoflow command run to completion, a free port,
+and a command in a session of its own with its output in a log file, stopped with whatever it
+left in its process group (a worker that outlived its supervisor is a bug, but is never left
+running)."""
 
 from __future__ import annotations
 
@@ -30,37 +31,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None,
-              log: Path | None = None) -> None:
-    """Wait until something accepts connections on 127.0.0.1:``port``; give up at once if
-    ``proc`` exits first, saying why with the end of its ``log``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
-            what = f"{proc.args[0]} did not start listening" if proc else "nothing listens"
-            tail = log.read_text(errors="replace")[-3000:] if log else ""
-            raise RuntimeError(f"{what} on {port}" + (f":\n{tail}" if tail else ""))
-        time.sleep(0.05)
-
-
-def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
-    """Send ``sig`` and wait (SIGKILL after ``timeout`` s), then SIGKILL whatever is left in
-    the process group of a process started with ``start_new_session=True``."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(sig)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    return proc.returncode
 
 
 class LoggedProcess:
@@ -107,6 +77,19 @@ class LoggedProcess:
                                      f"{exited}:\n{self.log()}")
             time.sleep(0.05)
 
+    def wait_port(self, port: int, timeout: float = 60.0) -> Self:
+        """Wait until something accepts connections on 127.0.0.1:``port``; give up at once if
+        the process exits first, saying why with the end of its log."""
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                return self
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.proc.args[0]} did not start listening on {port}:\n"
+                                   f"{self.log()[-3000:]}")
+            time.sleep(0.05)
+
     def wait_serving(self, timeout: float = 60.0) -> Self:
         """Wait for the supervisor's "isoflow serving" line; stopped if it does not come."""
         try:
@@ -126,11 +109,22 @@ class LoggedProcess:
         self.proc.send_signal(sig)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float | None = None) -> int | None:
+        """Send ``sig`` and wait (SIGKILL after ``timeout`` s), then SIGKILL whatever is left
+        in the process group."""
         if self.proc is None:
             return None
-        code = stop(self.proc, sig, self.stop_timeout if timeout is None else timeout)
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(sig)
+            try:
+                self.proc.wait(self.stop_timeout if timeout is None else timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
         self._log.close()
-        return code
+        return self.proc.returncode
 
 
 @contextlib.contextmanager
@@ -140,7 +134,6 @@ def serving(args: list[str], port: int, log_path: Path, timeout: float = 60.0,
     127.0.0.1:``port``."""
     server = LoggedProcess(log_path).spawn(args, **popen)
     try:
-        wait_port(port, timeout, server.proc, log_path)
-        yield server
+        yield server.wait_port(port, timeout)
     finally:
         server.stop()

@@ -14,8 +14,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # benches reuse tests/upstream.py, procstats.py, processes.py
 
-from tests.processes import ISOFLOW, free_port, serving  # noqa: E402
+from tests.processes import ISOFLOW, free_port, serving, stop_servers_on_sigterm  # noqa: E402
 from tests.procstats import RssSampler  # noqa: E402
+
+stop_servers_on_sigterm()  # every bench imports this module, and must not leave servers behind
 
 __all__ = ["ISOFLOW", "REPO", "RssSampler", "download", "free_port", "isoflow", "serving",
            "upstream"]

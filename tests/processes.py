@@ -27,6 +27,13 @@ def isoflow(*args: str, env: dict[str, str] | None = None,
                           env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
 
+def stop_servers_on_sigterm() -> None:
+    """For scripts (the benches): make SIGTERM (``timeout``, a CI runner) end the script with
+    SystemExit, so that every ``serving`` block stops what it started. Python's default
+    SIGTERM ends at once, leaving the servers, each in a session of its own, running."""
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

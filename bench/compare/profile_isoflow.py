@@ -27,7 +27,7 @@ from pathlib import Path
 from measure import cpu_seconds, descendants, process_label, wrk
 from runtimes import CACHE, isoflow_runtime
 
-from tests.processes import free_port, serving
+from tests.processes import free_port, serving, stop_servers_on_sigterm
 
 OUT = CACHE / "compare-profile"
 
@@ -101,6 +101,7 @@ def short(frame: str) -> str:
 
 
 def main() -> None:
+    stop_servers_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds of each wrk run")
     parser.add_argument("--workers", type=int, default=2)

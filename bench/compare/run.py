@@ -42,7 +42,7 @@ from measure import (
 )
 from runtimes import HERE, PEERS, REPO, Runtime, install_peers, isoflow_runtime
 
-from tests.processes import free_port, serving
+from tests.processes import free_port, serving, stop_servers_on_sigterm
 
 MB = 1e6
 MIB = 1 << 20
@@ -289,6 +289,7 @@ def report(results: list[Result], args: argparse.Namespace, messages: list[str],
 # --- main -------------------------------------------------------------------------------
 
 def main() -> None:
+    stop_servers_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runtimes", default="isoflow," + ",".join(PEERS),
                         help="comma-separated, in the order to run (default: all)")

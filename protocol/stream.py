@@ -1,0 +1,345 @@
+"""The life of one stream, for either side: one pure state machine (sans-I/O, like h11).
+
+Theory of operation
+-------------------
+A stream is one request: the **request** direction flows supervisor -> worker (REQUEST_HEAD,
+REQUEST_BODY..., REQUEST_END), the **response** direction worker -> supervisor
+(RESPONSE_HEAD, RESPONSE_BODY..., RESPONSE_END). Each side of the link keeps one
+:class:`StreamCore` per stream, built for its :class:`Role`; the two are the same code, so
+the rules exist once and the two sides can be run against each other with plain calls.
+
+Each direction has a :class:`Phase`, changed only through :data:`TRANSITIONS`::
+
+    IDLE --head--> BODY --data--> BODY --end--> ENDED
+    IDLE --head (no body)--> ENDED
+
+A request that ended while its response is still flowing is *half-closed*. The stream ends
+with exactly one :class:`Outcome`, from :data:`ENDINGS`: RESPONSE_END makes it ``DONE``,
+RESPONSE_ERROR ``FAILED``, CANCEL ``CANCELLED``. Frames of a stream that has ended are
+*late* (they crossed the ending frame on the wire) and are dropped, not errors; when a CANCEL
+and the worker's RESPONSE_END or RESPONSE_ERROR cross, both sides settle on ``CANCELLED``
+(the supervisor gave up on the client first).
+
+Credit: a sender never has more body bytes in flight than its peer granted. The receiver
+grants bytes back as its application *consumes* them (:meth:`StreamCore.consumed`), under
+one policy, :func:`should_grant`: once a quarter of the window is unreturned, or as soon as
+everything received has been consumed (nothing left to wait for, so the sender must not
+wait either).
+
+Errors: our own misuse (sending in the wrong phase, beyond credit, after the end) raises
+:class:`LocalProtocolError` before any frame exists, so a bug of ours never reaches the
+wire; a peer's raises :class:`RemoteProtocolError`. Both name the frame and the phase.
+Everything that affects a stream's state lives in this file.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from .errors import FlowControlError, ProtocolError
+from .frames import (
+    Cancel,
+    Frame,
+    RequestBody,
+    RequestCredit,
+    RequestEnd,
+    RequestHead,
+    ResponseBody,
+    ResponseCredit,
+    ResponseEnd,
+    ResponseError,
+    ResponseHead,
+    Scheduled,
+)
+
+__all__ = [
+    "ENDINGS", "TRANSITIONS", "LocalProtocolError", "Outcome", "Phase", "RemoteProtocolError",
+    "Role", "StreamCore", "should_grant",
+]
+
+
+class LocalProtocolError(ProtocolError):
+    """Our own code tried to do something the protocol forbids in this state."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The peer sent a frame the protocol forbids in this state."""
+
+
+class Role(enum.Enum):
+    SUPERVISOR = "supervisor"
+    WORKER = "worker"
+
+
+class Phase(enum.Enum):
+    """One direction of a stream."""
+
+    IDLE = "idle"  # no head yet
+    BODY = "body"  # the head crossed: data may flow
+    ENDED = "ended"  # the end crossed
+
+
+class Step(enum.Enum):
+    HEAD = "head"
+    HEAD_END = "head without body"
+    DATA = "data"
+    END = "end"
+
+
+class Outcome(enum.Enum):
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+TRANSITIONS: dict[tuple[Phase, Step], Phase] = {
+    (Phase.IDLE, Step.HEAD): Phase.BODY,
+    (Phase.IDLE, Step.HEAD_END): Phase.ENDED,
+    (Phase.BODY, Step.DATA): Phase.BODY,
+    (Phase.BODY, Step.END): Phase.ENDED,
+}
+
+# The frames that end a stream, and how.
+ENDINGS: dict[type[Frame], Outcome] = {
+    ResponseEnd: Outcome.DONE,
+    ResponseError: Outcome.FAILED,
+    Cancel: Outcome.CANCELLED,
+}
+
+# Which direction each body-carrying frame moves, and which step it is.
+_REQUEST, _RESPONSE = "request", "response"
+_STEPS: dict[type[Frame], tuple[str, Step]] = {
+    RequestBody: (_REQUEST, Step.DATA),
+    RequestEnd: (_REQUEST, Step.END),
+    ResponseHead: (_RESPONSE, Step.HEAD),
+    ResponseBody: (_RESPONSE, Step.DATA),
+    ResponseEnd: (_RESPONSE, Step.END),
+}
+# What each role may send; everything else it may only receive.
+_SENDS: dict[Role, frozenset[type[Frame]]] = {
+    Role.SUPERVISOR: frozenset({RequestHead, Scheduled, RequestBody, RequestEnd, Cancel,
+                                ResponseCredit}),
+    Role.WORKER: frozenset({ResponseHead, ResponseBody, ResponseEnd, ResponseError,
+                            RequestCredit}),
+}
+
+
+def should_grant(unreturned: int, held: int, window: int) -> bool:
+    """The one grant policy: give credit back once a quarter of the window is unreturned,
+    or as soon as the application has consumed everything it received."""
+    return unreturned > 0 and (held == 0 or unreturned * 4 >= window)
+
+
+class _Inbound:
+    """Credit for bytes we receive: granted to the peer, received, consumed, returned."""
+
+    __slots__ = ("held", "outstanding", "unreturned", "window")
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self.outstanding = window  # the peer may send this many bytes now
+        self.held = 0  # received, not yet consumed by our application
+        self.unreturned = 0  # consumed, not yet granted back
+
+    def receive(self, size: int) -> None:
+        if size > self.outstanding:
+            raise FlowControlError(
+                f"peer sent {size} bytes with only {self.outstanding} bytes of credit")
+        self.outstanding -= size
+        self.held += size
+
+    def consume(self, size: int, *, wanted: bool) -> int:
+        """Bytes to grant back now (0: not yet, or not ``wanted``: nothing more will come)."""
+        if size > self.held:
+            raise LocalProtocolError(f"consumed {size} bytes but only {self.held} are held")
+        self.held -= size
+        if not wanted:
+            return 0
+        self.unreturned += size
+        if not should_grant(self.unreturned, self.held, self.window):
+            return 0
+        grant, self.unreturned = self.unreturned, 0
+        self.outstanding += grant
+        return grant
+
+
+class StreamCore:
+    """One stream as one side sees it. Frames in, events out; frames out, checked first.
+
+    The events :meth:`receive` returns are the frames themselves (they are already typed,
+    validated values); a late frame returns None.
+    """
+
+    __slots__ = ("_in", "outcome", "peer_credit", "request", "response", "role", "sid")
+
+    def __init__(self, role: Role, sid: int, *, request_window: int,
+                 response_window: int) -> None:
+        self.role = role
+        self.sid = sid
+        self.request = Phase.IDLE
+        self.response = Phase.IDLE
+        self.outcome: Outcome | None = None
+        # The direction we receive has an inbound window; the one we send, the peer's credit.
+        if role is Role.SUPERVISOR:
+            self._in = _Inbound(response_window)
+            self.peer_credit = request_window
+        else:
+            self._in = _Inbound(request_window)
+            self.peer_credit = response_window
+
+    # -- state --------------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome is not None
+
+    @property
+    def half_closed(self) -> bool:
+        return self.outcome is None and Phase.ENDED in (self.request, self.response)
+
+    def describe(self) -> str:
+        if self.outcome is not None:
+            return self.outcome.value
+        return f"request {self.request.value}, response {self.response.value}"
+
+    def _step(self, direction: str, step: Step, what: str, error: type[ProtocolError]) -> None:
+        phase = self.request if direction == _REQUEST else self.response
+        nxt = TRANSITIONS.get((phase, step))
+        if nxt is None:
+            raise error(f"stream {self.sid}: can't handle {what} with the {direction} "
+                        f"in phase {phase.value!r}")
+        if direction == _REQUEST:
+            self.request = nxt
+        else:
+            self.response = nxt
+
+    def _end(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+    # -- sending ------------------------------------------------------------------------
+
+    def send(self, frame: Frame) -> Frame:
+        """Check ``frame`` against the state and credit, apply it, and hand it back to send.
+
+        Raises :class:`LocalProtocolError` (and changes nothing) if it is not allowed now.
+        """
+        cls = type(frame)
+        what = cls.__name__
+        if cls not in _SENDS[self.role]:
+            raise LocalProtocolError(f"stream {self.sid}: a {self.role.value} cannot send {what}")
+        if frame.stream != self.sid:
+            raise LocalProtocolError(f"{what} for stream {frame.stream} sent on {self.sid}")
+        if self.outcome is not None:
+            raise LocalProtocolError(f"stream {self.sid}: can't send {what}: it is "
+                                     f"{self.outcome.value}")
+        if cls is RequestHead:
+            step = Step.HEAD if frame.has_body else Step.HEAD_END  # type: ignore[attr-defined]
+            self._step(_REQUEST, step, what, LocalProtocolError)
+            self._in = _Inbound(frame.window)  # type: ignore[attr-defined]
+        elif cls is Scheduled:
+            # A scheduled event has no request body and no response head: END or ERROR only.
+            self._step(_REQUEST, Step.HEAD_END, what, LocalProtocolError)
+            self.response = Phase.BODY
+        elif cls is Cancel:
+            self._end(Outcome.CANCELLED)
+        elif cls is ResponseError:
+            if self.response is Phase.ENDED:
+                raise LocalProtocolError(f"stream {self.sid}: can't send {what}: the response "
+                                         "has ended")
+            self._end(Outcome.FAILED)
+        elif cls is RequestCredit or cls is ResponseCredit:
+            raise LocalProtocolError(f"stream {self.sid}: credit frames come from consumed()")
+        else:
+            direction, step = _STEPS[cls]
+            if step is Step.DATA:
+                size = len(frame.data)  # type: ignore[attr-defined]
+                if size > self.peer_credit:
+                    raise LocalProtocolError(
+                        f"stream {self.sid}: {what} of {size} bytes with only "
+                        f"{self.peer_credit} bytes of credit")
+                self._step(direction, step, what, LocalProtocolError)
+                self.peer_credit -= size
+            else:
+                self._step(direction, step, what, LocalProtocolError)
+                if cls is ResponseEnd:
+                    self._end(Outcome.DONE)
+        return frame
+
+    def cancel(self, reason: str) -> Cancel | None:
+        """Give up on the stream (supervisor: the CANCEL frame to send; worker: None)."""
+        if self.outcome is not None:
+            return None
+        self._end(Outcome.CANCELLED)
+        return Cancel(self.sid, reason) if self.role is Role.SUPERVISOR else None
+
+    def consumed(self, size: int) -> RequestCredit | ResponseCredit | None:
+        """Our application took ``size`` received bytes: the credit frame to send, if due."""
+        if self.role is Role.SUPERVISOR:
+            wanted = self.outcome is None
+            grant = self._in.consume(size, wanted=wanted)
+            return ResponseCredit(self.sid, grant) if grant else None
+        # Once the request has ended the peer sends nothing more: credit would be noise.
+        wanted = self.outcome is None and self.request is not Phase.ENDED
+        grant = self._in.consume(size, wanted=wanted)
+        return RequestCredit(self.sid, grant) if grant else None
+
+    @property
+    def held(self) -> int:
+        """Received bytes the application has not consumed yet."""
+        return self._in.held
+
+    # -- receiving ------------------------------------------------------------------------
+
+    def receive(self, frame: Frame) -> Frame | None:
+        """Apply a frame from the peer; the event for the application, or None if late.
+
+        Raises :class:`RemoteProtocolError` if the peer broke the protocol.
+        """
+        cls = type(frame)
+        what = cls.__name__
+        if cls in _SENDS[self.role]:
+            raise RemoteProtocolError(f"stream {self.sid}: a {self.role.value} does not "
+                                      f"receive {what}")
+        if self.outcome is not None:
+            if cls is Cancel and self.outcome is not Outcome.CANCELLED:
+                self.outcome = Outcome.CANCELLED  # it crossed our end: the client is gone
+            return None
+        if cls is RequestHead or cls is Scheduled:
+            raise RemoteProtocolError(f"stream {self.sid}: {what} for a stream already open")
+        if cls is Cancel:
+            self._end(Outcome.CANCELLED)
+            return frame
+        if cls is ResponseError:
+            if self.response is Phase.ENDED:
+                raise RemoteProtocolError(f"stream {self.sid}: {what} after the response ended")
+            self._end(Outcome.FAILED)
+            return frame
+        if cls is RequestCredit or cls is ResponseCredit:
+            size = frame.size  # type: ignore[attr-defined]
+            if size <= 0:
+                raise RemoteProtocolError(f"stream {self.sid}: credit grant must be positive, "
+                                          f"got {size}")
+            self.peer_credit += size
+            return frame
+        direction, step = _STEPS[cls]
+        self._step(direction, step, what, RemoteProtocolError)
+        if step is Step.DATA:
+            self._in.receive(len(frame.data))  # type: ignore[attr-defined]
+        elif cls is ResponseEnd:
+            self._end(Outcome.DONE)
+        return frame
+
+    @classmethod
+    def opened(cls, role: Role, head: RequestHead | Scheduled, *,
+               request_window: int) -> StreamCore:
+        """A core whose REQUEST_HEAD (or SCHEDULED) was just sent or received."""
+        window = head.window if isinstance(head, RequestHead) else 0
+        core = cls(role, head.stream, request_window=request_window, response_window=window)
+        if role is Role.SUPERVISOR:
+            core.send(head)
+        else:
+            has_body = isinstance(head, RequestHead) and head.has_body
+            core.request = Phase.BODY if has_body else Phase.ENDED
+            if isinstance(head, Scheduled):
+                core.response = Phase.BODY
+        return core

@@ -7,15 +7,30 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
 from .bridge import BridgeConfig
 from .eventloop import run as run_event_loop
 from .worker import WorkerOptions, check, serve
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Exit when the supervisor ``parent`` dies, whatever kills it: the kernel sends SIGKILL
+    when the thread that forked this process ends (the supervisor forks on its event loop's
+    thread, its main thread, which ends only with the process)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # it died before the prctl took effect
+        os._exit(1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--id", default="w0", help="this worker's identity")
     parser.add_argument("--script", type=Path, help="the worker script")
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--root", type=Path, default=None,
+                        help="the project root the script's imports are confined to")
+    parser.add_argument("--compat-flag", action="append", default=[], dest="compat_flags",
+                        help="a compatibility flag of the script (nodejs_compat)")
     parser.add_argument("--options", default="{}",
                         help="BridgeConfig fields as JSON, or '-' to read them from stdin "
                              "(the supervisor does: they may hold secrets, and a command "
@@ -31,14 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", type=Path, metavar="SCRIPT",
                         help="load SCRIPT once and report whether it can be served")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--parent-pid", type=int, default=None,
+                        help="exit as soon as this process (the supervisor) dies")
     args = parser.parse_args(argv)
+    if args.parent_pid is not None:
+        die_with_parent(args.parent_pid)
     logging.basicConfig(
         level=args.log_level.upper(),
         format=f"%(asctime)s %(levelname)s worker {args.id}: %(message)s",
         stream=sys.stderr,
     )
     if args.check is not None:
-        error = check(args.check, args.cache_dir)
+        error = check(args.check, args.cache_dir, args.root, tuple(args.compat_flags))
         if error is not None:
             print(error, file=sys.stderr)
             return 2
@@ -55,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         config = BridgeConfig(worker_id=args.id, **fields)
     except (ValueError, TypeError) as e:
         parser.error(f"invalid --options: {e}")
-    options = WorkerOptions(args.connect, args.id, args.script, args.cache_dir, config)
+    options = WorkerOptions(args.connect, args.id, args.script, args.cache_dir, config,
+                            root=args.root, compat_flags=tuple(args.compat_flags))
     return run_event_loop(serve(options))
 
 

@@ -8,8 +8,9 @@ When JS produces actions later (promise reactions, timers) it calls a notificati
 function, and Python posts another pump. At most one pump is in flight; events that arrive
 meanwhile ride on the next one, so batches grow with load.
 
-The bridge also watches the isolate: a CPU-time limit per uninterrupted stretch of
-JavaScript (enforced with ``TerminateExecution``) and V8's hard heap limit. Either one
+The bridge also watches the isolate: a CPU-time limit per task, charged from V8's own
+thread clock (enforced with ``TerminateExecution``), the memory limit over V8's heap and
+external memory (v8.py), the worker's RSS backstop, and a pump that V8 never answers. Each
 makes the isolate unusable; ``on_fatal`` is told and the owner replaces the bridge.
 """
 
@@ -18,27 +19,51 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os as _os
 import secrets
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from isoflow.protocol import ProtocolError
+
 from .entropy import EntropyPool
 from .kinds import DATA_ACTIONS
 from .runtime import load_runtime
-from .v8 import JSEvalException, V8Context
+from .v8 import JSEvalException, V8Context, process_rss
 
 log = logging.getLogger("isoflow.worker.bridge")
 
 
 MERGE_LIMIT = 1 << 20  # adjacent data actions are merged into chunks of up to this size
 _BUFFERS = "__isoflow_boot.internals.host.buffers"
-# One compact encoder for every event: json.dumps with separators builds a new one per call.
-_encode_event = json.JSONEncoder(separators=(",", ":")).encode
+PARTIAL = 1 << 31  # inJson length flag: a piece of a batch too large for the buffer, more follow
+# Compact encoders for every event (json.dumps with separators builds a new one per call).
+# Text goes to JS one byte per code unit (latin-1), so header bytes 0x80-0xFF cost one byte,
+# not a six-byte \u escape; only text beyond U+00FF falls back to ASCII escapes.
+_encode_latin1 = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_encode_ascii = json.JSONEncoder(separators=(",", ":")).encode
 
 Action = list[Any]
 OnAction = Callable[[Action, memoryview | None], None]
+# Told when an event (event=True) or an action could not be handled: its stream, fetch or
+# op fails instead of the pump.
+OnRefused = Callable[..., None]  # (item, error, *, event: bool)
+
+
+def encode_event(event: list[Any]) -> bytes:
+    """One event as the bytes JS decodes code unit by code unit (29_host.js, latin-1)."""
+    try:
+        return _encode_latin1(event).encode("latin-1")
+    except UnicodeEncodeError:
+        return _encode_ascii(event).encode("ascii")
+
+
+def _dbg(*a):
+    if _os.environ.get("ISOFLOW_DBG"):
+        log.warning(*a)
 
 
 @dataclass
@@ -50,10 +75,13 @@ class BridgeConfig:
     max_chunk: int = 256 << 10
     worker_id: str = ""
     env: dict[str, str] = field(default_factory=dict)
-    cpu_limit: float = 30.0  # seconds of uninterrupted JavaScript
-    memory_limit: int = 512 << 20  # bytes of V8 heap
+    cpu_limit: float = 30.0  # CPU seconds of V8's thread per task (pump, timer)
+    memory_limit: int = 512 << 20  # bytes of V8 heap plus external memory (ArrayBuffers, wasm)
     watchdog_interval: float = 0.05
+    stall_limit: float = 10.0  # seconds a pump may be in flight while V8 uses no CPU at all
     max_subrequests: int = 50  # fetch() calls per incoming request
+    wall_time_after_response: float = 30.0  # seconds a request's timers/waitUntil may run on
+    max_runtime_failures: int = 10  # consecutive runtime failures before the isolate is replaced
     pump_token: str = field(default_factory=lambda: secrets.token_hex(16))
     allow_private: bool = False  # may fetch() reach private (RFC 1918, ULA) addresses?
     allow_loopback: bool = False  # may fetch() reach 127.0.0.0/8 and ::1?
@@ -68,6 +96,7 @@ class BridgeConfig:
             "workerId": self.worker_id,
             "env": self.env,
             "maxSubrequests": self.max_subrequests,
+            "wallTimeAfterResponse": self.wall_time_after_response,
             "pumpToken": self.pump_token,
         }
 
@@ -90,27 +119,32 @@ class Bridge:
         *,
         extra_runtime: tuple[tuple[str, str], ...] = (),
         on_batch_end: Callable[[], None] | None = None,
+        on_refused: OnRefused | None = None,
     ) -> None:
         self.loop = loop
         self.config = config or BridgeConfig()
         self._on_action = on_action
         self._on_fatal = on_fatal
         self._on_batch_end = on_batch_end  # after a pump's actions, before the next pump
+        self._on_refused = on_refused
         self._events: deque[tuple[list[Any], bytes | memoryview | None]] = deque()
+        self._spill: bytes | None = None  # a batch larger than inJson, going in pieces
+        self._spill_pos = 0
         self._in_flight = False
         self._again = False
         self.closed = False
         self.failed: IsolateFailure | None = None
         self.pumps = 0  # pumps completed, for stats
-        self._heap: dict[str, Any] = {}
         self.v8 = V8Context(loop)
         self.v8.set_memory_limit(self.config.memory_limit)
         self.pre_pump: list[Callable[[], None]] = []  # run before each pump is posted
         self._pump = f'__isoflow_pump("{self.config.pump_token}")'  # one fixed expression
         load_runtime(self.v8.eval, before_seal=self._configure, extra=extra_runtime)
         self._watch_progress = -1
-        self._watch_cpu = self.v8.cpu_time()
-        self._busy_cpu = 0.0
+        self._task_cpu = self.v8.cpu_time()  # V8's CPU clock when the current task began
+        self._watch_cpu = self._task_cpu
+        self._stalled = 0  # watchdog ticks in a row with a pump in flight and V8's clock still
+        self.rss_limit = 0  # the worker's RSS backstop in bytes (Worker sets it); 0: none
         self._watchdog = loop.call_later(self.config.watchdog_interval, self._watch)
 
     def _configure(self) -> None:
@@ -134,14 +168,8 @@ class Bridge:
         return self.v8.eval(code)
 
     def heap_stats(self) -> dict[str, Any]:
-        """V8 heap statistics, refreshed only while JavaScript is idle.
-
-        Reading them waits for V8's thread; while a script runs (up to the CPU limit) that
-        would stall the loop and its heartbeats, so a busy isolate reports the last value.
-        """
-        if not self._in_flight and self._busy_cpu == 0.0 and not self.closed:
-            self._heap = self.v8.heap_stats()
-        return self._heap
+        """The isolate's heap and external memory at its latest GC (never waits for V8)."""
+        return self.v8.heap_stats()
 
     def status(self) -> dict[str, Any]:
         return json.loads(self.v8.eval("__isoflow_status()"))
@@ -168,9 +196,19 @@ class Bridge:
             self._post()
 
     def _on_notify(self) -> None:
+        _dbg("notify inflight=%s closed=%s id=%s", self._in_flight, self.closed, id(self))
         self._schedule()
 
     def _write_inbox(self) -> None:
+        """Write queued events into inJson (and their bytes into inBin) for the next pump.
+
+        An event that does not fit in inJson on its own goes alone, in pieces over as many
+        pumps as it takes (``PARTIAL``); JS joins them. An event that cannot be encoded is
+        dropped and reported (``on_refused``): nothing stays at the head of the queue.
+        """
+        if self._spill is not None:
+            self._write_piece()
+            return
         events = self._events
         in_bin = self._in_bin
         limit = len(self._in_json) - 8
@@ -179,19 +217,30 @@ class Bridge:
         offset = 0
         while events:
             event, payload = events[0]
+            n = 0
             if payload is not None:
                 n = len(payload)
                 if offset + n > len(in_bin):
                     break
-                in_bin[offset : offset + n] = payload
                 event = [*event, offset, n]
-            text = _encode_event(event).encode("ascii")
+            try:
+                text = encode_event(event)
+            except Exception as e:
+                events.popleft()
+                self._refuse(event, e, event=True)
+                continue
             if size + len(text) + 1 > limit:
-                if not parts:
-                    raise ValueError(f"event of {len(text)} bytes exceeds the bridge buffer")
-                break
+                if parts:
+                    break
+                events.popleft()  # alone and too large: it goes in pieces
+                if payload is not None:
+                    in_bin[0:n] = payload
+                self._spill, self._spill_pos = b"[" + text + b"]", 0
+                self._write_piece()
+                return
             if payload is not None:
-                offset += len(payload)
+                in_bin[offset : offset + n] = payload
+                offset += n
             parts.append(text)
             size += len(text) + 1
             events.popleft()
@@ -202,7 +251,31 @@ class Bridge:
         self._in_json[4 : 4 + len(data)] = data
         self._in_json[0:4] = len(data).to_bytes(4, "little")
 
+    def _write_piece(self) -> None:
+        """The next piece of an oversized batch; flagged PARTIAL unless it is the last."""
+        data, pos = self._spill, self._spill_pos
+        assert data is not None
+        n = min(len(data) - pos, len(self._in_json) - 8)
+        self._in_json[4 : 4 + n] = data[pos : pos + n]
+        pos += n
+        last = pos == len(data)
+        self._in_json[0:4] = (n if last else n | PARTIAL).to_bytes(4, "little")
+        self._spill, self._spill_pos = (None, 0) if last else (data, pos)
+
+    def _refuse(self, item: list[Any], error: Exception, *, event: bool) -> None:
+        """One event or action could not be handled: its owner fails it, the pump goes on."""
+        # A refusal by the protocol (a head over the frame limit) is one line; a bug is not.
+        log.error("isolate %s: cannot handle %s %r: %s", self.config.worker_id,
+                  "event" if event else "action", item[:2], error,
+                  exc_info=None if isinstance(error, ProtocolError) else error)
+        if self._on_refused is not None:
+            try:
+                self._on_refused(item, error, event=event)
+            except Exception:
+                log.exception("failing %r broke too", item[:2])
+
     def _post(self) -> None:
+        _dbg("post events=%d id=%s", len(self._events), id(self))
         for hook in self.pre_pump:
             hook()
         self._write_inbox()
@@ -213,6 +286,7 @@ class Bridge:
     def _on_pump_done(self, value: Any, error: BaseException | None) -> None:
         # `_in_flight` stays set while the actions are handled: their handlers may send
         # events, and the next pump must not start (and overwrite outBin) before we are done.
+        _dbg("pump done err=%r closed=%s id=%s", error, self.closed, id(self))
         if self.closed:
             return
         self.pumps += 1
@@ -235,7 +309,7 @@ class Bridge:
         if self.closed:
             return
         self._in_flight = False
-        if more or self._again or self._events:
+        if more or self._again or self._events or self._spill is not None:
             self._post()
 
     def _dispatch_actions(self, actions: list[Any]) -> None:
@@ -256,39 +330,59 @@ class Bridge:
                         break
                     n += nxt[3]
                     i += 1
-                on_action([kind, ident, off, n], out_bin[off : off + n])
+                action = [kind, ident, off, n]
+                data: memoryview | None = out_bin[off : off + n]
             else:
-                on_action(action, None)
+                data = None
+            try:
+                on_action(action, data)
+            except Exception as e:
+                self._refuse(action, e, event=False)
             if self.closed:
                 return
 
     # -- limits -------------------------------------------------------------------------
 
     def _watch(self) -> None:
-        """Every interval: has JS made progress? If not and its thread burns CPU, count it."""
+        """Every interval: charge V8's CPU to the task it runs, and check the memory limits.
+
+        A task (pump, timer) is charged with the CPU time of V8's own thread since it began
+        (the runtime bumps ``ctrl[0]`` at each task), however long that took in wall time:
+        a runaway loses nothing by being starved of CPU by other processes. A pump in flight
+        while V8's clock stands still for ``stall_limit`` seconds means V8 is blocked, not
+        busy (a starved thread still gets some CPU every scheduler period): the isolate is
+        replaced too.
+        """
         if self.closed:
             return
         self._watchdog = self.loop.call_later(self.config.watchdog_interval, self._watch)
         if self.v8.memory_limit_reached():
             self._fail(IsolateFailure("memory", "the isolate exceeded its memory limit"))
             return
-        cpu = self.v8.cpu_time()
-        progress = self._ctrl[0]
-        if cpu is None or self._watch_cpu is None:
+        if self.rss_limit and process_rss() > self.rss_limit:
+            self.v8.terminate()
+            self._fail(IsolateFailure("memory", "the worker's resident memory exceeded "
+                                      f"{self.rss_limit >> 20} MiB"))
             return
-        used = cpu - self._watch_cpu
-        self._watch_cpu = cpu
+        cpu = self.v8.cpu_time()
+        if cpu is None or self._task_cpu is None:
+            return
+        progress = self._ctrl[0]
         if progress != self._watch_progress:
             self._watch_progress = progress
-            self._busy_cpu = used
+            self._task_cpu = cpu
+        still = cpu == self._watch_cpu
+        self._watch_cpu = cpu
+        self._stalled = self._stalled + 1 if self._in_flight and still else 0
+        stall_limit = self.config.stall_limit
+        if self._stalled * self.config.watchdog_interval > stall_limit:
+            self.v8.terminate()
+            self._fail(IsolateFailure("error", f"V8 made no progress for {stall_limit:g} s"))
             return
-        if used < self.config.watchdog_interval * 0.25:
-            self._busy_cpu = 0.0  # idle or waiting: not one stretch of JavaScript
-            return
-        self._busy_cpu += used
-        if self._busy_cpu > self.config.cpu_limit:
-            log.warning("isolate %s ran %.2fs of JavaScript without a break: terminating",
-                        self.config.worker_id, self._busy_cpu)
+        busy = cpu - self._task_cpu
+        if busy > self.config.cpu_limit:
+            log.warning("isolate %s ran one task for %.2f s of CPU: terminating",
+                        self.config.worker_id, busy)
             self.v8.terminate()
             self._fail(IsolateFailure("cpu", "the script exceeded its CPU time limit"))
 
@@ -307,13 +401,18 @@ class Bridge:
         self.failed = failure
         self._on_fatal(failure)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> threading.Event | None:
+        """Free the isolate. ``wait=False`` frees it on a thread of its own (after a
+        termination V8 might not stop) and returns an event set once it is freed."""
         if self.closed:
-            return
+            return None
         self.closed = True
         self._watchdog.cancel()
         self._events.clear()
+        if not wait:
+            return self.v8.close_in_thread()
         self.v8.close()
+        return None
 
 
 __all__ = ["Bridge", "BridgeConfig", "IsolateFailure", "JSEvalException"]

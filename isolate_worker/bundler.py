@@ -3,8 +3,8 @@
 mini-racer evaluates classic scripts only, so module workers are compiled at load time:
 each file is transpiled to CommonJS by TypeScript's own compiler (``ts.transpileModule``,
 shipped as ``typescriptServices.js`` in the ``dukpy`` package and run in a throwaway V8
-isolate), its imports are found with ``ts.preProcessFile`` and resolved (relative paths,
-and bare specifiers from ``node_modules`` of the project folder), and a small CommonJS
+isolate), its imports (every ``require()`` of the output) are resolved as Node and esbuild
+do, confined to the script's project root (:class:`_Resolver`), and a small CommonJS
 linker joins the files into one script that ends by handing the entry's exports to the
 runtime (``__isoflow_register_module``). Each generated line is mapped back to its file and
 line (from TypeScript's source maps), so errors name the user's file.
@@ -14,23 +14,51 @@ Results are cached on disk by content hash, so N workers compile once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from .v8 import JSEvalException, V8Context
 
-COMPILER_VERSION = "ts-5.7.3/1"
+COMPILER_VERSION = "ts-5.7.3/3"  # the bundler's version too: part of every cache key
 _JS = Path(__file__).parent / "js" / "compiler"
-MODULE_EXTENSIONS = (".ts", ".mts", ".tsx", ".js", ".mjs", ".cjs", ".json")
+MODULE_EXTENSIONS = (".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".json")
+TEXT_EXTENSIONS = (".txt", ".html")  # imported as a string, as wrangler's default rules do
+_COMPILE_AS = {".mjs": ".js", ".mts": ".ts", ".cjs": ".js", ".cts": ".ts"}
 _BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+# node: built-ins under the nodejs_compat compatibility flag: isoflow's own CommonJS
+# modules (js/node/NAME.js), bundled with the scripts that import them. With the flag,
+# a bare "buffer" is the built-in too, as with wrangler.
+NODE_DIR = Path(__file__).parent / "js" / "node"
+NODE_COMPAT_FLAGS = frozenset({"nodejs_compat", "nodejs_compat_v2"})
+NODE_PROVIDED = {"buffer": "buffer", "crypto": "crypto",
+                 "events": "events", "path": "path", "path/posix": "path",
+                 "process": "process", "util": "util"}
+NODE_BUILTINS = frozenset({
+    "assert", "assert/strict", "async_hooks", "buffer", "child_process", "cluster", "console",
+    "constants", "crypto", "dgram", "diagnostics_channel", "dns", "dns/promises", "domain",
+    "events", "fs", "fs/promises", "http", "http2", "https", "inspector", "module", "net",
+    "os", "path", "path/posix", "path/win32", "perf_hooks", "process", "punycode",
+    "querystring", "readline", "repl", "stream", "stream/promises", "stream/web",
+    "string_decoder", "sys", "timers", "timers/promises", "tls", "trace_events", "tty", "url",
+    "util", "util/types", "v8", "vm", "wasi", "worker_threads", "zlib",
+})
+NODE_HOST = "isoflow:host"  # what the built-ins get of the runtime (js/93_node_host.js)
 
 
 class BundleError(Exception):
     """A module graph that cannot be built; the message names the file and line."""
+
+
+class ModuleNotFound(BundleError):
+    """An import names no module (never raised for one outside the root: that is refused)."""
 
 
 @dataclass
@@ -38,7 +66,9 @@ class Module:
     path: Path
     code: str
     line_map: list[int]  # generated line (0-based) -> original line (1-based), 0 unknown
-    deps: dict[str, int] = field(default_factory=dict)  # specifier -> module index
+    deps: dict[str, int | str] = field(default_factory=dict)  # specifier -> index, or error
+    esm: bool = False  # an ES module (its exports are a namespace, see _node_mode)
+    builtin: bool = False  # a node: built-in (js/node/): runs first, may require NODE_HOST
 
 
 @dataclass
@@ -129,151 +159,347 @@ def _vlq_lines(mappings: str) -> list[int]:
     return result
 
 
-def _package_entry(pkg_dir: Path, subpath: str) -> Path | None:
-    """The file a package exposes for ``subpath`` ("." for the package itself)."""
-    manifest = pkg_dir / "package.json"
-    data: dict = {}
-    if manifest.is_file():
+class _Outside(Exception):
+    """A path the resolver would open lies outside the project root."""
+
+    def __init__(self, through_symlink: bool) -> None:
+        self.through_symlink = through_symlink
+
+
+# Conditions of package.json "exports"/"imports" a Workers bundle matches (wrangler's
+# workerd, worker, browser, then esbuild's import, module, default). As in Node and esbuild,
+# the package's own key order picks among those present.
+CONDITIONS = frozenset({"workerd", "worker", "browser", "import", "module", "default"})
+# A require() call matches "require" instead of "import" and "module", and prefers a
+# package's "main" to its "module", as esbuild does: it wants CommonJS exports.
+REQUIRE_CONDITIONS = frozenset({"workerd", "worker", "browser", "require", "default"})
+_TS_FOR_JS = {".js": (".ts", ".tsx"), ".mjs": (".mts",), ".cjs": (".cts",)}
+
+
+def _quote(specifier: str) -> str:
+    """The specifier for a one-line message: escaped, quoted, cut at 200 characters."""
+    text = json.dumps(specifier)[1:-1].replace("'", "\\'")
+    return f"'{text[:200]}...'" if len(text) > 200 else f"'{text}'"
+
+
+def _world_writable(directory: Path) -> bool:
+    try:
+        return bool(directory.stat().st_mode & stat.S_IWOTH)
+    except OSError:
+        return True
+
+
+def project_root(script: Path, root: Path | None = None) -> Path:
+    """The folder a script's imports are confined to (real path, symlinks resolved).
+
+    ``root`` (the config's per-script ``root``) must be a folder holding the script. By
+    default: the nearest folder from the script's own up that holds a ``package.json``, never
+    the filesystem root, the home folder or a folder others may write to (``/tmp``), and
+    the script's folder when there is none.
+    """
+    script = Path(os.path.realpath(script))
+    if root is not None:
+        real = Path(os.path.realpath(root))
+        if not real.is_dir():
+            raise BundleError(f"the project root {root} is not a folder")
+        if real not in script.parents:
+            raise BundleError(f"the project root {root} does not contain the script {script}")
+        return real
+    home = Path(os.path.realpath(Path.home()))
+    for directory in script.parents:
+        if directory.parent == directory or directory == home or _world_writable(directory):
+            break
+        if (directory / "package.json").is_file():
+            return directory
+    return script.parent
+
+
+class _Resolver:
+    """Node's and esbuild's module resolution, confined to one project root.
+
+    Every path is checked before it is opened or even tested for existence: first as
+    written (``../`` and absolute paths), then with its symlinks resolved.
+    """
+
+    def __init__(self, root: Path, nodejs_compat: bool = False) -> None:
+        self.root = root
+        self.nodejs_compat = nodejs_compat
+        self.conditions = CONDITIONS  # of the resolve() call in progress
+        self.main_fields = ("module", "main")
+
+    def inside(self, path: Path) -> Path:
+        """``path`` with its symlinks resolved; _Outside if it is not in the root."""
+        lexical = Path(os.path.normpath(path))
+        if lexical != self.root and self.root not in lexical.parents:
+            raise _Outside(False)
+        real = Path(os.path.realpath(lexical))
+        if real != self.root and self.root not in real.parents:
+            raise _Outside(True)
+        return real
+
+    def _file(self, path: Path) -> Path | None:
+        real = self.inside(path)
+        return real if real.is_file() else None
+
+    def _dir(self, path: Path) -> Path | None:
+        real = self.inside(path)
+        return real if real.is_dir() else None
+
+    def _manifest(self, pkg_dir: Path) -> dict:
+        manifest = self._file(pkg_dir / "package.json")
+        if manifest is None:
+            return {}
         try:
             data = json.loads(manifest.read_text(encoding="utf-8"))
-        except ValueError as e:
+        except UnicodeDecodeError:
+            raise BundleError(f"{manifest}: invalid package.json: not UTF-8") from None
+        except ValueError as e:  # json's messages give a position, never the text
             raise BundleError(f"{manifest}: invalid package.json: {e}") from None
-    exports = data.get("exports")
-    if exports is not None:
-        target = _match_exports(exports, subpath)
-        if target is not None:
-            return _resolve_file(pkg_dir / target)
-    if subpath == ".":
-        for key in ("module", "main"):
+        return data if isinstance(data, dict) else {}
+
+    def resolve(self, specifier: str, importer: Path, *, require: bool = False) -> Path:
+        """The file ``specifier`` imported (or ``require``d) from ``importer`` names;
+        BundleError if none."""
+        quoted = _quote(specifier)
+        self.conditions = REQUIRE_CONDITIONS if require else CONDITIONS
+        self.main_fields = ("main", "module") if require else ("module", "main")
+        try:
+            found = self._resolve(specifier, importer, quoted)
+        except _Outside as e:
+            how = " (through a symlink)" if e.through_symlink else ""
+            raise BundleError(f"import {quoted} from {importer} is outside the project "
+                              f"root {self.root}{how}: imports are confined to it") from None
+        except (OSError, ValueError) as e:  # a NUL byte, a name too long, ...
+            reason = e.strerror if isinstance(e, OSError) else "invalid path"
+            raise BundleError(f"{importer}: cannot resolve {quoted}: {reason}") from None
+        return found
+
+    def _resolve(self, specifier: str, importer: Path, quoted: str) -> Path:
+        if specifier.startswith(("./", "../", "/")) or specifier in (".", ".."):
+            found = self._load(importer.parent / specifier)
+            if found is None:
+                raise ModuleNotFound(f"{importer}: cannot find module {quoted}")
+            return found
+        if specifier.startswith("#"):
+            return self._package_import(specifier, importer, quoted)
+        name = specifier.removeprefix("node:")
+        if specifier.startswith("node:") or (self.nodejs_compat and name in NODE_BUILTINS):
+            return self._builtin(name, importer, quoted)
+        if ":" in specifier.split("/")[0]:
+            raise ModuleNotFound(f"{importer}: module {quoted} is not available in isoflow")
+        try:
+            return self._package(specifier, importer, quoted)
+        except ModuleNotFound as e:
+            if name in NODE_BUILTINS:
+                raise ModuleNotFound(f"{e}; it is a Node built-in: {_NEEDS_FLAG}") from None
+            raise
+
+    def _builtin(self, name: str, importer: Path, quoted: str) -> Path:
+        if not self.nodejs_compat:
+            raise ModuleNotFound(f"{importer}: module {quoted} is a Node built-in: {_NEEDS_FLAG}")
+        if name not in NODE_PROVIDED:
+            have = ", ".join(f"node:{n}" for n in sorted(NODE_PROVIDED))
+            raise ModuleNotFound(f"{importer}: module {quoted} is not provided by isoflow's "
+                                 f"nodejs_compat (it has {have})")
+        return NODE_DIR / f"{NODE_PROVIDED[name]}.js"
+
+    def _load(self, base: Path) -> Path | None:
+        """A file as written, with an extension added, or a folder's entry (LOAD_AS_FILE/DIR)."""
+        found = self._file(base)
+        if found is not None:
+            return found
+        for ext in MODULE_EXTENSIONS:
+            found = self._file(base.with_name(base.name + ext))
+            if found is not None:
+                return found
+        for ext in _TS_FOR_JS.get(base.suffix, ()):  # "./x.js" written for x.ts
+            found = self._file(base.with_suffix(ext))
+            if found is not None:
+                return found
+        if self._dir(base) is None:
+            return None
+        data = self._manifest(base)
+        for key in self.main_fields:
             if isinstance(data.get(key), str):
-                found = _resolve_file(pkg_dir / data[key])
+                found = self._load(base / data[key])
                 if found is not None:
                     return found
-        return _resolve_file(pkg_dir / "index")
-    return _resolve_file(pkg_dir / subpath)
-
-
-_CONDITIONS = ("workerd", "worker", "import", "module", "browser", "default", "require")
-
-
-def _match_exports(exports: object, subpath: str) -> str | None:
-    if isinstance(exports, str):
-        return exports if subpath == "." else None
-    if isinstance(exports, list):
-        for item in exports:
-            found = _match_exports(item, subpath)
-            if found is not None:
-                return found
-        return None
-    if not isinstance(exports, dict):
-        return None
-    if all(not k.startswith(".") for k in exports):  # a conditions object
-        for cond in _CONDITIONS:
-            if cond in exports:
-                found = _match_exports(exports[cond], ".")
-                if found is not None:
-                    return found if subpath == "." else None
-        return None
-    if subpath in exports:
-        return _match_exports(exports[subpath], ".")
-    for key, value in exports.items():
-        if "*" in key:
-            prefix, suffix = key.split("*", 1)
-            if subpath.startswith(prefix) and subpath.endswith(suffix):
-                star = subpath[len(prefix) : len(subpath) - len(suffix)]
-                target = _match_exports(value, ".")
-                if target is not None:
-                    return target.replace("*", star)
-    return None
-
-
-def _resolve_file(base: Path) -> Path | None:
-    if base.is_file():
-        return base.resolve()
-    for ext in MODULE_EXTENSIONS:
-        candidate = base.with_name(base.name + ext)
-        if candidate.is_file():
-            return candidate.resolve()
-    if base.is_dir():
-        pkg = base / "package.json"
-        if pkg.is_file():
-            found = _package_entry(base, ".")
-            if found is not None:
-                return found
         for ext in MODULE_EXTENSIONS:
-            candidate = base / f"index{ext}"
-            if candidate.is_file():
-                return candidate.resolve()
+            found = self._file(base / f"index{ext}")
+            if found is not None:
+                return found
+        return None
+
+    def _package(self, specifier: str, importer: Path, quoted: str) -> Path:
+        parts = specifier.split("/")
+        name = "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
+        subpath = "." + specifier[len(name):]
+        if name.strip(".@/") == "" or "\\" in name:
+            raise BundleError(f"{importer}: {quoted} is not a valid package name")
+        directory = importer.parent
+        while True:
+            pkg_dir = self._dir(directory / "node_modules" / name)
+            if pkg_dir is not None:
+                return self._package_entry(pkg_dir, subpath, importer, quoted)
+            if directory == self.root:
+                break
+            directory = directory.parent
+        raise ModuleNotFound(f"{importer}: cannot find package '{name}' for {quoted} (looked "
+                          f"in node_modules from {importer.parent} up to {self.root})")
+
+    def _package_entry(self, pkg_dir: Path, subpath: str, importer: Path, quoted: str) -> Path:
+        data = self._manifest(pkg_dir)
+        exports = data.get("exports")
+        if exports is not None:
+            target = _match(exports, subpath, self.conditions, exports=True)
+            if target is None or not target.startswith("./"):
+                raise ModuleNotFound(f"{importer}: package {pkg_dir.name!r} does not export "
+                                  f"{subpath!r} (for {quoted})")
+            found = self._load(pkg_dir / target)
+        elif subpath == ".":
+            found = self._load(pkg_dir)
+        else:
+            found = self._load(pkg_dir / subpath)
+        if found is None:
+            raise ModuleNotFound(f"{importer}: cannot find module {quoted} in {pkg_dir}")
+        return found
+
+    def _package_import(self, specifier: str, importer: Path, quoted: str) -> Path:
+        """``#name`` from the ``imports`` of the nearest package.json (Node's subpath imports)."""
+        directory = importer.parent
+        while self._file(directory / "package.json") is None:
+            if directory == self.root:
+                raise ModuleNotFound(f"{importer}: {quoted}: no package.json up to {self.root}")
+            directory = directory.parent
+        imports = self._manifest(directory).get("imports")
+        target = (_match(imports, specifier, self.conditions, exports=False)
+                  if imports is not None else None)
+        if target is None:
+            raise ModuleNotFound(f"{importer}: {quoted} is not in the \"imports\" of "
+                              f"{directory / 'package.json'}")
+        if target.startswith("./"):
+            found = self._load(directory / target)
+            if found is None:
+                raise ModuleNotFound(f"{importer}: cannot find module {quoted} ({target})")
+            return found
+        return self._package(target, directory / "package.json", quoted)  # a bare name
+
+
+_NEEDS_FLAG = ('it needs the nodejs_compat flag: compatibility_flags = ["nodejs_compat"] in the '
+               "script's config, or --compat-flag nodejs_compat")
+
+
+def _match(mapping: object, key: str, conditions: frozenset[str], *,
+           exports: bool) -> str | None:
+    """Node's PACKAGE_IMPORTS_EXPORTS_RESOLVE: the target ``key`` maps to, or None."""
+    if exports and (not isinstance(mapping, dict) or not any(k.startswith(".") for k in mapping)):
+        mapping = {".": mapping}  # "exports": "./x.js", [...] or a conditions object
+    if not isinstance(mapping, dict):
+        return None
+    if key in mapping and "*" not in key:
+        return _target(mapping[key], None, conditions)
+    best: tuple[str, str] | None = None
+    for pattern in mapping:
+        prefix, star, suffix = pattern.partition("*")
+        if (star and "*" not in suffix and key.startswith(prefix) and key.endswith(suffix)
+                and len(key) >= len(pattern)
+                and (best is None or len(prefix) > len(best[0].partition("*")[0]))):
+            best = (pattern, key[len(prefix):len(key) - len(suffix)])
+    if best is None:
+        return None
+    return _target(mapping[best[0]], best[1], conditions)
+
+
+def _target(target: object, star: str | None, conditions: frozenset[str]) -> str | None:
+    if isinstance(target, str):
+        return target if star is None else target.replace("*", star)
+    if isinstance(target, list):
+        for item in target:
+            found = _target(item, star, conditions)
+            if found is not None:
+                return found
+        return None
+    if isinstance(target, dict):
+        for condition, value in target.items():
+            if condition in conditions:
+                found = _target(value, star, conditions)
+                if found is not None:
+                    return found
     return None
 
 
 def resolve(specifier: str, importer: Path, root: Path) -> Path:
-    """Resolve an import the way bundlers for Workers do (relative, then node_modules)."""
-    if specifier.startswith(("./", "../", "/")):
-        base = (importer.parent / specifier) if not specifier.startswith("/") else Path(specifier)
-        found = _resolve_file(base)
-        if found is None:
-            raise BundleError(f"{importer}: cannot find module '{specifier}'")
-        return found
-    if specifier.startswith("node:") or ":" in specifier.split("/")[0]:
-        raise BundleError(f"{importer}: module '{specifier}' is not available in isoflow")
-    parts = specifier.split("/")
-    name = "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
-    subpath = "." + specifier[len(name) :] if len(specifier) > len(name) else "."
-    directory = importer.parent
-    while True:
-        pkg_dir = directory / "node_modules" / name
-        if pkg_dir.is_dir():
-            found = _package_entry(pkg_dir, subpath)
-            if found is None:
-                raise BundleError(f"{importer}: package '{name}' has no entry for '{subpath}'")
-            return found
-        if directory == root or directory.parent == directory:
-            break
-        directory = directory.parent
-    raise BundleError(
-        f"{importer}: cannot find package '{name}' (looked in node_modules up to {root})"
-    )
+    """Resolve an import as Node and esbuild do, confined to ``root`` (a real path)."""
+    return _Resolver(root).resolve(specifier, importer)
 
 
-def _cache_key(files: dict[Path, bytes]) -> str:
-    h = hashlib.sha256(COMPILER_VERSION.encode())
+@functools.cache
+def _node_digest() -> str:
+    """A digest of the node: built-ins' sources: part of the key of a bundle that may hold them."""
+    h = hashlib.sha256()
+    for path in sorted(NODE_DIR.glob("*.js")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def _flags_key(flags: frozenset[str]) -> str:
+    nodejs = bool(flags & NODE_COMPAT_FLAGS)
+    return f"nodejs_compat:{_node_digest()}" if nodejs else ""
+
+
+def _cache_key(files: dict[Path, bytes], root: Path, flags: frozenset[str] = frozenset()) -> str:
+    h = hashlib.sha256(f"{COMPILER_VERSION}\0{root}\0{_flags_key(flags)}\0".encode())
     for path in sorted(files):
         h.update(str(path).encode() + b"\0" + hashlib.sha256(files[path]).digest())
     return h.hexdigest()
 
 
 def is_module_path(path: Path) -> bool:
-    return path.suffix in (".ts", ".mts", ".tsx", ".mjs")
+    return path.suffix in (".ts", ".mts", ".cts", ".tsx", ".mjs", ".cjs")
 
 
-def build(entry: Path, *, cache_dir: Path | None = None, root: Path | None = None) -> Bundle:
-    """Compile and link the module graph rooted at ``entry``."""
+def manifest_path(cache_dir: Path, entry: Path, root: Path,
+                  flags: frozenset[str] = frozenset()) -> Path:
+    """The cache's list of the files a build of ``entry`` read (JSON), for the fast path and
+    for ``isoflow dev``'s watcher. ``entry`` and ``root`` are real paths."""
+    key = hashlib.sha256(f"{entry}\0{root}\0{_flags_key(flags)}".encode()).hexdigest()
+    return cache_dir / f"{key}.deps"
+
+
+def build(entry: Path, *, cache_dir: Path | None = None, root: Path | None = None,
+          compat_flags: Iterable[str] = ()) -> Bundle:
+    """Compile and link the module graph rooted at ``entry``, confined to its project root.
+
+    ``root``: the script's configured root (see :func:`project_root` for the default).
+    ``compat_flags``: the script's compatibility flags (``nodejs_compat`` brings node:
+    built-ins).
+    """
     entry = entry.resolve()
-    root = (root or entry.parent).resolve()
+    root = project_root(entry, root)
+    flags = frozenset(compat_flags)
     manifest = None
     if cache_dir is not None:
-        manifest = cache_dir / f"{hashlib.sha256(str(entry).encode()).hexdigest()}.deps"
+        manifest = manifest_path(cache_dir, entry, root, flags)
     # Fast path: the cached dependency list still hashes to a cached bundle.
     if manifest is not None and manifest.is_file():
         try:
-            deps = [Path(p) for p in json.loads(manifest.read_text())]
+            deps = [_Resolver(root).inside(Path(p)) for p in json.loads(manifest.read_text())]
             files = {p: p.read_bytes() for p in deps}
-            cached = cache_dir / f"{_cache_key(files)}.bundle.json"  # type: ignore[operator]
+            cached = cache_dir / f"{_cache_key(files, root, flags)}.bundle.json"  # type: ignore[operator]
             if cached.is_file():
                 return Bundle.from_json(cached.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, _Outside):
             pass
     compiler = _Compiler()
     try:
-        modules, files = _collect(entry, root, compiler)
+        modules, files = _collect(entry, root, compiler, bool(flags & NODE_COMPAT_FLAGS))
     finally:
         compiler.close()
     bundle = _link(modules)
     if cache_dir is not None and manifest is not None:
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
-            target = cache_dir / f"{_cache_key(files)}.bundle.json"
+            target = cache_dir / f"{_cache_key(files, root, flags)}.bundle.json"
             tmp = target.with_suffix(f".tmp{os.getpid()}")
             tmp.write_text(bundle.to_json(), encoding="utf-8")
             tmp.replace(target)
@@ -284,34 +510,45 @@ def build(entry: Path, *, cache_dir: Path | None = None, root: Path | None = Non
 
 
 def _collect(
-    entry: Path, root: Path, compiler: _Compiler
+    entry: Path, root: Path, compiler: _Compiler, nodejs_compat: bool = False
 ) -> tuple[list[Module], dict[Path, bytes]]:
+    """The modules of the graph (the entry first) and the project files read (not the node:
+    built-ins: those are isoflow's, keyed by :func:`_node_digest`)."""
     modules: list[Module] = []
     index: dict[Path, int] = {}
     files: dict[Path, bytes] = {}
+    resolver = _Resolver(root, nodejs_compat)
     pending = [entry]
     index[entry] = 0
     while pending:
         path = pending.pop(0)
+        if path != entry and path.suffix not in MODULE_EXTENSIONS + TEXT_EXTENSIONS:
+            kind = f"a {path.suffix!r}" if path.suffix else "an extensionless"
+            raise BundleError(f"{path}: cannot import {kind} file: modules are .js .mjs .cjs "
+                              ".ts .mts .cts .tsx or .json, text is .txt or .html")
         try:
             raw = path.read_bytes()
         except OSError as e:
             raise BundleError(f"{path}: cannot read: {e.strerror}") from None
-        files[path] = raw
+        builtin = path.parent == NODE_DIR
+        if not builtin:
+            files[path] = raw
         try:
             source = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise BundleError(f"{path}: not UTF-8 text") from None
+            raise BundleError(f"{path}: not UTF-8 text") from None  # no byte of it quoted
         if path.suffix == ".json":
             try:
                 json.loads(source)
             except ValueError as e:
                 raise BundleError(f"{path}: invalid JSON: {e}") from None
             module = Module(path, f"module.exports = {source};", [1])
+        elif path.suffix in TEXT_EXTENSIONS:
+            module = Module(path, f"module.exports = {json.dumps(source)};", [1])
         else:
             try:
                 # .mjs/.mts would make TypeScript keep ESM syntax: compile them as .js/.ts.
-                name = {".mjs": ".js", ".mts": ".ts", ".cjs": ".js"}.get(path.suffix, path.suffix)
+                name = _COMPILE_AS.get(path.suffix, path.suffix)
                 out = compiler.transpile(source, path.stem + name)
             except JSEvalException as e:
                 raise BundleError(f"{path}: the compiler failed: {e}") from None
@@ -319,9 +556,24 @@ def _collect(
                 d = out["diagnostics"][0]
                 raise BundleError(f"{path}:{d['line']}: SyntaxError: {d['message']}")
             lines = _vlq_lines(json.loads(out["map"])["mappings"]) if out["map"] else []
-            module = Module(path, out["code"], lines)
+            code = out["code"]
+            if not builtin and _node_mode(path, resolver):
+                code = _node_interop(code)
+            module = Module(path, code, lines, esm=out["isModule"], builtin=builtin)
+            requires = set(out["requires"])
             for spec in dict.fromkeys(out["imports"]):
-                dep = resolve(spec, path, root)
+                try:
+                    if builtin:  # they import one another as "node:NAME", and the host
+                        if spec == NODE_HOST:
+                            continue
+                        dep = NODE_DIR / f"{NODE_PROVIDED[spec.removeprefix('node:')]}.js"
+                    else:
+                        dep = resolver.resolve(spec, path, require=spec in requires)
+                except ModuleNotFound as e:
+                    if spec not in out["tolerant"]:
+                        raise
+                    module.deps[spec] = str(e)  # thrown by that require() when it runs
+                    continue
                 if dep not in index:
                     index[dep] = len(index)
                     pending.append(dep)
@@ -332,6 +584,38 @@ def _collect(
 
 
 _PRELUDE = (_JS / "prelude.js").read_text(encoding="utf-8")
+
+# TypeScript's interop helpers (its 5.7 output, exactly) and the same in esbuild's "node
+# mode": an ES module written for Node (.mjs, .mts, or "type": "module") that imports a
+# CommonJS module gets its module.exports as the default export even when it sets
+# __esModule, as Node does. Only the exports of real ES modules pass through.
+_NODE_INTEROP = (
+    ("if (mod && mod.__esModule) return mod;",
+     "if (mod && mod.__esModule && __isESM(mod)) return mod;"),
+    ('return (mod && mod.__esModule) ? mod : { "default": mod };',
+     'return (mod && mod.__esModule && __isESM(mod)) ? mod : { "default": mod };'),
+)
+
+
+def _node_interop(code: str) -> str:
+    for old, new in _NODE_INTEROP:
+        code = code.replace(old, new, 1)
+    return code
+
+
+def _node_mode(path: Path, resolver: _Resolver) -> bool:
+    """Whether esbuild treats ``path`` as written for Node: .mjs/.mts, or in a package whose
+    nearest package.json says ``"type": "module"``."""
+    if path.suffix in (".mjs", ".mts"):
+        return True
+    if path.suffix in (".cjs", ".cts"):
+        return False
+    for directory in path.parents:
+        if resolver._file(directory / "package.json") is not None:
+            return resolver._manifest(directory).get("type") == "module"
+        if directory == resolver.root:
+            break
+    return False
 
 
 def _link(modules: list[Module]) -> Bundle:
@@ -348,7 +632,7 @@ def _link(modules: list[Module]) -> Bundle:
         segments.append((line, str(m.path), m.line_map))
         out.append(code)
         line += code.count("\n")
-        out.append("}];\n")
+        out.append(f"}}, {json.dumps(m.esm)}, {json.dumps(m.builtin)}];\n")
         line += 1
     # The line map travels with the bundle: the runtime maps stack traces with it.
     files = sorted({path for _, path, _ in segments})
@@ -356,5 +640,5 @@ def _link(modules: list[Module]) -> Bundle:
         "files": files,
         "segments": [[start, files.index(path), lines] for start, path, lines in segments],
     }
-    out.append(f"__isoflow_register_module(__require(0), {json.dumps(line_map)});\n}})();\n")
+    out.append(f"__isoflow_register_module(__entry(0), {json.dumps(line_map)});\n}})();\n")
     return Bundle("".join(out), segments)

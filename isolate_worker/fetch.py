@@ -34,6 +34,8 @@ from typing import Any, Protocol
 from multidict import CIMultiDict
 from yarl import URL
 
+from isoflow.protocol import headers as header_bytes
+
 from .kinds import (
     EV_FETCH_CREDIT,
     EV_FETCH_DATA,
@@ -64,12 +66,26 @@ aiohttp = _lazy_import("aiohttp")
 
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 20
+# The largest response head (all header fields) taken from an upstream: over it, the fetch
+# fails with a TypeError (a 502 if the script lets it through), as the front answers 431.
+MAX_HEADER_SIZE = 64 << 10
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 READ_SIZE = 64 << 10
 
 
 class FetchFailed(Exception):
     """A fetch that cannot complete; the message is shown to the script as a TypeError."""
+
+
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "upgrade"})
+
+
+def _end_to_end(pairs: list[Any]) -> list[tuple[str, str]]:
+    """``pairs`` without hop-by-hop fields: Connection, those it names (RFC 9110 §7.6.1: a
+    proxy does not forward them) and the fixed ones; aiohttp manages its own connection."""
+    hop = _HOP_BY_HOP | header_bytes.connection_tokens(
+        v for k, v in pairs if k.lower() == "connection")
+    return [(k, v) for k, v in pairs if k.lower() not in hop]
 
 
 @dataclass(frozen=True)
@@ -242,7 +258,13 @@ class Fetch:
             if self.body_kind == "bytes":
                 await self._collect_bytes()
             resp, final_url, redirected = await self._request_following_redirects()
-            headers = [x.decode("latin-1") for pair in resp.raw_headers for x in pair]
+            raw = resp.raw_headers
+            if sum(len(k) + len(v) + 4 for k, v in raw) > MAX_HEADER_SIZE:
+                raise FetchFailed(f"fetch failed: the response from {final_url} has header "
+                                  f"fields larger than {MAX_HEADER_SIZE} bytes")
+            # Bytes as latin-1 (one code unit each); fields its Connection names are dropped.
+            pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+            headers = [x for pair in _end_to_end(pairs) for x in pair]
             client.emit_head(self.fid, resp.status, resp.reason or "", headers, final_url,
                              redirected)
             await self._body_loop(resp)
@@ -276,7 +298,7 @@ class Fetch:
 
     async def _request_following_redirects(self) -> tuple[aiohttp.ClientResponse, str, bool]:
         method, url, body_kind = self.method, self.url, self.body_kind
-        headers = CIMultiDict((k, v) for k, v in self.headers)
+        headers = CIMultiDict(_end_to_end(self.headers))
         if self.bytes_body is not None and "content-length" not in headers:
             headers["Content-Length"] = str(len(self.bytes_body))
         elif body_kind is not None and self.length >= 0 and "content-length" not in headers:
@@ -372,6 +394,7 @@ class FetchClient:
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
+            header_bytes.install(aiohttp.http_writer)  # header bytes 0x80-0xFF as they are
             connector = aiohttp.TCPConnector(
                 limit=256, ttl_dns_cache=10, socket_factory=self.policy.socket_factory,
             )
@@ -380,6 +403,7 @@ class FetchClient:
                 skip_auto_headers=("User-Agent",),
                 timeout=aiohttp.ClientTimeout(total=None, connect=30, sock_connect=30),
                 auto_decompress=False,
+                max_field_size=MAX_HEADER_SIZE,  # the total is checked on each response
             )
         return self._session
 

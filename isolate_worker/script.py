@@ -1,14 +1,16 @@
 """Load the user's worker script into an isolate, with errors that name file and line.
 
 A ``.js`` file is first evaluated as a classic script (the service-worker style). If V8's
-parser says it uses module syntax (``import``/``export``), it is compiled as a module
-graph instead (:mod:`.bundler`); ``.mjs``, ``.ts``, ``.mts`` and ``.tsx`` always are.
+parser says it uses module syntax (``import``/``export``), or it uses CommonJS (``require()``,
+``module.exports``, ``exports.x``), it is compiled as a module graph instead
+(:mod:`.bundler`); ``.mjs``, ``.ts``, ``.mts``, ``.cjs`` and ``.tsx`` always are. Its imports
+are confined to its project root: nothing outside it is ever opened.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ _MODULE_SYNTAX = (
     "Unexpected token 'export'",
     "Cannot use 'import.meta' outside a module",
 )
+# CommonJS in a script: a call of require() with a literal, module.exports, exports.x.
+_COMMONJS = re.compile(r"\brequire\s*\(\s*['\"`]|\bmodule\.exports\b|(?<![.\w$])exports\.[\w$]")
 _LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<rest>.*)$", re.S)
 
 
@@ -51,16 +55,25 @@ def load(
     path: Path,
     *,
     cache_dir: Path | None = None,
+    root: Path | None = None,
+    compat_flags: Iterable[str] = (),
 ) -> bundler.Bundle | None:
-    """Evaluate the script at ``path``; returns the bundle for module workers."""
+    """Evaluate the script at ``path``; returns the bundle for module workers.
+
+    ``root``: the project root its imports are confined to (default:
+    :func:`bundler.project_root`). ``compat_flags``: the script's compatibility flags.
+    """
     path = path.resolve()
     if not path.is_file():
         raise ScriptError(f"{path}: no such file")
-    if not bundler.is_module_path(path):
+    classic = not bundler.is_module_path(path)
+    if classic:
         try:
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise ScriptError(f"{path}: cannot read: {e}") from None
+        classic = not _COMMONJS.search(source)
+    if classic:
         try:
             evaluate(f"{source}\n//# sourceURL={path}\n")
             return None
@@ -68,7 +81,7 @@ def load(
             if not any(marker in str(e) for marker in _MODULE_SYNTAX):
                 raise ScriptError(_describe(e, path, None)) from None
     try:
-        bundle = bundler.build(path, cache_dir=cache_dir)
+        bundle = bundler.build(path, cache_dir=cache_dir, root=root, compat_flags=compat_flags)
     except bundler.BundleError as e:
         raise ScriptError(str(e)) from None
     try:

@@ -11,13 +11,22 @@ This is the only module that touches mini-racer's internals (pinned to 0.14.x in
 * :meth:`V8Context.terminate` - ``v8::Isolate::TerminateExecution`` from any thread, which
   also stops code running in microtasks or timers (mini-racer's own cancellation only
   reaches a running eval);
-* :meth:`V8Context.cpu_time` - CPU seconds used by the isolate's thread, for the CPU limit.
+* :meth:`V8Context.cpu_time` - CPU seconds used by the isolate's thread, for the CPU limit;
+* a memory limit over the isolate's *whole* memory: V8's heap and its external memory
+  (ArrayBuffers, typed arrays, ``WebAssembly.Memory``), checked on V8's own thread after
+  every major GC (``v8::Isolate::GetHeapStatistics`` from a GC epilogue callback). V8
+  starts one whenever external memory grows by 64 MiB, so an isolate is stopped within one
+  such step of its limit. mini-racer's own limit (the heap alone) is kept for scavenges;
+* :func:`process_rss` and :func:`limit_process_data`: the process-wide backstops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
+import os
+import resource
 import threading
 import time
 from collections.abc import Callable
@@ -31,10 +40,84 @@ from py_mini_racer._mini_racer import _make_context  # pinned internal API
 
 _TERMINATE = "_ZN2v87Isolate18TerminateExecutionEv"
 _GET_CURRENT = "_ZN2v87Isolate13TryGetCurrentEv"
+_HEAP_STATS = "_ZN2v87Isolate17GetHeapStatisticsEPNS_14HeapStatisticsE"
+_REQUEST_INTERRUPT = "_ZN2v87Isolate16RequestInterruptEPFvPS0_PvES2_"
+_MEMORY_PRESSURE = "_ZN2v87Isolate26MemoryPressureNotificationENS_19MemoryPressureLevelE"
+_CRITICAL = 2  # v8::MemoryPressureLevel::kCritical: a full GC, at once on V8's thread
+_ADD_GC_EPILOGUE = ("_ZN2v87Isolate21AddGCEpilogueCallbackEPFvPS0_NS_6GCTypeENS_15"
+                    "GCCallbackFlagsEPvES4_S2_")
+# v8::HeapStatistics is 14 size_t fields (V8 14.4); the ones read here, by index:
+_USED_HEAP, _TOTAL_HEAP, _EXTERNAL = 4, 0, 7
+# Mark-compact, minor mark-sweep and incremental marking, not scavenges: those are the
+# frequent ones (a Python callback each would cost ~10 % of the bridge's request rate), and
+# external-memory pressure starts incremental marking anyway. Heap growth is caught at every
+# scavenge by mini-racer's own (heap-only, C++) limit, which stays set.
+_GC_TYPES = 0x0E
+_GCCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                               ctypes.c_void_p)
+_InterruptCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 ResultCallback = Callable[[Any, BaseException | None], None]
 
-__all__ = ["JSEvalException", "V8Context"]
+__all__ = ["JSEvalException", "V8Context", "limit_process_data", "process_rss"]
+
+_contexts: dict[int, V8Context] = {}  # by key, for the GC callback (its data pointer)
+_keys = iter(range(1, 1 << 62))
+
+
+def _on_gc(isolate: int, _type: int, _flags: int, data: int) -> None:
+    """On V8's thread, after a GC: charge heap + external memory against the limit."""
+    ctx = _contexts.get(data or 0)
+    if ctx is not None:
+        ctx._check_memory(isolate)
+
+
+def _on_interrupt(isolate: int, data: int) -> None:
+    """On V8's thread, JavaScript paused (outside any GC): confirm with a full GC."""
+    ctx = _contexts.get(data or 0)
+    if ctx is not None:
+        ctx._confirm_over_limit(isolate)
+
+
+# Module-level: they must outlive every isolate.
+_GC_CALLBACK = _GCCallback(_on_gc)
+_INTERRUPT_CALLBACK = _InterruptCallback(_on_interrupt)
+
+
+def process_rss() -> int:
+    """This process's resident set size in bytes (/proc/self/statm: cheap enough per tick)."""
+    with open("/proc/self/statm", "rb") as f:
+        return int(f.read().split()[1]) * _PAGE
+
+
+def trim_malloc() -> None:
+    """Give the C heap's free pages back to the system (glibc; a no-op elsewhere)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
+def process_data() -> int:
+    """This process's data segment (VmData: private writable mappings), in bytes."""
+    with open("/proc/self/status", "rb") as f:
+        for line in f:
+            if line.startswith(b"VmData:"):
+                return int(line.split()[1]) << 10
+    return 0
+
+
+def limit_process_data(headroom: int) -> int:
+    """Let the process's private writable memory grow by ``headroom`` bytes at most
+    (RLIMIT_DATA): past it the kernel refuses the pages, so one huge allocation (an
+    ``ArrayBuffer`` or ``WebAssembly.Memory`` of gigabytes, filled by one builtin call before
+    any check can run) fails with a RangeError instead of growing the process. Returns the
+    limit set."""
+    limit = process_data() + headroom
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    return limit
 
 
 # V8's process-wide flags, set before the first isolate: exposing gc lets the runtime run a
@@ -59,6 +142,13 @@ class V8Context:
         self._cpu_clock: int | None = None
         self._code_handles: dict[str, Any] = {}
         self.closed = False
+        self._memory_limit = 0  # bytes of heap + external memory; 0: none
+        self._over_limit = False
+        self._confirming = False  # a full GC to confirm an excess is requested
+        self._stats = (0, 0, 0)  # used heap, total heap, external: at the latest GC
+        self._key = next(_keys)
+        self._gc_installed = False
+        _contexts[self._key] = self
         self._install_thread_probe()
 
     # -- evaluation ---------------------------------------------------------------------
@@ -129,6 +219,24 @@ class V8Context:
         if terminate is not None:
             terminate.argtypes = [ctypes.c_void_p]
             terminate.restype = None
+        stats = getattr(dll, _HEAP_STATS, None)
+        add_gc = getattr(dll, _ADD_GC_EPILOGUE, None)
+        interrupt = getattr(dll, _REQUEST_INTERRUPT, None)
+        pressure = getattr(dll, _MEMORY_PRESSURE, None)
+        if None in (stats, add_gc, interrupt, pressure):
+            stats = add_gc = None  # mini-racer's heap-only limit, then
+        else:
+            stats.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+            stats.restype = None
+            add_gc.argtypes = [ctypes.c_void_p, _GCCallback, ctypes.c_void_p, ctypes.c_int]
+            add_gc.restype = None
+            interrupt.argtypes = [ctypes.c_void_p, _InterruptCallback, ctypes.c_void_p]
+            interrupt.restype = None
+            pressure.argtypes = [ctypes.c_void_p, ctypes.c_int]
+            pressure.restype = None
+            self._get_heap_stats = stats
+            self._request_interrupt = interrupt
+            self._memory_pressure = pressure
         seen = threading.Event()
 
         def probe(callback_id: int, raw: Any) -> None:
@@ -136,6 +244,11 @@ class V8Context:
                 if get_current is not None:
                     self._isolate_ptr = get_current()
                 self._thread_ident = threading.get_ident()
+                if self._isolate_ptr and stats is not None and add_gc is not None:
+                    # On V8's thread, inside JS: the isolate is locked, callbacks may be added.
+                    add_gc(self._isolate_ptr, _GC_CALLBACK, self._key, _GC_TYPES)
+                    self._gc_installed = True
+                    self._check_memory(self._isolate_ptr)
                 seen.set()
             original(callback_id, raw)
 
@@ -170,24 +283,71 @@ class V8Context:
         except OSError:
             return None
 
-    def set_memory_limit(self, hard: int, soft: int | None = None) -> None:
-        self._ctx.set_hard_memory_limit(hard)
-        if soft is not None:
-            self._ctx.set_soft_memory_limit(soft)
+    def set_memory_limit(self, limit: int) -> None:
+        """Bound the isolate's heap plus external memory to ``limit`` bytes (V8 terminated
+        past it); without the GC callback (symbols missing), the heap alone."""
+        self._memory_limit = limit
+        self._ctx.set_hard_memory_limit(limit)
 
     def memory_limit_reached(self) -> bool:
-        return self._ctx.was_hard_memory_limit_reached()
+        return self._over_limit or self._ctx.was_hard_memory_limit_reached()
+
+    def _read_memory(self, isolate: int) -> int:
+        """Heap plus external bytes now (on V8's thread); keeps the figures for stats."""
+        buf = (ctypes.c_size_t * 16)()
+        self._get_heap_stats(isolate, ctypes.addressof(buf))
+        used, external = buf[_USED_HEAP], buf[_EXTERNAL]
+        self._stats = (used, buf[_TOTAL_HEAP], external)
+        return used + external
+
+    def _check_memory(self, isolate: int) -> None:
+        """On V8's thread (GC epilogue, or the probe): over the limit? The figures may still
+        count garbage (external memory is released when V8 sweeps), so the verdict comes
+        from a full GC, run at V8's next interrupt check: within microseconds while
+        JavaScript runs, at its next entry when it is idle."""
+        total = self._read_memory(isolate)
+        if (self._memory_limit and total > self._memory_limit and not self._over_limit
+                and not self._confirming):
+            self._confirming = True
+            self._request_interrupt(isolate, _INTERRUPT_CALLBACK, self._key)
+
+    def _confirm_over_limit(self, isolate: int) -> None:
+        """On V8's thread, outside GC: collect everything, then judge what is left."""
+        self._memory_pressure(isolate, _CRITICAL)  # full GC, external memory swept
+        self._confirming = False
+        if self._read_memory(isolate) > self._memory_limit and not self._over_limit:
+            self._over_limit = True
+            self.terminate()
 
     def heap_stats(self) -> dict[str, Any]:
-        import json
-
-        return json.loads(self._ctx.heap_stats())
+        """The isolate's memory at its latest GC (never waits for V8's thread)."""
+        used, total, external = self._stats
+        return {"used_heap_size": used, "total_heap_size": total, "external_memory": external}
 
     def close(self) -> None:
-        """Free the isolate. Terminates running JavaScript first so the free cannot hang."""
+        """Free the isolate. Terminates running JavaScript first so the free cannot hang
+        (unless V8 ignores the termination: see :meth:`close_in_thread`)."""
         if self.closed:
             return
         self.terminate()
         self.closed = True
         self._code_handles.clear()
-        self._stack.close()
+        try:
+            self._stack.close()
+        finally:
+            _contexts.pop(self._key, None)
+
+    def close_in_thread(self) -> threading.Event:
+        """Terminate, then free the isolate on a thread of its own: the caller's loop never
+        blocks on a V8 thread that does not stop. The event is set once it is freed."""
+        done = threading.Event()
+        self.terminate()
+
+        def run() -> None:
+            try:
+                self.close()
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="isoflow-v8-close", daemon=True).start()
+        return done

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -53,14 +54,27 @@ from .kinds import (
     EV_CREDIT,
     EV_DATA,
     EV_END,
+    EV_FETCH_CREDIT,
+    EV_FETCH_HEAD,
+    EV_OP_RESULT,
     EV_REQUEST,
     EV_SCHEDULED,
 )
 from .ops import OpRunner
+from .v8 import limit_process_data, process_rss, trim_malloc
 
 log = logging.getLogger("isoflow.worker")
 
+STREAM_EVENTS = frozenset({EV_REQUEST, EV_DATA, EV_END, EV_CREDIT, EV_SCHEDULED})
 ZERO_COPY_MIN = 32 << 10  # below this, copying into ZeroMQ is cheaper than tracking a buffer
+# Memory backstops beyond the isolate's own limit (heap + external, v8.py), from the worker's
+# size with one fresh isolate: its RSS may exceed that by `memory` + RSS_MARGIN (checked every
+# watchdog tick), its private writable memory by `memory` + DATA_MARGIN (RLIMIT_DATA: the
+# kernel refuses pages past it, so one huge ArrayBuffer fails instead of filling the host).
+RSS_MARGIN = 128 << 20
+DATA_MARGIN = 512 << 20
+WEDGED_AFTER = 5.0  # seconds a terminated isolate has to stop before the worker exits
+EXIT_WEDGED = 70  # the worker's exit code when V8 ignored a termination
 FAILURE_STATUS = {"cpu": 503, "memory": 503, "error": 500}
 FAILURE_TEXT = {
     "cpu": "The script exceeded its CPU time limit.",
@@ -89,6 +103,8 @@ class WorkerOptions:
     bridge: BridgeConfig = field(default_factory=BridgeConfig)
     remote: RemoteOptions | None = None
     grace: float = 5.0  # seconds to finish the streams in flight at SIGTERM
+    root: Path | None = None  # the project root imports are confined to (bundler.project_root)
+    compat_flags: tuple[str, ...] = ()  # the script's compatibility flags (nodejs_compat)
 
 
 class StreamEntry:
@@ -156,6 +172,10 @@ class Worker:
         self.requests = 0
         self.forwarded_bytes = 0
         self.terminations = {"cpu": 0, "memory": 0, "error": 0}
+        self.rss_base = 0  # the RSS with one fresh isolate, measured at start
+        self.rss_limit = 0  # the RSS backstop (RSS_MARGIN)
+        self._freeing: set[asyncio.Task] = set()  # old isolates being freed
+        self.runtime_failures = 0  # requests the JS runtime failed in a row (AC_ERROR flag)
         cfg = options.bridge
         self.fetch = FetchClient(
             self._emit, policy=AddressPolicy(cfg.allow_private, cfg.allow_loopback),
@@ -207,6 +227,9 @@ class Worker:
     def start(self) -> None:
         """Load the script (raising ScriptError), connect and say HELLO."""
         self.bridge = self._new_bridge()
+        self.rss_base = process_rss()
+        self.rss_limit = self.rss_base + self.options.bridge.memory_limit + RSS_MARGIN
+        self.bridge.rss_limit = self.rss_limit
         self.sock.connect(self.options.endpoint)
         self.loop.add_reader(self.sock.getsockopt(zmq.FD), self._on_readable)
         if self._monitor is None:
@@ -297,9 +320,10 @@ class Worker:
 
     def _new_bridge(self) -> Bridge:
         bridge = Bridge(self.loop, self._on_action, self._on_isolate_failure, self.options.bridge,
-                        on_batch_end=self._flush_batch)
+                        on_batch_end=self._flush_batch, on_refused=self._on_refused)
         try:
-            script_loader.load(bridge.eval, self.options.script, cache_dir=self.options.cache_dir)
+            script_loader.load(bridge.eval, self.options.script, cache_dir=self.options.cache_dir,
+                               root=self.options.root, compat_flags=self.options.compat_flags)
             script_loader.check_handler(bridge.status(), self.options.script)
         except BaseException:
             bridge.close()
@@ -382,6 +406,9 @@ class Worker:
                 except p.ProtocolError as e:
                     log.warning("stream %d: %s", frame.stream, e)
                     self._abort_stream(frame.stream, 502, f"protocol error: {e}")
+                except Exception as e:  # one stream's failure never stops this loop
+                    log.exception("stream %d: cannot handle %s", frame.stream, frame.TYPE.name)
+                    self._abort_stream(frame.stream, 500, f"internal error: {e}")
 
     # -- frames from the supervisor -------------------------------------------------------
 
@@ -527,9 +554,14 @@ class Worker:
             headers = [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)]
             self._send(p.ResponseHead(sid, status, headers, length))
         elif kind == AC_END:
+            self.runtime_failures = 0
             self._send(p.ResponseEnd(sid))
         elif kind == AC_ERROR:
             self._send(p.ResponseError(sid, action[2], action[3]))
+            if len(action) > 4 and action[4]:
+                self.streams.pop(sid, None)  # answered: not failed again if replaced now
+                self._count_runtime_failure()
+                self._maybe_finish_drain()
         elif kind == AC_CREDIT:
             entry.js_credit += action[2]
             self._deliver_body(sid, entry)
@@ -586,12 +618,45 @@ class Worker:
         return upload
 
     def _abort_stream(self, sid: int, status: int, message: str) -> None:
-        if self.streams.pop(sid, None) is not None:
+        """Answer a stream the supervisor broke with an error, then cancel it like any other."""
+        entry = self.streams.get(sid)
+        if entry is not None:
             self._send(p.ResponseError(sid, status, message))
-            if self.bridge is not None:
-                self.bridge.send([EV_CANCEL, sid, message])
+            self._cancel_stream(sid, entry, message)
+
+    def _on_refused(self, item: list[Any], error: Exception, *, event: bool) -> None:
+        """The bridge could not hand JS an event or take an action: fail what it belongs to."""
+        kind, ident = item[0], item[1]
+        message = f"internal error: {error}"
+        if event:
+            sid = ident if kind in STREAM_EVENTS else None
+            fid = ident if EV_FETCH_HEAD <= kind <= EV_FETCH_CREDIT else None
+            op = ident if kind == EV_OP_RESULT else None
+        else:
+            sid = ident if (kind < AC_FETCH and kind != AC_LOG) or kind == AC_FORWARD else None
+            fid = ident if AC_FETCH <= kind < AC_FORWARD else None
+            op = ident if kind in (AC_OP, AC_OP_DATA) else None
+        if sid is not None:
+            self._abort_stream(sid, 500, message)
+        elif fid is not None:
+            self.fetch.abort(fid)
+            self.fetch.emit_error(fid, f"fetch failed: {message}")
+        elif op is not None:
+            self._emit([EV_OP_RESULT, op, False, {"name": "TypeError", "message": message},
+                        False], None)
 
     # -- isolate failures -----------------------------------------------------------------
+
+    def _count_runtime_failure(self) -> None:
+        """The runtime (not the script's handler) failed a request: after
+        ``max_runtime_failures`` in a row the isolate is wedged (e.g. a script patched what
+        the runtime needs), so it is replaced rather than left answering 500 forever."""
+        self.runtime_failures += 1
+        limit = self.options.bridge.max_runtime_failures
+        if self.runtime_failures >= limit and self.bridge is not None and not self.bridge.closed:
+            self.runtime_failures = 0
+            self._on_isolate_failure(IsolateFailure(
+                "error", f"the runtime failed {limit} requests in a row"))
 
     def _on_isolate_failure(self, failure: IsolateFailure) -> None:
         log.error("worker %s: %s; replacing the isolate", self.options.worker_id, failure)
@@ -610,12 +675,34 @@ class Worker:
     def _replace_bridge(self) -> None:
         old = self.bridge
         if old is not None:
-            old.close()
+            # Off the loop: a V8 thread that ignores its termination must not block it.
+            freed = old.close(wait=False)
+            if freed is not None:
+                task = self.loop.create_task(self._await_freed(freed))
+                self._freeing.add(task)
+                task.add_done_callback(self._freeing.discard)
         try:
             self.bridge = self._new_bridge()
+            self.bridge.rss_limit = self.rss_limit
         except script_loader.ScriptError as e:
             log.error("cannot reload the script: %s", e)
             self.stopped.set()
+
+    async def _await_freed(self, freed: threading.Event) -> None:
+        """A replaced isolate must stop and give its memory back, or the worker goes."""
+        if not await asyncio.to_thread(freed.wait, WEDGED_AFTER):
+            # V8 ignores TerminateExecution (or is blocked): only the process can end it.
+            log.critical("worker %s: the replaced isolate did not stop within %.0f s; "
+                         "exiting so that the worker is replaced", self.options.worker_id,
+                         WEDGED_AFTER)
+            os._exit(EXIT_WEDGED)
+        trim_malloc()
+        rss = process_rss()
+        if self.rss_base and rss > self.rss_base + RSS_MARGIN and not self.draining:
+            log.error("worker %s: %d MiB resident after its isolate was replaced (%d MiB at "
+                      "start): restarting the worker", self.options.worker_id, rss >> 20,
+                      self.rss_base >> 20)
+            self._begin_drain(self.options.grace)
 
     # -- shutdown -------------------------------------------------------------------------
 
@@ -645,6 +732,8 @@ class Worker:
             "forwarded_bytes": self.forwarded_bytes,
             "heap_used": heap.get("used_heap_size", 0),
             "heap_total": heap.get("total_heap_size", 0),
+            "heap_external": heap.get("external_memory", 0),
+            "rss": process_rss(),
             "cpu_terminations": self.terminations["cpu"],
             "memory_terminations": self.terminations["memory"],
             "isolate_errors": self.terminations["error"],
@@ -681,20 +770,23 @@ async def serve(options: WorkerOptions) -> int:
             worker.fatal(str(e))
             log.error("%s", e)
             return 2
+        limit_process_data(options.bridge.memory_limit + DATA_MARGIN)
         await worker.stopped.wait()
         return 0
     finally:
         await worker.close()
 
 
-def check(path: Path, cache_dir: Path | None = None) -> str | None:
+def check(path: Path, cache_dir: Path | None = None, root: Path | None = None,
+          compat_flags: tuple[str, ...] = ()) -> str | None:
     """Load the script in a throwaway isolate; the error line, or None if it is servable."""
 
     async def run() -> str | None:
         loop = asyncio.get_running_loop()
         bridge = Bridge(loop, lambda a, d: None, lambda f: None, BridgeConfig())
         try:
-            script_loader.load(bridge.eval, path, cache_dir=cache_dir)
+            script_loader.load(bridge.eval, path, cache_dir=cache_dir, root=root,
+                               compat_flags=compat_flags)
             script_loader.check_handler(bridge.status(), path)
             return None
         except script_loader.ScriptError as e:

@@ -1,7 +1,8 @@
 """Wire protocol between the supervisor and isolate workers (sans-I/O).
 
-Frames and their msgpack encoding are in :mod:`.frames`; per-stream state and credit-based
-flow control in :mod:`.flow`. Nothing here touches a socket. See ``docs/protocol.md``.
+Frames and their msgpack encoding are in :mod:`.frames`; the life of a stream (phases,
+outcome, credit both ways, the grant policy) in :mod:`.stream`, one core per stream and
+side. Nothing here touches a socket. See ``docs/protocol.md``.
 """
 
 from .errors import FlowControlError, ProtocolError
@@ -32,11 +33,13 @@ from .frames import (
     decode_batch,
     encode,
 )
+from .stream import LocalProtocolError, Outcome, RemoteProtocolError, Role, StreamCore
 
 __all__ = [
     "MAX_BODY_CHUNK", "VERSION", "BodyReceiver", "BodyState", "Cancel", "CreditWindow",
-    "Fatal", "FlowControlError", "Frame", "FrameType", "Hello", "Log", "Ping", "Pong",
-    "ProtocolError", "RequestBody", "RequestCredit", "RequestEnd", "RequestHead",
-    "ResponseBody", "ResponseCredit", "ResponseEnd", "ResponseError", "ResponseHead",
-    "Scheduled", "Shutdown", "decode", "decode_batch", "encode",
+    "Fatal", "FlowControlError", "Frame", "FrameType", "Hello", "LocalProtocolError", "Log",
+    "Outcome", "Ping", "Pong", "ProtocolError", "RemoteProtocolError", "RequestBody",
+    "RequestCredit", "RequestEnd", "RequestHead", "ResponseBody", "ResponseCredit",
+    "ResponseEnd", "ResponseError", "ResponseHead", "Role", "Scheduled", "Shutdown",
+    "StreamCore", "decode", "decode_batch", "encode",
 ]

@@ -268,12 +268,21 @@ def _check(value: Any, typ: Any, name: str, frame: type[Frame]) -> Any:
     return value
 
 
+_pack = msgpack.Packer(unicode_errors="replace").pack  # reused: cheaper than packb
+
+
 def encode(frame: Frame) -> list[bytes | memoryview]:
-    """The ZeroMQ message parts for ``frame``."""
+    """The ZeroMQ message parts for ``frame``; raises ProtocolError for a head the receiver
+    would refuse (over ``MAX_HEAD_BYTES``). Text that is not valid Unicode (a lone surrogate
+    from JavaScript) travels with ``?`` in its place, so every str can be sent."""
     head = [VERSION, int(frame.TYPE), frame.stream]
     for name, _typ in _SPECS[frame.TYPE]:
         head.append(getattr(frame, name))
-    parts: list[bytes | memoryview] = [msgpack.packb(head)]
+    packed = _pack(head)
+    if len(packed) > MAX_HEAD_BYTES:
+        raise ProtocolError(f"{frame.TYPE.name}: head of {len(packed)} bytes exceeds "
+                            f"{MAX_HEAD_BYTES}")
+    parts: list[bytes | memoryview] = [packed]
     if frame.HAS_BODY:
         parts.append(frame.data)  # type: ignore[attr-defined]
     return parts

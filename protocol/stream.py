@@ -288,6 +288,11 @@ class StreamCore:
         """Received bytes the application has not consumed yet."""
         return self._in.held
 
+    @property
+    def granted(self) -> int:
+        """Bytes the peer may still send us before our next grant."""
+        return self._in.outstanding
+
     # -- receiving ------------------------------------------------------------------------
 
     def receive(self, frame: Frame) -> Frame | None:

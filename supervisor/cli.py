@@ -13,17 +13,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
+import logging
 import os
 import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from isoflow.isolate_worker.eventloop import run as run_event_loop
 
 from . import config as config_file
-from . import logsetup, pidfile
+from . import logsetup, pidfile, wrangler
 from .settings import Limits, Listener, Settings, default_workers
+
+if TYPE_CHECKING:
+    from .fronts import FrontRole
+
+log = logging.getLogger("isoflow")
 
 
 def _parse_var(text: str) -> tuple[str, str]:
@@ -49,18 +57,31 @@ def _parse_size(text: str) -> int:
 
 
 # Options that only make sense for a single script given on the command line.
-SCRIPT_OPTIONS = ("host", "port", "workers", "var", "wall_time", "cpu_limit", "memory_limit",
+SCRIPT_OPTIONS = ("host", "port", "workers", "var", "compat_flag", "wall_time", "cpu_limit",
+                  "memory_limit",
                   "max_body_size", "max_subrequests", "allow_fetch_to", "shutdown_grace",
+                  "wall_time_after_response", "max_runtime_failures",
                   "metrics", "log_format", "retry_idempotent")
+
+
+def package_version() -> str:
+    """The installed distribution's version (from its metadata)."""
+    try:
+        return importlib.metadata.version("isoflow")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="isoflow", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"isoflow {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve worker scripts over HTTP")
-    serve.add_argument("script", type=Path, nargs="?", help="the worker script (.js, .mjs, .ts)")
+    serve.add_argument("script", type=Path, nargs="?",
+                       help="the worker script (.js, .mjs, .ts), or a Workers project: a "
+                            "folder with a wrangler.toml/.json/.jsonc, or that file")
     serve.add_argument("--config", type=Path, help="a TOML config file (instead of a script)")
     serve.add_argument("--host", help="address to bind (127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (8080)")
@@ -70,9 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--wall-time", type=float,
                        help="seconds a request may wait for its response head (30)")
     serve.add_argument("--cpu-limit", type=float,
-                       help="seconds of uninterrupted JavaScript before the isolate is reset")
+                       help="CPU seconds one task (request, timer) may use before the isolate is "
+                            "reset (30)")
     serve.add_argument("--memory-limit", type=int,
-                       help="V8 heap limit per isolate, in MiB (512)")
+                       help="memory per isolate (V8 heap + ArrayBuffers, wasm), in MiB (512)")
     serve.add_argument("--max-body-size", type=_parse_size,
                        help="largest request body, e.g. 10MiB (100MiB; 0: no limit)")
     serve.add_argument("--cron", action="append", metavar="EXPR",
@@ -80,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
                             "(repeatable)")
     serve.add_argument("--max-subrequests", type=int,
                        help="fetch() calls one request may make (50)")
+    serve.add_argument("--wall-time-after-response", type=float,
+                       help="seconds a request's timers and waitUntil work may run after its "
+                            "response (30)")
+    serve.add_argument("--max-runtime-failures", type=int,
+                       help="requests the runtime fails in a row before the isolate is "
+                            "replaced (10)")
+    serve.add_argument("--compat-flag", action="append", metavar="FLAG",
+                       help="a Workers compatibility flag: nodejs_compat brings node:buffer, "
+                            "node:events, node:crypto, ... (repeatable)")
     serve.add_argument("--allow-fetch-to", action="append", choices=("private", "loopback"),
                        help="let fetch() reach private or loopback addresses (repeatable)")
     serve.add_argument("--shutdown-grace", type=float,
@@ -91,10 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="retry a GET or HEAD without a body once on another worker when "
                             "its worker died before answering (default: on)")
     serve.add_argument("--pid-file", type=Path, help="write the supervisor's pid there")
+    serve.add_argument("--fronts", type=int,
+                       help="HTTP front processes sharing the port (half the cores)")
+    # How the main process of many fronts starts each front (fronts.py); not for people.
+    serve.add_argument("--front", help=argparse.SUPPRESS)
+    serve.add_argument("--front-dir", type=Path, help=argparse.SUPPRESS)
+    serve.add_argument("--front-fd", type=int, help=argparse.SUPPRESS)
     serve.add_argument("--log-level", help="debug, info (default), warning, error")
 
     check = sub.add_parser("check", help="check that a script loads, or a whole config")
     check.add_argument("script", type=Path, nargs="?")
+    check.add_argument("--compat-flag", action="append", metavar="FLAG",
+                       help="a compatibility flag of the script (nodejs_compat)")
     check.add_argument("--config", type=Path, help="check this TOML config and its scripts")
 
     reload = sub.add_parser("reload", help="make the running supervisor reload (SIGHUP)")
@@ -146,6 +185,20 @@ def main(argv: list[str] | None = None) -> None:
                  else remote.worker_main(args))
     settings = _serve_settings(parser, args)
     logsetup.configure(settings.log_level, settings.log_format)
+    project = getattr(args, "wrangler", None)
+    if project is not None and project.ignored and args.front is None:
+        log.warning("%s: not honoured by isoflow: %s", project.path.name,
+                    ", ".join(project.ignored))
+    if args.front is not None:
+        from .fronts import FrontRole
+
+        index, _, count = args.front.partition("/")
+        role = FrontRole(int(index), int(count), args.front_dir)
+        role.shape(settings)
+        sys.exit(run_event_loop(_serve(settings, role, args.front_fd)))
+    if settings.fronts > 1:
+        serve_argv = list(sys.argv[1:] if argv is None else argv)
+        sys.exit(run_event_loop(_serve_many(settings, serve_argv)))
     sys.exit(run_event_loop(_serve(settings)))
 
 
@@ -166,26 +219,58 @@ def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             settings.log_level = args.log_level.upper()
         if args.pid_file:
             settings.pid_file = args.pid_file.resolve()
+        if args.fronts is not None:
+            settings.fronts = args.fronts
+        problems = settings.validate()
+        if problems:
+            for problem in problems:
+                print(f"isoflow: {problem}", file=sys.stderr)
+            sys.exit(2)
         return settings
+    try:
+        found = wrangler.find(args.script)
+        project = wrangler.load(found) if found is not None else None
+    except wrangler.WranglerError as e:
+        fail(str(e))
+    args.wrangler = project
+    script = project.main if project is not None else args.script.resolve()
     defaults = Limits()
+    cpu_default = defaults.cpu_time
+    if project is not None and project.cpu_ms is not None:
+        cpu_default = project.cpu_ms / 1000
     limits = Limits(
-        cpu_time=args.cpu_limit or defaults.cpu_time,
+        cpu_time=args.cpu_limit or cpu_default,
         memory=(args.memory_limit << 20) if args.memory_limit else defaults.memory,
         wall_time=args.wall_time or defaults.wall_time,
         max_body_size=defaults.max_body_size if args.max_body_size is None
         else args.max_body_size,
         max_subrequests=defaults.max_subrequests if args.max_subrequests is None
         else args.max_subrequests,
+        wall_time_after_response=args.wall_time_after_response
+        or defaults.wall_time_after_response,
+        max_runtime_failures=args.max_runtime_failures or defaults.max_runtime_failures,
     )
+    host, port = "127.0.0.1", 8080
+    env: dict[str, str] = {}
+    crons: list[str] = []
+    flags: list[str] = []
+    if project is not None:  # the wrangler file's, then the command line's on top
+        host, port = project.host or host, project.port or wrangler.DEV_PORT
+        env, crons, flags = dict(project.vars), list(project.crons), project.compatibility_flags
+    env.update(args.var or [])
     settings = Settings.single_script(
-        args.script.resolve(), host=args.host or "127.0.0.1", port=args.port or 8080,
-        workers=args.workers or default_workers(), env=dict(args.var or []), limits=limits,
+        script, host=args.host or host, port=args.port or port,
+        workers=args.workers or default_workers(), env=env, limits=limits,
         log_level=(args.log_level or "INFO").upper(), log_format=args.log_format or "text",
         metrics=args.metrics,
         pid_file=args.pid_file.resolve() if args.pid_file else None,
-        crons=args.cron or [],
+        crons=crons + (args.cron or []),
+        compatibility_flags=list(dict.fromkeys(flags + (args.compat_flag or []))),
     )
     spec = settings.scripts["default"]
+    if project is not None:
+        spec.secrets = dict(project.secrets)
+        spec.root = project.root
     allowed = set(args.allow_fetch_to or ())
     spec.allow_private = "private" in allowed
     spec.allow_loopback = "loopback" in allowed
@@ -193,8 +278,10 @@ def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         settings.shutdown_grace = args.shutdown_grace
     if args.retry_idempotent is not None:
         settings.retry_idempotent = args.retry_idempotent
+    if args.fronts is not None:
+        settings.fronts = args.fronts
     problems = settings.validate()
-    if not args.script.is_file():
+    if not script.is_file():
         problems.insert(0, f"{args.script}: no such file")
     if problems:
         for problem in problems:
@@ -209,7 +296,18 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.script is not None:
         from isoflow.isolate_worker.worker import check
 
-        error = check(args.script)
+        try:
+            found = wrangler.find(args.script)
+            project = wrangler.load(found) if found is not None else None
+        except wrangler.WranglerError as e:
+            print(f"isoflow: {e}", file=sys.stderr)
+            return 2
+        flags = tuple(args.compat_flag or ())
+        if project is None:
+            error = check(args.script, compat_flags=flags)
+        else:
+            error = check(project.main, root=project.root,
+                          compat_flags=tuple(project.compatibility_flags) + flags)
         if error is not None:
             print(f"isoflow: {error}", file=sys.stderr)
             return 2
@@ -280,7 +378,14 @@ def _reload(args: argparse.Namespace) -> int:
     return 1
 
 
-async def _serve(settings: Settings) -> int:
+async def _serve(settings: Settings, front: FrontRole | None = None,
+                 ready_fd: int | None = None) -> int:
     from .server import serve
 
-    return await serve(settings)
+    return await serve(settings, front, ready_fd)
+
+
+async def _serve_many(settings: Settings, argv: list[str]) -> int:
+    from .fronts import serve_many
+
+    return await serve_many(settings, argv, settings.fronts)

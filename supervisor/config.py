@@ -30,6 +30,7 @@ from .settings import (
     RemoteSettings,
     ScriptSettings,
     Settings,
+    compat_flag_problem,
     default_workers,
 )
 from .tomlpos import KeyPath, Locator
@@ -139,6 +140,13 @@ def valid_crons(values: list[str]) -> None:
             Cron.parse(text)
         except CronError as e:
             raise _Bad(f"{text!r}: {e}") from None
+
+
+def valid_compat_flags(values: list[str]) -> None:
+    for flag in values:
+        problem = compat_flag_problem(flag)
+        if problem is not None:
+            raise _Bad(f"{flag!r}: {problem}")
 
 
 def as_size(value: object) -> int:
@@ -281,6 +289,8 @@ def _limits(t: _Table | None, base: Limits) -> Limits:
         "queue_size": (as_int, at_least(0)),
         "queue_timeout": (as_seconds, positive),
         "max_subrequests": (as_int, at_least(0)),
+        "wall_time_after_response": (as_seconds, positive),
+        "max_runtime_failures": (as_int, at_least(1)),
         "recycle_requests": (as_int, at_least(0)),
         "recycle_heap": (as_size, None),
     }
@@ -378,9 +388,19 @@ def _script(t: _Table, name: str, limits: Limits, fetch: dict[str, bool]) -> Scr
     fetch_table = t.table("fetch")
     policy = _fetch(fetch_table, fetch) if fetch_table is not None else dict(fetch)
     crons = t.get("crons", as_str_list, [], valid_crons) or []
+    flags = t.get("compatibility_flags", as_str_list, [], valid_compat_flags) or []
+    root_text = t.get("root", as_str, None)
+    root = t.r.path(root_text).resolve() if root_text else None
+    if root is None or not (path_text and path.is_file()):
+        pass  # nothing to check, or the missing script is the problem
+    elif not root.is_dir():
+        t.r.problem((*t.path, "root"), f"{root}: no such folder")
+    elif root not in path.resolve().parents:
+        t.r.problem((*t.path, "root"), f"{root} does not contain the script {path}: a "
+                    "script's imports are confined to its root")
     t.finish()
     return ScriptSettings(name, path, workers, env, secrets, script_limits, **policy,
-                          crons=crons, remote=remote)
+                          crons=crons, remote=remote, root=root, compatibility_flags=flags)
 
 
 
@@ -444,6 +464,7 @@ def _settings(r: _Reader, data: dict[str, Any]) -> Settings:
             ("heartbeat_timeout", as_seconds, positive),
             ("start_timeout", as_seconds, positive),
             ("max_line_size", as_size, between(256, 1 << 20)),
+            ("max_field_size", as_size, between(256, 1 << 20)),
             ("max_header_size", as_size, between(256, 1 << 20)),
             ("max_headers", as_int, between(1, 10000)),
             ("chunk_size", as_size, between(1024, 64 << 20)),
@@ -453,6 +474,7 @@ def _settings(r: _Reader, data: dict[str, Any]) -> Settings:
             ("body_timeout", as_seconds, positive),
             ("send_timeout", as_seconds, positive),
             ("retry_idempotent", as_bool, None),
+            ("fronts", as_int, between(1, 1024)),
         ):
             value = server.get(key, kind, None, check)
             if value is not None:
@@ -614,11 +636,16 @@ def make_ssl_context(listener: Listener) -> ssl.SSLContext:
     return context
 
 
-async def check_script(path: Path, cache_dir: Path | None = None) -> str | None:
+async def check_script(path: Path, cache_dir: Path | None = None, root: Path | None = None,
+                       compat_flags: list[str] | None = None) -> str | None:
     """Load a script once in a throwaway worker process; its error line, or None."""
     args = [sys.executable, "-m", "isoflow.isolate_worker", "--check", str(path)]
+    for flag in compat_flags or ():
+        args += ["--compat-flag", flag]
     if cache_dir is not None:
         args += ["--cache-dir", str(cache_dir)]
+    if root is not None:
+        args += ["--root", str(root)]
     proc = await asyncio.create_subprocess_exec(*args, stdin=asyncio.subprocess.DEVNULL,
                                                 stdout=asyncio.subprocess.DEVNULL,
                                                 stderr=asyncio.subprocess.PIPE)
@@ -632,7 +659,9 @@ async def check_script(path: Path, cache_dir: Path | None = None) -> str | None:
 async def script_errors(settings: Settings) -> dict[str, str]:
     """Check every script of ``settings`` (concurrently): name -> error line of each that fails."""
     names = list(settings.scripts)
-    errors = await asyncio.gather(*(check_script(settings.scripts[n].path, settings.cache_dir)
+    errors = await asyncio.gather(*(check_script(settings.scripts[n].path, settings.cache_dir,
+                                                 settings.scripts[n].root,
+                                                 settings.scripts[n].compatibility_flags)
                                     for n in names))
     return {n: error for n, error in zip(names, errors, strict=True) if error is not None}
 

@@ -7,7 +7,9 @@ handed to the socket (``await resp.write`` drains), so a slow client slows the w
 
 Failures are visible to the client: before the response head it gets a 4xx/5xx with a
 clear message; after the head the connection is aborted (no terminating chunk, or fewer
-bytes than Content-Length), never a silently short "complete" body.
+bytes than Content-Length), never a silently short "complete" body. A body that only the
+connection's close delimits (HTTP/1.0 without a known length) ends with a TCP reset
+instead, since a close would look like its end; a known length is always sent.
 
 Limits checked here: the request body size (413: at once from Content-Length, else while
 the upload streams), the pool's queue (503 with Retry-After), the route's wall time (504),
@@ -26,17 +28,25 @@ are tagged with.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 import itertools
 import logging
 import re
 import secrets
+import socket
+import struct
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from aiohttp import web
+from aiohttp import HttpVersion11, hdrs, http_writer, web
+from aiohttp.helpers import must_be_empty_body
+from aiohttp.http_exceptions import LineTooLong
+from aiohttp.web_protocol import RequestHandler
 
 from isoflow import protocol as p
+from isoflow.protocol import headers as header_bytes
 
 from . import accesslog
 from .metrics import Metrics
@@ -60,6 +70,66 @@ CLIENT_GONE = 499  # nginx's status for "the client closed the connection first"
 _REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")  # visible ASCII, as a client may send it
 _REROUTES = 3  # times a request may be routed again because its pool was replaced
 _IDEMPOTENT = frozenset({"GET", "HEAD"})
+# RFC 3986 host [":" port]: an IPv6 literal, or a non-empty reg-name (IPv4 included; an http
+# URI's host is never empty) without percent-encoding, which WHATWG URLs refuse in a host.
+# Nothing in it can end the authority, so it cannot change the path.
+_HOST = re.compile(r"\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9\-._~!$&'()*+,;=]+)")
+_PORT = re.compile(r"[0-9]{0,5}")
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
+
+header_bytes.install(http_writer)  # header bytes 0x80-0xFF leave as they came (latin-1)
+
+
+def valid_host(value: str) -> bool:
+    """Is ``value`` a Host header an URL can be built from as it is (port 0-65535)? A name
+    ending in a number must be an IPv4 address, as WHATWG URLs require."""
+    host, colon, port = value.rpartition(":") if not value.endswith("]") else (value, "", "")
+    if not colon:
+        host = value
+    elif not _PORT.fullmatch(port) or (port and int(port) > 65535):
+        return False
+    m = _HOST.fullmatch(host)
+    if m is None:
+        return False
+    try:
+        if m.group(1) is not None:
+            ipaddress.IPv6Address(m.group(1))
+        elif _NUMERIC_LABEL.fullmatch((name := host.removesuffix(".")).rpartition(".")[2]):
+            ipaddress.IPv4Address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class FrontServer(web.Server):
+    """aiohttp's server, whose parser answers **431** to a header field over its limit
+    (and 414 to a request line over its own), where aiohttp says 400."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        # The parser's error names only the limit it hit: keep the two limits apart by a
+        # byte so that the handler can tell a long request line from a long field.
+        if kwargs.get("max_line_size", 8190) == kwargs.get("max_field_size", 8190):
+            kwargs["max_line_size"] = kwargs.get("max_line_size", 8190) + 1
+        super().__init__(*args, **kwargs)
+
+    def __call__(self) -> RequestHandler:
+        return _FrontHandler(self, loop=self._loop, **self._kwargs)
+
+
+class _FrontHandler(RequestHandler):
+    def handle_error(self, request: web.BaseRequest, status: int = 500,
+                     exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        if isinstance(exc, LineTooLong):
+            kwargs = self._manager._kwargs if self._manager is not None else {}
+            line_limit = kwargs.get("max_line_size")
+            status = 414 if exc.args[1] == line_limit != kwargs.get("max_field_size") else 431
+            exc.code = status  # what the log line says (server.py's filter)
+            message = ("The request line is too long." if status == 414
+                       else "A request header field is too large.")
+        resp = super().handle_error(request, status, exc, message)
+        resp.headers["Server"] = SERVER
+        return resp
 
 
 def _plain(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -112,6 +182,25 @@ def _reason(status: int) -> str:
     return _REASONS.get(status, "Unknown")
 
 
+_LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a TCP reset
+_LINGER_OFF = struct.pack("ii", 0, 0)  # the default: close() sends a FIN after the data
+
+
+def _close_delimited(resp: web.StreamResponse) -> bool:
+    """Whether the client can tell the end of this (prepared) body only by the close."""
+    headers = resp.headers
+    return hdrs.CONTENT_LENGTH not in headers and hdrs.TRANSFER_ENCODING not in headers
+
+
+def _reset_on_close(transport: asyncio.BaseTransport, reset: bool) -> None:
+    """Make the socket's close a TCP reset (or again a FIN, ``reset=False``)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed, or not TCP
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                            _LINGER_RESET if reset else _LINGER_OFF)
+
+
 class Front:
     def __init__(self, active: Callable[[], Active], table: StreamTable,
                  metrics: Metrics) -> None:
@@ -130,6 +219,9 @@ class Front:
         try:
             resp = await self._route_and_serve(request, ex)
             ex.status = resp.status
+            if not resp.prepared:  # isoflow's own answers (4xx, 5xx) say who and which too
+                resp.headers.setdefault("Server", SERVER)
+                resp.headers.setdefault(settings.request_id_header, request_id)
             return resp
         except asyncio.CancelledError:  # the connection was lost (or the service stops)
             if not ex.status:
@@ -151,6 +243,9 @@ class Front:
 
     async def _route_and_serve(self, request: web.BaseRequest,
                                ex: Exchange) -> web.StreamResponse:
+        refused = self._check_head(request)
+        if refused is not None:
+            return refused
         retry = (self.active().settings.retry_idempotent and request.method in _IDEMPOTENT
                  and not request.body_exists)
         for _ in range(_REROUTES + 1):
@@ -207,7 +302,15 @@ class Front:
                 stream.sid, ex.request_id, request.method, str(request.url), headers,
                 request.remote or "", has_body, settings.response_window,
             )
-            if not pool.send(worker, head):
+            try:
+                sent = stream.send(head)
+            except p.ProtocolError as e:  # a head over the frame limit (MAX_HEAD_BYTES)
+                log.info("request %s: %s", ex.request_id, e)
+                stream.fail(StreamFailed(431, "The request head is too large."))
+                resp = _plain(431, "The request head is too large.")
+                resp.force_close()
+                return resp
+            if not sent:
                 stream.fail(WorkerGone("The worker is not reachable."))
                 if retry:
                     raise _RetryElsewhere
@@ -232,13 +335,43 @@ class Front:
         finally:
             if upload is not None and not upload.done():
                 upload.cancel()
-            if not stream.finished and stream.failure is None:
-                pool.send(worker, p.Cancel(stream.sid, "client gone or request ended"))
+            if stream.failure is None:
+                stream.cancel("client gone or request ended")
             self.table.close(stream)
             pool.release(worker)
 
+    def _check_head(self, request: web.BaseRequest) -> web.Response | None:
+        """The request head's limits aiohttp does not check: HTTP/1.0 or later (an HTTP/0.9
+        request line has no version: 400), the total size of the header fields (431) and
+        the Host, which becomes part of the script's ``request.url`` (400)."""
+        if request.version < (1, 0) or not request.raw_path:
+            self.metrics.rejected.labels("bad_request").inc()
+            # aiohttp answers in the request's version (a cached property): answer 1.1.
+            request._version = request._cache["version"] = HttpVersion11
+            resp = _plain(400, "The request line is not METHOD TARGET HTTP/1.x.")
+            resp.force_close()
+            return resp
+        limit = self.active().settings.max_header_size
+        raw = request.raw_headers
+        if sum(len(k) + len(v) + 4 for k, v in raw) > limit:
+            self.metrics.rejected.labels("header_too_large").inc()
+            resp = _plain(431, f"The request header fields are larger than {limit} bytes.")
+            resp.force_close()  # the body stays unread
+            return resp
+        hosts = [v for k, v in raw if k.lower() == b"host"]
+        if len(hosts) > 1 or (hosts and not valid_host(hosts[0].decode("latin-1"))):
+            self.metrics.rejected.labels("bad_host").inc()
+            resp = _plain(400, "The Host header is not a valid host[:port].")
+            resp.force_close()
+            return resp
+        return None
+
     async def _respond(self, request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
                        pool: WorkerPool, ex: Exchange) -> web.StreamResponse:
+        if not 200 <= head.status <= 599:  # 1xx (no upgrade is served here) or not HTTP
+            log.warning("request %s: the script answered status %d; sending 502",
+                        stream.request_id, head.status)
+            return _plain(502, f"The script answered an invalid status {head.status}.")
         length = head.length
         body = stream.take_complete_body() if request.method != "HEAD" else None
         if body is not None and (length < 0 or length == len(body)):
@@ -251,8 +384,12 @@ class Front:
             resp = web.StreamResponse(status=head.status, reason=_reason(head.status))
             body = None
         out = resp.headers
+        # Hop-by-hop: the fixed ones, and every field the response's Connection names.
+        named = header_bytes.connection_tokens(v for k, v in head.headers
+                                               if k.lower() == "connection")
         for name, value in head.headers:
-            if name.lower() not in HOP_BY_HOP:
+            lower = name.lower()
+            if lower not in HOP_BY_HOP and lower not in named:
                 out.add(name, value)
         if "Server" not in out:
             out["Server"] = SERVER
@@ -278,17 +415,35 @@ class Front:
                          resp: web.StreamResponse, length: int, pool: WorkerPool,
                          ex: Exchange) -> None:
         await resp.prepare(request)
-        if request.method == "HEAD":
+        if must_be_empty_body(request.method, resp.status):  # HEAD, 204, 304: complete
             await resp.write_eof()
             ex.finished = True
             return
+        # A body only the close delimits is armed to end with a reset until it is complete,
+        # whoever closes the connection first (an abort here, aiohttp at shutdown).
+        transport = request.transport
+        armed = transport is not None and _close_delimited(resp)
+        if armed:
+            _reset_on_close(transport, True)
+        try:
+            await self._send_chunks(request, stream, resp, length, pool, ex)
+        except ConnectionResetError:
+            raise  # the client went away
+        except BaseException:  # cancelled (the service stops) or a bug: cut it visibly
+            if not ex.aborted:
+                self._abort(request, resp, ex)
+            raise
+        if armed and ex.finished:  # complete: its close is its end, a FIN
+            _reset_on_close(transport, False)
+
+    async def _send_chunks(self, request: web.BaseRequest, stream: Stream,
+                           resp: web.StreamResponse, length: int, pool: WorkerPool,
+                           ex: Exchange) -> None:
+        """Copy the body from the worker to the client; abort if it cannot be completed."""
         loop = asyncio.get_running_loop()
         sent = 0
-        credit = 0
         settings = self.active().settings
-        threshold = settings.response_window // 4
         send_timeout = settings.send_timeout
-        worker = stream.worker
         waited = False
 
         def mark_waited() -> None:
@@ -327,21 +482,26 @@ class Front:
             probe.cancel()
             if waited:
                 self.metrics.stall("client_drain")
-            credit += len(chunk)
-            if credit >= threshold or stream.pending_chunks() == 0:
-                stream.response.grant(credit)
-                pool.send(worker, p.ResponseCredit(stream.sid, credit))
-                credit = 0
+            stream.consumed(len(chunk))
         if 0 <= length != sent:
             log.warning("request %s: body of %d bytes, Content-Length said %d",
                         stream.request_id, sent, length)
             self._abort(request, resp, ex)
             return
-        await resp.write_eof()
+        try:
+            async with asyncio.timeout(send_timeout):  # a chunked body's end is drained
+                await resp.write_eof()
+        except TimeoutError:
+            log.warning("request %s: the client took nothing for %g s; aborting",
+                        stream.request_id, send_timeout)
+            self._abort(request, resp, ex)
+            return
         ex.finished = True
 
     def _abort(self, request: web.BaseRequest, resp: web.StreamResponse, ex: Exchange) -> None:
-        """Break the connection so the client sees an incomplete response."""
+        """Break the connection so the client sees an incomplete response: a chunked body
+        lacks its last chunk, a Content-Length is not reached, and a body only the close
+        delimits ends with a TCP reset (armed in _send_body: a FIN would look like its end)."""
         ex.aborted = True
         transport = request.transport
         if transport is not None:
@@ -351,44 +511,44 @@ class Front:
     async def _upload(self, stream: Stream, request: web.BaseRequest, pool: WorkerPool,
                       ex: Exchange) -> None:
         content = request.content
-        worker = stream.worker
         settings = self.active().settings
         chunk_size = settings.chunk_size
         body_timeout = settings.body_timeout
         limit = pool.limits.max_body_size
         try:
             while True:
-                if stream.request_credit.available <= 0 and not content.at_eof():
+                if stream.request_credit <= 0 and not content.at_eof():
                     self.metrics.stall("upload_credit")
                 await stream.wait_request_credit()
-                if stream.failure is not None or stream.closed:
+                if stream.failure is not None or stream.closed or stream.finished:
                     return
-                size = min(stream.request_credit.available, chunk_size)
+                size = min(stream.request_credit, chunk_size)
                 try:
                     async with asyncio.timeout(body_timeout):
                         data = await content.read(size)
                 except TimeoutError:
                     log.info("request %s: no request body for %g s", stream.request_id,
                              body_timeout)
-                    pool.send(worker, p.Cancel(stream.sid, "request body timed out"))
+                    stream.cancel("request body timed out")
                     stream.fail(BodyTimeout(body_timeout))
                     return
+                if stream.finished or stream.closed:
+                    return  # the response ended (or failed) while we read
                 if not data:
-                    pool.send(worker, p.RequestEnd(stream.sid))
+                    stream.send(p.RequestEnd(stream.sid))
                     return
                 ex.bytes_in += len(data)
                 if limit and ex.bytes_in > limit:
                     self.metrics.rejected.labels("body_too_large").inc()
                     log.info("request %s: request body over %d bytes", stream.request_id, limit)
-                    pool.send(worker, p.Cancel(stream.sid, "request body too large"))
+                    stream.cancel("request body too large")
                     stream.fail(BodyTooLarge(limit))
                     return
-                stream.request_credit.consume(len(data))
-                pool.send(worker, p.RequestBody(stream.sid, data))
+                stream.send(p.RequestBody(stream.sid, data))
         except asyncio.CancelledError:
             raise
         except Exception as e:  # the client's upload broke off
             log.info("request %s: upload failed: %s", stream.request_id, e)
             if not stream.closed:
-                pool.send(worker, p.Cancel(stream.sid, f"upload failed: {e}"))
+                stream.cancel(f"upload failed: {e}")
                 stream.fail(StreamFailed(400, "The request body could not be read."))

@@ -30,6 +30,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -161,7 +162,8 @@ class WorkerPool:
             metrics.add_script(script)
 
     def worker_name(self, slot: int) -> str:
-        return f"w{slot}" if self.script == DEFAULT_SCRIPT else f"{self.script}/w{slot}"
+        number = self.spec.first_slot + slot
+        return f"w{number}" if self.script == DEFAULT_SCRIPT else f"{self.script}/w{number}"
 
     def workers(self) -> list[WorkerHandle]:
         """Every live worker: the slots', replacements being started, retiring ones."""
@@ -266,12 +268,22 @@ class WorkerPool:
             "--id", worker.identity.decode(),
             "--script", str(self.spec.path),
             "--log-level", s.log_level,
+            # The worker dies with this process, even by SIGKILL (PR_SET_PDEATHSIG): this
+            # loop's thread forks it, and it is the main thread.
+            "--parent-pid", str(os.getpid()),
         ]
         if s.cache_dir is not None:
             args += ["--cache-dir", str(s.cache_dir)]
+        if self.spec.root is not None:
+            args += ["--root", str(self.spec.root)]
+        for flag in self.spec.compatibility_flags:
+            args += ["--compat-flag", flag]
+        # A session of its own: Ctrl-C at a terminal signals the foreground process group,
+        # and only the supervisor may tell a worker to drain (else it stops by itself, the
+        # supervisor sees it exit and logs a false "died").
         process = await asyncio.create_subprocess_exec(
             *args, stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            limit=1 << 20,
+            limit=1 << 20, start_new_session=True,
         )
         worker.process = process
         assert process.stdin is not None

@@ -389,7 +389,8 @@ def worker_main(args: argparse.Namespace) -> int:
     remote = RemoteOptions(server_key, public, secret, settings.heartbeat_interval,
                            settings.heartbeat_timeout)
     options = WorkerOptions(args.connect, identity, spec.path, settings.cache_dir, bridge,
-                            remote, settings.shutdown_grace)
+                            remote, settings.shutdown_grace, root=spec.root,
+                            compat_flags=tuple(spec.compatibility_flags))
     log.info("isoflow worker %s@%s: serving %s for the supervisor at %s", args.script, name,
              spec.path, args.connect)
     return run_event_loop(serve(options))

@@ -9,7 +9,6 @@ the admin listener's ``POST /__scheduled?script=NAME&cron=EXPR`` (like wrangler'
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import time
@@ -31,9 +30,11 @@ log = logging.getLogger("isoflow.scheduler")
 
 class Scheduler:
     def __init__(self, table: StreamTable,
-                 active: Callable[[], tuple[Settings, dict[str, WorkerPool]]]) -> None:
+                 active: Callable[[], tuple[Settings, dict[str, WorkerPool]]],
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.table = table
         self.active = active  # -> (settings, pools) serving now
+        self.clock = clock  # -> the time now, in UTC
         self._tasks: set[asyncio.Task] = set()
         self._ids = itertools.count(1)
 
@@ -55,8 +56,10 @@ class Scheduler:
 
     async def _loop(self, script: str, cron: Cron) -> None:
         while True:
-            now = datetime.now(UTC)
+            now = self.clock()
             due = cron.next_after(now)
+            log.info("scheduled event %r of %s: next at %s UTC", cron.expression, script,
+                     due.strftime("%Y-%m-%d %H:%M"))
             await asyncio.sleep(max(0.0, (due - now).total_seconds()))
             ok, message = await self.trigger(script, cron.expression, due.timestamp() * 1000)
             level = logging.INFO if ok else logging.ERROR
@@ -74,11 +77,10 @@ class Scheduler:
         except (Overloaded, PoolRetired) as e:
             return False, f"no worker available: {e}"
         when = scheduled_time if scheduled_time is not None else time.time() * 1000
-        stream = self.table.open(worker, f"cron-{next(self._ids)}", "SCHEDULED", 0,
-                                 expects_head=False)
+        stream = self.table.open(worker, f"cron-{next(self._ids)}", "SCHEDULED", 0)
         started = time.monotonic()
         try:
-            if not pool.send(worker, p.Scheduled(stream.sid, cron, when)):
+            if not stream.send(p.Scheduled(stream.sid, cron, when)):
                 return False, f"{worker.name} is not reachable"
             limit = settings.scripts[script].limits.wall_time
             async with asyncio.timeout(max(limit, 1.0) * 30):
@@ -89,8 +91,7 @@ class Scheduler:
         except TimeoutError:
             return False, f"no outcome from {worker.name} in time"
         finally:
-            if not stream.finished and stream.failure is None:
-                with contextlib.suppress(Exception):
-                    pool.send(worker, p.Cancel(stream.sid, "gave up"))
+            if stream.failure is None:
+                stream.cancel("gave up")
             self.table.close(stream)
             pool.release(worker)

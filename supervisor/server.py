@@ -19,11 +19,9 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import shutil
 import signal
 import ssl
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,12 +35,14 @@ from . import logsetup, pidfile
 from .admin import Admin
 from .channel import Channel
 from .config import ConfigError, load, make_ssl_context, script_errors
-from .front import Front
+from .front import Front, FrontServer
+from .fronts import ADMIN_SOCKET, FrontRole
 from .metrics import Metrics, PoolSample, Snapshot, WorkerSample
 from .notify import Notifier
 from .pool import Registry, StartupError, WorkerPool
 from .remote import KeyFileError, LogLimiter, RemoteLink, parse_identity
 from .routing import Router
+from .runtimedir import RuntimeDir, RuntimeDirInUse
 from .scheduler import Scheduler
 from .settings import DEFAULT_SCRIPT, Listener, Settings
 from .streams import StreamTable, WorkerGone
@@ -80,17 +80,15 @@ class Active:
 
 
 class Service:
-    def __init__(self, settings: Settings, notifier: Notifier | None = None) -> None:
+    def __init__(self, settings: Settings, notifier: Notifier | None = None,
+                 front: FrontRole | None = None) -> None:
+        self.role = front  # one front of many (fronts.py), or None: the whole service
         self.notifier = notifier or Notifier()
         self.metrics = Metrics()
         self.table = StreamTable(on_stall=self.metrics.stall)
-        self._own_runtime_dir = settings.runtime_dir is None
-        if settings.runtime_dir is None:
-            self.runtime_dir = Path(tempfile.mkdtemp(prefix="isoflow-"))
-        else:
-            self.runtime_dir = settings.runtime_dir
-            self.runtime_dir.mkdir(parents=True, exist_ok=True)
-        self.runtime_dir.chmod(0o700)
+        # Private, locked while we live; stale ones of killed supervisors are cleaned here.
+        self._runtime = RuntimeDir(settings.runtime_dir)
+        self.runtime_dir = self._runtime.path
         if settings.cache_dir is None:
             settings.cache_dir = self.runtime_dir / "cache"
         self.registry: Registry = {}
@@ -256,9 +254,9 @@ class Service:
         # whole request head: it bounds slow heads (slowloris) as well as idle keep-alive.
         # auto_decompress=False: the script gets the body exactly as sent, matching its
         # Content-Encoding and Content-Length headers (and no decompression bomb here).
-        server = web.Server(self.front.handle, handler_cancellation=True, access_log=None,
+        server = FrontServer(self.front.handle, handler_cancellation=True, access_log=None,
                             max_line_size=settings.max_line_size,
-                            max_field_size=settings.max_header_size,
+                            max_field_size=settings.max_field_size,
                             max_headers=settings.max_headers,
                             keepalive_timeout=settings.header_timeout,
                             auto_decompress=False, logger=http_log)
@@ -268,18 +266,24 @@ class Service:
         for listener in settings.listeners:
             ssl_context = make_ssl_context(listener) if listener.tls_cert else None
             site = web.TCPSite(self.runner, listener.host, listener.port, reuse_address=True,
+                               reuse_port=self.role is not None,
                                backlog=1024, ssl_context=ssl_context)
             await site.start()
             if ssl_context is not None:
                 self._tls[listener.host, listener.port] = ssl_context
-        if settings.metrics is not None:
+        if settings.metrics is not None or self.role is not None:
             admin = Admin(self.metrics, self.readiness, self.scheduler.trigger,
                           lambda: list(self.active.settings.scripts))
             self.admin_runner = web.ServerRunner(web.Server(admin.handle, access_log=None),
                                                  handle_signals=False, shutdown_timeout=1.0)
             await self.admin_runner.setup()
-            await web.TCPSite(self.admin_runner, settings.metrics.host,
-                              settings.metrics.port, reuse_address=True).start()
+            if self.role is not None:  # the main process asks, and serves the listener
+                await web.UnixSite(self.admin_runner,
+                                   str(self.role.directory / ADMIN_SOCKET)).start()
+            else:
+                assert settings.metrics is not None
+                await web.TCPSite(self.admin_runner, settings.metrics.host,
+                                  settings.metrics.port, reuse_address=True).start()
         self.pid_path = pidfile.location(settings)
         if self.pid_path is not None:
             pidfile.write_status(self.pid_path, 0, True, "started")
@@ -361,6 +365,8 @@ class Service:
                 log.error("reload refused: %s has %d problem(s); %s", path, len(e.problems),
                           keep)
                 return False, f"refused, {keep}:\n{e}"
+            if self.role is not None:
+                self.role.shape(new)
             self._carry_over(old.settings, new)
         else:
             new = old.settings
@@ -402,8 +408,8 @@ class Service:
         if sorted(map(key, new.listeners)) != sorted(map(key, old.listeners)):
             log.warning("reload: listener changes take effect at a restart; keeping %s",
                         ", ".join(f"{h}:{p}" for h, p, _ in map(key, old.listeners)))
-        for name in ("max_line_size", "max_header_size", "max_headers", "shutdown_grace",
-                     "header_timeout"):
+        for name in ("max_line_size", "max_field_size", "max_headers", "shutdown_grace",
+                     "header_timeout", "fronts"):
             if getattr(new, name) != getattr(old, name):
                 log.warning("reload: server.%s changes only at a restart", name)
                 setattr(new, name, getattr(old, name))
@@ -438,8 +444,15 @@ class Service:
             await asyncio.gather(*self._reloads, return_exceptions=True)
         if self.runner is not None:
             # Closes the listening sockets and idle connections, waits up to
-            # shutdown_grace for the handlers in flight, cancels what is left.
-            await self.runner.cleanup()
+            # shutdown_grace for the handlers in flight, cancels what is left. A handler
+            # streaming a response is not cancelled by aiohttp but waited for as long again:
+            # at the end of the grace its stream is ended here, so the stop takes the grace.
+            ender = asyncio.get_running_loop().call_later(self.settings.shutdown_grace,
+                                                          self._end_streams)
+            try:
+                await self.runner.cleanup()
+            finally:
+                ender.cancel()
         pools = list(self.active.pools.values())
         await asyncio.gather(*(pool.stop(1.0) for pool in pools))
         if self._retiring:
@@ -447,6 +460,12 @@ class Service:
         if self.admin_runner is not None:
             await self.admin_runner.cleanup()
         self.cleanup()
+
+    def _end_streams(self) -> None:
+        """The shutdown grace is over: every response still streaming ends now."""
+        for stream in list(self.table.streams.values()):
+            stream.cancel("the server is shutting down")
+            stream.fail(WorkerGone("The server is shutting down."))
 
     def cleanup(self) -> None:
         for pool in self.active.pools.values():
@@ -458,17 +477,23 @@ class Service:
             self.remote = None
         if self.pid_path is not None:
             pidfile.remove(self.pid_path)
-        if self._own_runtime_dir:
-            shutil.rmtree(self.runtime_dir, ignore_errors=True)
+        self._runtime.release()
 
 
-async def serve(settings: Settings) -> int:
-    errors = await script_errors(settings)
+async def serve(settings: Settings, front: FrontRole | None = None,
+                ready_fd: int | None = None) -> int:
+    """Serve until SIGTERM or SIGINT: the whole service, or (``front``) one front of many,
+    which tells the main process on ``ready_fd`` once it serves."""
+    errors = {} if front is not None else await script_errors(settings)  # main checked
     if errors:
         for error in errors.values():
             print(f"isoflow: {error}", file=sys.stderr)
         return 2
-    service = Service(settings)
+    try:
+        service = Service(settings, front=front)
+    except RuntimeDirInUse as e:
+        print(f"isoflow: {e}", file=sys.stderr)
+        return 2
     try:
         await service.start()
     except StartupError as e:
@@ -484,7 +509,12 @@ async def serve(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, service.request_reload)
-    log.info("isoflow serving %s", service.describe())
+    if front is None:
+        log.info("isoflow serving %s", service.describe())
+    else:
+        log.info("%s serving %s", front.name, service.describe())
+        if ready_fd is not None:
+            front.tell_ready(ready_fd)
     service.notifier.ready(f"serving {service.describe()}")
     try:
         await stop.wait()

@@ -17,11 +17,40 @@ from .routing import Route
 DEFAULT_SCRIPT = "default"  # the script's name when it comes from the command line
 
 
-def default_workers() -> int:
-    """One worker per core this process may run on."""
+def default_cache_dir() -> Path:
+    """Where compiled bundles live unless configured: ``$XDG_CACHE_HOME/isoflow``, else
+    ``~/.cache/isoflow``. Keyed by content and compiler version, so it is never stale."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "isoflow"
+
+
+# The compatibility flags isoflow honours (Workers has many more: a wrangler project's
+# others are listed at start as not honoured, supervisor/wrangler.py).
+COMPAT_FLAGS = ("nodejs_compat", "nodejs_compat_v2")
+
+
+def compat_flag_problem(flag: str) -> str | None:
+    """Why ``flag`` cannot be a script's compatibility flag, or None."""
+    if flag in COMPAT_FLAGS:
+        return None
+    return f"isoflow honours only {', '.join(COMPAT_FLAGS)}"
+
+
+def default_fronts() -> int:
+    """Half the cores this process may use, at least one: per request a front spends about
+    three times a worker's CPU, and the workers need cores too (docs/performance.md)."""
+    return max(1, _cores() // 2)
+
+
+def _cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    return _cores()
 
 
 @dataclass
@@ -36,6 +65,8 @@ class Limits:
     queue_size: int = 1024  # requests waiting for a worker of this script; more get 503
     queue_timeout: float = 10.0  # seconds a request may wait in that queue before a 503
     max_subrequests: int = 50  # fetch() calls per request (enforced by the worker)
+    wall_time_after_response: float = 30.0  # seconds a request's timers/waitUntil run on after it
+    max_runtime_failures: int = 10  # consecutive runtime failures before an isolate is replaced
     recycle_requests: int = 0  # replace a worker after this many requests (0: never)
     recycle_heap: int = 0  # replace a worker once its V8 heap uses this many bytes (0: never)
 
@@ -54,6 +85,9 @@ class ScriptSettings:
     allow_loopback: bool = False  # may fetch() reach loopback addresses?
     crons: list[str] = field(default_factory=list)  # scheduled-event triggers (UTC)
     remote: bool = False  # may workers on other hosts join this script's pool?
+    root: Path | None = None  # the folder its imports are confined to (None: the default)
+    compatibility_flags: list[str] = field(default_factory=list)  # "nodejs_compat": node: built-ins
+    first_slot: int = 0  # its first worker's number (with many fronts: numbered across them)
 
 
 @dataclass
@@ -94,8 +128,9 @@ class Settings:
 
     # HTTP parser limits (aiohttp's; they apply before a request is routed)
     max_line_size: int = 8190  # the request line
-    max_header_size: int = 8190  # one header field
+    max_field_size: int = 8190  # one header field: 431 over it
     max_headers: int = 128  # header fields per request
+    max_header_size: int = 64 << 10  # all header fields together: 431 over it (front.py)
 
     # slow clients (docs/security.md): seconds, see docs/configuration.md
     header_timeout: float = 75.0  # to receive a whole request head (and idle keep-alive)
@@ -109,12 +144,13 @@ class Settings:
     response_window: int = 1 << 20  # response body bytes a worker may send before a grant
 
     # process management
+    fronts: int = field(default_factory=default_fronts)  # HTTP front processes (fronts.py)
     shutdown_grace: float = 10.0
     heartbeat_interval: float = 1.0
     heartbeat_timeout: float = 10.0
     start_timeout: float = 60.0
     runtime_dir: Path | None = None  # private 0700 directory for IPC sockets; made if None
-    cache_dir: Path | None = None  # compiled module bundles
+    cache_dir: Path | None = field(default_factory=default_cache_dir)  # compiled bundles
     pid_file: Path | None = None  # written at start for `isoflow reload`
     config_path: Path | None = None  # the TOML file these settings came from, if any
 
@@ -122,10 +158,12 @@ class Settings:
     def single_script(cls, script: Path, *, host: str = "127.0.0.1", port: int = 8080,
                       workers: int | None = None, env: dict[str, str] | None = None,
                       limits: Limits | None = None, crons: list[str] | None = None,
+                      compatibility_flags: list[str] | None = None,
                       **kwargs: object) -> Settings:
         """The command line's settings: one script served on one listener for every path."""
         spec = ScriptSettings(DEFAULT_SCRIPT, script, workers or default_workers(),
-                              dict(env or {}), limits=limits or Limits(), crons=list(crons or []))
+                              dict(env or {}), limits=limits or Limits(), crons=list(crons or []),
+                              compatibility_flags=list(compatibility_flags or []))
         route = Route(name=DEFAULT_SCRIPT, script=DEFAULT_SCRIPT)
         return cls({DEFAULT_SCRIPT: spec}, [route], [Listener(host, port)], **kwargs)
 
@@ -135,14 +173,21 @@ class Settings:
         for listener in self.listeners:
             if not 0 < listener.port < 65536:
                 problems.append(f"port must be between 1 and 65535, got {listener.port}")
+        if self.fronts < 1:
+            problems.append(f"fronts must be at least 1, got {self.fronts}")
         for spec in self.scripts.values():
+            if self.fronts > 1 and spec.workers < 1:
+                problems.append(f"script {spec.name!r}: with more than one front, every "
+                                "script needs local workers (remote workers join front 0)")
             if spec.workers < (0 if spec.remote else 1):
                 problems.append(f"workers must be at least 1, got {spec.workers}")
             if spec.limits.memory < 16 << 20:
                 problems.append("memory_limit must be at least 16 MiB")
-            for name in ("wall_time", "cpu_time"):
+            for name in ("wall_time", "cpu_time", "wall_time_after_response"):
                 if getattr(spec.limits, name) <= 0:
                     problems.append(f"{name} must be positive")
+            problems += [f"compatibility flag {f!r}: {why}" for f in spec.compatibility_flags
+                         if (why := compat_flag_problem(f)) is not None]
             for text in spec.crons:
                 try:
                     Cron.parse(text)
@@ -169,6 +214,8 @@ class Settings:
             "cpu_limit": limits.cpu_time,
             "memory_limit": limits.memory,
             "max_subrequests": limits.max_subrequests,
+            "wall_time_after_response": limits.wall_time_after_response,
+            "max_runtime_failures": limits.max_runtime_failures,
             "allow_private": spec.allow_private,
             "allow_loopback": spec.allow_loopback,
         }

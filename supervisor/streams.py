@@ -1,10 +1,11 @@
 """The supervisor's stream table: one entry per request in flight on a worker.
 
 A :class:`Stream` is where the HTTP side (``front.py``) and the worker side (``channel.py``)
-meet. Frames from the worker are validated against the stream's protocol state
-(:class:`isoflow.protocol.BodyReceiver`) and turned into things the HTTP handler awaits: the
-response head, body chunks, the end, or a failure. Credit in both directions is counted
-here too.
+meet. It is a thin adapter over the protocol's stream core
+(:class:`isoflow.protocol.StreamCore`), which holds the stream's state and credit both ways:
+frames from the worker go through the core and become things the HTTP handler awaits (the
+response head, body chunks, the end, or a failure), and frames to the worker are checked by
+the core before they are sent.
 """
 
 from __future__ import annotations
@@ -41,22 +42,22 @@ _END = object()
 
 
 class Stream:
+    """One request in flight: the protocol's view of it (:class:`isoflow.protocol.StreamCore`:
+    phases, outcome, credit both ways) and the waiters the HTTP handler awaits."""
+
     __slots__ = (
-        "_head", "_items", "_request_credit_waiter", "_waiter", "closed", "failure", "method",
-        "on_stall", "request_credit", "request_id", "response", "sid", "worker",
+        "_head", "_items", "_request_credit_waiter", "_waiter", "closed", "core", "failure",
+        "method", "on_stall", "request_id", "worker",
     )
 
     def __init__(self, sid: int, worker: WorkerHandle, request_id: str, method: str,
-                 response_window: int, on_stall: Callable[[str], None] | None = None,
-                 expects_head: bool = True) -> None:
+                 response_window: int, on_stall: Callable[[str], None] | None = None) -> None:
         loop = asyncio.get_running_loop()
-        self.sid = sid
         self.worker = worker
         self.request_id = request_id
         self.method = method
-        self.response = p.BodyReceiver("response body", expects_head=expects_head,
-                                       window=response_window)
-        self.request_credit = p.CreditWindow(worker.request_window)
+        self.core = p.StreamCore(p.Role.SUPERVISOR, sid, request_window=worker.request_window,
+                                 response_window=response_window)
         self._head: asyncio.Future[p.ResponseHead] = loop.create_future()
         self._items: deque[object] = deque()
         self._waiter: asyncio.Future[None] | None = None
@@ -65,32 +66,63 @@ class Stream:
         self.closed = False
         self.on_stall = on_stall
 
+    @property
+    def sid(self) -> int:
+        return self.core.sid
+
+    @property
+    def finished(self) -> bool:
+        return self.core.finished
+
+    @property
+    def request_credit(self) -> int:
+        """Request body bytes the worker lets us send now."""
+        return self.core.peer_credit
+
+    # -- to the worker ------------------------------------------------------------------
+
+    def send(self, frame: p.Frame) -> bool:
+        """Check ``frame`` against the stream's state and credit, then send it; False if the
+        worker is not reachable. A frame our own code may not send raises
+        LocalProtocolError and never reaches the wire."""
+        self.core.send(frame)
+        return self.worker.pool.send(self.worker, frame)
+
+    def cancel(self, reason: str) -> None:
+        """Give up on the stream (client gone, a limit): the worker stops it too."""
+        frame = self.core.cancel(reason)
+        if frame is not None:
+            self.worker.pool.send(self.worker, frame)
+
+    def consumed(self, size: int) -> None:
+        """The client took ``size`` bytes of response body: grant credit as the policy says."""
+        credit = self.core.consumed(size)
+        if credit is not None:
+            self.worker.pool.send(self.worker, credit)
+
     # -- from the worker ----------------------------------------------------------------
 
     def on_frame(self, frame: p.Frame) -> None:
         """Apply a frame from the worker; raises ProtocolError if it breaks the protocol."""
-        if isinstance(frame, p.ResponseHead):
-            self.response.head()
-            if not self._head.done():
-                self._head.set_result(frame)
-        elif isinstance(frame, p.ResponseBody):
-            self.response.data(len(frame.data))
-            self._push(frame.data)
-            if self.response.window.available == 0 and self.on_stall is not None:
+        event = self.core.receive(frame)
+        if event is None:
+            return  # late: it crossed our CANCEL
+        if isinstance(event, p.ResponseBody):
+            self._push(event.data)
+            if self.core.granted == 0 and self.on_stall is not None:
                 self.on_stall("worker_credit")  # the worker must wait for our next grant
-        elif isinstance(frame, p.ResponseEnd):
-            self.response.end()
+        elif isinstance(event, p.ResponseHead):
+            if not self._head.done():
+                self._head.set_result(event)
+        elif isinstance(event, p.ResponseEnd):
             self._push(_END)
-        elif isinstance(frame, p.ResponseError):
-            self.response.error()
-            self.fail(StreamFailed(frame.status, frame.message))
-        elif isinstance(frame, p.RequestCredit):
-            self.request_credit.grant(frame.size)
+        elif isinstance(event, p.ResponseError):
+            self.fail(StreamFailed(event.status, event.message))
+        elif isinstance(event, p.RequestCredit):
             self._wake_request_credit()
-        else:
-            raise p.ProtocolError(f"unexpected {frame.TYPE.name} for a stream")
 
     def fail(self, failure: StreamFailed) -> None:
+        """The response cannot complete (the worker said so, died, or a limit was hit)."""
         if self.failure is not None:
             return
         self.failure = failure
@@ -170,16 +202,14 @@ class Stream:
 
     async def wait_request_credit(self) -> None:
         """Wait until the worker has granted credit for request body (or the stream ends)."""
-        while self.request_credit.available <= 0 and self.failure is None and not self.closed:
+        while (self.core.peer_credit <= 0 and self.failure is None and not self.closed
+               and not self.core.finished):
             self._request_credit_waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._request_credit_waiter
             finally:
                 self._request_credit_waiter = None
 
-    @property
-    def finished(self) -> bool:
-        return self.response.finished
 
 
 class StreamTable:
@@ -190,11 +220,9 @@ class StreamTable:
         self._ids = itertools.count(1)
         self.on_stall = on_stall  # told of flow-control stalls, for metrics
 
-    def open(self, worker: WorkerHandle, request_id: str, method: str, window: int,
-             *, expects_head: bool = True) -> Stream:
-        """A new stream; ``expects_head=False`` for a scheduled event (END or ERROR only)."""
-        stream = Stream(next(self._ids), worker, request_id, method, window, self.on_stall,
-                        expects_head)
+    def open(self, worker: WorkerHandle, request_id: str, method: str, window: int) -> Stream:
+        """A new stream; its first frame (REQUEST_HEAD or SCHEDULED) goes out through it."""
+        stream = Stream(next(self._ids), worker, request_id, method, window, self.on_stall)
         self.streams[stream.sid] = stream
         worker.streams.add(stream.sid)
         return stream

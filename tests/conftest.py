@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import os
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +17,13 @@ from multidict import CIMultiDict
 
 from tests.processes import ISOFLOW, LoggedProcess, free_port
 from tests.upstream import upstream  # noqa: F401 - the fixture, for every test
+
+# Every isoflow the tests start shares one bundle cache, made for this run and removed after
+# it: a module script compiled once serves every test that uses it, and the user's own cache
+# (~/.cache/isoflow) is never touched.
+_CACHE = tempfile.mkdtemp(prefix="isoflow-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, True)
 
 
 def run(coro):
@@ -56,17 +67,16 @@ class IsoflowServer(LoggedProcess):
         return self.spawn(self.args).wait_serving(timeout)
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator:
-    """``serve(js_source, *args, workers=2, name='worker.js')`` -> a started IsoflowServer."""
+def _servers(directory: Path) -> Iterator:
+    """The ``serve`` factory over ``directory``; stops every server it started after."""
     servers: list[IsoflowServer] = []
 
     def start(source: str, *args: str, workers: int = 2, name: str = "worker.js",
               files: dict[str, str] | None = None) -> IsoflowServer:
-        write_files(tmp_path, files)
-        script = tmp_path / name
+        write_files(directory, files)
+        script = directory / name
         script.write_text(textwrap.dedent(source))
-        server = IsoflowServer(script, tmp_path / f"isoflow-{len(servers)}.log", *args,
+        server = IsoflowServer(script, directory / f"isoflow-{len(servers)}.log", *args,
                                workers=workers)
         servers.append(server)
         return server.start()
@@ -74,3 +84,16 @@ def serve(tmp_path: Path) -> Iterator:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator:
+    """``serve(js_source, *args, workers=2, name='worker.js')`` -> a started IsoflowServer."""
+    yield from _servers(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def serve_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """``serve``, for servers that every test of a module shares (one start, not one per
+    test): tests that use one must not depend on its state."""
+    yield from _servers(tmp_path_factory.mktemp("shared"))

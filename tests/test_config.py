@@ -473,3 +473,22 @@ script = "api"
         script = "api"
         """)
     assert found == ["c.toml:6: scripts.api.crons: '0 25 * * *': hour: 25 is outside 0-23"]
+
+
+def test_work_after_the_response_and_runtime_failures_are_limits(tmp_path):
+    text = """
+    [[listeners]]
+    port = 8080
+    [limits]
+    wall_time_after_response = 2.5
+    max_runtime_failures = 4
+    [scripts.app]
+    path = "api.js"
+    [scripts.app.limits]
+    max_runtime_failures = 0
+    """
+    assert problems(tmp_path, text) == [
+        "c.toml:9: scripts.app.limits.max_runtime_failures: must be at least 1, got 0"]
+    s = load_ok(tmp_path, textwrap.dedent(text).replace("max_runtime_failures = 0", ""))
+    options = s.worker_options("app")
+    assert options["wall_time_after_response"] == 2.5 and options["max_runtime_failures"] == 4

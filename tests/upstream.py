@@ -68,7 +68,7 @@ class ServerThread:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        runner = web.AppRunner(self.app, access_log=None)
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
         self.loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, self.host, 0)
         self.loop.run_until_complete(site.start())
@@ -87,6 +87,7 @@ class Upstream(ServerThread):
         self.received: dict[str, int] = {}
         self.sent: dict[str, int] = {}
         self.closed: dict[str, bool] = {}
+        self.hits = 0  # requests /text answered
         app = web.Application(client_max_size=1 << 30)
         r = app.router
         r.add_get("/text", self.text)
@@ -117,6 +118,7 @@ class Upstream(ServerThread):
     # -- routes -----------------------------------------------------------------------
 
     async def text(self, request: web.Request) -> web.Response:
+        self.hits += 1
         return web.Response(text="hello from upstream", headers={"X-Upstream": "yes"})
 
     async def json(self, request: web.Request) -> web.Response:

@@ -1,12 +1,12 @@
 """Where isoflow spends its time on hello-world: py-spy on the supervisor and one worker.
 
-    /work/venv/bin/python bench/compare/profile_isoflow.py [--duration 10] [--path /]
+    .venv/bin/python bench/compare/profile_isoflow.py [--duration 10] [--path /]
 
 Serves bench/compare/worker.mjs, drives it with `wrk -t2 -c50` and records each process with
 `py-spy record` twice (the two runs follow each other): once as a flame graph (SVG) and once
 as collapsed stacks, from which it prints the top frames by own time and by total time.
 Everything goes to bench/.cache/compare-profile/. py-spy must be installed
-(`/work/venv/bin/pip install py-spy`); it samples without pausing the process
+(`.venv/bin/pip install py-spy`); it samples without pausing the process
 (--nonblocking), so what it shows is close to an unprofiled run. Only Python threads are
 sampled: time spent in V8 on mini-racer's own thread shows up only as waits in Python.
 """
@@ -35,7 +35,7 @@ OUT = CACHE / "compare-profile"
 def py_spy() -> str:
     found = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(found).exists():
-        sys.exit("py-spy is not installed: /work/venv/bin/pip install py-spy")
+        sys.exit("py-spy is not installed: .venv/bin/pip install py-spy")
     return found
 
 

@@ -1,6 +1,6 @@
 """isoflow side by side with workerd, Deno and Bun, one runtime at a time, on 127.0.0.1.
 
-    /work/venv/bin/python bench/compare/run.py [--duration 10] [--runs 5] [--runtimes ...]
+    .venv/bin/python bench/compare/run.py [--duration 10] [--runs 5] [--runtimes ...]
 
 Every runtime serves the same bench/compare/worker.mjs. Measured for each:
   1. hello-world requests/s, p99 latency and CPU per request (wrk -t2 -c50, after a warm-up),

@@ -133,7 +133,7 @@ def isoflow_runtime(workers: int, extra_args: list[str]) -> Runtime:
     try:
         version = importlib.metadata.version("isoflow")
     except importlib.metadata.PackageNotFoundError:
-        sys.exit("isoflow is not installed in this Python: run with /work/venv/bin/python "
+        sys.exit("isoflow is not installed in this Python: run with .venv/bin/python "
                  "(or `pip install -e .` first)")
     rev = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
                          capture_output=True, text=True).stdout.strip()

@@ -119,6 +119,38 @@ const ArrayIteratorPrototype = Object.getPrototypeOf([][Symbol.iterator]());
 primordials.ArrayIteratorPrototype = ArrayIteratorPrototype;
 copyPrototype(ArrayIteratorPrototype, primordials, "ArrayIteratorPrototype");
 
+// Map and Set iterators: `for (const x of map.values())` consults the patchable `next` of
+// these prototypes, so the runtime copies a collection's values with the captured ones.
+for (const [name, proto] of [
+  ["MapIteratorPrototype", Object.getPrototypeOf(new Map().values())],
+  ["SetIteratorPrototype", Object.getPrototypeOf(new Set().values())],
+]) {
+  primordials[name] = proto;
+  copyPrototype(proto, primordials, name);
+}
+
+/**
+ * An array whose prototype is null: the runtime's own queues and records. Writing an element
+ * of an ordinary array consults Array.prototype and Object.prototype for a setter of that
+ * index; a script's setter there would receive the runtime's array.
+ */
+const { setPrototypeOf: setProto } = Object;
+primordials.NullArray = () => setProto([], null);
+
+function valuesOf(iterator, next) {
+  const out = primordials.NullArray();
+  for (;;) {
+    const r = next(iterator);
+    if (r.done) return out;
+    out[out.length] = r.value;
+  }
+}
+/** The values of a (Safe)Map or (Safe)Set as a NullArray, without patchable calls. */
+primordials.SafeMapValues = (map) =>
+  valuesOf(primordials.MapPrototypeValues(map), primordials.MapIteratorPrototypeNext);
+primordials.SafeSetValues = (set) =>
+  valuesOf(primordials.SetPrototypeValues(set), primordials.SetIteratorPrototypeNext);
+
 const AsyncIteratorPrototype = Object.getPrototypeOf(
   Object.getPrototypeOf(async function* () {}).prototype,
 );
@@ -152,6 +184,12 @@ primordials.SafeWeakMap = makeSafe(WeakMap, class SafeWeakMap extends WeakMap {
 });
 primordials.SafeWeakSet = makeSafe(WeakSet, class SafeWeakSet extends WeakSet {
   constructor(i) { super(i); }
+});
+// Regular expressions whose exec, @@replace, @@search, ... are own copies: a script that
+// replaces RegExp.prototype.exec (which String.prototype.replace and friends call) does not
+// change what the runtime's `new SafeRegExp(/.../)` does.
+primordials.SafeRegExp = makeSafe(RegExp, class SafeRegExp extends RegExp {
+  constructor(pattern, flags) { super(pattern, flags); }
 });
 primordials.SafeWeakRef = makeSafe(WeakRef, class SafeWeakRef extends WeakRef {
   constructor(t) { super(t); }

@@ -19,6 +19,7 @@ const {
   ObjectGetPrototypeOf,
   ObjectSetPrototypeOf,
   ReflectOwnKeys,
+  SafeWeakMap,
   String: StringCtor,
   SymbolIterator,
   SymbolToStringTag,
@@ -43,12 +44,21 @@ internals.exposeGlobals = function exposeGlobals(record) {
 const webidl = {};
 internals.webidl = webidl;
 
+// The runtime's interfaces: prototype -> interface name. Every class made an interface by
+// configureInterface is registered, so an object whose prototype chain reaches one is a
+// platform object of that interface (or of a subclass of it): structuredClone rejects those
+// that are not serializable instead of copying them as empty plain objects. (An ordinary
+// object made with Object.create(URL.prototype) is rejected too, where a browser would
+// copy it: instances carry no common brand the check could read instead.)
+const interfacePrototypes = new SafeWeakMap();
+
 /**
  * Make a class look like a Web IDL interface: operations and attributes on the prototype
  * are enumerable, `prototype` is not writable, and Symbol.toStringTag names the class.
  */
 webidl.configureInterface = function configureInterface(klass, name = klass.name) {
   const proto = klass.prototype;
+  interfacePrototypes.set(proto, name);
   const descs = ObjectGetOwnPropertyDescriptors(proto);
   for (const key of ReflectOwnKeys(descs)) {
     if (key === "constructor" || typeof key === "symbol") continue;
@@ -79,6 +89,20 @@ webidl.configureInterface = function configureInterface(klass, name = klass.name
     });
   }
   return klass;
+};
+
+/**
+ * The name of the runtime interface `value` is an instance of (its nearest interface
+ * prototype), or null for objects that are not platform objects.
+ */
+webidl.interfaceOf = function interfaceOf(value) {
+  let proto = ObjectGetPrototypeOf(value);
+  while (proto !== null) {
+    const name = interfacePrototypes.get(proto);
+    if (name !== undefined) return name;
+    proto = ObjectGetPrototypeOf(proto);
+  }
+  return null;
 };
 
 /** A TypeError whose message names where it happened: "Failed to execute 'x' on 'Y': ..." */
@@ -399,6 +423,12 @@ webidl.createPairIterator = function createPairIterator(name, pairsOf, nextError
 // worker; these defaults keep every runtime file usable on a bare isolate (JS unit tests).
 /** Called at the start of every task the runtime runs (timer, I/O event): the CPU watchdog. */
 internals.taskHook = () => {};
+/**
+ * Called with what a callback the runtime invokes and then forgets returned (a timer, a
+ * queueMicrotask callback, an event listener): a promise there is watched for an unhandled
+ * rejection (92_global_scope.js).
+ */
+internals.trackCallbackResult = () => {};
 /** Report an exception nobody caught (a timer callback that threw, ...). */
 internals.reportException = (e) => {
   internals.lastReportedException = e;

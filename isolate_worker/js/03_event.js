@@ -338,6 +338,48 @@ class ErrorEvent extends Event {
 
 webidl.configureInterface(ErrorEvent);
 
+// --- PromiseRejectionEvent (HTML) --------------------------------------------------------
+
+const convertPromiseRejectionEventInit = webidl.createDictionaryConverter(
+  "PromiseRejectionEventInit", [
+    ...eventInitMembers,
+    { key: "promise", converter: converters.object, required: true },
+    { key: "reason", converter: converters.any, defaultValue: undefined },
+  ]);
+
+class PromiseRejectionEvent extends Event {
+  #promise;
+  #reason;
+
+  constructor(type, eventInitDict) {
+    const prefix = "Failed to construct 'PromiseRejectionEvent'";
+    webidl.requiredArguments(arguments.length, 2, prefix);
+    type = converters.DOMString(type, prefix, "Argument 1");
+    const init = convertPromiseRejectionEventInit(eventInitDict, prefix, "Argument 2");
+    super(type, init);
+    this.#promise = init.promise;
+    this.#reason = init.reason;
+  }
+
+  get promise() {
+    if (!(#promise in this)) {
+      throw new TypeErrorCtor(
+        "Failed to read the 'promise' property from 'PromiseRejectionEvent': Illegal invocation");
+    }
+    return this.#promise;
+  }
+
+  get reason() {
+    if (!(#reason in this)) {
+      throw new TypeErrorCtor(
+        "Failed to read the 'reason' property from 'PromiseRejectionEvent': Illegal invocation");
+    }
+    return this.#reason;
+  }
+}
+
+webidl.configureInterface(PromiseRejectionEvent);
+
 // --- EventTarget -------------------------------------------------------------------------
 
 // Internal slots of every event target: { listeners: Map(type -> listener[]), onChange }.
@@ -554,14 +596,14 @@ function innerInvoke(target, slots, s, event, listeners, phase) {
 function callListener(callback, thisArg, event) {
   try {
     if (typeof callback === "function") {
-      FunctionPrototypeCall(callback, thisArg, event);
+      internals.trackCallbackResult(FunctionPrototypeCall(callback, thisArg, event));
       return;
     }
     const handleEvent = callback.handleEvent;
     if (typeof handleEvent !== "function") {
       throw new TypeErrorCtor("The 'handleEvent' property of the event listener is not callable.");
     }
-    FunctionPrototypeCall(handleEvent, callback, event);
+    internals.trackCallbackResult(FunctionPrototypeCall(handleEvent, callback, event));
   } catch (e) {
     reportException(e);
   }
@@ -599,6 +641,7 @@ function processEventHandler(target, name, event, isErrorHandler) {
       return;
     }
     returnValue = FunctionPrototypeCall(callback, target, event);
+    internals.trackCallbackResult(returnValue);
   } catch (e) {
     reportException(e);
     return;
@@ -731,6 +774,7 @@ internals.events = ObjectFreeze({
   Event,
   CustomEvent,
   ErrorEvent,
+  PromiseRejectionEvent,
   EventTarget,
   isEvent,
   isEventTarget: (value) =>
@@ -767,4 +811,6 @@ internals.events = ObjectFreeze({
   },
 });
 
-internals.exposeGlobals({ Event, EventTarget, CustomEvent, ErrorEvent, reportError });
+internals.exposeGlobals({
+  Event, EventTarget, CustomEvent, ErrorEvent, PromiseRejectionEvent, reportError,
+});

@@ -4,8 +4,8 @@
 // encoding, with the standard's error handling (U+FFFD, or a TypeError when fatal) and
 // streaming (`decode(chunk, { stream: true })` keeps incomplete sequences for the next
 // call). The legacy multi-byte encodings (gbk, gb18030, big5, euc-jp, iso-2022-jp,
-// shift_jis, euc-kr) are recognised by label but not supported: TextDecoder throws a
-// RangeError for them, as it does for unknown labels and "replacement".
+// shift_jis, euc-kr) are decoded by 05_encoding_legacy.js; TextDecoder throws a RangeError
+// for "replacement", as it does for unknown labels.
 //
 // Speed: bytes are decoded in blocks into a reused Uint16Array of code units, which become
 // a string through String.fromCharCode.apply in chunks; blocks that are all ASCII skip the
@@ -114,8 +114,8 @@ for (const [name, labels] of ENCODINGS) {
   for (const label of labels) labelToEncoding.set(label, name);
 }
 
-const ASCII_WHITESPACE_EDGES = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
-const ASCII_UPPER = /[A-Z]/g;
+const ASCII_WHITESPACE_EDGES = new primordials.SafeRegExp(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g);
+const ASCII_UPPER = new primordials.SafeRegExp(/[A-Z]/g);
 const asciiLowerChar = (c) => StringFromCharCode(StringPrototypeCharCodeAt(c, 0) + 32);
 
 /** Encoding standard "get an encoding": the encoding's name, or null for failure. */
@@ -586,10 +586,8 @@ class SingleByteDecoder {
   }
 }
 
-const UNSUPPORTED = new SafeMap([
-  ["gbk", true], ["gb18030", true], ["big5", true], ["euc-jp", true], ["iso-2022-jp", true],
-  ["shift_jis", true], ["euc-kr", true], ["replacement", true],
-]);
+// The legacy multi-byte encodings are decoded by 05_encoding_legacy.js.
+const UNSUPPORTED = new SafeMap([["replacement", true]]);
 
 /** A decoder object ({ decode(bytes, flush) -> string }) for a supported encoding name. */
 function createDecoder(name, fatal) {
@@ -601,6 +599,7 @@ function createDecoder(name, fatal) {
     case "utf-16be":
       return new Utf16Decoder(true, fatal);
     default:
+      if (internals.legacyEncoding.has(name)) return internals.legacyEncoding.createDecoder(name, fatal);
       return new SingleByteDecoder(name, fatal);
   }
 }
@@ -753,7 +752,7 @@ webidl.configureInterface(TextDecoder);
 
 // --- UTF-8 encoding -----------------------------------------------------------------------------
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = new primordials.SafeRegExp(/[^\x00-\x7f]/);
 
 /** Number of UTF-8 bytes of `s` (from `from`, the first non-ASCII index), U+FFFD for lone surrogates. */
 function utf8Length(s, from) {

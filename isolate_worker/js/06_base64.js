@@ -18,8 +18,8 @@ const {
 const { webidl } = internals;
 const { DOMException } = internals;
 
-const ASCII_WHITESPACE = /[\t\n\f\r ]+/g;
-const NOT_BASE64 = /[^A-Za-z0-9+/]/;
+const ASCII_WHITESPACE = new primordials.SafeRegExp(/[\t\n\f\r ]+/g);
+const NOT_BASE64 = new primordials.SafeRegExp(/[^A-Za-z0-9+/]/);
 
 function invalidCharacter(message) {
   return new DOMException(message, "InvalidCharacterError");

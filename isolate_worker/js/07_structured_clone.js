@@ -219,8 +219,15 @@ function serializeBuiltin(value, forStorage) {
   return null;
 }
 
-/** HTML: objects that are neither serializable nor ordinary throw a DataCloneError. */
+/**
+ * HTML: objects that are neither serializable nor ordinary throw a DataCloneError. That is
+ * every platform object whose interface is not registered as serializable (URL, Headers,
+ * streams, ...: webidl.interfaceOf knows them all), and the built-ins with internal slots
+ * that have no serialization.
+ */
 function rejectUncloneable(value) {
+  const platform = webidl.interfaceOf(value);
+  if (platform !== null) throw dataCloneError(`${platform} object could not be cloned.`);
   if (isWeakMap(value) || isWeakSet(value) || isWeakRef(value) || isPromise(value) ||
       internals.events.isEventTarget(value) || internals.events.isEvent(value)) {
     throw dataCloneError(`${describe(value)} could not be cloned.`);
@@ -377,38 +384,70 @@ function serializeProperties(value, out, forStorage, memory) {
  * detached (their memory moves to the records) once the whole value serialized.
  */
 function serializeWithTransfer(value, transferList = [], forStorage = false) {
+  return serializeTransferring(value, transferList, forStorage).serialized;
+}
+
+/**
+ * StructuredSerializeWithTransfer: { serialized, transferred }, where `transferred` are
+ * the records of the transfer list's values, in its order. ArrayBuffers and registered
+ * platform transferables (MessagePort) are detached once the whole value serialized.
+ */
+function serializeTransferring(value, transferList, forStorage) {
   const memory = new SafeMap();
   const transfers = [];
+  const transferred = [];
   for (let i = 0; i < transferList.length; i++) {
     const transferable = transferList[i];
-    if (!isArrayBuffer(transferable)) {
+    const platform = isArrayBuffer(transferable) ? null : findTransferable(transferable);
+    if (platform === null && !isArrayBuffer(transferable)) {
       if (isSharedArrayBuffer(transferable)) {
         throw dataCloneError("A SharedArrayBuffer cannot be transferred.");
       }
       throw dataCloneError(`${describe(transferable)} is not transferable.`);
     }
     if (memory.has(transferable)) {
-      throw dataCloneError("An ArrayBuffer is listed more than once in the transfer list.");
+      throw dataCloneError(`${describe(transferable)} is listed more than once in the transfer list.`);
     }
-    const placeholder = { type: "TransferredArrayBuffer", buffer: null };
+    const placeholder = platform === null
+      ? { type: "TransferredArrayBuffer", buffer: null }
+      : { type: "Transferred", tag: platform.tag, data: null };
     memory.set(transferable, placeholder);
-    ArrayPrototypePush(transfers, [transferable, placeholder]);
+    ArrayPrototypePush(transfers, [transferable, placeholder, platform]);
+    ArrayPrototypePush(transferred, placeholder);
   }
   const serialized = serializeInternal(value, forStorage, memory);
   for (let i = 0; i < transfers.length; i++) {
-    if (ArrayBufferPrototypeGetDetached(transfers[i][0])) {
-      throw dataCloneError("A detached ArrayBuffer cannot be transferred.");
-    }
+    const transferable = transfers[i][0], platform = transfers[i][2];
+    const detached = platform === null
+      ? ArrayBufferPrototypeGetDetached(transferable)
+      : platform.isDetached(transferable);
+    if (detached) throw dataCloneError(`A detached ${describe(transferable)} cannot be transferred.`);
   }
   for (let i = 0; i < transfers.length; i++) {
-    const [buffer, placeholder] = transfers[i];
+    const transferable = transfers[i][0], placeholder = transfers[i][1];
+    const platform = transfers[i][2];
+    if (platform !== null) {
+      placeholder.data = platform.transfer(transferable);
+      continue;
+    }
     try {
-      placeholder.buffer = ArrayBufferPrototypeTransfer(buffer);
+      placeholder.buffer = ArrayBufferPrototypeTransfer(transferable);
     } catch {
       throw dataCloneError("The ArrayBuffer cannot be transferred.");
     }
   }
-  return serialized;
+  return { serialized, transferred };
+}
+
+// Registered transferable platform interfaces: { tag, is, isDetached, transfer, receive }.
+const transferables = [];
+
+function findTransferable(value) {
+  if (value === null || typeof value !== "object") return null;
+  for (let i = 0; i < transferables.length; i++) {
+    if (transferables[i].is(value)) return transferables[i];
+  }
+  return null;
 }
 
 // --- StructuredDeserialize ------------------------------------------------------------------------
@@ -442,6 +481,9 @@ function deserializeInternal(record, memory) {
       break;
     case "TransferredArrayBuffer":
       value = record.buffer;
+      break;
+    case "Transferred":
+      value = receiveTransferred(record);
       break;
     case "SharedArrayBuffer":
       value = record.buffer;
@@ -524,6 +566,13 @@ function deserializeError(record) {
   return error;
 }
 
+function receiveTransferred(record) {
+  for (let i = 0; i < transferables.length; i++) {
+    if (transferables[i].tag === record.tag) return transferables[i].receive(record.data);
+  }
+  throw dataCloneError(`Cannot receive a transferred ${record.tag}.`);
+}
+
 function deserializePlatform(record) {
   for (let i = 0; i < serializables.length; i++) {
     if (serializables[i].tag === record.tag) return serializables[i].deserialize(record.data);
@@ -563,6 +612,32 @@ internals.structuredClone = {
     serializeWithTransfer(value, transferList, forStorage),
   /** StructuredDeserialize(records) -> a new value. */
   deserialize: (serialized) => deserializeInternal(serialized, new SafeMap()),
+  /**
+   * StructuredSerializeWithTransfer keeping the transfer list's records:
+   * { serialized, transferred }, for deserializeWithTransfer.
+   */
+  serializeWithTransfer: (value, transferList = []) =>
+    serializeTransferring(value, transferList, false),
+  /**
+   * StructuredDeserializeWithTransfer: { value, transferred } where `transferred` are the
+   * new values of the transfer list (MessageEvent.ports takes the MessagePorts).
+   */
+  deserializeWithTransfer({ serialized, transferred }) {
+    const memory = new SafeMap();
+    const value = deserializeInternal(serialized, memory);
+    const values = [];
+    for (let i = 0; i < transferred.length; i++) {
+      ArrayPrototypePush(values, deserializeInternal(transferred[i], memory));
+    }
+    return { value, transferred: values };
+  },
+  /**
+   * Make a platform interface transferable: `is(value)`, `isDetached(value)`,
+   * `transfer(value)` (detaches it, returns plain data) and `receive(data)` (a new object).
+   */
+  registerTransferable({ tag, is, isDetached, transfer, receive }) {
+    ArrayPrototypePush(transferables, { tag, is, isDetached, transfer, receive });
+  },
   /** structuredClone without the IDL layer. */
   clone: (value, transferList = []) =>
     deserializeInternal(serializeWithTransfer(value, transferList, false), new SafeMap()),

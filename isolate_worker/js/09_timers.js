@@ -4,6 +4,14 @@
 // round trip to Python: one pending Atomics.waitAsync wakes V8's thread at the earliest
 // deadline. Each timer runs as its own task (microtasks drain between two timers), in
 // deadline order, ties broken by creation order; nesting deeper than 5 clamps to 4 ms.
+//
+// Task contexts. V8 here has no AsyncContext, so the runtime itself carries which served
+// request the running code belongs to: a handler runs with its request's context current
+// (90_serve.js), and a timer or queueMicrotask callback runs with the context that was
+// current when it was scheduled. A context expires (`wallTimeAfterResponse` after its
+// response ended, or after its creation for work started outside any request): its pending
+// timers are cleared and `onExpire` runs (90_serve.js aborts the request's fetches).
+// Promise continuations, which the runtime does not schedule, run with no context.
 
 const {
   ArrayPrototypePop,
@@ -13,16 +21,22 @@ const {
   Int32Array: Int32ArrayCtor,
   MathMax,
   MathTrunc,
+  NullArray,
+  ObjectSetPrototypeOf,
   PromisePrototypeThen,
   PromiseResolve,
+  ReflectApply,
   SafeMap,
+  SafeSet,
+  SafeMapValues,
+  SafeSetValues,
   SharedArrayBuffer: SharedArrayBufferCtor,
   TypeError: TypeErrorCtor,
 } = primordials;
 
 const TIMEOUT_MAX = 2 ** 31 - 1;
 const timers = new SafeMap(); // id -> timer
-const heap = []; // min-heap of timers by (deadline, seq)
+const heap = NullArray(); // min-heap of timers by (deadline, seq)
 let nextId = 1;
 let nextSeq = 0;
 let nestingLevel = 0;
@@ -33,13 +47,19 @@ function before(a, b) {
   return a.deadline < b.deadline || (a.deadline === b.deadline && a.seq < b.seq);
 }
 
+function swap(i, j) {
+  const t = heap[i];
+  heap[i] = heap[j];
+  heap[j] = t;
+}
+
 function heapPush(t) {
   ArrayPrototypePush(heap, t);
   let i = heap.length - 1;
   while (i > 0) {
     const p = (i - 1) >> 1;
     if (!before(heap[i], heap[p])) break;
-    [heap[i], heap[p]] = [heap[p], heap[i]];
+    swap(i, p);
     i = p;
   }
 }
@@ -57,7 +77,7 @@ function heapPop() {
       if (l < heap.length && before(heap[l], heap[m])) m = l;
       if (r < heap.length && before(heap[r], heap[m])) m = r;
       if (m === i) break;
-      [heap[i], heap[m]] = [heap[m], heap[i]];
+      swap(i, m);
       i = m;
     }
   }
@@ -87,18 +107,114 @@ function wake(deadline) {
   arm();
 }
 
+// -- task contexts ---------------------------------------------------------------------
+
+// Records of the runtime: classes whose prototype chain ends in null, so no accessor a
+// script puts on Object.prototype sees them (and V8 keeps them fast, unlike `__proto__: null`
+// literals).
+class TaskContext {
+  constructor(owner, expires) {
+    this.owner = owner;
+    this.expires = expires;
+    this.expired = false;
+    this.timers = null;
+    this.onExpire = null;
+  }
+}
+ObjectSetPrototypeOf(TaskContext.prototype, null);
+
+class Timer {
+  constructor(id, callback, args, repeat, timeout, nesting, ctx) {
+    this.id = id;
+    this.callback = callback;
+    this.args = args;
+    this.repeat = repeat;
+    this.timeout = timeout;
+    this.nesting = nesting;
+    this.deadline = DateNow() + timeout;
+    this.seq = nextSeq++;
+    this.cancelled = false;
+    this.ctx = ctx;
+  }
+}
+ObjectSetPrototypeOf(Timer.prototype, null);
+
+const contexts = {
+  __proto__: null,
+  /** The context of the code running now (null: none known). */
+  current: null,
+  /** Set by 90_serve.js: the context for work scheduled while none is current, or null. */
+  adopt: () => null,
+  /**
+   * A context for `owner` (a served request, or null) whose work ends at `expires` (ms);
+   * `timers` (a SafeSet, made with its first timer) holds its pending timers.
+   */
+  create(owner, expires) {
+    return new TaskContext(owner, expires);
+  },
+  /** End `ctx`: its pending timers are cleared, then `ctx.onExpire(timersCleared)` runs. */
+  expire(ctx) {
+    if (ctx.expired) return;
+    ctx.expired = true;
+    if (ctx.timers === null) {
+      if (ctx.onExpire !== null) ctx.onExpire(0);
+      return;
+    }
+    const pending = SafeSetValues(ctx.timers);
+    ctx.timers.clear();
+    for (let i = 0; i < pending.length; i++) {
+      pending[i].cancelled = true;
+      timers.delete(pending[i].id);
+    }
+    if (ctx.onExpire !== null) {
+      ctx.onExpire(pending.length);
+    } else if (pending.length > 0 && internals.host !== undefined) {
+      internals.host.log("warn", 0, `${pending.length} timer(s) started outside any request ` +
+        `cleared: they ran for more than ${budgetSeconds()} s`);
+    }
+  },
+  /** Run `fn(...args)` with `ctx` current. */
+  run(ctx, fn, thisArg, args) {
+    const saved = contexts.current;
+    contexts.current = ctx;
+    try {
+      return ReflectApply(fn, thisArg, args);
+    } finally {
+      contexts.current = saved;
+    }
+  },
+};
+
+function budgetSeconds() {
+  return internals.host !== undefined ? internals.host.config.wallTimeAfterResponse : 30;
+}
+
+/** The context new work belongs to: the current one, a live request's, or a fresh one. */
+function adoptContext() {
+  const ctx = contexts.current ?? contexts.adopt();
+  return ctx ?? contexts.create(null, DateNow() + budgetSeconds() * 1000);
+}
+
 function runTimer(t) {
+  const ctx = t.ctx;
+  if (ctx !== null && (ctx.expired || DateNow() >= ctx.expires)) {
+    contexts.expire(ctx); // clears t too
+    return;
+  }
   if (t.repeat) {
     t.seq = nextSeq++;
   } else {
     timers.delete(t.id);
+    if (ctx !== null) ctx.timers.delete(t);
   }
   internals.taskHook();
   const saved = nestingLevel;
+  const savedContext = contexts.current;
   nestingLevel = t.nesting;
+  contexts.current = ctx;
   try {
     if (typeof t.callback === "function") {
-      t.callback(...t.args);
+      internals.trackCallbackResult(ReflectApply(t.callback, undefined, t.args));
     } else {
       (0, eval)(t.callback);
     }
@@ -106,7 +222,9 @@ function runTimer(t) {
     reportException(e);
   } finally {
     nestingLevel = saved;
+    contexts.current = savedContext;
   }
+  if (ctx !== null && !t.repeat) settled(ctx);
   if (t.repeat && !t.cancelled) {
     t.nesting = t.nesting + 1;
     if (t.nesting > 5 && t.timeout < 4) t.timeout = 4;
@@ -121,7 +239,8 @@ function reportException(e) {
   else internals.reportException(e);
 }
 
-function startTimer(callback, timeout, args, repeat) {
+/** `ctx`: the task context the timer belongs to (null: the runtime's own timer). */
+function startTimer(callback, timeout, args, repeat, ctx) {
   if (typeof callback !== "function") callback = `${callback}`;
   let ms = +timeout;
   if (!(ms >= 0) || ms > TIMEOUT_MAX) ms = 0;
@@ -129,11 +248,12 @@ function startTimer(callback, timeout, args, repeat) {
   const nesting = nestingLevel + 1;
   if (nesting > 5 && ms < 4) ms = 4;
   const id = nextId++;
-  const t = {
-    id, callback, args, repeat, timeout: ms, nesting,
-    deadline: DateNow() + ms, seq: nextSeq++, cancelled: false,
-  };
+  const t = new Timer(id, callback, args, repeat, ms, nesting, ctx);
   timers.set(id, t);
+  if (ctx !== null) {
+    if (ctx.timers === null) ctx.timers = new SafeSet();
+    ctx.timers.add(t);
+  }
   heapPush(t);
   arm();
   return id;
@@ -144,14 +264,23 @@ function clearTimer(id) {
   if (t === undefined) return;
   t.cancelled = true;
   timers.delete(t.id);
+  if (t.ctx !== null) {
+    t.ctx.timers.delete(t);
+    settled(t.ctx);
+  }
+}
+
+/** One of `ctx`'s timers is done: its owner may be done too (90_serve.js). */
+function settled(ctx) {
+  if (ctx.owner !== null && ctx.timers.size === 0) ctx.owner.settled();
 }
 
 function setTimeout(callback, timeout = 0, ...args) {
-  return startTimer(callback, timeout, args, false);
+  return startTimer(callback, timeout, args, false, adoptContext());
 }
 
 function setInterval(callback, timeout = 0, ...args) {
-  return startTimer(callback, timeout, args, true);
+  return startTimer(callback, timeout, args, true, adoptContext());
 }
 
 function clearTimeout(id = 0) {
@@ -168,9 +297,10 @@ function queueMicrotask(callback) {
       "Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.",
     );
   }
+  const ctx = contexts.current;
   PromisePrototypeThen(PromiseResolve(), () => {
     try {
-      callback();
+      internals.trackCallbackResult(contexts.run(ctx, callback, undefined, NullArray()));
     } catch (e) {
       reportException(e);
     }
@@ -181,13 +311,16 @@ internals.timers = {
   /** Number of live timers, for tests and for deciding whether a worker is idle. */
   count: () => timers.size,
   /** The unpatchable timer functions, for runtime files (AbortSignal.timeout, ...). */
-  setTimeout: (callback, ms) => startTimer(callback, ms, [], false),
+  setTimeout: (callback, ms) => startTimer(callback, ms, NullArray(), false, null),
   clearTimeout: (id) => clearTimer(id),
   cancelAll() {
-    for (const t of timers.values()) t.cancelled = true;
+    const all = SafeMapValues(timers);
+    for (let i = 0; i < all.length; i++) all[i].cancelled = true;
     timers.clear();
   },
 };
+
+internals.contexts = contexts;
 
 internals.exposeGlobals({
   setTimeout, setInterval, clearTimeout, clearInterval, queueMicrotask,

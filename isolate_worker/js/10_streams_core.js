@@ -162,9 +162,23 @@ function setPromiseIsHandled(promise) {
 /** Web IDL's "a promise resolved with x" (a new promise; thenables are adopted). */
 function promiseResolvedWith(value) {
   const d = PromiseWithResolvers();
-  d.resolve(value);
+  if (typeof value === "object" && value !== null &&
+      ObjectGetPrototypeOf(value) === primordials.Promise.prototype) {
+    // A native promise: adopt its state with the captured `then` (a script's patched
+    // Promise.prototype.then is not called), one job later, as resolve(value) would.
+    PromisePrototypeThen(resolvedUndefinedPromise, () => {
+      try {
+        PromisePrototypeThen(value, d.resolve, d.reject);
+      } catch {
+        d.resolve(value); // not a real promise after all: the standard's way
+      }
+    });
+  } else {
+    d.resolve(value);
+  }
   return d.promise;
 }
+const resolvedUndefinedPromise = primordials.PromiseResolve(undefined);
 
 function promiseRejectedWith(reason) {
   const d = PromiseWithResolvers();
@@ -254,8 +268,10 @@ Object.assign(impl, {
 // A FIFO queue with O(1) shift (arrays left-trim, but not reliably for long queues)
 // ---------------------------------------------------------------------------------------------
 
+// Its arrays have a null prototype: a script's index setter on Array.prototype or
+// Object.prototype never sees the queued chunks or read requests.
 class Queue {
-  items = [];
+  items = primordials.NullArray();
   head = 0;
 
   get length() {
@@ -280,11 +296,11 @@ class Queue {
     items[this.head] = undefined;
     this.head++;
     if (this.head === items.length) {
-      this.items = [];
+      this.items = primordials.NullArray();
       this.head = 0;
     } else if (this.head >= 1024 && this.head * 2 >= items.length) {
       // Compact: copy the live tail to a fresh array.
-      const live = [];
+      const live = primordials.NullArray();
       for (let i = this.head; i < items.length; i++) ArrayPrototypePush(live, items[i]);
       this.items = live;
       this.head = 0;
@@ -294,9 +310,9 @@ class Queue {
 
   /** Remove every item, returning them in order (for "set list to a new empty list"). */
   drain() {
-    const out = [];
+    const out = primordials.NullArray();
     for (let i = this.head; i < this.items.length; i++) ArrayPrototypePush(out, this.items[i]);
-    this.items = [];
+    this.items = primordials.NullArray();
     this.head = 0;
     return out;
   }
@@ -304,7 +320,8 @@ class Queue {
   /** Keep only the first item ([[ReleaseSteps]] of a byte stream controller). */
   truncateToFirst() {
     const first = this.items[this.head];
-    this.items = [first];
+    this.items = primordials.NullArray();
+    this.items[0] = first;
     this.head = 0;
   }
 }

@@ -1252,6 +1252,18 @@ class ReaderReadRequest {
   }
 }
 
+/** A read request for the runtime's own reads: its results have a null prototype, so a
+ * `then` accessor a script put on Object.prototype never sees (nor breaks) them. */
+class InternalReadRequest extends ReaderReadRequest {
+  chunkSteps(chunk) {
+    this.resolve({ __proto__: null, value: chunk, done: false });
+  }
+
+  closeSteps(chunk) {
+    this.resolve({ __proto__: null, value: chunk, done: true });
+  }
+}
+
 const defaultReaderOf = defaultReaderSlot.of;
 const byobReaderOf = byobReaderSlot.of;
 
@@ -1638,7 +1650,7 @@ Object.assign(hooks, {
   readerRead(readerObj) {
     const reader = readerOf(readerObj);
     if (reader.stream === undefined) return promiseRejectedWith(noStreamError("read"));
-    const readRequest = new ReaderReadRequest();
+    const readRequest = new InternalReadRequest();
     ReadableStreamDefaultReaderRead(reader, readRequest);
     return readRequest.promise;
   },

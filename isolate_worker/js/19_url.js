@@ -1658,6 +1658,52 @@ internals.url = {
   /** The application/x-www-form-urlencoded serializer of [[name, value], ...] (or a URLSearchParams). */
   urlencodedSerialize: (tuples) =>
     urlencodedSerialize(isURLSearchParams(tuples) ? listOf(tuples, "toString") : tuples),
+  /**
+   * The URL Pattern standard's canonicalization of one component: the component as the
+   * URL parser makes it (a dummy https URL, the component's state override), or null when
+   * the parser fails. `kind` names the component; `scheme` is used by "port".
+   */
+  canonicalizeComponent(kind, value, scheme = undefined) {
+    if (kind === "protocol") {
+      const parsed = basicURLParse(`${value}://dummy.invalid/`);
+      return parsed === null ? null : parsed.scheme;
+    }
+    if (kind === "username" || kind === "password") {
+      return utf8PercentEncodeString(value, USERINFO_SET);
+    }
+    const url = basicURLParse("https://dummy.invalid/");
+    switch (kind) {
+      case "hostname":
+        if (basicURLParse(value, null, url, HOSTNAME) === null) return null;
+        return url.host === null ? "" : url.host;
+      case "port":
+        if (scheme !== undefined) url.scheme = scheme;
+        if (basicURLParse(value, null, url, PORT) === null) return null;
+        return url.port === null ? "" : `${url.port}`;
+      case "pathname":
+        url.path = [];
+        if (basicURLParse(value, null, url, PATH_START) === null) return null;
+        return serializePath(url);
+      case "opaque pathname":
+        url.path = "";
+        url.host = null;
+        if (basicURLParse(value, null, url, OPAQUE_PATH) === null) return null;
+        return url.path;
+      case "search":
+        url.query = "";
+        if (basicURLParse(value, null, url, QUERY) === null) return null;
+        return url.query;
+      case "hash":
+        url.fragment = "";
+        if (basicURLParse(value, null, url, FRAGMENT) === null) return null;
+        return url.fragment;
+      default:
+        throw new TypeErrorCtor(`unknown URL component ${kind}`);
+    }
+  },
+  isSpecialScheme,
+  defaultPort,
+  serializePath,
   /** Building blocks, for tests and for the IDNA file. */
   percentDecodeString,
   percentDecodeBytes,

@@ -126,8 +126,8 @@ function joinParts(data) {
 
 // --- Blob constructor steps ---------------------------------------------------------------------------
 
-const NOT_PRINTABLE_ASCII = /[^\u0020-\u007e]/;
-const LINE_ENDINGS = /\r\n|\r/g;
+const NOT_PRINTABLE_ASCII = new primordials.SafeRegExp(/[^\u0020-\u007e]/);
+const LINE_ENDINGS = new primordials.SafeRegExp(/\r\n|\r/g);
 
 /** File API: a type with characters outside U+0020-U+007E is "", otherwise lower-cased. */
 function normalizeType(type) {

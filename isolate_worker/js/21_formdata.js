@@ -32,8 +32,8 @@ const { utf8Encode, utf8Decode } = internals.encoding;
 
 // --- MIME types (MIME Sniffing standard) ------------------------------------------------------------
 
-const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const HTTP_QUOTED_STRING_TOKENS = /^[\t\u0020-\u007e\u0080-\u00ff]*$/;
+const HTTP_TOKEN = new primordials.SafeRegExp(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/);
+const HTTP_QUOTED_STRING_TOKENS = new primordials.SafeRegExp(/^[\t\u0020-\u007e\u0080-\u00ff]*$/);
 
 function isHttpWhitespace(c) {
   return c === 0x09 || c === 0x0a || c === 0x0d || c === 0x20;
@@ -131,7 +131,7 @@ function parseMimeType(input) {
   return mimeType;
 }
 
-const QUOTE_OR_BACKSLASH = /["\\]/g;
+const QUOTE_OR_BACKSLASH = new primordials.SafeRegExp(/["\\]/g);
 
 /** MIME Sniffing "serialize a MIME type". */
 function serializeMimeType(mimeType) {
@@ -382,8 +382,8 @@ function makeBoundary() {
   return s;
 }
 
-const LONE_NEWLINES = /\r\n|\r|\n/g;
-const NAME_ESCAPES = /[\n\r"]/g;
+const LONE_NEWLINES = new primordials.SafeRegExp(/\r\n|\r|\n/g);
+const NAME_ESCAPES = new primordials.SafeRegExp(/[\n\r"]/g);
 const ESCAPED = { "\n": "%0A", "\r": "%0D", '"': "%22" };
 
 /** HTML: lone CR and lone LF become CRLF. */

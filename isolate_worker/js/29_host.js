@@ -4,8 +4,10 @@
 // -------------------
 // Python enters V8 with one fixed expression, `__isoflow_pump(token)` (the token, known only
 // to the bridge, keeps scripts from pumping). Before posting it, Python
-// writes every pending *event* into shared memory: a JSON array (ASCII) in `inJson` and the
-// bytes of body chunks in `inBin`. The pump decodes the events and hands each to the handler
+// writes every pending *event* into shared memory: a JSON array in `inJson` (latin-1: one
+// byte per code unit, so header bytes 0x80-0xFF arrive as the same code units; a batch too
+// large for the buffer comes in pieces flagged PARTIAL) and the bytes of body chunks in
+// `inBin`. The pump decodes the events and hands each to the handler
 // registered for its kind (`host.on(kind, fn)`); then it returns every pending *action* as
 // one JSON string, with the bytes of body chunks written into `outBin`. Python reads both
 // after the pump returns and before it posts the next one, so the shared buffers are never
@@ -36,8 +38,13 @@ const {
   JSONParse,
   JSONStringify,
   MathMin,
+  NullArray,
   ObjectDefineProperty,
+  ObjectGetPrototypeOf,
   ObjectKeys,
+  ObjectPrototype,
+  ObjectPrototypeHasOwnProperty,
+  ObjectSetPrototypeOf,
   Promise: PromiseCtor,
   PromisePrototypeThen,
   SafeMap,
@@ -50,8 +57,11 @@ const {
   Uint32Array: Uint32ArrayCtor,
   Uint8Array: Uint8ArrayCtor,
 } = primordials;
+const ArrayPrototype = primordials.Array.prototype;
+const ArrayIsArray = primordials.ArrayIsArray;
 
 const config = {
+  __proto__: null,
   inJsonSize: 1 << 20,
   inBinSize: 4 << 20,
   outBinSize: 4 << 20,
@@ -60,18 +70,24 @@ const config = {
   workerId: "",
   env: {},
   maxSubrequests: 50,
+  wallTimeAfterResponse: 30, // seconds a request's timers and waitUntil work may run after it
   pumpToken: "",
 };
 
 let inJsonU8, inJsonLen, inBin, outBin, ctrl;
 let notifyHost = () => {};
 const handlers = new SafeMap(); // event kind -> handler(event)
-const counters = { v8BytesIn: 0, v8BytesOut: 0 };
+const counters = { __proto__: null, v8BytesIn: 0, v8BytesOut: 0 };
 
 // -- actions ------------------------------------------------------------------------------
 
-let actions = [];
-let outChunks = []; // bytes of the data actions in `actions`, in order
+// Runtime records are null-prototype (NullArray, `__proto__: null`, classes whose prototype
+// chain ends in null): a setter or getter a script defines on Object.prototype or
+// Array.prototype never sees them, so it can neither read nor forge an action. (An action
+// itself is an array literal: its elements are its own, written and read without a lookup
+// that could reach a prototype; JSON.stringify's `toJSON` lookup is guarded at flush.)
+let actions = NullArray();
+let outChunks = NullArray(); // bytes of the data actions in `actions`, in order
 let inPump = false;
 let notified = false;
 
@@ -114,7 +130,8 @@ const dataKinds = new primordials.SafeSet();
 /** Move pending actions into the pump's result, copying chunk bytes into outBin. */
 function flushActions() {
   if (actions.length === 0) return "[0]";
-  const out = [0];
+  const out = NullArray();
+  out[0] = 0;
   let offset = 0;
   let chunkIndex = 0;
   let i = 0;
@@ -134,9 +151,41 @@ function flushActions() {
     }
     ArrayPrototypePush(out, action);
   }
-  actions = i === actions.length ? [] : ArrayPrototypeSlice(actions, i);
-  outChunks = chunkIndex === outChunks.length ? [] : ArrayPrototypeSlice(outChunks, chunkIndex);
-  return JSONStringify(out);
+  actions = i === actions.length ? NullArray()
+    : ObjectSetPrototypeOf(ArrayPrototypeSlice(actions, i), null);
+  outChunks = chunkIndex === outChunks.length ? NullArray()
+    : ObjectSetPrototypeOf(ArrayPrototypeSlice(outChunks, chunkIndex), null);
+  return pristine() ? JSONStringify(out) : encode(out);
+}
+
+/**
+ * Whether JSON.stringify would consult nothing a script changed: it looks `toJSON` up on
+ * every array and object it meets (headers lists, op arguments), and a getter there (or a
+ * Proxy put into Array.prototype's chain) would see and rewrite the runtime's actions.
+ */
+function pristine() {
+  return ObjectGetPrototypeOf(ArrayPrototype) === ObjectPrototype &&
+    !ObjectPrototypeHasOwnProperty(ArrayPrototype, "toJSON") &&
+    !ObjectPrototypeHasOwnProperty(ObjectPrototype, "toJSON");
+}
+
+/** JSON of `value` (arrays, plain objects, primitives) reading own properties only. */
+function encode(value) {
+  if (value === null || typeof value !== "object") {
+    return value === undefined ? "null" : JSONStringify(value);
+  }
+  let s;
+  if (ArrayIsArray(value)) {
+    s = "[";
+    for (let i = 0; i < value.length; i++) s += (i === 0 ? "" : ",") + encode(value[i]);
+    return s + "]";
+  }
+  s = "{";
+  const keys = ObjectKeys(value);
+  for (let i = 0; i < keys.length; i++) {
+    s += `${i === 0 ? "" : ","}${JSONStringify(keys[i])}:${encode(value[keys[i]])}`;
+  }
+  return s + "}";
 }
 
 // -- events -------------------------------------------------------------------------------
@@ -161,6 +210,8 @@ function eventBytes(ev) {
 }
 
 let pumpToken = null; // set by configure: only the bridge knows it
+const PARTIAL = 0x80000000; // inJson length flag: a piece of a larger batch, more follow
+let partialText = ""; // the pieces of a batch too large for inJson, until its last piece
 
 function pump(token) {
   // A script can call the global too; without the bridge's token it does nothing.
@@ -168,10 +219,18 @@ function pump(token) {
   inPump = true;
   AtomicsAdd(ctrl, 0, 1);
   try {
-    const length = inJsonLen[0];
+    const word = inJsonLen[0];
+    inJsonLen[0] = 0;
+    const length = word >= PARTIAL ? word - PARTIAL : word;
+    // One byte per code unit (latin-1): Python writes header bytes 0x80-0xFF as they are.
+    const text = length > 0 ? asciiDecode(inJsonU8, 4, 4 + length) : "";
+    if (word >= PARTIAL) {
+      partialText += text;
+      return flushActions();
+    }
     if (length > 0) {
-      const events = JSONParse(asciiDecode(inJsonU8, 4, 4 + length));
-      inJsonLen[0] = 0;
+      const events = JSONParse(partialText === "" ? text : partialText + text);
+      partialText = "";
       for (let i = 0; i < events.length; i++) {
         const ev = events[i];
         const handler = handlers.get(ev[0]);
@@ -203,7 +262,7 @@ class Inflow {
     this.creditKind = creditKind;
     this.window = window;
     this.outstanding = initialGrant; // granted, not yet received
-    this.pending = []; // chunks received while nobody pulls
+    this.pending = NullArray(); // chunks received while nobody pulls
     this.pullResolve = null;
     this.done = false; // end, error or cancel seen
     this.error = null;
@@ -211,11 +270,12 @@ class Inflow {
     this.onCancel = null; // called with the reason when the script cancels the stream
     const streams = internals.streams;
     this.stream = streams.createReadableByteStream({
+      __proto__: null,
       pull: () => this.pull(),
       cancel: (reason) => {
         this.cancelled = true;
         this.done = true;
-        this.pending = [];
+        this.pending = NullArray();
         this.resolvePull();
         if (this.onCancel !== null) this.onCancel(reason);
       },
@@ -274,7 +334,7 @@ class Inflow {
       return;
     }
     this.done = true;
-    this.pending = [];
+    this.pending = NullArray();
     if (internals.streams.isReadable(this.stream)) internals.streams.error(this.stream, error);
     this.resolvePull();
   }
@@ -286,6 +346,8 @@ class Inflow {
     }
   }
 }
+
+ObjectSetPrototypeOf(Inflow.prototype, null);
 
 // -- Outflow: a body sent to the host under credit ----------------------------------------
 
@@ -405,6 +467,8 @@ class Outflow {
   }
 }
 
+ObjectSetPrototypeOf(Outflow.prototype, null);
+
 // -- ops: asynchronous work done natively in Python (crypto, compression) ------------------
 
 const AC_OP = 14, AC_OP_DATA = 15, EV_OP_RESULT = 11;
@@ -420,21 +484,21 @@ const pendingOps = new SafeMap(); // id -> { resolve, reject }
 function op(name, args, bytes = null) {
   const id = nextOpId++;
   const { promise, resolve, reject } = primordials.PromiseWithResolvers();
-  pendingOps.set(id, { resolve, reject });
+  pendingOps.set(id, { __proto__: null, resolve, reject });
   if (bytes !== null) queueData(AC_OP_DATA, id, bytes);
   queueAction([AC_OP, id, name, args, bytes !== null]);
   return promise;
 }
 
 function onOpResult(ev) {
-  const [, id, ok, value, hasBytes] = ev;
+  const id = ev[1], ok = ev[2], value = ev[3], hasBytes = ev[4];
   const pending = pendingOps.get(id);
   if (pending === undefined) return;
   pendingOps.delete(id);
   internals.taskHook();
   const bytes = hasBytes ? eventBytes(ev) : null;
   if (ok) {
-    pending.resolve({ value, bytes });
+    pending.resolve({ __proto__: null, value, bytes });
   } else if (value.name === "TypeError") {
     pending.reject(new TypeErrorCtor(value.message));
   } else {

@@ -38,7 +38,7 @@ const ArrayValues = ArrayCtor.prototype[SymbolIterator];
 const ArrayIteratorNext = ArrayIteratorPrototype.next;
 
 // token = 1*tchar (RFC 9110): a header name, and a method.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TOKEN = new primordials.SafeRegExp(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/);
 
 function isValidName(name) {
   return RegExpPrototypeTest(TOKEN, name);
@@ -357,7 +357,7 @@ function convertInit(init, prefix) {
       // A Headers object iterated by its own iterator: its sorted and combined pairs.
       return ArrayPrototypeSlice(sortAndCombine(init));
     }
-    const pairs = [];
+    const pairs = primordials.NullArray();
     iterate(init, method, (item) => {
       if (webidl.type(item) !== "Object") {
         throw new TypeErrorCtor(`${prefix}: A header pair is not an iterable object.`);
@@ -366,7 +366,7 @@ function convertInit(init, prefix) {
       if (typeof itemMethod !== "function") {
         throw new TypeErrorCtor(`${prefix}: A header pair is not an iterable object.`);
       }
-      const pair = [];
+      const pair = primordials.NullArray();
       iterate(item, itemMethod, (v) => {
         ArrayPrototypePush(pair, toByteString(v, prefix, "A header name or value"));
       }, prefix);
@@ -376,7 +376,7 @@ function convertInit(init, prefix) {
   }
   // record<ByteString, ByteString>: own enumerable keys, each key converted before its value
   // is read (Web IDL "converting to a record").
-  const pairs = [];
+  const pairs = primordials.NullArray();
   const keys = ReflectOwnKeys(init);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
@@ -425,7 +425,7 @@ function brand(self, prefix) {
 }
 
 class Headers {
-  #list = [];
+  #list = primordials.NullArray(); // null prototype: no script setter sees the list
   #guard = "none";
   #sorted = null;
 
@@ -442,7 +442,7 @@ class Headers {
         h.#sorted = null;
       },
       init(h, list, guard) {
-        h.#list = list;
+        h.#list = primordials.ObjectSetPrototypeOf(list, null);
         h.#guard = guard;
         h.#sorted = null;
       },

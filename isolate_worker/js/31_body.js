@@ -129,6 +129,8 @@ class InnerBody {
     this.exposed = false;
   }
 }
+// Runtime records never inherit from a prototype a script can patch (see 29_host.js).
+primordials.ObjectSetPrototypeOf(InnerBody.prototype, null);
 
 /**
  * Web IDL conversion of a BodyInit value (ReadableStream or Blob or BufferSource or FormData
@@ -168,11 +170,11 @@ function extractBody(object, keepalive = false, prefix = "Failed to extract the 
     }
     const body = new InnerBody(object, null, null);
     body.exposed = true;
-    return { body, type: null };
+    return { __proto__: null, body, type: null };
   } else if (blobApi.isBlob(object)) {
     const data = blobApi.getData(object);
     if (data.type !== "") type = data.type;
-    return { body: new InnerBody(null, object, data.size), type };
+    return { __proto__: null, body: new InnerBody(null, object, data.size), type };
   } else if (isArrayBuffer(object) || isSharedArrayBuffer(object)) {
     source = copyBufferSource(object);
   } else if (internals.formData.isFormData(object)) {
@@ -186,7 +188,9 @@ function extractBody(object, keepalive = false, prefix = "Failed to extract the 
     source = internals.encoding.utf8Encode(internals.webidl.converters.USVString(object));
     type = "text/plain;charset=UTF-8";
   }
-  return { body: new InnerBody(null, source, TypedArrayPrototypeGetLength(source)), type };
+  return {
+    __proto__: null, body: new InnerBody(null, source, TypedArrayPrototypeGetLength(source)), type,
+  };
 }
 
 /** The body's stream, made from its source on first use (the bridge and fetch use this). */
@@ -271,10 +275,11 @@ function fullyRead(body, success, failure) {
 /** Read all the chunks of a stream (each must be a Uint8Array) with a default reader. */
 function readStreamFully(stream, success, failure) {
   const reader = streamsImpl.AcquireReadableStreamDefaultReader(streamsImpl.streamSlot.get(stream));
-  const chunks = [];
+  const chunks = primordials.NullArray();
   let inRead = false;
   let again = false;
   const readRequest = {
+    __proto__: null,
     chunkSteps(chunk) {
       if (!ArrayBufferIsView(chunk) || TypedArrayPrototypeGetSymbolToStringTag(chunk) !== "Uint8Array") {
         failure(new TypeErrorCtor("The body stream produced a chunk that is not a Uint8Array."));

@@ -20,7 +20,7 @@ const headersApi = internals.headers;
 const NULL_BODY_STATUS = new SafeSet([101, 103, 204, 205, 304]);
 const REDIRECT_STATUS = new SafeSet([301, 302, 303, 307, 308]);
 // reason-phrase = *( HTAB / SP / VCHAR / obs-text )
-const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const REASON_PHRASE = new primordials.SafeRegExp(/^[\t\x20-\x7e\x80-\xff]*$/);
 const kInternal = SymbolCtor("internal");
 
 /**

@@ -17,9 +17,11 @@
 // (90_serve.js, AC_FORWARD).
 
 const {
+  ObjectSetPrototypeOf,
   PromiseReject,
   PromiseWithResolvers,
   SafeMap,
+  SafeMapValues,
   StringPrototypeIndexOf,
   StringPrototypeSlice,
   StringPrototypeToLowerCase,
@@ -34,7 +36,6 @@ const EV_FETCH_CREDIT = 10;
 
 let nextId = 1;
 const inflight = new SafeMap(); // id -> FetchState
-const subrequests = new primordials.SafeWeakMap(); // served stream -> fetch() count
 
 // A response body the script dropped without reading must not keep its upstream
 // connection (and our Python task) waiting forever: the state holds the body's Inflow only
@@ -56,7 +57,7 @@ class FetchState {
     this.signal = null;
     this.abortHandle = null;
     this.settled = false;
-    this.owner = owner; // the served request this fetch belongs to, if known
+    this.owner = owner; // the job (90_serve.js) this fetch is charged to
   }
 
   get body() {
@@ -64,7 +65,9 @@ class FetchState {
   }
 
   finish() {
-    inflight.delete(this.id);
+    if (!inflight.delete(this.id)) return;
+    this.owner.fetches--;
+    this.owner.settled();
     if (this.abortHandle !== null) {
       internals.abort.removeAlgorithm(this.signal, this.abortHandle);
       this.abortHandle = null;
@@ -90,24 +93,13 @@ class FetchState {
   }
 }
 
-function countSubrequest(st) {
-  if (st === null) return;
-  const n = (subrequests.get(st) ?? 0) + 1;
-  subrequests.set(st, n);
-  if (n > host.config.maxSubrequests) {
-    throw new TypeErrorCtor(
-      `fetch failed: too many subrequests (more than ${host.config.maxSubrequests} for one request)`,
-    );
-  }
-}
+ObjectSetPrototypeOf(FetchState.prototype, null);
 
 function fetch(input, init = undefined) {
   let request;
-  const owner = internals.serve.owner();
   try {
     internals.webidl.requiredArguments(arguments.length, 1, "Failed to execute 'fetch'");
     request = internals.request.forFetch(input, init);
-    countSubrequest(owner);
   } catch (e) {
     return PromiseReject(e);
   }
@@ -118,6 +110,12 @@ function fetch(input, init = undefined) {
     StringPrototypeSlice(url, 0, StringPrototypeIndexOf(url, ":")));
   if (scheme !== "http" && scheme !== "https") {
     return PromiseReject(new TypeErrorCtor(`fetch failed: unsupported URL scheme '${scheme}:'`));
+  }
+  let owner;
+  try {
+    owner = internals.serve.chargeFetch(); // the last check: a refused fetch costs nothing
+  } catch (e) {
+    return PromiseReject(e);
   }
 
   const id = nextId++;
@@ -166,7 +164,8 @@ function fetch(input, init = undefined) {
 }
 
 function onHead(ev) {
-  const [, id, status, statusText, headerList, url, redirected] = ev;
+  const id = ev[1], status = ev[2], statusText = ev[3], headerList = ev[4], url = ev[5];
+  const redirected = ev[6];
   const state = inflight.get(id);
   if (state === undefined) return;
   internals.taskHook();
@@ -179,7 +178,7 @@ function onHead(ev) {
   };
   state.bodyRef = new primordials.SafeWeakRef(inflow);
   dropped.register(inflow, id);
-  host.markNative(inflow.stream, { kind: "fetch", id });
+  host.markNative(inflow.stream, { kind: "fetch", id }); // own keys only are read
   const nullBody = internals.response.NULL_BODY_STATUS.has(status) ||
     internals.request.method(state.request) === "HEAD";
   if (nullBody) inflow.onEnd();
@@ -219,11 +218,18 @@ host.on(EV_FETCH_CREDIT, (ev) => {
 
 internals.fetch = {
   fetch,
-  /** The client of served request `st` went away: its unfinished fetches are aborted. */
-  abortFor(st, reason) {
-    for (const state of inflight.values()) {
-      if (state.owner === st) state.abort(reason);
+  /** Abort the unfinished fetches charged to `job` (90_serve.js); returns how many. */
+  abortFor(job, reason) {
+    if (job.fetches === 0) return 0;
+    const states = SafeMapValues(inflight);
+    let n = 0;
+    for (let i = 0; i < states.length; i++) {
+      if (states[i].owner === job) {
+        states[i].abort(reason);
+        n++;
+      }
     }
+    return n;
   },
   /** Python takes over fetch `id` (its body is forwarded natively): forget it here. */
   forget(id) {

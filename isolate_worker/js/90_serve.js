@@ -14,26 +14,156 @@
 // The fast path: when a Response's body is a fetch() body nobody has touched, the bytes
 // need not enter V8 at all. The head is sent as usual, then AC_FORWARD tells Python to pipe
 // that fetch's upstream body straight into this stream (isolate_worker/fetch.py).
+//
+// Budgets. Every served request (and scheduled event) is a Job: it may start
+// `maxSubrequests` fetches, and its timers, waitUntil promises and fetches may run until
+// `wallTimeAfterResponse` after its response ended; then they are cleared and aborted
+// (09_timers.js carries the job's context into its timers). A fetch started where no
+// job is current (a promise continuation) is charged to an open job with budget left, or
+// refused: every fetch is charged to exactly one job, so an isolate never starts more than
+// `maxSubrequests` times the number of requests it served.
+//
+// A runtime failure (the runtime itself threw while taking a request or sending its
+// response, e.g. because the script patched a built-in) answers 500 and is flagged in the
+// error action, so the worker can replace an isolate that keeps failing (worker.py).
 
 const {
+  DateNow,
   MathFloor,
+  ObjectSetPrototypeOf,
   PromisePrototypeThen,
   PromiseResolve,
   SafeMap,
+  SafeSet,
+  SetIteratorPrototypeNext,
+  SetPrototypeValues,
   StringPrototypeToLowerCase,
   TypeError: TypeErrorCtor,
 } = primordials;
-const { host } = internals;
+const { host, contexts } = internals;
 
 const EV_REQUEST = 1, EV_DATA = 2, EV_END = 3, EV_CANCEL = 4, EV_CREDIT = 5;
 const AC_HEAD = 1, AC_DATA = 2, AC_END = 3, AC_ERROR = 4, AC_CREDIT = 5;
 const AC_DONE = 7, AC_FORWARD = 13;
+
+// Jobs that may adopt work and be charged fetches no job is current for (budget left, not
+// expired): those whose response is still going first, then those past their response.
+const open = new SafeSet();
+const lingering = new SafeSet();
+
+/** What one request (or scheduled event) may do: its subrequests and work after it. */
+class Job {
+  constructor(sid, label) {
+    this.sid = sid;
+    this.label = label; // for log lines: "request ID" or "scheduled event CRON"
+    this.ctx = contexts.create(this, Infinity);
+    this.ctx.onExpire = (timers) => this.expired(timers);
+    this.subrequests = 0; // fetches charged
+    this.fetches = 0; // of those, in flight
+    this.waits = 0; // waitUntil promises pending
+    this.ended = false; // its response (or scheduled handler) ended
+    this.deadline = null; // the runtime timer that expires it
+    open.add(this);
+  }
+
+  /** Charge one fetch to this job; throws when its budget is spent. */
+  charge() {
+    if (this.ctx.expired) {
+      throw new TypeErrorCtor(`fetch failed: ${this.label} has ended`);
+    }
+    if (this.subrequests >= host.config.maxSubrequests) {
+      this.close();
+      throw new TypeErrorCtor(`fetch failed: too many subrequests ` +
+        `(more than ${host.config.maxSubrequests} for one request)`);
+    }
+    this.subrequests++;
+    this.fetches++;
+    if (this.subrequests >= host.config.maxSubrequests) this.close();
+  }
+
+  /** It adopts and is charged nothing more that no job is current for. */
+  close() {
+    open.delete(this);
+    lingering.delete(this);
+  }
+
+  /** A fetch charged to it finished, or a waitUntil promise settled. */
+  settled() {
+    if (this.ended && this.idle()) this.finish();
+  }
+
+  idle() {
+    const timers = this.ctx.timers;
+    return this.fetches === 0 && this.waits === 0 && (timers === null || timers.size === 0);
+  }
+
+  /** The response ended: its work may go on for `wallTimeAfterResponse`, no longer. */
+  end() {
+    if (this.ended) return;
+    this.ended = true;
+    if (scheduled.get(this.sid) === this) scheduled.delete(this.sid);
+    if (this.idle()) {
+      this.finish();
+      return;
+    }
+    if (open.delete(this)) lingering.add(this);
+    const ms = host.config.wallTimeAfterResponse * 1000;
+    this.ctx.expires = DateNow() + ms;
+    this.deadline = internals.timers.setTimeout(() => contexts.expire(this.ctx), ms);
+  }
+
+  /** Nothing of it is left: it adopts and may charge nothing more. */
+  finish() {
+    this.close();
+    this.ctx.onExpire = null;
+    contexts.expire(this.ctx);
+    if (this.deadline !== null) internals.timers.clearTimeout(this.deadline);
+  }
+
+  expired(timers) {
+    this.close();
+    const error = new internals.DOMException(
+      `${this.label} ran out of its time after the response`, "TimeoutError");
+    const fetches = internals.fetch.abortFor(this, error);
+    if (timers + fetches + this.waits > 0) {
+      host.log("warn", this.sid, `${this.label}: work after the response ran past ` +
+        `${host.config.wallTimeAfterResponse} s: ${timers} timer(s) cleared, ${fetches} ` +
+        `fetch(es) aborted, ${this.waits} waitUntil promise(s) abandoned`);
+    }
+  }
+}
+ObjectSetPrototypeOf(Job.prototype, null);
+
+/** The open job to charge or adopt work that runs with no job current, or null. */
+function openJob() {
+  let r = SetIteratorPrototypeNext(SetPrototypeValues(open));
+  if (r.done) r = SetIteratorPrototypeNext(SetPrototypeValues(lingering));
+  return r.done ? null : r.value;
+}
+contexts.adopt = () => {
+  const job = openJob();
+  return job === null ? null : job.ctx;
+};
+
+/** The job a fetch() starting now is charged to (charged already); throws when none may. */
+function chargeFetch() {
+  const ctx = contexts.current;
+  let job = ctx !== null ? ctx.owner : null;
+  if (job === null) job = openJob();
+  if (job === null) {
+    throw new TypeErrorCtor("fetch failed: too many subrequests " +
+      "(no request this fetch could be charged to has budget left)");
+  }
+  job.charge();
+  return job;
+}
 
 /** Per-request state, keyed by the supervisor's stream id. */
 class ServedStream {
   constructor(sid, requestId, window) {
     this.sid = sid;
     this.requestId = requestId;
+    this.job = new Job(sid, `request ${requestId}`);
     this.finished = false; // response end or error sent
     this.cancelled = false;
     this.signal = internals.abort.createAbortSignal(); // request.signal
@@ -46,16 +176,18 @@ class ServedStream {
     };
   }
 
-  sendError(status, message) {
+  /** Answer `status`; `runtime`: the runtime failed, not the script (see worker.py). */
+  sendError(status, message, runtime = false) {
     if (this.finished) return;
     this.finished = true;
-    host.queueAction([AC_ERROR, this.sid, status, message]);
+    host.queueAction([AC_ERROR, this.sid, status, message, runtime ? 1 : 0]);
     this.release();
   }
 
   /** Forget this stream; `notify` tells Python (not when Python took the stream over). */
   release(notify = true) {
     this.finished = true;
+    this.job.end();
     if (live.get(this.sid) === this) {
       live.delete(this.sid);
       if (notify) host.queueAction([AC_DONE, this.sid]);
@@ -63,13 +195,34 @@ class ServedStream {
   }
 }
 
-const live = new SafeMap(); // sid -> ServedStream
+ObjectSetPrototypeOf(ServedStream.prototype, null);
 
-/** The request whose handler is running synchronously right now, if any. */
+const live = new SafeMap(); // sid -> ServedStream
+const scheduled = new SafeMap(); // sid -> Job of a scheduled event running (91_worker.js)
+
+/** A request whose handler runs now (for uncaught exceptions' log lines), if any. */
 let current = null;
 
 function onRequest(ev) {
-  const [, sid, requestId, method, url, headerList, hasBody, window, client] = ev;
+  const sid = ev[1];
+  try {
+    takeRequest(ev);
+  } catch (e) {
+    // The runtime itself failed (the script's handler throwing is caught in takeRequest).
+    host.log("error", sid, `The runtime failed to take request ${ev[2]}: ${host.errorText(e)}`);
+    const st = live.get(sid);
+    if (st !== undefined) {
+      st.sendError(500, "The worker's runtime failed.", true);
+    } else {
+      host.queueAction([AC_ERROR, sid, 500, "The worker's runtime failed.", 1]);
+      host.queueAction([AC_DONE, sid]);
+    }
+  }
+}
+
+function takeRequest(ev) {
+  const sid = ev[1], requestId = ev[2], method = ev[3], url = ev[4], headerList = ev[5];
+  const hasBody = ev[6], window = ev[7], client = ev[8];
   internals.taskHook();
   const st = new ServedStream(sid, requestId, window);
   live.set(sid, st);
@@ -79,26 +232,41 @@ function onRequest(ev) {
     // Python holds the body until JS pulls (initial grant 0): a body forwarded untouched
     // with fetch(request) never enters V8.
     st.body = new host.Inflow(sid, AC_CREDIT, host.config.requestWindow, 0);
-    host.markNative(st.body.stream, { kind: "request", id: sid });
+    host.markNative(st.body.stream, { kind: "request", id: sid }); // own keys only are read
     body = new internals.body.InnerBody(st.body.stream, null, null);
   }
+  // The options bag is read key by key, each one present: no accessor is consulted.
   const request = internals.request.make({
-    method, url, headers, body, signal: st.signal, extra: { requestId, client, sid },
+    method, url, headers, body, signal: st.signal,
+    extra: { __proto__: null, requestId, client, sid },
   });
   current = st;
+  contexts.current = st.job.ctx;
   let result;
   try {
     result = internals.worker.dispatchFetch(request);
   } catch (e) {
-    current = null;
     fail(st, e);
     return;
+  } finally {
+    current = null;
+    contexts.current = null;
   }
-  current = null;
   if (internals.response.isResponse(result)) {
-    respond(st, result);
+    safeRespond(st, result);
   } else {
-    PromisePrototypeThen(PromiseResolve(result), (r) => respond(st, r), (e) => fail(st, e));
+    PromisePrototypeThen(PromiseResolve(result), (r) => safeRespond(st, r), (e) => fail(st, e));
+  }
+}
+
+/** respond(), where an exception is the runtime's failure: 500, flagged. */
+function safeRespond(st, response) {
+  try {
+    respond(st, response);
+  } catch (e) {
+    host.log("error", st.sid, `The runtime failed to send the response to ${st.requestId}: ` +
+      host.errorText(e));
+    st.sendError(500, "The worker's runtime failed.", true);
   }
 }
 
@@ -164,13 +332,18 @@ function respond(st, response) {
 
 function onCancel(ev) {
   const st = live.get(ev[1]);
-  if (st === undefined) return;
+  if (st === undefined) {
+    // A scheduled event the supervisor gave up on: its work gets the time after a response.
+    const job = scheduled.get(ev[1]);
+    if (job !== undefined) job.end();
+    return;
+  }
   st.cancelled = true;
   const error = new internals.DOMException(`The client went away: ${ev[2]}`, "AbortError");
   internals.abort.signalAbort(st.signal, error);
   st.out.cancel(error);
   if (st.body !== null) st.body.onError(error);
-  internals.fetch.abortFor(st, error);
+  internals.fetch.abortFor(st.job, error);
   st.release();
 }
 
@@ -197,14 +370,23 @@ internals.reportException = (e) => {
 
 internals.serve = {
   live,
+  Job,
+  chargeFetch,
+  /** A job for scheduled event `sid`, ended by its outcome or by the supervisor's cancel. */
+  scheduledJob(sid, label) {
+    const job = new Job(sid, label);
+    scheduled.set(sid, job);
+    return job;
+  },
   /**
-   * The request the code running now belongs to: the one whose handler runs synchronously,
-   * else the only live one, else null (fetch() counts subrequests against it, console
-   * lines are tagged with it).
+   * The job the code running now belongs to: the current context's, else the only live
+   * request's, else null (console lines are tagged with its `sid`).
    */
   owner() {
-    if (current !== null || live.size !== 1) return current;
-    for (const st of live.values()) return st;
-    return null;
+    const ctx = contexts.current;
+    if (ctx !== null && ctx.owner !== null) return ctx.owner;
+    if (live.size !== 1) return null;
+    const only = primordials.SafeMapValues(live)[0];
+    return only.job;
   },
 };

@@ -7,6 +7,7 @@
 
 const {
   ArrayPrototypePush,
+  ArrayPrototypeUnshift,
   ObjectDefineProperty,
   StringPrototypeEndsWith,
   StringPrototypeStartsWith,
@@ -91,11 +92,18 @@ internals.sourceMap = {
 };
 const waitUntilPromises = new SafeSet();
 
+// One null-prototype descriptor, reused: a `get` or `writable` accessor a script put on
+// Object.prototype must not turn the event's properties into something else.
+const eventProp = { __proto__: null, value: undefined, enumerable: true, configurable: true };
+
 function makeEvent(type, props) {
   const event = new internals.events.Event(type);
-  for (const key of primordials.ObjectKeys(props)) {
-    ObjectDefineProperty(event, key, { value: props[key], enumerable: true, configurable: true });
+  const keys = primordials.ObjectKeys(props);
+  for (let i = 0; i < keys.length; i++) {
+    eventProp.value = props[keys[i]];
+    ObjectDefineProperty(event, keys[i], eventProp);
   }
+  eventProp.value = undefined;
   return event;
 }
 
@@ -103,19 +111,35 @@ function invalidState(message) {
   return new internals.DOMException(message, "InvalidStateError");
 }
 
-function waitUntil(promise) {
+/** Keep `job` (90_serve.js) open until `promise` settles (at most its time budget). */
+function waitUntil(promise, job) {
   const p = PromiseResolve(promise);
   waitUntilPromises.add(p);
-  PromisePrototypeThen(p, () => waitUntilPromises.delete(p), (e) => {
+  if (job !== null) job.waits++;
+  const settled = () => {
     waitUntilPromises.delete(p);
+    if (job !== null) {
+      job.waits--;
+      job.settled();
+    }
+  };
+  PromisePrototypeThen(p, settled, (e) => {
+    settled();
     internals.reportException(e);
   });
 }
 
+/** The job of the handler running now, which its `waitUntil` extends. */
+function currentJob() {
+  const ctx = internals.contexts.current;
+  return ctx !== null ? ctx.owner : null;
+}
+
 function makeContext() {
+  const job = currentJob();
   return {
     waitUntil(promise) {
-      waitUntil(promise);
+      waitUntil(promise, job);
     },
     passThroughOnException() {}, // accepted: there is no origin to pass the request to
   };
@@ -133,6 +157,7 @@ function dispatchFetch(request) {
   let response;
   let responded = false;
   let dispatching = true;
+  const job = currentJob();
   const event = makeEvent("fetch", {
     request,
     respondWith(r) {
@@ -142,7 +167,7 @@ function dispatchFetch(request) {
       response = r;
     },
     waitUntil(promise) {
-      waitUntil(promise);
+      waitUntil(promise, job);
     },
     passThroughOnException() {},
   });
@@ -212,10 +237,13 @@ internals.host.afterConfigure = () => {
 const EV_SCHEDULED = 12, AC_END = 3, AC_ERROR = 4, AC_DONE = 7;
 
 function runScheduled(ev) {
-  const [, sid, cron, scheduledTime] = ev;
+  const sid = ev[1], cron = ev[2], scheduledTime = ev[3];
   const host = internals.host;
   internals.taskHook();
-  const waits = [];
+  const waits = primordials.NullArray();
+  const job = internals.serve.scheduledJob(sid, `scheduled event "${cron}"`);
+  const saved = internals.contexts.current;
+  internals.contexts.current = job.ctx;
   let result;
   try {
     if (moduleExports !== null) {
@@ -237,14 +265,19 @@ function runScheduled(ev) {
     }
   } catch (e) {
     result = primordials.PromiseReject(e);
+  } finally {
+    internals.contexts.current = saved;
   }
+  ArrayPrototypeUnshift(waits, result);
   PromisePrototypeThen(
-    primordials.SafePromiseAll([result, ...waits]),
+    primordials.SafePromiseAll(waits),
     () => {
+      job.end();
       host.queueAction([AC_END, sid]);
       host.queueAction([AC_DONE, sid]);
     },
     (e) => {
+      job.end();
       host.log("error", sid, `Uncaught (in scheduled event "${cron}") ${host.errorText(e)}`);
       host.queueAction([AC_ERROR, sid, 500, String(e && e.message !== undefined ? e.message : e)]);
       host.queueAction([AC_DONE, sid]);

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.conftest import fetch, run
+import asyncio
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import IsoflowServer, fetch, run
+from tests.upstream import Upstream
 
 LIMITS = """
 export default {
@@ -58,3 +65,122 @@ def test_memory_blow_up_gets_503_and_isolate_is_replaced(serve):
     assert status == 503
     assert b"memory limit" in body
     assert run(fetch(server.url("/")))[2] == b"alive 1"
+
+
+# -- budgets of work a request starts: subrequests, and time after the response --------------
+
+BUDGETS = r"""
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    const up = url.searchParams.get("u");
+    const get = () => fetch(`${up}/text`).then((r) => r.text());
+    switch (url.pathname) {
+      case "/status": return new Response(__isoflow_status());
+      case "/chain": {  // promise continuations: code the runtime cannot attribute
+        let ok = 0;
+        for (let i = 0; i < 100; i++) {
+          try { await get(); ok++; } catch {}
+          await sleep(0);
+        }
+        return Response.json(ok);
+      }
+      case "/after": {  // timers and waitUntil after the response
+        setTimeout(() => { for (let i = 0; i < 300; i++) get().catch(() => {}); }, 1);
+        setInterval(() => { get().catch(() => {}); }, 5);
+        ctx.waitUntil((async () => {
+          for (let i = 0; i < 300; i++) await get().catch(() => {});
+        })());
+        return new Response("later");
+      }
+      case "/spin":  // a busy interval after the response: bounded by wall time
+        setInterval(() => { const end = Date.now() + 200; while (Date.now() < end) {} }, 0);
+        return new Response("spinning");
+      case "/break":  // the runtime's own promise handling now throws for every request
+        Object.defineProperty(Promise.prototype, "constructor", {
+          get() { throw new Error("broken"); },
+        });
+        return new Response("broken");
+      case "/count":
+        globalThis.count = (globalThis.count ?? 0) + 1;
+        return new Response(`alive ${globalThis.count}`);
+      case "/hold":  // a fetch kept alive by waitUntil
+        ctx.waitUntil(fetch(`${up}/forever/held`).then((r) => r.arrayBuffer()));
+        return new Response("holding");
+    }
+    return new Response("ok");
+  },
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def budgets(tmp_path_factory) -> Iterator[tuple[IsoflowServer, Upstream]]:
+    """One worker, 5 subrequests per request, 1 s of work after a response, an isolate
+    replaced after 3 runtime failures in a row."""
+    tmp = tmp_path_factory.mktemp("budgets")
+    script = tmp / "budgets.mjs"
+    script.write_text(BUDGETS)
+    up = Upstream().start()
+    srv = IsoflowServer(script, tmp / "log.txt", "--allow-fetch-to", "loopback",
+                        "--max-subrequests", "5", "--wall-time-after-response", "1",
+                        "--max-runtime-failures", "3",
+                        workers=1).start()
+    yield srv, up
+    srv.stop()
+    up.stop()
+
+
+def _get(srv: IsoflowServer, path: str, request_id: str | None = None) -> tuple[int, bytes]:
+    headers = {"X-Request-Id": request_id} if request_id else {}
+    status, _, body = run(fetch(srv.url(path), headers=headers))
+    return status, body
+
+
+def test_concurrent_requests_cannot_pool_subrequests_beyond_the_limit(budgets):
+    srv, up = budgets
+    before = up.hits
+
+    async def two():
+        return await asyncio.gather(*(fetch(srv.url(f"/chain?u={up.url('')}")) for _ in range(2)))
+
+    results = run(two())
+    made = sum(json.loads(body) for _, _, body in results)
+    assert [status for status, _, _ in results] == [200, 200]
+    assert 5 <= made <= 10 and up.hits - before == made
+
+
+def test_work_after_the_response_is_bounded_in_subrequests_and_time(budgets):
+    srv, up = budgets
+    before = up.hits
+    assert _get(srv, f"/after?u={up.url('')}", "after-1") == (200, b"later")
+    srv.wait_log(r"request after-1: work after the response ran past 1(\.0)? s: "
+                 r"\d+ timer\(s\) cleared")
+    assert up.hits - before == 5  # the 300 + interval + waitUntil fetches: 5 in all
+    status = json.loads(_get(srv, "/status")[1])
+    assert status["timers"] == 0
+
+
+def test_a_busy_interval_and_a_held_fetch_stop_after_the_wall_time(budgets):
+    srv, up = budgets
+    assert _get(srv, "/spin", "spin-1") == (200, b"spinning")
+    assert _get(srv, f"/hold?u={up.url('')}", "hold-1") == (200, b"holding")
+    srv.wait_log(r"request hold-1: work after the response ran past 1(\.0)? s: "
+                 r"0 timer\(s\) cleared, 1 fetch\(es\) aborted")
+    up.wait_for(lambda: up.closed.get("held") is True)  # the upstream saw it go
+    srv.wait_log(r"request spin-1: work after the response ran past 1(\.0)? s: "
+                 r"1 timer\(s\) cleared")
+    assert json.loads(_get(srv, "/status")[1])["timers"] == 0
+
+
+def test_an_isolate_whose_runtime_keeps_failing_is_replaced(budgets):
+    """Not the handler throwing: the runtime itself fails each request (here because the
+    script broke Promise.prototype.constructor); after 3 in a row the isolate is replaced."""
+    srv, _ = budgets
+    first = _get(srv, "/count")
+    assert first[0] == 200
+    statuses = [_get(srv, "/break")[0]] + [_get(srv, "/count")[0] for _ in range(2)]
+    assert statuses == [500, 500, 500]
+    srv.wait_log("the runtime failed 3 requests in a row; replacing the isolate")
+    assert _get(srv, "/count") == (200, b"alive 1")  # a fresh isolate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 
 from tests.conftest import fetch, run
 from tests.integration.test_serving import serve_and_expect_failure
@@ -46,6 +47,10 @@ export default {
         return new Response((e as Error).stack ?? "");
       }
     }
+    if (path === "/reject") {
+      Promise.reject(new Error("forgotten"));
+      return new Response("ok");
+    }
     return Response.json({
       square: square(7),
       greeting: data.greeting,
@@ -54,6 +59,7 @@ export default {
       legacy: legacy.legacy(),
       optional: (env as any).missing?.deep ?? "default",
       bigint: String(2n ** 64n),
+      self: self === globalThis && typeof self.addEventListener === "function",
     });
   },
 };
@@ -67,6 +73,7 @@ def test_typescript_module_graph_with_packages(serve):
     assert json.loads(body) == {
         "square": 49, "greeting": "hi", "shout": "HEY!", "extra": "extra-ok",
         "legacy": "cjs-ok", "optional": "default", "bigint": "18446744073709551616",
+        "self": True,
     }
 
 
@@ -77,6 +84,13 @@ def test_stack_traces_point_at_the_users_files_and_lines(serve):
     assert lines[0] == "Error: deliberate"
     assert lines[1].strip().startswith("at fail (") and lines[1].endswith("lib/math.ts:5:11)")
     assert "worker.ts:15:" in lines[2]
+    # An unhandled rejection is logged with its request and a stack in the user's files.
+    assert run(fetch(server.url("/reject"), headers={"X-Request-Id": "rej-1"}))[2] == b"ok"
+    m = server.wait_log(r"Uncaught \(in promise, request rej-1\) Error: forgotten\n"
+                        r".*worker\.ts:(\d+):")[0]
+    source_lines = textwrap.dedent(WORKER).splitlines()
+    assert int(m.group(1)) == 1 + next(
+        i for i, line in enumerate(source_lines) if "Promise.reject(" in line)
 
 
 def test_a_missing_import_is_a_clear_start_up_error(tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
@@ -70,20 +70,15 @@ def test_a_script_with_only_a_scheduled_handler_is_servable(serve):
     assert run(post(f"http://127.0.0.1:{metrics}/__scheduled"))[0] == 200
 
 
-def test_cron_triggers_fire_on_schedule(serve):
-    """The scheduler itself: '* * * * *' fires at the next minute boundary (<= 60 s)."""
+def test_cron_triggers_are_armed_for_the_next_minute(serve):
+    """The scheduler arms '* * * * *' for the next minute boundary (tests/test_scheduler.py
+    shows that it fires then; waiting here for the boundary would cost up to a minute)."""
+    before = datetime.now(UTC)
     server = serve(MODULE, "--cron", "* * * * *", workers=1, name="cron.mjs")
-
-    async def wait_for_run():
-        for _ in range(75 * 4):
-            body = (await fetch(server.url("/")))[2]
-            if body != b"[]":
-                return body
-            await asyncio.sleep(0.25)
-        return body
-
-    assert b'"cron":"* * * * *"' in run(wait_for_run())
-    server.wait_log(r"scheduled event '\* \* \* \* \*' of default: done")
+    match = server.wait_log(r"scheduled event '\* \* \* \* \*' of default: next at "
+                            r"(\S+ \S+) UTC")[0]
+    due = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    assert timedelta(0) < due - before.replace(second=0, microsecond=0) <= timedelta(minutes=2)
 
 
 def test_an_invalid_cron_is_refused_at_start(tmp_path):

@@ -54,7 +54,7 @@ header_timeout = 1
 body_timeout = 1
 send_timeout = 1
 max_line_size = 1024
-max_header_size = 1024
+max_field_size = 1536
 max_headers = 20
 
 [limits]
@@ -157,6 +157,9 @@ SMUGGLING = {
     "bad_method": b"G(T / HTTP/1.1\r\n" + H + b"\r\n",
     "bad_version": b"GET / HTTP/9.9\r\n" + H + b"\r\n",
     "space_in_target": b"GET /a b HTTP/1.1\r\n" + H + b"\r\n",
+    # No version: aiohttp parses these as HTTP/0.9 ("HTTP/1.1" becomes the target).
+    "no_version": b"GET /\r\n\r\n",
+    "empty_target": b"CONNECT  HTTP/1.1\r\n" + H + b"\r\n",
 }
 
 
@@ -177,14 +180,15 @@ def test_rejections_are_one_log_line_each_and_nothing_reached_the_script(edge):
     assert "/smuggled" not in log  # the access log never saw the smuggled request
 
 
-@pytest.mark.parametrize("data", [
-    b"GET /" + b"a" * 2000 + b" HTTP/1.1\r\n" + H + b"\r\n",  # request line over 1024
-    b"GET / HTTP/1.1\r\n" + H + b"X-Big: " + b"b" * 2000 + b"\r\n\r\n",  # a header over 1024
-    b"GET / HTTP/1.1\r\n" + H + b"".join(b"X-%d: v\r\n" % i for i in range(30)) + b"\r\n",
+@pytest.mark.parametrize(("data", "status"), [
+    (b"GET /" + b"a" * 2000 + b" HTTP/1.1\r\n" + H + b"\r\n", 414),  # request line over 1024
+    (b"GET / HTTP/1.1\r\n" + H + b"X-Big: " + b"b" * 2000 + b"\r\n\r\n", 431),  # a field
+    (b"GET / HTTP/1.1\r\n" + H + b"".join(b"X-%d: v\r\n" % i for i in range(30)) + b"\r\n",
+     400),
 ], ids=["long_request_line", "long_header", "too_many_headers"])
-def test_oversized_heads_get_400(edge, data):
+def test_oversized_heads_are_refused(edge, data, status):
     out, closed, _ = exchange(edge, data)
-    assert status_of(out) == 400 and closed
+    assert status_of(out) == status and closed
 
 
 def test_a_body_over_the_limit_gets_413_at_once(edge):
@@ -311,3 +315,11 @@ def test_after_the_fuzzing_the_server_is_healthy(edge):
     assert metric(text, "isoflow_streams_open") == 0
     assert metric(text, "isoflow_worker_restarts_total", script="app") == 0
     assert "Traceback" not in edge.log()
+
+
+def test_isoflows_own_answers_carry_its_server_name_and_the_request_id(edge):
+    out, _, _ = exchange(edge, b"GET / HTTP/1.1\r\nHost: a/admin?\r\n\r\n")  # refused: 400
+    assert status_of(out) == 400
+    assert b"\r\nServer: isoflow\r\n" in out and b"\r\nX-Request-Id: " in out
+    out, _, _ = exchange(edge, b"GET / HTTP/1.1\r\n" + H + b"X-Big: " + b"b" * 2000 + b"\r\n\r\n")
+    assert status_of(out) == 431 and b"\r\nServer: isoflow\r\n" in out

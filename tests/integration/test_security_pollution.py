@@ -21,7 +21,7 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
-from tests.conftest import IsoflowServer, run
+from tests.conftest import IsoflowServer, fetch, run
 
 SCRIPT = r"""
 const boom = function polluted() { throw new Error("polluted built-in called"); };
@@ -193,3 +193,147 @@ def test_prototype_pollution_does_not_break_the_runtime(server):
         assert result["crypto"] == hashlib.sha256(bytes([1, 2, 3])).digest()
         assert result["timers"] == b"slept"
     assert "polluted built-in called" not in server.log()
+
+
+# -- section 9 of issue 11: one attack per isolate ----------------------------------------
+
+ATTACKS = r"""
+const define = Reflect.defineProperty;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const boom = function polluted() { throw new Error("polluted built-in called"); };
+// Every name the runtime's per-request records use, and index keys.
+const NAMES = ["sid", "requestId", "finished", "cancelled", "signal", "body", "out", "job",
+  "id", "credit", "waiter", "stream", "onError", "onFinish", "pending", "pullResolve",
+  "done", "error", "onCancel", "outstanding", "window", "creditKind", "dataKind", "endKind",
+  "owner", "upload", "bodyRef", "abortHandle", "settled", "request", "resolve", "reject",
+  "value", "bytes", "kind", "then", "ctx", "timers", "expires", "expired", "fetches",
+  "waits", "label", "deadline", "subrequests", "state", "0", "1", "2", "3", "4"];
+const seen = Object.setPrototypeOf([], null);  // what the accessors saw (writes: no setter)
+let attacked = "";
+
+function capture(name) {
+  return {
+    __proto__: null,
+    get() {
+      // An async handler's Response is resolved as a promise's value: looking up its `then`
+      // is the language's doing (and the Response is the script's own object).
+      if (!(name === "then" && this instanceof Response)) {
+        seen[seen.length] = `${name}@${Object.prototype.toString.call(this)}`;
+      }
+      return undefined;
+    },
+    set(v) {
+      seen[seen.length] = `${name}@${Object.prototype.toString.call(this)}`;
+      // Forge: a runtime action array or record would be rewritten here.
+      define(this, name, { __proto__: null, value: v, writable: true, enumerable: true,
+                           configurable: true });
+    },
+    configurable: true,
+  };
+}
+
+const attacks = {
+  capture() {
+    for (let i = 0; i < NAMES.length; i++) {
+      define(Object.prototype, NAMES[i], capture(NAMES[i]));
+      define(Array.prototype, NAMES[i], capture(NAMES[i]));
+    }
+    define(Array.prototype, "toJSON", capture("toJSON"));
+  },
+  throwing() {
+    for (let i = 0; i < NAMES.length; i++) {
+      if (NAMES[i] === "then") continue; // would break every async function (the script's too)
+      define(Object.prototype, NAMES[i], { __proto__: null, get: boom, set: boom, configurable: true });
+    }
+    define(Array.prototype, "toJSON", { __proto__: null, get: boom, configurable: true });
+  },
+  iterator() {
+    const protos = [Object.getPrototypeOf([][Symbol.iterator]()),
+      Object.getPrototypeOf(new Map().values()), Object.getPrototypeOf(new Set().values())];
+    Array.prototype[Symbol.iterator] = boom;
+    for (let i = 0; i < protos.length; i++) protos[i].next = boom;
+  },
+  then() {
+    Promise.prototype.then = boom;
+    Promise.prototype.catch = boom;
+    Promise.prototype.finally = boom;
+  },
+  exec() {
+    RegExp.prototype.exec = boom;
+    RegExp.prototype[Symbol.replace] = boom;
+    RegExp.prototype[Symbol.split] = boom;
+    RegExp.prototype[Symbol.match] = boom;
+    RegExp.prototype.test = boom;
+  },
+};
+
+export default {
+  async fetch(request, env) {
+    const url = request.url;
+    const path = url.slice(url.indexOf("/", 8) + env.ATTACK.length + 1);
+    if (path === "/attack") { attacks[env.ATTACK](); attacked = env.ATTACK; return new Response("done"); }
+    if (path === "/seen") return new Response(Array.prototype.join.call(seen, ","));
+    if (path === "/hello") return new Response("hello " + attacked);
+    if (path === "/echo") return new Response(request.body);
+    if (path === "/text") return new Response((await request.text()) + "!");
+    if (path === "/gen") {
+      let k = 0;
+      return new Response(new ReadableStream({
+        async pull(c) {
+          if (k === 8) { c.close(); return; }
+          k++;
+          await sleep(1);
+          c.enqueue(new Uint8Array(65536));
+        },
+      }), { headers: { "x-gen": "8" } });
+    }
+    return new Response("not found", { status: 404 });
+  },
+};
+"""
+
+ATTACK_NAMES = ("capture", "throwing", "iterator", "then", "exec")
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory) -> Iterator[str]:
+    """One supervisor, one single-worker script (one isolate) per attack, at /NAME/..."""
+    from tests.integration.test_ops_support import OpsServer
+
+    tmp = tmp_path_factory.mktemp("attacks")
+    (tmp / "attack.mjs").write_text(ATTACKS)
+    config = "[[listeners]]\nport = @PORT@\n"
+    for name in ATTACK_NAMES:
+        config += (f'[scripts.{name}]\npath = "attack.mjs"\nworkers = 1\n'
+                   f'env = {{ ATTACK = "{name}" }}\n'
+                   f'[[routes]]\npath = "/{name}"\nscript = "{name}"\n')
+    srv = OpsServer(tmp, config, 0, None).start()
+    yield srv
+    srv.stop()
+
+
+async def _attack_checks(base: str) -> list[object]:
+    payload = bytes(range(256)) * 1024  # 256 KiB, streamed both ways
+    async with aiohttp.ClientSession() as s:
+        async def one(method, path, **kw):
+            async with s.request(method, base + path, **kw) as r:
+                return r.status, await r.read()
+
+        echo, text, gen, hello = await asyncio.gather(
+            one("POST", "/echo", data=payload), one("POST", "/text", data="héllo".encode()),
+            one("GET", "/gen"), one("GET", "/hello"))
+    return [echo[0], echo[1] == payload, text, gen[0], len(gen[1]), hello]
+
+
+@pytest.mark.parametrize("name", ATTACK_NAMES)
+def test_runtime_internals_survive_the_attack(attacked, name):
+    """Setters and getters on Object.prototype/Array.prototype see no runtime record and
+    cannot break it; patched iterators, then and exec do not break the request path."""
+    base = attacked.url(f"/{name}")
+    assert run(fetch(base + "/attack"))[2] == b"done"
+    for _ in range(2):
+        got = run(_attack_checks(base))
+        assert got == [200, True, (200, "héllo!".encode()), 200, 8 * 65536,
+                       (200, f"hello {name}".encode())], got
+    if name == "capture":
+        assert run(fetch(base + "/seen"))[2] == b""

@@ -144,6 +144,8 @@ TransformStreamDefaultController URL URLSearchParams WritableStream
 WritableStreamDefaultController WritableStreamDefaultWriter addEventListener atob btoa
 clearInterval clearTimeout console crypto dispatchEvent fetch navigator performance
 queueMicrotask removeEventListener reportError setInterval setTimeout structuredClone
+MessageChannel MessageEvent MessagePort PromiseRejectionEvent URLPattern self onerror
+onunhandledrejection onrejectionhandled
 """)
 RUNTIME = ["__isoflow_pump", "__isoflow_status", "__isoflow_gc", "__isoflow_register_module"]
 

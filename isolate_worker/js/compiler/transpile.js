@@ -23,13 +23,53 @@ function __isoflowTranspile(arg) {
       }
       return { line, message: ts.flattenDiagnosticMessageText(d.messageText, "\n") };
     });
-  const imports = ts.preProcessFile(arg.source, true, true).importedFiles.map((f) => f.fileName);
+  // The imports are read from the CommonJS output, where every form (`export * as ns from`,
+  // `import()`, `require()`) is a require() call and type-only imports are gone.
+  const imports = ts.preProcessFile(out.outputText, true, true).importedFiles
+    .map((f) => f.fileName);
   const sf = ts.createSourceFile(arg.fileName, arg.source, ts.ScriptTarget.ES2022, false);
   return JSON.stringify({
+    ...requireCalls(arg.source, out.outputText),
     code: out.outputText,
     map: out.sourceMapText || "",
     diagnostics,
     imports,
     isModule: ts.isExternalModule(sf),
   });
+}
+
+// The require() calls of the source ({ requires }: resolved as require() is, see the
+// bundler's REQUIRE_CONDITIONS) unless also imported, and those of the output every call of
+// which sits in a `try` block ({ tolerant }): as esbuild does, one that cannot be resolved
+// is left to fail when called (`try { require("optional") } catch {}`).
+function requireCalls(source, code) {
+  const fromSource = scanRequires(source);
+  const imported = ts.preProcessFile(source, true, false).importedFiles.map((f) => f.fileName);
+  const requires = [...fromSource.inTry, ...fromSource.outside]
+    .filter((spec) => !imported.includes(spec));
+  const fromOutput = scanRequires(code);
+  const tolerant = [...fromOutput.inTry].filter((spec) => !fromOutput.outside.has(spec));
+  return { requires, tolerant };
+}
+
+function scanRequires(code) {
+  const sf = ts.createSourceFile("x.ts", code, ts.ScriptTarget.ES2022, true);
+  const inTry = new Set();
+  const outside = new Set();
+  const visit = (node, guarded) => {
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) &&
+        node.expression.text === "require" && node.arguments.length === 1 &&
+        ts.isStringLiteralLike(node.arguments[0])) {
+      (guarded ? inTry : outside).add(node.arguments[0].text);
+    }
+    if (ts.isTryStatement(node)) {
+      visit(node.tryBlock, true);
+      if (node.catchClause) visit(node.catchClause, guarded);
+      if (node.finallyBlock) visit(node.finallyBlock, guarded);
+      return;
+    }
+    ts.forEachChild(node, (child) => visit(child, guarded));
+  };
+  visit(sf, false);
+  return { inTry, outside };
 }

@@ -129,6 +129,56 @@ test(() => {
   assert_equals(new URL("https://a-.-b.example/").hostname, "a-.-b.example");
 }, "ASCII domains are only lowercased");
 
+// URL standard "domain to ASCII" with beStrict false, since whatwg/url#914 (2026): when the
+// domain is an ASCII string, a ToASCII failure is only a validation error and the result
+// is the domain lowercased, so ASCII "xn--" labels that do not decode, or decode to a label
+// that is not valid, are accepted as they are. (The 2023-2026 text ran ToASCII on ASCII
+// domains with an "xn--" label and failed; browsers could not ship that.) Each row is one
+// that the older text rejected.
+const asciiPunycodeCases = [
+  "xn--", // decodes to the empty label
+  "xn---",
+  "xn--.example",
+  "example.xn--",
+  "xn--a", // decodes to U+0080, disallowed
+  "xn--a.com",
+  "XN--A.example",
+  "xn--example-", // decodes to "example": ASCII only
+  "xn--1ug.example", // U+200D alone: ContextJ
+  "xn--a-xbb.example", // "a" U+0301: not in NFC
+  "xn--a-wbb.example", // U+0301 "a": begins with a combining mark
+  "xn--8i7caa.example", // "ｗｗｗ": mapped code points
+  "2.xn--mgbb", // a Bidi domain that breaks the Bidi Rule
+];
+
+for (const input of asciiPunycodeCases) {
+  test(() => {
+    const expected = input.toLowerCase();
+    const url = new URL(`https://${input}/`);
+    assert_equals(url.hostname, expected, "hostname");
+    assert_true(URL.canParse(`https://${input}/`), "canParse");
+    const other = new URL("https://ok.example/");
+    other.hostname = input;
+    assert_equals(other.hostname, expected, "hostname setter");
+  }, `ASCII host ${JSON.stringify(input)} is only lowercased`);
+}
+
+test(() => {
+  // The same labels beside a non-ASCII one: the domain goes through ToASCII and fails.
+  for (const input of ["xn--.bücher", "xn--a.bücher", "xn--example-.bücher", "xn--8i7caa.bücher"]) {
+    assert_throws_js(TypeError, () => new URL(`https://${input}/`), input);
+  }
+  // Valid Punycode labels stay as they are either way.
+  assert_equals(new URL("https://XN--LS8H/").hostname, "xn--ls8h");
+  assert_equals(new URL("https://xn--ls8h.bücher/").hostname, "xn--ls8h.xn--bcher-kva");
+}, "a domain with a non-ASCII label has its xn-- labels validated");
+
+test(() => {
+  // Opaque hosts are not domains: no ToASCII, so "xn--" labels are kept as they are.
+  assert_equals(new URL("sc://xn--/").hostname, "xn--");
+  assert_equals(new URL("sc://XN--A/").hostname, "XN--A");
+}, "opaque hosts keep xn-- labels");
+
 test(() => {
   // Opaque hosts (non-special schemes) are percent-encoded, not IDNA-processed.
   assert_equals(new URL("sc://bücher.example/").hostname, "b%C3%BCcher.example");

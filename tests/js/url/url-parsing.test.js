@@ -104,8 +104,16 @@ const cases = [
   ["sc://ñ/", null, "sc://%C3%B1/"],
   ["sc://exa^mple/", null, null],
   ["sc://exa|mple/", null, null],
+  // An ASCII domain is only lowercased, even when ToASCII would reject its "xn--" labels
+  // (whatwg/url#914, 2026: a validation error, not a failure). U+3253 ... are not valid.
   ["http://a.b.c.xn--pokxncvks/", null, "http://a.b.c.xn--pokxncvks/"],
+  ["http://a.b.c.XN--pokxncvks/", null, "http://a.b.c.xn--pokxncvks/"],
+  ["http://10.0.0.xn--pokxncvks/", null, "http://10.0.0.xn--pokxncvks/"],
   ["http://xn--a/", null, "http://xn--a/"],
+  ["http://xn--/", null, "http://xn--/"],
+  ["http://xn--ls8h/", null, "http://xn--ls8h/"],
+  // ... but a domain with a non-ASCII label goes through ToASCII whole.
+  ["http://xn--a.bücher/", null, null],
   ["http://bücher.de/", null, "http://xn--bcher-kva.de/"],
   ["http://BÜCHER.de/", null, "http://xn--bcher-kva.de/"],
   ["http://faß.de/", null, "http://xn--fa-hia.de/"],

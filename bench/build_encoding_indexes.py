@@ -1,0 +1,164 @@
+"""Generate isolate_worker/js/05_encoding_legacy_data.js, the Encoding standard's indexes of
+the legacy multi-byte encodings (Big5, EUC-KR, gb18030 and its ranges, JIS X 0208, JIS X 0212).
+
+    python bench/build_encoding_indexes.py          # regenerate and check the data file
+    python bench/build_encoding_indexes.py --check  # only check the committed file
+
+Source: the npm package ``text-encoding`` 0.7.0 (Apache-2.0 / public domain index data),
+``lib/encoding-indexes.js``, which is the WHATWG Encoding standard's index files
+(https://encoding.spec.whatwg.org/indexes.json) as they were in 2017. It is installed into
+bench/.cache/encoding-indexes with ``npm install``. Since then the standard changed one
+index: "Adopt GB18030-2022" (whatwg/encoding commit 2c3853e, 2024-10-04) moved 18 entries
+of index gb18030 from Private Use code points to the characters Unicode encodes now; they
+are applied below (GB18030_2022). With them, every index here equals the standard's
+index-*.txt files as of 2026-05 (compared entry by entry when this script was written).
+
+Output format (decoded by 05_encoding_legacy.js on first use of an encoding): per index, a
+string of varints (5 bits a character, 64-character alphabet, a set 6th bit means "more")
+holding runs: (null pointers skipped, zigzag delta of the run's first code point from the
+previous run's last one, run length - 1), a run being consecutive pointers that map to
+consecutive code points. gb18030-ranges is a flat list of [pointer, code point] pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "bench" / ".cache" / "encoding-indexes"
+OUTPUT = ROOT / "isolate_worker" / "js" / "05_encoding_legacy_data.js"
+PACKAGE = "text-encoding@0.7.0"
+INDEXES = ["big5", "euc-kr", "gb18030", "jis0208", "jis0212"]
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+# index gb18030 pointer -> code point, per whatwg/encoding#336 (GB18030-2022).
+GB18030_2022 = {
+    7182: 0xFE10, 7183: 0xFE12, 7184: 0xFE11, 7185: 0xFE13, 7186: 0xFE14, 7187: 0xFE15,
+    7188: 0xFE16, 7201: 0xFE17, 7202: 0xFE18, 7208: 0xFE19, 23775: 0x9FB4, 23783: 0x9FB5,
+    23788: 0x9FB6, 23789: 0x9FB7, 23795: 0x9FB8, 23812: 0x9FB9, 23829: 0x9FBA, 23845: 0x9FBB,
+}
+
+
+def load_indexes() -> dict[str, list]:
+    """The indexes from the npm package (installed on first use)."""
+    source = CACHE / "node_modules" / "text-encoding" / "lib" / "encoding-indexes.js"
+    if not source.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--no-save", "--prefix", str(CACHE), PACKAGE],
+                       check=True, timeout=300)
+    dump = subprocess.run(
+        ["node", "-e", f"process.stdout.write(JSON.stringify(require({json.dumps(str(source))})"
+                       "['encoding-indexes']))"],
+        check=True, capture_output=True, timeout=60, text=True)
+    indexes = json.loads(dump.stdout)
+    for pointer, code_point in GB18030_2022.items():
+        indexes["gb18030"][pointer] = code_point
+    return indexes
+
+
+def varint(n: int) -> str:
+    out = ""
+    while True:
+        digit = n & 31
+        n >>= 5
+        out += ALPHABET[digit | (32 if n else 0)]
+        if not n:
+            return out
+
+
+def zigzag(n: int) -> int:
+    return n * 2 if n >= 0 else -n * 2 - 1
+
+
+def encode(index: list[int | None]) -> str:
+    out = []
+    gap = 0
+    previous = 0
+    pointer = 0
+    while pointer < len(index):
+        cp = index[pointer]
+        if cp is None:
+            gap += 1
+            pointer += 1
+            continue
+        length = 1
+        while pointer + length < len(index) and index[pointer + length] == cp + length:
+            length += 1
+        out.append(varint(gap) + varint(zigzag(cp - previous)) + varint(length - 1))
+        previous = cp + length - 1
+        gap = 0
+        pointer += length
+    return "".join(out)
+
+
+def decode(data: str, size: int) -> list[int | None]:
+    """The inverse of encode (what the JavaScript does), for the check."""
+    values = []
+    i = 0
+    while i < len(data):
+        n = shift = 0
+        while True:
+            d = ALPHABET.index(data[i])
+            i += 1
+            n |= (d & 31) << shift
+            shift += 5
+            if not d & 32:
+                break
+        values.append(n)
+    index: list[int | None] = [None] * size
+    pointer = previous = 0
+    for k in range(0, len(values), 3):
+        gap, delta, extra = values[k:k + 3]
+        pointer += gap
+        first = previous + (delta >> 1 if not delta & 1 else -((delta + 1) >> 1))
+        for j in range(extra + 1):
+            index[pointer] = first + j
+            pointer += 1
+        previous = first + extra
+    return index
+
+
+def render(indexes: dict[str, list]) -> str:
+    lines = [
+        "// Generated by bench/build_encoding_indexes.py from the WHATWG Encoding standard's",
+        f"// indexes (npm {PACKAGE}, lib/encoding-indexes.js, with the standard's 2024",
+        "// GB18030-2022 update). Do not edit.",
+        "// Decoded on first use by 05_encoding_legacy.js.",
+        "",
+        "internals.encodingIndexData = {",
+    ]
+    for name in INDEXES:
+        data = json.dumps(encode(indexes[name]))
+        lines.append(f"  {json.dumps(name)}: [{len(indexes[name])}, {data}],")
+    ranges = [v for pair in indexes["gb18030-ranges"] for v in pair]
+    lines.append(f"  \"gb18030-ranges\": {json.dumps(ranges, separators=(',', ':'))},")
+    lines.append("};")
+    return "\n".join(lines) + "\n"
+
+
+def check(indexes: dict[str, list], text: str) -> None:
+    for name in INDEXES:
+        marker = f"  {json.dumps(name)}: ["
+        line = next(line for line in text.splitlines() if line.startswith(marker))
+        size, data = json.loads(line[len(f"  {json.dumps(name)}: "):-1])
+        if decode(data, size) != indexes[name]:
+            sys.exit(f"{OUTPUT.name}: index {name} does not decode to its source")
+    print(f"{OUTPUT.name}: every index decodes to its source")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only check the committed file")
+    args = parser.parse_args()
+    indexes = load_indexes()
+    if not args.check:
+        OUTPUT.write_text(render(indexes))
+        print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size} bytes)")
+    check(indexes, OUTPUT.read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,410 @@
+"""Many fronts: every core of the host serves HTTP.
+
+One supervisor process is one Python interpreter, so it serves about one core's worth of
+requests however many workers it has. With ``fronts = N`` (N > 1) ``isoflow serve`` runs a
+*main* process that serves no request itself and N *front* processes. Each front is the
+whole single-process supervisor (``server.py``) for its share of every script's workers,
+with its own ZeroMQ socket and runtime folder (``runtime_dir/front-I``); all of them listen
+on the same ports with ``SO_REUSEPORT``, so the kernel spreads connections over them.
+
+The main process owns what must exist once:
+
+* the config: it checks the scripts once before any front starts (the fronts find the
+  compiled bundles in the cache), and forwards SIGHUP: each front reloads, and the main
+  process writes one outcome for ``isoflow reload`` (ok only if every front took it);
+* drains: SIGTERM and SIGINT go to every front, which finish their streams;
+* systemd: READY, RELOADING and STOPPING come from it alone (``NotifyAccess=main``);
+* the metrics listener: ``/metrics`` sums every front's metrics (each front serves its
+  own on a Unix socket in its folder), ``/readyz`` is ready when every front is;
+* cron triggers and the remote-worker listener run in front 0 only.
+
+A front that dies is restarted (with backoff); the connections it held fail visibly, as a
+worker's do: the kernel resets them. The fronts die with the main process
+(``PR_SET_PDEATHSIG``), whatever killed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import ctypes.util
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from prometheus_client.core import Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import CollectorRegistry
+
+from . import pidfile
+from .config import script_errors
+from .notify import Notifier
+from .settings import Settings
+
+log = logging.getLogger("isoflow.supervisor.fronts")
+
+ADMIN_SOCKET = "admin.sock"
+RESTART_MIN, RESTART_MAX = 0.5, 30.0  # seconds before a dead front is started again
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class FrontRole:
+    """What makes a supervisor process front ``index`` of ``count``."""
+
+    index: int
+    count: int
+    directory: Path  # its runtime folder: IPC socket, admin socket, pid and reload status
+
+    @property
+    def name(self) -> str:
+        return f"front {self.index}/{self.count}"
+
+    def shape(self, settings: Settings) -> None:
+        """Make ``settings`` (from the command line or a (re)loaded config) this front's."""
+        settings.runtime_dir = self.directory
+        settings.pid_file = self.directory / pidfile.NAME
+        settings.metrics = None  # the main process serves the metrics listener
+        settings.fronts = 1
+        if self.index:
+            settings.remote = None  # remote workers and cron triggers: front 0 only
+        for spec in settings.scripts.values():
+            shares = split(spec.workers, self.count)
+            spec.workers = shares[self.index]
+            spec.first_slot = sum(shares[: self.index])
+            if self.index:
+                spec.crons = []
+
+    def tell_ready(self, fd: int) -> None:
+        """Tell the main process this front serves (one line on the pipe it gave us)."""
+        with contextlib.suppress(OSError):
+            os.write(fd, b"ready\n")
+            os.close(fd)
+
+
+def split(total: int, count: int) -> list[int]:
+    """``total`` workers over ``count`` fronts, as evenly as can be, at least one each."""
+    return [max(1, total // count + (1 if i < total % count else 0)) for i in range(count)]
+
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM it when the main process dies, however it died."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class Front:
+    """One front process, as the main process sees it."""
+
+    def __init__(self, index: int, directory: Path) -> None:
+        self.index = index
+        self.directory = directory
+        self.process: asyncio.subprocess.Process | None = None
+        self.ready = asyncio.Event()
+        self.started = 0.0
+        self.backoff = RESTART_MIN
+
+    @property
+    def status_path(self) -> Path:
+        return self.directory / pidfile.NAME
+
+    @property
+    def admin_socket(self) -> Path:
+        return self.directory / ADMIN_SOCKET
+
+
+class Main:
+    """The main process of a many-front service."""
+
+    def __init__(self, settings: Settings, argv: list[str], count: int) -> None:
+        self.settings = settings
+        self.argv = argv  # the serve command line: every front parses the same one
+        self.count = count
+        self.notifier = Notifier()
+        self._own_runtime_dir = settings.runtime_dir is None
+        self.runtime_dir = settings.runtime_dir or Path(tempfile.mkdtemp(prefix="isoflow-"))
+        self.fronts = [Front(i, self.runtime_dir / f"front-{i}") for i in range(count)]
+        self.stopping = False
+        self.admin: web.AppRunner | None = None
+        self.pid_path = pidfile.location(settings)
+        self.reload_count = 0
+        self._reload_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- fronts ---------------------------------------------------------------------------
+
+    async def _spawn(self, front: Front) -> None:
+        front.directory.mkdir(parents=True, exist_ok=True)
+        front.directory.chmod(0o700)
+        front.ready.clear()
+        read_fd, write_fd = os.pipe()
+        args = [sys.executable, "-m", "isoflow.supervisor", *self.argv,
+                "--front", f"{front.index}/{self.count}", "--front-dir", str(front.directory),
+                "--front-fd", str(write_fd)]
+        try:
+            front.process = await asyncio.create_subprocess_exec(
+                *args, stdin=asyncio.subprocess.DEVNULL, pass_fds=(write_fd,),
+                preexec_fn=_die_with_parent)
+        finally:
+            os.close(write_fd)
+        front.started = time.monotonic()
+        self._run(self._watch_ready(front, read_fd))
+        self._run(self._watch_exit(front, front.process))
+
+    def _run(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _watch_ready(self, front: Front, fd: int) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", 0))
+        try:
+            if (await reader.readline()).strip() == b"ready":
+                front.ready.set()
+        finally:
+            transport.close()
+
+    async def _watch_exit(self, front: Front, process: asyncio.subprocess.Process) -> None:
+        code = await process.wait()
+        if self.stopping or front.process is not process:
+            return
+        uptime = time.monotonic() - front.started
+        if uptime > 30:
+            front.backoff = RESTART_MIN
+        log.error("front %d (pid %d) died (exit code %s); its connections were reset; "
+                  "restarting in %.1f s", front.index, process.pid, code, front.backoff)
+        delay, front.backoff = front.backoff, min(front.backoff * 2, RESTART_MAX)
+        await asyncio.sleep(delay)
+        if not self.stopping:
+            await self._spawn(front)
+
+    async def _signal(self, sig: int) -> None:
+        for front in self.fronts:
+            if front.process is not None and front.process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    front.process.send_signal(sig)
+
+    # -- start and stop --------------------------------------------------------------------
+
+    async def start(self) -> str | None:
+        """Start every front; None once all serve, else why not (all stopped again)."""
+        self.runtime_dir.mkdir(parents=True, exist_ok=True)
+        self.runtime_dir.chmod(0o700)
+        for front in self.fronts:
+            await self._spawn(front)
+        waits = [asyncio.ensure_future(front.ready.wait()) for front in self.fronts]
+        exits = [asyncio.ensure_future(front.process.wait()) for front in self.fronts
+                 if front.process is not None]
+        timeout = self.settings.start_timeout
+        done, _ = await asyncio.wait([asyncio.gather(*waits), *exits], timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        for future in (*waits, *exits):
+            future.cancel()
+        if all(front.ready.is_set() for front in self.fronts):
+            return None
+        return "a front did not start (see its lines above)" if done else \
+            f"the fronts did not start within {timeout:.0f} s"
+
+    async def stop(self) -> None:
+        self.stopping = True
+        self.notifier.stopping()
+        await self._signal(signal.SIGTERM)
+        deadline = self.settings.shutdown_grace + 10.0
+        for front in self.fronts:
+            if front.process is None:
+                continue
+            try:
+                await asyncio.wait_for(front.process.wait(), max(0.1, deadline))
+            except TimeoutError:
+                log.warning("front %d did not stop in time; killing it", front.index)
+                with contextlib.suppress(ProcessLookupError):
+                    front.process.kill()
+                await front.process.wait()
+        for task in list(self._tasks):
+            task.cancel()
+        if self.admin is not None:
+            await self.admin.cleanup()
+        if self.pid_path is not None:
+            pidfile.remove(self.pid_path)
+        if self._own_runtime_dir:
+            shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+    # -- reload ---------------------------------------------------------------------------
+
+    def request_reload(self) -> None:
+        self._run(self.reload())
+
+    async def reload(self) -> None:
+        """SIGHUP every front; one outcome once each has said how its reload went."""
+        async with self._reload_lock:
+            self.notifier.reloading()
+            before = {f.index: (pidfile.read_status(f.status_path) or {}).get("count", 0)
+                      for f in self.fronts}
+            await self._signal(signal.SIGHUP)
+            outcomes: dict[int, dict] = {}
+            deadline = time.monotonic() + 120.0
+            while len(outcomes) < len(self.fronts) and time.monotonic() < deadline:
+                for front in self.fronts:
+                    status = pidfile.read_status(front.status_path)
+                    if status is not None and status.get("count", 0) > before[front.index]:
+                        outcomes[front.index] = status
+                await asyncio.sleep(0.05)
+            ok = len(outcomes) == len(self.fronts) and all(s.get("ok") for s in
+                                                           outcomes.values())
+            refused = [f"front {i}: {s.get('message', '')}" for i, s in sorted(outcomes.items())
+                       if not s.get("ok")]
+            missing = [str(f.index) for f in self.fronts if f.index not in outcomes]
+            if ok:
+                message = outcomes[0].get("message", "reloaded")
+            else:
+                message = "; ".join(refused + ([f"no outcome from front(s) {', '.join(missing)}"]
+                                               if missing else []))
+            self.reload_count += 1
+            if self.pid_path is not None:
+                pidfile.write_status(self.pid_path, self.reload_count, ok, message)
+            (log.info if ok else log.error)("reload: %s", message)
+            self.notifier.ready(f"serving with {self.count} fronts")
+
+    # -- the metrics listener ---------------------------------------------------------------
+
+    async def _ask(self, front: Front, method: str, path: str) -> tuple[int, bytes]:
+        connector = aiohttp.UnixConnector(path=str(front.admin_socket))
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session, \
+                session.request(method, f"http://front{path}") as response:
+            return response.status, await response.read()
+
+    async def _ask_all(self, path: str) -> list[tuple[Front, int, bytes]]:
+        async def one(front: Front) -> tuple[Front, int, bytes]:
+            try:
+                status, body = await self._ask(front, "GET", path)
+            except (OSError, aiohttp.ClientError, TimeoutError) as e:
+                return front, 503, f"not reachable: {e}".encode()
+            return front, status, body
+
+        return await asyncio.gather(*(one(front) for front in self.fronts))
+
+    async def _admin(self, request: web.BaseRequest) -> web.StreamResponse:
+        if request.path == "/__scheduled":  # cron triggers live in front 0
+            status, body = await self._ask(self.fronts[0], request.method, request.path_qs)
+            return web.Response(status=status, body=body)
+        if request.method not in ("GET", "HEAD"):
+            return web.Response(status=405, text="Use GET.\n", headers={"Allow": "GET, HEAD"})
+        if request.path == "/metrics":
+            answers = await self._ask_all("/metrics")
+            texts = [body.decode() for _, status, body in answers if status == 200]
+            return web.Response(body=merge_metrics(texts),
+                                headers={"Content-Type": CONTENT_TYPE_LATEST})
+        if request.path == "/healthz":
+            return web.Response(text="ok\n")
+        if request.path == "/readyz":
+            if self.stopping:
+                return web.Response(status=503, text="not ready: the service is stopping\n")
+            answers = await self._ask_all("/readyz")
+            reasons = [f"front {f.index}: {body.decode().strip()}" for f, status, body in answers
+                       if status != 200]
+            if reasons:
+                return web.Response(status=503, text="not ready: " + "; ".join(reasons) + "\n")
+            return web.Response(text="ready\n")
+        return web.Response(status=404, text="Try /metrics, /healthz or /readyz.\n")
+
+    async def _start_admin(self) -> None:
+        metrics = self.settings.metrics
+        if metrics is None:
+            return
+        self.admin = web.ServerRunner(web.Server(self._admin, access_log=None),
+                                      handle_signals=False, shutdown_timeout=1.0)
+        await self.admin.setup()
+        await web.TCPSite(self.admin, metrics.host, metrics.port, reuse_address=True).start()
+
+
+def merge_metrics(texts: Iterable[str]) -> bytes:
+    """Sum the fronts' Prometheus expositions sample by sample (counters, gauges and
+    histogram buckets all add up; workers are numbered across fronts, so their labels
+    stay apart)."""
+    families: dict[str, Metric] = {}
+    values: dict[str, dict[tuple, float]] = {}
+    for text in texts:
+        for family in text_string_to_metric_families(text):
+            if family.name.endswith("_created"):
+                continue  # a creation time does not add up
+            if family.name not in families:
+                families[family.name] = Metric(family.name, family.documentation, family.type)
+            samples = values.setdefault(family.name, {})
+            for sample in family.samples:
+                if sample.name.endswith("_created"):
+                    continue  # a creation time does not add up
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                samples[key] = samples.get(key, 0.0) + sample.value
+    for name, samples in values.items():
+        for (sample_name, labels), value in samples.items():
+            families[name].add_sample(sample_name, dict(labels), value)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(list(families.values())))
+    return generate_latest(registry)
+
+
+class _Families:
+    """A collector of ready-made metric families."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return iter(self.families)
+
+
+async def serve_many(settings: Settings, argv: list[str], count: int) -> int:
+    """Run the main process of ``count`` fronts until SIGTERM or SIGINT."""
+    errors = await script_errors(settings)
+    if errors:
+        for error in errors.values():
+            print(f"isoflow: {error}", file=sys.stderr)
+        return 2
+    main = Main(settings, argv, count)
+    problem = await main.start()
+    if problem is not None:
+        print(f"isoflow: {problem}", file=sys.stderr)
+        await main.stop()
+        return 2
+    try:
+        await main._start_admin()
+    except OSError as e:
+        print(f"isoflow: cannot listen for metrics: {e.strerror or e}", file=sys.stderr)
+        await main.stop()
+        return 2
+    if main.pid_path is not None:
+        pidfile.write_status(main.pid_path, 0, True, "started")
+        pidfile.write(main.pid_path)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, main.request_reload)
+    workers = sum(spec.workers for spec in settings.scripts.values())
+    urls = ", ".join(f"{lst.scheme}://{lst.host}:{lst.port}" for lst in settings.listeners)
+    log.info("isoflow serving %s with %d workers over %d fronts", urls, workers, count)
+    main.notifier.ready(f"serving {urls} with {count} fronts")
+    try:
+        await stop.wait()
+        log.info("shutting down: the fronts finish their requests (up to %.0f s)",
+                 settings.shutdown_grace)
+        loop.remove_signal_handler(signal.SIGHUP)
+    finally:
+        await main.stop()
+    return 0

@@ -1,0 +1,106 @@
+"""Many fronts (supervisor/fronts.py): one main process, fronts sharing the port."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+
+import pytest
+
+from isoflow.supervisor.fronts import merge_metrics, split
+from tests.conftest import fetch, run
+from tests.processes import free_port
+from tests.procstats import alive, children
+
+HELLO = """
+addEventListener("fetch", (event) => event.respondWith(new Response("hi")));
+"""
+
+
+def wait_until(predicate, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_workers_are_split_over_fronts_at_least_one_each():
+    assert split(4, 2) == [2, 2]
+    assert split(5, 2) == [3, 2]
+    assert split(1, 3) == [1, 1, 1]
+
+
+def test_metrics_of_fronts_add_up():
+    one = ('# HELP x_total requests\n# TYPE x_total counter\nx_total{route="a"} 2.0\n'
+           'x_created{route="a"} 123.0\n')
+    two = '# HELP x_total requests\n# TYPE x_total counter\nx_total{route="a"} 3.0\n'
+    merged = merge_metrics([one, two]).decode()
+    assert 'x_total{route="a"} 5.0' in merged
+    assert "x_created" not in merged
+
+
+@pytest.fixture(scope="module")
+def fronts(tmp_path_factory):
+    from tests.conftest import IsoflowServer
+
+    directory = tmp_path_factory.mktemp("fronts")
+    script = directory / "hello.js"
+    script.write_text(HELLO)
+    metrics = free_port()
+    server = IsoflowServer(script, directory / "isoflow.log", "--fronts", "2",
+                           "--metrics", str(metrics), workers=2)
+    server.metrics_port = metrics
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_both_fronts_serve_on_one_port_and_metrics_sum_them(fronts):
+    for _ in range(40):
+        status, _, body = run(fetch(fronts.url("/")))
+        assert (status, body) == (200, b"hi")
+    log = fronts.log()
+    # One worker per front: w0 in front 0, w1 in front 1; the kernel spread the connections.
+    served = set(re.findall(r"worker=(w\d)", log))
+    assert served == {"w0", "w1"}, served
+    status, _, text = run(fetch(f"http://127.0.0.1:{fronts.metrics_port}/metrics"))
+    assert status == 200
+    total = sum(float(v) for v in re.findall(
+        rb'isoflow_requests_total\{route="default",status="200"\} (\S+)', text))
+    assert total == 40
+    assert run(fetch(f"http://127.0.0.1:{fronts.metrics_port}/readyz"))[0] == 200
+
+
+def test_a_reload_reaches_every_front(fronts):
+    fronts.send_signal(signal.SIGHUP)
+    fronts.wait_log(r"isoflow.supervisor.fronts: reload: reloaded")
+    assert len(re.findall(r"INFO isoflow.supervisor: reloaded", fronts.log())) == 2
+
+
+def test_a_dead_front_is_restarted_and_the_port_keeps_serving(fronts):
+    pids = children(fronts.pid)
+    assert len(pids) == 2
+    os.kill(pids[1], signal.SIGKILL)
+    fronts.wait_log(r"front \d \(pid \d+\) died")
+    fronts.wait_log(r"front 1/2 serving", count=2)
+    for _ in range(10):
+        assert run(fetch(fronts.url("/")))[0] == 200
+
+
+def test_fronts_and_workers_die_with_the_main_process(tmp_path):
+    from tests.conftest import IsoflowServer
+
+    script = tmp_path / "hello.js"
+    script.write_text(HELLO)
+    server = IsoflowServer(script, tmp_path / "isoflow.log", "--fronts", "2", workers=2)
+    server.start()
+    try:
+        front_pids = children(server.pid)
+        worker_pids = [w for f in front_pids for w in children(f)]
+        assert len(front_pids) == 2 and len(worker_pids) == 2
+        os.kill(server.pid, signal.SIGKILL)
+        wait_until(lambda: not any(alive(p) for p in front_pids + worker_pids), timeout=5)
+    finally:
+        server.stop()

@@ -1,0 +1,205 @@
+"""Hostile scripts against the isolate limits: memory V8's heap limit does not see
+(ArrayBuffers, WebAssembly.Memory), a runaway starved of CPU by other processes, and a
+supervisor killed under its workers. One server (two workers) serves the limit tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from isoflow.supervisor.runtimedir import PREFIX, SOCKET, RuntimeDir, RuntimeDirInUse, sweep_stale
+from tests.conftest import IsoflowServer, fetch, run
+from tests.procstats import RssSampler, alive, children, rss
+
+MEMORY_MIB = 64
+# The documented bound (docs/security.md): a worker's RSS stays below its RSS at start plus
+# `memory` plus RSS_MARGIN (isolate_worker/worker.py).
+RSS_MARGIN_MIB = 128
+
+SCRIPT = """
+export default {
+  async fetch(request) {
+    const path = new URL(request.url).pathname;
+    if (path === "/buffers") {  // 1 GiB of filled ArrayBuffers, all kept
+      const keep = [];
+      for (let i = 0; i < 1024; i++) { const b = new Uint8Array(1 << 20); b.fill(7); keep.push(b); }
+      return new Response(String(keep.length));
+    }
+    if (path === "/wasm") {  // a WebAssembly.Memory grown and filled to 1 GiB
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      for (let i = 0; i < 1024; i++) { memory.grow(16); new Uint8Array(memory.buffer).fill(7); }
+      return new Response(String(memory.buffer.byteLength));
+    }
+    if (path === "/one-buffer") {  // 1 GiB in one allocation, filled by one builtin call
+      const b = new Uint8Array(1 << 30);
+      b.fill(7);
+      return new Response(String(b[12345]));
+    }
+    if (path === "/spin") { while (true) {} }
+    globalThis.count = (globalThis.count ?? 0) + 1;
+    return new Response(`alive ${globalThis.count}`);
+  },
+};
+"""
+
+
+def _pin_to_cpu0() -> None:
+    os.sched_setaffinity(0, {0})
+
+
+def pin(pids: list[int], cpus: set[int]) -> None:
+    """Every thread of ``pids`` on ``cpus`` (V8's thread included: affinity is per thread)."""
+    for pid in pids:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(int(tid), cpus)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[IsoflowServer]:
+    tmp = tmp_path_factory.mktemp("security-limits")
+    script = tmp / "limits.mjs"
+    script.write_text(SCRIPT)
+    srv = IsoflowServer(script, tmp / "isoflow.log", "--memory-limit", str(MEMORY_MIB),
+                        "--cpu-limit", "0.3", workers=2)
+    srv.start()
+    # Every worker measures its RSS at start: let both settle before the baselines.
+    srv.wait_log("ready", count=2)
+    yield srv
+    srv.stop()
+
+
+def healthy(server: IsoflowServer) -> bool:
+    status, _, body = run(fetch(server.url("/")))
+    return status == 200 and body.startswith(b"alive")
+
+
+def bomb(server: IsoflowServer, path: str) -> tuple[int, bytes, RssSampler]:
+    with RssSampler(server.pid, interval=0.002) as sampler:
+        status, _, body = run(fetch(server.url(path)))
+    return status, body, sampler
+
+
+def assert_bounded(sampler: RssSampler) -> None:
+    """No worker's RSS passed the bound, and each is back near its start (the replaced
+    isolate is freed on a thread of its own, just after the answer)."""
+    for pid in sampler.pids[1:]:  # the workers
+        bound = sampler.baseline[pid] + (MEMORY_MIB + RSS_MARGIN_MIB) * 2**20
+        assert sampler.peak[pid] < bound, sampler.report()
+    print(f"peak RSS: {sampler.report()}")
+    deadline = time.monotonic() + 5
+    while any(rss(pid) > sampler.baseline[pid] + 32 * 2**20 for pid in sampler.pids[1:]):
+        assert time.monotonic() < deadline, [rss(pid) >> 20 for pid in sampler.pids]
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("path", ["/buffers", "/wasm"])
+def test_external_memory_counts_against_the_memory_limit(server, path):
+    status, body, sampler = bomb(server, path)
+    assert status == 503 and b"memory limit" in body, (status, body)
+    assert_bounded(sampler)
+    assert healthy(server)
+
+
+def test_one_huge_allocation_is_refused_without_growing_the_worker(server):
+    status, body, sampler = bomb(server, "/one-buffer")
+    assert status in (500, 503), (status, body)  # RangeError, or the limit at the next GC
+    assert_bounded(sampler)
+    assert healthy(server)
+
+
+def test_a_runaway_starved_of_cpu_is_still_terminated(server):
+    """Four busy processes share the workers' core: the runaway gets about a fifth of it,
+    which the old watchdog took for idling (it never terminated it). Its own CPU clock
+    reaches the 0.3 s limit after about 1.5 s of wall time."""
+    workers = children(server.pid)
+    pin(workers, {0})
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
+                             preexec_fn=_pin_to_cpu0, start_new_session=True)
+            for _ in range(4)]
+    try:
+        start = time.monotonic()
+        status, _, body = run(fetch(server.url("/spin")))
+        took = time.monotonic() - start
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+        pin(workers, os.sched_getaffinity(0))
+    assert status == 503 and b"CPU time limit" in body, (status, body)
+    assert took < 10, took
+    print(f"runaway terminated after {took:.2f} s with 4 CPU hogs on its core")
+    assert healthy(server)
+
+
+def test_workers_die_with_their_supervisor_and_its_stale_runtime_dir_is_cleaned(tmp_path):
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmpdir)}
+    script = tmp_path / "hello.mjs"
+    script.write_text(SCRIPT)
+    first = IsoflowServer(script, tmp_path / "first.log", workers=2)
+    second = IsoflowServer(script, tmp_path / "second.log", workers=1)
+    try:
+        first.spawn(first.args, env=env).wait_serving(60)
+        workers = children(first.pid)
+        assert len(workers) == 2
+        (stale,) = list(tmpdir.glob("isoflow-*"))
+        first.proc.kill()  # SIGKILL: no cleanup of any kind
+        first.proc.wait()
+        deadline = time.monotonic() + 2
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not [pid for pid in workers if alive(pid)], "workers outlived their supervisor"
+        assert stale.exists()
+        second.spawn(second.args, env=env).wait_serving(60)
+        assert not stale.exists()
+        assert len(list(tmpdir.glob("isoflow-*"))) == 1  # its own
+        assert healthy(second)
+    finally:
+        for srv in (first, second):
+            srv.stop(signal.SIGTERM)
+
+
+def test_a_runtime_dir_in_use_is_refused(tmp_path):
+    path = tmp_path / "run"
+    held = RuntimeDir(path)
+    try:
+        with pytest.raises(RuntimeDirInUse):
+            RuntimeDir(path)
+    finally:
+        held.release()
+    RuntimeDir(path).release()  # free again once released
+
+
+def test_a_stale_socket_in_a_configured_runtime_dir_is_removed(tmp_path):
+    path = tmp_path / "run"
+    path.mkdir()
+    (path / SOCKET).write_text("")
+    runtime = RuntimeDir(path)
+    try:
+        assert not (path / SOCKET).exists()
+    finally:
+        runtime.release()
+    assert path.exists()  # configured: kept
+
+
+def test_a_temporary_runtime_dir_of_a_live_supervisor_is_not_swept(tmp_path):
+    live = tmp_path / f"{PREFIX}live"
+    runtime = RuntimeDir(live)
+    legacy = tmp_path / f"{PREFIX}legacy"  # no lock file: not ours to judge
+    legacy.mkdir()
+    try:
+        assert sweep_stale(tmp_path) == []
+        assert live.exists() and legacy.exists()
+    finally:
+        runtime.release()
+    (live / "supervisor.lock").write_text("1\n")  # as a killed supervisor leaves it
+    assert sweep_stale(tmp_path) == [live]

@@ -1,0 +1,76 @@
+"""Reading a Workers project's wrangler file and .dev.vars (supervisor/wrangler.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from isoflow.supervisor import wrangler
+from tests.conftest import write_files
+
+
+def test_jsonc_comments_and_trailing_commas_outside_strings():
+    text = ('{\n  // a comment "with quotes"\n  "url": "http://x//y /* kept */", /* block\n'
+            '  */ "list": [1, 2, /* c */ ],\n  "s": "a\\" //, }",\n}\n')
+    plain = wrangler.strip_jsonc(text)
+    assert json.loads(plain) == {"url": "http://x//y /* kept */", "list": [1, 2],
+                                 "s": 'a" //, }'}
+    assert plain.count("\n") == text.count("\n")  # errors keep their line
+
+
+def test_dev_vars():
+    assert wrangler.parse_dev_vars(
+        "# comment\nA=1\nexport B = two words # note\nC=\"line\\nnext\"\nD='$literal'\n"
+        "bad line\nE=\n") == {"A": "1", "B": "two words", "C": "line\nnext",
+                              "D": "$literal", "E": ""}
+
+
+def test_a_jsonc_project_and_what_is_not_honoured(tmp_path):
+    write_files(tmp_path, {
+        "wrangler.jsonc": """{
+          // as wrangler init writes it
+          "$schema": "node_modules/wrangler/config-schema.json",
+          "name": "x", "main": "src/worker.js", "compatibility_date": "2025-01-01",
+          "compatibility_flags": ["nodejs_compat", "global_fetch_strictly_public"],
+          "vars": { "A": "a", "N": 1 },
+          "triggers": { "crons": ["0 * * * *"] },
+          "limits": { "cpu_ms": 100, "subrequests": 10 },
+          "dev": { "port": 9999, "ip": "localhost", "local_protocol": "https" },
+          "observability": { "enabled": true },
+          "d1_databases": [],
+        }""",
+        "wrangler.toml": 'main = "other.js"\n',  # wrangler.jsonc comes first
+        "src/worker.js": "export default {};\n",
+        ".dev.vars": "A=secret-a\nTOKEN=t\n",
+    })
+    project = wrangler.load(wrangler.find(tmp_path))
+    assert project.main == tmp_path / "src/worker.js"
+    assert (project.vars, project.secrets) == ({}, {"A": "secret-a", "TOKEN": "t"})
+    assert project.compatibility_flags == ["nodejs_compat"]
+    assert (project.crons, project.cpu_ms, project.port, project.host) == \
+        (["0 * * * *"], 100, 9999, "127.0.0.1")
+    assert project.ignored == [
+        "vars.N (only string values)", "compatibility_flags 'global_fetch_strictly_public'",
+        "limits.subrequests", "dev.local_protocol", "observability", "d1_databases"]
+    assert project.root == tmp_path
+
+
+@pytest.mark.parametrize(("files", "error"), [
+    ({"wrangler.toml": 'name = "x"\n'}, "wrangler.toml: no main: the Worker's entry"),
+    ({"wrangler.toml": 'main = "nope.ts"\n'}, "nope.ts: no such file"),
+    ({"wrangler.json": '{\n  "main": "a.js"\n  "x": 1\n}'}, "wrangler.json:3: Expecting ','"),
+    ({"wrangler.toml": 'main = \n'}, "wrangler.toml: Invalid value (at line 1, column 8)"),
+])
+def test_a_project_that_cannot_run_is_one_line(tmp_path, files, error):
+    write_files(tmp_path, files)
+    with pytest.raises(wrangler.WranglerError) as info:
+        wrangler.load(wrangler.find(tmp_path))
+    assert error in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_script_path_is_not_a_project(tmp_path):
+    write_files(tmp_path, {"app.ts": ""})
+    assert wrangler.find(tmp_path / "app.ts") is None
+    with pytest.raises(wrangler.WranglerError, match=r"a folder with no wrangler\.json"):
+        wrangler.find(tmp_path)

@@ -356,6 +356,7 @@ class Bridge:
         if self.closed:
             return
         self._watchdog = self.loop.call_later(self.config.watchdog_interval, self._watch)
+        _dbg("tick %s inflight=%s", id(self), self._in_flight)
         if self.v8.memory_limit_reached():
             self._fail(IsolateFailure("memory", "the isolate exceeded its memory limit"))
             return

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .v8 import JSEvalException, V8Context
 
-COMPILER_VERSION = "ts-5.7.3/3"  # the bundler's version too: part of every cache key
+COMPILER_VERSION = "ts-5.7.3/4"  # the bundler's version too: part of every cache key
 _JS = Path(__file__).parent / "js" / "compiler"
 MODULE_EXTENSIONS = (".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".json")
 TEXT_EXTENSIONS = (".txt", ".html")  # imported as a string, as wrangler's default rules do
@@ -38,7 +38,7 @@ _BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 # a bare "buffer" is the built-in too, as with wrangler.
 NODE_DIR = Path(__file__).parent / "js" / "node"
 NODE_COMPAT_FLAGS = frozenset({"nodejs_compat", "nodejs_compat_v2"})
-NODE_PROVIDED = {"buffer": "buffer", "crypto": "crypto",
+NODE_PROVIDED = {"async_hooks": "async_hooks", "buffer": "buffer", "crypto": "crypto",
                  "events": "events", "path": "path", "path/posix": "path",
                  "process": "process", "util": "util"}
 NODE_BUILTINS = frozenset({
@@ -120,8 +120,8 @@ class _Compiler:
             self._v8.eval((_JS / "transpile.js").read_text(encoding="utf-8"))
         return self._v8
 
-    def transpile(self, source: str, filename: str) -> dict:
-        arg = json.dumps({"source": source, "fileName": filename})
+    def transpile(self, source: str, filename: str, lower_async: bool = False) -> dict:
+        arg = json.dumps({"source": source, "fileName": filename, "lowerAsync": lower_async})
         return json.loads(self._ctx().eval(f"__isoflowTranspile({arg})"))
 
     def close(self) -> None:
@@ -492,7 +492,10 @@ def build(entry: Path, *, cache_dir: Path | None = None, root: Path | None = Non
             pass
     compiler = _Compiler()
     try:
-        modules, files = _collect(entry, root, compiler, bool(flags & NODE_COMPAT_FLAGS))
+        nodejs = bool(flags & NODE_COMPAT_FLAGS)
+        modules, files = _collect(entry, root, compiler, nodejs)
+        if any(m.path == NODE_DIR / "async_hooks.js" for m in modules):
+            modules, files = _collect(entry, root, compiler, nodejs, lower_async=True)
     finally:
         compiler.close()
     bundle = _link(modules)
@@ -510,10 +513,13 @@ def build(entry: Path, *, cache_dir: Path | None = None, root: Path | None = Non
 
 
 def _collect(
-    entry: Path, root: Path, compiler: _Compiler, nodejs_compat: bool = False
+    entry: Path, root: Path, compiler: _Compiler, nodejs_compat: bool = False,
+    lower_async: bool = False,
 ) -> tuple[list[Module], dict[Path, bytes]]:
     """The modules of the graph (the entry first) and the project files read (not the node:
-    built-ins: those are isoflow's, keyed by :func:`_node_digest`)."""
+    built-ins: those are isoflow's, keyed by :func:`_node_digest`). ``lower_async``: for
+    node:async_hooks, async functions are compiled to generators whose every resumption
+    restores the AsyncLocalStorage context (js/compiler/prelude.js ``__alsAwaiter``)."""
     modules: list[Module] = []
     index: dict[Path, int] = {}
     files: dict[Path, bytes] = {}
@@ -549,7 +555,8 @@ def _collect(
             try:
                 # .mjs/.mts would make TypeScript keep ESM syntax: compile them as .js/.ts.
                 name = _COMPILE_AS.get(path.suffix, path.suffix)
-                out = compiler.transpile(source, path.stem + name)
+                out = compiler.transpile(source, path.stem + name,
+                                         lower_async and path.parent != NODE_DIR)
             except JSEvalException as e:
                 raise BundleError(f"{path}: the compiler failed: {e}") from None
             if out["diagnostics"]:
@@ -559,6 +566,8 @@ def _collect(
             code = out["code"]
             if not builtin and _node_mode(path, resolver):
                 code = _node_interop(code)
+            if lower_async:
+                code = code.replace(_AWAITER, _ALS_AWAITER, 1)
             module = Module(path, code, lines, esm=out["isModule"], builtin=builtin)
             requires = set(out["requires"])
             for spec in dict.fromkeys(out["imports"]):
@@ -595,6 +604,12 @@ _NODE_INTEROP = (
     ('return (mod && mod.__esModule) ? mod : { "default": mod };',
      'return (mod && mod.__esModule && __isESM(mod)) ? mod : { "default": mod };'),
 )
+
+
+# TypeScript's __awaiter, and the same calling the prelude's, which carries the
+# AsyncLocalStorage context across every await (node:async_hooks).
+_AWAITER = "var __awaiter = (this && this.__awaiter) || function"
+_ALS_AWAITER = "var __awaiter = __alsAwaiter || function"
 
 
 def _node_interop(code: str) -> str:
@@ -640,5 +655,6 @@ def _link(modules: list[Module]) -> Bundle:
         "files": files,
         "segments": [[start, files.index(path), lines] for start, path, lines in segments],
     }
-    out.append(f"__isoflow_register_module(__entry(0), {json.dumps(line_map)});\n}})();\n")
+    out.append(f"__isoflow_register_module((host) => __entry(0, host), {json.dumps(line_map)});"
+               "\n})();\n")
     return Bundle("".join(out), segments)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib.util
 import ipaddress
 import logging
@@ -88,6 +89,11 @@ def _end_to_end(pairs: list[Any]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in pairs if k.lower() not in hop]
 
 
+# How to allow them, for the error a refused fetch() gives.
+_ALLOW = ("(allow them with --allow-fetch-to {kind}, or allow_{kind} = true under [fetch] "
+          "or [scripts.NAME.fetch] in the config)")
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
     """Which destinations fetch() may connect to (checked on every resolved address)."""
@@ -107,7 +113,8 @@ class AddressPolicy:
                 ip = embedded
         if ip.is_loopback:
             if not self.allow_loopback:
-                raise PermissionError(f"connections to loopback address {ip} are not allowed")
+                raise PermissionError(f"connections to loopback address {ip} are not allowed "
+                                      f"{_ALLOW.format(kind='loopback')}")
             return
         if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
             raise PermissionError(f"connections to {ip} are not allowed")
@@ -117,7 +124,8 @@ class AddressPolicy:
         private = (not ip.is_global or ip.is_private or ip.is_link_local
                    or getattr(ip, "is_site_local", False))
         if private and not self.allow_private:
-            raise PermissionError(f"connections to private address {ip} are not allowed")
+            raise PermissionError(f"connections to private address {ip} are not allowed "
+                                  f"{_ALLOW.format(kind='private')}")
 
     def socket_factory(self, addr_info: Any) -> socket.socket:
         family, type_, proto, _, sockaddr = addr_info
@@ -380,6 +388,25 @@ class Fetch:
         self.client.emit_end(self.fid)
 
 
+@functools.cache
+def _reset_aware_handler() -> type:
+    """aiohttp's connection protocol, except that a connection *reset* while a body is
+    still being read fails that body. aiohttp ends a body that only the close delimits
+    (no Content-Length, not chunked) at any close, so a reset would pass for its end and a
+    cut upstream body would reach the script, or the client, as complete."""
+    from aiohttp.client_proto import ResponseHandler
+
+    class ResetAwareHandler(ResponseHandler):
+        def connection_lost(self, exc: BaseException | None) -> None:
+            payload = self._payload
+            if exc is not None and payload is not None and not payload.is_eof():
+                payload.set_exception(aiohttp.ClientPayloadError(
+                    f"the connection was reset before the body ended ({exc})"))
+            super().connection_lost(exc)
+
+    return ResetAwareHandler
+
+
 class FetchClient:
     """All fetches of one worker: one aiohttp session, events out through ``emit``."""
 
@@ -398,6 +425,8 @@ class FetchClient:
             connector = aiohttp.TCPConnector(
                 limit=256, ttl_dns_cache=10, socket_factory=self.policy.socket_factory,
             )
+            connector._factory = functools.partial(_reset_aware_handler(),  # see there
+                                                   loop=asyncio.get_running_loop())
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 skip_auto_headers=("User-Agent",),

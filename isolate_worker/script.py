@@ -24,6 +24,8 @@ _MODULE_SYNTAX = (
 )
 # CommonJS in a script: a call of require() with a literal, module.exports, exports.x.
 _COMMONJS = re.compile(r"\brequire\s*\(\s*['\"`]|\bmodule\.exports\b|(?<![.\w$])exports\.[\w$]")
+_FRAME = re.compile(r"^\s+at (?:.*? \()?(?P<file>[^()\s]+?):(?P<line>\d+):\d+\)?$", re.M)
+BUNDLE_URL = "isoflow-bundle:"  # a module worker's bundle's sourceURL, then the entry's name
 _LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<rest>.*)$", re.S)
 
 
@@ -42,6 +44,14 @@ def _describe(error: JSEvalException, path: Path, bundle: bundler.Bundle | None)
         return f"{path}: {_first_line(text)}"
     rest = _first_line(m.group("rest"))
     line = int(m.group("line"))
+    ours = f"{BUNDLE_URL}{path.name}" if bundle is not None else str(path)
+    if m.group("file") != ours:
+        # V8 placed the error in other source (JSON.parse's text, an eval): the first
+        # frame of the stack in the script says where it was thrown from.
+        frames = [f for f in _FRAME.finditer(text) if f.group("file") == ours]
+        if not frames:
+            return f"{path}: {rest}"
+        line = int(frames[0].group("line"))
     if bundle is not None:
         where = bundle.locate(line)
         if where is not None:
@@ -85,7 +95,7 @@ def load(
     except bundler.BundleError as e:
         raise ScriptError(str(e)) from None
     try:
-        evaluate(f"{bundle.code}//# sourceURL=isoflow-bundle:{path.name}\n")
+        evaluate(f"{bundle.code}//# sourceURL={BUNDLE_URL}{path.name}\n")
     except JSEvalException as e:
         raise ScriptError(_describe(e, path, bundle)) from None
     return bundle

@@ -390,6 +390,7 @@ class Worker:
             self.bridge.send(event, payload)
 
     def _on_readable(self) -> None:
+        if os.environ.get("ISOFLOW_DBG"): log.warning("DBG readable events=%s", self.sock.getsockopt(zmq.EVENTS))  # DBG-TRY
         self._check_scheduled = False
         sock = self.sock
         while not sock.closed and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
@@ -413,6 +414,7 @@ class Worker:
     # -- frames from the supervisor -------------------------------------------------------
 
     def _on_frame(self, frame: p.Frame) -> None:
+        if os.environ.get("ISOFLOW_DBG"): log.warning("DBG frame %s %s bridge=%s closed=%s", frame.TYPE.name, frame.stream, id(self.bridge), self.bridge.closed)  # DBG-TRY
         bridge = self.bridge
         assert bridge is not None
         sid = frame.stream
@@ -684,6 +686,7 @@ class Worker:
         try:
             self.bridge = self._new_bridge()
             self.bridge.rss_limit = self.rss_limit
+            self.loop.call_soon(self._on_readable)  # DBG-TRY
         except script_loader.ScriptError as e:
             log.error("cannot reload the script: %s", e)
             self.stopped.set()
@@ -696,6 +699,7 @@ class Worker:
                          "exiting so that the worker is replaced", self.options.worker_id,
                          WEDGED_AFTER)
             os._exit(EXIT_WEDGED)
+        if os.environ.get("ISOFLOW_DBG"): log.warning("DBG freed")  # DBG-TRY
         trim_malloc()
         rss = process_rss()
         if self.rss_base and rss > self.rss_base + RSS_MARGIN and not self.draining:

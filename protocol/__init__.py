@@ -29,11 +29,20 @@ from .frames import (
     ResponseHead,
     Scheduled,
     Shutdown,
+    WsClose,
+    WsMessage,
     decode,
     decode_batch,
     encode,
 )
-from .stream import LocalProtocolError, Outcome, RemoteProtocolError, Role, StreamCore
+from .stream import (
+    LocalProtocolError,
+    Outcome,
+    RemoteProtocolError,
+    Role,
+    StreamCore,
+    is_websocket_upgrade,
+)
 
 __all__ = [
     "MAX_BODY_CHUNK", "VERSION", "BodyReceiver", "BodyState", "Cancel", "CreditWindow",
@@ -41,5 +50,6 @@ __all__ = [
     "Outcome", "Ping", "Pong", "ProtocolError", "RemoteProtocolError", "RequestBody",
     "RequestCredit", "RequestEnd", "RequestHead", "ResponseBody", "ResponseCredit",
     "ResponseEnd", "ResponseError", "ResponseHead", "Role", "Scheduled", "Shutdown",
-    "StreamCore", "decode", "decode_batch", "encode",
+    "StreamCore", "WsClose", "WsMessage", "decode", "decode_batch", "encode",
+    "is_websocket_upgrade",
 ]

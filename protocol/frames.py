@@ -49,6 +49,9 @@ class FrameType(enum.IntEnum):
     PONG = 26
     LOG = 27
     FATAL = 28
+    # either way, on a stream upgraded to a WebSocket (a 101 RESPONSE_HEAD)
+    WS_MESSAGE = 40
+    WS_CLOSE = 41
 
 
 Headers = list[list[str]]
@@ -215,12 +218,38 @@ class Fatal(Frame):
     message: str
 
 
+# -- either way: WebSocket messages of an upgraded stream ----------------------------------
+
+
+@dataclasses.dataclass(slots=True)
+class WsMessage(Frame):
+    """A WebSocket message, or a piece of one (``fin`` false: more pieces follow). Counted
+    against the same credit as bodies: supervisor -> worker as request credit (REQUEST_CREDIT
+    grants it), worker -> supervisor as response credit (RESPONSE_CREDIT)."""
+
+    TYPE = FrameType.WS_MESSAGE
+    HAS_BODY = True
+    binary: bool = False
+    fin: bool = True
+    data: bytes | memoryview = b""
+
+
+@dataclasses.dataclass(slots=True)
+class WsClose(Frame):
+    """The sender's side of the WebSocket is closed with ``code`` and ``reason`` (a close
+    frame from the client, or the script's close()); it sends no more messages."""
+
+    TYPE = FrameType.WS_CLOSE
+    code: int
+    reason: str
+
+
 FRAME_CLASSES: dict[int, type[Frame]] = {
     cls.TYPE: cls
     for cls in (
         RequestHead, RequestBody, RequestEnd, Cancel, ResponseCredit, Ping, Shutdown,
         Scheduled, Hello, ResponseHead, ResponseBody, ResponseEnd, ResponseError,
-        RequestCredit, Pong, Log, Fatal,
+        RequestCredit, Pong, Log, Fatal, WsMessage, WsClose,
     )
 }
 
@@ -333,7 +362,7 @@ def decode(parts: list[bytes] | list[memoryview] | list[Any]) -> Frame:
     if cls.HAS_BODY:
         if len(parts) != 2:
             raise ProtocolError(f"{name}: expected a body part, got {len(parts) - 1} extra parts")
-        return cls(stream, _body(cls, parts[1]))  # type: ignore[call-arg]
+        return cls(stream, *values, _body(cls, parts[1]))  # type: ignore[call-arg]
     if len(parts) != 1:
         raise ProtocolError(f"{name}: unexpected extra message parts")
     return cls(stream, *values)
@@ -356,7 +385,7 @@ def decode_batch(parts: list[Any]) -> tuple[list[Frame], ProtocolError | None]:
             if cls.HAS_BODY:
                 if i >= count:
                     raise ProtocolError(f"{cls.TYPE.name}: expected a body part, got none")
-                frames.append(cls(stream, _body(cls, parts[i])))  # type: ignore[call-arg]
+                frames.append(cls(stream, *values, _body(cls, parts[i])))  # type: ignore[call-arg]
                 i += 1
             else:
                 frames.append(cls(stream, *values))

@@ -13,6 +13,16 @@ Each direction has a :class:`Phase`, changed only through :data:`TRANSITIONS`::
     IDLE --head--> BODY --data--> BODY --end--> ENDED
     IDLE --head (no body)--> ENDED
 
+A WebSocket upgrade request (GET, ``Upgrade: websocket``, no body: :func:`is_websocket_upgrade`)
+may be answered with a 101 RESPONSE_HEAD, which moves both directions to SOCKET: then
+WS_MESSAGE frames flow both ways (the supervisor's count against request credit, the
+worker's against response credit) and each side ends its direction with WS_CLOSE::
+
+    request:  ENDED --101--> SOCKET --message--> SOCKET --close--> ENDED
+    response: IDLE  --101--> SOCKET --message--> SOCKET --close--> ENDED
+
+When both closes have crossed the stream is ``DONE``.
+
 A request that ended while its response is still flowing is *half-closed*. The stream ends
 with exactly one :class:`Outcome`, from :data:`ENDINGS`: RESPONSE_END makes it ``DONE``,
 RESPONSE_ERROR ``FAILED``, CANCEL ``CANCELLED``. Frames of a stream that has ended are
@@ -50,11 +60,13 @@ from .frames import (
     ResponseError,
     ResponseHead,
     Scheduled,
+    WsClose,
+    WsMessage,
 )
 
 __all__ = [
     "ENDINGS", "TRANSITIONS", "LocalProtocolError", "Outcome", "Phase", "RemoteProtocolError",
-    "Role", "StreamCore", "should_grant",
+    "Role", "StreamCore", "is_websocket_upgrade", "should_grant",
 ]
 
 
@@ -77,6 +89,7 @@ class Phase(enum.Enum):
     IDLE = "idle"  # no head yet
     BODY = "body"  # the head crossed: data may flow
     ENDED = "ended"  # the end crossed
+    SOCKET = "socket"  # upgraded to a WebSocket: messages flow until a WS_CLOSE
 
 
 class Step(enum.Enum):
@@ -84,6 +97,9 @@ class Step(enum.Enum):
     HEAD_END = "head without body"
     DATA = "data"
     END = "end"
+    UPGRADE = "upgrade"
+    MESSAGE = "message"
+    CLOSE = "close"
 
 
 class Outcome(enum.Enum):
@@ -97,6 +113,10 @@ TRANSITIONS: dict[tuple[Phase, Step], Phase] = {
     (Phase.IDLE, Step.HEAD_END): Phase.ENDED,
     (Phase.BODY, Step.DATA): Phase.BODY,
     (Phase.BODY, Step.END): Phase.ENDED,
+    (Phase.IDLE, Step.UPGRADE): Phase.SOCKET,  # the response: a 101 head
+    (Phase.ENDED, Step.UPGRADE): Phase.SOCKET,  # the request (it had no body)
+    (Phase.SOCKET, Step.MESSAGE): Phase.SOCKET,
+    (Phase.SOCKET, Step.CLOSE): Phase.ENDED,
 }
 
 # The frames that end a stream, and how.
@@ -122,6 +142,23 @@ _SENDS: dict[Role, frozenset[type[Frame]]] = {
     Role.WORKER: frozenset({ResponseHead, ResponseBody, ResponseEnd, ResponseError,
                             RequestCredit}),
 }
+_SOCKET_FRAMES = (WsMessage, WsClose)  # sent by both roles, each on its own direction
+
+
+def is_websocket_upgrade(method: str, headers: list[list[str]], has_body: bool) -> bool:
+    """Whether a request may be answered with a 101 that switches to a WebSocket: a GET
+    without a body whose Upgrade names websocket and whose Connection says upgrade."""
+    if method != "GET" or has_body:
+        return False
+    upgrade = connection = False
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "upgrade":
+            upgrade = upgrade or any(t.strip().lower() == "websocket" for t in value.split(","))
+        elif lower == "connection":
+            connection = connection or any(t.strip().lower() == "upgrade"
+                                           for t in value.split(","))
+    return upgrade and connection
 
 
 def should_grant(unreturned: int, held: int, window: int) -> bool:
@@ -170,7 +207,8 @@ class StreamCore:
     validated values); a late frame returns None.
     """
 
-    __slots__ = ("_in", "outcome", "peer_credit", "request", "response", "role", "sid")
+    __slots__ = ("_in", "outcome", "peer_credit", "request", "response", "role", "sid",
+                 "upgradable", "upgraded")
 
     def __init__(self, role: Role, sid: int, *, request_window: int,
                  response_window: int) -> None:
@@ -179,6 +217,8 @@ class StreamCore:
         self.request = Phase.IDLE
         self.response = Phase.IDLE
         self.outcome: Outcome | None = None
+        self.upgradable = False  # a WebSocket upgrade request: a 101 may answer it
+        self.upgraded = False  # a 101 crossed: WebSocket messages flow
         # The direction we receive has an inbound window; the one we send, the peer's credit.
         if role is Role.SUPERVISOR:
             self._in = _Inbound(response_window)
@@ -216,6 +256,34 @@ class StreamCore:
     def _end(self, outcome: Outcome) -> None:
         self.outcome = outcome
 
+    def _upgrade(self, what: str, error: type[ProtocolError]) -> None:
+        """A 101 head: both directions switch to WebSocket messages."""
+        if not self.upgradable:
+            raise error(f"stream {self.sid}: {what} with status 101 answers only a "
+                        "WebSocket upgrade request")
+        self._step(_RESPONSE, Step.UPGRADE, what, error)
+        self._step(_REQUEST, Step.UPGRADE, what, error)
+        self.upgraded = True
+
+    def _socket_step(self, direction: str, frame: Frame, error: type[ProtocolError],
+                     credit_check: bool) -> None:
+        """WS_MESSAGE or WS_CLOSE on ``direction``; when both closes crossed: DONE."""
+        what = type(frame).__name__
+        if isinstance(frame, WsMessage):
+            size = len(frame.data)
+            if credit_check and size > self.peer_credit:
+                raise error(f"stream {self.sid}: {what} of {size} bytes with only "
+                            f"{self.peer_credit} bytes of credit")
+            self._step(direction, Step.MESSAGE, what, error)
+            if credit_check:
+                self.peer_credit -= size
+            else:
+                self._in.receive(size)
+        else:
+            self._step(direction, Step.CLOSE, what, error)
+            if self.request is Phase.ENDED and self.response is Phase.ENDED:
+                self._end(Outcome.DONE)
+
     # -- sending ------------------------------------------------------------------------
 
     def send(self, frame: Frame) -> Frame:
@@ -225,7 +293,7 @@ class StreamCore:
         """
         cls = type(frame)
         what = cls.__name__
-        if cls not in _SENDS[self.role]:
+        if cls not in _SENDS[self.role] and cls not in _SOCKET_FRAMES:
             raise LocalProtocolError(f"stream {self.sid}: a {self.role.value} cannot send {what}")
         if frame.stream != self.sid:
             raise LocalProtocolError(f"{what} for stream {frame.stream} sent on {self.sid}")
@@ -236,6 +304,13 @@ class StreamCore:
             step = Step.HEAD if frame.has_body else Step.HEAD_END  # type: ignore[attr-defined]
             self._step(_REQUEST, step, what, LocalProtocolError)
             self._in = _Inbound(frame.window)  # type: ignore[attr-defined]
+            self.upgradable = is_websocket_upgrade(
+                frame.method, frame.headers, frame.has_body)  # type: ignore[attr-defined]
+        elif cls in _SOCKET_FRAMES:
+            direction = _REQUEST if self.role is Role.SUPERVISOR else _RESPONSE
+            self._socket_step(direction, frame, LocalProtocolError, True)
+        elif cls is ResponseHead and frame.status == 101:  # type: ignore[attr-defined]
+            self._upgrade(what, LocalProtocolError)
         elif cls is Scheduled:
             # A scheduled event has no request body and no response head: END or ERROR only.
             self._step(_REQUEST, Step.HEAD_END, what, LocalProtocolError)
@@ -326,6 +401,13 @@ class StreamCore:
                                           f"got {size}")
             self.peer_credit += size
             return frame
+        if cls in _SOCKET_FRAMES:
+            direction = _RESPONSE if self.role is Role.SUPERVISOR else _REQUEST
+            self._socket_step(direction, frame, RemoteProtocolError, False)
+            return frame
+        if cls is ResponseHead and frame.status == 101:  # type: ignore[attr-defined]
+            self._upgrade(what, RemoteProtocolError)
+            return frame
         direction, step = _STEPS[cls]
         self._step(direction, step, what, RemoteProtocolError)
         if step is Step.DATA:
@@ -345,6 +427,8 @@ class StreamCore:
         else:
             has_body = isinstance(head, RequestHead) and head.has_body
             core.request = Phase.BODY if has_body else Phase.ENDED
+            if isinstance(head, RequestHead):
+                core.upgradable = is_websocket_upgrade(head.method, head.headers, has_body)
             if isinstance(head, Scheduled):
                 core.response = Phase.BODY
         return core

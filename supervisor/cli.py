@@ -56,6 +56,8 @@ def _parse_size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+DEV_SHUTDOWN_GRACE = 2.0  # seconds: a stream still open at Ctrl-C does not hold dev long
+
 # Options that only make sense for a single script given on the command line.
 SCRIPT_OPTIONS = ("host", "port", "workers", "var", "compat_flag", "wall_time", "cpu_limit",
                   "memory_limit",
@@ -78,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"isoflow {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve worker scripts over HTTP")
+    # serve's options, dev's too (dev: serve with one front and one worker by default,
+    # reloading when a file of the script changes)
+    serve = argparse.ArgumentParser(add_help=False)
     serve.add_argument("script", type=Path, nargs="?",
                        help="the worker script (.js, .mjs, .ts), or a Workers project: a "
                             "folder with a wrangler.toml/.json/.jsonc, or that file")
@@ -129,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--front-dir", type=Path, help=argparse.SUPPRESS)
     serve.add_argument("--front-fd", type=int, help=argparse.SUPPRESS)
     serve.add_argument("--log-level", help="debug, info (default), warning, error")
+    sub.add_parser("serve", parents=[serve], help="serve worker scripts over HTTP")
+    sub.add_parser("dev", parents=[serve],
+                   help="serve one script or Workers project for development: one worker, "
+                        "a banner, and a reload whenever one of its files changes")
 
     check = sub.add_parser("check", help="check that a script loads, or a whole config")
     check.add_argument("script", type=Path, nargs="?")
@@ -184,6 +192,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(remote.keygen_main(args) if args.command == "keygen"
                  else remote.worker_main(args))
     settings = _serve_settings(parser, args)
+    if args.command == "dev":
+        _dev_settings(settings, args)
     logsetup.configure(settings.log_level, settings.log_format)
     project = getattr(args, "wrangler", None)
     if project is not None and project.ignored and args.front is None:
@@ -199,7 +209,20 @@ def main(argv: list[str] | None = None) -> None:
     if settings.fronts > 1:
         serve_argv = list(sys.argv[1:] if argv is None else argv)
         sys.exit(run_event_loop(_serve_many(settings, serve_argv)))
-    sys.exit(run_event_loop(_serve(settings)))
+    sys.exit(run_event_loop(_serve(settings, watch=args.command == "dev")))
+
+
+def _dev_settings(settings: Settings, args: argparse.Namespace) -> None:
+    """``dev``: one front (the watcher reloads it), one worker per script and a short
+    shutdown grace unless given."""
+    if (args.fronts or 1) > 1:
+        fail("dev runs one front: drop --fronts")
+    settings.fronts = 1
+    if args.workers is None:
+        for spec in settings.scripts.values():
+            spec.workers = min(spec.workers, 1) if spec.workers else spec.workers
+    if args.shutdown_grace is None:
+        settings.shutdown_grace = DEV_SHUTDOWN_GRACE
 
 
 def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Settings:
@@ -379,10 +402,10 @@ def _reload(args: argparse.Namespace) -> int:
 
 
 async def _serve(settings: Settings, front: FrontRole | None = None,
-                 ready_fd: int | None = None) -> int:
+                 ready_fd: int | None = None, watch: bool = False) -> int:
     from .server import serve
 
-    return await serve(settings, front, ready_fd)
+    return await serve(settings, front, ready_fd, watch)
 
 
 async def _serve_many(settings: Settings, argv: list[str]) -> int:

@@ -481,9 +481,10 @@ class Service:
 
 
 async def serve(settings: Settings, front: FrontRole | None = None,
-                ready_fd: int | None = None) -> int:
+                ready_fd: int | None = None, watch: bool = False) -> int:
     """Serve until SIGTERM or SIGINT: the whole service, or (``front``) one front of many,
-    which tells the main process on ``ready_fd`` once it serves."""
+    which tells the main process on ``ready_fd`` once it serves. ``watch`` (``isoflow
+    dev``): print a banner, and reload when a file of a script changes (watch.py)."""
     errors = {} if front is not None else await script_errors(settings)  # main checked
     if errors:
         for error in errors.values():
@@ -516,8 +517,17 @@ async def serve(settings: Settings, front: FrontRole | None = None,
         if ready_fd is not None:
             front.tell_ready(ready_fd)
     service.notifier.ready(f"serving {service.describe()}")
+    watcher = None
+    if watch:
+        from .watch import Watcher, banner, watched_files
+
+        print(banner(settings, len(watched_files(settings))), file=sys.stderr, flush=True)
+        watcher = Watcher(service)
+        watcher.start()
     try:
         await stop.wait()
+        if watcher is not None:
+            await watcher.stop()
         log.info("shutting down: finishing requests in flight (up to %.0f s)",
                  service.settings.shutdown_grace)
         loop.remove_signal_handler(signal.SIGHUP)

@@ -120,6 +120,8 @@ class Stream:
             self.fail(StreamFailed(event.status, event.message))
         elif isinstance(event, p.RequestCredit):
             self._wake_request_credit()
+        elif isinstance(event, p.WsMessage | p.WsClose):
+            self._push(event)  # a WebSocket's (supervisor/websocket.py)
 
     def fail(self, failure: StreamFailed) -> None:
         """The response cannot complete (the worker said so, died, or a limit was hit)."""

@@ -1,7 +1,8 @@
 """The bundler in-process: imports confined to the project root, Node's module resolution.
 
 Each project is written under ``tmp_path`` by the test; bundles are evaluated in a bare V8
-context whose ``__isoflow_register_module`` keeps the entry's exports.
+context whose ``__isoflow_register_module`` evaluates the modules and keeps the entry's
+exports.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def evaluate(entry: Path, root: Path | None = None) -> object:
     bundle = bundler.build(entry, root=root)
     ctx = V8Context()
     try:
-        ctx.eval("globalThis.__isoflow_register_module = (m) => { globalThis.__entry = m; };")
+        ctx.eval("globalThis.__isoflow_register_module = (f) => { globalThis.__entry = f(); };")
         ctx.eval(bundle.code)
         return json.loads(ctx.eval("JSON.stringify(__entry.default.value)"))
     finally:
@@ -321,7 +322,7 @@ def test_a_require_that_cannot_be_resolved_outside_try_fails_the_build(tmp_path)
 def load_script(path: Path) -> V8Context:
     """``script.load`` into a bare context that records addEventListener's listener."""
     ctx = V8Context()
-    ctx.eval("globalThis.__isoflow_register_module = (m) => { globalThis.__entry = m; };"
+    ctx.eval("globalThis.__isoflow_register_module = (f) => { globalThis.__entry = f(); };"
              "globalThis.addEventListener = (type, f) => { globalThis.__listener = f; };")
     try:
         script.load(ctx.eval, path)
@@ -346,3 +347,16 @@ def test_a_script_that_uses_require_is_bundled(tmp_path, outside):
         load_script(outside / "sw.js")
     assert "'../secret.json' from " in str(info.value)
     assert f"is outside the project root {outside}" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["sw.js", "module.mjs"])
+def test_a_json_parse_failure_at_load_names_the_file_and_line(tmp_path, name):
+    """V8 places a JSON.parse error in the JSON text ("undefined:1"): the line is the
+    script's, from the stack."""
+    handler = ("addEventListener('fetch', () => cfg);" if name.endswith(".js")
+               else "export default { value: cfg };")
+    (tmp_path / name).write_text(f"const a = 1;\nconst cfg = JSON.parse('{{bad');\n{handler}\n")
+    with pytest.raises(script.ScriptError) as info:
+        load_script(tmp_path / name)
+    assert str(info.value) == (f"{tmp_path / name}:2: SyntaxError: Expected property name or "
+                               "'}' in JSON at position 1 (line 1 column 2)")

@@ -486,6 +486,8 @@ def test_work_after_the_response_and_runtime_failures_are_limits(tmp_path):
     path = "api.js"
     [scripts.app.limits]
     max_runtime_failures = 0
+    [[routes]]
+    script = "app"
     """
     assert problems(tmp_path, text) == [
         "c.toml:9: scripts.app.limits.max_runtime_failures: must be at least 1, got 0"]

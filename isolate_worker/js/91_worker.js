@@ -2,8 +2,9 @@
 // them. Both styles of Workers script are served:
 //   addEventListener("fetch", (event) => event.respondWith(...))      (service worker)
 //   export default { async fetch(request, env, ctx) { ... } }         (module worker)
-// A module worker's bundle ends by calling __isoflow_register_module(exports), a one-shot
-// global (see isolate_worker/script.py).
+// A module worker's bundle ends by calling __isoflow_register_module(evaluate, lineMap), a
+// one-shot global (see isolate_worker/script.py): evaluate(nodeHost) runs the modules and
+// returns the entry's exports (null for a service-worker script).
 
 const {
   ArrayPrototypePush,
@@ -194,9 +195,9 @@ function hasHandler(type) {
 internals.events.installEventTarget(globalThis);
 
 ObjectDefineProperty(globalThis, "__isoflow_register_module", {
-  value: function register(exports, lineMap) {
+  value: function register(evaluate, lineMap) {
     delete globalThis.__isoflow_register_module;
-    moduleExports = exports;
+    moduleExports = typeof evaluate === "function" ? evaluate(internals.nodeHost) : evaluate;
     if (lineMap !== undefined) internals.sourceMap.install(lineMap);
   },
   writable: false,

@@ -384,6 +384,9 @@ def test_private_destinations_are_refused_unless_allowed(serve, upstream):
     data = get_json(server, f"/error?t={upstream.url('/text')}", upstream)
     assert data["name"] == "TypeError"
     assert "loopback" in data["message"] and "not allowed" in data["message"]
+    # and says how to allow them
+    assert "--allow-fetch-to loopback" in data["message"]
+    assert "allow_loopback = true under [fetch]" in data["message"]
 
 
 def test_subrequests_per_request_are_limited(serve, upstream):

@@ -18,6 +18,7 @@ import json
 import re
 import socket
 import socketserver
+import struct
 import threading
 from collections.abc import Iterator
 
@@ -63,6 +64,13 @@ export default {
       return fetch(up + path.slice(3), {
         headers: { "x-l1": "\\xff\\xe9", connection: "x-secret", "x-secret": "s" },
       });
+    }
+    if (path.startsWith("/text/")) {  // the upstream's body, read in JS
+      try {
+        return new Response(String((await (await fetch(up + path.slice(5))).text()).length));
+      } catch (e) {
+        return new Response(`${e.name}: ${e.message}`);
+      }
     }
     if (path.startsWith("/seen/")) {  // what came back from the upstream, as code units
       try {
@@ -120,6 +128,8 @@ class RawUpstream(socketserver.ThreadingTCPServer):
     def answer(self, path: str) -> bytes:
         if path.startswith("/status/"):
             return b"HTTP/1.1 " + path[8:].encode() + b" X\r\nContent-Length: 0\r\n\r\n"
+        if path in ("/close-delimited", "/close-delimited-cut"):  # no length: the close ends it
+            return b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"x" * 100_000
         if path == "/latin1":
             head = b"X-L1: \xff\x80caf\xe9\r\n"
         elif path == "/hop":
@@ -145,6 +155,11 @@ class _RawHandler(socketserver.BaseRequestHandler):
         self.server.heads.append(head)
         path = head.split(b" ", 2)[1].decode()
         self.request.sendall(self.server.answer(path))
+        if path.endswith("-cut"):  # a reset, not a FIN: the body broke off
+            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                    struct.pack("ii", 1, 0))
+            self.request.close()  # now: socketserver would shut it down (a FIN) first
+            return
         self.request.shutdown(socket.SHUT_WR)
 
 
@@ -300,3 +315,15 @@ def test_hostile_heads_never_produce_a_traceback(edge):
         out, _, _ = exchange(edge, data + b"\r\nConnection: close\r\n\r\n")
         assert re.match(rb"HTTP/1\.[01] [1-5]\d\d ", out), (data, out[:200])
     assert "Traceback" not in edge.log()
+
+
+def test_a_close_delimited_upstream_body_cut_by_a_reset_is_an_error_not_an_end(edge):
+    # Read in JS: the whole body, or an error; never a silently short body.
+    assert request(edge, "/text/close-delimited")[2] == b"100000"
+    status, _, body = request(edge, "/text/close-delimited-cut")
+    assert status == 200 and body.startswith(b"TypeError"), body
+    # Forwarded untouched: the client's chunked body ends with its last chunk only if whole.
+    status, head, body = request(edge, "/up/close-delimited")
+    assert status == 200 and body.endswith(b"\r\n0\r\n\r\n")
+    status, head, body = request(edge, "/up/close-delimited-cut")
+    assert status == 200 and not body.endswith(b"0\r\n\r\n")

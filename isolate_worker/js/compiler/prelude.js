@@ -3,20 +3,68 @@
 // builtin];` for each module and closes the function after registering the entry's exports.
 // The node: built-ins (nodejs_compat, isoflow/js/node/) run first, before any of the
 // script's code, so what they capture of the globals is the original; they alone get the
-// runtime's host object (js/93_node_host.js) with require("isoflow:host").
+// runtime's host object (js/93_node_host.js) with require("isoflow:host"): the runtime
+// passes it to the function the bundle registers, (host) => __entry(0, host).
 // deps maps each specifier to a module number, or to the message of the error its require()
 // throws (a require() in a `try` block the bundler could not resolve, as esbuild leaves it).
 // Cycles behave as in Node: a module required again while it runs gets its exports so far.
 (function () {
 const __defs = [];
-const __nodeHost = globalThis.__isoflow_node;
-delete globalThis.__isoflow_node;
+let __nodeHost = null;
 const __cache = [];
 const __hasOwn = Object.hasOwn;
 const __apply = Reflect.apply;
 const __esm = new WeakSet(); // the exports objects of ES modules
 const __esmAdd = WeakSet.prototype.add, __esmHas = WeakSet.prototype.has;
 const __isESM = (exports) => __apply(__esmHas, __esm, [exports]);
+// node:async_hooks: the AsyncLocalStorage context ("frame": null, or a Map from storage to
+// store) of the code running now. A bundle holding node:async_hooks is compiled with its
+// async functions as generators (bundler.py lower_async) whose every step runs through
+// __alsAwaiter, so the frame of the call is back after each await; async_hooks.js carries
+// it into timers, queueMicrotask and then() callbacks (require("isoflow:als")).
+let __alsFrame = null;
+const __Promise = Promise;
+const __als = {
+  used: false, // set by async_hooks.js when it loads
+  get: () => __alsFrame,
+  set(frame) { __alsFrame = frame; },
+  /** `fn` bound to the frame current now. */
+  bind(fn, frame = __alsFrame) {
+    return function (...args) {
+      const saved = __alsFrame;
+      __alsFrame = frame;
+      try {
+        return __apply(fn, this, args);
+      } finally {
+        __alsFrame = saved;
+      }
+    };
+  },
+};
+function __alsAwaiter(thisArg, _arguments, P, generator) {
+  const frame = __alsFrame;
+  if (!P) P = __Promise;
+  function adopt(value) { return value instanceof P ? value : new P((resolve) => resolve(value)); }
+  return new P(function (resolve, reject) {
+    function run(method, value) {
+      const saved = __alsFrame;
+      __alsFrame = frame;
+      try {
+        return generator[method](value);
+      } finally {
+        __alsFrame = saved;
+      }
+    }
+    function fulfilled(value) { try { step(run("next", value)); } catch (e) { reject(e); } }
+    function rejected(value) { try { step(run("throw", value)); } catch (e) { reject(e); } }
+    function step(result) {
+      if (result.done) resolve(result.value);
+      else adopt(result.value).then(fulfilled, rejected);
+    }
+    generator = __apply(generator, thisArg, _arguments || []);
+    step(run("next"));
+  });
+}
 function __require(id) {
   const cached = __cache[id];
   if (cached !== undefined) return cached.exports;
@@ -28,6 +76,7 @@ function __require(id) {
     const dep = __hasOwn(deps, spec) ? deps[spec] : undefined;
     if (typeof dep === "number") return __require(dep);
     if (def[3] && spec === "isoflow:host") return __nodeHost;
+    if (def[3] && spec === "isoflow:als") return __als;
     const error = new Error(dep === undefined ? "Cannot find module '" + spec + "'" : dep);
     error.code = "MODULE_NOT_FOUND";
     throw error;
@@ -38,9 +87,30 @@ function __require(id) {
 // What the entry hands the runtime: an ES module's namespace when it has a default export,
 // a CommonJS entry's non-empty module.exports as the default export (as esbuild's ESM output
 // makes it), else null: a service-worker script (addEventListener).
-function __entry(id) {
+function __entry(id, host) {
+  __nodeHost = host === undefined ? null : host;
   for (let i = 0; i < __defs.length; i++) if (__defs[i][3]) __require(i);
-  const exports = __require(id);
+  const exports = __alsHandlers(__namespace(__require(id)));
+  return exports;
+}
+// With node:async_hooks, each call of a handler starts in the empty context: a store one
+// request entered (enterWith) never reaches another.
+function __alsHandlers(ns) {
+  if (!__als.used || ns === null) return ns;
+  const handler = ns.default;
+  if (handler === null || (typeof handler !== "object" && typeof handler !== "function")) {
+    return ns;
+  }
+  const wrapped = { __proto__: handler };
+  for (const name of ["fetch", "scheduled"]) {
+    const fn = handler[name];
+    if (typeof fn === "function") {
+      wrapped[name] = (...args) => __apply(__als.bind(fn, null), handler, args);
+    }
+  }
+  return { __proto__: ns, default: wrapped };
+}
+function __namespace(exports) {
   if (__isESM(exports) || (exports !== null && typeof exports === "object" &&
       exports.__esModule === true)) {
     return "default" in exports ? exports : null;

@@ -1,5 +1,7 @@
 // Runs in the bundler's throwaway isolate, next to TypeScript's compiler (not in workers).
-// __isoflowTranspile({ source, fileName }) -> JSON { code, map, diagnostics, imports, isModule }
+// __isoflowTranspile({ source, fileName, lowerAsync }) -> JSON { code, map, diagnostics,
+// imports, isModule, requires, tolerant }. lowerAsync: async functions become generators
+// driven by TypeScript's __awaiter (for node:async_hooks, see prelude.js).
 function __isoflowTranspile(arg) {
   const compilerOptions = {
     module: ts.ModuleKind.CommonJS,
@@ -13,6 +15,7 @@ function __isoflowTranspile(arg) {
     fileName: arg.fileName,
     reportDiagnostics: true,
     compilerOptions,
+    transformers: arg.lowerAsync ? { after: [ts.transformES2018, ts.transformES2017] } : undefined,
   });
   const diagnostics = (out.diagnostics || [])
     .filter((d) => d.category === ts.DiagnosticCategory.Error)

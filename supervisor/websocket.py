@@ -1,0 +1,236 @@
+"""The front's half of a WebSocket: the client's connection, terminated with aiohttp.
+
+A request that asks for a WebSocket (``protocol.is_websocket_upgrade``) goes to a worker as
+any other. If the script answers 101 with a ``webSocket``, the stream switches to messages
+(protocol/stream.py) and :func:`serve` takes the connection over: aiohttp's
+``WebSocketResponse`` does the protocol (handshake, masking, fragmentation, ping/pong, the
+close handshake, the message size limit), and messages travel to and from the worker as
+WS_MESSAGE frames under the stream's credit:
+
+* client -> worker: a message is read from the client only while the worker has granted
+  request credit, and goes in pieces that never exceed it. A script that does not take its
+  messages stops the reads, aiohttp's reader queue fills and pauses the socket: TCP
+  backpressure, as for request bodies.
+* worker -> client: a message is written once all its pieces arrived; its final piece's
+  credit goes back once ``send`` returned (aiohttp drains the socket past 64 KiB), earlier
+  pieces' at once (a message is bounded by ``websocket_max_message``). A client that does
+  not read therefore stops the grants, and the script's sends pile up in its own bounded
+  buffer (js/37_websocket.js).
+
+Close codes and reasons travel both ways (WS_CLOSE). A worker that fails or dies closes the
+client's socket with 1011; a socket with no message either way for
+``websocket_idle_timeout`` seconds is closed with 1001; a message over
+``websocket_max_message`` closes it with 1009 (aiohttp, for the client's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from isoflow import protocol as p
+
+from .streams import Stream, StreamFailed
+
+if TYPE_CHECKING:
+    from .front import Exchange
+    from .settings import Limits
+
+log = logging.getLogger("isoflow.supervisor.websocket")
+
+PIECE = 1 << 20  # the largest WS_MESSAGE piece sent to a worker
+CLOSE_TIMEOUT = 5.0  # seconds the client has to answer our close frame
+# Handshake fields aiohttp writes itself; the script's other header fields go to the client.
+_OWN_FIELDS = frozenset({
+    "connection", "upgrade", "sec-websocket-accept", "sec-websocket-protocol",
+    "sec-websocket-extensions", "content-length", "transfer-encoding", "keep-alive",
+})
+_UNSENDABLE = frozenset({1005, 1006, 1015})  # codes that never appear in a close frame
+
+
+def sendable_code(code: int) -> int:
+    """A close code we may put in a close frame (1000 for one that must not be sent)."""
+    return 1000 if code in _UNSENDABLE or not 1000 <= code <= 4999 else code
+
+
+async def serve(request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
+                limits: Limits, ex: Exchange, extra_headers: dict[str, str],
+                send_timeout: float) -> web.StreamResponse:
+    """Answer the 101 the script gave and carry messages until the socket is closed."""
+    protocols = [t.strip() for k, v in head.headers if k.lower() == "sec-websocket-protocol"
+                 for t in v.split(",") if t.strip()]
+    ws = web.WebSocketResponse(protocols=protocols, autoclose=False, autoping=True,
+                               max_msg_size=limits.websocket_max_message, compress=False,
+                               timeout=CLOSE_TIMEOUT)
+    ready = ws.can_prepare(request)
+    if not ready.ok:  # an Upgrade without a valid handshake (no Sec-WebSocket-Key, ...)
+        stream.cancel("not a valid WebSocket handshake")
+        return web.Response(status=400, text="Not a valid WebSocket handshake.\n")
+    for name, value in head.headers:
+        if name.lower() not in _OWN_FIELDS:
+            ws.headers.add(name, value)
+    for name, value in extra_headers.items():
+        ws.headers.setdefault(name, value)
+    await ws.prepare(request)
+    ex.status = 101
+    await _Socket(ws, stream, limits, ex, send_timeout).run()
+    ex.finished = True
+    return ws
+
+
+class _Socket:
+    def __init__(self, ws: web.WebSocketResponse, stream: Stream, limits: Limits,
+                 ex: Exchange, send_timeout: float) -> None:
+        self.ws = ws
+        self.stream = stream
+        self.limits = limits
+        self.ex = ex
+        self.send_timeout = send_timeout
+        self.loop = asyncio.get_running_loop()
+        self.last = self.loop.time()  # the last message either way (idle timeout)
+
+    async def run(self) -> None:
+        inbound = self.loop.create_task(self._inbound())
+        outbound = self.loop.create_task(self._outbound())
+        idle = self.loop.create_task(self._idle())
+        try:
+            # The client's side ends whoever closes: the client, the script (its close is
+            # answered) or the idle timer; nothing the worker sends after can reach it.
+            await inbound
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(outbound), 0.2 if self.ws.closed else None)
+        except asyncio.CancelledError:  # the service stops: the client is told to go away
+            if not self.ws.closed:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._close(WSCloseCode.GOING_AWAY,
+                                                       "the server is shutting down"), 1.0)
+            raise
+        finally:
+            for task in (inbound, outbound, idle):
+                task.cancel()
+        if self.stream.core.request is p.stream.Phase.SOCKET:
+            # The client's answer to a close frame the worker's side started.
+            self._to_worker(p.WsClose(self.stream.sid, self.ws.close_code or 1005, ""))
+
+    def _to_worker(self, frame: p.Frame) -> bool:
+        stream = self.stream
+        if stream.failure is not None or stream.closed or stream.finished:
+            return False
+        try:
+            stream.send(frame)
+        except p.ProtocolError:  # it crossed the end of the worker's side
+            return False
+        return True
+
+    async def _close(self, code: int, reason: str) -> None:
+        await self.ws.close(code=sendable_code(code), message=reason.encode()[:123])
+
+    async def _inbound(self) -> None:
+        """Client -> worker, only while the worker has granted credit."""
+        ws, stream, sid = self.ws, self.stream, self.stream.sid
+        while True:
+            await stream.wait_request_credit()
+            if stream.failure is not None or stream.closed or stream.finished:
+                return
+            msg = await ws.receive()
+            self.last = self.loop.time()
+            if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
+                binary = msg.type is WSMsgType.BINARY
+                data = memoryview(msg.data if binary else msg.data.encode())
+                self.ex.bytes_in += len(data)
+                while True:
+                    n = min(len(data), stream.request_credit, PIECE)
+                    if n <= 0 and data:
+                        await stream.wait_request_credit()
+                        if stream.failure is not None or stream.closed or stream.finished:
+                            return
+                        continue
+                    if not self._to_worker(p.WsMessage(sid, binary, n == len(data), data[:n])):
+                        return
+                    data = data[n:]
+                    if not data:
+                        break
+            elif msg.type is WSMsgType.CLOSE:
+                code, reason = msg.data or 1005, msg.extra or ""
+                self._to_worker(p.WsClose(sid, code, reason))
+                await self._close(code, reason)  # echoed, as RFC 6455 says
+                return
+            elif msg.type is WSMsgType.ERROR:  # too big (1009), not UTF-8 (1007), ...
+                code = ws.close_code or WSCloseCode.PROTOCOL_ERROR
+                log.info("request %s: WebSocket closed with %d: %s", stream.request_id, code,
+                         msg.data)
+                self._to_worker(p.WsClose(sid, code, str(msg.data)[:123]))
+                return
+            else:  # CLOSING (our close is under way), CLOSED (the connection is gone)
+                if msg.type is WSMsgType.CLOSED and not ws.closed:
+                    self._to_worker(p.WsClose(sid, 1006, "the client went away"))
+                return
+
+    async def _outbound(self) -> None:
+        """Worker -> client: whole messages, credit back once the socket took them."""
+        stream, ws = self.stream, self.ws
+        pieces: list[bytes | memoryview] = []
+        size = 0
+        limit = self.limits.websocket_max_message
+        while True:
+            try:
+                item = await stream.next_chunk()
+            except StreamFailed as e:
+                log.warning("request %s: WebSocket closed with 1011: %s", stream.request_id,
+                            e.message)
+                await self._close(WSCloseCode.INTERNAL_ERROR, e.message)
+                return
+            if isinstance(item, p.WsClose):
+                await self._close(item.code, item.reason)
+                return
+            if not isinstance(item, p.WsMessage):
+                continue
+            pieces.append(item.data)
+            size += len(item.data)
+            if size > limit:
+                log.warning("request %s: the script sent a WebSocket message over %d bytes",
+                            stream.request_id, limit)
+                self._to_worker(p.WsClose(stream.sid, WSCloseCode.MESSAGE_TOO_BIG,
+                                          "message too big"))
+                await self._close(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
+                return
+            if not item.fin:
+                stream.consumed(len(item.data))  # bounded by the limit: the rest may come
+                continue
+            data = b"".join(pieces) if len(pieces) > 1 else bytes(item.data)
+            pieces, size = [], 0
+            self.last = self.loop.time()
+            try:
+                async with asyncio.timeout(self.send_timeout):
+                    if item.binary:
+                        await ws.send_bytes(data)
+                    else:
+                        await ws.send_str(data.decode("utf-8", "replace"))
+            except TimeoutError:
+                log.warning("request %s: the client took no WebSocket message for %g s; "
+                            "closing", stream.request_id, self.send_timeout)
+                stream.cancel("the client does not read")
+                if self.ws._req is not None and self.ws._req.transport is not None:
+                    self.ws._req.transport.abort()
+                return
+            except ConnectionError:
+                return
+            self.ex.bytes_out += len(data)
+            stream.consumed(len(item.data))
+
+    async def _idle(self) -> None:
+        timeout = self.limits.websocket_idle_timeout
+        if timeout <= 0:
+            return
+        while True:
+            left = self.last + timeout - self.loop.time()
+            if left <= 0:
+                break
+            await asyncio.sleep(left)
+        log.info("request %s: WebSocket idle for %g s; closing", self.stream.request_id,
+                 timeout)
+        await self._close(WSCloseCode.GOING_AWAY, "idle timeout")

@@ -7,30 +7,16 @@
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 
 from .bridge import BridgeConfig
 from .eventloop import run as run_event_loop
+from .parent import die_with_parent
 from .worker import WorkerOptions, check, serve
-
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(parent: int) -> None:
-    """Exit when the supervisor ``parent`` dies, whatever kills it: the kernel sends SIGKILL
-    when the thread that forked this process ends (the supervisor forks on its event loop's
-    thread, its main thread, which ends only with the process)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() != parent:  # it died before the prctl took effect
-        os._exit(1)
 
 
 def main(argv: list[str] | None = None) -> int:

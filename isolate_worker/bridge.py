@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os as _os
 import secrets
 import threading
 from collections import deque
@@ -61,11 +60,6 @@ def encode_event(event: list[Any]) -> bytes:
         return _encode_ascii(event).encode("ascii")
 
 
-def _dbg(*a):
-    if _os.environ.get("ISOFLOW_DBG"):
-        log.warning(*a)
-
-
 @dataclass
 class BridgeConfig:
     in_json_size: int = 1 << 20
@@ -85,6 +79,8 @@ class BridgeConfig:
     pump_token: str = field(default_factory=lambda: secrets.token_hex(16))
     allow_private: bool = False  # may fetch() reach private (RFC 1918, ULA) addresses?
     allow_loopback: bool = False  # may fetch() reach 127.0.0.0/8 and ::1?
+    websocket_max_message: int = 1 << 20  # bytes of one WebSocket message (js/37_websocket.js)
+    websocket_connections: int = 1000  # open WebSockets per worker (websocket.py; 0: no limit)
 
     def js_options(self) -> dict[str, Any]:
         return {
@@ -98,6 +94,7 @@ class BridgeConfig:
             "maxSubrequests": self.max_subrequests,
             "wallTimeAfterResponse": self.wall_time_after_response,
             "pumpToken": self.pump_token,
+            "wsMaxMessage": self.websocket_max_message,
         }
 
 
@@ -196,7 +193,6 @@ class Bridge:
             self._post()
 
     def _on_notify(self) -> None:
-        _dbg("notify inflight=%s closed=%s id=%s", self._in_flight, self.closed, id(self))
         self._schedule()
 
     def _write_inbox(self) -> None:
@@ -275,7 +271,6 @@ class Bridge:
                 log.exception("failing %r broke too", item[:2])
 
     def _post(self) -> None:
-        _dbg("post events=%d id=%s", len(self._events), id(self))
         for hook in self.pre_pump:
             hook()
         self._write_inbox()
@@ -286,7 +281,6 @@ class Bridge:
     def _on_pump_done(self, value: Any, error: BaseException | None) -> None:
         # `_in_flight` stays set while the actions are handled: their handlers may send
         # events, and the next pump must not start (and overwrite outBin) before we are done.
-        _dbg("pump done err=%r closed=%s id=%s", error, self.closed, id(self))
         if self.closed:
             return
         self.pumps += 1
@@ -356,7 +350,6 @@ class Bridge:
         if self.closed:
             return
         self._watchdog = self.loop.call_later(self.config.watchdog_interval, self._watch)
-        _dbg("tick %s inflight=%s", id(self), self._in_flight)
         if self.v8.memory_limit_reached():
             self._fail(IsolateFailure("memory", "the isolate exceeded its memory limit"))
             return

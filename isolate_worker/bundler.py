@@ -9,6 +9,11 @@ linker joins the files into one script that ends by handing the entry's exports 
 runtime (``__isoflow_register_module``). Each generated line is mapped back to its file and
 line (from TypeScript's source maps), so errors name the user's file.
 
+CommonJS interop is esbuild's (js/compiler/prelude.js): ``__esModule`` respected except in
+Node-mode files (:func:`_node_mode`), ``require()`` resolved with the ``require`` condition,
+one in a ``try`` block left to fail when it runs. Under ``nodejs_compat`` the ``node:``
+built-ins are isoflow's own CommonJS modules (js/node/), bundled like the user's files.
+
 Results are cached on disk by content hash, so N workers compile once.
 """
 
@@ -26,7 +31,7 @@ from pathlib import Path
 
 from .v8 import JSEvalException, V8Context
 
-COMPILER_VERSION = "ts-5.7.3/4"  # the bundler's version too: part of every cache key
+COMPILER_VERSION = "ts-5.7.3/5"  # the bundler's version too: part of every cache key
 _JS = Path(__file__).parent / "js" / "compiler"
 MODULE_EXTENSIONS = (".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".json")
 TEXT_EXTENSIONS = (".txt", ".html")  # imported as a string, as wrangler's default rules do
@@ -50,7 +55,9 @@ NODE_BUILTINS = frozenset({
     "string_decoder", "sys", "timers", "timers/promises", "tls", "trace_events", "tty", "url",
     "util", "util/types", "v8", "vm", "wasi", "worker_threads", "zlib",
 })
-NODE_HOST = "isoflow:host"  # what the built-ins get of the runtime (js/93_node_host.js)
+# What only the built-ins may require: the runtime's host object (js/93_node_host.js) and
+# the AsyncLocalStorage context (js/compiler/prelude.js).
+NODE_HOST = ("isoflow:host", "isoflow:als")
 
 
 class BundleError(Exception):
@@ -573,7 +580,7 @@ def _collect(
             for spec in dict.fromkeys(out["imports"]):
                 try:
                     if builtin:  # they import one another as "node:NAME", and the host
-                        if spec == NODE_HOST:
+                        if spec in NODE_HOST:
                             continue
                         dep = NODE_DIR / f"{NODE_PROVIDED[spec.removeprefix('node:')]}.js"
                     else:

@@ -133,10 +133,7 @@ class V8Context:
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         init_mini_racer(flags=V8_FLAGS, ignore_duplicate_init=True)
         self._stack = ExitStack()
-        _t = time.monotonic()
         self._ctx = self._stack.enter_context(_make_context(loop))
-        if os.environ.get("ISOFLOW_DBG"):
-            import logging; logging.getLogger("isoflow.worker").warning("made in %.3f", time.monotonic() - _t)
         self._dll = self._ctx._dll
         self._raw = self._ctx._ctx
         self.loop = self._ctx.event_loop
@@ -160,12 +157,7 @@ class V8Context:
         """Evaluate ``code`` and wait for its result (blocking the calling thread)."""
         ctx = self._ctx
         if ctx.are_we_running_on_the_mini_racer_event_loop():
-            _t = time.monotonic()
-            try:
-                return ctx.eval(code)
-            finally:
-                if os.environ.get("ISOFLOW_DBG") and time.monotonic() - _t > 0.3:
-                    import logging; logging.getLogger("isoflow.worker").warning("slow eval %.3f %r", time.monotonic() - _t, code[:80])
+            return ctx.eval(code)
         fut = asyncio.run_coroutine_threadsafe(ctx.eval_cancelable(code), self.loop)
         return fut.result()
 
@@ -263,11 +255,8 @@ class V8Context:
         object.__setattr__(ctx, "handle_callback_from_v8", probe)
         fn = self.notification(lambda: None)
         self.set_global("__isoflow_probe", fn)
-        _t = time.monotonic()
         self.eval("__isoflow_probe(); delete globalThis.__isoflow_probe; 0")
         seen.wait(5)
-        if os.environ.get("ISOFLOW_DBG"):
-            import logging; logging.getLogger("isoflow.worker").warning("probe in %.3f", time.monotonic() - _t)
         if self._thread_ident is not None:
             try:
                 self._cpu_clock = time.pthread_getcpuclockid(self._thread_ident)
@@ -344,10 +333,7 @@ class V8Context:
         self.closed = True
         self._code_handles.clear()
         try:
-            _t = time.monotonic()
             self._stack.close()
-            if os.environ.get("ISOFLOW_DBG"):
-                import logging; logging.getLogger("isoflow.worker").warning("freed in %.3f", time.monotonic() - _t)
         finally:
             _contexts.pop(self._key, None)
 

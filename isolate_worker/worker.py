@@ -33,7 +33,7 @@ from isoflow import protocol as p
 
 from . import script as script_loader
 from .bridge import Bridge, BridgeConfig, IsolateFailure
-from .fetch import AddressPolicy, Credit, FetchClient, Upload
+from .fetch import AddressPolicy, FetchClient, Upload
 from .kinds import (
     AC_CREDIT,
     AC_DATA,
@@ -59,9 +59,12 @@ from .kinds import (
     EV_OP_RESULT,
     EV_REQUEST,
     EV_SCHEDULED,
+    EV_WS_CLOSE,
+    WS_ACTIONS,
 )
 from .ops import OpRunner
 from .v8 import limit_process_data, process_rss, trim_malloc
+from .websocket import WebSockets
 
 log = logging.getLogger("isoflow.worker")
 
@@ -108,21 +111,24 @@ class WorkerOptions:
 
 
 class StreamEntry:
-    """The worker's view of one stream."""
+    """The worker's side of one stream: the protocol's view of it (:class:`StreamCore`:
+    phases, outcome, credit both ways) and where its bodies go in this process."""
 
-    __slots__ = ("body", "body_end_sent", "body_ended", "forward", "js_credit", "request",
-                 "request_id", "response_credit", "upload")
+    __slots__ = ("body", "body_end_sent", "core", "forward", "js_credit", "request_id",
+                 "upload")
 
-    def __init__(self, request_id: str, request_window: int, response_window: int) -> None:
+    def __init__(self, core: p.StreamCore, request_id: str) -> None:
+        self.core = core
         self.request_id = request_id
-        self.request = p.BodyReceiver("request body", expects_head=False, window=request_window)
-        self.response_credit = p.CreditWindow(response_window)
         self.body: deque[memoryview | bytes] = deque()  # request chunks JS has not pulled
-        self.body_ended = False
         self.body_end_sent = False
         self.js_credit = 0  # request body bytes JS asked for and has not received
         self.upload: Upload | None = None  # the request body goes to a fetch instead
         self.forward: ResponseForward | None = None  # a fetch body goes out as the response
+
+    @property
+    def body_ended(self) -> bool:
+        return self.core.request is p.Phase.ENDED
 
 
 class ResponseForward:
@@ -133,30 +139,40 @@ class ResponseForward:
         self.sid = sid
         self.entry = entry
         self.fid = fid  # the fetch whose body this is: aborted if the stream is cancelled
-        self.credit = Credit(entry.response_credit.available)
+        self._waiter: asyncio.Future[None] | None = None
+
+    def credit_granted(self) -> None:
+        """The supervisor granted response credit (the stream core counts it)."""
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def write(self, data: bytes) -> None:
         view = memoryview(data)
+        core = self.entry.core
         while view:
-            await self.credit.wait()
-            if self.worker.streams.get(self.sid) is not self.entry:
+            while core.peer_credit <= 0 and not core.finished:
+                self._waiter = asyncio.get_running_loop().create_future()
+                try:
+                    await self._waiter
+                finally:
+                    self._waiter = None
+            if self.worker.streams.get(self.sid) is not self.entry or core.finished:
                 raise asyncio.CancelledError
-            n = min(len(view), self.credit.available)
-            self.credit.available -= n
-            self.entry.response_credit.consume(n)
+            n = min(len(view), core.peer_credit)
             self.worker.forwarded_bytes += n
-            self.worker._send(p.ResponseBody(self.sid, view[:n]), copy=n < ZERO_COPY_MIN)
+            self.worker._send(core.send(p.ResponseBody(self.sid, view[:n])),
+                              copy=n < ZERO_COPY_MIN)
             view = view[n:]
 
     def end(self) -> None:
         if self.worker.streams.pop(self.sid, None) is not None:
-            self.worker._send(p.ResponseEnd(self.sid))
+            self.worker._send(self.entry.core.send(p.ResponseEnd(self.sid)))
             self.worker._maybe_finish_drain()
 
     def fail(self, message: str) -> None:
         if self.worker.streams.pop(self.sid, None) is not None:
             self.worker._send(p.Log(self.sid, "error", self.entry.request_id, message))
-            self.worker._send(p.ResponseError(self.sid, 502, message))
+            self.worker._send(self.entry.core.send(p.ResponseError(self.sid, 502, message)))
             self.worker._maybe_finish_drain()
 
 
@@ -182,6 +198,7 @@ class Worker:
             upload_window=cfg.request_window,
         )
         self.ops = OpRunner(self._emit)
+        self.websockets = WebSockets(self)
         self._zctx = zmq.Context.instance()
         self.sock = self._zctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.IDENTITY, options.worker_id.encode())
@@ -390,7 +407,6 @@ class Worker:
             self.bridge.send(event, payload)
 
     def _on_readable(self) -> None:
-        if os.environ.get("ISOFLOW_DBG"): log.warning("DBG readable events=%s", self.sock.getsockopt(zmq.EVENTS))  # DBG-TRY
         self._check_scheduled = False
         sock = self.sock
         while not sock.closed and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
@@ -414,7 +430,6 @@ class Worker:
     # -- frames from the supervisor -------------------------------------------------------
 
     def _on_frame(self, frame: p.Frame) -> None:
-        if os.environ.get("ISOFLOW_DBG"): log.warning("DBG frame %s %s bridge=%s closed=%s", frame.TYPE.name, frame.stream, id(self.bridge), self.bridge.closed)  # DBG-TRY
         bridge = self.bridge
         assert bridge is not None
         sid = frame.stream
@@ -426,9 +441,9 @@ class Worker:
                 return
             self.max_sid = max(self.max_sid, sid)
             self.requests += 1
-            self.streams[sid] = StreamEntry(
-                frame.request_id, self.options.bridge.request_window, frame.window
-            )
+            core = p.StreamCore.opened(p.Role.WORKER, frame,
+                                       request_window=self.options.bridge.request_window)
+            self.streams[sid] = StreamEntry(core, frame.request_id)
             flat = [x for pair in frame.headers for x in pair]
             bridge.send([EV_REQUEST, sid, frame.request_id, frame.method, frame.url, flat,
                          frame.has_body, frame.window, frame.client])
@@ -437,7 +452,8 @@ class Worker:
             if sid in self.streams or sid == 0:
                 raise p.ProtocolError(f"SCHEDULED for stream {sid} which is already open")
             self.max_sid = max(self.max_sid, sid)
-            self.streams[sid] = StreamEntry(f"cron:{frame.cron}", 0, 0)
+            core = p.StreamCore.opened(p.Role.WORKER, frame, request_window=0)
+            self.streams[sid] = StreamEntry(core, f"cron:{frame.cron}")
             bridge.send([EV_SCHEDULED, sid, frame.cron, frame.scheduled_time])
             return
         if isinstance(frame, p.Ping):
@@ -452,24 +468,28 @@ class Worker:
             level = logging.DEBUG if 0 < sid <= self.max_sid else logging.WARNING
             log.log(level, "dropped %s for unknown stream %d", frame.TYPE.name, sid)
             return
+        if isinstance(frame, p.WsMessage | p.WsClose):
+            self.websockets.on_frame(sid, entry, frame)
+            return
+        event = entry.core.receive(frame)  # checked against the stream's phase and credit
+        if event is None:
+            return  # late: it crossed the end of the stream
+        if isinstance(frame, p.ResponseCredit) and self.websockets.credit(sid, frame.size):
+            return
         if isinstance(frame, p.RequestBody):
-            entry.request.data(len(frame.data))
             if entry.upload is not None:
                 entry.upload.feed(frame.data)  # the received frame itself: no copy
             else:
                 entry.body.append(frame.data)
                 self._deliver_body(sid, entry)
         elif isinstance(frame, p.RequestEnd):
-            entry.request.end()
-            entry.body_ended = True
             if entry.upload is not None:
                 entry.upload.end()
             else:
                 self._deliver_body(sid, entry)
         elif isinstance(frame, p.ResponseCredit):
-            entry.response_credit.grant(frame.size)
             if entry.forward is not None:
-                entry.forward.credit.grant(frame.size)
+                entry.forward.credit_granted()
             else:
                 bridge.send([EV_CREDIT, sid, frame.size])
         elif isinstance(frame, p.Cancel):
@@ -485,6 +505,7 @@ class Worker:
             self.fetch.abort(entry.forward.fid)
         if entry.upload is not None:
             entry.upload.fail(ConnectionError(f"the client went away: {reason}"))
+        self.websockets.stream_gone(sid, reason)
         if self.bridge is not None:
             self.bridge.send([EV_CANCEL, sid, reason])
 
@@ -506,16 +527,17 @@ class Worker:
             taken += len(chunk)
             self.bridge.send([EV_DATA, sid], chunk)
         if taken:
-            self._grant_request(sid, entry, taken)
+            self._consumed(entry, taken)
         if entry.body_ended and not entry.body and not entry.body_end_sent:
             entry.body_end_sent = True
             self.bridge.send([EV_END, sid])
 
-    def _grant_request(self, sid: int, entry: StreamEntry, size: int) -> None:
-        if entry.request.finished:
-            return
-        entry.request.grant(size)
-        self._send(p.RequestCredit(sid, size))
+    def _consumed(self, entry: StreamEntry, size: int) -> None:
+        """The script (or a forwarded upload) took ``size`` bytes of request body: credit
+        goes back to the supervisor as the stream core's grant policy says."""
+        credit = entry.core.consumed(size)
+        if credit is not None:
+            self._send(credit)
 
     # -- actions from JavaScript --------------------------------------------------------
 
@@ -535,31 +557,35 @@ class Worker:
         if kind == AC_OP:
             self.ops.start(action[1], action[2], action[3], action[4])
             return
+        if kind in WS_ACTIONS:
+            self.websockets.on_action(action, data)
+            return
         if kind >= AC_FETCH:
             self._on_fetch_action(action, data)
             return
         sid = action[1]
         entry = self.streams.get(sid)
         if kind == AC_DONE:
+            self.websockets.released(sid)
             if entry is not None and entry.forward is None:
                 self.streams.pop(sid, None)
                 self._maybe_finish_drain()
             return
         if entry is None:
             return  # cancelled by the supervisor meanwhile
+        core = entry.core
         if kind == AC_DATA:
             assert data is not None
-            entry.response_credit.consume(len(data))
-            self._send(p.ResponseBody(sid, data))
+            self._send(core.send(p.ResponseBody(sid, data)))
         elif kind == AC_HEAD:
             _, _, status, flat, length = action
             headers = [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)]
-            self._send(p.ResponseHead(sid, status, headers, length))
+            self._send(core.send(p.ResponseHead(sid, status, headers, length)))
         elif kind == AC_END:
             self.runtime_failures = 0
-            self._send(p.ResponseEnd(sid))
+            self._send(core.send(p.ResponseEnd(sid)))
         elif kind == AC_ERROR:
-            self._send(p.ResponseError(sid, action[2], action[3]))
+            self._fail_response(entry, action[2], action[3])
             if len(action) > 4 and action[4]:
                 self.streams.pop(sid, None)  # answered: not failed again if replaced now
                 self._count_runtime_failure()
@@ -607,7 +633,7 @@ class Worker:
 
         def consumed(size: int) -> None:
             if sid in self.streams:
-                self._grant_request(sid, entry, size)
+                self._consumed(entry, size)
 
         upload = Upload(consumed)
         while entry.body:
@@ -623,13 +649,27 @@ class Worker:
         """Answer a stream the supervisor broke with an error, then cancel it like any other."""
         entry = self.streams.get(sid)
         if entry is not None:
-            self._send(p.ResponseError(sid, status, message))
+            self._fail_response(entry, status, message)
             self._cancel_stream(sid, entry, message)
+
+    def _fail_response(self, entry: StreamEntry, status: int, message: str) -> None:
+        """Send RESPONSE_ERROR for a stream whose response has not ended (a stream that has
+        ended, or was cancelled, has nothing left to fail)."""
+        core = entry.core
+        if not core.finished and core.response is not p.Phase.ENDED:
+            self._send(core.send(p.ResponseError(core.sid, status, message)))
 
     def _on_refused(self, item: list[Any], error: Exception, *, event: bool) -> None:
         """The bridge could not hand JS an event or take an action: fail what it belongs to."""
         kind, ident = item[0], item[1]
         message = f"internal error: {error}"
+        if not event and kind in WS_ACTIONS:
+            if ident > 0:
+                self._abort_stream(ident, 500, message)
+            else:
+                self.websockets.forget(ident)
+                self._emit([EV_WS_CLOSE, ident, 1006, message[:123], 0], None)
+            return
         if event:
             sid = ident if kind in STREAM_EVENTS else None
             fid = ident if EV_FETCH_HEAD <= kind <= EV_FETCH_CREDIT else None
@@ -667,12 +707,15 @@ class Worker:
         text = FAILURE_TEXT[failure.reason]
         for sid, entry in list(self.streams.items()):
             self._send(p.Log(sid, "error", entry.request_id, f"{text} ({failure})"))
-            self._send(p.ResponseError(sid, status, text))
+            self._fail_response(entry, status, text)
         self.streams.clear()
+        self.websockets.reset()
         for fid in list(self.fetch.fetches):
             self.fetch.abort(fid)
         self.ops.reset()
-        self.loop.call_soon(self._replace_bridge)
+        # At once, not on a later turn of the loop: a frame read in between would go to
+        # the failed isolate and be lost with it.
+        self._replace_bridge()
 
     def _replace_bridge(self) -> None:
         old = self.bridge
@@ -686,7 +729,6 @@ class Worker:
         try:
             self.bridge = self._new_bridge()
             self.bridge.rss_limit = self.rss_limit
-            self.loop.call_soon(self._on_readable)  # DBG-TRY
         except script_loader.ScriptError as e:
             log.error("cannot reload the script: %s", e)
             self.stopped.set()
@@ -699,7 +741,6 @@ class Worker:
                          "exiting so that the worker is replaced", self.options.worker_id,
                          WEDGED_AFTER)
             os._exit(EXIT_WEDGED)
-        if os.environ.get("ISOFLOW_DBG"): log.warning("DBG freed")  # DBG-TRY
         trim_malloc()
         rss = process_rss()
         if self.rss_base and rss > self.rss_base + RSS_MARGIN and not self.draining:
@@ -717,8 +758,13 @@ class Worker:
         if self.options.remote is not None and self.connected:
             # Not the supervisor's child: tell it to send no more requests here.
             self._send(p.Fatal(0, "its host is stopping it"))
-        self.loop.call_later(max(grace, 0.0), self.stopped.set)
+        self.loop.call_later(max(grace, 0.0), self._end_drain)
         self._maybe_finish_drain()
+
+    def _end_drain(self) -> None:
+        """The grace is over: WebSockets still open are told 1001, then the worker stops."""
+        self.websockets.going_away()
+        self.stopped.set()
 
     def _maybe_finish_drain(self) -> None:
         if self.draining and not self.streams:
@@ -752,6 +798,7 @@ class Worker:
             with contextlib.suppress(zmq.ZMQError):
                 self.sock.disable_monitor()
             self._monitor.close(linger=0)
+        self.websockets.reset()
         await self.fetch.close()
         if self.bridge is not None:
             self.bridge.close()

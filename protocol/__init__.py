@@ -6,7 +6,6 @@ side. Nothing here touches a socket. See ``docs/protocol.md``.
 """
 
 from .errors import FlowControlError, ProtocolError
-from .flow import BodyReceiver, BodyState, CreditWindow
 from .frames import (
     MAX_BODY_CHUNK,
     VERSION,
@@ -38,6 +37,7 @@ from .frames import (
 from .stream import (
     LocalProtocolError,
     Outcome,
+    Phase,
     RemoteProtocolError,
     Role,
     StreamCore,
@@ -45,9 +45,9 @@ from .stream import (
 )
 
 __all__ = [
-    "MAX_BODY_CHUNK", "VERSION", "BodyReceiver", "BodyState", "Cancel", "CreditWindow",
+    "MAX_BODY_CHUNK", "VERSION", "Cancel",
     "Fatal", "FlowControlError", "Frame", "FrameType", "Hello", "LocalProtocolError", "Log",
-    "Outcome", "Ping", "Pong", "ProtocolError", "RemoteProtocolError", "RequestBody",
+    "Outcome", "Phase", "Ping", "Pong", "ProtocolError", "RemoteProtocolError", "RequestBody",
     "RequestCredit", "RequestEnd", "RequestHead", "ResponseBody", "ResponseCredit",
     "ResponseEnd", "ResponseError", "ResponseHead", "Role", "Scheduled", "Shutdown",
     "StreamCore", "WsClose", "WsMessage", "decode", "decode_batch", "encode",

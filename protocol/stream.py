@@ -358,6 +358,18 @@ class StreamCore:
         grant = self._in.consume(size, wanted=wanted)
         return RequestCredit(self.sid, grant) if grant else None
 
+    def widen(self, size: int) -> RequestCredit | ResponseCredit | None:
+        """Open our inbound window by ``size`` bytes for the rest of the stream: the credit
+        frame to send. A WebSocket's receiver widens it by one whole message, so that a
+        message never waits for a grant between its pieces."""
+        if size <= 0 or self.outcome is not None:
+            return None
+        self._in.window += size
+        self._in.outstanding += size
+        if self.role is Role.SUPERVISOR:
+            return ResponseCredit(self.sid, size)
+        return RequestCredit(self.sid, size)
+
     @property
     def held(self) -> int:
         """Received bytes the application has not consumed yet."""
@@ -408,7 +420,10 @@ class StreamCore:
         if cls is ResponseHead and frame.status == 101:  # type: ignore[attr-defined]
             self._upgrade(what, RemoteProtocolError)
             return frame
-        direction, step = _STEPS[cls]
+        found = _STEPS.get(cls)
+        if found is None:
+            raise RemoteProtocolError(f"stream {self.sid}: {what} is not a frame of a stream")
+        direction, step = found
         self._step(direction, step, what, RemoteProtocolError)
         if step is Step.DATA:
             self._in.receive(len(frame.data))  # type: ignore[attr-defined]

@@ -293,6 +293,9 @@ def _limits(t: _Table | None, base: Limits) -> Limits:
         "max_runtime_failures": (as_int, at_least(1)),
         "recycle_requests": (as_int, at_least(0)),
         "recycle_heap": (as_size, None),
+        "websocket_max_message": (as_size, at_least(1024, "1KiB")),
+        "websocket_idle_timeout": (as_seconds, at_least(0)),
+        "websocket_connections": (as_int, at_least(0)),
     }
     for name, (kind, check) in spec.items():
         values[name] = t.get(name, kind, getattr(base, name), check)

@@ -48,7 +48,7 @@ from aiohttp.web_protocol import RequestHandler
 from isoflow import protocol as p
 from isoflow.protocol import headers as header_bytes
 
-from . import accesslog
+from . import accesslog, websocket
 from .metrics import Metrics
 from .pool import Overloaded, PoolRetired, WorkerPool
 from .routing import Route
@@ -368,7 +368,13 @@ class Front:
 
     async def _respond(self, request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
                        pool: WorkerPool, ex: Exchange) -> web.StreamResponse:
-        if not 200 <= head.status <= 599:  # 1xx (no upgrade is served here) or not HTTP
+        if head.status == 101 and stream.core.upgraded:  # a WebSocket (the core checked it)
+            settings = self.active().settings
+            return await websocket.serve(
+                request, stream, head, pool.limits, ex,
+                {"Server": SERVER, settings.request_id_header: ex.request_id},
+                settings.send_timeout)
+        if not 200 <= head.status <= 599:  # 1xx (other than a WebSocket's 101) or not HTTP
             log.warning("request %s: the script answered status %d; sending 502",
                         stream.request_id, head.status)
             return _plain(502, f"The script answered an invalid status {head.status}.")

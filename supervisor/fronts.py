@@ -27,14 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
+import functools
 import logging
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,16 +44,18 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import CollectorRegistry
 
+from isoflow.isolate_worker.parent import die_with_parent
+
 from . import pidfile
 from .config import script_errors
 from .notify import Notifier
+from .runtimedir import RuntimeDir, RuntimeDirInUse
 from .settings import Settings
 
 log = logging.getLogger("isoflow.supervisor.fronts")
 
 ADMIN_SOCKET = "admin.sock"
 RESTART_MIN, RESTART_MAX = 0.5, 30.0  # seconds before a dead front is started again
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -99,12 +98,6 @@ def split(total: int, count: int) -> list[int]:
 
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM it when the main process dies, however it died."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 class Front:
     """One front process, as the main process sees it."""
 
@@ -133,8 +126,8 @@ class Main:
         self.argv = argv  # the serve command line: every front parses the same one
         self.count = count
         self.notifier = Notifier()
-        self._own_runtime_dir = settings.runtime_dir is None
-        self.runtime_dir = settings.runtime_dir or Path(tempfile.mkdtemp(prefix="isoflow-"))
+        self._runtime = RuntimeDir(settings.runtime_dir)  # locked; stale ones swept
+        self.runtime_dir = self._runtime.path
         self.fronts = [Front(i, self.runtime_dir / f"front-{i}") for i in range(count)]
         self.stopping = False
         self.admin: web.AppRunner | None = None
@@ -156,7 +149,7 @@ class Main:
         try:
             front.process = await asyncio.create_subprocess_exec(
                 *args, stdin=asyncio.subprocess.DEVNULL, pass_fds=(write_fd,),
-                preexec_fn=_die_with_parent)
+                preexec_fn=functools.partial(die_with_parent, os.getpid(), signal.SIGTERM))
         finally:
             os.close(write_fd)
         front.started = time.monotonic()
@@ -203,8 +196,6 @@ class Main:
 
     async def start(self) -> str | None:
         """Start every front; None once all serve, else why not (all stopped again)."""
-        self.runtime_dir.mkdir(parents=True, exist_ok=True)
-        self.runtime_dir.chmod(0o700)
         for front in self.fronts:
             await self._spawn(front)
         waits = [asyncio.ensure_future(front.ready.wait()) for front in self.fronts]
@@ -241,8 +232,7 @@ class Main:
             await self.admin.cleanup()
         if self.pid_path is not None:
             pidfile.remove(self.pid_path)
-        if self._own_runtime_dir:
-            shutil.rmtree(self.runtime_dir, ignore_errors=True)
+        self._runtime.release()
 
     # -- reload ---------------------------------------------------------------------------
 
@@ -376,7 +366,11 @@ async def serve_many(settings: Settings, argv: list[str], count: int) -> int:
         for error in errors.values():
             print(f"isoflow: {error}", file=sys.stderr)
         return 2
-    main = Main(settings, argv, count)
+    try:
+        main = Main(settings, argv, count)
+    except RuntimeDirInUse as e:
+        print(f"isoflow: {e}", file=sys.stderr)
+        return 2
     problem = await main.start()
     if problem is not None:
         print(f"isoflow: {problem}", file=sys.stderr)

@@ -100,6 +100,12 @@ class Stream:
         if credit is not None:
             self.worker.pool.send(self.worker, credit)
 
+    def widen(self, size: int) -> None:
+        """Open the response window by ``size`` bytes for good (a WebSocket's: a message)."""
+        credit = self.core.widen(size)
+        if credit is not None:
+            self.worker.pool.send(self.worker, credit)
+
     # -- from the worker ----------------------------------------------------------------
 
     def on_frame(self, frame: p.Frame) -> None:

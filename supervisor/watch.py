@@ -123,7 +123,8 @@ def banner(settings: Settings, files: int) -> str:
             f"wall {limits.wall_time:g} s, body {_size(limits.max_body_size)}, "
             f"{limits.max_subrequests} subrequests",
         ]
-    lines.append(f"  watching  {files} files: an edit reloads the workers; Ctrl-C stops")
+    noun = "file" if files == 1 else "files"
+    lines.append(f"  watching  {files} {noun}: an edit reloads the workers; Ctrl-C stops")
     return "\n".join(lines)
 
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from isoflow import protocol as p
+from isoflow.protocol.stream import Phase
 
 from .streams import Stream, StreamFailed
 
@@ -64,7 +65,8 @@ async def serve(request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
     protocols = [t.strip() for k, v in head.headers if k.lower() == "sec-websocket-protocol"
                  for t in v.split(",") if t.strip()]
     ws = web.WebSocketResponse(protocols=protocols, autoclose=False, autoping=True,
-                               max_msg_size=limits.websocket_max_message, compress=False,
+                               # aiohttp refuses a message of max_msg_size bytes already
+                               max_msg_size=limits.websocket_max_message + 1, compress=False,
                                timeout=CLOSE_TIMEOUT)
     ready = ws.can_prepare(request)
     if not ready.ok:  # an Upgrade without a valid handshake (no Sec-WebSocket-Key, ...)
@@ -77,6 +79,9 @@ async def serve(request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
         ws.headers.setdefault(name, value)
     await ws.prepare(request)
     ex.status = 101
+    # A whole message of the worker's may be in flight besides the window: none waits for
+    # a grant between its pieces.
+    stream.widen(limits.websocket_max_message)
     await _Socket(ws, stream, limits, ex, send_timeout).run()
     ex.finished = True
     return ws
@@ -92,6 +97,7 @@ class _Socket:
         self.send_timeout = send_timeout
         self.loop = asyncio.get_running_loop()
         self.last = self.loop.time()  # the last message either way (idle timeout)
+        self.closing = False  # the worker's side started the close handshake
 
     async def run(self) -> None:
         inbound = self.loop.create_task(self._inbound())
@@ -101,8 +107,8 @@ class _Socket:
             # The client's side ends whoever closes: the client, the script (its close is
             # answered) or the idle timer; nothing the worker sends after can reach it.
             await inbound
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(outbound), 0.2 if self.ws.closed else None)
+            if self.closing:  # let the close handshake finish (bounded by CLOSE_TIMEOUT)
+                await outbound
         except asyncio.CancelledError:  # the service stops: the client is told to go away
             if not self.ws.closed:
                 with contextlib.suppress(Exception):
@@ -112,7 +118,7 @@ class _Socket:
         finally:
             for task in (inbound, outbound, idle):
                 task.cancel()
-        if self.stream.core.request is p.stream.Phase.SOCKET:
+        if self.stream.core.request is Phase.SOCKET:
             # The client's answer to a close frame the worker's side started.
             self._to_worker(p.WsClose(self.stream.sid, self.ws.close_code or 1005, ""))
 
@@ -127,6 +133,7 @@ class _Socket:
         return True
 
     async def _close(self, code: int, reason: str) -> None:
+        self.closing = True
         await self.ws.close(code=sendable_code(code), message=reason.encode()[:123])
 
     async def _inbound(self) -> None:
@@ -157,10 +164,10 @@ class _Socket:
             elif msg.type is WSMsgType.CLOSE:
                 code, reason = msg.data or 1005, msg.extra or ""
                 self._to_worker(p.WsClose(sid, code, reason))
-                await self._close(code, reason)  # echoed, as RFC 6455 says
+                await ws.close(code=sendable_code(code), message=reason.encode())  # echoed
                 return
             elif msg.type is WSMsgType.ERROR:  # too big (1009), not UTF-8 (1007), ...
-                code = ws.close_code or WSCloseCode.PROTOCOL_ERROR
+                code = getattr(msg.data, "code", None) or WSCloseCode.PROTOCOL_ERROR
                 log.info("request %s: WebSocket closed with %d: %s", stream.request_id, code,
                          msg.data)
                 self._to_worker(p.WsClose(sid, code, str(msg.data)[:123]))
@@ -233,4 +240,4 @@ class _Socket:
             await asyncio.sleep(left)
         log.info("request %s: WebSocket idle for %g s; closing", self.stream.request_id,
                  timeout)
-        await self._close(WSCloseCode.GOING_AWAY, "idle timeout")
+        await self.ws.close(code=WSCloseCode.GOING_AWAY, message=b"idle timeout")

@@ -360,3 +360,16 @@ def test_a_json_parse_failure_at_load_names_the_file_and_line(tmp_path, name):
         load_script(tmp_path / name)
     assert str(info.value) == (f"{tmp_path / name}:2: SyntaxError: Expected property name or "
                                "'}' in JSON at position 1 (line 1 column 2)")
+
+
+def test_imports_are_hoisted_as_in_an_es_module(tmp_path):
+    write_files(tmp_path, {
+        "main.ts": "const value = [helper(), typeof ns.x, order.join('')];\n"
+                   "export default { value };\n"
+                   "import { helper, order } from './helper';\n"
+                   "import * as ns from './x';\nexport * as again from './x';\n",
+        "helper.ts": "export const order: string[] = [];\nexport function helper() "
+                     "{ return 'hoisted'; }\norder.push('h');\n",
+        "x.ts": "import { order } from './helper';\norder.push('x');\nexport const x = 1;\n",
+    })
+    assert evaluate(tmp_path / "main.ts") == ["hoisted", "number", "hx"]

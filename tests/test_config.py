@@ -475,6 +475,34 @@ script = "api"
     assert found == ["c.toml:6: scripts.api.crons: '0 25 * * *': hour: 25 is outside 0-23"]
 
 
+def test_compatibility_flags_are_read_and_validated_with_their_line(tmp_path):
+    settings = load_ok(tmp_path, """
+[[listeners]]
+port = 8080
+
+[scripts.api]
+path = "api.js"
+compatibility_flags = ["nodejs_compat"]
+
+[[routes]]
+script = "api"
+""")
+    assert settings.scripts["api"].compatibility_flags == ["nodejs_compat"]
+    found = problems(tmp_path, """
+        [[listeners]]
+        port = 8080
+
+        [scripts.api]
+        path = "api.js"
+        compatibility_flags = ["nodejs_compat", "streams_enable_constructors"]
+
+        [[routes]]
+        script = "api"
+        """)
+    assert found == ["c.toml:6: scripts.api.compatibility_flags: 'streams_enable_constructors': "
+                     "isoflow honours only nodejs_compat, nodejs_compat_v2"]
+
+
 def test_work_after_the_response_and_runtime_failures_are_limits(tmp_path):
     text = """
     [[listeners]]

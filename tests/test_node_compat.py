@@ -68,6 +68,10 @@ def test_buffer(tmp_path):
           ints: [w.readUInt16BE(0), w.readUInt32LE(2), w.readUInt8(2), w.toString('hex')],
           alloc: Buffer.alloc(4, 'ab').toString(), json: JSON.stringify(Buffer.from('hi')),
           range: (() => { try { w.readUInt32BE(6); } catch (e) { return e.code; } })(),
+          wide: (() => { const v = Buffer.alloc(6); v.writeUIntBE(0x123456789a, 0, 5);
+                         v.writeIntLE(-2, 5, 1);
+                         return [v.readUIntBE(0, 5), v.readUIntLE(0, 3), v.readIntLE(5, 1),
+                                 v.lastIndexOf(0x34), Buffer.from('abcabc').lastIndexOf('bc')]; })(),
         };
     """})
     text = "héllo wörld".encode()
@@ -78,6 +82,7 @@ def test_buffer(tmp_path):
         "concat": "abc", "compare": [-1, True], "shared": "H\ufffd", "sliceIsBuffer": True,
         "ints": [0x1234, 0xdeadbeef, 0xef, "1234efbeadde0000"], "alloc": "abab",
         "json": '{"type":"Buffer","data":[104,105]}', "range": "ERR_OUT_OF_RANGE",
+        "wide": [0x123456789a, 0x563412, -2, 1, 4],
     }
 
 
@@ -196,7 +201,7 @@ def test_without_the_flag_a_builtin_fails_naming_module_and_flag(tmp_path):
                             "or --compat-flag nodejs_compat")
     message = load_error(tmp_path, {"src/index.ts": "import fs from 'node:fs';\nfs.x;\n"})
     assert message.startswith(f"{tmp_path / 'src/index.ts'}: module 'node:fs' is not provided "
-                              "by isoflow's nodejs_compat (it has node:buffer, node:crypto")
+                              "by isoflow's nodejs_compat (it has node:async_hooks, node:buffer")
 
 
 def test_builtins_capture_the_original_globals(tmp_path):
@@ -209,3 +214,61 @@ def test_builtins_capture_the_original_globals(tmp_path):
                         "globalThis.__result = Buffer.from('ab').toString('hex');\n",
     })
     assert result == "6162"
+
+
+ALS_PROJECT = {
+    "package.json": "{}",
+    "node_modules/lib/index.js": """
+        // a package keeping per-request state, as Hono's contextStorage() does
+        const { AsyncLocalStorage } = require('node:async_hooks');
+        const storage = new AsyncLocalStorage();
+        exports.storage = storage;
+        exports.current = () => storage.getStore();
+        exports.later = async (ms) => { await new Promise((r) => setTimeout(r, ms)); return storage.getStore(); };
+    """,
+    "src/index.ts": """
+        import { storage, current, later } from 'lib';
+        const log: string[] = [];
+        const tick = () => new Promise<void>((r) => queueMicrotask(r));
+        async function handle(id: string, delay: number) {
+          return storage.run({ id }, async () => {
+            log.push(`start ${id}:${current()?.id}`);
+            await tick();
+            log.push(`after-await ${id}:${current()?.id}`);
+            const fromTimer = await new Promise<string>((resolve) =>
+              setTimeout(() => resolve(current()?.id), delay));
+            log.push(`timer ${id}:${fromTimer}`);
+            log.push(`package ${id}:${(await later(delay))?.id}`);
+            const viaThen = await Promise.resolve().then(() => current()?.id);
+            log.push(`then ${id}:${viaThen}`);
+            return current()?.id;
+          });
+        }
+        // two "requests" interleaved: each keeps its own store across every await
+        Promise.all([handle('a', 20), handle('b', 5)]).then((ids) => {
+          globalThis.__result = { ids, log, outside: current() === undefined };
+        });
+    """,
+}
+
+
+def test_async_local_storage_survives_await_timers_and_then(tmp_path):
+    async def scenario() -> object:
+        write_files(tmp_path, ALS_PROJECT)
+        loop = asyncio.get_running_loop()
+        bridge = Bridge(loop, lambda action, data: None, lambda failure: None, BridgeConfig())
+        try:
+            script.load(bridge.eval, tmp_path / "src/index.ts", compat_flags=NODEJS)
+            for _ in range(200):  # the isolate's timers run on this loop
+                await asyncio.sleep(0.01)
+                result = bridge.eval("JSON.stringify(globalThis.__result)")
+                if isinstance(result, str):
+                    return json.loads(result)
+            raise AssertionError("no result")
+        finally:
+            bridge.close()
+
+    result = asyncio.run(scenario())
+    assert result["ids"] == ["a", "b"] and result["outside"] is True
+    for step in ("start", "after-await", "timer", "package", "then"):
+        assert f"{step} a:a" in result["log"] and f"{step} b:b" in result["log"], result["log"]

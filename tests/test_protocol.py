@@ -88,38 +88,3 @@ def test_oversized_body_chunk_is_rejected():
         p.decode(parts)
 
 
-def test_credit_window_refuses_more_than_granted():
-    w = p.CreditWindow(10)
-    w.consume(4)
-    w.grant(5)
-    assert w.available == 11
-    with pytest.raises(p.FlowControlError, match="12 bytes with only 11"):
-        w.consume(12)
-    with pytest.raises(p.FlowControlError, match="positive"):
-        w.grant(0)
-
-
-def test_response_side_state_machine():
-    r = p.BodyReceiver("response body", expects_head=True, window=10)
-    with pytest.raises(p.ProtocolError, match="can't handle event 'data' in state 'awaiting head'"):
-        r.data(1)
-    r.head()
-    r.data(10)
-    with pytest.raises(p.FlowControlError):
-        r.data(1)
-    r.grant(5)
-    r.data(5)
-    r.end()
-    assert r.finished and r.state is p.BodyState.DONE
-    with pytest.raises(p.ProtocolError, match="in state 'done'"):
-        r.data(0)
-
-
-def test_request_side_starts_streaming_and_can_fail():
-    r = p.BodyReceiver("request body", expects_head=False, window=0)
-    with pytest.raises(p.ProtocolError, match="'head' in state 'streaming'"):
-        r.head()
-    r.error()
-    assert r.state is p.BodyState.FAILED
-    with pytest.raises(p.ProtocolError):
-        r.end()

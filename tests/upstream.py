@@ -17,7 +17,7 @@ from typing import Self
 
 import brotli
 import pytest
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 CHUNK = 64 << 10
 
@@ -106,6 +106,7 @@ class Upstream(ServerThread):
         r.add_get("/reset", self.reset)
         r.add_get("/forever/{name}", self.forever)
         r.add_get("/progress/{name}", self.progress)
+        r.add_get("/ws", self.ws)
         super().__init__(app)
 
     def wait_for(self, predicate, timeout: float = 10.0) -> None:
@@ -116,6 +117,21 @@ class Upstream(ServerThread):
             time.sleep(0.01)
 
     # -- routes -----------------------------------------------------------------------
+
+    async def ws(self, request: web.Request) -> web.WebSocketResponse:
+        """A WebSocket echo (text and binary); "close" closes with 4001 "upstream done"."""
+        ws = web.WebSocketResponse(protocols=("chat", "echo"))
+        await ws.prepare(request)
+        self.events.append(("ws-open", ws.ws_protocol, request.headers.get("X-Probe")))
+        async for msg in ws:
+            if msg.type is WSMsgType.TEXT and msg.data == "close":
+                await ws.close(code=4001, message=b"upstream done")
+            elif msg.type is WSMsgType.TEXT:
+                await ws.send_str(msg.data)
+            elif msg.type is WSMsgType.BINARY:
+                await ws.send_bytes(msg.data)
+        self.events.append(("ws-closed", ws.close_code))
+        return ws
 
     async def text(self, request: web.Request) -> web.Response:
         self.hits += 1

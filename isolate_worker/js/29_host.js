@@ -72,6 +72,7 @@ const config = {
   maxSubrequests: 50,
   wallTimeAfterResponse: 30, // seconds a request's timers and waitUntil work may run after it
   pumpToken: "",
+  wsMaxMessage: 1 << 20, // bytes of one WebSocket message (37_websocket.js)
 };
 
 let inJsonU8, inJsonLen, inBin, outBin, ctrl;
@@ -522,6 +523,10 @@ const host = {
   eventBytes,
   on(kind, handler) {
     handlers.set(kind, handler);
+  },
+  /** Actions of `kind` are data actions `[kind, id, offset, length]` (queueData). */
+  addDataKind(kind) {
+    dataKinds.add(kind);
   },
   /** Remember that `stream` is native (kind "request" or "fetch", with its id). */
   markNative(stream, mark) {

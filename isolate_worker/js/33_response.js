@@ -24,13 +24,14 @@ const REASON_PHRASE = new primordials.SafeRegExp(/^[\t\x20-\x7e\x80-\xff]*$/);
 const kInternal = SymbolCtor("internal");
 
 /**
- * ResponseInit conversion (members in lexicographic order): { headers, status, statusText },
- * `headers` being a converted HeadersInit or undefined.
+ * ResponseInit conversion (members in lexicographic order): { headers, status, statusText,
+ * webSocket }, `headers` being a converted HeadersInit or undefined, `webSocket` (Workers
+ * API) a WebSocket or null.
  */
 function convertResponseInit(init, prefix) {
   const type = webidl.type(init);
   if (type === "Undefined" || type === "Null") {
-    return { headers: undefined, status: 200, statusText: "" };
+    return { headers: undefined, status: 200, statusText: "", webSocket: null };
   }
   if (type !== "Object") {
     throw new TypeErrorCtor(`${prefix}: The provided value is not of type 'ResponseInit'.`);
@@ -45,7 +46,13 @@ function convertResponseInit(init, prefix) {
   statusText = statusText === undefined
     ? ""
     : webidl.converters.ByteString(statusText, prefix, "Member ResponseInit.statusText");
-  return { headers, status, statusText };
+  let webSocket = init.webSocket;
+  if (webSocket === undefined || webSocket === null) {
+    webSocket = null;
+  } else if (!internals.websocket.isWebSocket(webSocket)) {
+    throw new TypeErrorCtor(`${prefix}: Member ResponseInit.webSocket is not of type 'WebSocket'.`);
+  }
+  return { headers, status, statusText, webSocket };
 }
 
 let slots;
@@ -57,6 +64,7 @@ class Response {
   #statusText = "";
   #headers = null;
   #body = null;
+  #webSocket = null;
 
   static {
     slots = {
@@ -69,11 +77,13 @@ class Response {
       status: (r) => r.#status,
       statusText: (r) => r.#statusText,
       type: (r) => r.#type,
+      webSocket: (r) => r.#webSocket,
       setBody(r, body) {
         r.#body = body;
       },
       /** Build a response without validation (fetch results). */
-      make({ type = "default", status = 200, statusText = "", headers, body = null, urlList = null }) {
+      make({ type = "default", status = 200, statusText = "", headers, body = null, urlList = null,
+        webSocket = null }) {
         const r = new Response(null, undefined, kInternal);
         r.#type = type;
         r.#status = status;
@@ -81,16 +91,23 @@ class Response {
         r.#headers = headers;
         r.#body = body;
         r.#urlList = urlList;
+        r.#webSocket = webSocket;
         return r;
       },
       /** "initialize a response" with a converted ResponseInit and a body with type. */
       initialize(r, init, extracted, prefix) {
         const status = init.status;
-        if (status < 200 || status > 599) {
+        const webSocket = init.webSocket ?? null;
+        if ((status < 200 || status > 599) && !(status === 101 && webSocket !== null)) {
           throw new RangeErrorCtor(
             `${prefix}: The status provided (${status}) is outside the range [200, 599].`,
           );
         }
+        if (webSocket !== null && status !== 101) {
+          throw new RangeErrorCtor(`${prefix}: Responses with a WebSocket must have status ` +
+            `code 101, not ${status}.`);
+        }
+        r.#webSocket = webSocket;
         const statusText = init.statusText;
         if (statusText !== "" && !RegExpPrototypeTest(REASON_PHRASE, statusText)) {
           throw new TypeErrorCtor(`${prefix}: Invalid statusText.`);
@@ -199,6 +216,12 @@ class Response {
     return this.#headers;
   }
 
+  /** Workers API: the WebSocket of a 101 response, else null. */
+  get webSocket() {
+    check(this, "webSocket");
+    return this.#webSocket;
+  }
+
   clone() {
     const prefix = "Failed to execute 'clone' on 'Response'";
     if (!slots.is(this)) throw new TypeErrorCtor(`${prefix}: Illegal invocation`);
@@ -234,6 +257,7 @@ internals.response = ObjectFreeze({
   status: slots.status,
   statusText: slots.statusText,
   type: slots.type,
+  webSocket: slots.webSocket,
   setBody: slots.setBody,
   NULL_BODY_STATUS,
   REDIRECT_STATUS,

@@ -111,6 +111,13 @@ function fetch(input, init = undefined) {
   if (scheme !== "http" && scheme !== "https") {
     return PromiseReject(new TypeErrorCtor(`fetch failed: unsupported URL scheme '${scheme}:'`));
   }
+  if (internals.websocket.wantsUpgrade(request)) { // a 101 with a webSocket (37_websocket.js)
+    try {
+      return internals.websocket.fetchUpgrade(request);
+    } catch (e) {
+      return PromiseReject(e);
+    }
+  }
   let owner;
   try {
     owner = internals.serve.chargeFetch(); // the last check: a refused fetch costs nothing

@@ -300,6 +300,15 @@ function respond(st, response) {
     return;
   }
   const headerList = internals.headers.list(internals.response.headers(response));
+  const socket = internals.response.webSocket(response);
+  if (socket !== null) { // 101: the stream carries WebSocket messages from now on
+    try {
+      internals.websocket.serve(st, socket, headerList);
+    } catch (e) {
+      fail(st, e); // the script's mistake (a socket already used), not the runtime's
+    }
+    return;
+  }
   const body = internals.response.body(response);
   if (body === null) {
     host.queueAction([AC_HEAD, st.sid, status, headerList, 0]);

@@ -1,8 +1,9 @@
 """Fuzzing the per-stream state machine and the supervisor's stream table.
 
-* ``BodyReceiver`` (protocol/flow.py) against a model: any sequence of events either follows
-  ``TRANSITIONS`` or raises ProtocolError and changes nothing; credit never goes negative
-  and a peer can never send more than it was granted.
+* The supervisor's stream core (protocol/stream.py) against a model: any sequence of
+  frames from the worker either follows ``TRANSITIONS`` or raises RemoteProtocolError and
+  changes nothing; frames after the end change nothing; a peer can never send more than it
+  was granted.
 * The supervisor's handling of stream frames (``WorkerPool.on_frame`` over a real
   ``StreamTable``): frames from any worker for any stream id - its own, another worker's,
   one that does not exist - never raise, never touch a stream the sender does not own, and
@@ -21,96 +22,119 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from isoflow import protocol as p
-from isoflow.protocol.flow import MAX_WINDOW, TRANSITIONS, BodyEvent, BodyState
+from isoflow.protocol.stream import TRANSITIONS, Phase, Step
 from isoflow.supervisor.pool import WorkerHandle, WorkerPool
 from isoflow.supervisor.settings import Settings
 from isoflow.supervisor.streams import StreamTable
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-sizes = st.integers(-3, 1 << 20) | st.sampled_from([0, 1, MAX_WINDOW, MAX_WINDOW + 1])
+sizes = st.integers(-3, 70000) | st.sampled_from([0, 1, 65536, 65537])
 
 
 class ReceiverMachine(RuleBasedStateMachine):
-    """One body direction, driven by random events, checked against a tiny model."""
+    """The supervisor's side of one stream (its StreamCore), fed random frames by a hostile
+    worker, checked against a tiny model of the response direction."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.rx = p.BodyReceiver("response body", expects_head=True, window=65536)
-        self.state = BodyState.AWAITING_HEAD
-        self.credit = 65536
+        head = p.RequestHead(1, "r", "GET", "http://x/", [], "", False, 65536)
+        self.core = p.StreamCore.opened(p.Role.SUPERVISOR, head, request_window=1024)
+        self.phase = Phase.IDLE
+        self.credit = 65536  # bytes the worker may still send
+        self.peer_credit = 1024  # request bytes we may send (granted by the worker)
 
-    def _apply(self, event: BodyEvent, action, size: int = 0) -> None:
-        nxt = TRANSITIONS.get((self.state, event))
-        before = (self.rx.state, self.rx.window.available)
+    def _apply(self, step: Step, frame: p.Frame, size: int = 0) -> None:
+        before = (self.core.response, self.core.granted, self.core.outcome)
+        finished = self.core.finished
+        nxt = TRANSITIONS.get((self.phase, step))
         try:
-            action()
+            event = self.core.receive(frame)
         except p.ProtocolError as e:
-            assert str(e)
+            assert str(e) and not finished
             if nxt is None:
-                assert "can't handle event" in str(e)
-                assert (self.rx.state, self.rx.window.available) == before
+                assert "can't handle" in str(e)
+                assert (self.core.response, self.core.granted, self.core.outcome) == before
             else:  # only the credit can be wrong: too many bytes
-                assert event is BodyEvent.DATA and size > self.credit
-                assert self.rx.window.available == before[1]
-                self.state = nxt
+                assert step is Step.DATA and size > self.credit
+                assert self.core.granted == before[1]
             return
-        assert nxt is not None, f"{event} accepted in {self.state}"
-        if event is BodyEvent.DATA:
+        if finished:  # late frames change nothing
+            assert event is None
+            assert (self.core.response, self.core.granted, self.core.outcome) == before
+            return
+        assert nxt is not None, f"{step} accepted in {self.phase}"
+        if step is Step.DATA:
             assert size <= self.credit
             self.credit -= size
-        self.state = nxt
+        self.phase = nxt
 
     @rule()
     def head(self) -> None:
-        self._apply(BodyEvent.HEAD, self.rx.head)
+        self._apply(Step.HEAD, p.ResponseHead(1, 200, [], -1))
 
     @rule(size=sizes)
     def data(self, size: int) -> None:
-        self._apply(BodyEvent.DATA, lambda: self.rx.data(size), size)
+        self._apply(Step.DATA, p.ResponseBody(1, b"x" * max(0, min(size, 70000))),
+                    max(0, min(size, 70000)))
 
     @rule()
     def end(self) -> None:
-        self._apply(BodyEvent.END, self.rx.end)
+        self._apply(Step.END, p.ResponseEnd(1))
 
     @rule()
     def error(self) -> None:
-        self._apply(BodyEvent.ERROR, self.rx.error)
+        finished = self.core.finished
+        ended = self.core.response is Phase.ENDED
+        try:
+            self.core.receive(p.ResponseError(1, 500, "boom"))
+        except p.RemoteProtocolError:
+            assert ended and not finished
+            return
+        assert finished or not ended
+        if not finished:
+            self.phase = Phase.ENDED
 
     @rule(size=sizes)
     def grant(self, size: int) -> None:
-        before = self.rx.window.available
+        before = self.core.peer_credit
+        finished = self.core.finished
         try:
-            self.rx.grant(size)
-        except p.FlowControlError:
-            assert size <= 0 or before + size > MAX_WINDOW
-            assert self.rx.window.available == before
+            self.core.receive(p.RequestCredit(1, size))
+        except p.RemoteProtocolError:
+            assert size <= 0 and not finished
+            assert self.core.peer_credit == before
             return
-        assert size > 0 and before + size <= MAX_WINDOW
-        self.credit += size
+        if not finished:
+            self.peer_credit += size
+        assert self.core.peer_credit == self.peer_credit
 
     @invariant()
     def matches_the_model(self) -> None:
-        assert self.rx.state is self.state
-        assert self.rx.window.available == self.credit
-        assert 0 <= self.credit <= MAX_WINDOW
-        assert self.rx.finished == (self.state in (BodyState.DONE, BodyState.FAILED))
+        if not self.core.finished:
+            assert self.core.response is self.phase
+        assert self.core.granted == self.credit
+        assert self.core.peer_credit == self.peer_credit
+        assert self.core.finished == (self.core.outcome is not None)
 
 
 ReceiverMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=30,
                                              deadline=None)
-test_body_receiver_follows_its_table = ReceiverMachine.TestCase
+test_stream_core_follows_its_table = ReceiverMachine.TestCase
 
 
-def test_every_pair_outside_the_table_is_refused_with_both_names():
-    for state in BodyState:
-        for event in BodyEvent:
-            if (state, event) in TRANSITIONS:
+def test_every_pair_outside_the_table_is_refused_naming_the_frame_and_the_phase():
+    frames = {Step.HEAD: p.ResponseHead(1, 200, [], -1), Step.DATA: p.ResponseBody(1, b"x"),
+              Step.END: p.ResponseEnd(1)}
+    for phase in (Phase.IDLE, Phase.BODY):
+        for step, frame in frames.items():
+            if (phase, step) in TRANSITIONS:
                 continue
-            rx = p.BodyReceiver("response body", expects_head=True, window=10)
-            rx.state = state
-            with pytest.raises(p.ProtocolError, match=f"{event.value!r} in state "
-                                                      f"{state.value!r}"):
-                getattr(rx, event.value)() if event is not BodyEvent.DATA else rx.data(1)
+            core = p.StreamCore(p.Role.SUPERVISOR, 1, request_window=10, response_window=10)
+            core.response = phase
+            with pytest.raises(p.RemoteProtocolError,
+                               match=f"{type(frame).__name__} with the response in phase "
+                                     f"{phase.value!r}"):
+                core.receive(frame)
 
 
 # -- the supervisor's stream table --------------------------------------------------------
@@ -153,8 +177,9 @@ steps = st.lists(st.tuples(st.sampled_from(["A", "B"]), st.sampled_from(["a1", "
 
 
 def _snapshot(stream) -> tuple:
-    return (stream.response.state, stream.response.window.available, len(stream._items),
-            stream.failure, stream._head.done(), stream.request_credit.available)
+    core = stream.core
+    return (core.request, core.response, core.outcome, core.granted, core.peer_credit,
+            len(stream._items), stream.failure, stream._head.done())
 
 
 @FUZZ

@@ -33,13 +33,13 @@ SCRIPT = {
 async def interrupt_with_a_stream_open(server: IsoflowServer) -> float:
     """Ctrl-C (SIGINT to the process group, as a terminal sends it) while a response
     streams; the seconds until the supervisor exited."""
-    async with aiohttp.ClientSession() as session:
-        async with session.get(server.url("/stream")) as response:
-            await response.content.readany()
-            start = time.monotonic()
-            os.killpg(server.pid, signal.SIGINT)
-            await asyncio.to_thread(server.proc.wait, 20)
-            return time.monotonic() - start
+    async with aiohttp.ClientSession() as session, \
+            session.get(server.url("/stream")) as response:
+        await response.content.readany()
+        start = time.monotonic()
+        os.killpg(server.pid, signal.SIGINT)
+        await asyncio.to_thread(server.proc.wait, 20)
+        return time.monotonic() - start
 
 
 def test_dev_reloads_on_an_edit_and_stops_at_ctrl_c(tmp_path):

@@ -10,6 +10,7 @@ tests/test_node_compat.py).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 
@@ -66,12 +67,34 @@ PROJECT = {
         import { Buffer } from 'node:buffer';
         import { createHash } from 'node:crypto';
         import process from 'node:process';
+        import { AsyncLocalStorage } from 'node:async_hooks';
         import { shapes, flavour } from 'dual';
         const { Counter, shout } = require('cjs-lib');
 
         interface Env { GREETING: string; API_KEY: string }
+        const storage = new AsyncLocalStorage<{ id: string }>();
+        const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+        async function whoAmI(ms: number) {
+          await sleep(ms);
+          return storage.getStore()?.id;
+        }
         export default {
           async fetch(request: Request, env: Env): Promise<Response> {
+            const url = new URL(request.url);
+            if (url.pathname === '/als') {
+              const id = url.searchParams.get('id')!;
+              return storage.run({ id }, async () => {
+                const seen = [await whoAmI(Number(url.searchParams.get('ms')))];
+                seen.push(await Promise.resolve().then(() => storage.getStore()?.id));
+                return Response.json(seen);
+              });
+            }
+            if (url.pathname === '/enter') {
+              storage.enterWith({ id: 'entered' });
+              await sleep(1);
+              return new Response(storage.getStore()?.id);
+            }
+            if (url.pathname === '/peek') return new Response(String(storage.getStore()));
             const seen: number[] = [];
             const counter = new Counter();
             counter.on('bump', (n: number) => seen.push(n));
@@ -107,6 +130,19 @@ def test_a_wrangler_project_runs_unchanged(project):
         "flavour": "esm", "square": 49, "b64": "aXNvZmxvdw==",
         "sha256": hashlib.sha256(b"isoflow").hexdigest(),
     }
+
+
+def test_async_local_storage_keeps_each_request_s_store(project):
+    server, _ = project
+
+    async def concurrent() -> list[bytes]:
+        slow = fetch(server.url("/als?id=slow&ms=60"))
+        fast = fetch(server.url("/als?id=fast&ms=5"))
+        return [r[2] for r in await asyncio.gather(slow, fast)]
+
+    assert run(concurrent()) == [b'["slow","slow"]', b'["fast","fast"]']
+    assert run(fetch(server.url("/enter")))[2] == b"entered"
+    assert run(fetch(server.url("/peek")))[2] == b"undefined"  # not the other request's
 
 
 def test_crons_and_keys_not_honoured_are_reported_once(project):

@@ -70,8 +70,6 @@ def server(tmp_path_factory) -> Iterator[IsoflowServer]:
     srv = IsoflowServer(script, tmp / "isoflow.log", "--memory-limit", str(MEMORY_MIB),
                         "--cpu-limit", "0.3", workers=2)
     srv.start()
-    # Every worker measures its RSS at start: let both settle before the baselines.
-    srv.wait_log("ready", count=2)
     yield srv
     srv.stop()
 

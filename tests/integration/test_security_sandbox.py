@@ -32,7 +32,7 @@ async function run(request) {
     require: typeof require, process: typeof process, Deno: typeof Deno, Bun: typeof Bun,
     global: typeof global, module: typeof module, exports: typeof exports,
     importScripts: typeof importScripts, XMLHttpRequest: typeof XMLHttpRequest,
-    Worker: typeof Worker, WebSocket: typeof WebSocket,
+    Worker: typeof Worker,  // (WebSocket is a Web API now: 37_websocket.js)
     internals: typeof internals, primordials: typeof primordials,
     boot: typeof __isoflow_boot, notify: typeof __isoflow_notify, gc: typeof __isoflow_gc,
   }));

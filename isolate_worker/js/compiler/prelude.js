@@ -42,7 +42,7 @@ const __als = {
   },
 };
 function __alsAwaiter(thisArg, _arguments, P, generator) {
-  const frame = __alsFrame;
+  let frame = __alsFrame; // the call's, then as each step left it (enterWith)
   if (!P) P = __Promise;
   function adopt(value) { return value instanceof P ? value : new P((resolve) => resolve(value)); }
   return new P(function (resolve, reject) {
@@ -52,6 +52,7 @@ function __alsAwaiter(thisArg, _arguments, P, generator) {
       try {
         return generator[method](value);
       } finally {
+        frame = __alsFrame;
         __alsFrame = saved;
       }
     }

@@ -15,7 +15,10 @@ function __isoflowTranspile(arg) {
     fileName: arg.fileName,
     reportDiagnostics: true,
     compilerOptions,
-    transformers: arg.lowerAsync ? { after: [ts.transformES2018, ts.transformES2017] } : undefined,
+    transformers: {
+      before: [hoistImports],
+      after: arg.lowerAsync ? [ts.transformES2018, ts.transformES2017] : [],
+    },
   });
   const diagnostics = (out.diagnostics || [])
     .filter((d) => d.category === ts.DiagnosticCategory.Error)
@@ -75,4 +78,20 @@ function scanRequires(code) {
   };
   visit(sf, false);
   return { inTry, outside };
+}
+
+// ES modules load their imports before their body runs wherever the import statements
+// stand; TypeScript's CommonJS output require()s them where they stand. So the import
+// declarations (and `export ... from`) move to the top first, in their order, as esbuild
+// does: `f(); import { f } from "./f"` works.
+function hoistImports(context) {
+  return (sf) => {
+    if (!ts.isExternalModule(sf)) return sf;
+    const isRequest = (s) => ts.isImportDeclaration(s) ||
+      (ts.isExportDeclaration(s) && s.moduleSpecifier !== undefined);
+    const requests = sf.statements.filter(isRequest);
+    if (requests.length === 0) return sf;
+    const rest = sf.statements.filter((s) => !isRequest(s));
+    return context.factory.updateSourceFile(sf, [...requests, ...rest]);
+  };
 }

@@ -383,6 +383,68 @@ for (const [name, type, size, little] of ACCESSORS) {
   }
 }
 
+// readUIntBE(offset, byteLength) and kin: 1 to 6 bytes.
+function checkWidth(buf, offset, byteLength) {
+  if (!NumberIsInteger(byteLength) || byteLength < 1 || byteLength > 6) {
+    throw rangeError(`The value of "byteLength" is out of range. It must be >= 1 and <= 6. ` +
+                     `Received ${byteLength}`);
+  }
+  return checkOffset(buf, offset, byteLength);
+}
+
+function readUInt(buf, offset, byteLength, little) {
+  offset = checkWidth(buf, offset, byteLength);
+  let value = 0;
+  for (let i = 0; i < byteLength; i++) {
+    value = value * 256 + buf[little ? offset + byteLength - 1 - i : offset + i];
+  }
+  return value;
+}
+
+function writeUInt(buf, value, offset, byteLength, little) {
+  offset = checkWidth(buf, offset, byteLength);
+  let rest = Math.floor(+value);
+  for (let i = 0; i < byteLength; i++) {
+    buf[little ? offset + i : offset + byteLength - 1 - i] = rest % 256;
+    rest = Math.floor(rest / 256);
+  }
+  return offset + byteLength;
+}
+
+for (const little of [false, true]) {
+  const end = little ? "LE" : "BE";
+  Buffer.prototype[`readUInt${end}`] = function (offset, byteLength) {
+    return readUInt(this, offset, byteLength, little);
+  };
+  Buffer.prototype[`readInt${end}`] = function (offset, byteLength) {
+    const value = readUInt(this, offset, byteLength, little);
+    const limit = 2 ** (8 * byteLength - 1);
+    return value >= limit ? value - 2 * limit : value;
+  };
+  Buffer.prototype[`writeUInt${end}`] = function (value, offset, byteLength) {
+    return writeUInt(this, value, offset, byteLength, little);
+  };
+  Buffer.prototype[`writeInt${end}`] = function (value, offset, byteLength) {
+    const unsigned = value < 0 ? value + 2 ** (8 * byteLength) : value;
+    return writeUInt(this, unsigned, offset, byteLength, little);
+  };
+  Buffer.prototype[`readUint${end}`] = Buffer.prototype[`readUInt${end}`];
+  Buffer.prototype[`writeUint${end}`] = Buffer.prototype[`writeUInt${end}`];
+}
+
+Buffer.prototype.lastIndexOf = function lastIndexOf(value, byteOffset, encoding) {
+  const needle = typeof value === "number" ? [value & 255]
+    : typeof value === "string" ? bytesOf(value, encoding) : value;
+  const n = len(this);
+  const start = byteOffset === undefined ? n - needle.length
+    : byteOffset < 0 ? n + byteOffset : Math.min(byteOffset, n - needle.length);
+  outer: for (let i = start; i >= 0; i--) {
+    for (let j = 0; j < needle.length; j++) if (this[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+};
+
 const constants = { MAX_LENGTH: kMaxLength, MAX_STRING_LENGTH: 2 ** 29 - 24 };
 
 function btoaCompat(data) { return btoa(data); }

@@ -4,6 +4,7 @@
 
 const EventEmitter = require("node:events");
 const host = require("isoflow:host");
+const als = require("isoflow:als"); // a tick runs in the AsyncLocalStorage context it was queued in
 
 const queue = queueMicrotask;
 const now = performance.now.bind(performance);
@@ -54,7 +55,7 @@ Object.assign(process, {
       error.code = "ERR_INVALID_ARG_TYPE";
       throw error;
     }
-    queue(() => callback(...args));
+    queue(als.bind(() => callback(...args)));
   },
   hrtime,
   cwd: () => "/",

@@ -1,0 +1,431 @@
+"""WebSockets end to end: a real client (aiohttp's, or raw frames) against a real isoflow.
+
+One server serves the module (two scripts: ``app`` may reach loopback, ``strict`` may not
+and has a short idle timeout; a 64 KiB message limit; a 1 s shutdown grace); the tests that
+reload it or kill its worker come last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import signal
+import struct
+import time
+
+import aiohttp
+import pytest
+
+from tests.conftest import fetch, run
+from tests.processes import ISOFLOW, LoggedProcess, free_port
+from tests.procstats import RssSampler
+from tests.upstream import Upstream
+
+LIMIT = 64 << 10
+
+SCRIPT = r"""
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function echo(server) {
+  server.accept();
+  server.addEventListener("message", (e) => {
+    if (e.data === "close") server.close(4000, "asked to");
+    else server.send(e.data);
+  });
+  server.addEventListener("close", (e) =>
+    console.log(`close event ${e.code} ${JSON.stringify(e.reason)} ${e.wasClean}`));
+}
+
+function capture(fn) {
+  try { fn(); return "no error"; } catch (e) { return `${e.constructor.name}: ${e.message}`; }
+}
+
+async function outbound(target) {
+  const out = {};
+  const ws = new WebSocket(target, ["echo"]);
+  ws.binaryType = "arraybuffer";
+  const got = [];
+  const closed = new Promise((resolve) => {
+    ws.onclose = (e) => resolve({ code: e.code, reason: e.reason, clean: e.wasClean });
+  });
+  ws.onerror = () => got.push("error event");
+  ws.onmessage = (e) => {
+    got.push(typeof e.data === "string" ? e.data : [...new Uint8Array(e.data)]);
+    if (got.length === 2) ws.send("close");
+  };
+  await new Promise((resolve) => { ws.onopen = resolve; ws.addEventListener("close", resolve); });
+  out.protocol = ws.protocol;
+  if (ws.readyState === WebSocket.OPEN) {
+    ws.send("hi");
+    ws.send(new Uint8Array([1, 2, 255]));
+  }
+  out.close = await closed;
+  out.got = got;
+  try {
+    const http = target.replace(/^ws/, "http");
+    const r = await fetch(http, { headers: { Upgrade: "websocket", "X-Probe": "p" } });
+    const sock = r.webSocket;
+    sock.accept();
+    const echoed = new Promise((resolve) => sock.addEventListener("message", (e) => resolve(e.data)));
+    sock.send("via fetch");
+    out.fetch = { status: r.status, echoed: await echoed };
+    sock.close(1000, "done");
+  } catch (e) {
+    out.fetch = `${e.constructor.name}: ${e.message}`;
+  }
+  return Response.json(out);
+}
+
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const path = url.pathname.replace(/^\/strict/, "");
+    if (path === "/outbound") return outbound(url.searchParams.get("u"));
+    if (path === "/api") {
+      const [a, b] = Object.values(new WebSocketPair());
+      const errors = {
+        beforeAccept: capture(() => a.send("x")),
+        status101: capture(() => new Response(null, { status: 101 })),
+        socket200: capture(() => new Response(null, { status: 200, webSocket: a })),
+        badCode: (a.accept(), capture(() => a.close(1005))),
+      };
+      b.accept();
+      a.close(1000, "bye");
+      errors.afterClose = capture(() => a.send("x"));
+      errors.readyState = a.readyState;
+      const r = new Response(null, { status: 101, webSocket: b });
+      errors.response = [r.status, r.webSocket === b];
+      return Response.json(errors);
+    }
+    const [client, server] = Object.values(new WebSocketPair());
+    if (path === "/echo") {
+      echo(server);
+    } else if (path === "/accept-later") {
+      let total = 0;
+      setTimeout(() => {
+        server.accept();
+        server.addEventListener("message", (e) => {
+          if (e.data === "done") server.send(`total ${total}`);
+          else total += e.data.byteLength;
+        });
+      }, +url.searchParams.get("ms"));
+    } else if (path === "/paced") {
+      // A well-behaved sender: waits while bufferedAmount is high.
+      server.accept();
+      const chunk = new Uint8Array(64 << 10);
+      const n = +url.searchParams.get("n");
+      (async () => {
+        for (let i = 0; i < n; i++) {
+          while (server.bufferedAmount > (1 << 20)) await sleep(5);
+          server.send(chunk);
+        }
+        server.send("end");
+      })();
+    } else if (path === "/flood") {
+      server.accept();
+      const chunk = new Uint8Array(64 << 10);
+      const n = +url.searchParams.get("n");
+      for (let i = 0; i < n; i++) server.send(chunk);
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  },
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def ws_upstream():
+    up = Upstream().start()
+    yield up
+    up.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ws")
+    (d / "ws.mjs").write_text(SCRIPT)
+    port = free_port()
+    config = d / "isoflow.toml"
+    config.write_text(f"""
+[server]
+shutdown_grace = 1
+
+[[listeners]]
+port = {port}
+
+[limits]
+websocket_max_message = "64KiB"
+
+[scripts.app]
+path = "ws.mjs"
+workers = 1
+
+[scripts.app.fetch]
+allow_loopback = true
+
+[scripts.strict]
+path = "ws.mjs"
+workers = 1
+
+[scripts.strict.limits]
+websocket_idle_timeout = 0.5
+
+[[routes]]
+script = "app"
+
+[[routes]]
+script = "strict"
+path = "/strict"
+""")
+    proc = LoggedProcess(d / "isoflow.log").spawn([*ISOFLOW, "serve", "--config", str(config)])
+    proc.wait_serving()
+    proc.port = port
+    yield proc
+    proc.stop()
+
+
+def url(server, path: str) -> str:
+    return f"http://127.0.0.1:{server.port}{path}"
+
+
+async def _session_ws(target: str, **kwargs):
+    session = aiohttp.ClientSession()
+    try:
+        ws = await session.ws_connect(target, **kwargs)
+    except BaseException:
+        await session.close()
+        raise
+    return session, ws
+
+
+def test_text_and_binary_messages_echo_and_the_script_closes_with_its_code(server):
+    async def go():
+        session, ws = await _session_ws(url(server, "/echo"))
+        async with session:
+            await ws.send_str("héllo ☃")
+            assert (await ws.receive()).data == "héllo ☃"
+            await ws.send_bytes(bytes(range(256)) * 100)  # more than one piece per frame
+            assert (await ws.receive()).data == bytes(range(256)) * 100
+            await ws.send_bytes(b"")
+            assert (await ws.receive()).data == b""
+            await ws.send_str("close")
+            msg = await ws.receive()
+            assert (msg.type, msg.data, msg.extra) == (aiohttp.WSMsgType.CLOSE, 4000, "asked to")
+    run(go())
+    server.wait_log(r'close event 1000 "" true')  # the client's answer reached the script
+
+
+def test_the_client_close_code_and_reason_reach_the_script(server):
+    async def go():
+        session, ws = await _session_ws(url(server, "/echo"))
+        async with session:
+            await ws.close(code=4002, message=b"client says bye")
+            return ws.close_code
+    assert run(go()) == 4002  # echoed back, as RFC 6455 says
+    server.wait_log(r'close event 4002 "client says bye" true')
+
+
+async def _raw_connect(port: int, path: str):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                 "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return reader, writer
+
+
+def _frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    mask = os.urandom(4)
+    head = bytes([(0x80 if fin else 0) | opcode])
+    n = len(payload)
+    head += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack("!H", n)
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def _read_frame(reader) -> tuple[int, bytes]:
+    b0, b1 = await reader.readexactly(2)
+    n = b1 & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", await reader.readexactly(2))[0]
+    return b0 & 0x0F, await reader.readexactly(n)
+
+
+def test_fragmented_messages_and_pings_are_handled_by_the_protocol_layer(server):
+    async def go():
+        reader, writer = await _raw_connect(server.port, "/echo")
+        # "fragmented" in three frames, a ping between two of them (allowed by RFC 6455).
+        writer.write(_frame(0x1, b"frag", fin=False) + _frame(0x0, b"men", fin=False)
+                     + _frame(0x9, b"are you there") + _frame(0x0, b"ted"))
+        assert await _read_frame(reader) == (0xA, b"are you there")  # the pong
+        assert await _read_frame(reader) == (0x1, b"fragmented")  # one message for the script
+        writer.write(_frame(0x8, struct.pack("!H", 1000)))
+        opcode, _ = await _read_frame(reader)
+        assert opcode == 0x8
+        writer.close()
+    run(go())
+
+
+def test_workers_api_errors_match_workerd(server):
+    status, _, body = run(fetch(url(server, "/api")))
+    assert status == 200
+    r = json.loads(body)
+    assert r["beforeAccept"] == ("TypeError: You must call one of accept() or "
+                                 "state.acceptWebSocket() on this WebSocket before sending "
+                                 "messages.")
+    assert r["status101"].startswith("RangeError: ")
+    assert r["socket200"].startswith("RangeError: ")
+    assert r["badCode"] == "TypeError: Invalid WebSocket close code: 1005."
+    assert r["afterClose"] == "TypeError: Can't call WebSocket send() after close()."
+    assert r["readyState"] == 2  # CLOSING: the other end has not answered yet
+    assert r["response"] == [101, True]
+
+
+def test_a_message_over_the_limit_closes_with_1009(server):
+    async def go():
+        session, ws = await _session_ws(url(server, "/echo"))
+        async with session:
+            await ws.send_bytes(b"x" * LIMIT)  # at the limit: fine
+            assert len((await ws.receive()).data) == LIMIT
+            await ws.send_bytes(b"x" * (LIMIT + 1))
+            msg = await ws.receive()
+            return msg.type, msg.data
+    assert run(go()) == (aiohttp.WSMsgType.CLOSE, 1009)
+
+
+def test_a_script_that_does_not_take_messages_stops_the_client(server):
+    async def go():
+        session, ws = await _session_ws(url(server, "/accept-later?ms=1500"))
+        async with session:
+            sent = 0
+            block = b"x" * (60 << 10)
+
+            async def sender():
+                nonlocal sent
+                while sent < (64 << 20):
+                    await ws.send_bytes(block)
+                    sent += len(block)
+
+            task = asyncio.create_task(sender())
+            await asyncio.sleep(0.6)
+            stalled_at = sent
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            # The worker took at most its window; kernel buffers hold the rest.
+            assert 0 < stalled_at < (24 << 20), stalled_at
+            await ws.send_str("done")
+            reply = (await ws.receive(timeout=10)).data
+            return stalled_at, reply
+    stalled_at, reply = run(go())
+    # Everything the client managed to write reached the script, once it accepted. (A send
+    # cancelled mid-frame may have gone out whole: at most one block more.)
+    total = int(reply.split()[1])
+    assert stalled_at <= total <= stalled_at + (60 << 10)
+
+
+def test_a_client_that_does_not_read_bounds_the_memory_of_both_processes(server):
+    n = 256  # 16 MiB in 64 KiB messages
+    front = server.pid
+
+    async def go():
+        session, ws = await _session_ws(url(server, f"/paced?n={n}"), max_msg_size=0)
+        async with session:
+            with RssSampler(front) as sampler:
+                await asyncio.sleep(1.0)  # not reading
+            got = 0
+            while True:
+                msg = await ws.receive(timeout=10)
+                if msg.type is aiohttp.WSMsgType.TEXT:
+                    assert msg.data == "end"
+                    return got, sampler
+                got += len(msg.data)
+    got, sampler = run(go())
+    assert got == n << 16
+    growth = sampler.growth_mb()
+    # The supervisor holds at most one credit window; the worker's script waits.
+    assert max(growth.values()) < 24, sampler.report()
+
+
+def test_sends_past_the_buffer_limit_close_the_socket_with_1011(server):
+    async def go():
+        session, ws = await _session_ws(url(server, "/flood?n=400"), max_msg_size=0)
+        async with session:
+            got = 0
+            while True:
+                msg = await ws.receive(timeout=10)
+                if msg.type is not aiohttp.WSMsgType.BINARY:
+                    return got, msg.type, msg.data
+                got += len(msg.data)
+    got, kind, code = run(go())
+    assert (kind, code) == (aiohttp.WSMsgType.CLOSE, 1011)
+    assert got < 400 << 16  # the rest was never buffered
+    server.wait_log("send buffer over")
+
+
+def test_an_idle_socket_is_closed_with_1001(server):
+    async def go():
+        session, ws = await _session_ws(url(server, "/strict/echo"))
+        async with session:
+            started = time.monotonic()
+            msg = await ws.receive(timeout=5)
+            return msg.type, msg.data, time.monotonic() - started
+    kind, code, waited = run(go())
+    assert (kind, code) == (aiohttp.WSMsgType.CLOSE, 1001)
+    assert 0.4 < waited < 3
+
+
+def test_outbound_websocket_and_fetch_upgrade_reach_a_loopback_upstream(server, ws_upstream):
+    target = f"ws://127.0.0.1:{ws_upstream.port}/ws"
+    status, _, body = run(fetch(url(server, f"/outbound?u={target}")))
+    assert status == 200, body
+    r = json.loads(body)
+    assert r["protocol"] == "echo"
+    assert r["got"] == ["hi", [1, 2, 255]]
+    assert r["close"] == {"code": 4001, "reason": "upstream done", "clean": True}
+    assert r["fetch"] == {"status": 101, "echoed": "via fetch"}
+    assert ("ws-open", None, "p") in ws_upstream.events  # fetch()'s own header went along
+
+
+def test_outbound_websockets_obey_the_address_policy(server, ws_upstream):
+    target = f"ws://127.0.0.1:{ws_upstream.port}/ws"
+    status, _, body = run(fetch(url(server, f"/strict/outbound?u={target}")))
+    r = json.loads(body)
+    assert r["got"] == ["error event"]
+    assert r["close"] == {"code": 1006, "reason": "", "clean": False}
+    assert r["fetch"].startswith("TypeError: WebSocket connection to ")
+    assert "was refused" in r["fetch"]
+    server.wait_log("connections to loopback address 127.0.0.1 are not allowed")
+
+
+def test_a_reload_closes_websockets_with_1001_after_the_grace(server):
+    async def go():
+        session, ws = await _session_ws(url(server, "/echo"))
+        async with session:
+            await ws.send_str("before")
+            assert (await ws.receive()).data == "before"
+            server.send_signal(signal.SIGHUP)
+            started = time.monotonic()
+            await ws.send_str("during the grace")
+            assert (await ws.receive(timeout=5)).data == "during the grace"
+            msg = await ws.receive(timeout=10)
+            return msg.type, msg.data, time.monotonic() - started
+    kind, code, waited = run(go())
+    assert (kind, code) == (aiohttp.WSMsgType.CLOSE, 1001)
+    assert waited >= 0.8  # after shutdown_grace (1 s), not at once
+    server.wait_log("reloaded: serving", timeout=20)
+
+
+def test_a_worker_killed_mid_connection_closes_the_socket_with_1011(server):
+    async def go():
+        session, ws = await _session_ws(url(server, "/echo"))
+        async with session:
+            await ws.send_str("ping")
+            assert (await ws.receive()).data == "ping"
+            os.kill(server.worker_pids()["app/w0"], signal.SIGKILL)
+            msg = await ws.receive(timeout=10)
+            return msg.type, msg.data
+    assert run(go()) == (aiohttp.WSMsgType.CLOSE, 1011)

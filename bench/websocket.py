@@ -26,7 +26,7 @@ from pathlib import Path
 from _harness import REPO, free_port, serving
 
 sys.path.insert(0, str(REPO / "bench" / "compare"))
-from runtimes import BUN_MAIN, COMPATIBILITY_DATE, install_peers  # noqa: E402
+from runtimes import BUN_MAIN, COMPATIBILITY_DATE, install_peers
 
 WORKERS_API = """\
 export default {
@@ -158,8 +158,8 @@ def main() -> None:
     for name in results:
         if name != "isoflow":
             peer = results[name]
-            print(f"isoflow ÷ {name}: messages/s {iso['messages/s'] / peer['messages/s']:.2f}×, "
-                  f"MB/s {iso['MB/s (1 MiB)'] / peer['MB/s (1 MiB)']:.2f}×")
+            print(f"isoflow / {name}: messages/s {iso['messages/s'] / peer['messages/s']:.2f}x, "
+                  f"MB/s {iso['MB/s (1 MiB)'] / peer['MB/s (1 MiB)']:.2f}x")
 
 
 if __name__ == "__main__":

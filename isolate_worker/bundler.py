@@ -19,12 +19,14 @@ Results are cached on disk by content hash, so N workers compile once.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -484,19 +486,62 @@ def build(entry: Path, *, cache_dir: Path | None = None, root: Path | None = Non
     entry = entry.resolve()
     root = project_root(entry, root)
     flags = frozenset(compat_flags)
-    manifest = None
-    if cache_dir is not None:
-        manifest = manifest_path(cache_dir, entry, root, flags)
-    # Fast path: the cached dependency list still hashes to a cached bundle.
-    if manifest is not None and manifest.is_file():
-        try:
-            deps = [_Resolver(root).inside(Path(p)) for p in json.loads(manifest.read_text())]
-            files = {p: p.read_bytes() for p in deps}
-            cached = cache_dir / f"{_cache_key(files, root, flags)}.bundle.json"  # type: ignore[operator]
-            if cached.is_file():
-                return Bundle.from_json(cached.read_text(encoding="utf-8"))
-        except (OSError, ValueError, _Outside):
-            pass
+    if cache_dir is None:
+        return _compile(entry, root, flags)[0]
+    manifest = manifest_path(cache_dir, entry, root, flags)
+    bundle = _from_cache(cache_dir, manifest, root, flags)
+    if bundle is not None:
+        return bundle
+    # One process compiles; the others starting at the same time (a pool's workers) wait
+    # for it and then find the bundle in the cache.
+    with _compile_lock(cache_dir, manifest):
+        bundle = _from_cache(cache_dir, manifest, root, flags)
+        if bundle is not None:
+            return bundle
+        bundle, files = _compile(entry, root, flags)
+        with contextlib.suppress(OSError):
+            target = cache_dir / f"{_cache_key(files, root, flags)}.bundle.json"
+            tmp = target.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(bundle.to_json(), encoding="utf-8")
+            tmp.replace(target)
+            manifest.write_text(json.dumps([str(p) for p in files]))
+    return bundle
+
+
+def _from_cache(cache_dir: Path, manifest: Path, root: Path,
+                flags: frozenset[str]) -> Bundle | None:
+    """The cached bundle, if the cached dependency list still hashes to one."""
+    if not manifest.is_file():
+        return None
+    try:
+        deps = [_Resolver(root).inside(Path(p)) for p in json.loads(manifest.read_text())]
+        files = {p: p.read_bytes() for p in deps}
+        cached = cache_dir / f"{_cache_key(files, root, flags)}.bundle.json"
+        if cached.is_file():
+            return Bundle.from_json(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError, _Outside):
+        pass
+    return None
+
+
+@contextlib.contextmanager
+def _compile_lock(cache_dir: Path, manifest: Path) -> Iterator[None]:
+    """An exclusive lock for compiling one entry (none if the cache cannot be written)."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(manifest.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                     0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _compile(entry: Path, root: Path, flags: frozenset[str]) -> tuple[Bundle, dict[Path, bytes]]:
     compiler = _Compiler()
     try:
         nodejs = bool(flags & NODE_COMPAT_FLAGS)
@@ -505,18 +550,7 @@ def build(entry: Path, *, cache_dir: Path | None = None, root: Path | None = Non
             modules, files = _collect(entry, root, compiler, nodejs, lower_async=True)
     finally:
         compiler.close()
-    bundle = _link(modules)
-    if cache_dir is not None and manifest is not None:
-        try:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            target = cache_dir / f"{_cache_key(files, root, flags)}.bundle.json"
-            tmp = target.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(bundle.to_json(), encoding="utf-8")
-            tmp.replace(target)
-            manifest.write_text(json.dumps([str(p) for p in files]))
-        except OSError:
-            pass
-    return bundle
+    return _link(modules), files
 
 
 def _collect(

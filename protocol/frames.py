@@ -2,15 +2,22 @@
 
 Theory of operation
 -------------------
-A frame travels as one ZeroMQ message of one or two parts:
+A frame is one or two parts of a ZeroMQ message:
 
-* part 1, the *head*: a msgpack array ``[VERSION, type, stream_id, field...]``;
-* part 2, only for body frames: the raw body bytes (never re-encoded, never copied into
+* the *head*: a msgpack array ``[VERSION, type, stream_id, field...]``;
+* only for body frames, next: the raw body bytes (never re-encoded, never copied into
   msgpack).
+
+A ZeroMQ message carries a *batch* of frames, one after the other: :func:`encode` gives one
+frame's parts, and a sender extends one list with the parts of every frame it has for a
+peer (a worker's pump, a turn of the supervisor's loop) and sends that list as one message.
+:func:`decode_batch` reads such a message back, frame by frame (the frame type says whether
+a body part follows its head); :func:`decode` reads a message of exactly one frame.
 
 Every head is validated on receipt against the frame's declared fields (count and types, deep
 for header lists); anything else raises :class:`ProtocolError` with a message naming the frame
-and the field, and the receiver logs it and drops the frame. This module does no I/O.
+and the field, and the receiver logs it and drops the frame (in a batch: it and the rest of
+the message, whose framing can no longer be trusted). This module does no I/O.
 """
 
 from __future__ import annotations

@@ -485,11 +485,9 @@ async def serve(settings: Settings, front: FrontRole | None = None,
     """Serve until SIGTERM or SIGINT: the whole service, or (``front``) one front of many,
     which tells the main process on ``ready_fd`` once it serves. ``watch`` (``isoflow
     dev``): print a banner, and reload when a file of a script changes (watch.py)."""
-    errors = {} if front is not None else await script_errors(settings)  # main checked
-    if errors:
-        for error in errors.values():
-            print(f"isoflow: {error}", file=sys.stderr)
-        return 2
+    # No separate check first: the workers load the scripts (compiling each once, through
+    # the bundle cache's lock) and a script that does not load stops the start with its
+    # error line (FATAL -> StartupError), which saves a process start.
     try:
         service = Service(settings, front=front)
     except RuntimeDirInUse as e:

@@ -82,15 +82,16 @@ async def serve(request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
     # A whole message of the worker's may be in flight besides the window: none waits for
     # a grant between its pieces.
     stream.widen(limits.websocket_max_message)
-    await _Socket(ws, stream, limits, ex, send_timeout).run()
+    await _Socket(ws, request, stream, limits, ex, send_timeout).run()
     ex.finished = True
     return ws
 
 
 class _Socket:
-    def __init__(self, ws: web.WebSocketResponse, stream: Stream, limits: Limits,
-                 ex: Exchange, send_timeout: float) -> None:
+    def __init__(self, ws: web.WebSocketResponse, request: web.BaseRequest, stream: Stream,
+                 limits: Limits, ex: Exchange, send_timeout: float) -> None:
         self.ws = ws
+        self.request = request
         self.stream = stream
         self.limits = limits
         self.ex = ex
@@ -221,8 +222,8 @@ class _Socket:
                 log.warning("request %s: the client took no WebSocket message for %g s; "
                             "closing", stream.request_id, self.send_timeout)
                 stream.cancel("the client does not read")
-                if self.ws._req is not None and self.ws._req.transport is not None:
-                    self.ws._req.transport.abort()
+                if self.request.transport is not None:
+                    self.request.transport.abort()
                 return
             except ConnectionError:
                 return

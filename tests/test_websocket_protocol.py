@@ -105,3 +105,17 @@ def test_a_worker_failure_or_a_cancel_ends_an_open_socket():
     wrk.receive(sup.cancel("client gone"))
     assert wrk.outcome is Outcome.CANCELLED
     assert sup.receive(p.WsMessage(SID, False, True, b"late")) is None  # crossed the cancel
+
+
+def test_widening_a_socket_window_lets_a_whole_message_cross_without_grants():
+    sup, wrk = pair(req=4, resp=4)
+    cross(wrk, sup, p.ResponseHead(SID, 101, [], -1))
+    grant = wrk.widen(16)
+    assert isinstance(grant, p.RequestCredit) and grant.size == 16
+    sup.receive(grant)
+    cross(sup, wrk, p.WsMessage(SID, True, True, b"x" * 20))  # 4 + 16: in one piece
+    credit = sup.widen(8)
+    assert isinstance(credit, p.ResponseCredit)
+    wrk.receive(credit)
+    assert wrk.peer_credit == 12
+    assert sup.cancel("gone") is not None and sup.widen(8) is None  # nothing after the end

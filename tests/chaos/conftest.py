@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.support import SCRIPT, UpstreamProcess
-from tests.integration.test_ops_support import ops_servers
+from tests.integration.ops_support import ops_servers
 
 DEFAULT_SEED = "20260808"  # fixed, so that CI runs the same schedule; override to explore
 

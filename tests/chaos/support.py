@@ -33,7 +33,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.integration.test_ops_support import OpsServer, metric
+from tests.integration.ops_support import OpsServer, metric
 from tests.procstats import alive
 from tests.upstream import PERIOD
 

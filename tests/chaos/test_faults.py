@@ -28,7 +28,7 @@ from tests.chaos.support import (
     worker_live_counts,
 )
 from tests.conftest import run
-from tests.integration.test_ops_support import get
+from tests.integration.ops_support import get
 from tests.procstats import rss
 
 WORKERS = 2

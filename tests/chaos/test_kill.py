@@ -25,7 +25,7 @@ from tests.chaos.support import (
     worker_live_counts,
 )
 from tests.conftest import run
-from tests.integration.test_ops_support import get, metric
+from tests.integration.ops_support import get, metric
 from tests.procstats import rss
 
 WORKERS = 3

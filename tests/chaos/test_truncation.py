@@ -28,7 +28,7 @@ from tests.chaos.support import (
     settled,
 )
 from tests.conftest import run
-from tests.integration.test_ops_support import ops_servers
+from tests.integration.ops_support import ops_servers
 
 WORKERS = 2
 SEND_TIMEOUT = 1.0

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_ops_support import ops_servers
+from tests.integration.ops_support import ops_servers
 
 
 @pytest.fixture
 def ops(tmp_path: Path) -> Iterator:
     """``ops(config_toml, files={...}, env={...}, start=True)`` -> an OpsServer; see
-    test_ops_support.py."""
+    ops_support.py."""
     yield from ops_servers(tmp_path)

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import run
-from tests.integration.test_ops_support import OpsServer, get, metric
+from tests.integration.ops_support import OpsServer, get, metric
 
 SCRIPT = """
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import run
-from tests.integration.test_ops_support import get
+from tests.integration.ops_support import get
 from tests.procstats import alive
 
 SCRIPT = """

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import run
-from tests.integration.test_ops_support import get, make_cert
+from tests.integration.ops_support import get, make_cert
 from tests.processes import isoflow
 
 VERSION = """

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_ops_support import HELLO
+from tests.integration.ops_support import HELLO
 
 UNIT = Path(__file__).parents[2] / "deploy" / "isoflow.service"
 

@@ -21,8 +21,8 @@ from zmq.utils import z85
 from isoflow.supervisor.config import ConfigError, parse
 from isoflow.supervisor.remote import ZapHandler, load_keypair, load_public_key, parse_identity
 from tests.conftest import free_port, run
-from tests.integration.test_ops_support import get
-from tests.integration.test_remote_support import Procs, config, make_keys, procs_running, stream
+from tests.integration.ops_support import get
+from tests.integration.remote_support import Procs, config, make_keys, procs_running, stream
 from tests.processes import isoflow
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port, run
-from tests.integration.test_ops_support import get
-from tests.integration.test_remote_support import Procs, config, make_keys, procs_running, stream
+from tests.integration.ops_support import get
+from tests.integration.remote_support import Procs, config, make_keys, procs_running, stream
 
 NET = "10.231"
 

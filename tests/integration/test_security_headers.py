@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.test_ops_support import OpsServer
+from tests.integration.ops_support import OpsServer
 from tests.integration.test_security_http import exchange, status_of
 
 SCRIPT = """

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import run
-from tests.integration.test_ops_support import OpsServer, get, metric
+from tests.integration.ops_support import OpsServer, get, metric
 
 SCRIPT = """
 export default {

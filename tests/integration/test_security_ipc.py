@@ -28,7 +28,7 @@ from tests.chaos.support import (
     summary,
 )
 from tests.conftest import run
-from tests.integration.test_ops_support import get
+from tests.integration.ops_support import get
 
 
 def _hostile_messages(rng: random.Random, max_sid: int) -> list[list[bytes]]:

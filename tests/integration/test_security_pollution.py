@@ -298,7 +298,7 @@ ATTACK_NAMES = ("capture", "throwing", "iterator", "then", "exec")
 @pytest.fixture(scope="module")
 def attacked(tmp_path_factory) -> Iterator[str]:
     """One supervisor, one single-worker script (one isolate) per attack, at /NAME/..."""
-    from tests.integration.test_ops_support import OpsServer
+    from tests.integration.ops_support import OpsServer
 
     tmp = tmp_path_factory.mktemp("attacks")
     (tmp / "attack.mjs").write_text(ATTACKS)

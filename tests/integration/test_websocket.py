@@ -393,6 +393,7 @@ def test_outbound_websocket_and_fetch_upgrade_reach_a_loopback_upstream(server, 
 def test_outbound_websockets_obey_the_address_policy(server, ws_upstream):
     target = f"ws://127.0.0.1:{ws_upstream.port}/ws"
     status, _, body = run(fetch(url(server, f"/strict/outbound?u={target}")))
+    assert status == 200, body
     r = json.loads(body)
     assert r["got"] == ["error event"]
     assert r["close"] == {"code": 1006, "reason": "", "clean": False}

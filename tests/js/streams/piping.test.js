@@ -135,14 +135,42 @@ promise_test(async (t) => {
   await promise_rejects_exactly(t, error1, rs.pipeTo(ws));
 }, "a failing close of the destination rejects pipeTo()");
 
+// StreamPipeOptions' members are IDL booleans: any value is converted with ToBoolean.
+const TRUTHY = ["yes", 1, {}, [], -1n];
+const FALSY = ["", 0, NaN, null, 0n];
+
 promise_test(async () => {
-  const rs = chunksStream(["a"]);
-  const ws = new WritableStream();
-  const writer = ws.getWriter();
-  writer.releaseLock();
-  await rs.pipeTo(ws, { preventClose: "yes" });
-  ws.getWriter().releaseLock();
-}, "prevent options are converted to booleans");
+  for (const value of [...TRUTHY, ...FALSY]) {
+    const prevented = TRUTHY.includes(value);
+    const rs = chunksStream(["a"]);
+    const ws = recordingWritableStream();
+    await rs.pipeTo(ws, { preventClose: value });
+    assert_array_equals(ws.events, prevented ? ["write", "a"] : ["write", "a", "close"],
+                        `preventClose: ${String(value)}`);
+  }
+}, "preventClose is converted to a boolean");
+
+promise_test(async (t) => {
+  for (const value of [...TRUTHY, ...FALSY]) {
+    const prevented = TRUTHY.includes(value);
+    const rs = new ReadableStream({ start(c) { c.error(error1); } });
+    const ws = recordingWritableStream();
+    await promise_rejects_exactly(t, error1, rs.pipeTo(ws, { preventAbort: value }));
+    assert_array_equals(ws.events, prevented ? [] : ["abort", error1],
+                        `preventAbort: ${String(value)}`);
+  }
+}, "preventAbort is converted to a boolean");
+
+promise_test(async (t) => {
+  for (const value of [...TRUTHY, ...FALSY]) {
+    const prevented = TRUTHY.includes(value);
+    const rs = recordingReadableStream();
+    const ws = new WritableStream({ start(c) { c.error(error1); } });
+    await promise_rejects_exactly(t, error1, rs.pipeTo(ws, { preventCancel: value }));
+    assert_array_equals(rs.eventsWithoutPulls, prevented ? [] : ["cancel", error1],
+                        `preventCancel: ${String(value)}`);
+  }
+}, "preventCancel is converted to a boolean");
 
 // --- errors propagate forward --------------------------------------------------------------------
 

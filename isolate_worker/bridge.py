@@ -1,9 +1,10 @@
-"""The Python half of the bridge into V8 (the JS half is ``js/90_bridge.js``).
+"""The Python half of the bridge into V8 (the JS half is ``js/29_host.js``).
 
 Python never calls a JS function per request or per chunk. It queues *events*; when V8 is
 free it writes them all into shared memory and posts one fixed expression,
 ``__isoflow_pump()``, without waiting. The pump's result (every *action* JS produced, body
-bytes in shared memory) comes back on the asyncio loop and is handed to ``on_action``.
+bytes in shared memory) comes back on the asyncio loop; each action is checked against
+its row of ``kinds.ACTIONS`` and handed to ``on_action`` (a malformed one to ``on_refused``).
 When JS produces actions later (promise reactions, timers) it calls a notification
 function, and Python posts another pump. At most one pump is in flight; events that arrive
 meanwhile ride on the next one, so batches grow with load.
@@ -29,7 +30,7 @@ from typing import Any
 from isoflow.protocol import ProtocolError
 
 from .entropy import EntropyPool
-from .kinds import DATA_ACTIONS
+from .kinds import DATA_ACTIONS, ActionError, action_error, valid_action
 from .runtime import load_runtime
 from .v8 import JSEvalException, V8Context, process_rss
 
@@ -258,17 +259,19 @@ class Bridge:
         self._in_json[0:4] = (n if last else n | PARTIAL).to_bytes(4, "little")
         self._spill, self._spill_pos = (None, 0) if last else (data, pos)
 
-    def _refuse(self, item: list[Any], error: Exception, *, event: bool) -> None:
+    def _refuse(self, item: Any, error: Exception, *, event: bool) -> None:
         """One event or action could not be handled: its owner fails it, the pump goes on."""
-        # A refusal by the protocol (a head over the frame limit) is one line; a bug is not.
-        log.error("isolate %s: cannot handle %s %r: %s", self.config.worker_id,
-                  "event" if event else "action", item[:2], error,
-                  exc_info=None if isinstance(error, ProtocolError) else error)
+        # A refusal by the protocol (a head over the frame limit, a malformed action) is one
+        # line; a bug is not.
+        head = item[:2] if type(item) is list else item  # a malformed action: anything
+        log.error("isolate %s: cannot handle %s %.80r: %s", self.config.worker_id,
+                  "event" if event else "action", head, error,
+                  exc_info=None if isinstance(error, (ProtocolError, ActionError)) else error)
         if self._on_refused is not None:
             try:
                 self._on_refused(item, error, event=event)
             except Exception:
-                log.exception("failing %r broke too", item[:2])
+                log.exception("failing %.80r broke too", head)
 
     def _post(self) -> None:
         for hook in self.pre_pump:
@@ -290,7 +293,9 @@ class Bridge:
             return
         try:
             actions = json.loads(value)
-        except (TypeError, ValueError) as e:
+            if type(actions) is not list or not actions:
+                raise TypeError("not a list [more, ...actions]")
+        except (TypeError, ValueError, RecursionError) as e:  # RecursionError: nested deep
             self._in_flight = False
             self._fail(IsolateFailure("error", f"bad pump result: {e}"))
             return
@@ -308,19 +313,26 @@ class Bridge:
 
     def _dispatch_actions(self, actions: list[Any]) -> None:
         out_bin = self._out_bin
+        out_size = len(out_bin)
         on_action = self._on_action
         count = len(actions)
         i = 1
         while i < count:
             action = actions[i]
             i += 1
+            if not valid_action(action, out_size):
+                self._refuse(action, action_error(action, out_size), event=False)
+                if self.closed:
+                    return
+                continue
             if action[0] in DATA_ACTIONS:
                 kind, ident, off, n = action
                 # Chunks of one stream that follow each other in outBin travel as one: a
                 # pump often carries many 64 KiB chunks, and every frame has a fixed cost.
                 while i < count and n < MERGE_LIMIT:
                     nxt = actions[i]
-                    if nxt[0] != kind or nxt[1] != ident or nxt[2] != off + n:
+                    if (not valid_action(nxt, out_size) or nxt[0] != kind or nxt[1] != ident
+                            or nxt[2] != off + n):
                         break
                     n += nxt[3]
                     i += 1

@@ -2,7 +2,14 @@
 
 Events go Python -> JS, actions JS -> Python; the channel is described in js/29_host.js,
 serving in js/90_serve.js, outbound fetch in js/34_fetch.js, native ops in ops.py.
+This module is the one place they are defined: the JS files get every ``EV_``/``AC_`` name
+at load as ``internals.kinds`` (runtime.py), and ``ACTIONS`` says what each action holds.
 """
+
+import re
+import reprlib
+from collections.abc import Callable
+from typing import Any
 
 # events
 EV_REQUEST, EV_DATA, EV_END, EV_CANCEL, EV_CREDIT = 1, 2, 3, 4, 5
@@ -23,3 +30,130 @@ WS_ACTIONS = frozenset({AC_WS_ACCEPT, AC_WS_DATA, AC_WS_SEND, AC_WS_CLOSE, AC_WS
 
 # actions whose bytes are in outBin: [kind, id, offset, length]
 DATA_ACTIONS = frozenset({AC_DATA, AC_FETCH_DATA, AC_OP_DATA, AC_WS_DATA})
+
+
+# -- what an action may look like -----------------------------------------------------------
+# V8 hands Python whatever the runtime's JS built. Like frame heads (protocol/frames.py),
+# every action is checked against this table before it is acted on (bridge.py), so a
+# malformed one fails the stream, fetch or op it belongs to, never the worker.
+
+# Field types: each a test of one value `v`. `type(v) is int`: True is no int, 1.0 neither.
+FIELD_TYPES: dict[str, str] = {
+    "int": "type(v) is int",
+    "size": "type(v) is int and v >= 0",
+    "str": "type(v) is str",
+    "flag": "type(v) in (bool, int) and v in (0, 1)",
+    "list": "type(v) is list",
+    "strings": "type(v) is list and all(type(s) is str for s in v)",
+    "headers": "type(v) is list and len(v) % 2 == 0 and all(type(s) is str for s in v)",
+    # 34_fetch.js: no body, known bytes, a stream, or a request's body passed on
+    "body": 'v is None or v == "bytes" or v == "stream" or (type(v) is list and len(v) == 2 '
+            'and v[0] == "request" and type(v[1]) is int)',
+}
+# kind: (owner of the id in field 1, the fields after the kind). Owners: "stream" (a
+# request), "fetch", "op", "websocket" (a stream if > 0, else an outbound socket), or None.
+ACTIONS: dict[int, tuple[str | None, tuple[str, ...]]] = {
+    AC_HEAD: ("stream", ("int", "int", "headers", "int")),  # sid, status, headers, length|-1
+    AC_DATA: ("stream", ("int", "size", "size")),  # sid, offset, length (into outBin)
+    AC_END: ("stream", ("int",)),
+    AC_ERROR: ("stream", ("int", "int", "str", "flag")),  # sid, status, message, runtime's
+    AC_CREDIT: ("stream", ("int", "size")),
+    AC_LOG: (None, ("str", "int", "str")),  # level, sid, message
+    AC_DONE: ("stream", ("int",)),
+    # fid, method, url, headers, body, length|-1, redirect
+    AC_FETCH: ("fetch", ("int", "str", "str", "headers", "body", "int", "str")),
+    AC_FETCH_DATA: ("fetch", ("int", "size", "size")),
+    AC_FETCH_END: ("fetch", ("int",)),
+    AC_FETCH_CREDIT: ("fetch", ("int", "size")),
+    AC_FETCH_ABORT: ("fetch", ("int",)),
+    AC_FORWARD: ("stream", ("int", "int")),  # sid, fid
+    AC_OP: ("op", ("int", "str", "list", "flag")),  # id, name, args, has bytes
+    AC_OP_DATA: ("op", ("int", "size", "size")),
+    AC_WS_ACCEPT: ("websocket", ("int", "headers")),
+    AC_WS_DATA: ("websocket", ("int", "size", "size")),
+    AC_WS_SEND: ("websocket", ("int", "flag", "size")),  # id, binary, size
+    AC_WS_CLOSE: ("websocket", ("int", "int", "str")),  # id, code, reason
+    AC_WS_CREDIT: ("websocket", ("int", "size")),  # id, messages taken
+    AC_WS_CONNECT: ("websocket", ("int", "str", "headers", "strings")),  # url, headers, protocols
+}
+ACTION_OWNERS = {kind: owner for kind, (owner, _) in ACTIONS.items()}
+# The same for events (Python -> JS): what fails when one cannot be handed to JS.
+EVENT_OWNERS: dict[int, str] = {
+    EV_REQUEST: "stream", EV_DATA: "stream", EV_END: "stream", EV_CREDIT: "stream",
+    EV_SCHEDULED: "stream", EV_FETCH_HEAD: "fetch", EV_FETCH_DATA: "fetch",
+    EV_FETCH_END: "fetch", EV_FETCH_ERROR: "fetch", EV_FETCH_CREDIT: "fetch",
+    EV_OP_RESULT: "op",
+}
+ACTION_NAMES = {v: k for k, v in globals().items() if k.startswith("AC_")}
+if set(ACTION_NAMES) != set(ACTIONS) or not set(ACTIONS) >= DATA_ACTIONS:
+    raise RuntimeError("every AC_ kind needs one row in ACTIONS")
+
+
+_VALUE = re.compile(r"\bv\b")  # the value in a FIELD_TYPES test
+
+
+class ActionError(ValueError):
+    """An action from V8 that does not match its row of ``ACTIONS``."""
+
+
+def _compile(kind: int, fields: tuple[str, ...]) -> Callable[[list[Any], int], bool]:
+    """One function testing a whole action of ``kind``: ``(action, outBin size) -> ok``.
+
+    Compiled from the table once (as dataclasses compiles ``__init__``), so that a good
+    action costs a few inline tests and one call, not a call per field.
+    """
+    tests = [f"len(a) == {len(fields) + 1}"]
+    tests += ["(" + _VALUE.sub(f"a[{i}]", FIELD_TYPES[t]) + ")" for i, t in enumerate(fields, 1)]
+    if kind in DATA_ACTIONS:
+        tests.append("a[2] + a[3] <= out_size")
+    scope: dict[str, Any] = {}
+    exec(f"def ok(a, out_size):\n    return {' and '.join(tests)}\n", scope)
+    return scope["ok"]
+
+
+_FIELD_TESTS = {t: eval(f"lambda v: {test}") for t, test in FIELD_TYPES.items()}
+_CHECKS = {kind: _compile(kind, fields) for kind, (_, fields) in ACTIONS.items()}
+
+
+def valid_action(action: Any, out_size: int) -> bool:
+    """Whether ``action`` matches its row of ``ACTIONS`` (a data action's bytes inside
+    outBin, ``out_size`` bytes). Cheap: the bridge asks it for every action."""
+    kind = action[0] if type(action) is list and action else None
+    ok = _CHECKS.get(kind) if type(kind) is int else None
+    return ok is not None and ok(action, out_size)
+
+
+def check_action(action: Any, out_size: int) -> None:
+    """Raise :class:`ActionError`, saying what is wrong, unless ``valid_action``."""
+    if not valid_action(action, out_size):
+        raise action_error(action, out_size)
+
+
+def action_error(action: Any, out_size: int) -> ActionError:
+    """The error saying what is wrong with ``action`` (only asked for a malformed one)."""
+    kind = action[0] if type(action) is list and action else None
+    row = ACTIONS.get(kind) if type(kind) is int else None
+    if row is None:
+        return ActionError(f"unknown action {_brief(action)}")
+    name, fields = ACTION_NAMES[kind], row[1]
+    if len(action) != len(fields) + 1:
+        return ActionError(f"{name}: expected {len(fields)} fields, got {len(action) - 1}")
+    for i, t in enumerate(fields, 1):
+        if not _FIELD_TESTS[t](action[i]):
+            return ActionError(f"{name}: field {i} must be {t}, got {_brief(action[i])}")
+    return ActionError(f"{name}: bytes {action[2]}+{action[3]} lie outside outBin "
+                       f"({out_size} bytes)")
+
+
+_repr = reprlib.Repr()  # bounded, whatever the size or depth of a malformed action
+_repr.maxlevel, _repr.maxlist, _repr.maxdict, _repr.maxstring = 3, 6, 4, 40
+_brief = _repr.repr
+
+
+def js_kinds() -> dict[str, int | list[int]]:
+    """Every kind by name, and ``DATA_ACTIONS``, as the runtime's JS files get them
+    (``internals.kinds``)."""
+    kinds: dict[str, int | list[int]] = {
+        k: v for k, v in globals().items() if k[:3] in ("AC_", "EV_")}
+    kinds["DATA_ACTIONS"] = sorted(DATA_ACTIONS)
+    return kinds

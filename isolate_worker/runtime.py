@@ -4,21 +4,32 @@ Every file ``js/NN_name.js`` is evaluated, in the order of its number, as the bo
 ``function (primordials, internals) { "use strict"; ... }``. ``primordials`` holds the
 built-ins captured before user code runs (``00_primordials.js``); ``internals`` is the
 private namespace the runtime files share. Neither is reachable from user scripts once
-:func:`load_runtime` has finished.
+:func:`load_runtime` has finished. ``internals.kinds`` holds the bridge's event and action
+kinds by name (kinds.py, their one definition); a file takes the ones it uses into local
+constants when it loads (``const { AC_HEAD } = internals.kinds;``), and naming a kind that
+does not exist throws there.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from pathlib import Path
+
+from .kinds import js_kinds
 
 JS_DIR = Path(__file__).parent / "js"
 
 _BOOT = "__isoflow_boot"
 _BOOT_BEGIN = (
     f'Object.defineProperty(globalThis, "{_BOOT}", '
-    "{ value: { primordials: {}, internals: Object.create(null) }, configurable: true }); 0"
+    "{ value: { primordials: {}, internals: Object.create(null) }, configurable: true }); "
+    # Runs before any other code: Object, Proxy and TypeError are still the built-ins.
+    f"globalThis.{_BOOT}.internals.kinds = new Proxy("
+    f"Object.freeze(Object.assign(Object.create(null), {json.dumps(js_kinds())})), "
+    '{ get(kinds, name) { if (name in kinds || typeof name !== "string") return kinds[name]; '
+    'throw new TypeError(`no bridge kind ${String(name)} (kinds.py)`); } }); 0'
 )
 _BOOT_END = f"delete globalThis.{_BOOT}; 0"
 

@@ -1,4 +1,4 @@
-"""One isolate worker process: ZeroMQ DEALER <-> protocol frames <-> the V8 bridge.
+"""One isolate worker process: its link (``link.py``) <-> protocol frames <-> the V8 bridge.
 
 The worker connects to the supervisor's ROUTER, says HELLO, then turns frames into bridge
 events and bridge actions into frames. A worker on another host (``isoflow worker``,
@@ -16,7 +16,6 @@ asked for yet: they are handed to JS only as it pulls, so a body that is forward
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -26,8 +25,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import zmq
 
 from isoflow import protocol as p
 
@@ -50,25 +47,25 @@ from .kinds import (
     AC_LOG,
     AC_OP,
     AC_OP_DATA,
+    ACTION_OWNERS,
     EV_CANCEL,
     EV_CREDIT,
     EV_DATA,
     EV_END,
-    EV_FETCH_CREDIT,
-    EV_FETCH_HEAD,
     EV_OP_RESULT,
     EV_REQUEST,
     EV_SCHEDULED,
     EV_WS_CLOSE,
+    EVENT_OWNERS,
     WS_ACTIONS,
 )
+from .link import Link, RemoteOptions
 from .ops import OpRunner
 from .v8 import limit_process_data, process_rss, trim_malloc
 from .websocket import WebSockets
 
 log = logging.getLogger("isoflow.worker")
 
-STREAM_EVENTS = frozenset({EV_REQUEST, EV_DATA, EV_END, EV_CREDIT, EV_SCHEDULED})
 ZERO_COPY_MIN = 32 << 10  # below this, copying into ZeroMQ is cheaper than tracking a buffer
 # Memory backstops beyond the isolate's own limit (heap + external, v8.py), from the worker's
 # size with one fresh isolate: its RSS may exceed that by `memory` + RSS_MARGIN (checked every
@@ -84,17 +81,6 @@ FAILURE_TEXT = {
     "memory": "The script exceeded its memory limit.",
     "error": "The isolate failed.",
 }
-
-
-@dataclass
-class RemoteOptions:
-    """A worker on another host: CURVE keys (Z85) and the supervisor's heartbeat timing."""
-
-    server_key: bytes  # the supervisor's public key: CURVE refuses any other server
-    public_key: bytes  # this worker's keypair (the supervisor authorizes the public half)
-    secret_key: bytes
-    heartbeat_interval: float = 1.0
-    heartbeat_timeout: float = 10.0
 
 
 @dataclass
@@ -199,45 +185,10 @@ class Worker:
         )
         self.ops = OpRunner(self._emit)
         self.websockets = WebSockets(self)
-        self._zctx = zmq.Context.instance()
-        self.sock = self._zctx.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.IDENTITY, options.worker_id.encode())
-        self.sock.setsockopt(zmq.LINGER, 1000)
-        self.sock.setsockopt(zmq.SNDHWM, 0)
-        self.sock.setsockopt(zmq.RCVHWM, 0)
-        self._check_scheduled = False
-        self._batch: list[Any] | None = None  # frames made by a pump's actions, unsent yet
-        self.connected = False  # remote: a CURVE handshake completed and the link is up
-        self._epoch = 0  # remote: connections lost so far
-        self._in_monitor = False
-        self.last_ping = time.monotonic()
-        self._monitor: zmq.Socket | None = None
-        self._watchdog: asyncio.Task | None = None
-        self._logged: dict[str, float] = {}
-        if options.remote is not None:
-            self._configure_remote(options.remote)
-
-    def _configure_remote(self, remote: RemoteOptions) -> None:
-        sock = self.sock
-        sock.setsockopt(zmq.CURVE_SERVERKEY, remote.server_key)
-        sock.setsockopt(zmq.CURVE_PUBLICKEY, remote.public_key)
-        sock.setsockopt(zmq.CURVE_SECRETKEY, remote.secret_key)
-        ivl = max(1, int(remote.heartbeat_interval * 1000))
-        timeout = max(ivl + 1, int(min(remote.heartbeat_timeout,
-                                       3 * remote.heartbeat_interval) * 1000))
-        sock.setsockopt(zmq.HEARTBEAT_IVL, ivl)
-        sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, timeout)
-        sock.setsockopt(zmq.HEARTBEAT_TTL, timeout)
-        sock.setsockopt(zmq.HANDSHAKE_IVL, 10_000)
-        sock.setsockopt(zmq.RECONNECT_IVL, 100)
-        sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
-        sock.setsockopt(zmq.IMMEDIATE, 1)  # queue nothing for a connection that is not up
-        if self.options.endpoint.startswith("tcp://["):
-            sock.setsockopt(zmq.IPV6, 1)
-        self._monitor = sock.get_monitor_socket(
-            zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED
-            | zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
-            | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_CONNECT_RETRIED)
+        self.link = Link(options.endpoint, options.worker_id, options.remote, self._on_frames,
+                         self._hello, self._on_link_lost)
+        # Sending is the link's (websocket.py and ResponseForward send through this too).
+        self._send = self.link.send
 
     # -- start-up -----------------------------------------------------------------------
 
@@ -247,97 +198,27 @@ class Worker:
         self.rss_base = process_rss()
         self.rss_limit = self.rss_base + self.options.bridge.memory_limit + RSS_MARGIN
         self.bridge.rss_limit = self.rss_limit
-        self.sock.connect(self.options.endpoint)
-        self.loop.add_reader(self.sock.getsockopt(zmq.FD), self._on_readable)
-        if self._monitor is None:
-            self._hello()
-        else:  # HELLO after each completed handshake (_on_monitor)
-            self.loop.add_reader(self._monitor.getsockopt(zmq.FD), self._on_monitor)
-            self.loop.call_soon(self._on_monitor)
-            self._watchdog = self.loop.create_task(self._watch_link())
-        self._on_readable()
+        self.link.start()
 
     def _hello(self) -> None:
         if self.options.remote is not None:
             # A new session: whatever ran before belongs to streams the supervisor failed.
             self._cancel_all("the connection to the supervisor was reset")
-        self.last_ping = time.monotonic()
         window = self.options.bridge.request_window
         if not self._send(p.Hello(0, self.options.worker_id, os.getpid(), window)):
             return  # the link dropped again: the next handshake says HELLO
         if self.draining and self.options.remote is not None:
             self._send(p.Fatal(0, "its host is stopping it"))
 
-    # -- the link of a remote worker ------------------------------------------------------
-
-    def _on_monitor(self) -> None:
-        if self._in_monitor:  # _hello() sends, and a send looks here first
-            return
-        self._in_monitor = True
-        try:
-            self._read_monitor()
-        finally:
-            self._in_monitor = False
-
-    def _read_monitor(self) -> None:
-        monitor = self._monitor
-        endpoint = self.options.endpoint
-        while monitor is not None and not monitor.closed and \
-                monitor.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-            try:
-                parts = monitor.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                break
-            event = int.from_bytes(parts[0][:2], "little")
-            value = int.from_bytes(parts[0][2:6], "little")
-            if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
-                log.info("connected to the supervisor at %s", endpoint)
-                self.connected = True
-                self._logged.clear()
-                self._hello()
-            elif event == zmq.EVENT_DISCONNECTED:
-                if self.connected:
-                    self.connected = False
-                    self._epoch += 1
-                    log.warning("lost the connection to the supervisor at %s; %d stream(s) "
-                                "cancelled; reconnecting", endpoint, len(self.streams))
-                    self._cancel_all("the connection to the supervisor was lost")
-            elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
-                self._log_once("auth", "the supervisor at %s refused this worker's key "
-                               "(status %d): its public key must be in the supervisor's "
-                               "authorized_keys", endpoint, value)
-            elif event in (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL,
-                           zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL):
-                self._log_once("handshake", "the CURVE handshake with %s failed: is the "
-                               "server key the supervisor's public key?", endpoint)
-            elif event == zmq.EVENT_CONNECT_RETRIED and not self.connected:
-                self._log_once("retry", "cannot reach the supervisor at %s; retrying",
-                               endpoint, level=logging.WARNING)
-
-    def _log_once(self, what: str, message: str, *args: object,
-                  level: int = logging.ERROR) -> None:
-        """Log a link problem once a minute at most (ZeroMQ retries every few seconds)."""
-        now = time.monotonic()
-        if now - self._logged.get(what, -60.0) >= 60.0:
-            self._logged[what] = now
-            log.log(level, message, *args)
-
-    async def _watch_link(self) -> None:
-        """Say HELLO again when the supervisor stops PINGing (it restarted, or dropped us)."""
-        remote = self.options.remote
-        assert remote is not None
-        while True:
-            await asyncio.sleep(remote.heartbeat_interval)
-            silent = time.monotonic() - self.last_ping
-            if self.connected and silent > remote.heartbeat_timeout:
-                self._log_once("silent", "no PING from the supervisor for %.1f s; saying "
-                               "HELLO again (and so every %.0f s until it answers)", silent,
-                               remote.heartbeat_timeout, level=logging.WARNING)
-                self._hello()
+    def _on_link_lost(self) -> None:
+        """A remote worker's connection dropped: the supervisor has failed its streams."""
+        log.warning("lost the connection to the supervisor at %s; %d stream(s) cancelled; "
+                    "reconnecting", self.options.endpoint, len(self.streams))
+        self._cancel_all("the connection to the supervisor was lost")
 
     def _new_bridge(self) -> Bridge:
         bridge = Bridge(self.loop, self._on_action, self._on_isolate_failure, self.options.bridge,
-                        on_batch_end=self._flush_batch, on_refused=self._on_refused)
+                        on_batch_end=self.link.flush_batch, on_refused=self._on_refused)
         try:
             script_loader.load(bridge.eval, self.options.script, cache_dir=self.options.cache_dir,
                                root=self.options.root, compat_flags=self.options.compat_flags)
@@ -349,83 +230,25 @@ class Worker:
 
     def fatal(self, message: str) -> None:
         """Tell the supervisor we cannot serve, for a clear error at its start-up."""
-        with contextlib.suppress(zmq.ZMQError):
-            self.sock.connect(self.options.endpoint)
-            self._send(p.Fatal(0, message))
+        self.link.send_fatal(message)
 
     # -- I/O ----------------------------------------------------------------------------
-
-    def _send(self, frame: p.Frame, *, copy: bool = True) -> bool:
-        """Send a frame; ``copy=False`` hands ZeroMQ the body without a copy (only for
-        immutable bytes: memory of V8's shared buffers is reused by the next pump).
-
-        A remote worker first takes the link's news: a stream frame made before a
-        disconnection it had not heard of yet is dropped, so that no frame of a stream can
-        reach the supervisor on a new connection after earlier ones were lost with the old
-        one (``IMMEDIATE`` drops what the old connection had queued). Nothing is queued
-        while there is no connection (the supervisor has failed those streams anyway).
-        """
-        flags = 0
-        if self._monitor is not None:
-            epoch = self._epoch
-            self._on_monitor()
-            if self._epoch != epoch and frame.stream != 0:
-                return False
-            flags = zmq.NOBLOCK
-        if self._batch is not None:
-            # Inside a pump's actions: every frame they make leaves in one message, sent
-            # when the pump's actions are done (before the next pump can reuse outBin).
-            self._batch.extend(p.encode(frame))
-            return True
-        return self._send_parts(p.encode(frame), flags, copy, frame.TYPE.name)
-
-    def _send_parts(self, parts: list, flags: int, copy: bool, what: str) -> bool:
-        sent = True
-        try:
-            self.sock.send_multipart(parts, flags, copy=copy)
-        except zmq.Again:
-            log.debug("dropped %s: not connected to the supervisor", what)
-            sent = False
-        except zmq.ZMQError as e:
-            log.error("send failed: %s", e)
-            sent = False
-        if not self._check_scheduled:
-            # The ZeroMQ fd is edge-triggered: a send can swallow a readable edge.
-            self._check_scheduled = True
-            self.loop.call_soon(self._on_readable)
-        return sent
-
-    def _flush_batch(self) -> None:
-        """Send the frames a pump's actions made, as one message (the bridge calls this)."""
-        batch, self._batch = self._batch, None
-        if batch:
-            flags = zmq.NOBLOCK if self._monitor is not None else 0
-            self._send_parts(batch, flags, True, "batch")
 
     def _emit(self, event: list[Any], payload: bytes | None) -> None:
         if self.bridge is not None:
             self.bridge.send(event, payload)
 
-    def _on_readable(self) -> None:
-        self._check_scheduled = False
-        sock = self.sock
-        while not sock.closed and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+    def _on_frames(self, frames: list[p.Frame]) -> None:
+        """The frames of one message from the supervisor (link.py)."""
+        for frame in frames:
             try:
-                parts = sock.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                break
-            frames, error = p.decode_batch([f.buffer for f in parts])
-            if error is not None:
-                log.warning("rejected frame from supervisor: %s", error)
-            for frame in frames:
-                try:
-                    self._on_frame(frame)
-                except p.ProtocolError as e:
-                    log.warning("stream %d: %s", frame.stream, e)
-                    self._abort_stream(frame.stream, 502, f"protocol error: {e}")
-                except Exception as e:  # one stream's failure never stops this loop
-                    log.exception("stream %d: cannot handle %s", frame.stream, frame.TYPE.name)
-                    self._abort_stream(frame.stream, 500, f"internal error: {e}")
+                self._on_frame(frame)
+            except p.ProtocolError as e:
+                log.warning("stream %d: %s", frame.stream, e)
+                self._abort_stream(frame.stream, 502, f"protocol error: {e}")
+            except Exception as e:  # one stream's failure never stops this loop
+                log.exception("stream %d: cannot handle %s", frame.stream, frame.TYPE.name)
+                self._abort_stream(frame.stream, 500, f"internal error: {e}")
 
     # -- frames from the supervisor -------------------------------------------------------
 
@@ -457,7 +280,7 @@ class Worker:
             bridge.send([EV_SCHEDULED, sid, frame.cron, frame.scheduled_time])
             return
         if isinstance(frame, p.Ping):
-            self.last_ping = time.monotonic()
+            self.link.last_ping = time.monotonic()
             self._send(p.Pong(0, frame.seq, self.stats()))
             return
         if isinstance(frame, p.Shutdown):
@@ -542,8 +365,7 @@ class Worker:
     # -- actions from JavaScript --------------------------------------------------------
 
     def _on_action(self, action: list[Any], data: memoryview | None) -> None:
-        if self._batch is None:
-            self._batch = []
+        self.link.begin_batch()
         kind = action[0]
         if kind == AC_LOG:
             _, level, sid, message = action
@@ -586,7 +408,7 @@ class Worker:
             self._send(core.send(p.ResponseEnd(sid)))
         elif kind == AC_ERROR:
             self._fail_response(entry, action[2], action[3])
-            if len(action) > 4 and action[4]:
+            if action[4]:  # the runtime's failure, not the script's (90_serve.js)
                 self.streams.pop(sid, None)  # answered: not failed again if replaced now
                 self._count_runtime_failure()
                 self._maybe_finish_drain()
@@ -659,32 +481,25 @@ class Worker:
         if not core.finished and core.response is not p.Phase.ENDED:
             self._send(core.send(p.ResponseError(core.sid, status, message)))
 
-    def _on_refused(self, item: list[Any], error: Exception, *, event: bool) -> None:
-        """The bridge could not hand JS an event or take an action: fail what it belongs to."""
+    def _on_refused(self, item: Any, error: Exception, *, event: bool) -> None:
+        """The bridge could not hand JS an event or take an action (a malformed one among
+        them): fail what it belongs to, as kinds.py names the owner of its kind."""
+        if type(item) is not list or len(item) < 2 or type(item[0]) is not int or \
+                type(item[1]) is not int:
+            return  # it names nothing that could be failed (the bridge logged it)
         kind, ident = item[0], item[1]
+        owner = (EVENT_OWNERS if event else ACTION_OWNERS).get(kind)
         message = f"internal error: {error}"
-        if not event and kind in WS_ACTIONS:
-            if ident > 0:
-                self._abort_stream(ident, 500, message)
-            else:
-                self.websockets.forget(ident)
-                self._emit([EV_WS_CLOSE, ident, 1006, message[:123], 0], None)
-            return
-        if event:
-            sid = ident if kind in STREAM_EVENTS else None
-            fid = ident if EV_FETCH_HEAD <= kind <= EV_FETCH_CREDIT else None
-            op = ident if kind == EV_OP_RESULT else None
-        else:
-            sid = ident if (kind < AC_FETCH and kind != AC_LOG) or kind == AC_FORWARD else None
-            fid = ident if AC_FETCH <= kind < AC_FORWARD else None
-            op = ident if kind in (AC_OP, AC_OP_DATA) else None
-        if sid is not None:
-            self._abort_stream(sid, 500, message)
-        elif fid is not None:
-            self.fetch.abort(fid)
-            self.fetch.emit_error(fid, f"fetch failed: {message}")
-        elif op is not None:
-            self._emit([EV_OP_RESULT, op, False, {"name": "TypeError", "message": message},
+        if owner == "websocket" and ident <= 0:  # an outbound socket
+            self.websockets.forget(ident)
+            self._emit([EV_WS_CLOSE, ident, 1006, message[:123], 0], None)
+        elif owner in ("stream", "websocket"):
+            self._abort_stream(ident, 500, message)
+        elif owner == "fetch":
+            self.fetch.abort(ident)
+            self.fetch.emit_error(ident, f"fetch failed: {message}")
+        elif owner == "op":
+            self._emit([EV_OP_RESULT, ident, False, {"name": "TypeError", "message": message},
                         False], None)
 
     # -- isolate failures -----------------------------------------------------------------
@@ -755,7 +570,7 @@ class Worker:
         if self.draining:
             return
         self.draining = True
-        if self.options.remote is not None and self.connected:
+        if self.options.remote is not None and self.link.connected:
             # Not the supervisor's child: tell it to send no more requests here.
             self._send(p.Fatal(0, "its host is stopping it"))
         self.loop.call_later(max(grace, 0.0), self._end_drain)
@@ -790,23 +605,13 @@ class Worker:
         }
 
     async def close(self) -> None:
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-        if self._monitor is not None and not self._monitor.closed:
-            with contextlib.suppress(zmq.ZMQError, ValueError):
-                self.loop.remove_reader(self._monitor.getsockopt(zmq.FD))
-            with contextlib.suppress(zmq.ZMQError):
-                self.sock.disable_monitor()
-            self._monitor.close(linger=0)
+        self.link.stop_watching()
         self.websockets.reset()
         await self.fetch.close()
         if self.bridge is not None:
             self.bridge.close()
             self.bridge = None
-        if not self.sock.closed:
-            with contextlib.suppress(zmq.ZMQError, ValueError):
-                self.loop.remove_reader(self.sock.getsockopt(zmq.FD))
-            self.sock.close(linger=200)
+        self.link.close()
 
 
 async def serve(options: WorkerOptions) -> int:

@@ -8,7 +8,6 @@ malformed frame is logged and dropped, never raised into the event loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from typing import Any
 import zmq
 
 from isoflow import protocol as p
+from isoflow.isolate_worker.link import EdgeReader
 
 log = logging.getLogger("isoflow.supervisor.channel")
 REJECT_LOG_WINDOW = 10.0  # seconds
@@ -57,9 +57,7 @@ class Channel:
         except BaseException:
             self.sock.close(linger=0)
             raise
-        self._fd = self.sock.getsockopt(zmq.FD)
-        self.loop.add_reader(self._fd, self._on_readable)
-        self._check_scheduled = False
+        self._reader = EdgeReader(self.loop, self.sock, self._on_message)
         self.rejected = 0  # frames dropped as malformed, for metrics and tests
         self._warned_at = 0.0  # start of the current warning window
         self._warned = 0  # warnings logged in it
@@ -94,10 +92,7 @@ class Channel:
                 log.error("send to %r failed: %s", identity, e)
             return False
         finally:
-            if not self._check_scheduled:
-                # The ZeroMQ fd is edge-triggered: a send can swallow a readable edge.
-                self._check_scheduled = True
-                self.loop.call_soon(self._on_readable)
+            self._reader.sent()
         return True
 
     def _flush(self) -> None:
@@ -110,30 +105,24 @@ class Channel:
         if not self._send_parts(identity, parts) and self._on_unreachable is not None:
             self._on_unreachable(identity)
 
-    def _on_readable(self) -> None:
-        self._check_scheduled = False
-        sock = self.sock
+    def _on_message(self, parts: list[zmq.Frame]) -> None:
+        """One message from a worker (read by the shared EdgeReader): identity, frames."""
+        identity = parts[0].bytes
+        # A worker batches the frames it produces at once into one message.
+        frames, error = p.decode_batch([f.buffer for f in parts[1:]])
+        if error is not None:
+            self.rejected += 1
+            self._warn_rejected(identity, error)
+        self.message = parts[1] if len(parts) > 1 else None
         on_frame = self._on_frame
-        while not sock.closed and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-            try:
-                parts = sock.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                break
-            identity = parts[0].bytes
-            # A worker batches the frames it produces at once into one message.
-            frames, error = p.decode_batch([f.buffer for f in parts[1:]])
-            if error is not None:
-                self.rejected += 1
-                self._warn_rejected(identity, error)
-            self.message = parts[1] if len(parts) > 1 else None
-            try:
-                for frame in frames:
-                    try:
-                        on_frame(identity, frame)
-                    except Exception:  # a bug in a handler must not kill the loop
-                        log.exception("error handling %s from %r", frame.TYPE.name, identity)
-            finally:
-                self.message = None
+        try:
+            for frame in frames:
+                try:
+                    on_frame(identity, frame)
+                except Exception:  # a bug in a handler must not kill the loop
+                    log.exception("error handling %s from %r", frame.TYPE.name, identity)
+        finally:
+            self.message = None
 
     def _warn_rejected(self, identity: bytes, error: p.ProtocolError) -> None:
         """Log a rejected frame; a flood is summarised (at most 20 lines per 10 s)."""
@@ -152,6 +141,5 @@ class Channel:
     def close(self) -> None:
         if self.sock.closed:
             return
-        with contextlib.suppress(ValueError, RuntimeError):
-            self.loop.remove_reader(self._fd)
+        self._reader.close()
         self.sock.close(linger=0)

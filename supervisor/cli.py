@@ -16,7 +16,10 @@ import asyncio
 import importlib.metadata
 import logging
 import os
+import re
+import secrets
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -26,6 +29,7 @@ from isoflow.isolate_worker.eventloop import run as run_event_loop
 
 from . import config as config_file
 from . import logsetup, pidfile, wrangler
+from .keyfile import KeyFileError, keygen, load_keypair, load_public_key
 from .settings import Limits, Listener, Settings, default_workers
 
 if TYPE_CHECKING:
@@ -56,6 +60,7 @@ def _parse_size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+NAME = re.compile(r"[A-Za-z0-9._-]+")  # key names, remote workers' names
 DEV_SHUTDOWN_GRACE = 2.0  # seconds: a stream still open at Ctrl-C does not hold dev long
 
 # Options that only make sense for a single script given on the command line.
@@ -186,11 +191,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_check(parser, args))
     if args.command == "reload":
         sys.exit(_reload(args))
-    if args.command in ("keygen", "worker"):
-        from . import remote
-
-        sys.exit(remote.keygen_main(args) if args.command == "keygen"
-                 else remote.worker_main(args))
+    if args.command == "keygen":
+        sys.exit(_keygen(args))
+    if args.command == "worker":
+        sys.exit(_worker(args))
     settings = _serve_settings(parser, args)
     if args.command == "dev":
         _dev_settings(settings, args)
@@ -412,3 +416,70 @@ async def _serve_many(settings: Settings, argv: list[str]) -> int:
     from .fronts import serve_many
 
     return await serve_many(settings, argv, settings.fronts)
+
+
+# -- on a worker host: `isoflow keygen`, `isoflow worker` ----------------------------
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    """``isoflow keygen NAME [--dir DIR]``: write a keypair, print the public key."""
+    if not NAME.fullmatch(args.name):
+        print(f"isoflow: a key name may only use A-Z a-z 0-9 . _ -, got {args.name!r}",
+              file=sys.stderr)
+        return 2
+    try:
+        public, secret = keygen(args.dir, args.name)
+    except OSError as e:
+        print(f"isoflow: {e}", file=sys.stderr)
+        return 1
+    print(f"public key: {public} ({load_public_key(public).decode()}): copy it to the other "
+          f"side\nsecret key: {secret} (mode 0600): keep it on this host")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """``isoflow worker``: one isolate worker of a script, dialing in to a supervisor.
+
+    The script, its env and secrets, its limits and the windows come from the config file,
+    read as a worker host reads it (that script's table and the defaults only). The process
+    is not the supervisor's child: its host's service manager restarts it.
+    """
+    from isoflow.isolate_worker.bridge import BridgeConfig
+    from isoflow.isolate_worker.link import RemoteOptions
+    from isoflow.isolate_worker.worker import WorkerOptions, serve
+
+    def refuse(message: str) -> int:
+        print(f"isoflow: {message}", file=sys.stderr)
+        return 2
+
+    if not args.connect.startswith("tcp://"):
+        return refuse(f"--connect must be tcp://HOST:PORT, got {args.connect!r}")
+    name = args.name or socket.gethostname()
+    if not NAME.fullmatch(name) or len(name) > 100:
+        return refuse(f"--name may only use A-Z a-z 0-9 . _ - (at most 100), got {name!r}")
+    try:
+        settings = config_file.load(args.config, worker_script=args.script).settings
+    except config_file.ConfigError as e:
+        print(e, file=sys.stderr)
+        return refuse(f"{args.config}: {len(e.problems)} problem(s); not starting")
+    spec = settings.scripts[args.script]
+    if not spec.remote:
+        return refuse(f"scripts.{args.script}: remote is not true, so the supervisor would "
+                    "refuse this worker")
+    try:
+        public, secret = load_keypair(args.key)
+        server_key = load_public_key(args.server_key)
+    except KeyFileError as e:
+        return refuse(str(e))
+    logsetup.configure(args.log_level or settings.log_level, settings.log_format)
+    identity = f"{args.script}@{name}.{secrets.token_hex(3)}"
+    bridge = BridgeConfig(worker_id=identity, **settings.worker_options(args.script))
+    remote = RemoteOptions(server_key, public, secret, settings.heartbeat_interval,
+                           settings.heartbeat_timeout)
+    options = WorkerOptions(args.connect, identity, spec.path, settings.cache_dir, bridge,
+                            remote, settings.shutdown_grace, root=spec.root,
+                            compat_flags=tuple(spec.compatibility_flags))
+    logging.getLogger("isoflow.supervisor.remote").info(
+        "isoflow worker %s@%s: serving %s for the supervisor at %s", args.script, name,
+        spec.path, args.connect)
+    return run_event_loop(serve(options))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .cron import Cron, CronError
-from .remote import KeyFileError, load_authorized, load_keypair
+from .keyfile import KeyFileError, load_authorized, load_keypair
 from .routing import Route
 from .settings import (
     Limits,

@@ -15,36 +15,38 @@ when it is full or the wait is too long.
 replacement is started first; once it is ready it takes the slot and the old worker gets
 SHUTDOWN, finishes its streams and exits. A reload retires a whole pool the same way.
 
-*Remote* workers (``remote.py``) join a script's pool by saying HELLO over the TCP link.
-They hold no slot and are not the supervisor's processes: they are picked like local ones,
-but never spawned, restarted, recycled or killed here (their host's systemd does that). A
-remote worker whose link drops or that misses heartbeats is *dropped*: its streams fail and
-it takes no more requests until it says HELLO again. One that sends FATAL (its host is
-stopping it) takes no new requests and finishes the ones it has.
+*Remote* workers (``remote.py``, admitted there) join a script's pool by saying HELLO over
+the TCP link. They hold no slot and are not the supervisor's processes: they are picked like
+local ones, but never spawned, restarted, recycled or killed here (their host's systemd does
+that). A remote worker whose link drops or that misses heartbeats is *dropped*: its streams
+fail and it takes no more requests until it says HELLO again. One that sends FATAL (its host
+is stopping it) takes no new requests and finishes the ones it has. The pool deals with both
+kinds through one interface (``workers.py``).
+
+The pool does not route frames: the frames of a stream go from the channel to the stream
+table; only a worker's own frames (HELLO, PONG, LOG, FATAL) reach :meth:`WorkerPool.on_frame`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import os
 import re
-import signal
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 from isoflow import protocol as p
 
 from .channel import Channel
 from .metrics import Metrics
 from .settings import DEFAULT_SCRIPT, Settings
-from .streams import StreamFailed, StreamTable, WorkerGone
+from .streams import StreamTable, WorkerGone
+from .workers import LocalWorker, WorkerHandle
 
 log = logging.getLogger("isoflow.supervisor.pool")
 console_log = logging.getLogger("isoflow.console")
@@ -60,50 +62,6 @@ KILL_AFTER_GRACE = 2.0  # extra seconds a draining worker gets before SIGKILL
 _WORKER_LINE = re.compile(
     r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) worker \S+: (.*)"
 )
-
-
-@dataclass(eq=False)
-class WorkerHandle:
-    pool: WorkerPool
-    slot: int
-    serial: int  # unique in this supervisor: a new process never reuses an identity
-    process: asyncio.subprocess.Process | None = None
-    ready: bool = False
-    request_window: int = 0
-    streams: set[int] = field(default_factory=set)
-    reserved: int = 0  # handed to queued requests that have not opened their stream yet
-    served: int = 0  # requests handed to this worker
-    started: float = field(default_factory=time.monotonic)
-    last_pong: float = field(default_factory=time.monotonic)
-    ping_seq: int = 0
-    stats: dict = field(default_factory=dict)
-    stopping: bool = False
-    remote: str | None = None  # a remote worker's name ("api@host-a"); None: a local process
-    remote_identity: bytes = b""  # its routing id on the remote link
-    remote_key: str = ""  # the CURVE public key it connected with (Z85)
-    channel: Channel | None = None  # the link to a remote worker (local ones: the pool's)
-
-    # name and identity are fixed for the handle's life; identity is wanted for every frame
-    # sent to the worker, so both are made once.
-    @functools.cached_property
-    def name(self) -> str:
-        if self.remote is not None:
-            return self.remote
-        return self.pool.worker_name(self.slot)
-
-    @functools.cached_property
-    def identity(self) -> bytes:
-        if self.remote is not None:
-            return self.remote_identity
-        return f"{self.name}.{self.serial}".encode()
-
-    @property
-    def load(self) -> int:
-        return len(self.streams) + self.reserved
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
 
 
 class StartupError(Exception):
@@ -129,8 +87,7 @@ Registry = dict[bytes, WorkerHandle]
 class WorkerPool:
     def __init__(self, settings: Settings, script: str, channel: Channel, registry: Registry,
                  table: StreamTable, serials: Iterator[int],
-                 metrics: Metrics | None = None,
-                 remote_registry: Registry | None = None) -> None:
+                 metrics: Metrics | None = None) -> None:
         self.settings = settings
         self.script = script
         self.spec = settings.scripts[script]
@@ -141,10 +98,10 @@ class WorkerPool:
         self.metrics = metrics
         self._serials = serials
         n = self.spec.workers
-        self.slots: list[WorkerHandle | None] = [None] * n
-        self._replacements: dict[int, WorkerHandle] = {}  # slot -> recycling replacement
+        self.slots: list[LocalWorker | None] = [None] * n
+        self._replacements: dict[int, LocalWorker] = {}  # slot -> recycling replacement
         self._recycling: set[int] = set()  # slots whose replacement is being spawned
-        self._retiring: set[WorkerHandle] = set()  # recycled workers finishing their streams
+        self._retiring: set[LocalWorker] = set()  # recycled workers finishing their streams
         self._recycle_hold: list[float] = [0.0] * n  # no recycling of the slot before then
         self._backoff = [BACKOFF_MIN] * n
         self._restarts: list[list[float]] = [[] for _ in range(n)]
@@ -156,7 +113,6 @@ class WorkerPool:
         self._relays: set[asyncio.Task] = set()  # stderr readers, which end at EOF
         self.restarts = 0
         self.remotes: dict[bytes, WorkerHandle] = {}  # remote workers, by routing id
-        self.remote_registry: Registry = {} if remote_registry is None else remote_registry
         self.on_ready_change: Callable[[], None] | None = None
         if metrics is not None:
             metrics.add_script(script)
@@ -214,23 +170,11 @@ class WorkerPool:
             self._drain(worker, grace)
         deadline = time.monotonic() + grace + KILL_AFTER_GRACE
         for worker in workers:
-            if worker.process is None:
-                continue
-            remaining = max(0.1, deadline - time.monotonic())
-            try:
-                await asyncio.wait_for(worker.process.wait(), remaining)
-            except TimeoutError:
-                log.warning("%s did not stop in time; killing it", worker.name)
-                with contextlib.suppress(ProcessLookupError):
-                    worker.process.kill()
-                await worker.process.wait()
+            await worker.wait_exit(deadline)
         if self._relays:  # the workers' last log lines
             await asyncio.wait(list(self._relays), timeout=1.0)
         for worker in workers:
-            if worker.remote is not None:
-                self._forget_remote(worker)
-            else:
-                self.registry.pop(worker.identity, None)
+            self._forget(worker)
             if worker.streams:  # whatever the watcher has not failed yet
                 self.table.fail_worker(worker, WorkerGone())
         for task in list(self._tasks | self._relays):
@@ -238,18 +182,13 @@ class WorkerPool:
 
     def kill_all(self) -> None:
         for worker in self.workers():
-            if worker.process is not None and worker.process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    worker.process.kill()
+            worker.kill()
 
     def _drain(self, worker: WorkerHandle, grace: float) -> None:
-        """SHUTDOWN(grace) to one worker; it exits when its streams are done."""
+        """No new streams for ``worker``; it finishes its streams (a local one then exits,
+        a remote one is its host's to stop)."""
         worker.stopping = True
-        if worker.process is None or worker.process.returncode is not None:
-            return  # a remote worker is its host's to stop: it just gets no new requests
-        if not worker.ready or not self.send(worker, p.Shutdown(0, grace)):
-            with contextlib.suppress(ProcessLookupError):
-                worker.process.kill()
+        worker.drain(grace)
 
     # -- processes ----------------------------------------------------------------------
 
@@ -258,8 +197,8 @@ class WorkerPool:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _spawn(self, slot: int) -> WorkerHandle:
-        worker = WorkerHandle(self, slot, next(self._serials))
+    async def _spawn(self, slot: int) -> LocalWorker:
+        worker = LocalWorker(self, slot, next(self._serials))
         s = self.settings
         args = [
             sys.executable, "-m", "isoflow.isolate_worker",
@@ -300,7 +239,7 @@ class WorkerPool:
         relay.add_done_callback(self._relays.discard)
         return worker
 
-    async def _relay_stderr(self, worker: WorkerHandle) -> None:
+    async def _relay_stderr(self, worker: LocalWorker) -> None:
         """Worker log lines go through the supervisor's logging (text or JSON alike)."""
         assert worker.process is not None and worker.process.stderr is not None
         stream = worker.process.stderr
@@ -318,18 +257,18 @@ class WorkerPool:
                 (logging.WARNING, text)
             worker_log.log(level, "%s: %s", worker.name, message, extra={"fields": fields})
 
-    async def _watch(self, worker: WorkerHandle) -> None:
+    async def _watch(self, worker: LocalWorker) -> None:
         assert worker.process is not None
         code = await worker.process.wait()
         self._on_exit(worker, code)
 
-    def _on_exit(self, worker: WorkerHandle, code: int) -> None:
+    def _on_exit(self, worker: LocalWorker, code: int) -> None:
         was_ready = worker.ready
         worker.ready = False
-        self.registry.pop(worker.identity, None)
+        worker.forget()
         if worker.streams:
             self.table.fail_worker(worker, WorkerGone())
-        self._ready_changed()
+        self.ready_changed()
         slot = worker.slot
         if worker in self._retiring or worker.stopping:
             self._retiring.discard(worker)
@@ -386,39 +325,18 @@ class WorkerPool:
             await asyncio.sleep(interval)
             now = time.monotonic()
             for worker in self.workers():
-                if worker.remote is not None and worker.ready:
-                    self._heartbeat_remote(worker, now, timeout)
-                    continue
-                if not worker.ready or worker.process is None:
-                    continue
-                if now - worker.last_pong > timeout:
-                    log.error("%s (pid %d) missed heartbeats for %.1f s; killing it",
-                              worker.name, worker.process.pid, now - worker.last_pong)
-                    worker.ready = False
-                    with contextlib.suppress(ProcessLookupError):
-                        worker.process.send_signal(signal.SIGKILL)
-                    continue
-                worker.ping_seq += 1
-                self.channel.send(worker.identity, p.Ping(0, worker.ping_seq))
+                if worker.ready:
+                    worker.heartbeat(now, timeout)
 
-    def _heartbeat_remote(self, worker: WorkerHandle, now: float, timeout: float) -> None:
-        if now - worker.last_pong > timeout:
-            self.drop_remote(worker, f"missed heartbeats for {now - worker.last_pong:.1f} s")
-            return
-        worker.ping_seq += 1
-        if not self.send(worker, p.Ping(0, worker.ping_seq)):
-            self.drop_remote(worker, "its connection is gone")
+    # -- remote workers (admitted by remote.py) -------------------------------------------
 
-    # -- remote workers -------------------------------------------------------------------
+    def next_serial(self) -> int:
+        return next(self._serials)
 
-    def add_remote(self, identity: bytes, name: str, channel: Channel,
-                   key: str) -> WorkerHandle:
-        """A remote worker said HELLO: a handle for it (on_frame then makes it ready)."""
-        worker = WorkerHandle(self, -1, next(self._serials), remote=name,
-                              remote_identity=identity, remote_key=key, channel=channel)
-        self.remotes[identity] = worker
-        self.remote_registry[identity] = worker
-        return worker
+    def add_remote(self, worker: WorkerHandle) -> None:
+        """A remote worker said HELLO and was admitted (on_frame then makes it ready)."""
+        self.remotes[worker.identity] = worker
+        worker.registry[worker.identity] = worker
 
     def adopt(self, worker: WorkerHandle) -> None:
         """Take over a remote worker from the pool this one replaces (a reload)."""
@@ -426,16 +344,15 @@ class WorkerPool:
         if old is not self:
             old.remotes.pop(worker.identity, None)
         worker.pool = self
-        self.remotes[worker.identity] = worker
-        self.remote_registry[worker.identity] = worker
-        self._ready_changed()
+        self.add_remote(worker)
+        self.ready_changed()
         self._dispatch()
 
     def drop_remote(self, worker: WorkerHandle, reason: str) -> None:
         """A remote worker is gone (link down, silent, replaced): fail its streams."""
         if self.remotes.get(worker.identity) is not worker:
             return
-        self._forget_remote(worker)
+        self._forget(worker)
         was_ready, worker.ready = worker.ready, False
         n = len(worker.streams)
         if worker.stopping and not n:  # it said it was going: nothing lost
@@ -448,19 +365,18 @@ class WorkerPool:
                 f"The connection to the worker serving this request ({worker.name}) was "
                 "lost."))
         if was_ready:
-            self._ready_changed()
+            self.ready_changed()
 
-    def _forget_remote(self, worker: WorkerHandle) -> None:
+    def _forget(self, worker: WorkerHandle) -> None:
         if self.remotes.get(worker.identity) is worker:
             del self.remotes[worker.identity]
-        if self.remote_registry.get(worker.identity) is worker:
-            del self.remote_registry[worker.identity]
+        worker.forget()
 
     # -- recycling ----------------------------------------------------------------------
 
     def _maybe_recycle(self, worker: WorkerHandle) -> None:
-        if worker.remote is not None:
-            return  # not ours to replace
+        if not worker.recyclable:
+            return  # a remote worker: not ours to replace
         limits = self.limits
         reason = None
         if limits.recycle_requests and worker.served >= limits.recycle_requests:
@@ -493,7 +409,7 @@ class WorkerPool:
 
         self._spawn_task(replace())
 
-    def _take_over(self, new: WorkerHandle) -> None:
+    def _take_over(self, new: LocalWorker) -> None:
         """A ready replacement takes its slot; the old worker finishes and exits."""
         slot = new.slot
         del self._replacements[slot]
@@ -506,7 +422,7 @@ class WorkerPool:
                      old.pid, new.pid, len(old.streams))
             self._spawn_task(self._kill_late(old, self.settings.shutdown_grace))
 
-    async def _kill_late(self, worker: WorkerHandle, grace: float) -> None:
+    async def _kill_late(self, worker: LocalWorker, grace: float) -> None:
         assert worker.process is not None
         try:
             await asyncio.wait_for(worker.process.wait(), grace + KILL_AFTER_GRACE)
@@ -516,35 +432,19 @@ class WorkerPool:
             with contextlib.suppress(ProcessLookupError):
                 worker.process.kill()
 
-    # -- frames -------------------------------------------------------------------------
+    # -- a worker's own frames (a stream's go to the stream table) -------------------------
 
     def on_frame(self, worker: WorkerHandle, frame: p.Frame) -> None:
-        if frame.stream != 0 and not isinstance(frame, p.Log):
-            stream = self.table.get(frame.stream)
-            if stream is None:
-                log.debug("dropped %s for finished stream %d", frame.TYPE.name, frame.stream)
-                return
-            if stream.worker is not worker:
-                log.warning("rejected %s from %s for stream %d, which belongs to %s",
-                            frame.TYPE.name, worker.name, frame.stream, stream.worker.name)
-                return
-            try:
-                stream.on_frame(frame)
-            except p.ProtocolError as e:
-                log.warning("%s, stream %d: %s", worker.name, frame.stream, e)
-                stream.fail(StreamFailed(502, f"The worker broke the protocol: {e}"))
-            return
         if isinstance(frame, p.Hello):
             worker.ready = True
             worker.request_window = frame.window
             worker.last_pong = time.monotonic()
-            if worker.remote is None:
-                log.info("%s ready (pid %d)", worker.name, frame.pid)
+            worker.said_hello(frame)
             if self._replacements.get(worker.slot) is worker:
                 self._take_over(worker)
             if worker.stopping:  # asked to stop before it could hear it
                 self._drain(worker, 0)
-            self._ready_changed()
+            self.ready_changed()
             self._dispatch()
         elif isinstance(frame, p.Pong):
             worker.last_pong = time.monotonic()
@@ -562,20 +462,17 @@ class WorkerPool:
             fields = {"worker": worker.name, "script": self.script,
                       "request_id": frame.request_id or None, "console": frame.level}
             console_log.log(level, "%s %s", tag, frame.message, extra={"fields": fields})
-        elif isinstance(frame, p.Fatal) and worker.remote is not None:
-            # Its host is stopping it: no new requests; it finishes its streams, then goes.
-            log.warning("remote worker %s takes no more requests: %s", worker.name,
-                        frame.message)
-            worker.stopping = True
-            self._ready_changed()
         elif isinstance(frame, p.Fatal):
-            log.error("%s cannot serve: %s", worker.name, frame.message)
-            if self._fatal is not None and not self._fatal.done():
-                self._fatal.set_result(frame.message)
+            worker.fatal(frame.message)
         else:
             log.warning("unexpected %s from %s", frame.TYPE.name, worker.name)
 
-    def _ready_changed(self) -> None:
+    def startup_failed(self, message: str) -> None:
+        """A local worker cannot serve (FATAL): the pool's start fails with ``message``."""
+        if self._fatal is not None and not self._fatal.done():
+            self._fatal.set_result(message)
+
+    def ready_changed(self) -> None:
         if self.on_ready_change is not None:
             self.on_ready_change()
 
@@ -657,6 +554,3 @@ class WorkerPool:
                 continue
             worker.reserved += 1
             fut.set_result(worker)
-
-    def send(self, worker: WorkerHandle, frame: p.Frame) -> bool:
-        return (worker.channel or self.channel).send(worker.identity, frame)

@@ -17,31 +17,38 @@ PING: with ``ROUTER_MANDATORY`` a send to a peer whose connection is gone fails 
 (``EHOSTUNREACH``), and that worker is dropped: its streams fail (502 before the response
 head, an aborted connection after it) and new requests go to the other workers.
 
-Keys are ZeroMQ certificate files (the ZPL format of ``zmq.auth``, keys in Z85):
-``isoflow keygen NAME`` writes ``NAME.key`` (public: copy it to the other side) and
-``NAME.key_secret`` (mode 0600: never leaves its host).
+Admission is here too: a remote worker that says HELLO joins its script's pool as a
+:class:`RemoteWorker` if its identity is ``SCRIPT@NAME``, the key it connected with is (still)
+authorized and that script takes remote workers (``remote = true``); a reload moves the
+remote workers to the new pools and drops those whose key or script no longer admits them.
+
+Key files are read by ``keyfile.py``; ``isoflow keygen`` and ``isoflow worker`` are in
+``cli.py``.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
-import os
-import re
-import secrets
-import socket
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import zmq
-import zmq.auth
 from zmq.utils import z85
 
-from .channel import Channel, OnFrame
+from isoflow import protocol as p
+from isoflow.isolate_worker.link import EdgeReader
+
+from .channel import Channel
+from .keyfile import KeyFileError, load_authorized, load_keypair
+from .workers import WorkerHandle
+
+if TYPE_CHECKING:
+    from .pool import WorkerPool
+    from .streams import StreamTable
 
 log = logging.getLogger("isoflow.supervisor.remote")
 
@@ -49,73 +56,6 @@ ZAP_ENDPOINT = "inproc://zeromq.zap.01"  # fixed by RFC 27 (ZAP)
 ZAP_DOMAIN = b"isoflow"
 LOG_EVERY = 60.0  # seconds between two log lines about the same refused peer
 PROBE_AFTER = (0.0, 0.05, 0.25, 1.0)  # seconds after a disconnection to probe the workers
-_NAME = re.compile(r"[A-Za-z0-9._-]+")  # key names, remote workers' names
-
-
-class KeyFileError(ValueError):
-    """A key file is missing, unreadable or not a ZeroMQ certificate."""
-
-
-# -- keys ---------------------------------------------------------------------------------
-
-
-def keygen(directory: Path, name: str) -> tuple[Path, Path]:
-    """Write a new CURVE keypair: ``NAME.key`` (public) and ``NAME.key_secret`` (0600)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    public = directory / f"{name}.key"
-    secret = directory / f"{name}.key_secret"
-    for path in (public, secret):
-        if path.exists():
-            raise FileExistsError(f"{path} exists; not overwriting a key")
-    old = os.umask(0o077)
-    try:
-        zmq.auth.create_certificates(directory, name)
-    finally:
-        os.umask(old)
-    public.chmod(0o644)
-    secret.chmod(0o600)
-    return public, secret
-
-
-def _load(path: Path) -> tuple[bytes, bytes | None]:
-    try:
-        public, secret = zmq.auth.load_certificate(path)
-    except OSError as e:
-        raise KeyFileError(f"{path}: {e.strerror or e}") from None
-    except (ValueError, UnicodeDecodeError):
-        raise KeyFileError(f"{path}: not a ZeroMQ certificate (make one with "
-                           "`isoflow keygen NAME`)") from None
-    for key in (public, secret):
-        if key is not None and len(key) != 40:
-            raise KeyFileError(f"{path}: a key must be 40 Z85 characters")
-    return public, secret
-
-
-def load_keypair(path: Path) -> tuple[bytes, bytes]:
-    """(public, secret) in Z85 from a ``.key_secret`` file."""
-    public, secret = _load(path)
-    if not secret:
-        raise KeyFileError(f"{path}: holds no secret key (give the .key_secret file)")
-    return public, secret
-
-
-def load_public_key(path: Path) -> bytes:
-    """The public key (Z85) from a ``.key`` (or ``.key_secret``) file."""
-    return _load(path)[0]
-
-
-def load_authorized(path: Path) -> dict[bytes, str]:
-    """The public keys allowed in: every ``*.key`` in a directory, or one file; Z85 -> name."""
-    if path.is_dir():
-        files = sorted(path.glob("*.key"))
-    elif path.exists():
-        files = [path]
-    else:
-        raise KeyFileError(f"{path}: no such file or directory")
-    keys: dict[bytes, str] = {}
-    for file in files:
-        keys[load_public_key(file)] = file.stem
-    return keys
 
 
 def parse_identity(identity: bytes) -> tuple[str, str] | None:
@@ -166,18 +106,11 @@ class ZapHandler:
         self.sock = context.socket(zmq.REP)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.bind(ZAP_ENDPOINT)
-        self._fd = self.sock.getsockopt(zmq.FD)
-        self.loop.add_reader(self._fd, self._on_readable)
-        self.loop.call_soon(self._on_readable)
+        self._reader = EdgeReader(self.loop, self.sock, self._on_request, copy=True)
+        self.loop.call_soon(self._reader.read)
 
-    def _on_readable(self) -> None:
-        sock = self.sock
-        while not sock.closed and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-            try:
-                request = sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                break
-            sock.send_multipart(self.answer(request))
+    def _on_request(self, request: list[bytes]) -> None:
+        self.sock.send_multipart(self.answer(request))
 
     def answer(self, request: list[bytes]) -> list[bytes]:
         """The ZAP reply to one request: [version, id, status, text, user id, metadata]."""
@@ -220,35 +153,62 @@ class ZapHandler:
     def close(self) -> None:
         if self.sock.closed:
             return
-        with contextlib.suppress(ValueError, RuntimeError):
-            self.loop.remove_reader(self._fd)
+        self._reader.close()
         self.sock.close(linger=0)
 
 
 # -- the supervisor's TCP link ------------------------------------------------------------
 
 
-class RemoteLink:
-    """The TCP ROUTER remote workers connect to: CURVE server, ZAP, heartbeats, monitor.
+class RemoteWorker(WorkerHandle):
+    """A worker on another host, admitted on the link: no slot, not ours to stop; dropped
+    when it goes silent or its connection is gone."""
 
-    ``on_disconnect`` is called (on the loop) a few times after any connection drops, so
-    the caller can probe its remote workers and drop those whose connection is gone.
-    """
+    def __init__(self, pool: WorkerPool, link: RemoteLink, identity: bytes, name: str,
+                 key: str) -> None:
+        super().__init__(pool, pool.next_serial(), link.channel, link.workers)
+        self.identity = identity
+        self.name = name
+        self.key = key  # the CURVE public key it connected with (Z85)
+
+    def heartbeat(self, now: float, timeout: float) -> None:
+        if now - self.last_pong > timeout:
+            self.pool.drop_remote(self, f"missed heartbeats for {now - self.last_pong:.1f} s")
+            return
+        self.ping_seq += 1
+        if not self.send(p.Ping(0, self.ping_seq)):
+            self.pool.drop_remote(self, "its connection is gone")
+
+    def fatal(self, message: str) -> None:
+        # Its host is stopping it: no new requests; it finishes its streams, then goes.
+        log.warning("remote worker %s takes no more requests: %s", self.name, message)
+        self.stopping = True
+        self.pool.ready_changed()
+
+
+class RemoteLink:
+    """The TCP ROUTER remote workers connect to: CURVE server, ZAP, heartbeats, monitor,
+    and admission. A stream's frames go to ``table``; ``pools()`` are the scripts' pools
+    serving now, ``stopping()`` says the service stops (no one is admitted any more)."""
 
     def __init__(self, host: str, port: int, key: Path, authorized_keys: Path,
-                 heartbeat_interval: float, heartbeat_timeout: float, on_frame: OnFrame,
-                 on_disconnect: Callable[[], None]) -> None:
+                 heartbeat_interval: float, heartbeat_timeout: float, table: StreamTable,
+                 pools: Callable[[], dict[str, WorkerPool]],
+                 stopping: Callable[[], bool]) -> None:
         self.loop = asyncio.get_running_loop()
         self.endpoint = endpoint(host, port)
         self.authorized_keys = authorized_keys
         public, secret = load_keypair(key)
         keys = load_authorized(authorized_keys)
         self.public_key = public
+        self.table = table
+        self._pools = pools
+        self._stopping = stopping
+        self.workers: dict[bytes, RemoteWorker] = {}  # admitted workers, by routing id
         # A context of its own: the ZAP endpoint is per context, and the local workers'
         # ipc:// socket must not depend on it.
         self.context = zmq.Context()
         self.zap = ZapHandler(self.context, keys)
-        self._on_disconnect = on_disconnect
         self._timers: list[asyncio.TimerHandle] = []
         self._may_log = LogLimiter()
         self.monitor: zmq.Socket | None = None
@@ -271,7 +231,7 @@ class RemoteLink:
                 | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
         try:
-            self.channel = Channel(self.endpoint, on_frame, context=self.context,
+            self.channel = Channel(self.endpoint, self._on_frame, context=self.context,
                                    configure=configure)
         except BaseException:
             if self.monitor is not None:
@@ -280,117 +240,103 @@ class RemoteLink:
             self.context.destroy(linger=0)
             raise
         assert self.monitor is not None
-        self._monitor_fd = self.monitor.getsockopt(zmq.FD)
-        self.loop.add_reader(self._monitor_fd, self._on_monitor)
-        self.loop.call_soon(self._on_monitor)
+        self._monitor_reader = EdgeReader(self.loop, self.monitor, self._on_monitor_event,
+                                          copy=True)
+        self.loop.call_soon(self._monitor_reader.read)
 
-    def reload_keys(self) -> dict[bytes, str]:
-        """Re-read ``authorized_keys`` (at a reload); raises KeyFileError and keeps the old."""
-        keys = load_authorized(self.authorized_keys)
-        self.zap.keys = keys
-        return keys
+    # -- admission ----------------------------------------------------------------------
 
-    def _on_monitor(self) -> None:
-        monitor = self.monitor
-        if monitor is None:
+    def _on_frame(self, identity: bytes, frame: p.Frame) -> None:
+        if isinstance(frame, p.Hello):
+            self._admit(identity, frame)
             return
-        disconnected = False
-        while not monitor.closed and monitor.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-            try:
-                parts = monitor.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                break
-            event = int.from_bytes(parts[0][:2], "little")
-            if event == zmq.EVENT_DISCONNECTED:
-                disconnected = True
-            elif event in (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL,
-                           zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL) and self._may_log("handshake"):
-                log.warning("a CURVE handshake on %s failed (a worker that does not have "
-                            "this supervisor's public key as its --server-key?)", self.endpoint)
-        if disconnected:
+        worker = self.workers.get(identity)
+        if worker is not None:
+            self.table.on_frame(worker, frame)
+        else:  # frames queued before a reconnection, or a worker that was dropped
+            log.debug("dropped %s from remote %r, which has not said HELLO", frame.TYPE.name,
+                      identity)
+
+    def _admit(self, identity: bytes, frame: p.Hello) -> None:
+        """A remote worker (re)connected: it joins its script's pool, afresh."""
+        message = self.channel.message
+        key = message.get("User-Id") if message is not None else None
+        address = message.get("Peer-Address") if message is not None else "?"
+        old = self.workers.get(identity)
+        if old is not None:
+            old.pool.drop_remote(old, "it said HELLO again (a new connection)")
+        parsed = parse_identity(identity)
+        key_name = self.zap.key_name(key)
+        name = parsed[1] if parsed is not None else repr(identity)
+
+        def refuse(why: str) -> None:
+            if self._may_log((identity, why)):
+                log.warning("refused remote worker %s from %s: %s", name, address, why)
+
+        if parsed is None:
+            return refuse("its id is not SCRIPT@NAME")
+        if key is None or key_name is None:
+            return refuse("its key is not in authorized_keys")
+        pool = self._pools().get(parsed[0])
+        if self._stopping():
+            return refuse("the service is stopping")
+        if pool is None or not pool.spec.remote:
+            return refuse(f"no script named {parsed[0]!r} takes remote workers "
+                          "(remote = true)")
+        worker = RemoteWorker(pool, self, identity, name, key)
+        pool.add_remote(worker)
+        log.info("%s ready (remote, pid %d on %s, key %s)", name, frame.pid, address, key_name)
+        pool.on_frame(worker, frame)
+        return None
+
+    def _probe(self) -> None:
+        """A connection dropped: drop each remote worker a send can no longer reach."""
+        for worker in list(self.workers.values()):
+            if not worker.send(p.Ping(0, worker.ping_seq)):
+                worker.pool.drop_remote(worker, "its connection is gone")
+
+    def move(self, old: dict[str, WorkerPool], new: dict[str, WorkerPool]) -> None:
+        """At a reload: remote workers join the new pool of their script, and the
+        authorized keys are re-read (a worker whose key is gone is dropped)."""
+        for old_pool in old.values():
+            new_pool = new.get(old_pool.script)
+            for worker in list(old_pool.remotes.values()):
+                if new_pool is not None and new_pool.spec.remote:
+                    new_pool.adopt(worker)
+                else:
+                    old_pool.drop_remote(worker, f"script {old_pool.script!r} takes no remote "
+                                                 "workers any more")
+        try:
+            keys = load_authorized(self.authorized_keys)
+        except KeyFileError as e:
+            log.error("reload: [remote] authorized_keys: %s; keeping the previous keys", e)
+            return
+        self.zap.keys = keys
+        for worker in list(self.workers.values()):
+            if self.zap.key_name(worker.key) is None:
+                worker.pool.drop_remote(worker, "its key was removed from authorized_keys")
+        log.info("reload: %d authorized keys for remote workers", len(keys))
+
+    def _on_monitor_event(self, parts: list[bytes]) -> None:
+        event = int.from_bytes(parts[0][:2], "little")
+        if event == zmq.EVENT_DISCONNECTED:
             for timer in self._timers:
                 timer.cancel()
-            self._timers = [self.loop.call_later(delay, self._on_disconnect)
+            self._timers = [self.loop.call_later(delay, self._probe)
                             for delay in PROBE_AFTER]
+        elif event in (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL,
+                       zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL) and self._may_log("handshake"):
+            log.warning("a CURVE handshake on %s failed (a worker that does not have "
+                        "this supervisor's public key as its --server-key?)", self.endpoint)
 
     def close(self) -> None:
         for timer in self._timers:
             timer.cancel()
         if self.monitor is not None and not self.monitor.closed:
-            with contextlib.suppress(ValueError, RuntimeError):
-                self.loop.remove_reader(self._monitor_fd)
+            self._monitor_reader.close()
             with contextlib.suppress(zmq.ZMQError):
                 self.channel.sock.disable_monitor()
             self.monitor.close(linger=0)
         self.channel.close()
         self.zap.close()
         self.context.destroy(linger=0)
-
-
-# -- the command line: `isoflow keygen`, `isoflow worker` ---------------------------------
-
-
-def keygen_main(args: argparse.Namespace) -> int:
-    """``isoflow keygen NAME [--dir DIR]``: write a keypair, print the public key."""
-    if not _NAME.fullmatch(args.name):
-        print(f"isoflow: a key name may only use A-Z a-z 0-9 . _ -, got {args.name!r}",
-              file=sys.stderr)
-        return 2
-    try:
-        public, secret = keygen(args.dir, args.name)
-    except OSError as e:
-        print(f"isoflow: {e}", file=sys.stderr)
-        return 1
-    print(f"public key: {public} ({load_public_key(public).decode()}): copy it to the other "
-          f"side\nsecret key: {secret} (mode 0600): keep it on this host")
-    return 0
-
-
-def worker_main(args: argparse.Namespace) -> int:
-    """``isoflow worker``: one isolate worker of a script, dialing in to a supervisor.
-
-    The script, its env and secrets, its limits and the windows come from the config file,
-    read as a worker host reads it (that script's table and the defaults only). The process
-    is not the supervisor's child: its host's service manager restarts it.
-    """
-    from isoflow.isolate_worker.bridge import BridgeConfig
-    from isoflow.isolate_worker.eventloop import run as run_event_loop
-    from isoflow.isolate_worker.worker import RemoteOptions, WorkerOptions, serve
-
-    from . import config as config_file
-    from . import logsetup
-
-    def fail(message: str) -> int:
-        print(f"isoflow: {message}", file=sys.stderr)
-        return 2
-
-    if not args.connect.startswith("tcp://"):
-        return fail(f"--connect must be tcp://HOST:PORT, got {args.connect!r}")
-    name = args.name or socket.gethostname()
-    if not _NAME.fullmatch(name) or len(name) > 100:
-        return fail(f"--name may only use A-Z a-z 0-9 . _ - (at most 100), got {name!r}")
-    try:
-        settings = config_file.load(args.config, worker_script=args.script).settings
-    except config_file.ConfigError as e:
-        print(e, file=sys.stderr)
-        return fail(f"{args.config}: {len(e.problems)} problem(s); not starting")
-    spec = settings.scripts[args.script]
-    if not spec.remote:
-        return fail(f"scripts.{args.script}: remote is not true, so the supervisor would "
-                    "refuse this worker")
-    try:
-        public, secret = load_keypair(args.key)
-        server_key = load_public_key(args.server_key)
-    except KeyFileError as e:
-        return fail(str(e))
-    logsetup.configure(args.log_level or settings.log_level, settings.log_format)
-    identity = f"{args.script}@{name}.{secrets.token_hex(3)}"
-    bridge = BridgeConfig(worker_id=identity, **settings.worker_options(args.script))
-    remote = RemoteOptions(server_key, public, secret, settings.heartbeat_interval,
-                           settings.heartbeat_timeout)
-    options = WorkerOptions(args.connect, identity, spec.path, settings.cache_dir, bridge,
-                            remote, settings.shutdown_grace, root=spec.root,
-                            compat_flags=tuple(spec.compatibility_flags))
-    log.info("isoflow worker %s@%s: serving %s for the supervisor at %s", args.script, name,
-             spec.path, args.connect)
-    return run_event_loop(serve(options))

@@ -37,10 +37,11 @@ from .channel import Channel
 from .config import ConfigError, load, make_ssl_context, script_errors
 from .front import Front, FrontServer
 from .fronts import ADMIN_SOCKET, FrontRole
+from .keyfile import KeyFileError
 from .metrics import Metrics, PoolSample, Snapshot, WorkerSample
 from .notify import Notifier
 from .pool import Registry, StartupError, WorkerPool
-from .remote import KeyFileError, LogLimiter, RemoteLink, parse_identity
+from .remote import RemoteLink
 from .routing import Router
 from .runtimedir import RuntimeDir, RuntimeDirInUse
 from .scheduler import Scheduler
@@ -91,10 +92,8 @@ class Service:
         self.runtime_dir = self._runtime.path
         if settings.cache_dir is None:
             settings.cache_dir = self.runtime_dir / "cache"
-        self.registry: Registry = {}
-        self.remote_registry: Registry = {}  # workers on other hosts, by their routing id
-        self.remote: RemoteLink | None = None  # the TCP link they connect to ([remote])
-        self._may_log = LogLimiter()
+        self.registry: Registry = {}  # the local workers, by routing id
+        self.remote: RemoteLink | None = None  # the TCP link remote workers connect to
         self._serials = itertools.count(1)
         self.channel: Channel | None = None
         self.active = Active(settings, Router(settings.routes), {})
@@ -120,7 +119,7 @@ class Service:
     def _pool(self, settings: Settings, script: str) -> WorkerPool:
         assert self.channel is not None
         return WorkerPool(settings, script, self.channel, self.registry, self.table,
-                          self._serials, self.metrics, self.remote_registry)
+                          self._serials, self.metrics)
 
     async def _start_pools(self, settings: Settings) -> dict[str, WorkerPool]:
         """One started pool per script, or StartupError (and nothing left running)."""
@@ -141,11 +140,13 @@ class Service:
         return pools
 
     def _on_frame(self, identity: bytes, frame: p.Frame) -> None:
+        """A frame from a local worker: to the stream table (which hands the worker's own
+        frames to its handle)."""
         worker = self.registry.get(identity)
         if worker is None:
             log.warning("dropped %s from unknown worker %r", frame.TYPE.name, identity)
             return
-        worker.pool.on_frame(worker, frame)
+        self.table.on_frame(worker, frame)
 
     # -- remote workers (remote.py) -------------------------------------------------------
 
@@ -156,84 +157,14 @@ class Service:
         try:
             self.remote = RemoteLink(remote.host, remote.port, remote.key,
                                      remote.authorized_keys, settings.heartbeat_interval,
-                                     settings.heartbeat_timeout, self._on_remote_frame,
-                                     self._probe_remotes)
+                                     settings.heartbeat_timeout, self.table,
+                                     lambda: self.active.pools, lambda: self.stopping)
         except KeyFileError as e:
             raise StartupError(f"[remote]: {e}") from None
         except zmq.ZMQError as e:
             raise OSError(e.errno, f"[remote] {remote.host}:{remote.port}: {e}") from None
         log.info("remote workers may connect to %s (%d authorized keys)", self.remote.endpoint,
                  len(self.remote.zap.keys))
-
-    def _on_remote_frame(self, identity: bytes, frame: p.Frame) -> None:
-        worker = self.remote_registry.get(identity)
-        if isinstance(frame, p.Hello):
-            self._remote_hello(identity, frame)
-        elif worker is not None:
-            worker.pool.on_frame(worker, frame)
-        else:  # frames queued before a reconnection, or a worker that was dropped
-            log.debug("dropped %s from remote %r, which has not said HELLO", frame.TYPE.name,
-                      identity)
-
-    def _remote_hello(self, identity: bytes, frame: p.Hello) -> None:
-        """A remote worker (re)connected: it joins its script's pool, afresh."""
-        assert self.remote is not None
-        message = self.remote.channel.message
-        key = message.get("User-Id") if message is not None else None
-        address = message.get("Peer-Address") if message is not None else "?"
-        old = self.remote_registry.get(identity)
-        if old is not None:
-            old.pool.drop_remote(old, "it said HELLO again (a new connection)")
-        parsed = parse_identity(identity)
-        key_name = self.remote.zap.key_name(key)
-        name = parsed[1] if parsed is not None else repr(identity)
-
-        def refuse(why: str) -> None:
-            if self._may_log((identity, why)):
-                log.warning("refused remote worker %s from %s: %s", name, address, why)
-
-        if parsed is None:
-            return refuse("its id is not SCRIPT@NAME")
-        if key is None or key_name is None:
-            return refuse("its key is not in authorized_keys")
-        pool = self.active.pools.get(parsed[0])
-        if self.stopping:
-            return refuse("the service is stopping")
-        if pool is None or not pool.spec.remote:
-            return refuse(f"no script named {parsed[0]!r} takes remote workers "
-                          "(remote = true)")
-        worker = pool.add_remote(identity, name, self.remote.channel, key)
-        log.info("%s ready (remote, pid %d on %s, key %s)", name, frame.pid, address, key_name)
-        pool.on_frame(worker, frame)
-        return None
-
-    def _probe_remotes(self) -> None:
-        """A connection dropped: drop each remote worker a send can no longer reach."""
-        for worker in list(self.remote_registry.values()):
-            if not worker.pool.send(worker, p.Ping(0, worker.ping_seq)):
-                worker.pool.drop_remote(worker, "its connection is gone")
-
-    def _move_remotes(self, old: dict[str, WorkerPool], new: dict[str, WorkerPool]) -> None:
-        """At a reload: remote workers join the new pool of their script."""
-        for old_pool in old.values():
-            new_pool = new.get(old_pool.script)
-            for worker in list(old_pool.remotes.values()):
-                if new_pool is not None and new_pool.spec.remote:
-                    new_pool.adopt(worker)
-                else:
-                    old_pool.drop_remote(worker, f"script {old_pool.script!r} takes no remote "
-                                                 "workers any more")
-        if self.remote is None:
-            return
-        try:
-            keys = self.remote.reload_keys()
-        except KeyFileError as e:
-            log.error("reload: [remote] authorized_keys: %s; keeping the previous keys", e)
-            return
-        for worker in list(self.remote_registry.values()):
-            if self.remote.zap.key_name(worker.remote_key) is None:
-                worker.pool.drop_remote(worker, "its key was removed from authorized_keys")
-        log.info("reload: %d authorized keys for remote workers", len(keys))
 
     def _on_unreachable(self, identity: bytes) -> None:
         """Batched frames could not reach a worker: its streams fail (the process watcher
@@ -382,7 +313,8 @@ class Service:
             log.error("reload refused: %s; %s", e, keep)
             return False, f"refused, {keep}: {e}"
         self.active = Active(new, Router(new.routes), pools)
-        self._move_remotes(old.pools, pools)
+        if self.remote is not None:
+            self.remote.move(old.pools, pools)
         self.scheduler.start()
         logsetup.configure(new.log_level, new.log_format)
         for pool in old.pools.values():

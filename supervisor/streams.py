@@ -1,17 +1,20 @@
 """The supervisor's stream table: one entry per request in flight on a worker.
 
 A :class:`Stream` is where the HTTP side (``front.py``) and the worker side (``channel.py``)
-meet. It is a thin adapter over the protocol's stream core
-(:class:`isoflow.protocol.StreamCore`), which holds the stream's state and credit both ways:
-frames from the worker go through the core and become things the HTTP handler awaits (the
-response head, body chunks, the end, or a failure), and frames to the worker are checked by
-the core before they are sent.
+meet: the channels hand every frame a worker sends to :meth:`StreamTable.on_frame`, which
+applies a stream's frame to that stream (if it is one of that worker's) and hands the
+worker's own frames (HELLO, PONG, LOG, FATAL) to its handle. A stream is a thin adapter
+over the protocol's stream core (:class:`isoflow.protocol.StreamCore`), which holds the
+stream's state and credit both ways: frames from the worker go through the core and become
+things the HTTP handler awaits (the response head, body chunks, the end, or a failure), and
+frames to the worker are checked by the core before they are sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -19,7 +22,9 @@ from typing import TYPE_CHECKING
 from isoflow import protocol as p
 
 if TYPE_CHECKING:
-    from .pool import WorkerHandle
+    from .workers import WorkerHandle
+
+log = logging.getLogger("isoflow.supervisor.pool")
 
 
 class StreamFailed(Exception):
@@ -86,31 +91,37 @@ class Stream:
         worker is not reachable. A frame our own code may not send raises
         LocalProtocolError and never reaches the wire."""
         self.core.send(frame)
-        return self.worker.pool.send(self.worker, frame)
+        return self.worker.send(frame)
 
     def cancel(self, reason: str) -> None:
         """Give up on the stream (client gone, a limit): the worker stops it too."""
         frame = self.core.cancel(reason)
         if frame is not None:
-            self.worker.pool.send(self.worker, frame)
+            self.worker.send(frame)
 
     def consumed(self, size: int) -> None:
         """The client took ``size`` bytes of response body: grant credit as the policy says."""
         credit = self.core.consumed(size)
         if credit is not None:
-            self.worker.pool.send(self.worker, credit)
+            self.worker.send(credit)
 
     def widen(self, size: int) -> None:
         """Open the response window by ``size`` bytes for good (a WebSocket's: a message)."""
         credit = self.core.widen(size)
         if credit is not None:
-            self.worker.pool.send(self.worker, credit)
+            self.worker.send(credit)
 
     # -- from the worker ----------------------------------------------------------------
 
     def on_frame(self, frame: p.Frame) -> None:
-        """Apply a frame from the worker; raises ProtocolError if it breaks the protocol."""
-        event = self.core.receive(frame)
+        """Apply a frame from the worker; raises ProtocolError if it breaks the protocol,
+        after cancelling the stream on the worker (which would otherwise go on serving a
+        stream the supervisor has failed)."""
+        try:
+            event = self.core.receive(frame)
+        except p.ProtocolError as e:
+            self.cancel(f"protocol error: {e}")
+            raise
         if event is None:
             return  # late: it crossed our CANCEL
         if isinstance(event, p.ResponseBody):
@@ -243,6 +254,28 @@ class StreamTable:
 
     def get(self, sid: int) -> Stream | None:
         return self.streams.get(sid)
+
+    def on_frame(self, worker: WorkerHandle, frame: p.Frame) -> None:
+        """A frame from ``worker``: a stream's goes to that stream if it is one of the
+        worker's (a protocol violation fails only that stream, 502); the worker's own
+        frames (HELLO, PONG, LOG, FATAL) go to its handle."""
+        sid = frame.stream
+        if sid == 0 or isinstance(frame, p.Log):
+            worker.on_frame(frame)
+            return
+        stream = self.streams.get(sid)
+        if stream is None:
+            log.debug("dropped %s for finished stream %d", frame.TYPE.name, sid)
+            return
+        if stream.worker is not worker:
+            log.warning("rejected %s from %s for stream %d, which belongs to %s",
+                        frame.TYPE.name, worker.name, sid, stream.worker.name)
+            return
+        try:
+            stream.on_frame(frame)
+        except p.ProtocolError as e:
+            log.warning("%s, stream %d: %s", worker.name, sid, e)
+            stream.fail(StreamFailed(502, f"The worker broke the protocol: {e}"))
 
     def fail_worker(self, worker: WorkerHandle, failure: StreamFailed) -> None:
         for sid in list(worker.streams):

@@ -98,7 +98,7 @@ class _Socket:
         self.send_timeout = send_timeout
         self.loop = asyncio.get_running_loop()
         self.last = self.loop.time()  # the last message either way (idle timeout)
-        self.closing = False  # the worker's side started the close handshake
+        self.closer: asyncio.Task | None = None  # the task that started our close handshake
 
     async def run(self) -> None:
         inbound = self.loop.create_task(self._inbound())
@@ -107,9 +107,14 @@ class _Socket:
         try:
             # The client's side ends whoever closes: the client, the script (its close is
             # answered) or the idle timer; nothing the worker sends after can reach it.
-            await inbound
-            if self.closing:  # let the close handshake finish (bounded by CLOSE_TIMEOUT)
-                await outbound
+            try:
+                await inbound
+            except ConnectionError as e:
+                log.debug("request %s: the client's connection broke: %s",
+                          self.stream.request_id, e)
+            closer = self.closer
+            if closer is not None and closer is not asyncio.current_task():
+                await closer  # let our close handshake finish (bounded by CLOSE_TIMEOUT)
         except asyncio.CancelledError:  # the service stops: the client is told to go away
             if not self.ws.closed:
                 with contextlib.suppress(Exception):
@@ -134,7 +139,8 @@ class _Socket:
         return True
 
     async def _close(self, code: int, reason: str) -> None:
-        self.closing = True
+        """Start (and finish) the close handshake with the client."""
+        self.closer = asyncio.current_task()
         await self.ws.close(code=sendable_code(code), message=reason.encode()[:123])
 
     async def _inbound(self) -> None:
@@ -241,4 +247,4 @@ class _Socket:
             await asyncio.sleep(left)
         log.info("request %s: WebSocket idle for %g s; closing", self.stream.request_id,
                  timeout)
-        await self.ws.close(code=WSCloseCode.GOING_AWAY, message=b"idle timeout")
+        await self._close(WSCloseCode.GOING_AWAY, "idle timeout")

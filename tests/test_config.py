@@ -522,3 +522,32 @@ def test_work_after_the_response_and_runtime_failures_are_limits(tmp_path):
     s = load_ok(tmp_path, textwrap.dedent(text).replace("max_runtime_failures = 0", ""))
     options = s.worker_options("app")
     assert options["wall_time_after_response"] == 2.5 and options["max_runtime_failures"] == 4
+
+
+def test_websocket_limits_are_checked_and_reach_the_worker(tmp_path):
+    text = """
+    [[listeners]]
+    port = 8080
+    [limits]
+    websocket_max_message = "256KiB"
+    websocket_idle_timeout = 30
+    [scripts.app]
+    path = "api.js"
+    [scripts.app.limits]
+    websocket_connections = -1
+    websocket_max_message = 10
+    [[routes]]
+    script = "app"
+    """
+    assert problems(tmp_path, text) == [
+        "c.toml:9: scripts.app.limits.websocket_connections: must be at least 0, got -1",
+        "c.toml:10: scripts.app.limits.websocket_max_message: must be at least 1KiB, got 10"]
+    ok = "\n".join(line for line in textwrap.dedent(text).splitlines()
+                   if "websocket_connections" not in line and "= 10" not in line)
+    s = load_ok(tmp_path, ok + "\n")
+    limits = s.scripts["app"].limits
+    assert (limits.websocket_max_message, limits.websocket_idle_timeout,
+            limits.websocket_connections) == (256 << 10, 30.0, 1000)
+    options = s.worker_options("app")
+    assert options["websocket_max_message"] == 256 << 10
+    assert options["websocket_connections"] == 1000

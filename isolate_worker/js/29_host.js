@@ -19,10 +19,13 @@
 // carries every event and action that piled up meanwhile.
 //
 // Events are arrays `[kind, ...]`; a chunk event ends with `offset, length` into inBin.
-// Actions are arrays `[kind, ...]`; a data action is `[kind, id, offset, length]` into
-// outBin. The pump returns `[more, ...actions]`; `more` is 1 when outBin filled up and
-// Python should pump again at once. Event and action kinds are listed in bridge.py and in
-// the files that handle them (90_serve.js, 34_fetch.js).
+// Actions are arrays `[kind, ...]`; a data action (its kind in kinds.DATA_ACTIONS) is
+// `[kind, id, offset, length]` into outBin. The pump returns `[more, ...actions]`; `more`
+// is 1 when outBin filled up and Python should pump again at once. Event and action kinds
+// are defined once, in isolate_worker/kinds.py, and reach every file as `internals.kinds`
+// (runtime.py); a file takes the kinds it uses into constants as it loads. kinds.ACTIONS
+// says what each action holds: Python checks every action against it, and a malformed one
+// fails its stream, fetch or op.
 //
 // Two reusable pieces carry bodies across the channel with credit-based flow control:
 //   Inflow  - a native ReadableStream fed by chunk events; pulling it grants credit.
@@ -59,6 +62,7 @@ const {
 } = primordials;
 const ArrayPrototype = primordials.Array.prototype;
 const ArrayIsArray = primordials.ArrayIsArray;
+const { AC_LOG, AC_OP, AC_OP_DATA, EV_OP_RESULT } = internals.kinds;
 
 const config = {
   __proto__: null,
@@ -126,7 +130,7 @@ function queueData(kind, id, bytes) {
 function isDataAction(action) {
   return action.length === 4 && dataKinds.has(action[0]);
 }
-const dataKinds = new primordials.SafeSet();
+const dataKinds = new primordials.SafeSet(internals.kinds.DATA_ACTIONS); // kinds.py
 
 /** Move pending actions into the pump's result, copying chunk bytes into outBin. */
 function flushActions() {
@@ -369,7 +373,6 @@ class Outflow {
     this.stream = null;
     this.onError = null;
     this.onFinish = null;
-    dataKinds.add(dataKind);
   }
 
   addCredit(size) {
@@ -472,8 +475,6 @@ ObjectSetPrototypeOf(Outflow.prototype, null);
 
 // -- ops: asynchronous work done natively in Python (crypto, compression) ------------------
 
-const AC_OP = 14, AC_OP_DATA = 15, EV_OP_RESULT = 11;
-dataKinds.add(AC_OP_DATA);
 let nextOpId = 1;
 const pendingOps = new SafeMap(); // id -> { resolve, reject }
 
@@ -523,10 +524,6 @@ const host = {
   eventBytes,
   on(kind, handler) {
     handlers.set(kind, handler);
-  },
-  /** Actions of `kind` are data actions `[kind, id, offset, length]` (queueData). */
-  addDataKind(kind) {
-    dataKinds.add(kind);
   },
   /** Remember that `stream` is native (kind "request" or "fetch", with its id). */
   markNative(stream, mark) {
@@ -580,8 +577,6 @@ const host = {
     return 0;
   },
 };
-
-const AC_LOG = 6;
 
 internals.host = host;
 internals.taskHook = () => {

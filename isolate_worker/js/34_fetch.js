@@ -29,10 +29,9 @@ const {
 } = primordials;
 const { host } = internals;
 
-const AC_FETCH = 8, AC_FETCH_DATA = 9, AC_FETCH_END = 10, AC_FETCH_CREDIT = 11;
-const AC_FETCH_ABORT = 12;
-const EV_FETCH_HEAD = 6, EV_FETCH_DATA = 7, EV_FETCH_END = 8, EV_FETCH_ERROR = 9;
-const EV_FETCH_CREDIT = 10;
+const { AC_FETCH, AC_FETCH_DATA, AC_FETCH_END, AC_FETCH_CREDIT, AC_FETCH_ABORT } = internals.kinds;
+const { EV_FETCH_HEAD, EV_FETCH_DATA, EV_FETCH_END, EV_FETCH_ERROR, EV_FETCH_CREDIT } =
+  internals.kinds;
 
 let nextId = 1;
 const inflight = new SafeMap(); // id -> FetchState

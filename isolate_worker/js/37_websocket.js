@@ -28,11 +28,8 @@
 const {
   ArrayPrototypePush,
   ArrayPrototypeShift,
-  DateNow,
   ObjectDefineProperty,
   ObjectFreeze,
-  ObjectSetPrototypeOf,
-  PromiseReject,
   PromiseWithResolvers,
   SafeMap,
   SafeSet,
@@ -47,11 +44,9 @@ const { webidl, events, host, DOMException } = internals;
 const { converters } = webidl;
 const { Event, EventTarget } = events;
 
-const EV_WS_MESSAGE = 13, EV_WS_CLOSE = 14, EV_WS_CREDIT = 15, EV_WS_OPEN = 16;
-const EV_WS_ERROR = 17;
-const AC_WS_ACCEPT = 16, AC_WS_DATA = 17, AC_WS_SEND = 18, AC_WS_CLOSE = 19;
-const AC_WS_CREDIT = 20, AC_WS_CONNECT = 21;
-host.addDataKind(AC_WS_DATA);
+const { EV_WS_MESSAGE, EV_WS_CLOSE, EV_WS_CREDIT, EV_WS_OPEN, EV_WS_ERROR } = internals.kinds;
+const { AC_WS_ACCEPT, AC_WS_DATA, AC_WS_SEND, AC_WS_CLOSE, AC_WS_CREDIT, AC_WS_CONNECT } =
+  internals.kinds;
 
 const CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 const SEND_BUFFER = 16 << 20; // bytes waiting for credit before the socket is closed
@@ -392,9 +387,9 @@ class WebSocket extends EventTarget {
       throw new DOMException(`${prefix}: Still in CONNECTING state.`, "InvalidStateError");
     }
     if (s.closedOut) throw new TypeErrorCtor("Can't call WebSocket send() after close().");
-    const [binary, bytes] = messageBytes(data, prefix);
+    const message = messageBytes(data, prefix); // [binary, bytes]
     if (s.closedIn) return; // the peer is gone: the message is dropped, as the standard says
-    sendMessage(s, binary, bytes);
+    sendMessage(s, message[0], message[1]);
   }
 
   close(code = undefined, reason = undefined) {
@@ -463,7 +458,7 @@ class WebSocket extends EventTarget {
 
 for (const [name, value] of [["CONNECTING", CONNECTING], ["OPEN", OPEN], ["CLOSING", CLOSING],
   ["CLOSED", CLOSED]]) {
-  const desc = { value, writable: false, enumerable: true, configurable: false };
+  const desc = { __proto__: null, value, writable: false, enumerable: true, configurable: false };
   ObjectDefineProperty(WebSocket, name, desc);
   ObjectDefineProperty(WebSocket.prototype, name, desc);
 }
@@ -477,8 +472,9 @@ function convertProtocols(protocols, prefix) {
   let list;
   if (typeof protocols === "object" && protocols !== null && protocols[SymbolIterator] !== undefined) {
     list = primordials.NullArray();
-    for (const p of primordials.ArrayFrom(protocols)) {
-      ArrayPrototypePush(list, converters.DOMString(p, prefix, "Argument 2"));
+    const given = primordials.ArrayFrom(protocols); // the sequence<DOMString> conversion
+    for (let i = 0; i < given.length; i++) {
+      ArrayPrototypePush(list, converters.DOMString(given[i], prefix, "Argument 2"));
     }
   } else {
     list = primordials.NullArray();
@@ -506,8 +502,8 @@ class WebSocketPair {
     const a = create("pair", ctx), b = create("pair", ctx);
     a.peer = b;
     b.peer = a;
-    ObjectDefineProperty(this, 0, { value: a.socket, enumerable: true, writable: false });
-    ObjectDefineProperty(this, 1, { value: b.socket, enumerable: true, writable: false });
+    ObjectDefineProperty(this, 0, { __proto__: null, value: a.socket, enumerable: true });
+    ObjectDefineProperty(this, 1, { __proto__: null, value: b.socket, enumerable: true });
   }
 }
 webidl.configureInterface(WebSocketPair);
@@ -606,7 +602,18 @@ host.on(EV_WS_MESSAGE, (ev) => {
 host.on(EV_WS_CLOSE, (ev) => {
   const s = sockets.get(ev[1]);
   if (s === undefined || s.closedIn) return;
+  if (s.connect !== null) { // an upgrade fetch abandoned before it connected
+    const { reject } = s.connect;
+    s.connect = null;
+    s.closedIn = s.closedOut = true;
+    finish(s);
+    reject(new TypeErrorCtor(`WebSocket connection to ${s.url} was aborted`));
+    return;
+  }
   deliver(s, ["close", ev[2], ev[3], ev[4] === 1]);
+  // The connection is gone and Python has forgotten it: nothing more will come, even if the
+  // script never accept()s (the event waits for it in `held`).
+  if (ev[4] !== 1 && sockets.get(ev[1]) === s) sockets.delete(ev[1]);
 });
 
 host.on(EV_WS_CREDIT, (ev) => {
@@ -661,10 +668,32 @@ function wantsUpgrade(request) {
   return false;
 }
 
+/** `job`'s time is over (90_serve.js): its outbound sockets are closed; their number. */
+function abortFor(job) {
+  const all = primordials.SafeMapValues(sockets);
+  let n = 0;
+  for (let i = 0; i < all.length; i++) {
+    const s = all[i];
+    if (s.owner !== job || s.closedOut) continue;
+    n++;
+    if (s.readyState === CONNECTING) {
+      s.closedOut = true;
+      s.readyState = CLOSING;
+      host.queueAction([AC_WS_CLOSE, s.id, 1000, ""]);
+    } else {
+      s.queue = NullArrayLike();
+      s.buffered = 0;
+      closeSocket(s, 1001, "the request's time is over");
+    }
+  }
+  return n;
+}
+
 internals.websocket = ObjectFreeze({
   serve,
   fetchUpgrade,
   wantsUpgrade,
+  abortFor,
   isWebSocket: (value) => typeof value === "object" && value !== null && states.has(value),
 });
 

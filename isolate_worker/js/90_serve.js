@@ -42,9 +42,8 @@ const {
 } = primordials;
 const { host, contexts } = internals;
 
-const EV_REQUEST = 1, EV_DATA = 2, EV_END = 3, EV_CANCEL = 4, EV_CREDIT = 5;
-const AC_HEAD = 1, AC_DATA = 2, AC_END = 3, AC_ERROR = 4, AC_CREDIT = 5;
-const AC_DONE = 7, AC_FORWARD = 13;
+const { EV_REQUEST, EV_DATA, EV_END, EV_CANCEL, EV_CREDIT } = internals.kinds;
+const { AC_HEAD, AC_DATA, AC_END, AC_ERROR, AC_CREDIT, AC_DONE, AC_FORWARD } = internals.kinds;
 
 // Jobs that may adopt work and be charged fetches no job is current for (budget left, not
 // expired): those whose response is still going first, then those past their response.

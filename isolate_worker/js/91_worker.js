@@ -235,7 +235,7 @@ internals.host.afterConfigure = () => {
 // the "scheduled" listeners; the outcome goes back on the same stream: AC_END when the
 // handler and every waitUntil promise fulfilled, AC_ERROR otherwise.
 
-const EV_SCHEDULED = 12, AC_END = 3, AC_ERROR = 4, AC_DONE = 7;
+const { EV_SCHEDULED, AC_END, AC_ERROR, AC_DONE } = internals.kinds;
 
 function runScheduled(ev) {
   const sid = ev[1], cron = ev[2], scheduledTime = ev[3];
@@ -280,7 +280,8 @@ function runScheduled(ev) {
     (e) => {
       job.end();
       host.log("error", sid, `Uncaught (in scheduled event "${cron}") ${host.errorText(e)}`);
-      host.queueAction([AC_ERROR, sid, 500, String(e && e.message !== undefined ? e.message : e)]);
+      host.queueAction([AC_ERROR, sid, 500, String(e && e.message !== undefined ? e.message : e),
+        0]);
       host.queueAction([AC_DONE, sid]);
     },
   );

@@ -3,7 +3,8 @@ times the size of each shared buffer (inJson, inBin), carrying arbitrary text an
 all cross into JavaScript intact and in order, and the pump keeps serving afterwards.
 
 A test event kind, registered through ``extra_runtime``, echoes what JS received (the text,
-the byte count and a checksum) back as an action.
+the byte count and a checksum) back as a log action (the bridge passes only actions of
+``kinds.ACTIONS``): ``[AC_LOG, "echo <count> <checksum>", index, text]``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from isoflow.isolate_worker.bridge import Bridge, BridgeConfig, encode_event
+from isoflow.isolate_worker.kinds import AC_LOG
 
 IN_JSON = 4 << 10  # tiny buffers, so that examples reach several times their size
 IN_BIN = 4 << 10
@@ -30,8 +32,9 @@ internals.host.on(99, (ev) => {
       sum2 = (sum2 + sum) % 65521;
     }
   }
-  internals.host.queueAction([99, ev[1], ev[2], bytes === null ? -1 : bytes.length,
-                              sum2 * 65536 + sum]);
+  const n = bytes === null ? -1 : bytes.length;
+  internals.host.queueAction([internals.kinds.AC_LOG, `echo ${n} ${sum2 * 65536 + sum}`,
+                              ev[1], ev[2]]);
 });
 """
 
@@ -63,8 +66,9 @@ class Echo:
         self.bridge = self.loop.run_until_complete(make())
 
     def _on_action(self, action: list, data) -> None:
-        if action[0] == ECHO:
-            self.echoes.append(action[1:])
+        if action[0] == AC_LOG and action[1].startswith("echo "):
+            _, n, checksum = action[1].split()
+            self.echoes.append([action[2], action[3], int(n), int(checksum)])
             self.arrived.set()
 
     def roundtrip(self, batch: list[tuple[str, bytes | None]]) -> list[list]:

@@ -4,8 +4,8 @@
   frames from the worker either follows ``TRANSITIONS`` or raises RemoteProtocolError and
   changes nothing; frames after the end change nothing; a peer can never send more than it
   was granted.
-* The supervisor's handling of stream frames (``WorkerPool.on_frame`` over a real
-  ``StreamTable``): frames from any worker for any stream id - its own, another worker's,
+* The supervisor's handling of stream frames (``StreamTable.on_frame``, where the channel
+  hands every frame of a worker, with a real pool behind it): frames from any worker for any stream id - its own, another worker's,
   one that does not exist - never raise, never touch a stream the sender does not own, and
   a protocol violation fails only the stream it was sent for (502).
 """
@@ -23,9 +23,10 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from isoflow import protocol as p
 from isoflow.protocol.stream import TRANSITIONS, Phase, Step
-from isoflow.supervisor.pool import WorkerHandle, WorkerPool
+from isoflow.supervisor.pool import WorkerPool
 from isoflow.supervisor.settings import Settings
 from isoflow.supervisor.streams import StreamTable
+from isoflow.supervisor.workers import LocalWorker
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 sizes = st.integers(-3, 70000) | st.sampled_from([0, 1, 65536, 65537])
@@ -189,7 +190,7 @@ def test_frames_for_foreign_or_unknown_streams_change_nothing(steps):
         settings_ = Settings.single_script(Path("worker.js"), workers=2)
         table = StreamTable()
         pool = WorkerPool(settings_, "default", _Channel(), {}, table, itertools.count(1))
-        a, b = WorkerHandle(pool, 0, 1), WorkerHandle(pool, 1, 2)
+        a, b = LocalWorker(pool, 0, 1), LocalWorker(pool, 1, 2)
         for w in (a, b):
             w.ready, w.request_window = True, 65536
         streams = {"a1": table.open(a, "ra1", "GET", 65536),
@@ -205,7 +206,7 @@ def test_frames_for_foreign_or_unknown_streams_change_nothing(steps):
             sender = senders[sender_name]
             size = max(size, 1) if kind == "credit" else max(size, 0)
             before = {name: _snapshot(s) for name, s in streams.items()}
-            pool.on_frame(sender, _frame(kind, sids[target], size))  # never raises
+            table.on_frame(sender, _frame(kind, sids[target], size))  # never raises
             for name, stream in streams.items():
                 if name == target and owner[name] is sender:
                     continue

@@ -61,8 +61,8 @@ def valid_frames(draw):
     cls = FRAME_CLASSES[ftype]
     stream = draw(st.integers(0, MAX_STREAM_ID))
     fields = [draw(field_values(typ)) for _name, typ in _SPECS[ftype]]
-    if cls.HAS_BODY:
-        return cls(stream, draw(st.binary(max_size=64)))
+    if cls.HAS_BODY:  # the body part comes after the head's fields (WS_MESSAGE has some)
+        return cls(stream, *fields, draw(st.binary(max_size=64)))
     return cls(stream, *fields)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
-from isoflow.supervisor.remote import keygen
+from isoflow.supervisor.keyfile import keygen
 from tests.processes import ISOFLOW, LoggedProcess
 
 # GET /stream?n=N&ms=M: N lines, one every M ms. POST /echo: the body back, streamed.

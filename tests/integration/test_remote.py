@@ -19,7 +19,8 @@ import zmq
 from zmq.utils import z85
 
 from isoflow.supervisor.config import ConfigError, parse
-from isoflow.supervisor.remote import ZapHandler, load_keypair, load_public_key, parse_identity
+from isoflow.supervisor.keyfile import load_keypair, load_public_key
+from isoflow.supervisor.remote import ZapHandler, parse_identity
 from tests.conftest import free_port, run
 from tests.integration.ops_support import get
 from tests.integration.remote_support import Procs, config, make_keys, procs_running, stream
@@ -174,7 +175,7 @@ def test_unauthorized_worker_and_wrong_server_key_are_refused(procs: Procs,
                                                               tmp_path: Path) -> None:
     make_keys(tmp_path / "keys", "a")
     keys = tmp_path / "keys"
-    from isoflow.supervisor.remote import keygen
+    from isoflow.supervisor.keyfile import keygen
 
     keygen(keys, "intruder")  # a valid keypair the supervisor does not know
     port, rport, mport = free_port(), free_port(), free_port()

@@ -1,8 +1,8 @@
 """WebSockets end to end: a real client (aiohttp's, or raw frames) against a real isoflow.
 
 One server serves the module (two scripts: ``app`` may reach loopback, ``strict`` may not
-and has a short idle timeout; a 64 KiB message limit; a 1 s shutdown grace); the tests that
-reload it or kill its worker come last.
+and has a short idle timeout and two WebSockets per worker; a 64 KiB message limit; a 1 s
+shutdown grace); the tests that reload it or kill its worker come last.
 """
 
 from __future__ import annotations
@@ -83,6 +83,11 @@ export default {
     const url = new URL(request.url);
     const path = url.pathname.replace(/^\/strict/, "");
     if (path === "/outbound") return outbound(url.searchParams.get("u"));
+    if (path === "/left-open") { // an outbound socket the script never closes
+      const ws = new WebSocket(url.searchParams.get("u"));
+      ws.onopen = () => ws.send("left open");
+      return new Response("opened");
+    }
     if (path === "/api") {
       const [a, b] = Object.values(new WebSocketPair());
       const errors = {
@@ -165,12 +170,16 @@ workers = 1
 [scripts.app.fetch]
 allow_loopback = true
 
+[scripts.app.limits]
+wall_time_after_response = 1
+
 [scripts.strict]
 path = "ws.mjs"
 workers = 1
 
 [scripts.strict.limits]
 websocket_idle_timeout = 0.5
+websocket_connections = 2
 
 [[routes]]
 script = "app"
@@ -284,6 +293,14 @@ def test_workers_api_errors_match_workerd(server):
     assert r["response"] == [101, True]
 
 
+def test_a_101_to_a_request_that_is_not_an_upgrade_is_a_502(server):
+    status, _, body = run(fetch(url(server, "/echo")))  # a plain GET: the script answers 101
+    assert status == 502, body
+    server.wait_log("answered 101 with a webSocket to a request that is not a WebSocket upgrade")
+    # and the worker goes on serving
+    assert run(fetch(url(server, "/api")))[0] == 200
+
+
 def test_a_message_over_the_limit_closes_with_1009(server):
     async def go():
         session, ws = await _session_ws(url(server, "/echo"))
@@ -298,7 +315,7 @@ def test_a_message_over_the_limit_closes_with_1009(server):
 
 def test_a_script_that_does_not_take_messages_stops_the_client(server):
     async def go():
-        session, ws = await _session_ws(url(server, "/accept-later?ms=1500"))
+        session, ws = await _session_ws(url(server, "/accept-later?ms=900"))
         async with session:
             sent = 0
             block = b"x" * (60 << 10)
@@ -310,7 +327,7 @@ def test_a_script_that_does_not_take_messages_stops_the_client(server):
                     sent += len(block)
 
             task = asyncio.create_task(sender())
-            await asyncio.sleep(0.6)
+            await asyncio.sleep(0.5)
             stalled_at = sent
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -335,7 +352,7 @@ def test_a_client_that_does_not_read_bounds_the_memory_of_both_processes(server)
         session, ws = await _session_ws(url(server, f"/paced?n={n}"), max_msg_size=0)
         async with session:
             with RssSampler(front) as sampler:
-                await asyncio.sleep(1.0)  # not reading
+                await asyncio.sleep(0.6)  # not reading
             got = 0
             while True:
                 msg = await ws.receive(timeout=10)
@@ -346,6 +363,7 @@ def test_a_client_that_does_not_read_bounds_the_memory_of_both_processes(server)
     got, sampler = run(go())
     assert got == n << 16
     growth = sampler.growth_mb()
+    print(sampler.report())  # shown with -s
     # The supervisor holds at most one credit window; the worker's script waits.
     assert max(growth.values()) < 24, sampler.report()
 
@@ -378,6 +396,22 @@ def test_an_idle_socket_is_closed_with_1001(server):
     assert 0.4 < waited < 3
 
 
+def test_websockets_per_worker_are_limited(server):
+    async def go():
+        async with aiohttp.ClientSession() as session:
+            a = await session.ws_connect(url(server, "/strict/echo"))
+            b = await session.ws_connect(url(server, "/strict/echo"))
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(url(server, "/strict/echo"))
+            await a.send_str("still served")
+            assert (await a.receive()).data == "still served"
+            await a.close()
+            await b.close()
+            return refused.value.status
+    assert run(go()) == 503
+    server.wait_log("already has 2 WebSocket connections")
+
+
 def test_outbound_websocket_and_fetch_upgrade_reach_a_loopback_upstream(server, ws_upstream):
     target = f"ws://127.0.0.1:{ws_upstream.port}/ws"
     status, _, body = run(fetch(url(server, f"/outbound?u={target}")))
@@ -388,6 +422,17 @@ def test_outbound_websocket_and_fetch_upgrade_reach_a_loopback_upstream(server, 
     assert r["close"] == {"code": 4001, "reason": "upstream done", "clean": True}
     assert r["fetch"] == {"status": 101, "echoed": "via fetch"}
     assert ("ws-open", None, "p") in ws_upstream.events  # fetch()'s own header went along
+
+
+def test_an_outbound_socket_left_open_is_closed_when_its_request_runs_out_of_time(
+        server, ws_upstream):
+    target = f"ws://127.0.0.1:{ws_upstream.port}/ws"
+    before = ws_upstream.events.count(("ws-closed", 1001))
+    started = time.monotonic()
+    assert run(fetch(url(server, f"/left-open?u={target}")))[2] == b"opened"
+    ws_upstream.wait_for(lambda: ws_upstream.events.count(("ws-closed", 1001)) > before,
+                         timeout=5)
+    assert time.monotonic() - started >= 0.9  # wall_time_after_response, not at once
 
 
 def test_outbound_websockets_obey_the_address_policy(server, ws_upstream):

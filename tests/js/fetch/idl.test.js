@@ -21,7 +21,9 @@ const interfaces = {
   Response: {
     length: 0,
     operations: { clone: 0, arrayBuffer: 0, blob: 0, bytes: 0, formData: 0, json: 0, text: 0 },
-    attributes: ["type", "url", "redirected", "status", "ok", "statusText", "headers", "body", "bodyUsed"],
+    // `webSocket`: the Workers API's member (a 101 response's WebSocket; 37_websocket.js).
+    attributes: ["type", "url", "redirected", "status", "ok", "statusText", "headers", "body",
+      "bodyUsed", "webSocket"],
     statics: { error: 0, redirect: 1, json: 1 },
     instance: () => new Response(),
   },

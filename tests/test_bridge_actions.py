@@ -1,0 +1,265 @@
+"""Actions coming out of V8 are checked against ``kinds.ACTIONS`` before they are acted on.
+
+The validator on its own (hypothesis: every well-formed action passes, every malformed one
+raises ``ActionError`` and nothing else), then a real worker with a real isolate whose
+runtime is made to emit malformed actions: the stream fails with a 500, the bridge keeps
+pumping and the next request is answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from isoflow import protocol as p
+from isoflow.isolate_worker import script as script_loader
+from isoflow.isolate_worker.bridge import Bridge
+from isoflow.isolate_worker.kinds import (
+    AC_DATA,
+    AC_HEAD,
+    ACTIONS,
+    DATA_ACTIONS,
+    FIELD_TYPES,
+    ActionError,
+    check_action,
+    js_kinds,
+)
+from isoflow.isolate_worker.worker import Worker, WorkerOptions
+
+OUT = 4096  # outBin size for the validator tests
+
+# -- the validator ------------------------------------------------------------------------
+
+ints = st.integers(min_value=-(2**53), max_value=2**53)
+strings = st.lists(st.text(max_size=8), max_size=6)
+GOOD: dict[str, st.SearchStrategy] = {
+    "int": ints,
+    "size": st.integers(min_value=0, max_value=OUT),
+    "str": st.text(max_size=20),
+    "flag": st.sampled_from([0, 1, True, False]),
+    "list": st.lists(st.integers() | st.text(max_size=4), max_size=4),
+    "strings": strings,
+    "headers": strings.map(lambda s: s[: len(s) // 2 * 2]),
+    "body": st.sampled_from([None, "bytes", "stream"]) | ints.map(lambda n: ["request", n]),
+}
+assert set(GOOD) == set(FIELD_TYPES)
+json_values = st.recursive(
+    st.none() | st.booleans() | ints | st.floats(allow_nan=False) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner,
+                                                                max_size=3),
+    max_leaves=12,
+)
+
+
+@st.composite
+def good_actions(draw: st.DrawFn) -> list[Any]:
+    kind = draw(st.sampled_from(sorted(ACTIONS)))
+    action = [kind, *(draw(GOOD[t]) for t in ACTIONS[kind][1])]
+    if kind in DATA_ACTIONS:  # offset + length inside outBin
+        action[2] = draw(st.integers(min_value=0, max_value=OUT - action[3]))
+    return action
+
+
+def matches(value: Any, field_type: str) -> bool:
+    return eval(f"lambda v: {FIELD_TYPES[field_type]}")(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(good_actions())
+def test_a_well_formed_action_passes(action: list[Any]) -> None:
+    check_action(action, OUT)
+    check_action(json.loads(json.dumps(action)), OUT)  # as it arrives from the pump
+
+
+@settings(max_examples=300, deadline=None)
+@given(good_actions(), st.data())
+def test_a_field_of_the_wrong_type_is_refused(action: list[Any], data: st.DataObject) -> None:
+    fields = ACTIONS[action[0]][1]
+    i = data.draw(st.integers(min_value=1, max_value=len(fields)))
+    bad = data.draw(json_values.filter(lambda v: not matches(v, fields[i - 1])))
+    action[i] = bad
+    with pytest.raises(ActionError, match=f"field {i} must be {fields[i - 1]}"):
+        check_action(action, OUT)
+
+
+@settings(max_examples=200, deadline=None)
+@given(good_actions(), st.data())
+def test_a_wrong_arity_is_refused(action: list[Any], data: st.DataObject) -> None:
+    if data.draw(st.booleans()):
+        action.append(data.draw(json_values))
+    else:
+        action.pop()
+    with pytest.raises(ActionError):
+        check_action(action, OUT)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_anything_else_is_refused_never_crashes(value: Any) -> None:
+    try:
+        check_action(value, OUT)
+    except ActionError:
+        return
+    assert type(value) is list and value[0] in ACTIONS  # by chance, a well-formed action
+
+
+@pytest.mark.parametrize(("action", "error"), [
+    ([99, 1], "unknown action"),
+    ([True, 1], "unknown action"),  # True == 1, but it is no kind
+    ([AC_DATA, 1, 4000, 97], "outside outBin"),
+    ([AC_DATA, 1, -1, 10], "field 2 must be size"),
+    ([AC_HEAD, 1.0, 200, [], 0], "field 1 must be int"),
+    ([AC_HEAD, 1, 200, ["a"], 0], "field 3 must be headers"),
+    ([AC_HEAD, 1, 200, [["a", "b"]], 0], "field 3 must be headers"),
+])
+def test_refusals_say_what_is_wrong(action: list[Any], error: str) -> None:
+    with pytest.raises(ActionError, match=error):
+        check_action(action, OUT)
+
+
+def test_the_runtime_gets_every_kind() -> None:
+    """No JS file defines a kind of its own: each takes them from internals.kinds."""
+    import re
+
+    from isoflow.isolate_worker.runtime import runtime_files
+
+    literal = re.compile(r"\b(?:AC|EV)_[A-Z_]+\s*=\s*\d")
+    for path in runtime_files():
+        assert not literal.search(path.read_text(encoding="utf-8")), path.name
+    assert js_kinds()["AC_HEAD"] == AC_HEAD
+
+
+def test_a_kind_that_does_not_exist_fails_at_load() -> None:
+    """A misspelt kind is an error when the file loads, not an `undefined` kind later."""
+    from isoflow.isolate_worker.runtime import load_runtime
+    from isoflow.isolate_worker.v8 import JSEvalException, V8Context
+
+    async def load() -> None:
+        v8 = V8Context(asyncio.get_running_loop())
+        try:
+            load_runtime(v8.eval, extra=(("test:typo.js", "const { AC_HAED } = internals.kinds;"),))
+        finally:
+            v8.close()
+
+    with pytest.raises(JSEvalException, match="no bridge kind AC_HAED"):
+        asyncio.run(load())
+
+
+# -- a real worker, a real isolate ----------------------------------------------------------
+
+# A test hook in the runtime: a response carrying `x-corrupt: <JSON action>` has its head
+# action replaced by that action ("$sid" stands for the stream's id). Offsets into outBin
+# are the flush's own (29_host.js): bad ones are left to the validator's tests above.
+CORRUPT_JS = """
+const host = internals.host, queue = host.queueAction, { AC_HEAD } = internals.kinds;
+host.queueAction = (action) => {
+  const list = action[0] === AC_HEAD ? action[3] : [];
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] === "x-corrupt") {
+      queue(JSON.parse(list[i + 1]).map((x) => (x === "$sid" ? action[1] : x)));
+      return;
+    }
+  }
+  queue(action);
+};
+"""
+SCRIPT = """
+addEventListener("fetch", (e) => {
+  const corrupt = new URL(e.request.url).searchParams.get("action");
+  e.respondWith(new Response("ok", { headers: corrupt === null ? {} : { "x-corrupt": corrupt } }));
+});
+"""
+
+
+class InProcessWorker:
+    """A Worker (not started: no link) on a loop of its own, its frames collected."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.frames: list[p.Frame] = []
+        self.arrived = asyncio.Event()
+        script = tmp / "worker.js"
+        script.write_text(SCRIPT)
+        self.next_sid = 1
+
+        async def make() -> Worker:
+            worker = Worker(WorkerOptions("tcp://127.0.0.1:9", "w-actions", script))
+            worker._send = self._collect
+            # As Worker._new_bridge builds it, plus the test hook.
+            bridge = Bridge(asyncio.get_running_loop(), worker._on_action,
+                            worker._on_isolate_failure, worker.options.bridge,
+                            extra_runtime=(("test:corrupt.js", CORRUPT_JS),),
+                            on_refused=worker._on_refused)
+            script_loader.load(bridge.eval, script)
+            worker.bridge = bridge
+            return worker
+
+        self.worker = self.loop.run_until_complete(make())
+        self.bridge = self.worker.bridge
+
+    def _collect(self, frame: p.Frame, *, copy: bool = True) -> bool:
+        self.frames.append(frame)
+        self.arrived.set()
+        return True
+
+    def request(self, query: str = "") -> list[p.Frame]:
+        """The frames of one request's answer, up to its end or error."""
+        sid, self.next_sid = self.next_sid, self.next_sid + 1
+
+        async def run() -> list[p.Frame]:
+            self.frames.clear()
+            head = p.RequestHead(sid, f"r{sid}", "GET", f"http://test/{query}", [], "", False,
+                                 1 << 20)
+            self.worker._on_frames([head])
+            async with asyncio.timeout(10):
+                while not any(isinstance(f, p.ResponseEnd | p.ResponseError)
+                              for f in self.frames):
+                    self.arrived.clear()
+                    await self.arrived.wait()
+            return [f for f in self.frames if f.stream == sid]
+
+        return self.loop.run_until_complete(run())
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.worker.close())
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory: pytest.TempPathFactory):
+    w = InProcessWorker(tmp_path_factory.mktemp("actions"))
+    yield w
+    w.close()
+
+
+def answered(frames: list[p.Frame]) -> tuple[int, bytes]:
+    head = next(f for f in frames if isinstance(f, p.ResponseHead))
+    assert isinstance(frames[-1], p.ResponseEnd)
+    return head.status, b"".join(bytes(f.data) for f in frames
+                                 if isinstance(f, p.ResponseBody))
+
+
+@pytest.mark.parametrize("action", [
+    [AC_HEAD, "$sid", "200", [], 2],  # a status that is not an int
+    [AC_HEAD, "$sid", 200, [["content-type", "text/plain"]], 2],  # headers not flat
+    [AC_HEAD, "$sid", 200, ["x", 1], 2],  # a header value that is not a string
+    [AC_HEAD, "$sid", 200, [], 2, "extra"],  # wrong arity
+    [AC_DATA, "$sid", 0, 2, 0],  # a data action of five fields (JS copies no bytes for it)
+    [AC_HEAD, "1", 200, [], 2],  # an id that is not an int: fails when its body comes
+    [99, "$sid"],  # an unknown kind: likewise
+], ids=["status", "nested-headers", "header-type", "arity", "data-arity", "id", "kind"])
+def test_a_malformed_action_fails_its_stream_not_the_worker(worker: InProcessWorker,
+                                                            action: list[Any]) -> None:
+    frames = worker.request("?action=" + json.dumps(action).replace(" ", ""))
+    errors = [f for f in frames if isinstance(f, p.ResponseError)]
+    assert [e.status for e in errors] == [500] and "internal error" in errors[0].message
+    assert not any(isinstance(f, p.ResponseHead) for f in frames)
+    # The same isolate goes on serving.
+    assert worker.worker.bridge is worker.bridge and worker.bridge.failed is None
+    assert answered(worker.request()) == (200, b"ok")

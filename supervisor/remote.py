@@ -171,6 +171,9 @@ class RemoteWorker(WorkerHandle):
         self.name = name
         self.key = key  # the CURVE public key it connected with (Z85)
 
+    # drain, wait_exit and kill are the base's: nothing (its host stops it; a draining
+    # remote worker just gets no new requests).
+
     def heartbeat(self, now: float, timeout: float) -> None:
         if now - self.last_pong > timeout:
             self.pool.drop_remote(self, f"missed heartbeats for {now - self.last_pong:.1f} s")

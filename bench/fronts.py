@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -43,9 +44,10 @@ def pin(main: int, cores: list[int], cells: int) -> None:
             os.sched_setaffinity(pid, {cores[index]})
 
 
-def measure(cells: int, cores: list[int], duration: float, runs: int) -> tuple[float, float]:
-    """(best requests/s, CPU microseconds per request) for ``cells`` cells."""
-    best = (0.0, 0.0)
+def measure(cells: int, cores: list[int], duration: float,
+            runs: int) -> tuple[float, float, float]:
+    """(best requests/s, isoflow's CPU microseconds per request, wrk's share of a core)."""
+    best = (0.0, 0.0, 0.0)
     with isoflow(HELLO, "--fronts", str(cells), workers=cells, name="hello.js") as server:
         time.sleep(1.0)  # every front listening
         pin(server["pid"], cores, cells)
@@ -54,13 +56,20 @@ def measure(cells: int, cores: list[int], duration: float, runs: int) -> tuple[f
         procs = descendants(server["pid"])
         for _ in range(runs):
             cpu0 = sum(cpu_seconds(p) for p in procs)
+            wrk0 = _children_cpu()
             result = wrk(url, duration)
             cpu = sum(cpu_seconds(p) for p in procs) - cpu0
+            wrk_cores = (_children_cpu() - wrk0) / duration
             if result.errors:
                 raise RuntimeError(f"{result.errors} errors under load")
             if result.requests_per_s > best[0]:
-                best = (result.requests_per_s, cpu / result.requests * 1e6)
+                best = (result.requests_per_s, cpu / result.requests * 1e6, wrk_cores)
     return best
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -73,11 +82,16 @@ def main() -> None:
     cores = [int(c) for c in args.cores.split(",")]
     one = measure(1, cores, args.duration, args.runs)
     many = measure(len(cores), cores, args.duration, args.runs)
-    print(f"{'cells':>5} {'requests/s':>11} {'CPU us/req':>11}")
-    print(f"{1:>5} {one[0]:>11,.0f} {one[1]:>11.0f}")
-    print(f"{len(cores):>5} {many[0]:>11,.0f} {many[1]:>11.0f}")
-    print(f"scaling: {many[0] / one[0]:.2f}x requests/s with {len(cores)} cells on "
-          f"{len(cores)} cores")
+    n = len(cores)
+    print(f"{'cells':>5} {'requests/s':>11} {'isoflow CPU us/req':>19} {'wrk, cores':>11}")
+    for cells, (rate, us, wrk_cores) in ((1, one), (n, many)):
+        print(f"{cells:>5} {rate:>11,.0f} {us:>19.0f} {wrk_cores:>11.2f}")
+    print(f"scaling: {many[0] / one[0]:.2f}x requests/s with {n} cells on {n} cores "
+          f"(wrk took {many[2]:.2f} of those cores)")
+    # What n cells would do with their cores to themselves: n x one cell's rate, scaled by
+    # how the CPU per request changed.
+    print(f"per-request CPU with {n} cells: {many[1] / one[1]:.2f}x one cell's; with the "
+          f"load generator elsewhere {n} cells would reach {n * one[1] / many[1]:.2f}x")
 
 
 if __name__ == "__main__":

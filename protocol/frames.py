@@ -275,6 +275,14 @@ _SPECS: dict[int, tuple[tuple[str, Any], ...]] = {
 }
 
 
+# Per frame type, per field: the one Python type a valid value has (bool, int, str, float),
+# or None where the check must look inside (header lists, maps).
+_EXACT: dict[int, tuple[type | None, ...]] = {
+    t: tuple(typ if typ in (bool, int, str, float) else None for _name, typ in specs)
+    for t, specs in _SPECS.items()
+}
+
+
 def _check(value: Any, typ: Any, name: str, frame: type[Frame]) -> Any:
     """Validate one decoded field of a ``frame``; returns it (ints accepted for floats)."""
     if typ is bool:
@@ -347,8 +355,13 @@ def _decode_head(raw: Any) -> tuple[type[Frame], int, list[Any]]:
     specs = _SPECS[ftype]
     if len(head) != 3 + len(specs):
         raise ProtocolError(f"{cls.TYPE.name}: expected {len(specs)} fields, got {len(head) - 3}")
-    # strict=False: the count was checked just above.
-    values = [_check(v, typ, fname, cls) for v, (fname, typ) in zip(head[3:], specs, strict=False)]
+    values = head[3:]
+    # The common case costs one exact type test per field; anything else (a float field
+    # sent as an int, a header list, or a wrong type) takes _check's full way.
+    for i, exact in enumerate(_EXACT[ftype]):
+        if exact is None or type(values[i]) is not exact:
+            fname, typ = specs[i]
+            values[i] = _check(values[i], typ, fname, cls)
     return cls, stream, values
 
 

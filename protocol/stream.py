@@ -207,8 +207,8 @@ class StreamCore:
     validated values); a late frame returns None.
     """
 
-    __slots__ = ("_in", "outcome", "peer_credit", "request", "response", "role", "sid",
-                 "upgradable", "upgraded")
+    __slots__ = ("_data_in", "_data_out", "_in", "outcome", "peer_credit", "request",
+                 "response", "role", "sid", "upgradable", "upgraded")
 
     def __init__(self, role: Role, sid: int, *, request_window: int,
                  response_window: int) -> None:
@@ -223,9 +223,11 @@ class StreamCore:
         if role is Role.SUPERVISOR:
             self._in = _Inbound(response_window)
             self.peer_credit = request_window
+            self._data_out, self._data_in = RequestBody, ResponseBody
         else:
             self._in = _Inbound(request_window)
             self.peer_credit = response_window
+            self._data_out, self._data_in = ResponseBody, RequestBody
 
     # -- state --------------------------------------------------------------------------
 
@@ -292,6 +294,13 @@ class StreamCore:
         Raises :class:`LocalProtocolError` (and changes nothing) if it is not allowed now.
         """
         cls = type(frame)
+        if cls is self._data_out and self.outcome is None and frame.stream == self.sid:
+            # The per-chunk path: body data in the body phase, within credit.
+            size = len(frame.data)  # type: ignore[attr-defined]
+            phase = self.response if cls is ResponseBody else self.request
+            if phase is Phase.BODY and size <= self.peer_credit:
+                self.peer_credit -= size
+                return frame
         what = cls.__name__
         if cls not in _SENDS[self.role] and cls not in _SOCKET_FRAMES:
             raise LocalProtocolError(f"stream {self.sid}: a {self.role.value} cannot send {what}")
@@ -388,6 +397,12 @@ class StreamCore:
         Raises :class:`RemoteProtocolError` if the peer broke the protocol.
         """
         cls = type(frame)
+        if cls is self._data_in and self.outcome is None:
+            # The per-chunk path: body data in the body phase, within the credit we granted.
+            phase = self.response if cls is ResponseBody else self.request
+            if phase is Phase.BODY:
+                self._in.receive(len(frame.data))  # type: ignore[attr-defined]
+                return frame
         what = cls.__name__
         if cls in _SENDS[self.role]:
             raise RemoteProtocolError(f"stream {self.sid}: a {self.role.value} does not "

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import itertools
 import logging
@@ -80,6 +81,7 @@ _NUMERIC_LABEL = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 header_bytes.install(http_writer)  # header bytes 0x80-0xFF leave as they came (latin-1)
 
 
+@functools.lru_cache(maxsize=4096)  # clients send the same few hosts again and again
 def valid_host(value: str) -> bool:
     """Is ``value`` a Host header an URL can be built from as it is (port 0-65535)? A name
     ending in a number must be an IPv4 address, as WHATWG URLs require."""

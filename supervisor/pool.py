@@ -47,6 +47,7 @@ from .metrics import Metrics
 from .settings import DEFAULT_SCRIPT, Settings
 from .streams import StreamTable, WorkerGone
 from .workers import LocalWorker, WorkerHandle
+from .zygote import Child, Zygote
 
 log = logging.getLogger("isoflow.supervisor.pool")
 console_log = logging.getLogger("isoflow.console")
@@ -87,8 +88,9 @@ Registry = dict[bytes, WorkerHandle]
 class WorkerPool:
     def __init__(self, settings: Settings, script: str, channel: Channel, registry: Registry,
                  table: StreamTable, serials: Iterator[int],
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, zygote: Zygote | None = None) -> None:
         self.settings = settings
+        self.zygote = zygote  # forks the workers, if there is one (else: spawned directly)
         self.script = script
         self.spec = settings.scripts[script]
         self.limits = self.spec.limits
@@ -201,15 +203,11 @@ class WorkerPool:
         worker = LocalWorker(self, slot, next(self._serials))
         s = self.settings
         args = [
-            sys.executable, "-m", "isoflow.isolate_worker",
             "--options", "-",  # on stdin: they carry the secrets
             "--connect", self.channel.endpoint,
             "--id", worker.identity.decode(),
             "--script", str(self.spec.path),
             "--log-level", s.log_level,
-            # The worker dies with this process, even by SIGKILL (PR_SET_PDEATHSIG): this
-            # loop's thread forks it, and it is the main thread.
-            "--parent-pid", str(os.getpid()),
         ]
         if s.cache_dir is not None:
             args += ["--cache-dir", str(s.cache_dir)]
@@ -217,13 +215,21 @@ class WorkerPool:
             args += ["--root", str(self.spec.root)]
         for flag in self.spec.compatibility_flags:
             args += ["--compat-flag", flag]
-        # A session of its own: Ctrl-C at a terminal signals the foreground process group,
-        # and only the supervisor may tell a worker to drain (else it stops by itself, the
-        # supervisor sees it exit and logs a false "died").
-        process = await asyncio.create_subprocess_exec(
-            *args, stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            limit=1 << 20, start_new_session=True,
-        )
+        process: asyncio.subprocess.Process | Child | None = None
+        if self.zygote is not None and not self.zygote.failed:
+            with contextlib.suppress(OSError, TimeoutError):
+                process = await self.zygote.spawn(args)  # shares the zygote's pages
+        if process is None:
+            # The worker dies with this process, even by SIGKILL (PR_SET_PDEATHSIG): this
+            # loop's thread forks it, and it is the main thread. A session of its own:
+            # Ctrl-C at a terminal signals the foreground process group, and only the
+            # supervisor may tell a worker to drain (else it stops by itself, the
+            # supervisor sees it exit and logs a false "died").
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "isoflow.isolate_worker", *args,
+                "--parent-pid", str(os.getpid()), stdin=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, limit=1 << 20, start_new_session=True,
+            )
         worker.process = process
         assert process.stdin is not None
         # The options carry the secrets: on stdin, never on a command line.

@@ -47,6 +47,7 @@ from .runtimedir import RuntimeDir, RuntimeDirInUse
 from .scheduler import Scheduler
 from .settings import DEFAULT_SCRIPT, Listener, Settings
 from .streams import StreamTable, WorkerGone
+from .zygote import Zygote
 
 log = logging.getLogger("isoflow.supervisor")
 http_log = logging.getLogger("isoflow.http")  # aiohttp's own messages about connections
@@ -92,6 +93,7 @@ class Service:
         self.runtime_dir = self._runtime.path
         if settings.cache_dir is None:
             settings.cache_dir = self.runtime_dir / "cache"
+        self.zygote = Zygote()  # forks the workers, which share its imported pages
         self.registry: Registry = {}  # the local workers, by routing id
         self.remote: RemoteLink | None = None  # the TCP link remote workers connect to
         self._serials = itertools.count(1)
@@ -119,7 +121,7 @@ class Service:
     def _pool(self, settings: Settings, script: str) -> WorkerPool:
         assert self.channel is not None
         return WorkerPool(settings, script, self.channel, self.registry, self.table,
-                          self._serials, self.metrics)
+                          self._serials, self.metrics, self.zygote)
 
     async def _start_pools(self, settings: Settings) -> dict[str, WorkerPool]:
         """One started pool per script, or StartupError (and nothing left running)."""
@@ -402,6 +404,7 @@ class Service:
     def cleanup(self) -> None:
         for pool in self.active.pools.values():
             pool.kill_all()
+        self.zygote.close()
         if self.channel is not None:
             self.channel.close()
         if self.remote is not None:

@@ -30,6 +30,7 @@ from isoflow import protocol as p
 if TYPE_CHECKING:
     from .channel import Channel
     from .pool import WorkerPool
+    from .zygote import Child
 
 log = logging.getLogger("isoflow.supervisor.pool")
 
@@ -111,7 +112,7 @@ class LocalWorker(WorkerHandle):
     def __init__(self, pool: WorkerPool, slot: int, serial: int) -> None:
         super().__init__(pool, serial, pool.channel, pool.registry)
         self.slot = slot
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: asyncio.subprocess.Process | Child | None = None  # zygote.py's Child
 
     # name and identity are fixed for the handle's life; identity is wanted for every frame
     # sent to the worker, so both are made once.

@@ -12,7 +12,7 @@ import pytest
 from isoflow.supervisor.fronts import merge_metrics, split
 from tests.conftest import fetch, run
 from tests.processes import free_port
-from tests.procstats import alive, children
+from tests.procstats import alive, children, descendants
 
 HELLO = """
 addEventListener("fetch", (event) => event.respondWith(new Response("hi")));
@@ -98,9 +98,9 @@ def test_fronts_and_workers_die_with_the_main_process(tmp_path):
     server.start()
     try:
         front_pids = children(server.pid)
-        worker_pids = [w for f in front_pids for w in children(f)]
-        assert len(front_pids) == 2 and len(worker_pids) == 2
+        below = [p for f in front_pids for p in descendants(f) if p != f]  # zygotes, workers
+        assert len(front_pids) == 2 and len(below) == 4
         os.kill(server.pid, signal.SIGKILL)
-        wait_until(lambda: not any(alive(p) for p in front_pids + worker_pids), timeout=5)
+        wait_until(lambda: not any(alive(p) for p in front_pids + below), timeout=5)
     finally:
         server.stop()

@@ -1,0 +1,160 @@
+"""The supervisor's side of the zygote (``isolate_worker/zygote.py``): workers forked from a
+process that has already imported their code, so that their Python pages are shared.
+
+:meth:`Zygote.spawn` returns a :class:`Child` that behaves as the pool needs an
+``asyncio.subprocess.Process`` to (``pid``, ``stdin``, ``stderr``, ``wait()``,
+``returncode``, ``send_signal``, ``kill``): the pool does not know which way its worker was
+started. If the zygote cannot be started or dies, workers are started directly again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+
+log = logging.getLogger("isoflow.supervisor.zygote")
+
+MAX_MESSAGE = 1 << 16
+
+
+class Child:
+    """A worker the zygote forked: what the pool uses of an asyncio subprocess."""
+
+    def __init__(self, pid: int, stdin: asyncio.StreamWriter,
+                 stderr: asyncio.StreamReader) -> None:
+        self.pid = pid
+        self.stdin = stdin
+        self.stderr = stderr
+        self.returncode: int | None = None
+        self._exited = asyncio.get_running_loop().create_future()
+
+    def exited(self, code: int) -> None:
+        if self.returncode is None:
+            self.returncode = code
+            self._exited.set_result(code)
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._exited)
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class Zygote:
+    """One zygote process, started on first use; it forks every worker of this supervisor."""
+
+    def __init__(self) -> None:
+        self._sock: socket.socket | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._children: dict[int, Child] = {}
+        self._pending: asyncio.Future[int] | None = None
+        self._lock = asyncio.Lock()
+        self.failed = False  # it could not start or died: spawn workers directly
+
+    async def _start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "isoflow.isolate_worker.zygote", str(theirs.fileno()),
+                str(os.getpid()), pass_fds=(theirs.fileno(),), stdin=asyncio.subprocess.DEVNULL,
+                start_new_session=True)
+        finally:
+            theirs.close()
+        ours.setblocking(False)
+        self._sock = ours
+        asyncio.get_running_loop().add_reader(ours.fileno(), self._on_readable)
+
+    def _on_readable(self) -> None:
+        sock = self._sock
+        assert sock is not None
+        while True:
+            try:
+                data = sock.recv(MAX_MESSAGE)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self._lost()
+                return
+            message = json.loads(data)
+            if "pid" in message:
+                if self._pending is not None and not self._pending.done():
+                    self._pending.set_result(message["pid"])
+            elif "exit" in message:
+                child = self._children.pop(message["exit"], None)
+                if child is not None:
+                    child.exited(message["code"])
+
+    def _lost(self) -> None:
+        """The zygote is gone: so are its workers (they die with it); start directly now."""
+        if not self.failed:
+            log.error("the zygote process ended; workers are started directly from now on")
+        self.failed = True
+        if self._sock is not None:
+            with contextlib.suppress(ValueError, OSError):
+                asyncio.get_running_loop().remove_reader(self._sock.fileno())
+            self._sock.close()
+            self._sock = None
+        if self._pending is not None and not self._pending.done():
+            self._pending.set_exception(ConnectionError("the zygote ended"))
+        for child in self._children.values():
+            child.exited(-signal.SIGKILL)
+        self._children.clear()
+
+    async def spawn(self, argv: list[str]) -> Child:
+        """Fork a worker running ``python -m isoflow.isolate_worker ARGV`` (it dies with the
+        zygote, which dies with us)."""
+        async with self._lock:
+            if self._sock is None:
+                if self.failed:
+                    raise ConnectionError("the zygote is not running")
+                await self._start()
+            assert self._sock is not None
+            loop = asyncio.get_running_loop()
+            stdin_r, stdin_w = os.pipe()
+            stderr_r, stderr_w = os.pipe()
+            try:
+                self._pending = loop.create_future()
+                assert self._process is not None
+                argv = [*argv, "--parent-pid", str(self._process.pid)]
+                payload = json.dumps({"argv": argv}).encode()
+                socket.send_fds(self._sock, [payload], [stdin_r, stderr_w])
+                pid = await asyncio.wait_for(self._pending, 30)
+            finally:
+                os.close(stdin_r)
+                os.close(stderr_w)
+            stderr = asyncio.StreamReader(limit=1 << 20)
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stderr),
+                                         os.fdopen(stderr_r, "rb", 0))
+            transport, protocol = await loop.connect_write_pipe(
+                asyncio.streams.FlowControlMixin, os.fdopen(stdin_w, "wb", 0))
+            stdin = asyncio.StreamWriter(transport, protocol, None, loop)
+            child = Child(pid, stdin, stderr)
+            self._children[pid] = child
+            return child
+
+    def close(self) -> None:
+        """Stop the zygote (its workers were stopped first; any left die with it)."""
+        if self._sock is not None:
+            with contextlib.suppress(ValueError, OSError):
+                asyncio.get_running_loop().remove_reader(self._sock.fileno())
+            self._sock.close()
+            self._sock = None
+        if self._process is not None and self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._process.kill()

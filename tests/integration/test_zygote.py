@@ -1,0 +1,61 @@
+"""Workers forked from the zygote (isolate_worker/zygote.py, supervisor/zygote.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import fetch, run
+from tests.procstats import alive, children
+
+HELLO = 'addEventListener("fetch", (e) => e.respondWith(new Response("hi")));'
+
+
+def ppid(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def zygote_of(supervisor: int) -> int:
+    (pid,) = [p for p in children(supervisor)
+              if b"isolate_worker.zygote" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    return pid
+
+
+@pytest.fixture(scope="module")
+def server(serve_module):
+    return serve_module(HELLO, workers=2)
+
+
+def test_workers_are_forked_by_the_zygote_and_serve(server):
+    zygote = zygote_of(server.pid)
+    workers = list(server.worker_pids().values())
+    assert len(workers) == 2 and all(ppid(w) == zygote for w in workers)
+    assert run(fetch(server.url()))[2] == b"hi"
+
+
+def test_a_killed_worker_is_reaped_by_the_zygote_and_replaced(server):
+    before = server.worker_pids()
+    os.kill(before["w0"], signal.SIGKILL)
+    server.wait_log(r"w0 \(pid \d+\) died")
+    server.wait_log(r"w0 ready", count=2)
+    assert server.worker_pids()["w0"] != before["w0"]
+    assert all(run(fetch(server.url()))[2] == b"hi" for _ in range(4))
+
+
+def test_without_the_zygote_workers_are_spawned_directly(server):
+    zygote = zygote_of(server.pid)
+    workers = list(server.worker_pids().values())
+    os.kill(zygote, signal.SIGKILL)  # its workers die with it (PR_SET_PDEATHSIG)
+    server.wait_log("the zygote process ended")
+    deadline = time.monotonic() + 5
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(alive(w) for w in workers)
+    server.wait_log(r"w1 ready", count=2, timeout=20)
+    server.wait_log(r"w0 ready", count=3, timeout=20)
+    assert all(ppid(w) == server.pid for w in server.worker_pids().values())
+    assert run(fetch(server.url()))[2] == b"hi"

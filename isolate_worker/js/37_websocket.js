@@ -28,6 +28,7 @@
 const {
   ArrayPrototypePush,
   ArrayPrototypeShift,
+  NullArray,
   ObjectDefineProperty,
   ObjectFreeze,
   PromiseWithResolvers,
@@ -113,14 +114,14 @@ function newState(kind, ctx) {
     protocol: "",
     binaryType: kind === "outbound" ? "blob" : "arraybuffer",
     accepted: false, // events are dispatched (else held in `held`)
-    held: NullArrayLike(),
+    held: NullArray(),
     releasing: false, // accept()ed: `held` is being dispatched on a later task
     peer: null, // the other end of a pair
     used: false, // a pair's client end went into a Response
     closedOut: false, // our close was sent
     closedIn: false, // the peer's close arrived
     credit: 0, // bytes we may hand to Python
-    queue: NullArrayLike(), // [binary, bytes] waiting for credit
+    queue: NullArray(), // [binary, bytes] waiting for credit
     buffered: 0,
     closeAfter: null, // [code, reason] to send once the queue is out
     served: null, // the ServedStream (90_serve.js) of a served socket
@@ -129,10 +130,6 @@ function newState(kind, ctx) {
     connect: null, // fetch()'s { resolve, reject } while an upgrade fetch connects
     done: false,
   };
-}
-
-function NullArrayLike() {
-  return primordials.NullArray();
 }
 
 const states = new primordials.SafeWeakMap(); // WebSocket -> state
@@ -177,7 +174,7 @@ function releaseHeld(s) {
   s.releasing = true;
   internals.timers.setTimeout(() => {
     for (let i = 0; i < s.held.length; i++) dispatchItem(s, s.held[i]);
-    s.held = NullArrayLike();
+    s.held = NullArray();
     s.releasing = false;
   }, 0);
 }
@@ -198,7 +195,7 @@ function dispatchItem(s, item) {
     s.closedIn = true;
     if (!clean) {
       s.closedOut = true; // the connection is gone: nothing more can be sent
-      s.queue = NullArrayLike();
+      s.queue = NullArray();
       s.buffered = 0;
     }
     s.readyState = s.closedOut ? CLOSED : CLOSING;
@@ -270,7 +267,7 @@ function sendMessage(s, binary, bytes) {
   if (s.buffered > SEND_BUFFER) {
     host.log("error", ownerSid(s), `WebSocket send buffer over ${SEND_BUFFER} bytes (the ` +
       "peer does not read): closing the socket with 1011");
-    s.queue = NullArrayLike();
+    s.queue = NullArray();
     s.buffered = 0;
     closeSocket(s, 1011, "send buffer full");
   }
@@ -360,7 +357,7 @@ class WebSocket extends EventTarget {
     states.set(this, s);
     s.url = internals.url.serialize(record);
     s.accepted = true;
-    connect(s, owner, s.url, primordials.NullArray(), list);
+    connect(s, owner, s.url, NullArray(), list);
   }
 
   /** Workers API: start delivering events (those held so far first). */
@@ -468,16 +465,16 @@ for (const name of ["open", "message", "error", "close"]) {
 webidl.configureInterface(WebSocket);
 
 function convertProtocols(protocols, prefix) {
-  if (protocols === undefined) return primordials.NullArray();
+  if (protocols === undefined) return NullArray();
   let list;
   if (typeof protocols === "object" && protocols !== null && protocols[SymbolIterator] !== undefined) {
-    list = primordials.NullArray();
+    list = NullArray();
     const given = primordials.ArrayFrom(protocols); // the sequence<DOMString> conversion
     for (let i = 0; i < given.length; i++) {
       ArrayPrototypePush(list, converters.DOMString(given[i], prefix, "Argument 2"));
     }
   } else {
-    list = primordials.NullArray();
+    list = NullArray();
     list[0] = converters.DOMString(protocols, prefix, "Argument 2");
   }
   const seen = new SafeSet();
@@ -534,7 +531,7 @@ function serve(st, socket, headerList) {
   host.queueAction([AC_WS_ACCEPT, st.sid, headerList]);
   // What the script sent before its response went out travels now, in order.
   const held = client.held;
-  client.held = NullArrayLike();
+  client.held = NullArray();
   for (let i = 0; i < held.length; i++) {
     const item = held[i];
     if (item[0] === "message") {
@@ -568,8 +565,8 @@ function fetchUpgrade(request) {
   const socket = new WebSocket(kCreate, s);
   s.binaryType = "arraybuffer";
   const list = internals.headers.list(internals.request.headers(request));
-  const protocols = primordials.NullArray();
-  const headers = primordials.NullArray();
+  const protocols = NullArray();
+  const headers = NullArray();
   for (let i = 0; i < list.length; i += 2) {
     const lower = primordials.StringPrototypeToLowerCase(list[i]);
     if (lower === "sec-websocket-protocol") {
@@ -681,7 +678,7 @@ function abortFor(job) {
       s.readyState = CLOSING;
       host.queueAction([AC_WS_CLOSE, s.id, 1000, ""]);
     } else {
-      s.queue = NullArrayLike();
+      s.queue = NullArray();
       s.buffered = 0;
       closeSocket(s, 1001, "the request's time is over");
     }

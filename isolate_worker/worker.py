@@ -401,6 +401,15 @@ class Worker:
             self._send(core.send(p.ResponseBody(sid, data)))
         elif kind == AC_HEAD:
             _, _, status, flat, length = action
+            if status == 101 and not core.upgradable:
+                # A 101 (an upstream's, forwarded) answering no WebSocket upgrade: the client
+                # could not make sense of it. A bad gateway, as the front says of 99 or 999.
+                message = f"The script answered status {status} to a request that is not " \
+                          "a WebSocket upgrade."
+                self._send(p.Log(sid, "warn", entry.request_id, message))
+                self._fail_response(entry, 502, message)
+                self._cancel_stream(sid, entry, message)
+                return
             headers = [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)]
             self._send(core.send(p.ResponseHead(sid, status, headers, length)))
         elif kind == AC_END:

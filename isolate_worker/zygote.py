@@ -32,6 +32,7 @@ import sys
 
 import aiohttp  # noqa: F401 - the workers' fetch() client: imported here to be shared
 import uvloop  # noqa: F401 - the workers' event loop
+from setproctitle import setproctitle
 
 from . import __main__ as worker_main
 from .parent import die_with_parent
@@ -57,6 +58,9 @@ def _child(control: socket.socket, argv: list[str], fds: list[int]) -> None:
             if fd > 2:
                 os.close(fd)
         sys.argv = [sys.argv[0], *argv]
+        # What `ps` shows: the command a directly spawned worker would have (its options,
+        # secrets included, arrive on stdin, never here).
+        setproctitle(" ".join([sys.executable, "-m", "isoflow.isolate_worker", *argv]))
         code = worker_main.main(argv)
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else 1

@@ -46,6 +46,17 @@ def rss(pid: int) -> int:
     return int(m.group(1)) * 1024 if m else 0
 
 
+def pss(pid: int) -> int:
+    """Proportional set size in bytes: pages shared with N processes count 1/N (0 if the
+    process is gone). Summed over processes it is their real footprint, as RSS is not."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    m = re.search(r"^Pss:\s+(\d+) kB", text, re.M)
+    return int(m.group(1)) * 1024 if m else 0
+
+
 class RssSampler:
     """Samples the RSS of a process and its children every few ms; keeps baseline and peak."""
 

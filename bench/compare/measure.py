@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # bench/compare reuses tests/procstats.py and processes.py
 
-from tests.procstats import descendants, rss  # noqa: E402
+from tests.procstats import descendants, pss, rss  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -60,12 +60,17 @@ class TreeMemory:
     """Idle and peak RSS of every process of one runtime (the tree below its root pid)."""
 
     idle: dict[int, int] = field(default_factory=dict)
+    idle_pss: dict[int, int] = field(default_factory=dict)
     peak: dict[int, int] = field(default_factory=dict)
     labels: dict[int, str] = field(default_factory=dict)
 
     @property
     def idle_total(self) -> int:
         return sum(self.idle.values())
+
+    @property
+    def idle_pss_total(self) -> int:
+        return sum(self.idle_pss.values())
 
     @property
     def peak_total(self) -> int:
@@ -95,6 +100,7 @@ class TreeSampler:
         for p in descendants(self.pid):
             self.memory.labels[p] = process_label(p)
             self.memory.idle[p] = self.memory.peak[p] = rss(p)
+            self.memory.idle_pss[p] = pss(p)
 
     def _run(self) -> None:
         pids: list[int] = []

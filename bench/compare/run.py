@@ -67,6 +67,7 @@ MEASURES = [
     Measure("ttfb", "slow stream: time to first body byte (ms)", False, 2),
     Measure("slow_total", "slow stream: whole body, {chunks} chunks (ms)", False),
     Measure("idle_rss", "idle RSS, all processes (MiB)", False),
+    Measure("idle_pss", "idle PSS, all processes (MiB)", False),
     Measure("peak_rss", "peak RSS, all processes (MiB)", False),
 ]
 
@@ -125,6 +126,7 @@ def measure_runtime(runtime: Runtime, args: argparse.Namespace, upstream: str) -
                                     f"(code {server.proc.returncode})")
         memory = sampler.memory
         result.values["idle_rss"] = memory.idle_total / MIB
+        result.values["idle_pss"] = memory.idle_pss_total / MIB
         result.values["peak_rss"] = memory.peak_total / MIB
     return result
 

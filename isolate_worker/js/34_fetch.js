@@ -213,9 +213,16 @@ host.on(EV_FETCH_END, (ev) => {
   if (state.body !== null) state.body.onEnd();
   state.finish();
 });
+// The errors of fetches whose upstream failed (refused, reset, a malformed or oversized
+// response): a handler that lets one escape answers 502, as a gateway does (90_serve.js).
+const upstreamFailures = new primordials.SafeWeakSet();
+
 host.on(EV_FETCH_ERROR, (ev) => {
   const state = inflight.get(ev[1]);
-  if (state !== undefined) state.fail(new TypeErrorCtor(ev[2]));
+  if (state === undefined) return;
+  const error = new TypeErrorCtor(ev[2]);
+  upstreamFailures.add(error);
+  state.fail(error);
 });
 host.on(EV_FETCH_CREDIT, (ev) => {
   const state = inflight.get(ev[1]);
@@ -224,6 +231,8 @@ host.on(EV_FETCH_CREDIT, (ev) => {
 
 internals.fetch = {
   fetch,
+  /** Whether `error` is a fetch()'s rejection because its upstream failed. */
+  isUpstreamFailure: (error) => upstreamFailures.has(error),
   /** Abort the unfinished fetches charged to `job` (90_serve.js); returns how many. */
   abortFor(job, reason) {
     if (job.fetches === 0) return 0;

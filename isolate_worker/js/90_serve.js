@@ -274,7 +274,11 @@ function safeRespond(st, response) {
 function fail(st, error) {
   if (st.finished) return;
   host.log("error", st.sid, `Uncaught (in response to ${st.requestId}) ${host.errorText(error)}`);
-  st.sendError(500, "The worker threw an exception.");
+  if (internals.fetch.isUpstreamFailure(error)) {
+    st.sendError(502, "The upstream of this request failed."); // details: in the log only
+  } else {
+    st.sendError(500, "The worker threw an exception.");
+  }
 }
 
 function declaredLength(list) {

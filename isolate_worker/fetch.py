@@ -84,7 +84,7 @@ _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "upgrad
 def _end_to_end(pairs: list[Any]) -> list[tuple[str, str]]:
     """``pairs`` without hop-by-hop fields: Connection, those it names (RFC 9110 §7.6.1: a
     proxy does not forward them) and the fixed ones; aiohttp manages its own connection."""
-    hop = _HOP_BY_HOP | header_bytes.connection_tokens(
+    hop = _HOP_BY_HOP | header_bytes.field_tokens(
         v for k, v in pairs if k.lower() == "connection")
     return [(k, v) for k, v in pairs if k.lower() not in hop]
 

@@ -40,9 +40,10 @@ def serialize_head(status_line: str, headers: Mapping[str, str]) -> bytes:
     return _bytes("\r\n".join(lines))
 
 
-def connection_tokens(values: Iterable[str]) -> frozenset[str]:
-    """The (lowercased) field names listed in ``Connection`` values: hop-by-hop fields that a
-    proxy must not forward (RFC 9110 §7.6.1)."""
+def field_tokens(values: Iterable[str]) -> frozenset[str]:
+    """The (lowercased) tokens of a comma-separated list field (``Connection``, ``Upgrade``)
+    over all its values. For ``Connection`` they name the hop-by-hop fields that a proxy
+    must not forward (RFC 9110 §7.6.1)."""
     return frozenset(t.strip().lower() for v in values for t in v.split(",") if t.strip())
 
 

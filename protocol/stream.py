@@ -63,6 +63,7 @@ from .frames import (
     WsClose,
     WsMessage,
 )
+from .headers import field_tokens
 
 __all__ = [
     "ENDINGS", "TRANSITIONS", "LocalProtocolError", "Outcome", "Phase", "RemoteProtocolError",
@@ -150,15 +151,9 @@ def is_websocket_upgrade(method: str, headers: list[list[str]], has_body: bool) 
     without a body whose Upgrade names websocket and whose Connection says upgrade."""
     if method != "GET" or has_body:
         return False
-    upgrade = connection = False
-    for name, value in headers:
-        lower = name.lower()
-        if lower == "upgrade":
-            upgrade = upgrade or any(t.strip().lower() == "websocket" for t in value.split(","))
-        elif lower == "connection":
-            connection = connection or any(t.strip().lower() == "upgrade"
-                                           for t in value.split(","))
-    return upgrade and connection
+    upgrade = field_tokens(v for k, v in headers if k.lower() == "upgrade")
+    connection = field_tokens(v for k, v in headers if k.lower() == "connection")
+    return "websocket" in upgrade and "upgrade" in connection
 
 
 def should_grant(unreturned: int, held: int, window: int) -> bool:
@@ -207,8 +202,8 @@ class StreamCore:
     validated values); a late frame returns None.
     """
 
-    __slots__ = ("_data_in", "_data_out", "_in", "outcome", "peer_credit", "request",
-                 "response", "role", "sid", "upgradable", "upgraded")
+    __slots__ = ("_data_in", "_data_out", "_head", "_in", "outcome", "peer_credit", "request",
+                 "response", "role", "sid", "upgraded")
 
     def __init__(self, role: Role, sid: int, *, request_window: int,
                  response_window: int) -> None:
@@ -217,7 +212,7 @@ class StreamCore:
         self.request = Phase.IDLE
         self.response = Phase.IDLE
         self.outcome: Outcome | None = None
-        self.upgradable = False  # a WebSocket upgrade request: a 101 may answer it
+        self._head: RequestHead | None = None  # the request's head (see upgradable)
         self.upgraded = False  # a 101 crossed: WebSocket messages flow
         # The direction we receive has an inbound window; the one we send, the peer's credit.
         if role is Role.SUPERVISOR:
@@ -239,10 +234,13 @@ class StreamCore:
     def half_closed(self) -> bool:
         return self.outcome is None and Phase.ENDED in (self.request, self.response)
 
-    def describe(self) -> str:
-        if self.outcome is not None:
-            return self.outcome.value
-        return f"request {self.request.value}, response {self.response.value}"
+    @property
+    def upgradable(self) -> bool:
+        """Whether the request asked for a WebSocket, so that a 101 may answer it (looked at
+        only when a 101 comes: not a cost of every request)."""
+        head = self._head
+        return head is not None and is_websocket_upgrade(head.method, head.headers,
+                                                         head.has_body)
 
     def _step(self, direction: str, step: Step, what: str, error: type[ProtocolError]) -> None:
         phase = self.request if direction == _REQUEST else self.response
@@ -254,9 +252,6 @@ class StreamCore:
             self.request = nxt
         else:
             self.response = nxt
-
-    def _end(self, outcome: Outcome) -> None:
-        self.outcome = outcome
 
     def _upgrade(self, what: str, error: type[ProtocolError]) -> None:
         """A 101 head: both directions switch to WebSocket messages."""
@@ -284,7 +279,7 @@ class StreamCore:
         else:
             self._step(direction, Step.CLOSE, what, error)
             if self.request is Phase.ENDED and self.response is Phase.ENDED:
-                self._end(Outcome.DONE)
+                self.outcome = Outcome.DONE
 
     # -- sending ------------------------------------------------------------------------
 
@@ -313,8 +308,7 @@ class StreamCore:
             step = Step.HEAD if frame.has_body else Step.HEAD_END  # type: ignore[attr-defined]
             self._step(_REQUEST, step, what, LocalProtocolError)
             self._in = _Inbound(frame.window)  # type: ignore[attr-defined]
-            self.upgradable = is_websocket_upgrade(
-                frame.method, frame.headers, frame.has_body)  # type: ignore[attr-defined]
+            self._head = frame  # type: ignore[assignment]
         elif cls in _SOCKET_FRAMES:
             direction = _REQUEST if self.role is Role.SUPERVISOR else _RESPONSE
             self._socket_step(direction, frame, LocalProtocolError, True)
@@ -325,12 +319,12 @@ class StreamCore:
             self._step(_REQUEST, Step.HEAD_END, what, LocalProtocolError)
             self.response = Phase.BODY
         elif cls is Cancel:
-            self._end(Outcome.CANCELLED)
+            self.outcome = ENDINGS[cls]
         elif cls is ResponseError:
             if self.response is Phase.ENDED:
                 raise LocalProtocolError(f"stream {self.sid}: can't send {what}: the response "
                                          "has ended")
-            self._end(Outcome.FAILED)
+            self.outcome = ENDINGS[cls]
         elif cls is RequestCredit or cls is ResponseCredit:
             raise LocalProtocolError(f"stream {self.sid}: credit frames come from consumed()")
         else:
@@ -346,14 +340,14 @@ class StreamCore:
             else:
                 self._step(direction, step, what, LocalProtocolError)
                 if cls is ResponseEnd:
-                    self._end(Outcome.DONE)
+                    self.outcome = ENDINGS[cls]
         return frame
 
     def cancel(self, reason: str) -> Cancel | None:
         """Give up on the stream (supervisor: the CANCEL frame to send; worker: None)."""
         if self.outcome is not None:
             return None
-        self._end(Outcome.CANCELLED)
+        self.outcome = Outcome.CANCELLED
         return Cancel(self.sid, reason) if self.role is Role.SUPERVISOR else None
 
     def consumed(self, size: int) -> RequestCredit | ResponseCredit | None:
@@ -414,12 +408,12 @@ class StreamCore:
         if cls is RequestHead or cls is Scheduled:
             raise RemoteProtocolError(f"stream {self.sid}: {what} for a stream already open")
         if cls is Cancel:
-            self._end(Outcome.CANCELLED)
+            self.outcome = ENDINGS[cls]
             return frame
         if cls is ResponseError:
             if self.response is Phase.ENDED:
                 raise RemoteProtocolError(f"stream {self.sid}: {what} after the response ended")
-            self._end(Outcome.FAILED)
+            self.outcome = ENDINGS[cls]
             return frame
         if cls is RequestCredit or cls is ResponseCredit:
             size = frame.size  # type: ignore[attr-defined]
@@ -443,7 +437,7 @@ class StreamCore:
         if step is Step.DATA:
             self._in.receive(len(frame.data))  # type: ignore[attr-defined]
         elif cls is ResponseEnd:
-            self._end(Outcome.DONE)
+            self.outcome = ENDINGS[cls]
         return frame
 
     @classmethod
@@ -458,7 +452,7 @@ class StreamCore:
             has_body = isinstance(head, RequestHead) and head.has_body
             core.request = Phase.BODY if has_body else Phase.ENDED
             if isinstance(head, RequestHead):
-                core.upgradable = is_websocket_upgrade(head.method, head.headers, has_body)
+                core._head = head
             if isinstance(head, Scheduled):
                 core.response = Phase.BODY
         return core

@@ -393,7 +393,7 @@ class Front:
             body = None
         out = resp.headers
         # Hop-by-hop: the fixed ones, and every field the response's Connection names.
-        named = header_bytes.connection_tokens(v for k, v in head.headers
+        named = header_bytes.field_tokens(v for k, v in head.headers
                                                if k.lower() == "connection")
         for name, value in head.headers:
             lower = name.lower()

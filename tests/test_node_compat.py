@@ -139,10 +139,17 @@ def test_crypto_hashes_hmac_and_random(tmp_path):
           random: [randomBytes(40).length, randomBytes(8).equals(randomBytes(8))],
           uuid: /^[0-9a-f-]{{36}}$/.test(randomUUID()),
           bad: (() => {{ try {{ createHash('whirlpool'); }} catch (e) {{ return e.code; }} }})(),
+          copied: (() => {{ const h = createHash('sha256').update('ab');
+                            const c = h.copy().update('c');
+                            return [h.digest('hex'), c.digest('hex')]; }})(),
+          twice: (() => {{ const h = createHmac('sha256', 'k'); h.digest();
+                           try {{ h.update('x'); }} catch (e) {{ return e.code; }} }})(),
         }};
     """})
     algorithms = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]
     assert result["hashes"] == [hashlib.new(a, data.encode()).hexdigest() for a in algorithms]
+    assert result["copied"] == [hashlib.sha256(b"ab").hexdigest(), hashlib.sha256(b"abc").hexdigest()]
+    assert result["twice"] == "ERR_CRYPTO_HASH_FINALIZED"
     assert result["hmacs"] == [hmac.new(b"k" * 200, data.encode(), a).hexdigest()
                                for a in algorithms]
     assert result["empty"] == base64.b64encode(hashlib.sha256(b"").digest()).decode()

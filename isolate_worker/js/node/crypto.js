@@ -280,14 +280,10 @@ function output(bytes, encoding) {
   return encoding === undefined || encoding === "buffer" ? buf : buf.toString(encoding);
 }
 
-class Hash {
-  #algorithm;
+/** What Hash and Hmac share: the bytes given to update(), digested at most once. */
+class Digest {
   #chunks = [];
   #done = false;
-
-  constructor(algorithm) {
-    this.#algorithm = typeof algorithm === "object" ? algorithm : algorithmOf(algorithm);
-  }
 
   update(data, inputEncoding) {
     if (this.#done) throw codedError(Error, "Digest already called", "ERR_CRYPTO_HASH_FINALIZED");
@@ -295,26 +291,43 @@ class Hash {
     return this;
   }
 
-  digest(encoding) {
+  /** The bytes updated so far, `before` first; the object is finished after this. */
+  finish(before = []) {
     if (this.#done) throw codedError(Error, "Digest already called", "ERR_CRYPTO_HASH_FINALIZED");
     this.#done = true;
-    return output(this.#algorithm.digest(concat(this.#chunks)), encoding);
+    return concat([...before, ...this.#chunks]);
   }
 
-  copy() {
-    const copy = new Hash(this.#algorithm);
-    for (const chunk of this.#chunks) copy.update(chunk);
-    return copy;
+  /** Update `other` with the bytes updated so far. */
+  replayInto(other) {
+    for (const chunk of this.#chunks) other.update(chunk);
+    return other;
   }
 }
 
-class Hmac {
+class Hash extends Digest {
+  #algorithm;
+
+  constructor(algorithm) {
+    super();
+    this.#algorithm = typeof algorithm === "object" ? algorithm : algorithmOf(algorithm);
+  }
+
+  digest(encoding) {
+    return output(this.#algorithm.digest(this.finish()), encoding);
+  }
+
+  copy() {
+    return this.replayInto(new Hash(this.#algorithm));
+  }
+}
+
+class Hmac extends Digest {
   #algorithm;
   #key;
-  #chunks = [];
-  #done = false;
 
   constructor(algorithm, key) {
+    super();
     this.#algorithm = algorithmOf(algorithm);
     if (key !== null && typeof key === "object" && key.type === "secret" &&
         typeof key.export === "function") {
@@ -326,22 +339,14 @@ class Hmac {
     ReflectApply(taSet, this.#key, [bytes]);
   }
 
-  update(data, inputEncoding) {
-    if (this.#done) throw codedError(Error, "Digest already called", "ERR_CRYPTO_HASH_FINALIZED");
-    this.#chunks.push(new Uint8ArrayCtor(toBytes(data, inputEncoding)));
-    return this;
-  }
-
   digest(encoding) {
-    if (this.#done) throw codedError(Error, "Digest already called", "ERR_CRYPTO_HASH_FINALIZED");
-    this.#done = true;
     const block = this.#algorithm.block;
     const inner = new Uint8ArrayCtor(block), outer = new Uint8ArrayCtor(block);
     for (let i = 0; i < block; i++) {
       inner[i] = this.#key[i] ^ 0x36;
       outer[i] = this.#key[i] ^ 0x5c;
     }
-    const innerHash = this.#algorithm.digest(concat([inner, ...this.#chunks]));
+    const innerHash = this.#algorithm.digest(this.finish([inner]));
     return output(this.#algorithm.digest(concat([outer, innerHash])), encoding);
   }
 }

@@ -97,8 +97,7 @@ def split(total: int, count: int) -> list[int]:
     return [max(1, total // count + (1 if i < total % count else 0)) for i in range(count)]
 
 
-
-class Front:
+class FrontProcess:
     """One front process, as the main process sees it."""
 
     def __init__(self, index: int, directory: Path) -> None:
@@ -128,7 +127,7 @@ class Main:
         self.notifier = Notifier()
         self._runtime = RuntimeDir(settings.runtime_dir)  # locked; stale ones swept
         self.runtime_dir = self._runtime.path
-        self.fronts = [Front(i, self.runtime_dir / f"front-{i}") for i in range(count)]
+        self.fronts = [FrontProcess(i, self.runtime_dir / f"front-{i}") for i in range(count)]
         self.stopping = False
         self.admin: web.AppRunner | None = None
         self.pid_path = pidfile.location(settings)
@@ -138,7 +137,7 @@ class Main:
 
     # -- fronts ---------------------------------------------------------------------------
 
-    async def _spawn(self, front: Front) -> None:
+    async def _spawn(self, front: FrontProcess) -> None:
         front.directory.mkdir(parents=True, exist_ok=True)
         front.directory.chmod(0o700)
         front.ready.clear()
@@ -161,7 +160,7 @@ class Main:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _watch_ready(self, front: Front, fd: int) -> None:
+    async def _watch_ready(self, front: FrontProcess, fd: int) -> None:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         transport, _ = await loop.connect_read_pipe(
@@ -172,7 +171,7 @@ class Main:
         finally:
             transport.close()
 
-    async def _watch_exit(self, front: Front, process: asyncio.subprocess.Process) -> None:
+    async def _watch_exit(self, front: FrontProcess, process: asyncio.subprocess.Process) -> None:
         code = await process.wait()
         if self.stopping or front.process is not process:
             return
@@ -186,7 +185,7 @@ class Main:
         if not self.stopping:
             await self._spawn(front)
 
-    async def _signal(self, sig: int) -> None:
+    def _signal(self, sig: int) -> None:
         for front in self.fronts:
             if front.process is not None and front.process.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -214,7 +213,7 @@ class Main:
     async def stop(self) -> None:
         self.stopping = True
         self.notifier.stopping()
-        await self._signal(signal.SIGTERM)
+        self._signal(signal.SIGTERM)
         deadline = self.settings.shutdown_grace + 10.0
         for front in self.fronts:
             if front.process is None:
@@ -245,7 +244,7 @@ class Main:
             self.notifier.reloading()
             before = {f.index: (pidfile.read_status(f.status_path) or {}).get("count", 0)
                       for f in self.fronts}
-            await self._signal(signal.SIGHUP)
+            self._signal(signal.SIGHUP)
             outcomes: dict[int, dict] = {}
             deadline = time.monotonic() + 120.0
             while len(outcomes) < len(self.fronts) and time.monotonic() < deadline:
@@ -272,15 +271,15 @@ class Main:
 
     # -- the metrics listener ---------------------------------------------------------------
 
-    async def _ask(self, front: Front, method: str, path: str) -> tuple[int, bytes]:
+    async def _ask(self, front: FrontProcess, method: str, path: str) -> tuple[int, bytes]:
         connector = aiohttp.UnixConnector(path=str(front.admin_socket))
         timeout = aiohttp.ClientTimeout(total=10)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session, \
                 session.request(method, f"http://front{path}") as response:
             return response.status, await response.read()
 
-    async def _ask_all(self, path: str) -> list[tuple[Front, int, bytes]]:
-        async def one(front: Front) -> tuple[Front, int, bytes]:
+    async def _ask_all(self, path: str) -> list[tuple[FrontProcess, int, bytes]]:
+        async def one(front: FrontProcess) -> tuple[FrontProcess, int, bytes]:
             try:
                 status, body = await self._ask(front, "GET", path)
             except (OSError, aiohttp.ClientError, TimeoutError) as e:

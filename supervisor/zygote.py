@@ -61,7 +61,9 @@ class Zygote:
         self._sock: socket.socket | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._children: dict[int, Child] = {}
-        self._pending: asyncio.Future[int] | None = None
+        # The spawn waiting for its pid: (future of the Child, its stdin, its stderr).
+        self._pending: tuple[asyncio.Future[Child], asyncio.StreamWriter,
+                             asyncio.StreamReader] | None = None
         self._lock = asyncio.Lock()
         self.failed = False  # it could not start or died: spawn workers directly
 
@@ -93,8 +95,10 @@ class Zygote:
                 return
             message = json.loads(data)
             if "pid" in message:
-                if self._pending is not None and not self._pending.done():
-                    self._pending.set_result(message["pid"])
+                if self._pending is not None and not self._pending[0].done():
+                    future, stdin, stderr = self._pending
+                    child = self._children[message["pid"]] = Child(message["pid"], stdin, stderr)
+                    future.set_result(child)
             elif "exit" in message:
                 child = self._children.pop(message["exit"], None)
                 if child is not None:
@@ -110,8 +114,8 @@ class Zygote:
                 asyncio.get_running_loop().remove_reader(self._sock.fileno())
             self._sock.close()
             self._sock = None
-        if self._pending is not None and not self._pending.done():
-            self._pending.set_exception(ConnectionError("the zygote ended"))
+        if self._pending is not None and not self._pending[0].done():
+            self._pending[0].set_exception(ConnectionError("the zygote ended"))
         for child in self._children.values():
             child.exited(-signal.SIGKILL)
         self._children.clear()
@@ -124,29 +128,32 @@ class Zygote:
                 if self.failed:
                     raise ConnectionError("the zygote is not running")
                 await self._start()
-            assert self._sock is not None
+            assert self._sock is not None and self._process is not None
             loop = asyncio.get_running_loop()
             stdin_r, stdin_w = os.pipe()
             stderr_r, stderr_w = os.pipe()
             try:
-                self._pending = loop.create_future()
-                assert self._process is not None
+                # Our ends are ready before the fork: the child is registered the moment its
+                # pid arrives (_on_readable), so an exit reported right after is never lost.
+                stderr = asyncio.StreamReader(limit=1 << 20)
+                reading, _ = await loop.connect_read_pipe(
+                    lambda: asyncio.StreamReaderProtocol(stderr), os.fdopen(stderr_r, "rb", 0))
+                transport, protocol = await loop.connect_write_pipe(
+                    asyncio.streams.FlowControlMixin, os.fdopen(stdin_w, "wb", 0))
+                stdin = asyncio.StreamWriter(transport, protocol, None, loop)
+                self._pending = (loop.create_future(), stdin, stderr)
                 argv = [*argv, "--parent-pid", str(self._process.pid)]
                 payload = json.dumps({"argv": argv}).encode()
                 socket.send_fds(self._sock, [payload], [stdin_r, stderr_w])
-                pid = await asyncio.wait_for(self._pending, 30)
+                try:
+                    return await asyncio.wait_for(self._pending[0], 30)
+                except BaseException:
+                    transport.close()
+                    reading.close()
+                    raise
             finally:
                 os.close(stdin_r)
                 os.close(stderr_w)
-            stderr = asyncio.StreamReader(limit=1 << 20)
-            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stderr),
-                                         os.fdopen(stderr_r, "rb", 0))
-            transport, protocol = await loop.connect_write_pipe(
-                asyncio.streams.FlowControlMixin, os.fdopen(stdin_w, "wb", 0))
-            stdin = asyncio.StreamWriter(transport, protocol, None, loop)
-            child = Child(pid, stdin, stderr)
-            self._children[pid] = child
-            return child
 
     def close(self) -> None:
         """Stop the zygote (its workers were stopped first; any left die with it)."""

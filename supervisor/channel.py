@@ -138,6 +138,11 @@ class Channel:
         else:
             self._suppressed += 1
 
+    def drain(self) -> None:
+        """Handle now every message already waiting (e.g. a worker's last frames, before
+        its exit is handled)."""
+        self._reader.read()
+
     def close(self) -> None:
         if self.sock.closed:
             return

@@ -269,6 +269,9 @@ class WorkerPool:
         self._on_exit(worker, code)
 
     def _on_exit(self, worker: LocalWorker, code: int) -> None:
+        # Its last frames first (a FATAL saying why it could not serve): a fast exit report
+        # must not overtake them and leave them to an unknown worker.
+        self.channel.drain()
         was_ready = worker.ready
         worker.ready = False
         worker.forget()

@@ -42,9 +42,9 @@ export default {
         }));
       }
       case "/proxied":
-        return fetch(`${up}/stream/${size}?name=proxied`);
+        return fetch(`${up}/stream/${size}?name=proxied&sndbuf=65536`);
       case "/transformed": {
-        const r = await fetch(`${up}/stream/${size}?name=transformed`);
+        const r = await fetch(`${up}/stream/${size}?name=transformed&sndbuf=65536`);
         return new Response(r.body.pipeThrough(new TransformStream()));
       }
       case "/upload": {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import socket
 import threading
 import time
 import zlib
@@ -153,9 +154,14 @@ class Upstream(ServerThread):
         return web.Response(body=pattern(int(request.match_info["n"])))
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
-        """n bytes of stream_bytes(), chunked; records how much was handed to the socket."""
+        """n bytes of stream_bytes(), chunked; records how much was handed to the socket.
+        ``?sndbuf=N`` fixes the socket's send buffer (else the kernel grows it, by MBs)."""
         n = int(request.match_info["n"])
         name = request.query.get("name", "stream")
+        sndbuf = request.query.get("sndbuf")
+        sock = request.transport.get_extra_info("socket") if request.transport else None
+        if sndbuf is not None and sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, int(sndbuf))
         resp = web.StreamResponse()
         await resp.prepare(request)
         data = memoryview(PERIOD)

@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", type=Path, metavar="SCRIPT",
                         help="load SCRIPT once and report whether it can be served")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--handover", default=None,
+                        help="the supervisor's hand-over socket (the splice relay)")
     parser.add_argument("--parent-pid", type=int, default=None,
                         help="exit as soon as this process (the supervisor) dies")
     args = parser.parse_args(argv)
@@ -65,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as e:
         parser.error(f"invalid --options: {e}")
     options = WorkerOptions(args.connect, args.id, args.script, args.cache_dir, config,
-                            root=args.root, compat_flags=tuple(args.compat_flags))
+                            root=args.root, compat_flags=tuple(args.compat_flags),
+                            handover=args.handover)
     return run_event_loop(serve(options))
 
 

@@ -141,6 +141,7 @@ class ForwardTarget(Protocol):
     async def write(self, data: bytes) -> None: ...
     def end(self) -> None: ...
     def fail(self, message: str) -> None: ...
+    def relay(self, framing: str, length: int, prefix: bytes, fd: int) -> bool: ...
 
 
 class Credit:
@@ -187,15 +188,38 @@ def _decoder(encoding: str) -> Callable[[bytes], bytes] | None:
     return None
 
 
+class UploadSplice(Protocol):
+    """Where an untouched upload can be handed over to the supervisor (the splice relay)."""
+
+    def ready(self) -> bool:
+        """Nothing of the body is in flight towards us (the supervisor has no credit)."""
+        ...
+
+    def ask(self, fd: int, received: int, chunked: bool) -> bool:
+        """Hand the upstream socket ``fd`` over for the rest of the body; False if not sent."""
+        ...
+
+
 class Upload:
-    """A request body arriving in pieces (from JavaScript or from the client)."""
+    """A request body arriving in pieces (from JavaScript or from the client).
+
+    An upload forwarded untouched from the client may be *spliced*: once everything the
+    supervisor was allowed to send has arrived and is written upstream (the credit for it
+    is held back until then, so nothing else is in flight), the upstream socket is handed to
+    the supervisor, which puts the rest of the body into it itself and then ends the body.
+    """
 
     def __init__(self, on_consumed: Callable[[int], None]) -> None:
         self.queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
         self.on_consumed = on_consumed
         self.started = False
+        self.splice: UploadSplice | None = None  # set when the upload may be handed over
+        self.writer: Any = None  # aiohttp's writer of the request (UploadPayload)
+        self.received = 0
+        self._withheld = 0  # consumed bytes whose credit waits for the hand-over
 
     def feed(self, data: bytes | memoryview) -> None:
+        self.received += len(data)
         self.queue.put_nowait(data)
 
     def end(self) -> None:
@@ -209,13 +233,54 @@ class Upload:
             raise FetchFailed("a streamed request body cannot be sent twice")
         self.started = True
         while True:
+            if self.splice is not None and self.queue.empty() and self.splice.ready():
+                await self._hand_over()
             item = await self.queue.get()
             if item is None:
                 return
             if isinstance(item, BaseException):
                 raise item
             yield item
-            self.on_consumed(len(item))
+            if self.splice is not None:
+                self._withheld += len(item)
+            else:
+                self.on_consumed(len(item))
+
+    async def _hand_over(self) -> None:
+        """Everything received is written: give the socket away (once), then let the
+        withheld credit go (ignored once the supervisor relays; frames resume if not)."""
+        splice, self.splice = self.splice, None
+        writer = self.writer
+        transport = writer.transport if writer is not None else None
+        if transport is not None and transport.get_extra_info("sslcontext") is None:
+            if hasattr(writer, "send_headers"):
+                writer.send_headers()  # aiohttp holds the head until the first body bytes
+            while transport.get_write_buffer_size() and not transport.is_closing():
+                await asyncio.sleep(0.002)  # written, but not yet in the socket
+            sock = transport.get_extra_info("socket")
+            if sock is not None and not transport.is_closing():
+                assert splice is not None
+                splice.ask(sock.fileno(), self.received, bool(writer.chunked))
+        if self._withheld:
+            self.on_consumed(self._withheld)
+            self._withheld = 0
+
+
+@functools.cache
+def _upload_payload() -> type:
+    """aiohttp's payload for an async iterable, which tells the upload its writer (the
+    socket an upload splice hands over)."""
+
+    class UploadPayload(aiohttp.payload.AsyncIterablePayload):
+        def __init__(self, upload: Upload) -> None:
+            super().__init__(upload.chunks())
+            self.upload = upload
+
+        async def write_with_length(self, writer: Any, content_length: int | None) -> None:
+            self.upload.writer = writer
+            await super().write_with_length(writer, content_length)
+
+    return UploadPayload
 
 
 class Fetch:
@@ -247,6 +312,8 @@ class Fetch:
         if self.bytes_body is not None:
             return bytes(self.bytes_body)
         assert self.upload is not None
+        if self.upload.splice is not None:
+            return _upload_payload()(self.upload)
         return self.upload.chunks()
 
     async def _collect_bytes(self) -> None:
@@ -359,6 +426,8 @@ class Fetch:
             credit_wait.cancel()
         if self.forward is not None:
             target = self.forward
+            if self._relay(resp, target):
+                return
             try:
                 while True:
                     chunk = await content.readany()
@@ -370,6 +439,7 @@ class Fetch:
                 return
             target.end()
             return
+        _stop_recording(resp)  # JavaScript reads it: never relayed
         decode = _decoder(resp.headers.get("Content-Encoding", ""))
         while True:
             await self.credit.wait()
@@ -387,33 +457,115 @@ class Fetch:
                 self.client.emit_data(self.fid, chunk)
         self.client.emit_end(self.fid)
 
+    def _relay(self, resp: aiohttp.ClientResponse, target: ForwardTarget) -> bool:
+        """Hand the upstream connection itself to the supervisor, with the bytes of the body
+        aiohttp has read already (the splice relay); False: the body takes the frame path
+        (TLS, a body aiohttp has read whole, no hand-over socket, ...)."""
+        source = relay_source(resp)
+        _stop_recording(resp)  # from here on, it is read here or not at all
+        if source is None:
+            return False
+        framing, length, prefix, transport = source
+        sock = transport.get_extra_info("socket")
+        reading = transport.is_reading()
+        transport.pause_reading()  # nothing more is read here; the rest is the supervisor's
+        if sock is None or not target.relay(framing, length, prefix, sock.fileno()):
+            if reading:
+                transport.resume_reading()
+            return False
+        resp.close()  # closes our descriptor only: the supervisor holds the connection now
+        return True
+
+
+def _stop_recording(resp: aiohttp.ClientResponse) -> None:
+    conn = resp.connection
+    if conn is not None and conn.protocol is not None:
+        conn.protocol.raw = None
+
+
+def relay_source(resp: aiohttp.ClientResponse) -> tuple[str, int, bytes, Any] | None:
+    """How the upstream delimits ``resp``'s body, the raw bytes of it read so far, and the
+    transport, if the body can be relayed: a plain TCP connection whose raw bytes were
+    recorded from the start of this response (:func:`_upstream_handler`) and whose body is
+    still coming."""
+    conn = resp.connection
+    protocol = conn.protocol if conn is not None else None
+    raw = getattr(protocol, "raw", None)
+    if protocol is None or raw is None or resp.content.is_eof():
+        return None
+    transport = protocol.transport
+    if transport is None or transport.get_extra_info("sslcontext") is not None:
+        return None
+    data = b"".join(raw)
+    end = data.find(b"\r\n\r\n")
+    status = data[: data.find(b"\r\n")].split(b" ", 2)
+    if end < 0 or len(status) < 2 or status[1] != b"%d" % resp.status:
+        return None  # not one plain head (an interim 1xx response came first)
+    codings = header_bytes.field_tokens(resp.headers.getall("Transfer-Encoding", []))
+    length = resp.content_length
+    if "chunked" in codings:
+        framing, length = "chunked", -1
+    elif codings:
+        return None  # a transfer coding we would have to undo
+    elif length is not None:
+        framing = "length"
+    else:
+        framing, length = "close", -1
+    return framing, length, data[end + 4:], transport
+
 
 @functools.cache
-def _reset_aware_handler() -> type:
-    """aiohttp's connection protocol, except that a connection *reset* while a body is
-    still being read fails that body. aiohttp ends a body that only the close delimits
-    (no Content-Length, not chunked) at any close, so a reset would pass for its end and a
-    cut upstream body would reach the script, or the client, as complete."""
+def _upstream_handler() -> type:
+    """aiohttp's connection protocol, with two changes:
+
+    * a connection *reset* while a body is still being read fails that body. aiohttp ends a
+      body that only the close delimits (no Content-Length, not chunked) at any close, so a
+      reset would pass for its end and a cut upstream body would reach the script, or the
+      client, as complete;
+    * the raw bytes of each response are kept (``raw``) until its body is read here or
+      forwarded, so that a forwarded body can be handed over with its socket from its first
+      byte (:func:`relay_source`): aiohttp's parser leaves no trace of where in a chunk it
+      stopped. They are the bytes aiohttp buffers anyway (its flow control bounds them).
+    """
     from aiohttp.client_proto import ResponseHandler
 
-    class ResetAwareHandler(ResponseHandler):
+    class UpstreamHandler(ResponseHandler):
+        raw: list[bytes] | None = None
+
+        def __init__(self, loop: asyncio.AbstractEventLoop, record: bool) -> None:
+            super().__init__(loop)
+            self.record = record  # keep raw bytes (only where bodies can be relayed)
+
+        def set_response_params(self, **kwargs: Any) -> None:
+            self.raw = [] if self.record else None
+            super().set_response_params(**kwargs)
+
+        def data_received(self, data: bytes) -> None:
+            raw = self.raw
+            if raw is not None and data:
+                raw.append(data)
+            super().data_received(data)
+
         def connection_lost(self, exc: BaseException | None) -> None:
+            self.raw = None
             payload = self._payload
             if exc is not None and payload is not None and not payload.is_eof():
                 payload.set_exception(aiohttp.ClientPayloadError(
                     f"the connection was reset before the body ended ({exc})"))
             super().connection_lost(exc)
 
-    return ResetAwareHandler
+    return UpstreamHandler
 
 
 class FetchClient:
     """All fetches of one worker: one aiohttp session, events out through ``emit``."""
 
     def __init__(self, emit: Callable[[list[Any], bytes | None], None], *,
-                 policy: AddressPolicy, upload_window: int = 256 << 10) -> None:
+                 policy: AddressPolicy, upload_window: int = 256 << 10,
+                 relay: bool = False) -> None:
         self.emit = emit
         self.policy = policy
+        self.relay = relay  # forwarded bodies may be handed over with their socket
         self.upload_window = upload_window
         self.fetches: dict[int, Fetch] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -425,8 +577,9 @@ class FetchClient:
             connector = aiohttp.TCPConnector(
                 limit=256, ttl_dns_cache=10, socket_factory=self.policy.socket_factory,
             )
-            connector._factory = functools.partial(_reset_aware_handler(),  # see there
-                                                   loop=asyncio.get_running_loop())
+            connector._factory = functools.partial(_upstream_handler(),  # see there
+                                                   loop=asyncio.get_running_loop(),
+                                                   record=self.relay)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 skip_auto_headers=("User-Agent",),

@@ -28,9 +28,11 @@ from typing import Any
 
 from isoflow import protocol as p
 
+from . import handover
 from . import script as script_loader
 from .bridge import Bridge, BridgeConfig, IsolateFailure
 from .fetch import AddressPolicy, FetchClient, Upload
+from .handover import Handover
 from .kinds import (
     AC_CREDIT,
     AC_DATA,
@@ -66,6 +68,7 @@ from .websocket import WebSockets
 
 log = logging.getLogger("isoflow.worker")
 
+RELAY_MIN_UPLOAD = 1 << 20  # smaller uploads go as frames: the hand-over costs round trips
 ZERO_COPY_MIN = 32 << 10  # below this, copying into ZeroMQ is cheaper than tracking a buffer
 # Memory backstops beyond the isolate's own limit (heap + external, v8.py), from the worker's
 # size with one fresh isolate: its RSS may exceed that by `memory` + RSS_MARGIN (checked every
@@ -94,6 +97,7 @@ class WorkerOptions:
     grace: float = 5.0  # seconds to finish the streams in flight at SIGTERM
     root: Path | None = None  # the project root imports are confined to (bundler.project_root)
     compat_flags: tuple[str, ...] = ()  # the script's compatibility flags (nodejs_compat)
+    handover: str | None = None  # the supervisor's hand-over socket (the splice relay)
 
 
 class StreamEntry:
@@ -155,11 +159,47 @@ class ResponseForward:
             self.worker._send(self.entry.core.send(p.ResponseEnd(self.sid)))
             self.worker._maybe_finish_drain()
 
+    def relay(self, framing: str, length: int, prefix: bytes, fd: int) -> bool:
+        """Hand the upstream socket ``fd`` to the supervisor, which moves the rest of the body
+        itself (the splice relay); False (nothing sent) if it cannot take it."""
+        worker = self.worker
+        if worker.streams.get(self.sid) is not self.entry or self.entry.core.finished:
+            return False
+        if not worker.handover.send(handover.RESPONSE, self.sid, fd):
+            return False
+        del worker.streams[self.sid]
+        worker.relayed_bodies += 1
+        worker._send(self.entry.core.send(p.ResponseRelay(self.sid, framing, length, prefix)))
+        worker._maybe_finish_drain()
+        return True
+
     def fail(self, message: str) -> None:
         if self.worker.streams.pop(self.sid, None) is not None:
             self.worker._send(p.Log(self.sid, "error", self.entry.request_id, message))
             self.worker._send(self.entry.core.send(p.ResponseError(self.sid, 502, message)))
             self.worker._maybe_finish_drain()
+
+
+class UploadSplice:
+    """Hands an untouched upload's upstream socket to the supervisor (fetch.Upload)."""
+
+    def __init__(self, worker: Worker, sid: int, entry: StreamEntry) -> None:
+        self.worker = worker
+        self.sid = sid
+        self.entry = entry
+
+    def ready(self) -> bool:
+        core = self.entry.core
+        return (self.worker.streams.get(self.sid) is self.entry and core.granted == 0
+                and core.request is p.Phase.BODY)
+
+    def ask(self, fd: int, received: int, chunked: bool) -> bool:
+        worker = self.worker
+        if not self.ready() or not worker.handover.send(handover.UPLOAD, self.sid, fd):
+            return False
+        worker._send(self.entry.core.send(p.UploadRelay(self.sid, received, chunked)))
+        worker.relayed_uploads += 1
+        return True
 
 
 class Worker:
@@ -173,15 +213,21 @@ class Worker:
         self.bridge: Bridge | None = None
         self.requests = 0
         self.forwarded_bytes = 0
+        self.forwards = 0  # response bodies forwarded untouched (relayed or as frames)
+        self.relayed_bodies = 0  # ... of them handed to the supervisor with their socket
+        self.uploads = 0  # request bodies forwarded untouched into a fetch
+        self.relayed_uploads = 0  # ... of them spliced in by the supervisor
         self.terminations = {"cpu": 0, "memory": 0, "error": 0}
         self.rss_base = 0  # the RSS with one fresh isolate, measured at start
         self.rss_limit = 0  # the RSS backstop (RSS_MARGIN)
         self._freeing: set[asyncio.Task] = set()  # old isolates being freed
         self.runtime_failures = 0  # requests the JS runtime failed in a row (AC_ERROR flag)
         cfg = options.bridge
+        # Remote workers have no hand-over: their bodies always take the frame path.
+        self.handover = Handover(options.handover if options.remote is None else None)
         self.fetch = FetchClient(
             self._emit, policy=AddressPolicy(cfg.allow_private, cfg.allow_loopback),
-            upload_window=cfg.request_window,
+            upload_window=cfg.request_window, relay=self.handover.available,
         )
         self.ops = OpRunner(self._emit)
         self.websockets = WebSockets(self)
@@ -453,6 +499,7 @@ class Worker:
                 fetch.abort(fid)
                 return
             entry.forward = ResponseForward(self, sid, entry, fid)
+            self.forwards += 1
             if not fetch.forward(fid, entry.forward):
                 entry.forward.fail("the upstream response is no longer available")
 
@@ -467,6 +514,9 @@ class Worker:
                 self._consumed(entry, size)
 
         upload = Upload(consumed)
+        self.uploads += 1
+        if self._splicable(entry):
+            upload.splice = UploadSplice(self, sid, entry)
         while entry.body:
             chunk = entry.body.popleft()
             # Bytes the supervisor sent before JS asked: consumed from its credit already.
@@ -475,6 +525,18 @@ class Worker:
             upload.end()
         entry.upload = upload
         return upload
+
+    def _splicable(self, entry: StreamEntry) -> bool:
+        """Whether an upload may be handed over: a local worker, and a body whose known
+        length goes at least RELAY_MIN_UPLOAD beyond what the window lets in first."""
+        head = entry.core.head
+        if not self.handover.available or head is None or entry.body_ended:
+            return False
+        for name, value in head.headers:
+            if name.lower() == "content-length":
+                length = int(value) if value.isdigit() else -1
+                return length - self.options.bridge.request_window >= RELAY_MIN_UPLOAD
+        return False
 
     def _abort_stream(self, sid: int, status: int, message: str) -> None:
         """Answer a stream the supervisor broke with an error, then cancel it like any other."""
@@ -604,6 +666,10 @@ class Worker:
             "pumps": bridge.pumps if bridge else 0,
             "fetches": len(self.fetch.fetches),
             "forwarded_bytes": self.forwarded_bytes,
+            "forwards": self.forwards,
+            "relayed_bodies": self.relayed_bodies,
+            "uploads": self.uploads,
+            "relayed_uploads": self.relayed_uploads,
             "heap_used": heap.get("used_heap_size", 0),
             "heap_total": heap.get("total_heap_size", 0),
             "heap_external": heap.get("external_memory", 0),
@@ -617,6 +683,7 @@ class Worker:
         self.link.stop_watching()
         self.websockets.reset()
         await self.fetch.close()
+        self.handover.close()
         if self.bridge is not None:
             self.bridge.close()
             self.bridge = None

@@ -56,6 +56,8 @@ class FrameType(enum.IntEnum):
     PONG = 26
     LOG = 27
     FATAL = 28
+    RESPONSE_RELAY = 29
+    UPLOAD_RELAY = 30
     # either way, on a stream upgraded to a WebSocket (a 101 RESPONSE_HEAD)
     WS_MESSAGE = 40
     WS_CLOSE = 41
@@ -225,6 +227,36 @@ class Fatal(Frame):
     message: str
 
 
+# -- worker -> supervisor: a body handed over with its socket (the splice relay) ---------
+
+
+@dataclasses.dataclass(slots=True)
+class ResponseRelay(Frame):
+    """The rest of the response body is on the upstream connection handed over beside the
+    link (SCM_RIGHTS, tagged with this stream id): the upstream delimits it by ``framing``
+    ("length": ``length`` bytes, "chunked", or "close"), and ``data`` is what the worker
+    had already read of it (raw, chunk framing included). It ends the worker's part of the
+    stream, as RESPONSE_END does."""
+
+    TYPE = FrameType.RESPONSE_RELAY
+    HAS_BODY = True
+    framing: str
+    length: int
+    data: bytes | memoryview = b""
+
+
+@dataclasses.dataclass(slots=True)
+class UploadRelay(Frame):
+    """Splice the rest of the request body into the upstream connection handed over beside
+    the link (in HTTP/1.1 chunks if ``chunked``); the worker has received ``received`` bytes
+    of it and has no credit outstanding. The supervisor answers with REQUEST_END once the
+    body is in the socket (or goes on sending REQUEST_BODY if it cannot relay)."""
+
+    TYPE = FrameType.UPLOAD_RELAY
+    received: int
+    chunked: bool
+
+
 # -- either way: WebSocket messages of an upgraded stream ----------------------------------
 
 
@@ -256,7 +288,7 @@ FRAME_CLASSES: dict[int, type[Frame]] = {
     for cls in (
         RequestHead, RequestBody, RequestEnd, Cancel, ResponseCredit, Ping, Shutdown,
         Scheduled, Hello, ResponseHead, ResponseBody, ResponseEnd, ResponseError,
-        RequestCredit, Pong, Log, Fatal, WsMessage, WsClose,
+        RequestCredit, Pong, Log, Fatal, ResponseRelay, UploadRelay, WsMessage, WsClose,
     )
 }
 

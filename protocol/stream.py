@@ -30,6 +30,11 @@ RESPONSE_ERROR ``FAILED``, CANCEL ``CANCELLED``. Frames of a stream that has end
 and the worker's RESPONSE_END or RESPONSE_ERROR cross, both sides settle on ``CANCELLED``
 (the supervisor gave up on the client first).
 
+The splice relay: RESPONSE_RELAY ends the response like RESPONSE_END (``DONE``; the rest of
+the body travels on a socket handed over beside the link, outside the stream's credit), and
+UPLOAD_RELAY, allowed while the request body flows, asks the supervisor to put the rest of
+the body into such a socket itself; REQUEST_END then says it is there.
+
 Credit: a sender never has more body bytes in flight than its peer granted. The receiver
 grants bytes back as its application *consumes* them (:meth:`StreamCore.consumed`), under
 one policy, :func:`should_grant`: once a quarter of the window is unreturned, or as soon as
@@ -59,7 +64,9 @@ from .frames import (
     ResponseEnd,
     ResponseError,
     ResponseHead,
+    ResponseRelay,
     Scheduled,
+    UploadRelay,
     WsClose,
     WsMessage,
 )
@@ -123,6 +130,7 @@ TRANSITIONS: dict[tuple[Phase, Step], Phase] = {
 # The frames that end a stream, and how.
 ENDINGS: dict[type[Frame], Outcome] = {
     ResponseEnd: Outcome.DONE,
+    ResponseRelay: Outcome.DONE,  # the body goes on outside the stream (the splice relay)
     ResponseError: Outcome.FAILED,
     Cancel: Outcome.CANCELLED,
 }
@@ -135,13 +143,14 @@ _STEPS: dict[type[Frame], tuple[str, Step]] = {
     ResponseHead: (_RESPONSE, Step.HEAD),
     ResponseBody: (_RESPONSE, Step.DATA),
     ResponseEnd: (_RESPONSE, Step.END),
+    ResponseRelay: (_RESPONSE, Step.END),
 }
 # What each role may send; everything else it may only receive.
 _SENDS: dict[Role, frozenset[type[Frame]]] = {
     Role.SUPERVISOR: frozenset({RequestHead, Scheduled, RequestBody, RequestEnd, Cancel,
                                 ResponseCredit}),
     Role.WORKER: frozenset({ResponseHead, ResponseBody, ResponseEnd, ResponseError,
-                            RequestCredit}),
+                            RequestCredit, ResponseRelay, UploadRelay}),
 }
 _SOCKET_FRAMES = (WsMessage, WsClose)  # sent by both roles, each on its own direction
 
@@ -233,6 +242,11 @@ class StreamCore:
     @property
     def half_closed(self) -> bool:
         return self.outcome is None and Phase.ENDED in (self.request, self.response)
+
+    @property
+    def head(self) -> RequestHead | None:
+        """The request's head (None for a scheduled event)."""
+        return self._head
 
     @property
     def upgradable(self) -> bool:
@@ -327,6 +341,8 @@ class StreamCore:
             self.outcome = ENDINGS[cls]
         elif cls is RequestCredit or cls is ResponseCredit:
             raise LocalProtocolError(f"stream {self.sid}: credit frames come from consumed()")
+        elif cls is UploadRelay:
+            self._relay_upload(what, LocalProtocolError)
         else:
             direction, step = _STEPS[cls]
             if step is Step.DATA:
@@ -339,9 +355,15 @@ class StreamCore:
                 self.peer_credit -= size
             else:
                 self._step(direction, step, what, LocalProtocolError)
-                if cls is ResponseEnd:
+                if cls in ENDINGS:  # RESPONSE_END or RESPONSE_RELAY
                     self.outcome = ENDINGS[cls]
         return frame
+
+    def _relay_upload(self, what: str, error: type[ProtocolError]) -> None:
+        """UPLOAD_RELAY asks for the rest of a request body that is still flowing."""
+        if self.request is not Phase.BODY:
+            raise error(f"stream {self.sid}: can't handle {what} with the request in phase "
+                        f"{self.request.value!r}")
 
     def cancel(self, reason: str) -> Cancel | None:
         """Give up on the stream (supervisor: the CANCEL frame to send; worker: None)."""
@@ -429,6 +451,9 @@ class StreamCore:
         if cls is ResponseHead and frame.status == 101:  # type: ignore[attr-defined]
             self._upgrade(what, RemoteProtocolError)
             return frame
+        if cls is UploadRelay:
+            self._relay_upload(what, RemoteProtocolError)
+            return frame
         found = _STEPS.get(cls)
         if found is None:
             raise RemoteProtocolError(f"stream {self.sid}: {what} is not a frame of a stream")
@@ -436,7 +461,7 @@ class StreamCore:
         self._step(direction, step, what, RemoteProtocolError)
         if step is Step.DATA:
             self._in.receive(len(frame.data))  # type: ignore[attr-defined]
-        elif cls is ResponseEnd:
+        elif cls in ENDINGS:  # RESPONSE_END or RESPONSE_RELAY
             self.outcome = ENDINGS[cls]
         return frame
 

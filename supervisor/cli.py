@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="retry a GET or HEAD without a body once on another worker when "
                             "its worker died before answering (default: on)")
     serve.add_argument("--pid-file", type=Path, help="write the supervisor's pid there")
+    serve.add_argument("--relay", action=argparse.BooleanOptionalAction,
+                       help="move an untouched forwarded body socket to socket in the kernel "
+                            "(splice), not through the worker (default: on)")
     serve.add_argument("--fronts", type=int,
                        help="HTTP front processes sharing the port (half the cores)")
     # How the main process of many fronts starts each front (fronts.py); not for people.
@@ -248,6 +251,8 @@ def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             settings.pid_file = args.pid_file.resolve()
         if args.fronts is not None:
             settings.fronts = args.fronts
+        if getattr(args, "relay", None) is not None:
+            settings.relay = args.relay
         problems = settings.validate()
         if problems:
             for problem in problems:
@@ -307,6 +312,8 @@ def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         settings.retry_idempotent = args.retry_idempotent
     if args.fronts is not None:
         settings.fronts = args.fronts
+    if getattr(args, "relay", None) is not None:
+        settings.relay = args.relay
     problems = settings.validate()
     if not script.is_file():
         problems.insert(0, f"{args.script}: no such file")

@@ -477,6 +477,7 @@ def _settings(r: _Reader, data: dict[str, Any]) -> Settings:
             ("body_timeout", as_seconds, positive),
             ("send_timeout", as_seconds, positive),
             ("retry_idempotent", as_bool, None),
+            ("relay", as_bool, None),
             ("fronts", as_int, between(1, 1024)),
         ):
             value = server.get(key, kind, None, check)

@@ -130,8 +130,19 @@ class Metrics:
                                            ["script"], registry=r)
         self.reloads = Counter("isoflow_reloads", "Configuration reloads", ["result"],
                                registry=r)
+        self.forwarded = Counter("isoflow_forwarded_bodies",
+                                 "Bodies a script forwarded untouched, by the path they took: "
+                                 "relayed (socket to socket, splice) or framed (frames "
+                                 "through the worker)", ["direction", "path"], registry=r)
+        self.relayed_bytes = Counter("isoflow_relayed_body_bytes",
+                                     "Body bytes moved by the splice relay", ["direction"],
+                                     registry=r)
         for kind in ("client_drain", "worker_credit", "upload_credit"):
             self.stalls.labels(kind)
+        for direction in ("response", "upload"):
+            self.relayed_bytes.labels(direction)
+            for path in ("relayed", "framed"):
+                self.forwarded.labels(direction, path)
 
     def watch(self, snapshot: Callable[[], Snapshot]) -> None:
         self.registry.register(_Live(snapshot))
@@ -168,13 +179,25 @@ class Metrics:
     def stall(self, kind: str) -> None:
         self.stalls.labels(kind).inc()
 
+    def relayed(self, direction: str, size: int) -> None:
+        """A body the relay moved (``direction``: "response" or "upload")."""
+        self.forwarded.labels(direction, "relayed").inc()
+        self.relayed_bytes.labels(direction).inc(size)
+
     def pong(self, script: str, previous: dict, stats: dict) -> None:
         """Add what a worker's PONG stats counted since its previous PONG."""
+        def delta(key: str) -> int:
+            return int(stats.get(key, 0)) - int(previous.get(key, 0))
+
         for key, counter in (("cpu_terminations", self.cpu_terminations),
                              ("memory_terminations", self.memory_terminations)):
-            delta = int(stats.get(key, 0)) - int(previous.get(key, 0))
-            if delta > 0:
-                counter.labels(script).inc(delta)
+            if (n := delta(key)) > 0:
+                counter.labels(script).inc(n)
+        # Forwarded bodies the worker did not hand over went as frames.
+        for direction, total, relayed in (("response", "forwards", "relayed_bodies"),
+                                          ("upload", "uploads", "relayed_uploads")):
+            if (n := delta(total) - delta(relayed)) > 0:
+                self.forwarded.labels(direction, "framed").inc(n)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -39,6 +39,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from isoflow import protocol as p
 
@@ -88,8 +89,10 @@ Registry = dict[bytes, WorkerHandle]
 class WorkerPool:
     def __init__(self, settings: Settings, script: str, channel: Channel, registry: Registry,
                  table: StreamTable, serials: Iterator[int],
-                 metrics: Metrics | None = None, zygote: Zygote | None = None) -> None:
+                 metrics: Metrics | None = None, zygote: Zygote | None = None,
+                 handover: Path | None = None) -> None:
         self.settings = settings
+        self.handover = handover  # where workers hand sockets over (the splice relay), if on
         self.zygote = zygote  # forks the workers, if there is one (else: spawned directly)
         self.script = script
         self.spec = settings.scripts[script]
@@ -211,6 +214,8 @@ class WorkerPool:
         ]
         if s.cache_dir is not None:
             args += ["--cache-dir", str(s.cache_dir)]
+        if self.handover is not None:
+            args += ["--handover", str(self.handover)]
         if self.spec.root is not None:
             args += ["--root", str(self.spec.root)]
         for flag in self.spec.compatibility_flags:

@@ -37,6 +37,7 @@ from .channel import Channel
 from .config import ConfigError, load, make_ssl_context, script_errors
 from .front import Front, FrontServer
 from .fronts import ADMIN_SOCKET, FrontRole
+from .handover import Handovers
 from .keyfile import KeyFileError
 from .metrics import Metrics, PoolSample, Snapshot, WorkerSample
 from .notify import Notifier
@@ -98,8 +99,9 @@ class Service:
         self.remote: RemoteLink | None = None  # the TCP link remote workers connect to
         self._serials = itertools.count(1)
         self.channel: Channel | None = None
+        self.handovers = Handovers(self.runtime_dir / "handover.sock")  # the splice relay's
         self.active = Active(settings, Router(settings.routes), {})
-        self.front = Front(lambda: self.active, self.table, self.metrics)
+        self.front = Front(lambda: self.active, self.table, self.metrics, self.handovers)
         self.scheduler = Scheduler(self.table, lambda: (self.active.settings, self.active.pools))
         self.metrics.watch(self._snapshot)
         self.runner: web.ServerRunner | None = None
@@ -121,7 +123,8 @@ class Service:
     def _pool(self, settings: Settings, script: str) -> WorkerPool:
         assert self.channel is not None
         return WorkerPool(settings, script, self.channel, self.registry, self.table,
-                          self._serials, self.metrics, self.zygote)
+                          self._serials, self.metrics, self.zygote,
+                          self.handovers.path if settings.relay else None)
 
     async def _start_pools(self, settings: Settings) -> dict[str, WorkerPool]:
         """One started pool per script, or StartupError (and nothing left running)."""
@@ -179,6 +182,7 @@ class Service:
         settings = self.settings
         self.channel = Channel(f"ipc://{self.runtime_dir}/workers.sock", self._on_frame,
                                on_unreachable=self._on_unreachable)
+        self.handovers.start()
         pools = await self._start_pools(settings)
         self.active = Active(settings, Router(settings.routes), pools)
         self._start_remote(settings)
@@ -405,6 +409,7 @@ class Service:
         for pool in self.active.pools.values():
             pool.kill_all()
         self.zygote.close()
+        self.handovers.close()
         if self.channel is not None:
             self.channel.close()
         if self.remote is not None:

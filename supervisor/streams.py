@@ -52,7 +52,7 @@ class Stream:
 
     __slots__ = (
         "_head", "_items", "_request_credit_waiter", "_waiter", "closed", "core", "failure",
-        "method", "on_stall", "request_id", "worker",
+        "method", "on_stall", "request_id", "upload_relay", "worker",
     )
 
     def __init__(self, sid: int, worker: WorkerHandle, request_id: str, method: str,
@@ -70,6 +70,7 @@ class Stream:
         self.failure: StreamFailed | None = None
         self.closed = False
         self.on_stall = on_stall
+        self.upload_relay: p.UploadRelay | None = None  # the worker asks for the upload
 
     @property
     def sid(self) -> int:
@@ -133,6 +134,11 @@ class Stream:
                 self._head.set_result(event)
         elif isinstance(event, p.ResponseEnd):
             self._push(_END)
+        elif isinstance(event, p.ResponseRelay):
+            self._push(event)  # the body goes on on a socket (front.py relays it)
+        elif isinstance(event, p.UploadRelay):
+            self.upload_relay = event
+            self._wake_request_credit()  # the upload task (front.py) answers it
         elif isinstance(event, p.ResponseError):
             self.fail(StreamFailed(event.status, event.message))
         elif isinstance(event, p.RequestCredit):
@@ -181,8 +187,9 @@ class Stream:
             self._head.set_exception(TimeoutError())
             self._head.exception()  # retrieved: the handler may be gone already
 
-    async def next_chunk(self) -> bytes | memoryview | None:
-        """The next body chunk; None at the end; raises StreamFailed on failure."""
+    async def next_chunk(self) -> bytes | memoryview | p.ResponseRelay | None:
+        """The next body chunk; None at the end; RESPONSE_RELAY if the rest is to be
+        relayed from a socket; raises StreamFailed on failure."""
         while not self._items:
             self._waiter = asyncio.get_running_loop().create_future()
             try:
@@ -222,7 +229,7 @@ class Stream:
     async def wait_request_credit(self) -> None:
         """Wait until the worker has granted credit for request body (or the stream ends)."""
         while (self.core.peer_credit <= 0 and self.failure is None and not self.closed
-               and not self.core.finished):
+               and not self.core.finished and self.upload_relay is None):
             self._request_credit_waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._request_credit_waiter

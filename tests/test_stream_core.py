@@ -286,3 +286,39 @@ def test_two_sides_against_each_other(req_window, resp_window, request, response
         assert bytes(link.sup_got) == response  # every byte, once, in order
     if not allow_faults:
         assert link.sup.outcome is Outcome.DONE
+
+
+# -- the splice relay's frames -------------------------------------------------------------
+
+
+def test_a_response_relay_ends_the_response_like_its_end():
+    sup, worker = pair(has_body=False)
+    for core in (worker, sup):
+        step = core.send if core is worker else core.receive
+        step(p.ResponseHead(SID, 200, [], 1 << 30))
+        # The relayed prefix is outside the stream's credit (100 bytes here).
+        assert step(p.ResponseRelay(SID, "length", 1 << 30, b"x" * 1000)) is not None
+        assert core.outcome is Outcome.DONE and core.response is Phase.ENDED
+    with pytest.raises(LocalProtocolError, match="done"):
+        worker.send(p.ResponseBody(SID, b"x"))
+
+
+def test_a_response_relay_before_the_head_is_refused_on_both_sides():
+    sup, worker = pair()
+    with pytest.raises(LocalProtocolError, match="phase 'idle'"):
+        worker.send(p.ResponseRelay(SID, "close", -1, b""))
+    with pytest.raises(RemoteProtocolError, match="phase 'idle'"):
+        sup.receive(p.ResponseRelay(SID, "close", -1, b""))
+
+
+def test_an_upload_relay_is_asked_only_while_the_request_body_flows():
+    sup, worker = pair(has_body=True)
+    assert sup.receive(worker.send(p.UploadRelay(SID, 0, False))) is not None
+    assert sup.request is Phase.BODY  # it asks; the supervisor's REQUEST_END ends the body
+    worker.receive(sup.send(p.RequestEnd(SID)))
+    with pytest.raises(LocalProtocolError, match="phase 'ended'"):
+        worker.send(p.UploadRelay(SID, 0, False))
+    with pytest.raises(RemoteProtocolError, match="phase 'ended'"):
+        sup.receive(p.UploadRelay(SID, 0, False))
+    with pytest.raises(LocalProtocolError, match="cannot send"):
+        sup.send(p.UploadRelay(SID, 0, False))

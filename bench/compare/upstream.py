@@ -5,6 +5,9 @@
 ``GET /bytes?n=N`` answers N bytes (``x``) with a Content-Length, written 1 MiB at a time
 from one preallocated buffer, so the upstream costs as little as aiohttp allows. run.py
 measures it directly too (the "direct" row): the proxy figures cannot exceed it.
+
+``POST /sink`` reads the request body and answers how many bytes it counted (text), with
+``X-Sink-Framing: length`` or ``chunked``, how the body came (bench/relay.py's upload).
 """
 
 from __future__ import annotations
@@ -32,6 +35,14 @@ async def send_bytes(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def sink(request: web.Request) -> web.Response:
+    total = 0
+    while chunk := await request.content.readany():
+        total += len(chunk)
+    framing = "chunked" if request.headers.get("Transfer-Encoding") else "length"
+    return web.Response(text=str(total), headers={"X-Sink-Framing": framing})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -43,6 +54,7 @@ def main() -> None:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     app = web.Application()
     app.router.add_get("/bytes", send_bytes)
+    app.router.add_post("/sink", sink)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

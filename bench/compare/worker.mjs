@@ -3,6 +3,7 @@
 //   /generate?bytes=N      N bytes from a ReadableStream whose pull enqueues 64 KiB chunks
 //   /proxy?upstream=URL    return fetch(URL): an untouched upstream body, forwarded
 //   /slow?chunks=N&ms=T    one 64-byte chunk at once, then one every T ms (time to first byte)
+//   /upload?upstream=URL   POST request.body to URL untouched, with the request's Content-Length
 const CHUNK = new Uint8Array(65536).fill(120);
 
 function generate(total) {
@@ -41,6 +42,15 @@ export default {
         });
       case "/proxy":
         return fetch(query.get("upstream"));
+      case "/upload": {
+        const length = request.headers.get("content-length");
+        return fetch(query.get("upstream"), {
+          method: "POST",
+          body: request.body,
+          headers: length === null ? {} : { "content-length": length },
+          duplex: "half", // the Fetch standard asks for it with a stream body (isoflow does)
+        });
+      }
       case "/slow":
         return new Response(slow(Number(query.get("chunks") ?? 10), Number(query.get("ms") ?? 100)), {
           headers: { "content-type": "text/plain" },

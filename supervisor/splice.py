@@ -1,0 +1,446 @@
+"""Moving one HTTP body from a socket to another in the kernel: ``os.splice`` through a pipe.
+
+:func:`relay` copies the payload of a body whose head someone else has read (``prefix``
+holds whatever body bytes they read past it) from ``src_fd`` to ``dst_fd``, waiting on the
+event loop for readiness only when a socket says EAGAIN. Payload bytes go socket -> pipe ->
+socket without entering Python; only framing (chunk size lines, CRLFs, trailers) is read
+into userland, with ``recv(MSG_PEEK)`` so that nothing past the body's end is ever consumed.
+At most one pipe's worth (1 MiB) is read ahead of what the destination took, so a slow
+destination slows the source (TCP backpressure) instead of growing memory.
+
+Either fd may belong to an asyncio transport, so the loop never sees them: readiness waits
+use duplicates, registered only while waited on and closed at the end. The destination's
+transport must have nothing buffered when the relay starts (drained), or the body would
+overtake it. After a :class:`RelayBroken` (or a cancellation) the destination may hold part
+of the body and the source an unknown rest: both connections are only fit to be closed.
+
+Without ``os.splice`` (not Linux) the same loop copies through a reusable 1 MiB buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import re
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+HAVE_SPLICE: bool = hasattr(os, "splice") and hasattr(os, "pipe2")
+if HAVE_SPLICE:
+    import fcntl
+
+PIPE_SIZE = 1 << 20  # the pipe (or the fallback's buffer): the most read ahead of dst
+SIZE_LINE_LIMIT = 4096  # a chunk size line with its extensions and CRLF
+TRAILER_LINE_LIMIT = 8192  # one trailer field line with its CRLF
+TRAILERS_LIMIT = 64 << 10  # the whole trailer section
+_PEEK = 256  # bytes peeked at once while looking for a line's end (most lines are short)
+_MAX_CHUNK = 1 << 62
+_NOSIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)
+_MORE = getattr(socket, "MSG_MORE", 0)
+_CRLF = memoryview(b"\r\n")
+# A chunk size, then extensions (not parsed, they are dropped): visible bytes, SP and HTAB.
+_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:[ \t]*;[\t\x20-\x7e\x80-\xff]*)?")
+_FIELD_LINE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How the source body is delimited: ``"length"`` (``length`` bytes), ``"chunked"``
+    (RFC 9112 §7.1) or ``"close"`` (until the source's EOF)."""
+
+    kind: str
+    length: int = -1
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("length", "chunked", "close"):
+            raise ValueError(f"unknown body framing {self.kind!r}")
+        if self.kind == "length" and self.length < 0:
+            raise ValueError("a length framing needs length >= 0")
+
+
+class RelayBroken(Exception):
+    """The relay stopped before the body's end; ``message`` says why, in one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SourceBroken(RelayBroken):
+    """The source ended early (EOF or reset), or its chunked framing is malformed."""
+
+
+class DestinationGone(RelayBroken):
+    """Writing to the destination failed: the client went away."""
+
+
+class RelayTimeout(RelayBroken):
+    """The destination took nothing for ``send_timeout``, or the source sent nothing for
+    ``idle_timeout``."""
+
+
+class BodyTooLarge(RelayBroken):
+    """The body has more than ``max_bytes`` of payload."""
+
+
+async def relay(src_fd: int, prefix: bytes | bytearray | memoryview, framing: Framing,
+                dst_fd: int, *, chunked_out: bool = False, send_timeout: float | None = None,
+                idle_timeout: float | None = None, max_bytes: int = 0,
+                on_sent: Callable[[int], None] | None = None) -> int:
+    """Move one HTTP body's payload from ``src_fd`` to ``dst_fd``; returns the payload bytes
+    written. ``prefix`` is body bytes already read from src (framing included, bytes past
+    the body ignored). With ``chunked_out`` the payload leaves as HTTP/1.1 chunks, without
+    the last chunk. ``on_sent(n)`` is told of payload bytes as dst takes them. Raises a
+    :class:`RelayBroken`; neither fd is closed or made blocking. A bytearray ``prefix`` must
+    not be resized while the relay runs."""
+    if framing.kind == "length" and 0 < max_bytes < framing.length:
+        raise BodyTooLarge(f"the body's {framing.length} bytes are over the limit of "
+                           f"{max_bytes} bytes")
+    r = _Relay(src_fd, prefix, dst_fd, chunked_out, send_timeout, idle_timeout, max_bytes,
+               on_sent)
+    try:
+        if framing.kind == "length":
+            await r.payload(framing.length, "body")
+        elif framing.kind == "close":
+            await r.payload(-1, "body")
+        else:
+            await r.chunked()
+        return r.sent
+    finally:
+        r.close()
+
+
+def _timeout_text(seconds: float) -> str:
+    return f"{seconds:g} s"
+
+
+class _Relay:
+    """One relay's state: the fds' duplicates, the pipe (or buffer), the unread prefix."""
+
+    def __init__(self, src_fd: int, prefix: bytes | bytearray | memoryview, dst_fd: int,
+                 chunked_out: bool, send_timeout: float | None, idle_timeout: float | None,
+                 max_bytes: int, on_sent: Callable[[int], None] | None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.buf = memoryview(prefix).cast("B")
+        self.chunked_out = chunked_out
+        self.send_timeout = send_timeout
+        self.idle_timeout = idle_timeout
+        self.max_bytes = max_bytes
+        self.on_sent = on_sent
+        self.sent = 0  # payload bytes dst took
+        self.splice = HAVE_SPLICE
+        self.src: socket.socket | None = None
+        self.dst: socket.socket | None = None
+        self.pipe: tuple[int, int] | None = None
+        self.staging: memoryview | None = None
+        self.capacity = PIPE_SIZE
+        try:
+            self.src = _dup(src_fd)
+            self.dst = _dup(dst_fd)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        for s in (self.src, self.dst):
+            if s is not None:
+                s.close()  # the duplicate only: the caller's fd stays open
+        if self.pipe is not None:
+            for fd in self.pipe:
+                os.close(fd)
+        self.src = self.dst = self.pipe = self.staging = None
+        self.buf = memoryview(b"")  # the caller's prefix is no longer referenced
+
+    # -- payload -------------------------------------------------------------------------
+
+    async def payload(self, n: int, what: str) -> None:
+        """Move ``n`` payload bytes (``-1``: until the source's EOF) to dst: the prefix's
+        first, then the socket's, one pipe's worth at a time."""
+        total = n
+        if self.buf:
+            take = len(self.buf) if n < 0 else min(n, len(self.buf))
+            if take:
+                self._account(take)
+                data, self.buf = self.buf[:take], self.buf[take:]
+                if self.chunked_out:
+                    await self._send([memoryview(b"%x\r\n" % take), data, _CRLF])
+                else:
+                    await self._send([data])
+                self._sent(take)
+                if n > 0:
+                    n -= take
+        if self.pipe is None and self.staging is None and n:
+            self._open_staging()
+        while n:
+            want = self.capacity if n < 0 else min(self.capacity, n)
+            if n < 0 and self.max_bytes:  # one byte over the limit is enough to know
+                want = min(want, self.max_bytes - self.sent + 1)
+            got = await self._fill(want, what)
+            if got == 0:
+                if n < 0:
+                    return
+                raise SourceBroken(self._broke_off(what, total))
+            self._account(got)
+            if self.chunked_out:
+                await self._send([memoryview(b"%x\r\n" % got)], more=True)
+            await self._drain(got)
+            if self.chunked_out:
+                await self._send([_CRLF])
+            if n > 0:
+                n -= got
+
+    def _broke_off(self, what: str, total: int) -> str:
+        if what == "body":
+            return f"the upstream body broke off after {self.sent} of {total} bytes"
+        return f"the upstream chunked body broke off after {self.sent} bytes, in a chunk"
+
+    def _account(self, n: int) -> None:
+        if self.max_bytes and self.sent + n > self.max_bytes:
+            raise BodyTooLarge(f"the body is over the limit of {self.max_bytes} bytes")
+
+    def _sent(self, n: int) -> None:
+        self.sent += n
+        if self.on_sent is not None:
+            self.on_sent(n)
+
+    def _open_staging(self) -> None:
+        if self.splice:
+            self.pipe = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            self.capacity = _grow_pipe(self.pipe[1])
+        else:
+            self.staging = memoryview(bytearray(PIPE_SIZE))
+
+    async def _fill(self, want: int, what: str) -> int:
+        """Up to ``want`` bytes from src into the (empty) pipe; 0 at EOF."""
+        assert self.src is not None
+        while True:
+            try:
+                if self.pipe is not None:
+                    return os.splice(self.src.fileno(), self.pipe[1], want,
+                                     flags=os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK)
+                assert self.staging is not None
+                return self.src.recv_into(self.staging[:want])
+            except BlockingIOError:
+                await self._readable()
+            except OSError as e:
+                raise SourceBroken(self._reset(e)) from None
+
+    async def _drain(self, n: int) -> None:
+        """Write the ``n`` bytes the pipe holds to dst."""
+        assert self.dst is not None
+        flags = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK if self.splice else 0
+        if self.chunked_out and self.splice:
+            flags |= os.SPLICE_F_MORE  # the chunk's CRLF follows at once
+        done = 0
+        while done < n:
+            try:
+                if self.pipe is not None:
+                    k = os.splice(self.pipe[0], self.dst.fileno(), n - done, flags=flags)
+                else:
+                    assert self.staging is not None
+                    k = self.dst.send(self.staging[done:n], _NOSIGNAL)
+            except BlockingIOError:
+                await self._writable()
+                continue
+            except OSError as e:
+                raise DestinationGone(self._gone(e)) from None
+            if k == 0:  # a socket takes something or says EAGAIN; never loop on nothing
+                raise DestinationGone(f"the client connection took nothing after "
+                                      f"{self.sent} bytes")
+            done += k
+            self._sent(k)
+
+    async def _send(self, parts: list[memoryview], more: bool = False) -> None:
+        """Write ``parts`` (userland bytes: prefix payload or framing) to dst."""
+        assert self.dst is not None
+        flags = _NOSIGNAL | (_MORE if more else 0)
+        while parts:
+            try:
+                k = self.dst.sendmsg(parts, (), flags)
+            except BlockingIOError:
+                await self._writable()
+                continue
+            except OSError as e:
+                raise DestinationGone(self._gone(e)) from None
+            while parts and k >= len(parts[0]):
+                k -= len(parts.pop(0))
+            if k:
+                parts[0] = parts[0][k:]
+
+    def _reset(self, e: OSError) -> str:
+        return f"the upstream connection failed after {self.sent} bytes: {_errno_text(e)}"
+
+    def _gone(self, e: OSError) -> str:
+        return f"the client connection failed after {self.sent} bytes: {_errno_text(e)}"
+
+    # -- chunked framing -----------------------------------------------------------------
+
+    async def chunked(self) -> None:
+        """Decode a chunked source: each chunk's payload to dst, then read the trailer
+        section up to its empty line (discarded); nothing after it is read."""
+        while True:
+            line = await self._line(SIZE_LINE_LIMIT, "a chunk size line")
+            m = _SIZE_LINE.fullmatch(line)
+            if m is None:
+                raise SourceBroken(f"malformed chunk size line {_show(line)}")
+            size = int(m.group(1), 16)
+            if size > _MAX_CHUNK:
+                raise SourceBroken(f"chunk size {m.group(1)[:24].decode()} is too large")
+            if size == 0:
+                break
+            self._account(size)
+            await self.payload(size, "chunk")
+            await self._chunk_end()
+        section = 0
+        while True:
+            line = await self._line(TRAILER_LINE_LIMIT, "a trailer line")
+            if not line:
+                return
+            section += len(line) + 2
+            if section > TRAILERS_LIMIT:
+                raise SourceBroken(f"the trailer section is over {TRAILERS_LIMIT} bytes")
+            if _FIELD_LINE.fullmatch(line) is None:
+                raise SourceBroken(f"malformed trailer line {_show(line)}")
+
+    async def _chunk_end(self) -> None:
+        """The CRLF after a chunk's payload."""
+        got = bytearray()
+        while len(got) < 2:
+            data = await self._read(2 - len(got), "a chunk's CRLF")
+            got += data
+            if b"\r\n"[: len(got)] != got:
+                raise SourceBroken("missing CRLF after chunk data")
+
+    async def _read(self, n: int, what: str) -> bytes:
+        """Up to ``n`` (> 0) bytes: from the prefix, else from the socket."""
+        if self.buf:
+            data, self.buf = bytes(self.buf[:n]), self.buf[n:]
+            return data
+        return await self._recv(n, what)
+
+    async def _recv(self, n: int, what: str, peek: bool = False) -> bytes:
+        assert self.src is not None
+        while True:
+            try:
+                data = self.src.recv(n, socket.MSG_PEEK if peek else 0)
+            except BlockingIOError:
+                await self._readable()
+                continue
+            except OSError as e:
+                raise SourceBroken(self._reset(e)) from None
+            if not data:
+                raise SourceBroken(f"the upstream chunked body broke off after {self.sent} "
+                                   f"bytes, in {what}")
+            return data
+
+    async def _line(self, limit: int, what: str) -> bytes:
+        """One line (without its CRLF) of at most ``limit`` bytes with the CRLF. The socket
+        is peeked for the line's end, so that only the line's bytes are consumed."""
+        line = bytearray()
+        if self.buf:
+            head = self.buf[:limit]
+            end = bytes(head).find(b"\n")
+            take = end + 1 if end >= 0 else len(head)
+            line += head[:take]
+            self.buf = self.buf[take:]
+        while not line.endswith(b"\n"):
+            if len(line) >= limit:
+                raise SourceBroken(f"{what} is over {limit} bytes")
+            peeked = await self._recv(min(_PEEK, limit - len(line)), what, peek=True)
+            end = peeked.find(b"\n")
+            take = end + 1 if end >= 0 else len(peeked)
+            while take:  # the bytes peeked are there: recv returns them (in one go on TCP)
+                data = await self._recv(take, what)
+                line += data
+                take -= len(data)
+        if not line.endswith(b"\r\n"):
+            raise SourceBroken(f"{what} does not end in CRLF")
+        del line[-2:]
+        if b"\r" in line:
+            raise SourceBroken(f"{what} has a bare CR")
+        return bytes(line)
+
+    # -- readiness -----------------------------------------------------------------------
+
+    async def _readable(self) -> None:
+        assert self.src is not None
+        try:
+            await self._ready(self.src.fileno(), False, self.idle_timeout)
+        except TimeoutError:
+            raise RelayTimeout(f"the upstream sent nothing for "
+                               f"{_timeout_text(self.idle_timeout or 0)} (after {self.sent} "
+                               f"bytes)") from None
+
+    async def _writable(self) -> None:
+        assert self.dst is not None
+        try:
+            await self._ready(self.dst.fileno(), True, self.send_timeout)
+        except TimeoutError:
+            raise RelayTimeout(f"the client took nothing for "
+                               f"{_timeout_text(self.send_timeout or 0)} (after {self.sent} "
+                               f"bytes)") from None
+
+    async def _ready(self, fd: int, write: bool, timeout: float | None) -> None:
+        """Wait for ``fd`` (one of our duplicates) to be readable or writable."""
+        fut = self.loop.create_future()
+        if write:
+            self.loop.add_writer(fd, _wake, fut)
+        else:
+            self.loop.add_reader(fd, _wake, fut)
+        try:
+            if timeout is None:
+                await fut
+            else:
+                async with asyncio.timeout(timeout):
+                    await fut
+        finally:
+            if write:
+                self.loop.remove_writer(fd)
+            else:
+                self.loop.remove_reader(fd)
+
+
+def _wake(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+def _dup(fd: int) -> socket.socket:
+    """A socket object on a duplicate of ``fd``, in non-blocking mode (which the caller's
+    fd already is: the flag is shared, nothing changes for it)."""
+    new = os.dup(fd)
+    try:
+        s = socket.socket(fileno=new)
+    except BaseException:
+        os.close(new)
+        raise
+    s.settimeout(0.0)
+    return s
+
+
+def _grow_pipe(fd: int) -> int:
+    """Size the pipe to PIPE_SIZE or the most the kernel allows; its capacity in bytes."""
+    size = PIPE_SIZE
+    while size >= 64 << 10:
+        with contextlib.suppress(OSError):
+            return fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+        size //= 2
+    return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+
+
+def _errno_text(e: OSError) -> str:
+    if e.errno is None:
+        return str(e)
+    return f"{errno.errorcode.get(e.errno, e.errno)} ({os.strerror(e.errno)})"
+
+
+def _show(line: bytes) -> str:
+    """A line for a message: at most 40 bytes, escaped."""
+    text = repr(line[:40])[2:-1]
+    return repr(text + ("..." if len(line) > 40 else ""))

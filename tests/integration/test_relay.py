@@ -1,0 +1,471 @@
+"""The splice relay end to end: an untouched forwarded body moves socket to socket.
+
+The upstream here writes its responses byte by byte as each test needs them (Content-Length,
+chunked with extensions and trailers, close-delimited, cut short, reset, paced), so every
+way an upstream delimits a body, and every way it can break one, reaches the relay. The
+metrics say which path each body took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import socket
+import threading
+import time
+import urllib.request
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+import pytest
+
+from tests.conftest import run
+from tests.integration.ops_support import metric
+from tests.processes import free_port
+from tests.upstream import stream_bytes
+
+SCRIPT = r"""
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const target = url.searchParams.get("t");
+    switch (url.pathname) {
+      case "/fwd":
+        return fetch(target);
+      case "/rewrap": {  // a new Response around the untouched body, headers changed
+        const r = await fetch(target);
+        const out = new Response(r.body, r);
+        out.headers.set("x-relayed", "maybe");
+        out.headers.delete("content-length");
+        return out;
+      }
+      case "/up": {  // an untouched upload, with its length, or (?chunked) without
+        const headers = url.searchParams.has("chunked") ? {}
+          : { "content-length": request.headers.get("content-length") };
+        return fetch(target, { method: "POST", body: request.body, headers, duplex: "half" });
+      }
+      case "/up-request":
+        return fetch(new Request(target, request));
+      case "/tee": {  // the script touched the body: frames, not the relay
+        const r = await fetch(target);
+        const [a, b] = r.body.tee();
+        b.cancel();
+        return new Response(a, r);
+      }
+    }
+    return new Response("unknown", { status: 404 });
+  },
+};
+"""
+
+CHUNK = 64 << 10
+
+
+class RawUpstream:
+    """An HTTP/1.1 upstream writing raw bytes, in a thread of its own. Paths:
+
+    ``/cl/N``, ``/chunked/N?ext=1&trailer=1&size=S``, ``/close/N``: N bytes of
+    :func:`stream_bytes`, delimited that way; ``/cut/FRAMING/N``: half of it, then a FIN;
+    ``/reset/FRAMING/N``: half of it, then a reset; ``/paced/N?gap=S``: Content-Length, one
+    64 KiB piece every S seconds. ``closed`` records the paths whose connection the peer
+    closed while the body was still being written.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        self.closed: set[str] = set()
+        self.served: list[str] = []
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self) -> RawUpstream:
+        self._thread.start()
+        assert self._ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(
+            asyncio.start_server(self._serve, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        try:
+            self.loop.run_forever()
+        finally:
+            server.close()
+            tasks = asyncio.all_tasks(self.loop)
+            for task in tasks:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            self.loop.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                target = head.split(b" ", 2)[1].decode()
+                self.served.append(target)
+                keep = await self._answer(target, writer)
+                if not keep:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def _answer(self, target: str, writer: asyncio.StreamWriter) -> bool:
+        parts = urlsplit(target)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        path = parts.path.strip("/").split("/")
+        kind, n = path[0], int(path[-1])
+        body = stream_bytes(n)
+        framing = path[1] if kind in ("cut", "reset") else kind
+        cut = kind in ("cut", "reset")
+        send = body[: n // 2] if cut else body
+        head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        if framing in ("cl", "paced"):
+            head += f"Content-Length: {n}\r\n"
+        elif framing == "chunked":
+            head += "Transfer-Encoding: chunked\r\n"
+        else:
+            head += "Connection: close\r\n"
+        writer.write(head.encode() + b"\r\n")
+        gap = float(query.get("gap", 0))
+        size = int(query.get("size", CHUNK))
+        try:
+            for i in range(0, len(send), size):
+                piece = send[i:i + size]
+                if framing == "chunked":
+                    ext = b";name=value" if query.get("ext") else b""
+                    piece = b"%x%s\r\n%s\r\n" % (len(piece), ext, piece)
+                writer.write(piece)
+                await writer.drain()
+                if gap:
+                    await asyncio.sleep(gap)
+            if cut:
+                if kind == "reset":
+                    sock = writer.get_extra_info("socket")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+                    writer.transport.abort()
+                return False
+            if framing == "chunked":
+                trailer = b"x-checksum: 1\r\n" if query.get("trailer") else b""
+                writer.write(b"0\r\n" + trailer + b"\r\n")
+            await writer.drain()
+        except ConnectionError:
+            self.closed.add(parts.path)
+            return False
+        return framing not in ("close",)
+
+
+@pytest.fixture(scope="module")
+def raw_upstream():
+    up = RawUpstream().start()
+    yield up
+    up.stop()
+
+
+@pytest.fixture(scope="module")
+def metrics_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def relay(serve_module, metrics_port):
+    return serve_module(SCRIPT, "--allow-fetch-to", "loopback", "--metrics",
+                        f"127.0.0.1:{metrics_port}", workers=1, name="relay.mjs")
+
+
+def counted(metrics_port: int, path: str, direction: str = "response") -> float:
+    """isoflow_forwarded_bodies_total{path=...}: framed counts arrive with PONGs (1 s)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    return metric(text, "isoflow_forwarded_bodies_total", direction=direction, path=path)
+
+
+async def download(url: str, version: str = "1.1") -> tuple[int, dict, bytes, str | None]:
+    """(status, headers, body, error): error names how the body broke, if it did."""
+    v = aiohttp.HttpVersion10 if version == "1.0" else aiohttp.HttpVersion11
+    async with aiohttp.ClientSession(version=v) as session, session.get(
+            url, timeout=aiohttp.ClientTimeout(total=60)) as r:
+        data = bytearray()
+        try:
+            async for piece in r.content.iter_any():
+                data += piece
+        except aiohttp.ClientPayloadError as e:
+            return r.status, dict(r.headers), bytes(data), str(e)
+        return r.status, dict(r.headers), bytes(data), None
+
+
+def via(server, route: str, target: str) -> str:
+    return server.url(f"{route}?t={target}")
+
+
+@pytest.mark.parametrize("path", ["/cl/{n}", "/chunked/{n}", "/chunked/{n}?ext=1&trailer=1",
+                                  "/chunked/{n}?size=7", "/close/{n}"])
+def test_every_upstream_framing_is_relayed_bit_identical(relay, raw_upstream, metrics_port,
+                                                         path):
+    n = (3 << 20) + 12345 if "size=7" not in path else 300_000
+    before = counted(metrics_port, "relayed")
+    status, headers, body, error = run(download(via(relay, "/fwd", raw_upstream.url(
+        path.format(n=n)))))
+    assert (status, error, len(body)) == (200, None, n)
+    assert hashlib.sha256(body).digest() == hashlib.sha256(stream_bytes(n)).digest()
+    if path.startswith("/cl/"):
+        assert headers["Content-Length"] == str(n)
+    else:
+        assert headers.get("Transfer-Encoding") == "chunked"  # re-framed for an 1.1 client
+    assert counted(metrics_port, "relayed") == before + 1
+
+
+@pytest.mark.parametrize("framing", ["chunked", "close"])
+def test_an_http10_client_gets_a_close_delimited_body(relay, raw_upstream, framing):
+    n = 2 << 20
+    status, headers, body, error = run(download(
+        via(relay, "/fwd", raw_upstream.url(f"/{framing}/{n}")), version="1.0"))
+    assert (status, error, len(body)) == (200, None, n)
+    assert body == stream_bytes(n)
+    assert "Transfer-Encoding" not in headers
+
+
+def test_a_rewrapped_body_with_new_headers_is_relayed(relay, raw_upstream, metrics_port):
+    n = 1 << 20
+    before = counted(metrics_port, "relayed")
+    status, headers, body, error = run(download(via(relay, "/rewrap",
+                                                    raw_upstream.url(f"/cl/{n}"))))
+    assert (status, error, body) == (200, None, stream_bytes(n))
+    assert headers["x-relayed"] == "maybe"
+    assert counted(metrics_port, "relayed") == before + 1
+
+
+def test_a_tee_d_body_takes_the_frame_path(relay, raw_upstream, metrics_port):
+    n = 1 << 20
+    relayed, framed = counted(metrics_port, "relayed"), counted(metrics_port, "framed")
+    status, _, body, error = run(download(via(relay, "/tee", raw_upstream.url(f"/cl/{n}"))))
+    assert (status, error, body) == (200, None, stream_bytes(n))
+    assert counted(metrics_port, "relayed") == relayed
+    # /fwd-style forwards count as framed only when not relayed; a tee is not a forward.
+    assert counted(metrics_port, "framed") == framed
+
+
+@pytest.mark.parametrize("path", ["/cut/cl/{n}", "/cut/chunked/{n}", "/reset/close/{n}",
+                                  "/reset/cl/{n}"])
+def test_a_cut_upstream_is_a_visible_abort(relay, raw_upstream, path):
+    n = 4 << 20
+    status, _headers, body, error = run(download(via(relay, "/fwd",
+                                                    raw_upstream.url(path.format(n=n)))))
+    assert status == 200
+    assert error is not None, f"a cut body of {len(body)} bytes looked complete"
+    assert len(body) < n
+
+
+def test_a_cut_close_delimited_body_reaches_an_http10_client_as_a_reset(relay, raw_upstream):
+    async def go() -> str:
+        reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+        target = raw_upstream.url(f"/reset/close/{4 << 20}")
+        writer.write(f"GET /fwd?t={target} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
+        try:
+            while await reader.read(1 << 16):
+                pass
+        except ConnectionResetError:
+            return "reset"
+        finally:
+            writer.close()
+        return "fin"
+
+    assert run(go()) == "reset"  # a FIN would pass for the body's end
+
+
+def test_the_client_connection_is_reused_after_a_relayed_body(relay, raw_upstream):
+    created = []
+
+    async def on_create(session, context, params) -> None:
+        created.append(params)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(on_create)
+
+    async def go() -> list[int]:
+        sizes = []
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1),
+                                         trace_configs=[trace]) as session:
+            for path in ("/chunked/300000", "/cl/200000", "/close/100000", "/chunked/5"):
+                async with session.get(via(relay, "/fwd", raw_upstream.url(path))) as r:
+                    sizes.append(len(await r.read()))
+        return sizes
+
+    assert run(go()) == [300000, 200000, 100000, 5]
+    assert len(created) == 1  # one connection carried all four
+
+
+def test_the_access_log_counts_relayed_bytes(relay, raw_upstream):
+    n = (1 << 20) + 7
+    status, _, body, _ = run(download(via(relay, "/fwd", raw_upstream.url(f"/chunked/{n}"))))
+    assert status == 200 and len(body) == n
+    deadline = time.monotonic() + 5
+    while f"out={n} " not in relay.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert f"out={n} " in relay.log()
+
+
+def test_a_client_leaving_mid_relay_closes_the_upstream(relay, raw_upstream):
+    async def go() -> None:
+        target = raw_upstream.url(f"/paced/{64 << 20}?gap=0.01")
+        async with aiohttp.ClientSession() as session, session.get(
+                via(relay, "/fwd", target)) as r:
+            await r.content.readexactly(1 << 20)
+        # The session is closed: the client connection is gone mid-body.
+
+    run(go())
+    deadline = time.monotonic() + 10
+    while "/paced/67108864" not in raw_upstream.closed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "/paced/67108864" in raw_upstream.closed
+
+
+def test_killing_the_worker_mid_relay_does_not_break_the_transfer(serve, raw_upstream):
+    server = serve(SCRIPT, "--allow-fetch-to", "loopback", workers=1, name="kill.mjs")
+    n = 16 << 20
+    target = raw_upstream.url(f"/paced/{n}?gap=0.005")
+
+    async def go() -> tuple[int, bytes, str | None]:
+        async with aiohttp.ClientSession() as session, session.get(
+                via(server, "/fwd", target)) as r:
+            data = bytearray(await r.content.readexactly(1 << 20))
+            os.kill(server.worker_pids()["w0"], signal.SIGKILL)
+            try:
+                async for piece in r.content.iter_any():
+                    data += piece
+            except aiohttp.ClientPayloadError as e:
+                return r.status, bytes(data), str(e)
+            return r.status, bytes(data), None
+
+    victim = server.worker_pids()["w0"]
+    status, body, error = run(go())
+    assert (status, error, len(body)) == (200, None, n)
+    assert body == stream_bytes(n)
+    deadline = time.monotonic() + 20
+    while server.worker_pids()["w0"] == victim and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.worker_pids()["w0"] != victim  # the supervisor replaced it
+
+
+def test_without_the_relay_forwarded_bodies_are_framed(serve, raw_upstream):
+    port = free_port()
+    server = serve(SCRIPT, "--allow-fetch-to", "loopback", "--no-relay", "--metrics",
+                   f"127.0.0.1:{port}", workers=1, name="framed.mjs")
+    n = 2 << 20
+    status, _, body, error = run(download(via(server, "/fwd", raw_upstream.url(f"/chunked/{n}"))))
+    assert (status, error, body) == (200, None, stream_bytes(n))
+    deadline = time.monotonic() + 5  # the worker's count comes with its next PONG
+    while counted(port, "framed") < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert counted(port, "framed") == 1
+    assert counted(port, "relayed") == 0
+
+
+# -- uploads ------------------------------------------------------------------------------
+
+
+async def upload(url: str, body: bytes, piece: int = 1 << 20,
+                 gap: float = 0.0) -> tuple[int, bytes, dict]:
+    async def pieces():
+        for i in range(0, len(body), piece):
+            yield body[i:i + piece]
+            if gap:
+                await asyncio.sleep(gap)
+
+    async with aiohttp.ClientSession() as session, session.post(
+            url, data=pieces(), headers={"Content-Length": str(len(body))},
+            timeout=aiohttp.ClientTimeout(total=60)) as r:
+        return r.status, await r.read(), dict(r.headers)
+
+
+@pytest.mark.parametrize("route", ["/up", "/up?chunked=1", "/up-request"])
+def test_an_untouched_upload_is_spliced_into_the_upstream(relay, upstream, metrics_port,
+                                                          route):
+    payload = stream_bytes(12 << 20)
+    before = counted(metrics_port, "relayed", "upload")
+    sep = "&" if "?" in route else "?"
+    status, body, headers = run(upload(relay.url(f"{route}{sep}t={upstream.url('/count')}"),
+                                       payload))
+    assert status == 200, body
+    seen = json.loads(body)
+    assert seen["size"] == len(payload)
+    assert seen["sha256"] == hashlib.sha256(payload).hexdigest()
+    assert seen["te"] == ("chunked" if "chunked" in route else None)
+    assert counted(metrics_port, "relayed", "upload") == before + 1
+    assert headers.get("Connection") == "close"  # aiohttp's parser did not see the body
+
+
+def test_an_upload_and_its_echo_are_both_relayed(relay, upstream, metrics_port):
+    payload = stream_bytes(20 << 20)
+    uploads, responses = (counted(metrics_port, "relayed", d) for d in ("upload", "response"))
+    status, body, _ = run(upload(relay.url(f"/up?t={upstream.url('/echo')}"), payload))
+    assert status == 200
+    assert hashlib.sha256(body).digest() == hashlib.sha256(payload).digest()
+    assert counted(metrics_port, "relayed", "upload") == uploads + 1
+    assert counted(metrics_port, "relayed", "response") == responses + 1
+
+
+def test_a_small_upload_takes_the_frame_path(relay, upstream, metrics_port):
+    payload = stream_bytes(300_000)  # not 1 MiB beyond the first window
+    before = counted(metrics_port, "relayed", "upload")
+    status, body, _ = run(upload(relay.url(f"/up?t={upstream.url('/count')}"), payload))
+    assert status == 200
+    assert json.loads(body)["size"] == len(payload)
+    assert counted(metrics_port, "relayed", "upload") == before
+
+
+def test_a_client_cutting_its_relayed_upload_short_is_not_a_complete_body(relay, upstream):
+    """The client promises 8 MiB, sends 4 and leaves: the upstream must not see a whole
+    body, and the service goes on serving."""
+    async def go() -> None:
+        _reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+        target = upstream.url("/count?name=cut")
+        writer.write(f"POST /up?t={target} HTTP/1.1\r\nHost: x\r\n"
+                     f"Content-Length: {8 << 20}\r\n\r\n".encode())
+        writer.write(stream_bytes(4 << 20))
+        await writer.drain()
+        await asyncio.sleep(0.5)
+        writer.transport.abort()
+
+    run(go())
+    deadline = time.monotonic() + 10
+    while ("end", "cut", 8 << 20) not in upstream.events and time.monotonic() < deadline:
+        if upstream.received.get("cut", 0) >= 4 << 20:
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert ("end", "cut", 8 << 20) not in upstream.events
+    status, _, body, _ = run(download(via(relay, "/fwd", upstream.url("/text"))))
+    assert (status, body) == (200, b"hello from upstream")
+
+
+def test_no_descriptor_is_left_behind(relay, raw_upstream, upstream):
+    def fds() -> int:
+        pid = relay.proc.pid
+        return len(os.listdir(f"/proc/{pid}/fd"))
+
+    run(download(via(relay, "/fwd", raw_upstream.url("/cl/1000000"))))
+    start = fds()
+    for path in ("/cl/1000000", "/chunked/1000000", "/cut/cl/1000000", "/reset/close/1000000"):
+        for _ in range(3):
+            with contextlib.suppress(aiohttp.ClientError):
+                run(download(via(relay, "/fwd", raw_upstream.url(path))))
+    for _ in range(3):
+        run(upload(relay.url(f"/up?t={upstream.url('/count')}"), stream_bytes(3 << 20)))
+    time.sleep(0.5)
+    assert fds() <= start + 2

@@ -47,13 +47,13 @@ from aiohttp.http_exceptions import LineTooLong
 from aiohttp.web_protocol import RequestHandler
 
 from isoflow import protocol as p
-from isoflow.protocol import handover as handover_kind
 from isoflow.protocol import headers as header_bytes
 
-from . import accesslog, splice, websocket
+from . import accesslog, websocket
 from .handover import Handovers
 from .metrics import Metrics
 from .pool import Overloaded, PoolRetired, WorkerPool
+from .relays import Relays
 from .routing import Route
 from .streams import Stream, StreamFailed, StreamTable, WorkerGone
 
@@ -187,7 +187,6 @@ def _reason(status: int) -> str:
     return _REASONS.get(status, "Unknown")
 
 
-HANDOVER_WAIT = 5.0  # seconds a relayed stream waits for its socket (it is in flight)
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a TCP reset
 _LINGER_OFF = struct.pack("ii", 0, 0)  # the default: close() sends a FIN after the data
 
@@ -207,25 +206,14 @@ def _reset_on_close(transport: asyncio.BaseTransport, reset: bool) -> None:
                             _LINGER_RESET if reset else _LINGER_OFF)
 
 
-async def _flushed(transport: asyncio.WriteTransport, timeout: float) -> bool:
-    """Wait until ``transport`` has handed everything written to it to the socket (False if
-    that takes ``timeout`` seconds). It holds bytes only when the client is slow, so a
-    short poll costs nothing on the common path."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while transport.get_write_buffer_size():
-        if transport.is_closing() or asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.002)
-    return True
-
-
 class Front:
     def __init__(self, active: Callable[[], Active], table: StreamTable,
                  metrics: Metrics, handovers: Handovers | None = None) -> None:
         self.active = active
         self.table = table
         self.metrics = metrics
-        self.handovers = handovers  # sockets local workers hand over (the splice relay)
+        self.relays = Relays(handovers, metrics)  # bodies moved socket to socket
+        table.on_late_relay = self.relays.discard
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         loop = asyncio.get_running_loop()
@@ -363,6 +351,8 @@ class Front:
     def _release(self, stream: Stream, pool: WorkerPool) -> None:
         """The stream is over for its worker (at the end, or once its body is relayed)."""
         if not stream.closed:
+            if (relay := stream.untaken_relay()) is not None:
+                self.relays.discard(stream.worker, relay)
             self.table.close(stream)
             pool.release(stream.worker)
 
@@ -540,60 +530,21 @@ class Front:
     async def _relay_response(self, request: web.BaseRequest, stream: Stream,
                               resp: web.StreamResponse, frame: p.ResponseRelay, length: int,
                               sent: int, pool: WorkerPool, ex: Exchange) -> None:
-        """The rest of the body is on the upstream socket the worker handed over: move it
-        to the client socket to socket (splice.py), without the worker, which is released
-        at once (it may even die meanwhile). Aborts the response if it cannot complete."""
+        """The rest of the body is on the upstream socket the worker handed over: the
+        worker is released at once (it may even die meanwhile) and the body moves socket to
+        socket (relays.py). Aborts the response if it cannot complete."""
         self._release(stream, pool)
-        pid = stream.worker.pid
-        sock = None
-        if self.handovers is not None and pid is not None:
-            sock = await self.handovers.take(pid, handover_kind.RESPONSE, stream.sid,
-                                             HANDOVER_WAIT)
-        if sock is None:
-            log.warning("request %s: the worker relayed the body but its socket never came",
-                        stream.request_id)
-            self._abort(request, resp, ex)
-            return
-        with sock:
-            transport = request.transport
-            client = transport.get_extra_info("socket") if transport is not None else None
-            if client is None or transport.get_extra_info("sslcontext") is not None:
-                # Not ours to splice into (TLS): the worker only relays for plain listeners,
-                # so this is a bug; fail visibly rather than send TLS records raw.
-                log.error("request %s: a relayed body for a client that is not plain TCP",
-                          stream.request_id)
-                self._abort(request, resp, ex)
-                return
-            send_timeout = self.active().settings.send_timeout
-            await resp.write(b"")  # the head, if aiohttp still holds it
-            if not await _flushed(transport, send_timeout):  # all written so far is sent
-                log.warning("request %s: the client took nothing for %g s; aborting",
-                            stream.request_id, send_timeout)
-                self._abort(request, resp, ex)
-                return
-            left = length - sent if length >= 0 else 0
-            upstream = splice.Framing(frame.framing, frame.length)
 
-            def count(n: int) -> None:
-                ex.bytes_out += n
+        def count(n: int) -> None:
+            ex.bytes_out += n
 
-            try:
-                moved = await splice.relay(
-                    sock.fileno(), frame.data, upstream, client.fileno(),
-                    chunked_out=resp.headers.get(hdrs.TRANSFER_ENCODING) == "chunked",
-                    send_timeout=send_timeout, max_bytes=left, on_sent=count)
-            except splice.DestinationGone:
-                log.debug("request %s: the client went away", stream.request_id)
-                self._abort(request, resp, ex)
-                return
-            except splice.RelayBroken as e:
-                log.warning("request %s: relayed body failed: %s", stream.request_id, e.message)
-                self._abort(request, resp, ex)
-                return
-        self.metrics.relayed("response", moved)
-        if length >= 0 and moved != left:
-            log.warning("request %s: relayed body of %d bytes, Content-Length said %d",
-                        stream.request_id, sent + moved, length)
+        moved = await self.relays.response(
+            request, resp, stream.worker.pid, frame, length - sent if length >= 0 else -1,
+            self.active().settings.send_timeout, count)
+        if moved.failure is not None:
+            level = logging.DEBUG if moved.client_gone else logging.WARNING
+            log.log(level, "request %s: relayed body failed: %s", stream.request_id,
+                    moved.failure)
             self._abort(request, resp, ex)
             return
         await resp.write_eof()  # a chunked body's last chunk
@@ -602,53 +553,25 @@ class Front:
     async def _relay_upload(self, stream: Stream, request: web.BaseRequest,
                             ex: Exchange) -> bool:
         """The worker asks for the rest of the request body in the upstream socket it handed
-        over (UPLOAD_RELAY): splice it from the client socket, then end the body. False if
-        it cannot be relayed (the body goes on as frames: the worker's credit resumes)."""
+        over (UPLOAD_RELAY): relay it (relays.py), then end the body. False if it cannot be
+        relayed: the body goes on as frames (the worker's credit resumes)."""
         ask, stream.upload_relay = stream.upload_relay, None
         assert ask is not None
-        length = request.content_length
-        transport = request.transport
-        pid = stream.worker.pid
-        client = transport.get_extra_info("socket") if transport is not None else None
-        if (length is None or ask.received != ex.bytes_in or self.handovers is None
-                or pid is None or client is None or request.content.at_eof()
-                or transport.get_extra_info("sslcontext") is not None):
-            log.debug("request %s: upload not relayed (%d of %s bytes sent, %d received)",
-                      stream.request_id, ex.bytes_in, length, ask.received)
-            return False
-        sock = await self.handovers.take(pid, handover_kind.UPLOAD, stream.sid, HANDOVER_WAIT)
-        if sock is None:
-            return False
         settings = self.active().settings
-        content = request.content
-        # What aiohttp had read already: the body's next bytes. Taken first (taking them may
-        # resume its reading), then its reading stops: the rest is the relay's to read.
-        prefix = content.read_nowait(-1)
-        transport.pause_reading()
 
         def count(n: int) -> None:
             ex.bytes_in += n
 
-        with sock:
-            try:
-                await splice.relay(client.fileno(), prefix,
-                                   splice.Framing("length", length - ex.bytes_in),
-                                   sock.fileno(), chunked_out=ask.chunked,
-                                   send_timeout=settings.send_timeout,
-                                   idle_timeout=settings.body_timeout, on_sent=count)
-            except splice.RelayBroken as e:
-                log.info("request %s: relayed upload failed: %s", stream.request_id, e.message)
-                stream.cancel(f"upload failed: {e.message}")
-                stream.fail(StreamFailed(400, "The request body could not be read."))
-                request.protocol.close()
-                return True
-        # aiohttp's parser never saw these bytes: the body is complete for it, and the
-        # connection is closed after the response (its parser would take the next bytes
-        # for more body).
-        content.feed_eof()
-        request.protocol.close()
-        ex.close_connection = True
-        self.metrics.relayed("upload", length)
+        moved = await self.relays.upload(request, stream.worker.pid, ask, ex.bytes_in,
+                                         settings.send_timeout, settings.body_timeout, count)
+        if moved is None:
+            return False
+        ex.close_connection = True  # aiohttp's parser is behind: Connection: close
+        if moved.failure is not None:
+            log.info("request %s: relayed upload failed: %s", stream.request_id, moved.failure)
+            stream.cancel(f"upload failed: {moved.failure}")
+            stream.fail(StreamFailed(400, "The request body could not be read."))
+            return True
         stream.send(p.RequestEnd(stream.sid))
         return True
 

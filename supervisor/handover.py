@@ -48,6 +48,7 @@ class Handovers:
         self._conns: dict[int, tuple[socket.socket, int]] = {}  # fd -> (connection, pid)
         self._ready: dict[tuple[int, int, int], tuple[socket.socket, asyncio.TimerHandle]] = {}
         self._waiters: dict[tuple[int, int, int], asyncio.Future[socket.socket]] = {}
+        self._unwanted: dict[tuple[int, int, int], asyncio.TimerHandle] = {}
         self.received = 0
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -113,6 +114,11 @@ class Handovers:
             self._deliver((pid, kind, sid), sock)
 
     def _deliver(self, key: tuple[int, int, int], sock: socket.socket) -> None:
+        unwanted = self._unwanted.pop(key, None)
+        if unwanted is not None:  # its stream ended before it came
+            unwanted.cancel()
+            sock.close()
+            return
         waiter = self._waiters.pop(key, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(sock)
@@ -135,6 +141,18 @@ class Handovers:
             self._loop.remove_reader(conn.fileno())
         self._conns.pop(conn.fileno(), None)
         conn.close()
+
+    def discard(self, pid: int, kind: int, sid: int) -> None:
+        """Stream ``sid`` will not take its socket (its client left, or wants no body):
+        close it now, or as soon as it comes."""
+        key = (pid, kind, sid)
+        found = self._ready.pop(key, None)
+        if found is not None:
+            found[1].cancel()
+            found[0].close()
+        elif key not in self._unwanted:
+            self._unwanted[key] = asyncio.get_running_loop().call_later(
+                KEEP, self._unwanted.pop, key, None)
 
     async def take(self, pid: int, kind: int, sid: int, timeout: float) -> socket.socket | None:
         """The socket worker ``pid`` handed over for stream ``sid`` (waiting at most
@@ -170,6 +188,9 @@ class Handovers:
             timer.cancel()
             sock.close()
         self._ready.clear()
+        for timer in self._unwanted.values():
+            timer.cancel()
+        self._unwanted.clear()
         if self._sock is not None:
             with contextlib.suppress(ValueError, OSError):
                 loop.remove_reader(self._sock.fileno())

@@ -203,6 +203,13 @@ class Stream:
             raise item
         return item  # type: ignore[return-value]
 
+    def untaken_relay(self) -> p.ResponseRelay | None:
+        """A RESPONSE_RELAY nobody took from the stream (a HEAD, a client gone first)."""
+        for item in self._items:
+            if type(item) is p.ResponseRelay:
+                return item
+        return None
+
     def pending_chunks(self) -> int:
         return len(self._items)
 
@@ -245,6 +252,9 @@ class StreamTable:
         self.streams: dict[int, Stream] = {}
         self._ids = itertools.count(1)
         self.on_stall = on_stall  # told of flow-control stalls, for metrics
+        # Told of a RESPONSE_RELAY or UPLOAD_RELAY that came after its stream ended: the
+        # socket handed over with it is not wanted (relays.py closes it).
+        self.on_late_relay: Callable[[WorkerHandle, p.Frame], None] | None = None
 
     def open(self, worker: WorkerHandle, request_id: str, method: str, window: int) -> Stream:
         """A new stream; its first frame (REQUEST_HEAD or SCHEDULED) goes out through it."""
@@ -273,6 +283,8 @@ class StreamTable:
         stream = self.streams.get(sid)
         if stream is None:
             log.debug("dropped %s for finished stream %d", frame.TYPE.name, sid)
+            if type(frame) in (p.ResponseRelay, p.UploadRelay) and self.on_late_relay:
+                self.on_late_relay(worker, frame)
             return
         if stream.worker is not worker:
             log.warning("rejected %s from %s for stream %d, which belongs to %s",

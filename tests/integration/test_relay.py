@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import threading
 import time
 import urllib.request
@@ -24,7 +25,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import run
-from tests.integration.ops_support import metric
+from tests.integration.ops_support import make_cert, metric
 from tests.processes import free_port
 from tests.upstream import stream_bytes
 
@@ -469,3 +470,49 @@ def test_no_descriptor_is_left_behind(relay, raw_upstream, upstream):
         run(upload(relay.url(f"/up?t={upstream.url('/count')}"), stream_bytes(3 << 20)))
     time.sleep(0.5)
     assert fds() <= start + 2
+
+
+def test_a_tls_client_gets_a_relayed_body_through_the_tls_writer(ops, tmp_path, raw_upstream):
+    make_cert(tmp_path)
+    server = ops(
+        """
+        [[listeners]]
+        port = @PORT@
+        tls_cert = "cert.pem"
+        tls_key = "key.pem"
+
+        [scripts.app]
+        path = "app.mjs"
+        workers = 1
+
+        [scripts.app.fetch]
+        allow_loopback = true
+
+        [[routes]]
+        script = "app"
+        """,
+        files={"app.mjs": SCRIPT},
+    )
+    context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+    n = (2 << 20) + 3
+
+    async def get(path: str) -> tuple[int, bytes]:
+        url = f"https://127.0.0.1:{server.port}/fwd?t={raw_upstream.url(path)}"
+        async with aiohttp.ClientSession() as s, s.get(url, ssl=context) as r:
+            return r.status, await r.read()
+
+    for path in (f"/cl/{n}", f"/chunked/{n}", f"/close/{n}"):
+        assert run(get(path)) == (200, stream_bytes(n)), path
+
+
+def test_a_head_request_closes_the_socket_it_does_not_need(relay, raw_upstream):
+    async def head() -> int:
+        async with aiohttp.ClientSession() as s, s.head(
+                via(relay, "/fwd", raw_upstream.url(f"/paced/{48 << 20}?gap=0.01"))) as r:
+            return r.status
+
+    assert run(head()) == 200
+    deadline = time.monotonic() + 5  # not the hand-over's 10 s: at once
+    while "/paced/50331648" not in raw_upstream.closed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "/paced/50331648" in raw_upstream.closed

@@ -1,0 +1,142 @@
+"""The hand-over socket (supervisor/handover.py, isolate_worker/handover.py): real Unix
+sockets and descriptors, in one process."""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import os
+import socket
+
+import pytest
+
+from isoflow.isolate_worker.handover import RESPONSE, UPLOAD, Handover
+from isoflow.protocol import ProtocolError
+from isoflow.protocol import handover as message
+from isoflow.supervisor.handover import Handovers
+from tests.conftest import run
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_message_round_trip_and_refusals():
+    assert message.unpack(message.pack(UPLOAD, 7)) == (UPLOAD, 7)
+    for data in (b"", b"\x01" * 8, message.pack(1, 0), b"\x09" + b"\0" * 7 + b"\x01"):
+        with pytest.raises(ProtocolError):
+            message.unpack(data)
+
+
+async def _pair(tmp_path) -> tuple[Handovers, Handover, socket.socket, socket.socket]:
+    listener = Handovers(tmp_path / "h.sock")
+    listener.start()
+    sender = Handover(str(tmp_path / "h.sock"))
+    a, b = socket.socketpair()  # stands in for an upstream connection
+    return listener, sender, a, b
+
+
+def test_a_socket_reaches_the_stream_of_the_process_that_sent_it(tmp_path):
+    async def go() -> None:
+        listener, sender, a, b = await _pair(tmp_path)
+        try:
+            assert sender.send(RESPONSE, 5, a.fileno())
+            got = await listener.take(os.getpid(), RESPONSE, 5, 2.0)
+            assert got is not None
+            got.sendall(b"through the copy")  # the same connection as `a`
+            assert b.recv(100) == b"through the copy"
+            got.close()
+            # Another pid, kind or stream gets nothing.
+            assert sender.send(RESPONSE, 6, a.fileno())
+            assert await listener.take(os.getpid() + 1, RESPONSE, 6, 0.2) is None
+            assert await listener.take(os.getpid(), UPLOAD, 6, 0.2) is None
+            late = await listener.take(os.getpid(), RESPONSE, 6, 2.0)
+            assert late is not None
+            late.close()
+        finally:
+            listener.close()
+            sender.close()
+            a.close()
+            b.close()
+
+    run(go())
+
+
+def test_the_take_may_come_before_the_socket(tmp_path):
+    async def go() -> None:
+        listener, sender, a, b = await _pair(tmp_path)
+        try:
+            taking = asyncio.ensure_future(listener.take(os.getpid(), UPLOAD, 9, 2.0))
+            await asyncio.sleep(0.05)
+            assert sender.send(UPLOAD, 9, a.fileno())
+            got = await taking
+            assert got is not None
+            got.close()
+        finally:
+            listener.close()
+            sender.close()
+            a.close()
+            b.close()
+
+    run(go())
+
+
+def test_discarded_and_unclaimed_sockets_are_closed(tmp_path):
+    async def go() -> None:
+        listener, sender, a, b = await _pair(tmp_path)
+        try:
+            assert sender.send(RESPONSE, 10, a.fileno())  # connected and accepted
+            (await listener.take(os.getpid(), RESPONSE, 10, 2.0)).close()
+            before = open_fds()
+            listener.discard(os.getpid(), RESPONSE, 11)  # before it comes: closed on arrival
+            assert sender.send(RESPONSE, 11, a.fileno())
+            assert sender.send(RESPONSE, 12, a.fileno())
+            await asyncio.sleep(0.1)
+            assert open_fds() == before + 1  # only stream 12's is kept
+            listener.discard(os.getpid(), RESPONSE, 12)
+            assert open_fds() == before
+        finally:
+            listener.close()
+            sender.close()
+            a.close()
+            b.close()
+
+    run(go())
+
+
+def test_malformed_messages_are_refused_and_their_descriptors_closed(tmp_path):
+    async def go() -> None:
+        listener, _, a, b = await _pair(tmp_path)
+        raw = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        raw.connect(str(tmp_path / "h.sock"))
+        try:
+            await asyncio.sleep(0.05)
+            before = open_fds()
+            fds = array.array("i", [a.fileno(), b.fileno()])
+            # Two descriptors, none, a bad message, a datagram socket: all refused.
+            raw.sendmsg([message.pack(RESPONSE, 1)],
+                       [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds.tobytes())])
+            raw.sendmsg([message.pack(RESPONSE, 2)])
+            socket.send_fds(raw, [b"nonsense"], [a.fileno()])
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                socket.send_fds(raw, [message.pack(RESPONSE, 3)], [udp.fileno()])
+            await asyncio.sleep(0.1)
+            assert open_fds() == before
+            for sid in (1, 2, 3):
+                assert await listener.take(os.getpid(), RESPONSE, sid, 0.05) is None
+        finally:
+            raw.close()
+            listener.close()
+            a.close()
+            b.close()
+
+    run(go())
+
+
+def test_a_worker_without_a_path_does_not_relay(tmp_path):
+    sender = Handover(None)
+    assert not sender.available
+    assert not sender.send(RESPONSE, 1, 0)
+    missing = Handover(str(tmp_path / "absent.sock"))
+    assert not missing.send(RESPONSE, 1, 0)
+    assert not missing.available  # it does not try again

@@ -134,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--relay", action=argparse.BooleanOptionalAction,
                        help="move an untouched forwarded body socket to socket in the kernel "
                             "(splice), not through the worker (default: on)")
+    serve.add_argument("--relay-mode", choices=("copy", "splice"),
+                       help="how the relay moves bytes: copy (through a 4 MiB buffer, the default) or "
+                            "splice (os.splice through a pipe: no copy in userland)")
     serve.add_argument("--fronts", type=int,
                        help="HTTP front processes sharing the port (half the cores)")
     # How the main process of many fronts starts each front (fronts.py); not for people.
@@ -253,6 +256,8 @@ def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             settings.fronts = args.fronts
         if getattr(args, "relay", None) is not None:
             settings.relay = args.relay
+        if getattr(args, "relay_mode", None) is not None:
+            settings.relay_mode = args.relay_mode
         problems = settings.validate()
         if problems:
             for problem in problems:
@@ -314,6 +319,8 @@ def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         settings.fronts = args.fronts
     if getattr(args, "relay", None) is not None:
         settings.relay = args.relay
+    if getattr(args, "relay_mode", None) is not None:
+        settings.relay_mode = args.relay_mode
     problems = settings.validate()
     if not script.is_file():
         problems.insert(0, f"{args.script}: no such file")

@@ -478,6 +478,7 @@ def _settings(r: _Reader, data: dict[str, Any]) -> Settings:
             ("send_timeout", as_seconds, positive),
             ("retry_idempotent", as_bool, None),
             ("relay", as_bool, None),
+            ("relay_mode", as_str, one_of("copy", "splice")),
             ("fronts", as_int, between(1, 1024)),
         ):
             value = server.get(key, kind, None, check)

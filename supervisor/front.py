@@ -538,9 +538,10 @@ class Front:
         def count(n: int) -> None:
             ex.bytes_out += n
 
+        settings = self.active().settings
         moved = await self.relays.response(
             request, resp, stream.worker.pid, frame, length - sent if length >= 0 else -1,
-            self.active().settings.send_timeout, count)
+            settings.send_timeout, count, settings.relay_mode == "splice")
         if moved.failure is not None:
             level = logging.DEBUG if moved.client_gone else logging.WARNING
             log.log(level, "request %s: relayed body failed: %s", stream.request_id,
@@ -563,7 +564,8 @@ class Front:
             ex.bytes_in += n
 
         moved = await self.relays.upload(request, stream.worker.pid, ask, ex.bytes_in,
-                                         settings.send_timeout, settings.body_timeout, count)
+                                         settings.send_timeout, settings.body_timeout, count,
+                                         settings.relay_mode == "splice")
         if moved is None:
             return False
         ex.close_connection = True  # aiohttp's parser is behind: Connection: close

@@ -74,7 +74,7 @@ class Relays:
 
     async def response(self, request: web.BaseRequest, resp: web.StreamResponse, pid: int | None,
                        frame: p.ResponseRelay, left: int, send_timeout: float,
-                       count: Callable[[int], None]) -> Moved:
+                       count: Callable[[int], None], use_splice: bool = False) -> Moved:
         """Move the rest of a prepared response's body (``left`` bytes, -1: unknown) from
         the socket the worker ``pid`` handed over for ``frame``'s stream to the client."""
         sock = None
@@ -101,7 +101,8 @@ class Relays:
                     moved = await splice.relay(
                         sock.fileno(), frame.data, upstream, client.fileno(),
                         chunked_out=resp.headers.get(hdrs.TRANSFER_ENCODING) == "chunked",
-                        send_timeout=send_timeout, max_bytes=max(left, 0), on_sent=count)
+                        send_timeout=send_timeout, max_bytes=max(left, 0), on_sent=count,
+                        use_splice=use_splice)
             except splice.DestinationGone as e:
                 return Moved(0, e.message, client_gone=True)
             except splice.RelayBroken as e:
@@ -145,7 +146,7 @@ class Relays:
 
     async def upload(self, request: web.BaseRequest, pid: int | None, ask: p.UploadRelay,
                      sent: int, send_timeout: float, body_timeout: float,
-                     count: Callable[[int], None]) -> Moved | None:
+                     count: Callable[[int], None], use_splice: bool = False) -> Moved | None:
         """Move the rest of the client's body into the socket worker ``pid`` handed over with
         ``ask``, after ``sent`` bytes went as frames; None if it cannot be relayed (the body
         goes on as frames)."""
@@ -176,7 +177,7 @@ class Relays:
                 moved = await splice.relay(
                     client.fileno(), prefix, splice.Framing("length", length - sent),
                     sock.fileno(), chunked_out=ask.chunked, send_timeout=send_timeout,
-                    idle_timeout=body_timeout, on_sent=count)
+                    idle_timeout=body_timeout, on_sent=count, use_splice=use_splice)
             except splice.RelayBroken as e:
                 return Moved(0, e.message)
         content.feed_eof()

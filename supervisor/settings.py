@@ -145,7 +145,8 @@ class Settings:
     chunk_size: int = 64 << 10  # largest request body chunk read from a client at once
     request_window: int = 256 << 10  # request body bytes a worker accepts before granting
     response_window: int = 1 << 20  # response body bytes a worker may send before a grant
-    relay: bool = True  # untouched forwarded bodies move socket to socket (splice.py)
+    relay: bool = True  # untouched forwarded bodies move socket to socket (relays.py)
+    relay_mode: str = "copy"  # "copy" (a 4 MiB buffer) or "splice" (os.splice; splice.py)
 
     # process management
     fronts: int = field(default_factory=default_fronts)  # HTTP front processes (fronts.py)

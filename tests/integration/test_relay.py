@@ -516,3 +516,20 @@ def test_a_head_request_closes_the_socket_it_does_not_need(relay, raw_upstream):
     while "/paced/50331648" not in raw_upstream.closed and time.monotonic() < deadline:
         time.sleep(0.05)
     assert "/paced/50331648" in raw_upstream.closed
+
+
+def test_the_splice_mode_relays_both_ways(serve, raw_upstream, upstream):
+    port = free_port()
+    server = serve(SCRIPT, "--allow-fetch-to", "loopback", "--relay-mode", "splice",
+                   "--metrics", f"127.0.0.1:{port}", workers=1, name="spliced.mjs")
+    n = (2 << 20) + 1
+    for path in (f"/cl/{n}", f"/chunked/{n}?ext=1&trailer=1", f"/close/{n}"):
+        status, _, body, error = run(download(via(server, "/fwd", raw_upstream.url(path))))
+        assert (status, error, body) == (200, None, stream_bytes(n)), path
+    payload = stream_bytes(6 << 20)
+    status, body, _ = run(upload(server.url(f"/up?chunked=1&t={upstream.url('/count')}"),
+                                 payload))
+    assert status == 200
+    assert json.loads(body)["sha256"] == hashlib.sha256(payload).hexdigest()
+    assert counted(port, "relayed") == 3
+    assert counted(port, "relayed", "upload") == 1

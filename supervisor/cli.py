@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="move an untouched forwarded body socket to socket in the kernel "
                             "(splice), not through the worker (default: on)")
     serve.add_argument("--relay-mode", choices=("copy", "splice"),
-                       help="how the relay moves bytes: copy (through a 4 MiB buffer, the default) or "
+                       help="how the relay moves bytes: copy (a 4 MiB buffer, the default) or "
                             "splice (os.splice through a pipe: no copy in userland)")
     serve.add_argument("--fronts", type=int,
                        help="HTTP front processes sharing the port (half the cores)")

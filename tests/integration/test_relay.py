@@ -533,3 +533,18 @@ def test_the_splice_mode_relays_both_ways(serve, raw_upstream, upstream):
     assert json.loads(body)["sha256"] == hashlib.sha256(payload).hexdigest()
     assert counted(port, "relayed") == 3
     assert counted(port, "relayed", "upload") == 1
+
+
+def test_every_front_relays_through_its_own_hand_over_socket(serve, raw_upstream):
+    port = free_port()
+    server = serve(SCRIPT, "--allow-fetch-to", "loopback", "--fronts", "2", "--metrics",
+                   f"127.0.0.1:{port}", workers=2, name="fronts.mjs")
+    n = (1 << 20) + 17
+
+    async def many() -> list[tuple]:
+        return await asyncio.gather(*(download(via(server, "/fwd", raw_upstream.url(
+            f"/chunked/{n}"))) for _ in range(12)))
+
+    for status, _, body, error in run(many()):
+        assert (status, error, body) == (200, None, stream_bytes(n))
+    assert counted(port, "relayed") == 12  # /metrics sums the fronts

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import array
 import asyncio
+import contextlib
 import os
 import socket
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -28,18 +30,26 @@ def test_message_round_trip_and_refusals():
             message.unpack(data)
 
 
-async def _pair(tmp_path) -> tuple[Handovers, Handover, socket.socket, socket.socket]:
+@contextlib.asynccontextmanager
+async def _pair(tmp_path) -> AsyncIterator[tuple[Handovers, Handover, socket.socket,
+                                                 socket.socket]]:
+    """A listening supervisor side, a worker side, and a connection to pass (``a``)."""
     listener = Handovers(tmp_path / "h.sock")
     listener.start()
     sender = Handover(str(tmp_path / "h.sock"))
     a, b = socket.socketpair()  # stands in for an upstream connection
-    return listener, sender, a, b
+    try:
+        yield listener, sender, a, b
+    finally:
+        listener.close()
+        sender.close()
+        a.close()
+        b.close()
 
 
 def test_a_socket_reaches_the_stream_of_the_process_that_sent_it(tmp_path):
     async def go() -> None:
-        listener, sender, a, b = await _pair(tmp_path)
-        try:
+        async with _pair(tmp_path) as (listener, sender, a, b):
             assert sender.send(RESPONSE, 5, a.fileno())
             got = await listener.take(os.getpid(), RESPONSE, 5, 2.0)
             assert got is not None
@@ -53,38 +63,26 @@ def test_a_socket_reaches_the_stream_of_the_process_that_sent_it(tmp_path):
             late = await listener.take(os.getpid(), RESPONSE, 6, 2.0)
             assert late is not None
             late.close()
-        finally:
-            listener.close()
-            sender.close()
-            a.close()
-            b.close()
 
     run(go())
 
 
 def test_the_take_may_come_before_the_socket(tmp_path):
     async def go() -> None:
-        listener, sender, a, b = await _pair(tmp_path)
-        try:
+        async with _pair(tmp_path) as (listener, sender, a, _):
             taking = asyncio.ensure_future(listener.take(os.getpid(), UPLOAD, 9, 2.0))
             await asyncio.sleep(0.05)
             assert sender.send(UPLOAD, 9, a.fileno())
             got = await taking
             assert got is not None
             got.close()
-        finally:
-            listener.close()
-            sender.close()
-            a.close()
-            b.close()
 
     run(go())
 
 
 def test_discarded_and_unclaimed_sockets_are_closed(tmp_path):
     async def go() -> None:
-        listener, sender, a, b = await _pair(tmp_path)
-        try:
+        async with _pair(tmp_path) as (listener, sender, a, _):
             assert sender.send(RESPONSE, 10, a.fileno())  # connected and accepted
             (await listener.take(os.getpid(), RESPONSE, 10, 2.0)).close()
             before = open_fds()
@@ -95,40 +93,29 @@ def test_discarded_and_unclaimed_sockets_are_closed(tmp_path):
             assert open_fds() == before + 1  # only stream 12's is kept
             listener.discard(os.getpid(), RESPONSE, 12)
             assert open_fds() == before
-        finally:
-            listener.close()
-            sender.close()
-            a.close()
-            b.close()
 
     run(go())
 
 
 def test_malformed_messages_are_refused_and_their_descriptors_closed(tmp_path):
     async def go() -> None:
-        listener, _, a, b = await _pair(tmp_path)
-        raw = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        raw.connect(str(tmp_path / "h.sock"))
-        try:
-            await asyncio.sleep(0.05)
-            before = open_fds()
-            fds = array.array("i", [a.fileno(), b.fileno()])
-            # Two descriptors, none, a bad message, a datagram socket: all refused.
-            raw.sendmsg([message.pack(RESPONSE, 1)],
-                       [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds.tobytes())])
-            raw.sendmsg([message.pack(RESPONSE, 2)])
-            socket.send_fds(raw, [b"nonsense"], [a.fileno()])
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                socket.send_fds(raw, [message.pack(RESPONSE, 3)], [udp.fileno()])
-            await asyncio.sleep(0.1)
-            assert open_fds() == before
-            for sid in (1, 2, 3):
-                assert await listener.take(os.getpid(), RESPONSE, sid, 0.05) is None
-        finally:
-            raw.close()
-            listener.close()
-            a.close()
-            b.close()
+        async with _pair(tmp_path) as (listener, _, a, b):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as raw:
+                raw.connect(str(tmp_path / "h.sock"))
+                await asyncio.sleep(0.05)
+                before = open_fds()
+                fds = array.array("i", [a.fileno(), b.fileno()])
+                # Two descriptors, none, a bad message, a datagram socket: all refused.
+                raw.sendmsg([message.pack(RESPONSE, 1)],
+                            [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds.tobytes())])
+                raw.sendmsg([message.pack(RESPONSE, 2)])
+                socket.send_fds(raw, [b"nonsense"], [a.fileno()])
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                    socket.send_fds(raw, [message.pack(RESPONSE, 3)], [udp.fileno()])
+                await asyncio.sleep(0.1)
+                assert open_fds() == before
+                for sid in (1, 2, 3):
+                    assert await listener.take(os.getpid(), RESPONSE, sid, 0.05) is None
 
     run(go())
 

@@ -43,16 +43,18 @@ def stream_bytes(n: int) -> bytes:
 
 
 class ServerThread:
-    """An aiohttp application served on ``host`` (a free port) by an event loop in a thread of
-    its own, so that it outlives the loops the tests run."""
+    """A server on ``host`` (a free port), run by an event loop in a thread of its own so
+    that it outlives the loops the tests run: an aiohttp application, or whatever a subclass
+    starts in :meth:`_listen`."""
 
-    def __init__(self, app: web.Application, host: str = "127.0.0.1") -> None:
+    def __init__(self, app: web.Application | None = None, host: str = "127.0.0.1") -> None:
         self.app = app
         self.host = host
         self.loop = asyncio.new_event_loop()
         self.port = 0
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._runner: web.AppRunner | None = None
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -67,18 +69,26 @@ class ServerThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
 
+    async def _listen(self) -> int:
+        """Start serving; the port."""
+        assert self.app is not None
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, 0).start()
+        return self._runner.addresses[0][1]
+
+    async def _close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
-        self.loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, self.host, 0)
-        self.loop.run_until_complete(site.start())
-        self.port = runner.addresses[0][1]
+        self.port = self.loop.run_until_complete(self._listen())
         self._ready.set()
         try:
             self.loop.run_forever()
         finally:
-            self.loop.run_until_complete(runner.cleanup())
+            self.loop.run_until_complete(self._close())
             self.loop.close()
 
 

@@ -16,7 +16,6 @@ import os
 import signal
 import socket
 import ssl
-import threading
 import time
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
@@ -27,7 +26,7 @@ import pytest
 from tests.conftest import run
 from tests.integration.ops_support import make_cert, metric
 from tests.processes import free_port
-from tests.upstream import stream_bytes
+from tests.upstream import ServerThread, stream_bytes
 
 SCRIPT = r"""
 export default {
@@ -66,7 +65,7 @@ export default {
 CHUNK = 64 << 10
 
 
-class RawUpstream:
+class RawUpstream(ServerThread):
     """An HTTP/1.1 upstream writing raw bytes, in a thread of its own. Paths:
 
     ``/cl/N``, ``/chunked/N?ext=1&trailer=1&size=S``, ``/close/N``: N bytes of
@@ -77,40 +76,22 @@ class RawUpstream:
     """
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
+        super().__init__()
         self.closed: set[str] = set()
         self.served: list[str] = []
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._server: asyncio.Server | None = None
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    async def _listen(self) -> int:
+        self._server = await asyncio.start_server(self._serve, self.host, 0)
+        return self._server.sockets[0].getsockname()[1]
 
-    def start(self) -> RawUpstream:
-        self._thread.start()
-        assert self._ready.wait(10)
-        return self
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        server = self.loop.run_until_complete(
-            asyncio.start_server(self._serve, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        try:
-            self.loop.run_forever()
-        finally:
-            server.close()
-            tasks = asyncio.all_tasks(self.loop)
-            for task in tasks:
-                task.cancel()
-            self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-            self.loop.close()
+    async def _close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        tasks = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

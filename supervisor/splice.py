@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import mmap
 import os
 import re
 import socket
@@ -146,6 +147,7 @@ class _Relay:
         self.dst: socket.socket | None = None
         self.pipe: tuple[int, int] | None = None
         self.staging: memoryview | None = None
+        self._map: mmap.mmap | None = None  # the staging buffer's memory (copy mode)
         self.capacity = PIPE_SIZE
         try:
             self.src = _dup(src_fd)
@@ -161,7 +163,12 @@ class _Relay:
         if self.pipe is not None:
             for fd in self.pipe:
                 os.close(fd)
-        self.src = self.dst = self.pipe = self.staging = None
+        if self.staging is not None:
+            self.staging.release()
+        if self._map is not None:
+            with contextlib.suppress(BufferError):  # a slice still alive: the GC unmaps it
+                self._map.close()
+        self.src = self.dst = self.pipe = self.staging = self._map = None
         self.buf = memoryview(b"")  # the caller's prefix is no longer referenced
 
     # -- payload -------------------------------------------------------------------------
@@ -221,7 +228,11 @@ class _Relay:
             self.pipe = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
             self.capacity = _grow_pipe(self.pipe[1])
         else:
-            self.staging = memoryview(bytearray(COPY_SIZE))
+            # Its own mapping, unmapped at the end: malloc would keep freed 4 MiB blocks
+            # (glibc raises its mmap threshold after such a free), and 200 relays at once
+            # would leave the supervisor 800 MB larger for good.
+            self._map = mmap.mmap(-1, COPY_SIZE)
+            self.staging = memoryview(self._map)
             self.capacity = COPY_SIZE
 
     async def _fill(self, want: int, what: str) -> int:

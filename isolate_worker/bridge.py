@@ -143,7 +143,8 @@ class Bridge:
         self._watch_cpu = self._task_cpu
         self._stalled = 0  # watchdog ticks in a row with a pump in flight and V8's clock still
         self.rss_limit = 0  # the worker's RSS backstop in bytes (Worker sets it); 0: none
-        self._watchdog = loop.call_later(self.config.watchdog_interval, self._watch)
+        self._watchdog: asyncio.TimerHandle | None = loop.call_later(
+            self.config.watchdog_interval, self._watch)
 
     def _configure(self) -> None:
         self._notify_fn = self.v8.notification(self._on_notify)
@@ -279,6 +280,8 @@ class Bridge:
         self._write_inbox()
         self._in_flight = True
         self._again = False
+        if self._watchdog is None:
+            self._watchdog = self.loop.call_later(self.config.watchdog_interval, self._watch)
         self.v8.post(self._pump, self._on_pump_done)
 
     def _on_pump_done(self, value: Any, error: BaseException | None) -> None:
@@ -374,11 +377,18 @@ class Bridge:
         if cpu is None or self._task_cpu is None:
             return
         progress = self._ctrl[0]
-        if progress != self._watch_progress:
+        ran = progress != self._watch_progress
+        if ran:
             self._watch_progress = progress
             self._task_cpu = cpu
         still = cpu == self._watch_cpu
         self._watch_cpu = cpu
+        if still and not ran and not self._in_flight and not self._events:
+            # V8 is idle: nothing to charge or check until the next pump re-arms the
+            # watchdog (idle workers woke 20 times a second for nothing).
+            self._watchdog.cancel()
+            self._watchdog = None
+            return
         self._stalled = self._stalled + 1 if self._in_flight and still else 0
         stall_limit = self.config.stall_limit
         if self._stalled * self.config.watchdog_interval > stall_limit:
@@ -413,7 +423,8 @@ class Bridge:
         if self.closed:
             return None
         self.closed = True
-        self._watchdog.cancel()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         self._events.clear()
         if not wait:
             return self.v8.close_in_thread()

@@ -357,9 +357,19 @@ class Front:
             pool.release(stream.worker)
 
     def _check_head(self, request: web.BaseRequest) -> web.Response | None:
-        """The request head's limits aiohttp does not check: HTTP/1.0 or later (an HTTP/0.9
-        request line has no version: 400), the total size of the header fields (431) and
-        the Host, which becomes part of the script's ``request.url`` (400)."""
+        """The request head's limits aiohttp does not check: HTTP/1.x (an HTTP/0.9 request
+        line has no version: 400; "HTTP/2.0" on this HTTP/1 connection: 505; 1.2 and later
+        minors are answered as 1.1), the total size of the header fields (431) and the
+        Host, which becomes part of the script's ``request.url`` (400)."""
+        if request.version > HttpVersion11:
+            major = request.version.major
+            # aiohttp answers in the request's version (a cached property): answer 1.1.
+            request._version = request._cache["version"] = HttpVersion11
+            if major > 1:
+                self.metrics.rejected.labels("bad_request").inc()
+                resp = _plain(505, "This server speaks HTTP/1.x on this connection.")
+                resp.force_close()
+                return resp
         if request.version < (1, 0) or not request.raw_path:
             self.metrics.rejected.labels("bad_request").inc()
             # aiohttp answers in the request's version (a cached property): answer 1.1.

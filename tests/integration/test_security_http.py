@@ -172,6 +172,16 @@ def test_smuggling_and_malformed_requests_get_400_and_a_closed_connection(edge, 
     assert len(re.findall(rb"(?:^|\r\n)HTTP/1\.[01] \d{3} ", out)) == 1, out
 
 
+def test_an_http2_request_line_gets_505_in_http11(edge):
+    """aiohttp's parser takes "HTTP/2.0" (and answered in it: "HTTP/2.0 200" on an HTTP/1
+    connection); a later 1.x minor its parser refuses (400)."""
+    out, closed, _ = exchange(edge, b"GET / HTTP/2.0\r\n" + H + b"\r\n")
+    assert out.startswith(b"HTTP/1.1 505 "), out[:200]
+    assert closed
+    out, _, _ = exchange(edge, b"GET / HTTP/1.7\r\n" + H + b"Connection: close\r\n\r\n")
+    assert status_of(out) in (200, 400)
+
+
 def test_rejections_are_one_log_line_each_and_nothing_reached_the_script(edge):
     exchange(edge, SMUGGLING["two_content_lengths"])
     edge.wait_log(r"INFO isoflow.http: bad request from 127.0.0.1: 400, Duplicate Content-Length")

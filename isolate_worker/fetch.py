@@ -72,6 +72,7 @@ MAX_REDIRECTS = 20
 MAX_HEADER_SIZE = 64 << 10
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 READ_SIZE = 64 << 10
+FLUSH_WAIT = 5.0  # seconds an upload waits for its written bytes to leave before a hand-over
 
 
 class FetchFailed(Exception):
@@ -255,10 +256,14 @@ class Upload:
         if transport is not None and transport.get_extra_info("sslcontext") is None:
             if hasattr(writer, "send_headers"):
                 writer.send_headers()  # aiohttp holds the head until the first body bytes
+            deadline = asyncio.get_running_loop().time() + FLUSH_WAIT
             while transport.get_write_buffer_size() and not transport.is_closing():
+                if asyncio.get_running_loop().time() > deadline:
+                    break  # the upstream takes nothing: no hand-over, frames go on
                 await asyncio.sleep(0.002)  # written, but not yet in the socket
             sock = transport.get_extra_info("socket")
-            if sock is not None and not transport.is_closing():
+            if sock is not None and not transport.is_closing() and \
+                    not transport.get_write_buffer_size():
                 assert splice is not None
                 splice.ask(sock.fileno(), self.received, bool(writer.chunked))
         if self._withheld:

@@ -180,7 +180,7 @@ class ResponseForward:
             self.worker._maybe_finish_drain()
 
 
-class UploadSplice:
+class UploadHandOver:
     """Hands an untouched upload's upstream socket to the supervisor (fetch.Upload)."""
 
     def __init__(self, worker: Worker, sid: int, entry: StreamEntry) -> None:
@@ -516,7 +516,7 @@ class Worker:
         upload = Upload(consumed)
         self.uploads += 1
         if self._splicable(entry):
-            upload.splice = UploadSplice(self, sid, entry)
+            upload.splice = UploadHandOver(self, sid, entry)
         while entry.body:
             chunk = entry.body.popleft()
             # Bytes the supervisor sent before JS asked: consumed from its credit already.

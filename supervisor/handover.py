@@ -52,17 +52,29 @@ class Handovers:
         self.received = 0
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def start(self) -> None:
+    @property
+    def listening(self) -> bool:
+        return self._sock is not None
+
+    def start(self) -> bool:
+        """Listen; False (with a warning: bodies then take the frame path) if it cannot."""
         self._loop = loop = asyncio.get_running_loop()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        sock.bind(str(self.path))
-        os.chmod(self.path, 0o600)
-        sock.listen(64)
+        try:
+            sock.bind(str(self.path))  # a path over 107 bytes is refused here
+            os.chmod(self.path, 0o600)
+            sock.listen(64)
+        except OSError as e:
+            sock.close()
+            log.warning("cannot listen on the hand-over socket %s (%s): forwarded bodies "
+                        "take the frame path", self.path, e)
+            return False
         sock.setblocking(False)
         self._sock = sock
         loop.add_reader(sock.fileno(), self._accept)
+        return True
 
     def _accept(self) -> None:
         assert self._sock is not None

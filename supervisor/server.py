@@ -124,7 +124,8 @@ class Service:
         assert self.channel is not None
         return WorkerPool(settings, script, self.channel, self.registry, self.table,
                           self._serials, self.metrics, self.zygote,
-                          self.handovers.path if settings.relay else None)
+                          self.handovers.path if settings.relay and self.handovers.listening
+                          else None)
 
     async def _start_pools(self, settings: Settings) -> dict[str, WorkerPool]:
         """One started pool per script, or StartupError (and nothing left running)."""

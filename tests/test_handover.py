@@ -127,3 +127,14 @@ def test_a_worker_without_a_path_does_not_relay(tmp_path):
     missing = Handover(str(tmp_path / "absent.sock"))
     assert not missing.send(RESPONSE, 1, 0)
     assert not missing.available  # it does not try again
+
+
+def test_a_path_too_long_for_a_unix_socket_leaves_the_relay_off(tmp_path):
+    async def go() -> None:
+        listener = Handovers(tmp_path / ("x" * 120) / "h.sock")
+        (tmp_path / ("x" * 120)).mkdir()
+        assert not listener.start()
+        assert not listener.listening
+        listener.close()
+
+    run(go())

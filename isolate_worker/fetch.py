@@ -37,6 +37,7 @@ from yarl import URL
 
 from isoflow.protocol import headers as header_bytes
 
+from .handover import flushed
 from .kinds import (
     EV_FETCH_CREDIT,
     EV_FETCH_DATA,
@@ -256,14 +257,9 @@ class Upload:
         if transport is not None and transport.get_extra_info("sslcontext") is None:
             if hasattr(writer, "send_headers"):
                 writer.send_headers()  # aiohttp holds the head until the first body bytes
-            deadline = asyncio.get_running_loop().time() + FLUSH_WAIT
-            while transport.get_write_buffer_size() and not transport.is_closing():
-                if asyncio.get_running_loop().time() > deadline:
-                    break  # the upstream takes nothing: no hand-over, frames go on
-                await asyncio.sleep(0.002)  # written, but not yet in the socket
+            # Written is not yet in the socket; an upstream that takes nothing: no hand-over.
             sock = transport.get_extra_info("socket")
-            if sock is not None and not transport.is_closing() and \
-                    not transport.get_write_buffer_size():
+            if sock is not None and await flushed(transport, FLUSH_WAIT):
                 assert splice is not None
                 splice.ask(sock.fileno(), self.received, bool(writer.chunked))
         if self._withheld:

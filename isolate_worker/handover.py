@@ -7,6 +7,7 @@ once the body takes the frame path instead.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 
@@ -17,13 +18,26 @@ log = logging.getLogger("isoflow.worker.handover")
 RESPONSE, UPLOAD = message.RESPONSE, message.UPLOAD
 
 
+async def flushed(transport: asyncio.WriteTransport, timeout: float) -> bool:
+    """Wait until ``transport`` has handed everything written to it to its socket, so that
+    whoever writes to the socket directly next (the relay, on either side) comes after it;
+    False if the transport closes or that takes ``timeout`` seconds. It holds bytes only
+    when the peer is slow, so a short poll costs nothing on the common path."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while transport.get_write_buffer_size():
+        if transport.is_closing() or loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.002)
+    return not transport.is_closing()
+
+
 class Handover:
     """The worker's end of the hand-over socket, connected on first use."""
 
     def __init__(self, path: str | None) -> None:
         self.path = path
         self._sock: socket.socket | None = None
-        self.sent = 0
 
     @property
     def available(self) -> bool:
@@ -55,7 +69,6 @@ class Handover:
         except OSError as e:
             log.warning("hand-over of stream %d failed: %s; it takes the frame path", sid, e)
             return False
-        self.sent += 1
         return True
 
     def close(self) -> None:

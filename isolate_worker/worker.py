@@ -32,7 +32,6 @@ from . import handover
 from . import script as script_loader
 from .bridge import Bridge, BridgeConfig, IsolateFailure
 from .fetch import AddressPolicy, FetchClient, Upload
-from .handover import Handover
 from .kinds import (
     AC_CREDIT,
     AC_DATA,
@@ -224,7 +223,8 @@ class Worker:
         self.runtime_failures = 0  # requests the JS runtime failed in a row (AC_ERROR flag)
         cfg = options.bridge
         # Remote workers have no hand-over: their bodies always take the frame path.
-        self.handover = Handover(options.handover if options.remote is None else None)
+        self.handover = handover.Handover(options.handover if options.remote is None
+                                          else None)
         self.fetch = FetchClient(
             self._emit, policy=AddressPolicy(cfg.allow_private, cfg.allow_loopback),
             upload_window=cfg.request_window, relay=self.handover.available,

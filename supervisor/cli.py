@@ -235,6 +235,18 @@ def _dev_settings(settings: Settings, args: argparse.Namespace) -> None:
         settings.shutdown_grace = DEV_SHUTDOWN_GRACE
 
 
+# Service-wide flags, given with a script or with --config (they override the file); `dev`
+# has only some of them.
+_SERVICE_FLAGS = ("fronts", "relay", "relay_mode")
+
+
+def _apply_service_flags(settings: Settings, args: argparse.Namespace) -> None:
+    for name in _SERVICE_FLAGS:
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(settings, name, value)
+
+
 def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Settings:
     if (args.script is None) == (args.config is None):
         parser.error("serve needs a script or --config FILE (not both)")
@@ -252,12 +264,7 @@ def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -
             settings.log_level = args.log_level.upper()
         if args.pid_file:
             settings.pid_file = args.pid_file.resolve()
-        if args.fronts is not None:
-            settings.fronts = args.fronts
-        if getattr(args, "relay", None) is not None:
-            settings.relay = args.relay
-        if getattr(args, "relay_mode", None) is not None:
-            settings.relay_mode = args.relay_mode
+        _apply_service_flags(settings, args)
         problems = settings.validate()
         if problems:
             for problem in problems:
@@ -315,12 +322,7 @@ def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         settings.shutdown_grace = args.shutdown_grace
     if args.retry_idempotent is not None:
         settings.retry_idempotent = args.retry_idempotent
-    if args.fronts is not None:
-        settings.fronts = args.fronts
-    if getattr(args, "relay", None) is not None:
-        settings.relay = args.relay
-    if getattr(args, "relay_mode", None) is not None:
-        settings.relay_mode = args.relay_mode
+    _apply_service_flags(settings, args)
     problems = settings.validate()
     if not script.is_file():
         problems.insert(0, f"{args.script}: no such file")

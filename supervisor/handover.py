@@ -49,7 +49,6 @@ class Handovers:
         self._ready: dict[tuple[int, int, int], tuple[socket.socket, asyncio.TimerHandle]] = {}
         self._waiters: dict[tuple[int, int, int], asyncio.Future[socket.socket]] = {}
         self._unwanted: dict[tuple[int, int, int], asyncio.TimerHandle] = {}
-        self.received = 0
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -122,7 +121,6 @@ class Handovers:
                 sock.close()
                 continue
             sock.setblocking(False)
-            self.received += 1
             self._deliver((pid, kind, sid), sock)
 
     def _deliver(self, key: tuple[int, int, int], sock: socket.socket) -> None:

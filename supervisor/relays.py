@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from aiohttp import hdrs, web
 
 from isoflow import protocol as p
+from isoflow.isolate_worker.handover import flushed
 from isoflow.protocol import handover as handover_kind
 
 from . import splice
@@ -39,24 +40,11 @@ _TLS_READ = 256 << 10
 
 @dataclass
 class Moved:
-    """What a relay did: the bytes it moved, and why it stopped short (None: complete)."""
+    """How a relay ended: why it stopped short (None: complete), and whether the client
+    left (the bytes moved are counted as they go, by ``count``)."""
 
-    size: int
     failure: str | None = None
     client_gone: bool = False
-
-
-async def _flushed(transport: asyncio.WriteTransport, timeout: float) -> bool:
-    """Wait until ``transport`` has handed everything written to it to the socket (False if
-    that takes ``timeout`` seconds). It holds bytes only when the client is slow, so a
-    short poll costs nothing on the common path."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while transport.get_write_buffer_size():
-        if transport.is_closing() or loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.002)
-    return True
 
 
 class Relays:
@@ -82,16 +70,16 @@ class Relays:
             sock = await self.handovers.take(pid, handover_kind.RESPONSE, frame.stream,
                                              HANDOVER_WAIT)
         if sock is None:
-            return Moved(0, "the worker relayed the body but its socket never came")
+            return Moved("the worker relayed the body but its socket never came")
         transport = request.transport
         with sock:
             if transport is None or transport.is_closing():
-                return Moved(0, "the client went away", client_gone=True)
+                return Moved("the client went away", client_gone=True)
             upstream = splice.Framing(frame.framing, frame.length)
             tls = transport.get_extra_info("sslcontext") is not None
             await resp.write(b"")  # the head, if aiohttp still holds it
-            if not tls and not await _flushed(transport, send_timeout):
-                return Moved(0, f"the client took nothing for {send_timeout:g} s")
+            if not tls and not await flushed(transport, send_timeout):
+                return Moved(f"the client took nothing for {send_timeout:g} s")
             try:
                 if tls:
                     moved = await self._through_writer(sock, frame.data, upstream, resp,
@@ -104,13 +92,13 @@ class Relays:
                         send_timeout=send_timeout, max_bytes=max(left, 0), on_sent=count,
                         use_splice=use_splice)
             except splice.DestinationGone as e:
-                return Moved(0, e.message, client_gone=True)
+                return Moved(e.message, client_gone=True)
             except splice.RelayBroken as e:
-                return Moved(0, e.message)
+                return Moved(e.message)
         self.metrics.relayed("response", moved)
         if left >= 0 and moved != left:
-            return Moved(moved, f"relayed body of {moved} bytes, {left} were due")
-        return Moved(moved)
+            return Moved(f"relayed body of {moved} bytes, {left} were due")
+        return Moved()
 
     async def _through_writer(self, sock: socket.socket, prefix: bytes, upstream: splice.Framing,
                               resp: web.StreamResponse, left: int, send_timeout: float,
@@ -179,7 +167,7 @@ class Relays:
                     sock.fileno(), chunked_out=ask.chunked, send_timeout=send_timeout,
                     idle_timeout=body_timeout, on_sent=count, use_splice=use_splice)
             except splice.RelayBroken as e:
-                return Moved(0, e.message)
+                return Moved(e.message)
         content.feed_eof()
         self.metrics.relayed("upload", moved)
-        return Moved(moved)
+        return Moved()

@@ -551,3 +551,28 @@ def test_websocket_limits_are_checked_and_reach_the_worker(tmp_path):
     options = s.worker_options("app")
     assert options["websocket_max_message"] == 256 << 10
     assert options["websocket_connections"] == 1000
+
+
+def test_the_relay_keys_are_read_and_validated_with_their_line(tmp_path):
+    base = """
+        [server]
+        {line}
+
+        [[listeners]]
+        port = 8080
+
+        [scripts.api]
+        path = "api.js"
+
+        [[routes]]
+        script = "api"
+        """
+    settings = load_ok(tmp_path, textwrap.dedent(base.format(
+        line='relay = false\nrelay_mode = "splice"')).lstrip("\n"))
+    assert (settings.relay, settings.relay_mode) == (False, "splice")
+    assert load_ok(tmp_path, textwrap.dedent(base.format(line="")).lstrip("\n")).relay_mode \
+        == "copy"
+    for line, key in (('relay_mode = "zero"', "relay_mode"), ('relay = "yes"', "relay"),
+                      ("relay_mode = 1", "relay_mode")):
+        found = problems(tmp_path, base.format(line=line))
+        assert len(found) == 1 and found[0].startswith(f"c.toml:2: server.{key}:"), found

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import signal
 import socket
@@ -34,8 +35,33 @@ def stop_servers_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
 
 
+def _ephemeral_low() -> int:
+    """The first port of the kernel's range for outgoing connections' local ports."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+_PORTS = range(20000, max(_ephemeral_low(), 21000))
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A port nothing is bound to, for a server started next. Chosen below the kernel's
+    ephemeral range: a port from ``bind(0)`` is in it, and any outgoing connection (a test's
+    client, a worker's fetch) may take it as its own local port before the server binds it
+    (EADDRINUSE, seen about once in ten suite runs). Random, so that parallel test processes
+    pick apart; checked by binding it."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.choice(_PORTS)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # the range is full: any free port
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

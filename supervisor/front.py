@@ -42,9 +42,13 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from aiohttp import HttpVersion11, hdrs, http_writer, web
+from aiohttp.abc import AbstractStreamWriter
 from aiohttp.helpers import must_be_empty_body
 from aiohttp.http_exceptions import LineTooLong
+from aiohttp.http_parser import RawRequestMessage
+from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
+from yarl import URL
 
 from isoflow import protocol as p
 from isoflow.protocol import headers as header_bytes
@@ -118,6 +122,16 @@ class FrontServer(web.Server):
 
     def __call__(self) -> RequestHandler:
         return _FrontHandler(self, loop=self._loop, **self._kwargs)
+
+    def _make_request(self, message: RawRequestMessage, payload: StreamReader,
+                      protocol: RequestHandler, writer: AbstractStreamWriter,
+                      task: asyncio.Task[None]) -> web.BaseRequest:
+        # aiohttp's parser gives no URL for a CONNECT without a target ("CONNECT  \r\n"),
+        # and BaseRequest then fails: the connection was left open, unanswered, with no
+        # timeout. An empty URL is answered 400 and closed (Front._check_head).
+        if message.url is None:
+            message = message._replace(url=URL(""))
+        return super()._make_request(message, payload, protocol, writer, task)
 
 
 class _FrontHandler(RequestHandler):

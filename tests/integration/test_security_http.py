@@ -160,6 +160,9 @@ SMUGGLING = {
     # No version: aiohttp parses these as HTTP/0.9 ("HTTP/1.1" becomes the target).
     "no_version": b"GET /\r\n\r\n",
     "empty_target": b"CONNECT  HTTP/1.1\r\n" + H + b"\r\n",
+    # No target and no version: aiohttp's parser gives no URL at all (it used to hang).
+    "connect_nothing": b"CONNECT  \r\n\r\n",
+    "connect_nothing_bare": b"CONNECT \r\n\r\n",
 }
 
 

@@ -31,6 +31,11 @@ from isoflow import protocol as p
 
 log = logging.getLogger("isoflow.worker")
 
+# How long a closing link may take to deliver what it queued (ms): a drained worker's last
+# frames; longer for a FATAL, sent on a connection that is only being made.
+CLOSE_LINGER_MS = 200
+FATAL_LINGER_MS = 2000
+
 
 class EdgeReader:
     """Reads a ZeroMQ socket on the loop: ``on_message(parts)`` for every message, as they
@@ -126,6 +131,7 @@ class Link:
         self._monitor_reader: EdgeReader | None = None
         self._watchdog: asyncio.Task | None = None
         self._logged: dict[str, float] = {}
+        self._close_linger = CLOSE_LINGER_MS
         if remote is not None:
             self._configure_remote(remote)
 
@@ -167,6 +173,7 @@ class Link:
 
     def send_fatal(self, message: str) -> None:
         """Tell the supervisor we cannot serve (before start: the script did not load)."""
+        self._close_linger = FATAL_LINGER_MS  # the one frame that says why: let it out
         with contextlib.suppress(zmq.ZMQError):
             self.sock.connect(self.endpoint)
             self.send(p.Fatal(0, message))
@@ -296,8 +303,18 @@ class Link:
             self._monitor.close(linger=0)
 
     def close(self) -> None:
+        """Close the socket; what it queued leaves within its linger, once the context is
+        terminated (:func:`flush_at_exit`)."""
         self.stop_watching()
         if not self.sock.closed:
             if self._reader is not None:
                 self._reader.close()
-            self.sock.close(linger=200)
+            self.sock.close(linger=self._close_linger)
+
+
+def flush_at_exit() -> None:
+    """Terminate ZeroMQ's context, so that closed sockets deliver what they queued (within
+    their linger) before the process ends: a forked worker leaves by ``os._exit``, which
+    would drop them (a FATAL lost: the supervisor never said why the worker could not
+    serve). Sockets still open are closed at once."""
+    zmq.Context.instance().destroy(linger=0)

@@ -60,7 +60,7 @@ from .kinds import (
     EVENT_OWNERS,
     WS_ACTIONS,
 )
-from .link import Link, RemoteOptions
+from .link import Link, RemoteOptions, flush_at_exit
 from .ops import OpRunner
 from .v8 import limit_process_data, process_rss, trim_malloc
 from .websocket import WebSockets
@@ -707,6 +707,7 @@ async def serve(options: WorkerOptions) -> int:
         return 0
     finally:
         await worker.close()
+        flush_at_exit()
 
 
 def check(path: Path, cache_dir: Path | None = None, root: Path | None = None,

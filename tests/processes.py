@@ -43,24 +43,43 @@ def _ephemeral_low() -> int:
         return 32768  # Linux's default
 
 
-_PORTS = range(20000, max(_ephemeral_low(), 21000))
+def _port_range() -> range:
+    """This process's share of the ports below the ephemeral range: test processes run in
+    parallel (pytest-xdist's workers), and each has its own slice, so that none picks a port
+    another has just checked free and is about to bind."""
+    ports = range(20000, max(_ephemeral_low(), 21000))
+    worker = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if worker is None or count <= 1:
+        return ports
+    return ports[int(worker.group(1)) % count::count]
+
+
+_PORTS = _port_range()
+_given: set[int] = set()  # handed out by this process; not handed out again soon
 
 
 def free_port() -> int:
     """A port nothing is bound to, for a server started next. Chosen below the kernel's
     ephemeral range: a port from ``bind(0)`` is in it, and any outgoing connection (a test's
     client, a worker's fetch) may take it as its own local port before the server binds it
-    (EADDRINUSE, seen about once in ten suite runs). Random, so that parallel test processes
-    pick apart; checked by binding it."""
+    (EADDRINUSE, seen about once in ten suite runs). Random within this process's share (see
+    :func:`_port_range`), never one it gave out recently (two ports asked for one server
+    must differ though neither is bound yet), and checked by binding it."""
     rng = random.SystemRandom()
+    if len(_given) > len(_PORTS) // 2:
+        _given.clear()
     for _ in range(200):
         port = rng.choice(_PORTS)
+        if port in _given:
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
+        _given.add(port)
+        return port
     with socket.socket() as s:  # the range is full: any free port
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

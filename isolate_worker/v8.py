@@ -57,6 +57,11 @@ _GCCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_int
                                ctypes.c_void_p)
 _InterruptCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+_pyapi = ctypes.PyDLL(None)  # CPython's C API, called with the GIL held
+_pyapi.PyGILState_Ensure.restype = ctypes.c_int
+_pyapi.PyThreadState_Get.restype = ctypes.c_void_p
+_pyapi.PyThreadState_Clear.argtypes = [ctypes.c_void_p]
+_pyapi.PyThreadState_Delete.argtypes = [ctypes.c_void_p]
 
 ResultCallback = Callable[[Any, BaseException | None], None]
 
@@ -139,6 +144,7 @@ class V8Context:
         self.loop = self._ctx.event_loop
         self._isolate_ptr: int | None = None
         self._thread_ident: int | None = None
+        self._thread_state: int | None = None  # V8's thread's Python state (see the probe)
         self._cpu_clock: int | None = None
         self._code_handles: dict[str, Any] = {}
         self.closed = False
@@ -241,6 +247,13 @@ class V8Context:
 
         def probe(callback_id: int, raw: Any) -> None:
             if not seen.is_set():
+                # V8's thread is not Python's: ctypes gives each of its callbacks (every
+                # pump's result, every notification) a Python thread state made and freed
+                # for the call (a 16 KiB frame stack mapped and unmapped, with a TLB
+                # shootdown). One more reference keeps this thread's for the isolate's life;
+                # close() frees it once the thread is gone.
+                _pyapi.PyGILState_Ensure()
+                self._thread_state = _pyapi.PyThreadState_Get()
                 if get_current is not None:
                     self._isolate_ptr = get_current()
                 self._thread_ident = threading.get_ident()
@@ -333,9 +346,13 @@ class V8Context:
         self.closed = True
         self._code_handles.clear()
         try:
-            self._stack.close()
+            self._stack.close()  # joins V8's thread
         finally:
             _contexts.pop(self._key, None)
+        if self._thread_state is not None:  # the state the probe kept, of a thread now gone
+            _pyapi.PyThreadState_Clear(self._thread_state)
+            _pyapi.PyThreadState_Delete(self._thread_state)
+            self._thread_state = None
 
     def close_in_thread(self) -> threading.Event:
         """Terminate, then free the isolate on a thread of its own: the caller's loop never

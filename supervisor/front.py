@@ -317,8 +317,9 @@ class Front:
         upload: asyncio.Task | None = None
         try:
             header = settings.request_id_header
+            own = header.lower().encode("latin-1")  # the client's is replaced by ours
             headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.raw_headers
-                       if k.decode("latin-1").lower() != header.lower()]
+                       if k.lower() != own]
             headers.append([header, ex.request_id])
             has_body = request.body_exists
             head = p.RequestHead(

@@ -1,0 +1,284 @@
+"""The floor of isoflow's design: what a hello request costs in the libraries alone.
+
+    .venv/bin/python bench/floor.py [--duration 5] [--runs 3]
+
+isoflow's hot path is aiohttp (the front) -> ZeroMQ -> a worker process -> mini-racer's V8
+thread and back. This bench builds the same hops with nothing of isoflow in them and drives
+each with wrk (-t2 -c50), beside isoflow itself (``examples/hello.js``, one worker) in the
+same run:
+
+  * ``aiohttp``: aiohttp's low-level ``web.Server`` answering a fixed response;
+  * ``+ zmq``: that server sends each request (a small msgpack message) over a ROUTER to one
+    worker process, which answers every message of a batch at once over its DEALER;
+  * ``+ v8``: the worker also posts each batch to a V8 isolate (mini-racer, the same
+    ``mr_eval`` call isoflow's bridge makes) and answers when its result is back.
+
+Each line gives requests/s and CPU microseconds per request of the front and of the worker
+(user + system time from /proc over the run, divided by the requests served). What isoflow
+spends above the last line is its own code; what the last line spends is the floor of the
+libraries the design is built on, on this machine.
+
+Then the memory floor: the idle RSS of a process with Python and the libraries a worker
+imports (aiohttp, ZeroMQ, uvloop, msgpack), then with an empty V8 isolate, then with
+isoflow's runtime loaded into it (``Bridge``), beside an idle isoflow worker's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+from _harness import REPO, free_port, isoflow
+
+sys.path.insert(0, str(REPO / "bench" / "compare"))
+from measure import cpu_seconds, median, wrk
+
+from tests.procstats import descendants, rss
+
+BODY = b"Hello, world!\n"
+
+
+# --- the processes (run as `floor.py --serve KIND PORT ENDPOINT`) -------------------------
+
+def serve_front(kind: str, port: int, endpoint: str) -> None:
+    """aiohttp's low-level server; with a worker, each request is one message to it."""
+    import msgpack
+    import uvloop
+    import zmq
+    from aiohttp import web
+
+    from isoflow.isolate_worker.link import EdgeReader
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        waiting: dict[int, asyncio.Future] = {}
+        sock = None
+        if kind != "aiohttp":
+            sock = zmq.Context.instance().socket(zmq.ROUTER)
+            sock.bind(endpoint)
+            peer: list[bytes] = []
+
+            def on_message(parts: list) -> None:
+                if not peer:
+                    peer.append(parts[0].bytes)
+                    return  # the worker's hello
+                for sid in msgpack.unpackb(parts[1].buffer):
+                    fut = waiting.pop(sid, None)
+                    if fut is not None and not fut.done():
+                        fut.set_result(None)
+
+            reader = EdgeReader(loop, sock, on_message)
+            reader.read()
+            while not peer:
+                await asyncio.sleep(0.05)
+        sids = iter(range(1, 1 << 62))
+
+        async def handle(request: web.BaseRequest) -> web.Response:
+            if sock is not None:
+                sid = next(sids)
+                fut = waiting[sid] = loop.create_future()
+                headers = [[k.decode("latin-1"), v.decode("latin-1")]
+                           for k, v in request.raw_headers]
+                sock.send_multipart([peer[0], msgpack.packb(
+                    [sid, request.method, str(request.url), headers])])
+                reader.sent()
+                await fut
+            return web.Response(body=BODY, content_type="text/plain")
+
+        server = web.Server(handle, access_log=None)
+        await loop.create_server(server, "127.0.0.1", port, reuse_address=True)
+        await asyncio.Event().wait()
+
+    uvloop.run(main())
+
+
+def serve_worker(kind: str, endpoint: str) -> None:
+    """Answers the front's messages, a batch at a time; with ``v8``, after a pump."""
+    import msgpack
+    import uvloop
+    import zmq
+
+    from isoflow.isolate_worker.link import EdgeReader
+    from isoflow.isolate_worker.v8 import V8Context
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        sock = zmq.Context.instance().socket(zmq.DEALER)
+        sock.connect(endpoint)
+        v8 = V8Context(loop) if kind == "v8" else None
+        if v8 is not None:
+            v8.eval("globalThis.pump = (n) => JSON.stringify([0, n])")
+        queued: list[int] = []
+        in_flight: list[bool] = [False]
+
+        def answer(sids: list[int]) -> None:
+            sock.send_multipart([msgpack.packb(sids)])
+            reader.sent()
+
+        def post() -> None:
+            batch = queued[:]
+            queued.clear()
+            in_flight[0] = True
+
+            def done(_value, _error) -> None:
+                in_flight[0] = False
+                answer(batch)
+                if queued:
+                    post()
+
+            v8.post(f"pump({len(batch)})", done)
+
+        def on_message(parts: list) -> None:
+            sid = msgpack.unpackb(parts[0].buffer)[0]
+            if v8 is None:
+                answer([sid])
+                return
+            queued.append(sid)
+            if not in_flight[0]:
+                loop.call_soon(lambda: queued and not in_flight[0] and post())
+
+        reader = EdgeReader(loop, sock, on_message)
+        sock.send(b"hello")
+        reader.sent()
+        reader.read()
+        await asyncio.Event().wait()
+
+    uvloop.run(main())
+
+
+# --- the driver ---------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def floor(kind: str) -> Iterator[tuple[str, list[int]]]:
+    """Start the front (and the worker) for ``kind``; yields (url, [front pid, worker pid])."""
+    port = free_port()
+    endpoint = f"ipc://{REPO}/.floor-{os.getpid()}.sock" if len(str(REPO)) < 80 \
+        else f"tcp://127.0.0.1:{free_port()}"
+    me = [sys.executable, __file__, "--serve", kind]
+    procs = [subprocess.Popen([*me, str(port), endpoint], start_new_session=True)]
+    if kind != "aiohttp":
+        procs.append(subprocess.Popen([*me, "0", endpoint], start_new_session=True))
+    try:
+        deadline = time.monotonic() + 30
+        while subprocess.run(["curl", "-sf", "-o", "/dev/null", "--max-time", "2",
+                              f"http://127.0.0.1:{port}/"]).returncode != 0:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"the {kind} floor did not start")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/", [p.pid for p in procs]
+    finally:
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        with contextlib.suppress(OSError):
+            os.unlink(f"{REPO}/.floor-{os.getpid()}.sock")
+
+
+def run(url: str, fronts: list[int], workers: list[int], duration: float,
+        runs: int) -> tuple[float, float, float]:
+    """(median requests/s, front µs per request, worker µs per request)."""
+    wrk(url, 2)  # warm-up
+    rates, front_us, worker_us = [], [], []
+    for _ in range(runs):
+        f0 = sum(cpu_seconds(p) for p in fronts)
+        w0 = sum(cpu_seconds(p) for p in workers)
+        result = wrk(url, duration)
+        f1 = sum(cpu_seconds(p) for p in fronts)
+        w1 = sum(cpu_seconds(p) for p in workers)
+        rates.append(result.requests_per_s)
+        front_us.append((f1 - f0) / result.requests * 1e6)
+        worker_us.append((w1 - w0) / result.requests * 1e6)
+    return median(rates), median(front_us), median(worker_us)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=5)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--serve", nargs=3, metavar=("KIND", "PORT", "ENDPOINT"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve is not None:
+        kind, port, endpoint = args.serve
+        if int(port):
+            serve_front(kind, int(port), endpoint)
+        else:
+            serve_worker(kind, endpoint)
+        return
+    print(f"wrk -t2 -c50 -d{args.duration:g}s, median of {args.runs} runs; CPU µs per request")
+    print(f"{'setup':<28} {'requests/s':>11} {'front':>7} {'worker':>7} {'total':>7}")
+    for kind, label in (("aiohttp", "aiohttp alone"), ("zmq", "+ zmq hop to a worker"),
+                        ("v8", "+ v8 pump per batch")):
+        with floor(kind) as (url, pids):
+            rate, front, worker = run(url, pids[:1], pids[1:], args.duration, args.runs)
+        print(f"{label:<28} {rate:>11,.0f} {front:>7.0f} {worker:>7.0f} {front + worker:>7.0f}",
+              flush=True)
+    hello = (REPO / "examples" / "hello.js").read_text()
+    with isoflow(hello, workers=1, name="hello.js") as server:
+        time.sleep(1.0)
+        main_pid = server["pid"]
+        procs = {main_pid, *descendants(main_pid)}
+        workers = [p for p in procs if "isolate_worker" in _cmdline(p)]
+        fronts = [p for p in procs if p not in workers]
+        rate, front, worker = run(server["url"] + "/", fronts, workers, args.duration, args.runs)
+    print(f"{'isoflow (hello.js, 1 worker)':<28} {rate:>11,.0f} {front:>7.0f} {worker:>7.0f} "
+          f"{front + worker:>7.0f}", flush=True)
+    memory_floor()
+
+
+MEMORY_PROBE = """
+import asyncio, gc, sys
+import aiohttp, msgpack, uvloop, zmq
+from isoflow.isolate_worker.bridge import Bridge
+from isoflow.isolate_worker.v8 import V8Context
+
+async def main():
+    loop = asyncio.get_running_loop()
+    keep = None
+    if sys.argv[1] == "v8":
+        keep = V8Context(loop)
+        keep.eval("1")
+    elif sys.argv[1] == "runtime":
+        keep = Bridge(loop, lambda action, data: None, lambda failure: None)
+    gc.collect()
+    await asyncio.sleep(0.5)
+    print(next(int(line.split()[1]) for line in open("/proc/self/status")
+               if line.startswith("VmRSS")) / 1024)
+
+uvloop.run(main())
+"""
+
+
+def memory_floor() -> None:
+    print("\nidle RSS of one process (MiB)")
+    for kind, label in (("python", "python + aiohttp, zmq, uvloop"),
+                        ("v8", "+ an empty V8 isolate"), ("runtime", "+ isoflow's runtime")):
+        out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, kind], capture_output=True,
+                             text=True, check=True, timeout=60, cwd=REPO)
+        print(f"{label:<32} {float(out.stdout):>6.1f}")
+    hello = (REPO / "examples" / "hello.js").read_text()
+    with isoflow(hello, workers=1, name="hello.js") as server:
+        time.sleep(1.0)
+        worker = next(p for p in descendants(server["pid"])
+                      if "isolate_worker --" in _cmdline(p))
+        print(f"{'an idle isoflow worker':<32} {rss(worker) / (1 << 20):>6.1f}")
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+if __name__ == "__main__":
+    main()

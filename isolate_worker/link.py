@@ -37,6 +37,22 @@ CLOSE_LINGER_MS = 200
 FATAL_LINGER_MS = 2000
 
 
+# pyzmq's options and flags are enums: every use converts. The hot paths use their ints
+# (recv_multipart and send_multipart convert per part: ~3 and ~1.5 µs a message).
+_EVENTS, _RCVMORE = int(zmq.EVENTS), int(zmq.RCVMORE)
+_POLLIN, _NOBLOCK, _SNDMORE = int(zmq.POLLIN), int(zmq.NOBLOCK), int(zmq.SNDMORE)
+
+
+def send_parts(sock: zmq.Socket, parts: list[Any], flags: int = 0, *, copy: bool = True) -> None:
+    """``sock.send_multipart(parts, flags, copy=copy)`` without its per-part conversions.
+    ZeroMQ takes a multipart message whole or not at all once its first part is in."""
+    send = sock.send
+    last = len(parts) - 1
+    more = flags | _SNDMORE
+    for i, part in enumerate(parts):
+        send(part, more if i < last else flags, copy=copy)
+
+
 class EdgeReader:
     """Reads a ZeroMQ socket on the loop: ``on_message(parts)`` for every message, as they
     come. ``copy=False`` gives ``zmq.Frame`` parts (their ``.buffer`` is not copied)."""
@@ -65,12 +81,21 @@ class EdgeReader:
         sock = self.sock
         on_message = self._on_message
         copy = self._copy
+        recv = sock.recv
         try:
-            while not sock.closed and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            while not sock.closed and sock.get(_EVENTS) & _POLLIN:
                 try:
-                    parts = sock.recv_multipart(zmq.NOBLOCK, copy=copy)
+                    part = recv(_NOBLOCK, copy=copy)
                 except zmq.Again:
                     break
+                parts = [part]
+                if copy:
+                    while sock.get(_RCVMORE):
+                        parts.append(recv(_NOBLOCK, copy=True))
+                else:  # a Frame says itself whether more follow: no option call per part
+                    while part.more:
+                        part = recv(_NOBLOCK, copy=False)
+                        parts.append(part)
                 on_message(parts)
         finally:
             self._reading = False
@@ -216,7 +241,7 @@ class Link:
     def _send_parts(self, parts: list, copy: bool, what: str) -> bool:
         sent = True
         try:
-            self.sock.send_multipart(parts, self._flags, copy=copy)
+            send_parts(self.sock, parts, self._flags, copy=copy)
         except zmq.Again:
             log.debug("dropped %s: not connected to the supervisor", what)
             sent = False

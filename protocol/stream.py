@@ -86,12 +86,19 @@ class RemoteProtocolError(ProtocolError):
     """The peer sent a frame the protocol forbids in this state."""
 
 
-class Role(enum.Enum):
+class _Key(enum.Enum):
+    """An enum whose members are hashed by identity: they key the transition tables, looked
+    up for every frame, and Enum's own ``__hash__`` is Python code (hash of the name)."""
+
+    __hash__ = object.__hash__
+
+
+class Role(_Key):
     SUPERVISOR = "supervisor"
     WORKER = "worker"
 
 
-class Phase(enum.Enum):
+class Phase(_Key):
     """One direction of a stream."""
 
     IDLE = "idle"  # no head yet
@@ -100,7 +107,7 @@ class Phase(enum.Enum):
     SOCKET = "socket"  # upgraded to a WebSocket: messages flow until a WS_CLOSE
 
 
-class Step(enum.Enum):
+class Step(_Key):
     HEAD = "head"
     HEAD_END = "head without body"
     DATA = "data"
@@ -110,7 +117,7 @@ class Step(enum.Enum):
     CLOSE = "close"
 
 
-class Outcome(enum.Enum):
+class Outcome(_Key):
     DONE = "done"
     CANCELLED = "cancelled"
     FAILED = "failed"

@@ -16,7 +16,7 @@ from typing import Any
 import zmq
 
 from isoflow import protocol as p
-from isoflow.isolate_worker.link import EdgeReader
+from isoflow.isolate_worker.link import EdgeReader, send_parts
 
 log = logging.getLogger("isoflow.supervisor.channel")
 REJECT_LOG_WINDOW = 10.0  # seconds
@@ -86,7 +86,7 @@ class Channel:
 
     def _send_parts(self, identity: bytes, parts: list[Any]) -> bool:
         try:
-            self.sock.send_multipart([identity, *parts], copy=True)
+            send_parts(self.sock, [identity, *parts])
         except zmq.ZMQError as e:
             if e.errno != zmq.EHOSTUNREACH:
                 log.error("send to %r failed: %s", identity, e)

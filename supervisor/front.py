@@ -286,15 +286,15 @@ class Front:
                 resp = _plain(413, BodyTooLarge(limit).message)
                 resp.force_close()  # the body stays unread
                 return resp
-            in_flight = self.metrics.in_flight_of(route.name)
-            in_flight.inc()
+            stats = self.metrics.route(route.name)
+            stats.in_flight += 1
             try:
                 worker = await pool.acquire()
             except PoolRetired:
-                in_flight.dec()
+                stats.in_flight -= 1
                 continue
             except Overloaded as e:
-                in_flight.dec()
+                stats.in_flight -= 1
                 self.metrics.rejected.labels(e.reason).inc()
                 return _plain(503, e.message, {"Retry-After": "1"})
             try:
@@ -305,7 +305,7 @@ class Front:
                 retry = False
                 continue
             finally:
-                in_flight.dec()
+                stats.in_flight -= 1
         return _plain(503, "The service is reloading; try again shortly.", {"Retry-After": "1"})
 
     async def _serve(self, request: web.BaseRequest, ex: Exchange, active: Active,

@@ -16,12 +16,19 @@ Flow-control stalls (``isoflow_flow_control_stalls_total``) count three kinds of
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -91,25 +98,64 @@ class _Live(Collector):
         yield from (ready, heap, heap_total, worker_streams, queued, streams)
 
 
+class RouteStats:
+    """One route's request metrics as plain numbers: the hot path adds to them (a
+    prometheus_client child takes a lock and a check per call, ~7 per request), and
+    :class:`_Traffic` turns them into the families at scrape time."""
+
+    __slots__ = ("buckets", "bytes_in", "bytes_out", "in_flight", "requests", "seconds")
+
+    def __init__(self) -> None:
+        self.requests: dict[int, int] = {}  # by status
+        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)  # durations per bucket; last: +Inf
+        self.seconds = 0.0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.in_flight = 0  # requests routed here and not answered yet
+
+
+class _Traffic(Collector):
+    """The request families, from every route's :class:`RouteStats`."""
+
+    def __init__(self, routes: dict[str, RouteStats]) -> None:
+        self.routes = routes
+
+    def collect(self) -> Iterable[Metric]:
+        requests = CounterMetricFamily("isoflow_requests", "HTTP requests answered",
+                                       labels=["route", "status"])
+        duration = HistogramMetricFamily("isoflow_request_duration_seconds",
+                                         "Time from request to the end of its response",
+                                         labels=["route"])
+        in_flight = GaugeMetricFamily("isoflow_requests_in_flight",
+                                      "HTTP requests being handled (queued or on a worker)",
+                                      labels=["route"])
+        bytes_in = CounterMetricFamily("isoflow_request_body_bytes",
+                                       "Request body bytes received", labels=["route"])
+        bytes_out = CounterMetricFamily("isoflow_response_body_bytes",
+                                        "Response body bytes sent", labels=["route"])
+        for route, stats in sorted(self.routes.items()):
+            if route != "-":  # "-": requests no route matched, never in flight
+                in_flight.add_metric([route], stats.in_flight)
+            if not stats.requests:
+                continue  # routed, not answered yet: no zero histogram
+            for status, n in sorted(stats.requests.items()):
+                requests.add_metric([route, str(status)], n)
+            cumulative, buckets = 0, []
+            for bound, n in zip((*LATENCY_BUCKETS, float("inf")), stats.buckets, strict=True):
+                cumulative += n
+                buckets.append((floatToGoString(bound), cumulative))
+            duration.add_metric([route], buckets, stats.seconds)
+            bytes_in.add_metric([route], stats.bytes_in)
+            bytes_out.add_metric([route], stats.bytes_out)
+        yield from (requests, duration, in_flight, bytes_in, bytes_out)
+
+
 class Metrics:
     def __init__(self) -> None:
-        # Label lookups cost more than the increments: children are cached per route.
-        self._children: dict[tuple[str, int], tuple] = {}
-        self._in_flight: dict[str, Gauge] = {}
+        self._routes: dict[str, RouteStats] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.requests = Counter("isoflow_requests", "HTTP requests answered",
-                                ["route", "status"], registry=r)
-        self.duration = Histogram("isoflow_request_duration_seconds",
-                                  "Time from request to the end of its response",
-                                  ["route"], buckets=LATENCY_BUCKETS, registry=r)
-        self.in_flight = Gauge("isoflow_requests_in_flight",
-                               "HTTP requests being handled (queued or on a worker)",
-                               ["route"], registry=r)
-        self.bytes_in = Counter("isoflow_request_body_bytes", "Request body bytes received",
-                                ["route"], registry=r)
-        self.bytes_out = Counter("isoflow_response_body_bytes", "Response body bytes sent",
-                                 ["route"], registry=r)
+        r.register(_Traffic(self._routes))
         self.rejected = Counter("isoflow_requests_rejected",
                                 "Requests refused by a limit before reaching a script",
                                 ["reason"], registry=r)
@@ -153,28 +199,21 @@ class Metrics:
         self.cpu_terminations.labels(script)
         self.memory_terminations.labels(script)
 
-    def in_flight_of(self, route: str) -> Gauge:
-        """The ``isoflow_requests_in_flight`` gauge of one route."""
-        gauge = self._in_flight.get(route)
-        if gauge is None:
-            gauge = self._in_flight[route] = self.in_flight.labels(route)
-        return gauge
+    def route(self, route: str) -> RouteStats:
+        """One route's numbers (``in_flight`` is counted by the front directly)."""
+        stats = self._routes.get(route)
+        if stats is None:
+            stats = self._routes[route] = RouteStats()
+        return stats
 
     def request_done(self, route: str, status: int, seconds: float, bytes_in: int,
                      bytes_out: int) -> None:
-        children = self._children.get((route, status))
-        if children is None:
-            children = self._children[route, status] = (
-                self.requests.labels(route, str(status)), self.duration.labels(route),
-                self.bytes_in.labels(route), self.bytes_out.labels(route),
-            )
-        requests, duration, counted_in, counted_out = children
-        requests.inc()
-        duration.observe(seconds)
-        if bytes_in:
-            counted_in.inc(bytes_in)
-        if bytes_out:
-            counted_out.inc(bytes_out)
+        stats = self._routes.get(route) or self.route(route)
+        stats.requests[status] = stats.requests.get(status, 0) + 1
+        stats.buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        stats.seconds += seconds
+        stats.bytes_in += bytes_in
+        stats.bytes_out += bytes_out
 
     def stall(self, kind: str) -> None:
         self.stalls.labels(kind).inc()

@@ -104,7 +104,7 @@ class StreamEntry:
     phases, outcome, credit both ways) and where its bodies go in this process."""
 
     __slots__ = ("body", "body_end_sent", "core", "forward", "js_credit", "request_id",
-                 "upload")
+                 "upload", "upload_relayed")
 
     def __init__(self, core: p.StreamCore, request_id: str) -> None:
         self.core = core
@@ -114,6 +114,7 @@ class StreamEntry:
         self.js_credit = 0  # request body bytes JS asked for and has not received
         self.upload: Upload | None = None  # the request body goes to a fetch instead
         self.forward: ResponseForward | None = None  # a fetch body goes out as the response
+        self.upload_relayed = False  # the rest of the request body goes socket to socket
 
     @property
     def body_ended(self) -> bool:
@@ -162,7 +163,12 @@ class ResponseForward:
         """Hand the upstream socket ``fd`` to the supervisor, which moves the rest of the body
         itself (the splice relay); False (nothing sent) if it cannot take it."""
         worker = self.worker
-        if worker.streams.get(self.sid) is not self.entry or self.entry.core.finished:
+        entry = self.entry
+        if worker.streams.get(self.sid) is not entry or entry.core.finished:
+            return False
+        if entry.core.request is p.Phase.BODY and not entry.upload_relayed:
+            # The rest of the request body still comes through this stream (as frames, to
+            # the script or to a fetch): a relay ends the stream, and would cut it off.
             return False
         if not worker.handover.send(handover.RESPONSE, self.sid, fd):
             return False
@@ -197,6 +203,7 @@ class UploadHandOver:
         if not self.ready() or not worker.handover.send(handover.UPLOAD, self.sid, fd):
             return False
         worker._send(self.entry.core.send(p.UploadRelay(self.sid, received, chunked)))
+        self.entry.upload_relayed = True
         worker.relayed_uploads += 1
         return True
 
@@ -346,6 +353,7 @@ class Worker:
         if isinstance(frame, p.ResponseCredit) and self.websockets.credit(sid, frame.size):
             return
         if isinstance(frame, p.RequestBody):
+            entry.upload_relayed = False  # body frames after UPLOAD_RELAY: it was declined
             if entry.upload is not None:
                 entry.upload.feed(frame.data)  # the received frame itself: no copy
             else:

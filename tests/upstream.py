@@ -205,8 +205,12 @@ class Upstream(ServerThread):
         return handler
 
     async def echo(self, request: web.Request) -> web.StreamResponse:
+        """The request body back as it comes; ``?after=N``: the head only once N bytes of it
+        have arrived (default: at once)."""
+        held = await request.content.readexactly(int(request.query.get("after", 0)))
         resp = web.StreamResponse()
         await resp.prepare(request)
+        await resp.write(held)
         async for chunk in request.content.iter_any():
             await resp.write(chunk)
         await resp.write_eof()

@@ -395,11 +395,39 @@ def test_an_untouched_upload_is_spliced_into_the_upstream(relay, upstream, metri
 def test_an_upload_and_its_echo_are_both_relayed(relay, upstream, metrics_port):
     payload = stream_bytes(20 << 20)
     uploads, responses = (counted(metrics_port, "relayed", d) for d in ("upload", "response"))
-    status, body, _ = run(upload(relay.url(f"/up?t={upstream.url('/echo')}"), payload))
+    # The echo answers once 2 MiB have arrived: past the first window, so the upload is
+    # relayed by then, and its response can be too.
+    echo = upstream.url("/echo?after=" + str(2 << 20))
+    status, body, _ = run(upload(relay.url(f"/up?t={echo}"), payload))
     assert status == 200
     assert hashlib.sha256(body).digest() == hashlib.sha256(payload).digest()
     assert counted(metrics_port, "relayed", "upload") == uploads + 1
     assert counted(metrics_port, "relayed", "response") == responses + 1
+
+
+def test_a_response_is_not_relayed_while_its_request_body_still_flows_as_frames(
+        relay, upstream, metrics_port):
+    """The upstream answers at once and echoes as the body comes; the upload is chunked, so
+    it goes as frames through the worker to the end. Relaying the response would end the
+    stream and cut the upload off (the upstream then waits for the rest forever)."""
+    payload = stream_bytes(6 << 20)
+
+    async def go() -> tuple[int, bytes]:
+        async def pieces():
+            for i in range(0, len(payload), 256 << 10):
+                yield payload[i:i + (256 << 10)]
+                await asyncio.sleep(0.01)
+
+        async with aiohttp.ClientSession() as session, session.post(
+                relay.url(f"/up?chunked=1&t={upstream.url('/echo')}"), data=pieces(),
+                timeout=aiohttp.ClientTimeout(total=30)) as r:
+            return r.status, await r.read()
+
+    responses = counted(metrics_port, "relayed", "response")
+    status, body = run(go())
+    assert status == 200
+    assert hashlib.sha256(body).digest() == hashlib.sha256(payload).digest()
+    assert counted(metrics_port, "relayed", "response") == responses
 
 
 def test_a_small_upload_takes_the_frame_path(relay, upstream, metrics_port):

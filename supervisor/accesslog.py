@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from . import logsetup
+
 log = logging.getLogger("isoflow.access")
 
 
@@ -48,4 +50,4 @@ class AccessRecord:
 
 def write(record: AccessRecord) -> None:
     if log.isEnabledFor(logging.INFO):
-        log.info("%s", record.text(), extra={"fields": record.fields})
+        logsetup.info_line(log, record.text(), record.fields)

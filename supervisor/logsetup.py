@@ -12,6 +12,8 @@ import asyncio
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -66,6 +68,13 @@ class BatchedStreamHandler(logging.StreamHandler):
             self._scheduled = True
             loop.call_soon(self._write_pending)
 
+    def add_line(self, line: str, loop: asyncio.AbstractEventLoop) -> None:
+        """A line formatted already (:func:`info_line`), for this loop turn's write."""
+        self._pending.append(line + self.terminator)
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._write_pending)
+
     def _write_pending(self) -> None:
         self._scheduled = False
         if not self._pending:
@@ -82,10 +91,65 @@ class BatchedStreamHandler(logging.StreamHandler):
         super().flush()
 
 
+class _Clock:
+    """``asctime`` as logging's default Formatter writes it, the seconds part made once a
+    second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._text = ""
+
+    def asctime(self, now: float) -> str:
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+        return f"{self._text},{int((now - second) * 1000):03d}"
+
+
+_batched: BatchedStreamHandler | None = None  # the root's handler, as configure() set it
+_json = False
+_clock = _Clock()
+
+
+def info_line(logger: logging.Logger, message: str,
+              fields: Callable[[], dict[str, object]]) -> None:
+    """Log ``message`` at INFO on ``logger`` as :func:`configure`'s handler would write it,
+    without a LogRecord (its caller lookup, formatting and locks cost the access log ~7 µs a
+    line). Anything else in the way (another handler, a filter, no running loop) takes the
+    logging module's own path."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    handler = _batched
+    root = logging.root
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if (handler is None or loop is None or logger.handlers or logger.filters
+            or not logger.propagate or root.handlers != [handler] or root.filters
+            or handler.filters or handler.level > logging.INFO):
+        logger.info("%s", message, extra={"fields": fields})
+        return
+    now = time.time()
+    if _json:
+        record: dict[str, object] = {
+            "time": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
+            "level": "info", "logger": logger.name, "message": message,
+        }
+        record.update(fields())
+        line = json.dumps(record, ensure_ascii=False, default=str)
+    else:
+        line = f"{_clock.asctime(now)} INFO {logger.name}: {message}"
+    handler.add_line(line, loop)
+
+
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     """(Re)configure the root logger: stderr, the given level and format."""
+    global _batched, _json
     handler = BatchedStreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    _batched, _json = handler, fmt == "json"
     root = logging.getLogger()
     for old in list(root.handlers):
         old.flush()

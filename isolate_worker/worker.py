@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from isoflow import protocol as p
+from isoflow.protocol.frames import MAX_HEAD_BYTES
 
 from . import handover
 from . import script as script_loader
@@ -208,6 +209,35 @@ class UploadHandOver:
         return True
 
 
+def _fits_a_frame(headers: list[list[str]]) -> bool:
+    """Whether a head with ``headers`` surely encodes within the protocol's head limit (at
+    most 4 bytes a character, and msgpack's few bytes a string). A head that might not goes
+    alone, so that its refusal fails the stream with a 500, as it always has, rather than a
+    RESPONSE_COMPLETE the core has already counted as the end."""
+    size = 64
+    for name, value in headers:
+        size += 4 * (len(name) + len(value)) + 10
+    return size <= MAX_HEAD_BYTES
+
+
+class HeldResponse:
+    """A response head held back while one pump's actions are handled, with at most one
+    chunk: if the response's end follows in the same pump (a small answer usually does), the
+    three leave as one RESPONSE_COMPLETE frame, which costs each side one frame instead of
+    three. Anything else sends them as they were, before it (and the pump's end does)."""
+
+    __slots__ = ("data", "entry", "headers", "length", "sid", "status")
+
+    def __init__(self, sid: int, entry: StreamEntry, status: int, headers: list[list[str]],
+                 length: int) -> None:
+        self.sid = sid
+        self.entry = entry
+        self.status = status
+        self.headers = headers
+        self.length = length
+        self.data: memoryview | None = None  # shared memory of this pump: sent before the next
+
+
 class Worker:
     def __init__(self, options: WorkerOptions) -> None:
         self.options = options
@@ -228,6 +258,7 @@ class Worker:
         self.rss_limit = 0  # the RSS backstop (RSS_MARGIN)
         self._freeing: set[asyncio.Task] = set()  # old isolates being freed
         self.runtime_failures = 0  # requests the JS runtime failed in a row (AC_ERROR flag)
+        self._held: HeldResponse | None = None
         cfg = options.bridge
         # Remote workers have no hand-over: their bodies always take the frame path.
         self.handover = handover.Handover(options.handover if options.remote is None
@@ -271,7 +302,7 @@ class Worker:
 
     def _new_bridge(self) -> Bridge:
         bridge = Bridge(self.loop, self._on_action, self._on_isolate_failure, self.options.bridge,
-                        on_batch_end=self.link.flush_batch, on_refused=self._on_refused)
+                        on_batch_end=self._on_batch_end, on_refused=self._on_refused)
         try:
             script_loader.load(bridge.eval, self.options.script, cache_dir=self.options.cache_dir,
                                root=self.options.root, compat_flags=self.options.compat_flags)
@@ -418,9 +449,33 @@ class Worker:
 
     # -- actions from JavaScript --------------------------------------------------------
 
+    def _on_batch_end(self) -> None:
+        """A pump's actions are handled: what is held goes, then the batch leaves."""
+        self._release_held()
+        self.link.flush_batch()
+
+    def _release_held(self) -> None:
+        """Send the held head (and its chunk) as they were (see :class:`HeldResponse`)."""
+        held, self._held = self._held, None
+        if held is None or self.streams.get(held.sid) is not held.entry:
+            return
+        core = held.entry.core
+        try:
+            self._send(core.send(p.ResponseHead(held.sid, held.status, held.headers,
+                                                held.length)))
+            if held.data is not None:
+                self._send(core.send(p.ResponseBody(held.sid, held.data)))
+        except Exception as e:  # as the bridge would have for the actions themselves
+            log.exception("stream %d: cannot send its response head", held.sid)
+            self._on_refused([AC_HEAD, held.sid], e, event=False)
+
     def _on_action(self, action: list[Any], data: memoryview | None) -> None:
         self.link.begin_batch()
         kind = action[0]
+        held = self._held
+        if held is not None and (kind not in (AC_DATA, AC_END) or action[1] != held.sid):
+            self._release_held()
+            held = None
         if kind == AC_LOG:
             _, level, sid, message = action
             entry = self.streams.get(sid)
@@ -452,6 +507,11 @@ class Worker:
         core = entry.core
         if kind == AC_DATA:
             assert data is not None
+            if held is not None:
+                if held.data is None and len(data) == held.length:
+                    held.data = data  # the whole body, it seems: its end may follow
+                    return
+                self._release_held()
             self._send(core.send(p.ResponseBody(sid, data)))
         elif kind == AC_HEAD:
             _, _, status, flat, length = action
@@ -465,9 +525,20 @@ class Worker:
                 self._cancel_stream(sid, entry, message)
                 return
             headers = [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)]
+            if status != 101 and length >= 0 and _fits_a_frame(headers):
+                self._held = HeldResponse(sid, entry, status, headers, length)
+                return
             self._send(core.send(p.ResponseHead(sid, status, headers, length)))
         elif kind == AC_END:
             self.runtime_failures = 0
+            if held is not None:
+                body = held.data if held.data is not None else b""
+                if len(body) == held.length:
+                    self._held = None
+                    self._send(core.send(p.ResponseComplete(sid, held.status, held.headers,
+                                                            body)))
+                    return
+                self._release_held()
             self._send(core.send(p.ResponseEnd(sid)))
         elif kind == AC_ERROR:
             self._fail_response(entry, action[2], action[3])

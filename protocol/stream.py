@@ -30,6 +30,9 @@ RESPONSE_ERROR ``FAILED``, CANCEL ``CANCELLED``. Frames of a stream that has end
 and the worker's RESPONSE_END or RESPONSE_ERROR cross, both sides settle on ``CANCELLED``
 (the supervisor gave up on the client first).
 
+RESPONSE_COMPLETE is a whole response in one frame (head, body within credit, end): the
+response goes IDLE -> ENDED at once, and the stream is ``DONE``.
+
 The splice relay: RESPONSE_RELAY ends the response like RESPONSE_END (``DONE``; the rest of
 the body travels on a socket handed over beside the link, outside the stream's credit), and
 UPLOAD_RELAY, allowed while the request body flows, asks the supervisor to put the rest of
@@ -60,6 +63,7 @@ from .frames import (
     RequestEnd,
     RequestHead,
     ResponseBody,
+    ResponseComplete,
     ResponseCredit,
     ResponseEnd,
     ResponseError,
@@ -137,6 +141,7 @@ TRANSITIONS: dict[tuple[Phase, Step], Phase] = {
 # The frames that end a stream, and how.
 ENDINGS: dict[type[Frame], Outcome] = {
     ResponseEnd: Outcome.DONE,
+    ResponseComplete: Outcome.DONE,  # head, body and end in one frame
     ResponseRelay: Outcome.DONE,  # the body goes on outside the stream (the splice relay)
     ResponseError: Outcome.FAILED,
     Cancel: Outcome.CANCELLED,
@@ -157,7 +162,7 @@ _SENDS: dict[Role, frozenset[type[Frame]]] = {
     Role.SUPERVISOR: frozenset({RequestHead, Scheduled, RequestBody, RequestEnd, Cancel,
                                 ResponseCredit}),
     Role.WORKER: frozenset({ResponseHead, ResponseBody, ResponseEnd, ResponseError,
-                            RequestCredit, ResponseRelay, UploadRelay}),
+                            RequestCredit, ResponseRelay, UploadRelay, ResponseComplete}),
 }
 _SOCKET_FRAMES = (WsMessage, WsClose)  # sent by both roles, each on its own direction
 
@@ -350,6 +355,15 @@ class StreamCore:
             raise LocalProtocolError(f"stream {self.sid}: credit frames come from consumed()")
         elif cls is UploadRelay:
             self._relay_upload(what, LocalProtocolError)
+        elif cls is ResponseComplete:
+            size = len(frame.data)  # type: ignore[attr-defined]
+            self._check_complete(frame, LocalProtocolError)
+            if size > self.peer_credit:
+                raise LocalProtocolError(f"stream {self.sid}: {what} of {size} bytes with only "
+                                         f"{self.peer_credit} bytes of credit")
+            self._step(_RESPONSE, Step.HEAD_END, what, LocalProtocolError)
+            self.peer_credit -= size
+            self.outcome = ENDINGS[cls]
         else:
             direction, step = _STEPS[cls]
             if step is Step.DATA:
@@ -365,6 +379,11 @@ class StreamCore:
                 if cls in ENDINGS:  # RESPONSE_END or RESPONSE_RELAY
                     self.outcome = ENDINGS[cls]
         return frame
+
+    def _check_complete(self, frame: Frame, error: type[ProtocolError]) -> None:
+        """RESPONSE_COMPLETE ends the response: a 101 (which goes on as a WebSocket) cannot."""
+        if frame.status == 101:  # type: ignore[attr-defined]
+            raise error(f"stream {self.sid}: RESPONSE_COMPLETE cannot carry status 101")
 
     def _relay_upload(self, what: str, error: type[ProtocolError]) -> None:
         """UPLOAD_RELAY asks for the rest of a request body that is still flowing."""
@@ -460,6 +479,12 @@ class StreamCore:
             return frame
         if cls is UploadRelay:
             self._relay_upload(what, RemoteProtocolError)
+            return frame
+        if cls is ResponseComplete:
+            self._check_complete(frame, RemoteProtocolError)
+            self._step(_RESPONSE, Step.HEAD_END, what, RemoteProtocolError)
+            self._in.receive(len(frame.data))  # type: ignore[attr-defined]
+            self.outcome = ENDINGS[cls]
             return frame
         found = _STEPS.get(cls)
         if found is None:

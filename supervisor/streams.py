@@ -129,6 +129,14 @@ class Stream:
             self._push(event.data)
             if self.core.granted == 0 and self.on_stall is not None:
                 self.on_stall("worker_credit")  # the worker must wait for our next grant
+        elif isinstance(event, p.ResponseComplete):
+            data = event.data
+            if not self._head.done():
+                self._head.set_result(p.ResponseHead(event.stream, event.status, event.headers,
+                                                     len(data)))
+            if data:
+                self._push(data)
+            self._push(_END)
         elif isinstance(event, p.ResponseHead):
             if not self._head.done():
                 self._head.set_result(event)

@@ -195,7 +195,7 @@ class InProcessWorker:
             bridge = Bridge(asyncio.get_running_loop(), worker._on_action,
                             worker._on_isolate_failure, worker.options.bridge,
                             extra_runtime=(("test:corrupt.js", CORRUPT_JS),),
-                            on_refused=worker._on_refused)
+                            on_batch_end=worker._on_batch_end, on_refused=worker._on_refused)
             script_loader.load(bridge.eval, script)
             worker.bridge = bridge
             return worker
@@ -218,7 +218,7 @@ class InProcessWorker:
                                  1 << 20)
             self.worker._on_frames([head])
             async with asyncio.timeout(10):
-                while not any(isinstance(f, p.ResponseEnd | p.ResponseError)
+                while not any(isinstance(f, p.ResponseEnd | p.ResponseComplete | p.ResponseError)
                               for f in self.frames):
                     self.arrived.clear()
                     await self.arrived.wait()
@@ -239,6 +239,9 @@ def worker(tmp_path_factory: pytest.TempPathFactory):
 
 
 def answered(frames: list[p.Frame]) -> tuple[int, bytes]:
+    """(status, body) of a response: head, body and end, or all three in one frame."""
+    if isinstance(frames[-1], p.ResponseComplete):
+        return frames[-1].status, bytes(frames[-1].data)
     head = next(f for f in frames if isinstance(f, p.ResponseHead))
     assert isinstance(frames[-1], p.ResponseEnd)
     return head.status, b"".join(bytes(f.data) for f in frames
@@ -259,7 +262,7 @@ def test_a_malformed_action_fails_its_stream_not_the_worker(worker: InProcessWor
     frames = worker.request("?action=" + json.dumps(action).replace(" ", ""))
     errors = [f for f in frames if isinstance(f, p.ResponseError)]
     assert [e.status for e in errors] == [500] and "internal error" in errors[0].message
-    assert not any(isinstance(f, p.ResponseHead) for f in frames)
+    assert not any(isinstance(f, p.ResponseHead | p.ResponseComplete) for f in frames)
     # The same isolate goes on serving.
     assert worker.worker.bridge is worker.bridge and worker.bridge.failed is None
     assert answered(worker.request()) == (200, b"ok")

@@ -29,6 +29,7 @@ SAMPLES: list[p.Frame] = [
     p.Log(1, "info", "rid", "hello"),
     p.Fatal(0, "app.js:3: SyntaxError"),
     p.ResponseRelay(1, "chunked", -1, b"5\r\nhello\r\n"),
+    p.ResponseComplete(1, 200, [["content-type", "text/plain"]], b"Hello, world!\n"),
     p.UploadRelay(1, 262144, False),
     p.WsMessage(1, True, False, b"\x00\xff"),
     p.WsClose(1, 4001, "bye"),

@@ -288,6 +288,43 @@ def test_two_sides_against_each_other(req_window, resp_window, request, response
         assert link.sup.outcome is Outcome.DONE
 
 
+# -- a whole response in one frame ----------------------------------------------------------
+
+
+def test_a_complete_response_is_head_body_and_end_at_once():
+    sup, worker = pair(has_body=False, resp=20)
+    frame = p.ResponseComplete(SID, 200, [["content-type", "text/plain"]], b"Hello, world!\n")
+    assert sup.receive(worker.send(frame)) is frame
+    for core in (worker, sup):
+        assert core.outcome is Outcome.DONE and core.response is Phase.ENDED
+    assert worker.peer_credit == 20 - 14 and sup.held == 14
+    with pytest.raises(LocalProtocolError, match="done"):
+        worker.send(p.ResponseBody(SID, b"x"))
+
+
+def test_a_complete_response_keeps_to_the_credit_on_both_sides():
+    sup, worker = pair(resp=4)
+    with pytest.raises(LocalProtocolError, match="only 4 bytes of credit"):
+        worker.send(p.ResponseComplete(SID, 200, [], b"abcde"))
+    assert worker.response is Phase.IDLE and worker.outcome is None  # nothing changed
+    with pytest.raises(p.FlowControlError):
+        sup.receive(p.ResponseComplete(SID, 200, [], b"abcde"))
+
+
+def test_a_complete_response_after_the_head_or_as_a_101_is_refused():
+    sup, worker = pair()
+    sup.receive(worker.send(p.ResponseHead(SID, 200, [], -1)))
+    with pytest.raises(LocalProtocolError, match="phase 'body'"):
+        worker.send(p.ResponseComplete(SID, 200, [], b""))
+    with pytest.raises(RemoteProtocolError, match="phase 'body'"):
+        sup.receive(p.ResponseComplete(SID, 200, [], b""))
+    sup, worker = pair(has_body=False)
+    with pytest.raises(LocalProtocolError, match="101"):
+        worker.send(p.ResponseComplete(SID, 101, [], b""))
+    with pytest.raises(RemoteProtocolError, match="101"):
+        sup.receive(p.ResponseComplete(SID, 101, [], b""))
+
+
 # -- the splice relay's frames -------------------------------------------------------------
 
 

@@ -95,7 +95,7 @@ class Peer:
         return [f for f in self.frames if isinstance(f, cls)]
 
     def body(self, sid: int) -> bytes:
-        data = (p.ResponseBody, p.RequestBody)
+        data = (p.ResponseBody, p.RequestBody, p.ResponseComplete)
         return b"".join(bytes(f.data) for f in self.of(sid, *data))  # type: ignore[attr-defined]
 
     def logs(self) -> list[str]:

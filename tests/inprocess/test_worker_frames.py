@@ -88,15 +88,15 @@ def test_hello_names_the_worker_and_ping_gets_its_stats() -> None:
     run(main())
 
 
-def test_a_request_comes_back_as_head_body_end() -> None:
+def test_a_small_response_comes_back_in_one_frame() -> None:
+    """Head, body and end made in one pump leave as one RESPONSE_COMPLETE."""
     async def main() -> None:
         async with linked() as (worker, peer, _hello):
             await peer.send(head(1, "/hi"))
             await peer.until(lambda: peer.cores[1].finished)
-            types = [type(f) for f in peer.of(1)]
-            assert types[0] is p.ResponseHead and types[-1] is p.ResponseEnd
-            assert set(types[1:-1]) <= {p.ResponseBody}
-            assert peer.of(1, p.ResponseHead)[0].status == 200
+            [frame] = peer.of(1)
+            assert type(frame) is p.ResponseComplete and frame.status == 200
+            assert ["Content-Type", "text/plain;charset=UTF-8"] in frame.headers
             assert peer.body(1) == b"hello GET /hi"
             assert peer.cores[1].outcome is p.Outcome.DONE
             assert worker.requests == 1

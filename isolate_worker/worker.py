@@ -606,11 +606,14 @@ class Worker:
         return upload
 
     def _splicable(self, entry: StreamEntry) -> bool:
-        """Whether an upload may be handed over: a local worker, and a body whose known
-        length goes at least RELAY_MIN_UPLOAD beyond what the window lets in first."""
+        """Whether an upload may be handed over: a local worker, a plain-HTTP client, and a
+        body whose known length goes at least RELAY_MIN_UPLOAD beyond what the window lets
+        in first."""
         head = entry.core.head
         if not self.handover.available or head is None or entry.body_ended:
             return False
+        if not head.url.startswith("http:"):
+            return False  # a TLS client: the supervisor cannot relay what TLS wraps
         for name, value in head.headers:
             if name.lower() == "content-length":
                 length = int(value) if value.isdigit() else -1

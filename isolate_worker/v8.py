@@ -27,6 +27,7 @@ import contextlib
 import ctypes
 import os
 import resource
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -58,6 +59,11 @@ _GCCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_int
 _InterruptCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _pyapi = ctypes.PyDLL(None)  # CPython's C API, called with the GIL held
+# Python 3.11 frees a dead thread's state from another thread cleanly (PyThreadState_Delete
+# clears the GIL-state key only if it is the caller's own). 3.12 reworked how a state is
+# bound to its thread and unbound on delete; until that is checked, V8's thread gets there
+# ctypes' per-callback thread states, as it always did (correct, only slower).
+KEEP_THREAD_STATE = sys.version_info < (3, 12)
 _pyapi.PyGILState_Ensure.restype = ctypes.c_int
 _pyapi.PyThreadState_Get.restype = ctypes.c_void_p
 _pyapi.PyThreadState_Clear.argtypes = [ctypes.c_void_p]
@@ -254,9 +260,11 @@ class V8Context:
                 # pump's result, every notification) a Python thread state made and freed
                 # for the call (a 16 KiB frame stack mapped and unmapped, with a TLB
                 # shootdown). One more reference keeps this thread's for the isolate's life;
-                # close() frees it once the thread is gone.
-                _pyapi.PyGILState_Ensure()
-                self._thread_state = _pyapi.PyThreadState_Get()
+                # close() frees it once the thread is gone. Only where freeing another
+                # thread's state from this one is known to be safe (see KEEP_THREAD_STATE).
+                if KEEP_THREAD_STATE:
+                    _pyapi.PyGILState_Ensure()
+                    self._thread_state = _pyapi.PyThreadState_Get()
                 if get_current is not None:
                     self._isolate_ptr = get_current()
                 self._thread_ident = threading.get_ident()

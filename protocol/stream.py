@@ -294,9 +294,8 @@ class StreamCore:
         what = type(frame).__name__
         if isinstance(frame, WsMessage):
             size = len(frame.data)
-            if credit_check and size > self.peer_credit:
-                raise error(f"stream {self.sid}: {what} of {size} bytes with only "
-                            f"{self.peer_credit} bytes of credit")
+            if credit_check:
+                self._check_credit(size, what, error)
             self._step(direction, Step.MESSAGE, what, error)
             if credit_check:
                 self.peer_credit -= size
@@ -358,9 +357,7 @@ class StreamCore:
         elif cls is ResponseComplete:
             size = len(frame.data)  # type: ignore[attr-defined]
             self._check_complete(frame, LocalProtocolError)
-            if size > self.peer_credit:
-                raise LocalProtocolError(f"stream {self.sid}: {what} of {size} bytes with only "
-                                         f"{self.peer_credit} bytes of credit")
+            self._check_credit(size, what, LocalProtocolError)
             self._step(_RESPONSE, Step.HEAD_END, what, LocalProtocolError)
             self.peer_credit -= size
             self.outcome = ENDINGS[cls]
@@ -368,10 +365,7 @@ class StreamCore:
             direction, step = _STEPS[cls]
             if step is Step.DATA:
                 size = len(frame.data)  # type: ignore[attr-defined]
-                if size > self.peer_credit:
-                    raise LocalProtocolError(
-                        f"stream {self.sid}: {what} of {size} bytes with only "
-                        f"{self.peer_credit} bytes of credit")
+                self._check_credit(size, what, LocalProtocolError)
                 self._step(direction, step, what, LocalProtocolError)
                 self.peer_credit -= size
             else:
@@ -379,6 +373,12 @@ class StreamCore:
                 if cls in ENDINGS:  # RESPONSE_END or RESPONSE_RELAY
                     self.outcome = ENDINGS[cls]
         return frame
+
+    def _check_credit(self, size: int, what: str, error: type[ProtocolError]) -> None:
+        """A body of ``size`` bytes we are about to send must fit the peer's credit."""
+        if size > self.peer_credit:
+            raise error(f"stream {self.sid}: {what} of {size} bytes with only "
+                        f"{self.peer_credit} bytes of credit")
 
     def _check_complete(self, frame: Frame, error: type[ProtocolError]) -> None:
         """RESPONSE_COMPLETE ends the response: a 101 (which goes on as a WebSocket) cannot."""

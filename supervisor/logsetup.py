@@ -23,20 +23,28 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, then the record's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
         fields = getattr(record, "fields", None)
         if callable(fields):
             fields = fields()
-        if isinstance(fields, dict):
-            line.update(fields)
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        exception = self.formatException(record.exc_info) if record.exc_info else None
+        return json_line(record.created, record.levelname, record.name, record.getMessage(),
+                         fields if isinstance(fields, dict) else None, exception)
+
+
+def json_line(created: float, level: str, logger: str, message: str,
+              fields: dict[str, object] | None, exception: str | None = None) -> str:
+    """One JSON log line: time, level, logger, message, then the fields."""
+    line: dict[str, object] = {
+        "time": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+        "level": level.lower(),
+        "logger": logger,
+        "message": message,
+    }
+    if fields:
+        line.update(fields)
+    if exception is not None:
+        line["exception"] = exception
+    return json.dumps(line, ensure_ascii=False, default=str)
 
 
 class BatchedStreamHandler(logging.StreamHandler):
@@ -60,16 +68,14 @@ class BatchedStreamHandler(logging.StreamHandler):
             super().emit(record)
             return
         try:
-            self._pending.append(self.format(record) + self.terminator)
+            line = self.format(record)
         except Exception:
             self.handleError(record)
             return
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._write_pending)
+        self.add_line(line, loop)
 
     def add_line(self, line: str, loop: asyncio.AbstractEventLoop) -> None:
-        """A line formatted already (:func:`info_line`), for this loop turn's write."""
+        """A formatted line for this loop turn's write (:meth:`emit`, :func:`info_line`)."""
         self._pending.append(line + self.terminator)
         if not self._scheduled:
             self._scheduled = True
@@ -133,12 +139,7 @@ def info_line(logger: logging.Logger, message: str,
         return
     now = time.time()
     if _json:
-        record: dict[str, object] = {
-            "time": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
-            "level": "info", "logger": logger.name, "message": message,
-        }
-        record.update(fields())
-        line = json.dumps(record, ensure_ascii=False, default=str)
+        line = json_line(now, "INFO", logger.name, message, fields())
     else:
         line = f"{_clock.asctime(now)} INFO {logger.name}: {message}"
     handler.add_line(line, loop)

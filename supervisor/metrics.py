@@ -33,6 +33,8 @@ from prometheus_client.utils import floatToGoString
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                    10.0, 30.0, 60.0)
+# Each bucket's ``le`` as prometheus_client writes it, the last +Inf.
+_BUCKET_LABELS = tuple(floatToGoString(b) for b in (*LATENCY_BUCKETS, float("inf")))
 
 
 @dataclass
@@ -141,9 +143,9 @@ class _Traffic(Collector):
             for status, n in sorted(stats.requests.items()):
                 requests.add_metric([route, str(status)], n)
             cumulative, buckets = 0, []
-            for bound, n in zip((*LATENCY_BUCKETS, float("inf")), stats.buckets, strict=True):
+            for le, n in zip(_BUCKET_LABELS, stats.buckets, strict=True):
                 cumulative += n
-                buckets.append((floatToGoString(bound), cumulative))
+                buckets.append((le, cumulative))
             duration.add_metric([route], buckets, stats.seconds)
             bytes_in.add_metric([route], stats.bytes_in)
             bytes_out.add_metric([route], stats.bytes_out)
@@ -208,7 +210,7 @@ class Metrics:
 
     def request_done(self, route: str, status: int, seconds: float, bytes_in: int,
                      bytes_out: int) -> None:
-        stats = self._routes.get(route) or self.route(route)
+        stats = self.route(route)
         stats.requests[status] = stats.requests.get(status, 0) + 1
         stats.buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1
         stats.seconds += seconds

@@ -1,9 +1,10 @@
 """The Python half of the bridge into V8 (the JS half is ``js/29_host.js``).
 
 Python never calls a JS function per request or per chunk. It queues *events*; when V8 is
-free it writes them all into shared memory and posts one fixed expression,
-``__isoflow_pump()``, without waiting. The pump's result (every *action* JS produced, body
-bytes in shared memory) comes back on the asyncio loop; each action is checked against
+free it writes them all into shared memory and posts two fixed expressions without waiting,
+``__isoflow_pump()`` (the events in) and ``__isoflow_collect()`` (after V8's microtasks, the
+actions out). The collect's result (every *action* JS produced, body bytes in shared
+memory) comes back on the asyncio loop; each action is checked against
 its row of ``kinds.ACTIONS`` and handed to ``on_action`` (a malformed one to ``on_refused``).
 When JS produces actions later (promise reactions, timers) it calls a notification
 function, and Python posts another pump. At most one pump is in flight; events that arrive
@@ -136,7 +137,10 @@ class Bridge:
         self.v8 = V8Context(loop)
         self.v8.set_memory_limit(self.config.memory_limit)
         self.pre_pump: list[Callable[[], None]] = []  # run before each pump is posted
-        self._pump = f'__isoflow_pump("{self.config.pump_token}")'  # one fixed expression
+        # Two fixed expressions, posted back to back (js/29_host.js): the events in, then,
+        # after V8's microtasks, the actions out.
+        self._pump = f'__isoflow_pump("{self.config.pump_token}")'
+        self._collect = f'__isoflow_collect("{self.config.pump_token}")'
         load_runtime(self.v8.eval, before_seal=self._configure, extra=extra_runtime)
         self._watch_progress = -1
         self._task_cpu = self.v8.cpu_time()  # V8's CPU clock when the current task began
@@ -282,7 +286,7 @@ class Bridge:
         self._again = False
         if self._watchdog is None:
             self._watchdog = self.loop.call_later(self.config.watchdog_interval, self._watch)
-        self.v8.post(self._pump, self._on_pump_done)
+        self.v8.post(self._collect, self._on_pump_done, first=self._pump)
 
     def _on_pump_done(self, value: Any, error: BaseException | None) -> None:
         # `_in_flight` stays set while the actions are handled: their handlers may send

@@ -463,8 +463,8 @@ class Fetch:
         aiohttp has read already (the splice relay); False: the body takes the frame path
         (TLS, a body aiohttp has read whole, no hand-over socket, ...)."""
         source = relay_source(resp)
-        _stop_recording(resp)  # from here on, it is read here or not at all
         if source is None:
+            _stop_recording(resp)
             return False
         framing, length, prefix, transport = source
         sock = transport.get_extra_info("socket")
@@ -473,15 +473,19 @@ class Fetch:
         if sock is None or not target.relay(framing, length, prefix, sock.fileno()):
             if reading:
                 transport.resume_reading()
+            _stop_recording(resp)
             return False
         resp.close()  # closes our descriptor only: the supervisor holds the connection now
         return True
 
 
 def _stop_recording(resp: aiohttp.ClientResponse) -> None:
+    """The body is read here: no raw bytes kept, and reading goes on."""
     conn = resp.connection
-    if conn is not None and conn.protocol is not None:
-        conn.protocol.raw = None
+    protocol = conn.protocol if conn is not None else None
+    if protocol is not None and hasattr(protocol, "release_hold"):
+        protocol.raw = None
+        protocol.release_hold()
 
 
 def relay_source(resp: aiohttp.ClientResponse) -> tuple[str, int, bytes, Any] | None:
@@ -532,6 +536,7 @@ def _upstream_handler() -> type:
 
     class UpstreamHandler(ResponseHandler):
         raw: list[bytes] | None = None
+        held = False  # reading paused after a head until its body has a consumer
 
         def __init__(self, loop: asyncio.AbstractEventLoop, record: bool) -> None:
             super().__init__(loop)
@@ -545,7 +550,24 @@ def _upstream_handler() -> type:
             raw = self.raw
             if raw is not None and data:
                 raw.append(data)
+            before = self._payload
             super().data_received(data)
+            payload = self._payload
+            if (raw is not None and payload is not before and payload is not None
+                    and not payload.is_eof() and self.transport is not None):
+                # A head whose body is still coming: nothing more is read until the body
+                # has a consumer (release_hold); a forward hands the rest over unread.
+                self.transport.pause_reading()
+                self.held = True
+
+        def release_hold(self) -> None:
+            """Read on after a head (:meth:`data_received`), unless aiohttp's own flow
+            control holds the connection."""
+            if self.held:
+                self.held = False
+                if (self.transport is not None and not self._reading_paused
+                        and not getattr(self, "_buffer_paused", False)):
+                    self.transport.resume_reading()
 
         def connection_lost(self, exc: BaseException | None) -> None:
             self.raw = None

@@ -70,6 +70,7 @@ _pyapi.PyThreadState_Clear.argtypes = [ctypes.c_void_p]
 _pyapi.PyThreadState_Delete.argtypes = [ctypes.c_void_p]
 
 ResultCallback = Callable[[Any, BaseException | None], None]
+_FIRST_ERROR_TYPE = 200  # mini-racer's value types from here on are exceptions
 
 __all__ = ["JSEvalException", "V8Context", "limit_process_data", "process_rss"]
 
@@ -164,6 +165,9 @@ class V8Context:
         self._key = next(_keys)
         self._gc_installed = False
         _contexts[self._key] = self
+        # The callback of a `first` eval (see post): dropped on V8's thread unless an error.
+        self._quiet_id = next(self._ctx._next_async_callback_id)
+        self._quiet: tuple[ResultCallback, list[bool]] | None = None
         self._install_thread_probe()
 
     # -- evaluation ---------------------------------------------------------------------
@@ -176,22 +180,33 @@ class V8Context:
         fut = asyncio.run_coroutine_threadsafe(ctx.eval_cancelable(code), self.loop)
         return fut.result()
 
-    def post(self, code: str, on_result: ResultCallback) -> None:
-        """Start evaluating ``code``; ``on_result(value, error)`` runs later on the loop.
-
-        The code string's V8 handle is cached, so posting the same fixed expression again
-        costs no conversion. Must be called on the loop's thread.
-        """
+    def _code_handle(self, code: str) -> Any:
         handle = self._code_handles.get(code)
         if handle is None:
             handle = self._ctx._python_to_value_handle(code)
             self._code_handles[code] = handle
+        return handle
+
+    def post(self, code: str, on_result: ResultCallback, *, first: str | None = None) -> None:
+        """Start evaluating ``code``; ``on_result(value, error)`` runs later on the loop.
+
+        ``first``, if given, is evaluated just before, its value dropped on V8's thread (the
+        loop is not woken for it) unless it is an error, which ``on_result`` gets instead
+        (``code``'s result then follows too). V8 runs every microtask between the two.
+        The code strings' V8 handles are cached, so posting the same fixed expressions again
+        costs no conversion. Must be called on the loop's thread.
+        """
+        handle = self._code_handle(code)
+        failed: list[bool] = []  # set when `first` failed: its error was the result
+        if first is not None:
+            self._quiet = (on_result, failed)
+            self._dll.mr_eval(self._raw, self._code_handle(first).raw, self._quiet_id)
         callback_id = next(self._ctx._next_async_callback_id)
         callbacks = self._ctx._active_cancelable_mr_task_callbacks
 
         def done(val_handle: Any) -> None:
             callbacks.pop(callback_id, None)
-            if self.closed:
+            if self.closed or failed:
                 return
             try:
                 value = self._ctx._value_handle_to_python(val_handle)
@@ -254,7 +269,12 @@ class V8Context:
             self._memory_pressure = pressure
         seen = threading.Event()
 
+        quiet_id = self._quiet_id
+
         def probe(callback_id: int, raw: Any) -> None:
+            if callback_id == quiet_id:
+                self._on_quiet_result(raw)
+                return
             if not seen.is_set():
                 # V8's thread is not Python's: ctypes gives each of its callbacks (every
                 # pump's result, every notification) a Python thread state made and freed
@@ -286,6 +306,29 @@ class V8Context:
                 self._cpu_clock = time.pthread_getcpuclockid(self._thread_ident)
             except (OSError, AttributeError):
                 self._cpu_clock = None
+
+    def _on_quiet_result(self, raw: Any) -> None:
+        """On V8's thread: a `first` eval's result. Its handle is freed here; an error (an
+        exception type, mini-racer's 200-206) goes to the loop as that eval's result."""
+        handle = self._ctx._wrap_raw_handle(raw)
+        if handle.raw.contents.type < _FIRST_ERROR_TYPE:
+            return  # a value: dropped (the handle frees it)
+        if self._quiet is None or self.closed:
+            return
+        on_result, failed = self._quiet
+        failed.append(True)  # before the loop can see the second eval's result
+
+        def report() -> None:
+            if self.closed:
+                return
+            try:
+                self._ctx._value_handle_to_python(handle)
+            except (JSEvalException, JSConversionException) as e:
+                on_result(None, e)
+            else:
+                on_result(None, JSEvalException("the pump failed"))
+
+        self.loop.call_soon_threadsafe(report)
 
     @property
     def can_terminate(self) -> bool:

@@ -717,3 +717,25 @@ def test_the_pipe_is_grown_to_a_mib_where_the_kernel_allows() -> None:
     with open("/proc/sys/fs/pipe-max-size") as f:
         allowed = int(f.read())
     assert capacity == splice.PIPE_SIZE if allowed >= splice.PIPE_SIZE else capacity <= allowed
+
+
+def test_copy_buffers_are_reused_and_at_most_a_few_kept(net: Net, monkeypatch) -> None:
+    buffers = splice._Buffers()
+    monkeypatch.setattr(splice, "_BUFFERS", buffers)
+    body = os.urandom((1 << 20) + 3)
+    framing = Framing("length", len(body))
+
+    async def go() -> None:
+        # Four at once: each its own buffer; afterwards only KEEP_BUFFERS of them are kept.
+        outs = await asyncio.gather(*(through(net, body, 10, framing, use_splice=False)
+                                      for _ in range(4)))
+        assert all(out[1] == body for out in outs)
+        kept = list(buffers._free)
+        assert len(kept) == splice.KEEP_BUFFERS
+        # The next relay takes a kept one (no fresh mapping to fault in) and gives it back.
+        out = await through(net, body, 10, framing, use_splice=False)
+        assert out[1] == body
+        assert {id(b) for b in buffers._free} == {id(b) for b in kept}
+
+    run(go())
+    assert all(not b.closed for b in buffers._free)

@@ -2,18 +2,20 @@
 //
 // Theory of operation
 // -------------------
-// Python enters V8 with one fixed expression, `__isoflow_pump(token)` (the token, known only
-// to the bridge, keeps scripts from pumping). Before posting it, Python
+// Python enters V8 with two fixed expressions posted back to back, `__isoflow_pump(token)`
+// and `__isoflow_collect(token)` (the token, known only to the bridge, keeps scripts from
+// pumping). Before posting them, Python
 // writes every pending *event* into shared memory: a JSON array in `inJson` (latin-1: one
 // byte per code unit, so header bytes 0x80-0xFF arrive as the same code units; a batch too
 // large for the buffer comes in pieces flagged PARTIAL) and the bytes of body chunks in
 // `inBin`. The pump decodes the events and hands each to the handler
-// registered for its kind (`host.on(kind, fn)`); then it returns every pending *action* as
-// one JSON string, with the bytes of body chunks written into `outBin`. Python reads both
-// after the pump returns and before it posts the next one, so the shared buffers are never
-// touched by both sides at once.
+// registered for its kind (`host.on(kind, fn)`). V8 then runs every microtask (promise
+// reactions: an async handler's Response, a stream's first chunk) before its next task,
+// the collect, which returns every pending *action* as one JSON string, with the bytes of
+// body chunks written into `outBin`. Python reads both after the collect returns and before
+// it posts the next pump, so the shared buffers are never touched by both sides at once.
 //
-// V8 keeps running after the pump returns (promise reactions, timers). When that later work
+// V8 keeps running after the collect returns (timers, I/O results). When that later work
 // produces actions, JS calls `notify()` once; Python answers with another pump, which
 // collects them. So no request or chunk costs a V8 entry of its own under load: one pump
 // carries every event and action that piled up meanwhile.
@@ -220,7 +222,7 @@ let partialText = ""; // the pieces of a batch too large for inJson, until its l
 
 function pump(token) {
   // A script can call the global too; without the bridge's token it does nothing.
-  if (token !== pumpToken) return "[0]";
+  if (token !== pumpToken) return 0;
   inPump = true;
   AtomicsAdd(ctrl, 0, 1);
   try {
@@ -231,7 +233,7 @@ function pump(token) {
     const text = length > 0 ? asciiDecode(inJsonU8, 4, 4 + length) : "";
     if (word >= PARTIAL) {
       partialText += text;
-      return flushActions();
+      return 0;
     }
     if (length > 0) {
       const events = JSONParse(partialText === "" ? text : partialText + text);
@@ -247,6 +249,20 @@ function pump(token) {
         }
       }
     }
+    return 0;
+  } finally {
+    inPump = false;
+    // Python posted `collect` right behind this pump: it takes what the microtasks that
+    // run in between add (V8 runs them all before its next task), with no notification.
+    notified = true;
+  }
+}
+
+/** The pump's second half: every pending action (see `pump`), as the pump's result. */
+function collect(token) {
+  if (token !== pumpToken) return "[0]";
+  inPump = true;
+  try {
     return flushActions();
   } finally {
     inPump = false;
@@ -572,6 +588,9 @@ const host = {
     if (typeof hostNotify === "function") notifyHost = hostNotify;
     ObjectDefineProperty(globalThis, "__isoflow_pump", {
       value: pump, writable: false, enumerable: false, configurable: false,
+    });
+    ObjectDefineProperty(globalThis, "__isoflow_collect", {
+      value: collect, writable: false, enumerable: false, configurable: false,
     });
     if (this.afterConfigure !== undefined) this.afterConfigure();
     return 0;

@@ -53,11 +53,12 @@ async function run(request) {
   await probe("global_symbols", () => Object.getOwnPropertySymbols(globalThis).map(String));
   await probe("status", () => JSON.parse(__isoflow_status()));
   await probe("register_module", () => typeof __isoflow_register_module);
-  await probe("pump_descriptor", () => {
-    const d = Object.getOwnPropertyDescriptor(globalThis, "__isoflow_pump");
+  await probe("pump_descriptor", () => ["__isoflow_pump", "__isoflow_collect"].map((name) => {
+    const d = Object.getOwnPropertyDescriptor(globalThis, name);
     return [d.writable, d.configurable, Object.getOwnPropertyNames(d.value).sort().join()];
-  });
-  await probe("pump_without_token", () => [__isoflow_pump(), __isoflow_pump("guess")]);
+  }));
+  await probe("pump_without_token", () => [__isoflow_pump(), __isoflow_pump("guess"),
+    __isoflow_collect(), __isoflow_collect("guess")]);
   await probe("atomics_wait", () => {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
     return "returned";
@@ -147,7 +148,7 @@ queueMicrotask removeEventListener reportError setInterval setTimeout structured
 MessageChannel MessageEvent MessagePort PromiseRejectionEvent URLPattern self onerror
 onunhandledrejection onrejectionhandled CloseEvent WebSocket WebSocketPair
 """)
-RUNTIME = ["__isoflow_pump", "__isoflow_status", "__isoflow_gc", "__isoflow_register_module"]
+RUNTIME = ["__isoflow_pump", "__isoflow_collect", "__isoflow_status", "__isoflow_gc", "__isoflow_register_module"]
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +192,7 @@ def test_the_global_object_holds_only_documented_names(probes):
 
 
 def test_scripts_cannot_pump_without_the_bridges_token(probes):
-    assert probes["pump_without_token"] == ["[0]", "[0]"]
+    assert probes["pump_without_token"] == [0, 0, "[0]", "[0]"]
 
 
 def test_the_runtime_entry_points_expose_nothing_dangerous(probes):
@@ -200,9 +201,9 @@ def test_the_runtime_entry_points_expose_nothing_dangerous(probes):
     assert set(probes["status"]) <= {"module", "fetch", "scheduled", "live", "v8BytesIn",
                                      "v8BytesOut", "waitUntil", "timers"}
     assert all(isinstance(v, bool | int) for v in probes["status"].values())
-    writable, configurable, props = probes["pump_descriptor"]
-    assert (writable, configurable) == (False, False)
-    assert props == "length,name,prototype"  # a plain function, nothing hidden on it
+    for writable, configurable, props in probes["pump_descriptor"]:
+        assert (writable, configurable) == (False, False)
+        assert props == "length,name,prototype"  # a plain function, nothing hidden on it
     assert probes["typeof"]["notify"] == probes["typeof"]["gc"] == "undefined"
 
 

@@ -71,7 +71,8 @@ class RawUpstream(ServerThread):
     ``/cl/N``, ``/chunked/N?ext=1&trailer=1&size=S``, ``/close/N``: N bytes of
     :func:`stream_bytes`, delimited that way; ``/cut/FRAMING/N``: half of it, then a FIN;
     ``/reset/FRAMING/N``: half of it, then a reset; ``/paced/N?gap=S``: Content-Length, one
-    64 KiB piece every S seconds. ``closed`` records the paths whose connection the peer
+    64 KiB piece every S seconds; ``?enc=E`` adds ``Content-Encoding: E`` (the bytes stay as
+    they are: a forward must not decode them). ``closed`` records the paths whose connection the peer
     closed while the body was still being written.
     """
 
@@ -117,6 +118,8 @@ class RawUpstream(ServerThread):
         cut = kind in ("cut", "reset")
         send = body[: n // 2] if cut else body
         head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        if query.get("enc"):
+            head += f"Content-Encoding: {query['enc']}\r\n"
         if framing in ("cl", "paced"):
             head += f"Content-Length: {n}\r\n"
         elif framing == "chunked":
@@ -209,6 +212,22 @@ def test_every_upstream_framing_is_relayed_bit_identical(relay, raw_upstream, me
         assert headers["Content-Length"] == str(n)
     else:
         assert headers.get("Transfer-Encoding") == "chunked"  # re-framed for an 1.1 client
+    assert counted(metrics_port, "relayed") == before + 1
+
+
+def test_a_compressed_body_is_relayed_with_its_encoding_untouched(relay, raw_upstream,
+                                                                   metrics_port):
+    n = 3 << 20
+
+    async def raw() -> tuple[dict, bytes]:
+        async with aiohttp.ClientSession(auto_decompress=False) as session, session.get(
+                via(relay, "/fwd", raw_upstream.url(f"/cl/{n}?enc=gzip"))) as r:
+            return dict(r.headers), await r.read()
+
+    before = counted(metrics_port, "relayed")
+    headers, body = run(raw())
+    assert headers["Content-Encoding"] == "gzip" and headers["Content-Length"] == str(n)
+    assert body == stream_bytes(n)  # as the upstream sent it, not decoded
     assert counted(metrics_port, "relayed") == before + 1
 
 

@@ -496,6 +496,10 @@ class Front:
         settings = self.active().settings
         send_timeout = settings.send_timeout
         waited = False
+        # The window grows once, to twice its size, for a client that took a whole window
+        # without ever making us wait: in flight, the credit's round trip (worker, V8, back)
+        # and not the client limits it (bench/sweep.py). A slow client never gets it.
+        grow_at = settings.response_window
 
         def mark_waited() -> None:
             nonlocal waited
@@ -536,7 +540,11 @@ class Front:
             probe.cancel()
             if waited:
                 self.metrics.stall("client_drain")
+                grow_at = 0
             stream.consumed(len(chunk))
+            if 0 < grow_at <= sent:
+                stream.widen(grow_at)
+                grow_at = 0
         if 0 <= length != sent:
             log.warning("request %s: body of %d bytes, Content-Length said %d",
                         stream.request_id, sent, length)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -75,7 +76,7 @@ class Front:
 
 
 @contextlib.asynccontextmanager
-async def front() -> AsyncIterator[Front]:
+async def front(response_window: int = RESPONSE_WINDOW) -> AsyncIterator[Front]:
     directory = Path(tempfile.mkdtemp(prefix="isoflow-f-"))
     keys = directory / "keys"
     (keys / "authorized").mkdir(parents=True)
@@ -83,7 +84,7 @@ async def front() -> AsyncIterator[Front]:
     public, _ = zmq.auth.create_certificates(keys / "authorized", "worker")
     (directory / "app.js").write_text("// served by the test's remote worker\n")
     port, remote_port = free_port(), free_port()
-    text = CONFIG.format(response_window=RESPONSE_WINDOW, port=port, remote_port=remote_port)
+    text = CONFIG.format(response_window=response_window, port=port, remote_port=remote_port)
     settings = parse(text, directory / "isoflow.toml").settings
     service = Service(settings)
     context = zmq.asyncio.Context()
@@ -180,6 +181,90 @@ def test_a_response_beyond_the_window_waits_for_the_clients_credit() -> None:
             granted = sum(c.size for c in f.worker.of(sid, p.ResponseCredit))
             assert granted >= len(body) - RESPONSE_WINDOW
             assert core.outcome is p.Outcome.DONE
+
+    run(main())
+
+
+def test_a_client_that_takes_a_whole_window_at_once_gets_it_doubled_once() -> None:
+    """The credit's round trip, not the client, limits a fast stream: its window doubles,
+    once, when a whole window went to the client without it making the front wait."""
+    body = os.urandom(10 * RESPONSE_WINDOW)
+
+    async def main() -> None:
+        async with front() as f:
+            client = asyncio.create_task(fetch(f.base + "/down"))
+            head = await f.request_head()
+            sid, core = head.stream, f.worker.cores[head.stream]
+            await f.worker.send(p.ResponseHead(sid, 200, [], len(body)))
+            sent = 0
+            while sent < len(body) - 1:
+                if core.peer_credit == 0:
+                    await f.worker.receive()
+                    continue
+                n = min(core.peer_credit, 4096, len(body) - 1 - sent)
+                await f.worker.send(p.ResponseBody(sid, body[sent:sent + n]))
+                sent += n
+            # The client has taken everything so far: all of it is granted back, and the
+            # credit the worker holds is the whole window, which has doubled.
+            await f.worker.until(lambda: core.peer_credit == 2 * RESPONSE_WINDOW)
+            await f.worker.send(p.ResponseBody(sid, body[-1:]), p.ResponseEnd(sid))
+            status, _headers, got = await client
+            assert (status, got) == (200, body)
+            with contextlib.suppress(TimeoutError):  # and it never grows again
+                await f.worker.until(lambda: core.peer_credit > 2 * RESPONSE_WINDOW, 0.3)
+            assert core.peer_credit <= 2 * RESPONSE_WINDOW
+
+    run(main())
+
+
+def test_a_client_that_makes_the_front_wait_keeps_the_window() -> None:
+    """A client that reads nothing for a while makes the front wait before a window is
+    through (the kernel's socket buffers take a few MB of it): its window never grows, however
+    fast it reads afterwards, so the front never holds more than one window of its body."""
+    # Larger than all the kernel can buffer on the front's side (its send buffer's limit).
+    window = max(8 << 20, 2 * int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2]))
+    body = b"x" * (2 * window)
+
+    async def read_later(sock: socket.socket) -> int:
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(0.5)
+        got = 0
+        while data := await loop.sock_recv(sock, 1 << 20):
+            got += len(data)
+        return got
+
+    async def main() -> None:
+        async with front(window) as f:
+            port = int(f.base.rsplit(":", 1)[1])
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            loop = asyncio.get_running_loop()
+            await loop.sock_connect(sock, ("127.0.0.1", port))
+            await loop.sock_sendall(sock, b"GET /late HTTP/1.1\r\nHost: x\r\n"
+                                          b"Connection: close\r\n\r\n")
+            reader = asyncio.create_task(read_later(sock))
+            head = await f.request_head()
+            sid, core = head.stream, f.worker.cores[head.stream]
+            await f.worker.send(p.ResponseHead(sid, 200, [], len(body)))
+            sent = 0
+            while sent < len(body) - 1:
+                if core.peer_credit == 0:
+                    await f.worker.receive()
+                    continue
+                n = min(core.peer_credit, 256 << 10, len(body) - 1 - sent)
+                await f.worker.send(p.ResponseBody(sid, body[sent:sent + n]))
+                sent += n
+            # The client has read all but the last byte: everything is granted back, and the
+            # credit the worker holds is the window, not twice it.
+            await f.worker.until(lambda: core.peer_credit >= window, 30)
+            with contextlib.suppress(TimeoutError):
+                await f.worker.until(lambda: core.peer_credit > window, 0.3)
+            assert core.peer_credit == window
+            await f.worker.send(p.ResponseBody(sid, body[-1:]), p.ResponseEnd(sid))
+            got = await asyncio.wait_for(reader, 30)
+            sock.close()
+            assert got > len(body)  # head and body: the client read everything in the end
 
     run(main())
 

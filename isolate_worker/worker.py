@@ -279,6 +279,7 @@ class Worker:
     def start(self) -> None:
         """Load the script (raising ScriptError), connect and say HELLO."""
         self.bridge = self._new_bridge()
+        trim_malloc()  # what compiling a module freed (the compiler's isolate, its texts)
         self.rss_base = process_rss()
         self.rss_limit = self.rss_base + self.options.bridge.memory_limit + RSS_MARGIN
         self.bridge.rss_limit = self.rss_limit

@@ -74,6 +74,19 @@ class Front:
         await self.worker.until(lambda: len(self.worker.of_type(p.RequestHead)) >= n)
         return self.worker.of_type(p.RequestHead)[n - 1]
 
+    async def send_body(self, sid: int, data: bytes, piece: int) -> None:
+        """RESPONSE_BODY frames of ``data`` (``piece`` bytes at most each), each sent as soon
+        as the front's credit allows it."""
+        core = self.worker.cores[sid]
+        sent = 0
+        while sent < len(data):
+            if core.peer_credit == 0:  # the front grants once the client took bytes
+                await self.worker.receive()
+                continue
+            n = min(core.peer_credit, piece, len(data) - sent)
+            await self.worker.send(p.ResponseBody(sid, data[sent:sent + n]))
+            sent += n
+
 
 @contextlib.asynccontextmanager
 async def front(response_window: int = RESPONSE_WINDOW) -> AsyncIterator[Front]:
@@ -167,14 +180,7 @@ def test_a_response_beyond_the_window_waits_for_the_clients_credit() -> None:
             head = await f.request_head()
             sid, core = head.stream, f.worker.cores[head.stream]
             await f.worker.send(p.ResponseHead(sid, 200, [], len(body)))
-            sent = 0
-            while sent < len(body):
-                if core.peer_credit == 0:  # the front grants once the client took bytes
-                    await f.worker.receive()
-                    continue
-                n = min(core.peer_credit, 6000, len(body) - sent)
-                await f.worker.send(p.ResponseBody(sid, body[sent:sent + n]))
-                sent += n
+            await f.send_body(sid, body, 6000)
             await f.worker.send(p.ResponseEnd(sid))
             status, _headers, got = await client
             assert (status, got) == (200, body)
@@ -196,14 +202,7 @@ def test_a_client_that_takes_a_whole_window_at_once_gets_it_doubled_once() -> No
             head = await f.request_head()
             sid, core = head.stream, f.worker.cores[head.stream]
             await f.worker.send(p.ResponseHead(sid, 200, [], len(body)))
-            sent = 0
-            while sent < len(body) - 1:
-                if core.peer_credit == 0:
-                    await f.worker.receive()
-                    continue
-                n = min(core.peer_credit, 4096, len(body) - 1 - sent)
-                await f.worker.send(p.ResponseBody(sid, body[sent:sent + n]))
-                sent += n
+            await f.send_body(sid, body[:-1], 4096)
             # The client has taken everything so far: all of it is granted back, and the
             # credit the worker holds is the whole window, which has doubled.
             await f.worker.until(lambda: core.peer_credit == 2 * RESPONSE_WINDOW)
@@ -247,14 +246,7 @@ def test_a_client_that_makes_the_front_wait_keeps_the_window() -> None:
             head = await f.request_head()
             sid, core = head.stream, f.worker.cores[head.stream]
             await f.worker.send(p.ResponseHead(sid, 200, [], len(body)))
-            sent = 0
-            while sent < len(body) - 1:
-                if core.peer_credit == 0:
-                    await f.worker.receive()
-                    continue
-                n = min(core.peer_credit, 256 << 10, len(body) - 1 - sent)
-                await f.worker.send(p.ResponseBody(sid, body[sent:sent + n]))
-                sent += n
+            await f.send_body(sid, body[:-1], 256 << 10)
             # The client has read all but the last byte: everything is granted back, and the
             # credit the worker holds is the window, not twice it.
             await f.worker.until(lambda: core.peer_credit >= window, 30)

@@ -59,6 +59,7 @@ BACKOFF_MAX = 10.0
 HEALTHY_AFTER = 30.0  # seconds up after which a slot's backoff resets
 CRASH_LOOP = 5  # restarts within HEALTHY_AFTER that count as a crash loop
 KILL_AFTER_GRACE = 2.0  # extra seconds a draining worker gets before SIGKILL
+LAST_WORDS_WAIT = 0.5  # seconds a worker that failed to start may take to say why (FATAL)
 
 # A worker's own log line on stderr: "2026-01-02 03:04:05,678 ERROR worker w0.3: message".
 _WORKER_LINE = re.compile(
@@ -271,7 +272,18 @@ class WorkerPool:
     async def _watch(self, worker: LocalWorker) -> None:
         assert worker.process is not None
         code = await worker.process.wait()
+        if code and not worker.ready and not worker.said_fatal:
+            await self._last_words(worker)
         self._on_exit(worker, code)
+
+    async def _last_words(self, worker: LocalWorker) -> None:
+        """A worker that failed to start sent FATAL (why) just before it exited: its exit
+        can be reported (by the zygote's pipe) before ZeroMQ's I/O thread has read that
+        message off the socket. Wait a moment for it, so the reason is not lost."""
+        deadline = asyncio.get_running_loop().time() + LAST_WORDS_WAIT
+        while not worker.said_fatal and asyncio.get_running_loop().time() < deadline:
+            self.channel.drain()
+            await asyncio.sleep(0.01)
 
     def _on_exit(self, worker: LocalWorker, code: int) -> None:
         # Its last frames first (a FATAL saying why it could not serve): a fast exit report

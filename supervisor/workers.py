@@ -113,6 +113,7 @@ class LocalWorker(WorkerHandle):
         super().__init__(pool, serial, pool.channel, pool.registry)
         self.slot = slot
         self.process: asyncio.subprocess.Process | Child | None = None  # zygote.py's Child
+        self.said_fatal = False  # it told us why it cannot serve (FATAL)
 
     # name and identity are fixed for the handle's life; identity is wanted for every frame
     # sent to the worker, so both are made once.
@@ -169,5 +170,6 @@ class LocalWorker(WorkerHandle):
                 self.process.kill()
 
     def fatal(self, message: str) -> None:
+        self.said_fatal = True
         log.error("%s cannot serve: %s", self.name, message)
         self.pool.startup_failed(message)

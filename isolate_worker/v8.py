@@ -192,7 +192,8 @@ class V8Context:
 
         ``first``, if given, is evaluated just before, its value dropped on V8's thread (the
         loop is not woken for it) unless it is an error, which ``on_result`` gets instead
-        (``code``'s result then follows too). V8 runs every microtask between the two.
+        (``code``'s result then follows too). V8 runs every microtask between the two. One
+        post with ``first`` may be in flight at a time (the bridge posts one pump at a time).
         The code strings' V8 handles are cached, so posting the same fixed expressions again
         costs no conversion. Must be called on the loop's thread.
         """

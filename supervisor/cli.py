@@ -205,6 +205,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "dev":
         _dev_settings(settings, args)
     logsetup.configure(settings.log_level, settings.log_format)
+    if (args.front is not None or settings.fronts == 1) and any(
+            spec.workers > 0 for spec in settings.scripts.values()):
+        from .zygote import start_early
+
+        start_early()  # its imports run while this process imports the server's
     project = getattr(args, "wrangler", None)
     if project is not None and project.ignored and args.front is None:
         log.warning("%s: not honoured by isoflow: %s", project.path.name,

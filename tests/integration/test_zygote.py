@@ -59,3 +59,26 @@ def test_without_the_zygote_workers_are_spawned_directly(server):
     server.wait_log(r"w0 ready", count=3, timeout=20)
     assert all(ppid(w) == server.pid for w in server.worker_pids().values())
     assert run(fetch(server.url()))[2] == b"hi"
+
+
+def test_the_early_zygote_is_the_one_the_supervisor_uses_and_is_reaped(monkeypatch):
+    """start_early() launches the zygote at once (its imports run beside the supervisor's);
+    the first Zygote takes that process rather than starting another, and closing it kills
+    and reaps it."""
+    from isoflow.supervisor import zygote as supervisor_zygote
+
+    monkeypatch.setattr(supervisor_zygote, "_early", None)
+    supervisor_zygote.start_early()
+    process, _sock = supervisor_zygote._early
+    supervisor_zygote.start_early()  # once only
+    assert supervisor_zygote._early[0] is process
+
+    async def main() -> None:
+        z = supervisor_zygote.Zygote()
+        z._start()
+        assert z._process is process and supervisor_zygote._early is None
+        z.close()
+
+    run(main())
+    assert process.returncode is not None  # killed and waited for: no zombie left
+    assert not alive(process.pid)

@@ -6,8 +6,8 @@ free it writes them all into shared memory and posts two fixed expressions witho
 actions out). The collect's result (every *action* JS produced, body bytes in shared
 memory) comes back on the asyncio loop; each action is checked against
 its row of ``kinds.ACTIONS`` and handed to ``on_action`` (a malformed one to ``on_refused``).
-When JS produces actions later (promise reactions, timers) it calls a notification
-function, and Python posts another pump. At most one pump is in flight; events that arrive
+When JS produces actions later (timers, I/O results: what the microtasks between pump and
+collect did not reach) it calls a notification function, and Python posts another pump. At most one pump is in flight; events that arrive
 meanwhile ride on the next one, so batches grow with load.
 
 The bridge also watches the isolate: a CPU-time limit per task, charged from V8's own

@@ -554,7 +554,8 @@ def _upstream_handler() -> type:
             super().data_received(data)
             payload = self._payload
             if (raw is not None and payload is not before and payload is not None
-                    and not payload.is_eof() and self.transport is not None):
+                    and not payload.is_eof() and not self._upgraded
+                    and self.transport is not None):
                 # A head whose body is still coming: nothing more is read until the body
                 # has a consumer (release_hold); a forward hands the rest over unread.
                 self.transport.pause_reading()

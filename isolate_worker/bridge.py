@@ -7,8 +7,9 @@ actions out). The collect's result (every *action* JS produced, body bytes in sh
 memory) comes back on the asyncio loop; each action is checked against
 its row of ``kinds.ACTIONS`` and handed to ``on_action`` (a malformed one to ``on_refused``).
 When JS produces actions later (timers, I/O results: what the microtasks between pump and
-collect did not reach) it calls a notification function, and Python posts another pump. At most one pump is in flight; events that arrive
-meanwhile ride on the next one, so batches grow with load.
+collect did not reach) it calls a notification function, and Python posts another pump.
+At most one pump is in flight; events that arrive meanwhile ride on the next one, so
+batches grow with load.
 
 The bridge also watches the isolate: a CPU-time limit per task, charged from V8's own
 thread clock (enforced with ``TerminateExecution``), the memory limit over V8's heap and

@@ -30,8 +30,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .v8 import JSEvalException, V8Context
+if TYPE_CHECKING:
+    from .v8 import V8Context
 
 COMPILER_VERSION = "ts-5.7.3/5"  # the bundler's version too: part of every cache key
 _JS = Path(__file__).parent / "js" / "compiler"
@@ -111,6 +113,10 @@ class Bundle:
         return cls(data["code"], [tuple(s) for s in data["segments"]])  # type: ignore[misc]
 
 
+class CompilerFailed(Exception):
+    """TypeScript's compiler threw (not a diagnostic: those are BundleErrors)."""
+
+
 class _Compiler:
     """TypeScript's compiler in its own isolate, loaded on first use."""
 
@@ -119,6 +125,8 @@ class _Compiler:
 
     def _ctx(self) -> V8Context:
         if self._v8 is None:
+            from .v8 import V8Context  # here: importing the bundler costs no V8 (prebuild.py)
+
             source = (
                 resources.files("dukpy")
                 .joinpath("jsmodules/typescriptServices.js")
@@ -130,8 +138,14 @@ class _Compiler:
         return self._v8
 
     def transpile(self, source: str, filename: str, lower_async: bool = False) -> dict:
+        """TypeScript's output and diagnostics; raises CompilerFailed if it throws."""
+        from .v8 import JSEvalException
+
         arg = json.dumps({"source": source, "fileName": filename, "lowerAsync": lower_async})
-        return json.loads(self._ctx().eval(f"__isoflowTranspile({arg})"))
+        try:
+            return json.loads(self._ctx().eval(f"__isoflowTranspile({arg})"))
+        except JSEvalException as e:
+            raise CompilerFailed(str(e)) from None
 
     def close(self) -> None:
         if self._v8 is not None:
@@ -598,7 +612,7 @@ def _collect(
                 name = _COMPILE_AS.get(path.suffix, path.suffix)
                 out = compiler.transpile(source, path.stem + name,
                                          lower_async and path.parent != NODE_DIR)
-            except JSEvalException as e:
+            except CompilerFailed as e:
                 raise BundleError(f"{path}: the compiler failed: {e}") from None
             if out["diagnostics"]:
                 d = out["diagnostics"][0]

@@ -210,6 +210,13 @@ def main(argv: list[str] | None = None) -> None:
         from .zygote import start_early
 
         start_early()  # its imports run while this process imports the server's
+    if args.front is None and settings.cache_dir is not None:
+        from isoflow.isolate_worker import prebuild
+
+        for spec in settings.scripts.values():  # modules compile beside the start, once
+            if spec.workers > 0:
+                prebuild.start(spec.path, settings.cache_dir, spec.root,
+                               spec.compatibility_flags)
     project = getattr(args, "wrangler", None)
     if project is not None and project.ignored and args.front is None:
         log.warning("%s: not honoured by isoflow: %s", project.path.name,

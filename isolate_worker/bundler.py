@@ -25,6 +25,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -475,6 +476,10 @@ def _cache_key(files: dict[Path, bytes], root: Path, flags: frozenset[str] = fro
     for path in sorted(files):
         h.update(str(path).encode() + b"\0" + hashlib.sha256(files[path]).digest())
     return h.hexdigest()
+
+
+# CommonJS in a script: a call of require() with a literal, module.exports, exports.x.
+COMMONJS = re.compile(r"\brequire\s*\(\s*['\"`]|\bmodule\.exports\b|(?<![.\w$])exports\.[\w$]")
 
 
 def is_module_path(path: Path) -> bool:

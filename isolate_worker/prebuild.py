@@ -22,22 +22,24 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-_ESM = re.compile(rb"^[ \t]*(?:import|export)\b", re.M)
-_COMMONJS = re.compile(rb"\brequire\s*\(\s*['\"`]|\bmodule\.exports\b")
+_ESM = re.compile(r"^[ \t]*(?:import|export)\b", re.M)
 _HEAD = 1 << 20  # bytes of a .js file looked at
 
 
 def looks_like_module(path: Path) -> bool:
     """A module graph to compile: a TypeScript or .mjs/.cjs file, or a .js file with
-    top-level import/export or CommonJS (script.py has the final word, by evaluating it)."""
-    if path.suffix in (".ts", ".mts", ".cts", ".tsx", ".mjs", ".cjs"):
+    CommonJS (script.py's own tests) or a line starting with import/export (script.py has
+    the final word there, by evaluating it)."""
+    from . import bundler  # light: its compiler (V8) loads only when it compiles
+
+    if bundler.is_module_path(path):
         return True
     try:
         with path.open("rb") as f:
-            head = f.read(_HEAD)
+            head = f.read(_HEAD).decode("latin-1")
     except OSError:
         return False
-    return bool(_ESM.search(head) or _COMMONJS.search(head))
+    return bool(_ESM.search(head) or bundler.COMMONJS.search(head))
 
 
 def start(script: Path, cache_dir: Path, root: Path | None,
@@ -45,14 +47,15 @@ def start(script: Path, cache_dir: Path, root: Path | None,
     """Compile ``script`` into ``cache_dir`` in a process of its own, if it looks like a
     module that was not built before (a cache entry whose files changed since is rebuilt
     by the workers, as without this); the process is reaped by a thread when it ends."""
-    from . import bundler  # light: its compiler (V8) loads only when it compiles
+    from . import bundler
 
     if not looks_like_module(script):
         return None
+    flags = list(compat_flags)  # read twice below: an iterator would be empty the second time
     try:
         entry = script.resolve()
         real_root = bundler.project_root(entry, root)
-        manifest = bundler.manifest_path(cache_dir, entry, real_root, frozenset(compat_flags))
+        manifest = bundler.manifest_path(cache_dir, entry, real_root, frozenset(flags))
         if manifest.is_file():
             return None
     except (OSError, bundler.BundleError):
@@ -61,7 +64,7 @@ def start(script: Path, cache_dir: Path, root: Path | None,
             "--cache-dir", str(cache_dir)]
     if root is not None:
         argv += ["--root", str(root)]
-    for flag in compat_flags:
+    for flag in flags:
         argv += ["--compat-flag", flag]
     try:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -22,8 +22,6 @@ _MODULE_SYNTAX = (
     "Unexpected token 'export'",
     "Cannot use 'import.meta' outside a module",
 )
-# CommonJS in a script: a call of require() with a literal, module.exports, exports.x.
-_COMMONJS = re.compile(r"\brequire\s*\(\s*['\"`]|\bmodule\.exports\b|(?<![.\w$])exports\.[\w$]")
 _FRAME = re.compile(r"^\s+at (?:.*? \()?(?P<file>[^()\s]+?):(?P<line>\d+):\d+\)?$", re.M)
 BUNDLE_URL = "isoflow-bundle:"  # a module worker's bundle's sourceURL, then the entry's name
 _LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<rest>.*)$", re.S)
@@ -82,7 +80,7 @@ def load(
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise ScriptError(f"{path}: cannot read: {e}") from None
-        classic = not _COMMONJS.search(source)
+        classic = not bundler.COMMONJS.search(source)
     if classic:
         try:
             evaluate(f"{source}\n//# sourceURL={path}\n")

@@ -328,10 +328,13 @@ class Link:
             self._monitor.close(linger=0)
 
     def close(self) -> None:
-        """Close the socket; what it queued leaves within its linger, once the context is
-        terminated (:func:`flush_at_exit`)."""
+        """Say GOODBYE (the last frame: the supervisor waits for it at the worker's exit),
+        unless it cannot be queued at once, and close the socket; what it queued leaves
+        within its linger, once the context is terminated (:func:`flush_at_exit`)."""
         self.stop_watching()
         if not self.sock.closed:
+            with contextlib.suppress(zmq.ZMQError):  # no peer, or a full queue
+                send_parts(self.sock, p.encode(p.Goodbye(0)), _NOBLOCK)
             if self._reader is not None:
                 self._reader.close()
             self.sock.close(linger=self._close_linger)

@@ -13,6 +13,7 @@ from .frames import (
     Fatal,
     Frame,
     FrameType,
+    Goodbye,
     Hello,
     Log,
     Ping,
@@ -48,8 +49,8 @@ from .stream import (
 )
 
 __all__ = [
-    "MAX_BODY_CHUNK", "VERSION", "Cancel",
-    "Fatal", "FlowControlError", "Frame", "FrameType", "Hello", "LocalProtocolError", "Log",
+    "MAX_BODY_CHUNK", "VERSION", "Cancel", "Fatal", "FlowControlError", "Frame", "FrameType",
+    "Goodbye", "Hello", "LocalProtocolError", "Log",
     "Outcome", "Phase", "Ping", "Pong", "ProtocolError", "RemoteProtocolError", "RequestBody",
     "RequestCredit", "RequestEnd", "RequestHead", "ResponseBody", "ResponseComplete",
     "ResponseCredit",

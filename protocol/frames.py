@@ -59,6 +59,7 @@ class FrameType(enum.IntEnum):
     RESPONSE_RELAY = 29
     UPLOAD_RELAY = 30
     RESPONSE_COMPLETE = 31
+    GOODBYE = 32
     # either way, on a stream upgraded to a WebSocket (a 101 RESPONSE_HEAD)
     WS_MESSAGE = 40
     WS_CLOSE = 41
@@ -241,6 +242,13 @@ class Fatal(Frame):
     message: str
 
 
+@dataclasses.dataclass(slots=True)
+class Goodbye(Frame):
+    """The worker's last frame before it exits on its own: every frame it sent has arrived."""
+
+    TYPE = FrameType.GOODBYE
+
+
 # -- worker -> supervisor: a body handed over with its socket (the splice relay) ---------
 
 
@@ -302,7 +310,7 @@ FRAME_CLASSES: dict[int, type[Frame]] = {
     for cls in (
         RequestHead, RequestBody, RequestEnd, Cancel, ResponseCredit, Ping, Shutdown,
         Scheduled, Hello, ResponseHead, ResponseBody, ResponseEnd, ResponseError,
-        RequestCredit, Pong, Log, Fatal, ResponseRelay, UploadRelay, ResponseComplete,
+        RequestCredit, Pong, Log, Fatal, Goodbye, ResponseRelay, UploadRelay, ResponseComplete,
         WsMessage, WsClose,
     )
 }

@@ -59,7 +59,7 @@ BACKOFF_MAX = 10.0
 HEALTHY_AFTER = 30.0  # seconds up after which a slot's backoff resets
 CRASH_LOOP = 5  # restarts within HEALTHY_AFTER that count as a crash loop
 KILL_AFTER_GRACE = 2.0  # extra seconds a draining worker gets before SIGKILL
-LAST_WORDS_WAIT = 0.5  # seconds a worker that failed to start may take to say why (FATAL)
+LAST_WORDS_WAIT = 0.5  # seconds an exited worker's last frame (GOODBYE, FATAL) may trail it
 
 # A worker's own log line on stderr: "2026-01-02 03:04:05,678 ERROR worker w0.3: message".
 _WORKER_LINE = re.compile(
@@ -177,6 +177,9 @@ class WorkerPool:
         deadline = time.monotonic() + grace + KILL_AFTER_GRACE
         for worker in workers:
             await worker.wait_exit(deadline)
+            if isinstance(worker, LocalWorker) and worker.process is not None \
+                    and worker.process.returncode is not None:
+                await self._last_words(worker, worker.process.returncode)
         if self._relays:  # the workers' last log lines
             await asyncio.wait(list(self._relays), timeout=1.0)
         for worker in workers:
@@ -272,16 +275,21 @@ class WorkerPool:
     async def _watch(self, worker: LocalWorker) -> None:
         assert worker.process is not None
         code = await worker.process.wait()
-        if code and not worker.ready and not worker.said_fatal:
-            await self._last_words(worker)
+        await self._last_words(worker, code)
         self._on_exit(worker, code)
 
-    async def _last_words(self, worker: LocalWorker) -> None:
-        """A worker that failed to start sent FATAL (why) just before it exited: its exit
-        can be reported (by the zygote's pipe) before ZeroMQ's I/O thread has read that
-        message off the socket. Wait a moment for it, so the reason is not lost."""
-        deadline = asyncio.get_running_loop().time() + LAST_WORDS_WAIT
-        while not worker.said_fatal and asyncio.get_running_loop().time() < deadline:
+    async def _last_words(self, worker: LocalWorker, code: int) -> None:
+        """A worker's exit can be reported (by the zygote's pipe) before ZeroMQ's I/O thread
+        has read its last frames off the socket: a drained worker's 1001 closes, the FATAL
+        of one that failed to start. One that left on its own (0) ends with GOODBYE, one
+        that failed to start with FATAL: wait a moment for that frame, so that nothing it
+        said is lost or taken for a crash."""
+        if worker.said_goodbye or worker.said_fatal or not (
+                code == 0 or (code > 0 and not worker.ready)):
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LAST_WORDS_WAIT
+        while not (worker.said_goodbye or worker.said_fatal) and loop.time() < deadline:
             self.channel.drain()
             await asyncio.sleep(0.01)
 
@@ -490,6 +498,8 @@ class WorkerPool:
             console_log.log(level, "%s %s", tag, frame.message, extra={"fields": fields})
         elif isinstance(frame, p.Fatal):
             worker.fatal(frame.message)
+        elif isinstance(frame, p.Goodbye):
+            worker.said_goodbye = True
         else:
             log.warning("unexpected %s from %s", frame.TYPE.name, worker.name)
 

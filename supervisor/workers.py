@@ -51,6 +51,7 @@ class WorkerHandle:
         self.registry = registry  # where the channel's frames find it, by identity
         self.ready = False
         self.stopping = False
+        self.said_goodbye = False  # its last frame has arrived (GOODBYE)
         self.request_window = 0
         self.streams: set[int] = set()
         self.reserved = 0  # handed to queued requests that have not opened their stream yet

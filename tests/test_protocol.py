@@ -28,6 +28,7 @@ SAMPLES: list[p.Frame] = [
     p.Pong(0, 7, {"streams": 0}),
     p.Log(1, "info", "rid", "hello"),
     p.Fatal(0, "app.js:3: SyntaxError"),
+    p.Goodbye(0),
     p.ResponseRelay(1, "chunked", -1, b"5\r\nhello\r\n"),
     p.ResponseComplete(1, 200, [["content-type", "text/plain"]], b"Hello, world!\n"),
     p.UploadRelay(1, 262144, False),

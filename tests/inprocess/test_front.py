@@ -114,9 +114,11 @@ async def front(response_window: int = RESPONSE_WINDOW) -> AsyncIterator[Front]:
         await worker.send(p.Hello(0, "app@inproc", os.getpid(), REQUEST_WINDOW))
         yield Front(service, worker, f"http://127.0.0.1:{port}")
     finally:
-        await service.stop()
-        context.destroy(linger=0)
-        shutil.rmtree(directory, ignore_errors=True)
+        try:
+            await service.stop()
+        finally:  # an open socket left to the garbage collector would hang the test run
+            context.destroy(linger=0)
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_a_request_becomes_a_stream_and_its_answer_goes_back() -> None:

@@ -64,9 +64,11 @@ async def linked() -> AsyncIterator[tuple[Worker, Peer, p.Hello]]:
         peer.window = hello.window
         yield worker, peer, hello
     finally:
-        await worker.close()
-        context.destroy(linger=0)
-        shutil.rmtree(directory, ignore_errors=True)
+        try:
+            await worker.close()
+        finally:  # an open socket left to the garbage collector would hang the test run
+            context.destroy(linger=0)
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def head(sid: int, path: str, *, method: str = "GET", body: bool = False,
@@ -151,6 +153,23 @@ def test_cancel_stops_the_script_and_late_frames_are_dropped() -> None:
             await peer.until(lambda: peer.cores[4].finished)
             assert len(peer.body(3)) == 3000 and not peer.of(3, p.ResponseEnd)
             assert peer.body(4) == b"hello GET /after"
+
+    run(main())
+
+
+def test_a_drained_worker_says_goodbye_after_its_last_frame() -> None:
+    """GOODBYE closes the link: the supervisor, told of the exit by another pipe, waits
+    for it so that nothing the worker sent before is taken for a crash."""
+    async def main() -> None:
+        async with linked() as (worker, peer, _hello):
+            await peer.send(head(7, "/endless", window=3000))
+            await peer.until(lambda: len(peer.body(7)) >= 3000)
+            await peer.send(p.Shutdown(0, 0.05))
+            await worker.stopped.wait()
+            await worker.close()
+            await peer.until(lambda: peer.of_type(p.Goodbye))
+            assert type(peer.frames[-1]) is p.Goodbye and peer.frames[-1].stream == 0
+            assert len(peer.of_type(p.Goodbye)) == 1
 
     run(main())
 

@@ -374,7 +374,10 @@ class Fetch:
 
     async def _request_following_redirects(self) -> tuple[aiohttp.ClientResponse, str, bool]:
         method, url, body_kind = self.method, self.url, self.body_kind
-        headers = CIMultiDict(_end_to_end(self.headers))
+        # The body's framing is aiohttp's to choose (a length, or chunks when unknown): a
+        # Transfer-Encoding copied from a forwarded request is not sent (aiohttp refuses it).
+        headers = CIMultiDict((k, v) for k, v in _end_to_end(self.headers)
+                              if k.lower() != "transfer-encoding")
         if self.bytes_body is not None and "content-length" not in headers:
             headers["Content-Length"] = str(len(self.bytes_body))
         elif body_kind is not None and self.length >= 0 and "content-length" not in headers:

@@ -115,7 +115,9 @@ class StreamEntry:
         self.js_credit = 0  # request body bytes JS asked for and has not received
         self.upload: Upload | None = None  # the request body goes to a fetch instead
         self.forward: ResponseForward | None = None  # a fetch body goes out as the response
-        self.upload_relayed = False  # the rest of the request body goes socket to socket
+        # The rest of the request body goes socket to socket, and its end needs nothing
+        # from this stream (a response relay, which ends the stream, may go ahead).
+        self.upload_relayed = False
 
     @property
     def body_ended(self) -> bool:
@@ -204,7 +206,9 @@ class UploadHandOver:
         if not self.ready() or not worker.handover.send(handover.UPLOAD, self.sid, fd):
             return False
         worker._send(self.entry.core.send(p.UploadRelay(self.sid, received, chunked)))
-        self.entry.upload_relayed = True
+        # Chunks end with a last chunk, which our fetch writes when REQUEST_END comes on
+        # this stream: until then a response relay would leave the upstream waiting.
+        self.entry.upload_relayed = not chunked
         worker.relayed_uploads += 1
         return True
 
@@ -609,17 +613,21 @@ class Worker:
     def _splicable(self, entry: StreamEntry) -> bool:
         """Whether an upload may be handed over: a local worker, a plain-HTTP client, and a
         body whose known length goes at least RELAY_MIN_UPLOAD beyond what the window lets
-        in first."""
+        in first, or a chunked one (asked for only if it outlasts the first window)."""
         head = entry.core.head
         if not self.handover.available or head is None or entry.body_ended:
             return False
         if not head.url.startswith("http:"):
             return False  # a TLS client: the supervisor cannot relay what TLS wraps
+        chunked = False
         for name, value in head.headers:
-            if name.lower() == "content-length":
+            name = name.lower()
+            if name == "content-length":
                 length = int(value) if value.isdigit() else -1
                 return length - self.options.bridge.request_window >= RELAY_MIN_UPLOAD
-        return False
+            if name == "transfer-encoding":
+                chunked = value.lower().rstrip(" \t").endswith("chunked")
+        return chunked
 
     def _abort_stream(self, sid: int, status: int, message: str) -> None:
         """Answer a stream the supervisor broke with an error, then cancel it like any other."""

@@ -57,6 +57,7 @@ from . import accesslog, websocket
 from .handover import Handovers
 from .metrics import Metrics
 from .pool import Overloaded, PoolRetired, WorkerPool
+from .rawbody import RawBody
 from .relays import Relays
 from .routing import Route
 from .streams import Stream, StreamFailed, StreamTable, WorkerGone
@@ -135,6 +136,27 @@ class FrontServer(web.Server):
 
 
 class _FrontHandler(RequestHandler):
+    """aiohttp's protocol, which also records a chunked request body's raw bytes (their
+    upload can then be relayed, ``rawbody.py``) and says 414 and 431 (``FrontServer``)."""
+
+    __slots__ = ("raw_body",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.raw_body: RawBody | None = None
+
+    def data_received(self, data: bytes) -> None:
+        raw = self.raw_body
+        if raw is not None and not raw.add(data):
+            raw = self.raw_body = None
+        messages = self._messages
+        before = len(messages)
+        super().data_received(data)
+        if len(messages) == before + 1:  # a request whose head ended in these bytes
+            raw = self.raw_body = RawBody.start(*messages[-1], data)
+        if raw is not None and raw.payload.is_eof():
+            self.raw_body = None
+
     def handle_error(self, request: web.BaseRequest, status: int = 500,
                      exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
@@ -585,7 +607,7 @@ class Front:
         ex.finished = True
 
     async def _relay_upload(self, stream: Stream, request: web.BaseRequest,
-                            ex: Exchange) -> bool:
+                            ex: Exchange, limit: int) -> bool:
         """The worker asks for the rest of the request body in the upstream socket it handed
         over (UPLOAD_RELAY): relay it (relays.py), then end the body. False if it cannot be
         relayed: the body goes on as frames (the worker's credit resumes)."""
@@ -598,16 +620,23 @@ class Front:
 
         moved = await self.relays.upload(request, stream.worker.pid, ask, ex.bytes_in,
                                          settings.send_timeout, settings.body_timeout, count,
-                                         settings.relay_mode == "splice")
+                                         settings.relay_mode == "splice", limit)
         if moved is None:
             return False
         ex.close_connection = True  # aiohttp's parser is behind: Connection: close
+        if moved.too_large:
+            self.metrics.rejected.labels("body_too_large").inc()
+            log.info("request %s: request body over %d bytes", stream.request_id, limit)
+            stream.cancel("request body too large")
+            stream.fail(BodyTooLarge(limit))
+            return True
         if moved.failure is not None:
             log.info("request %s: relayed upload failed: %s", stream.request_id, moved.failure)
             stream.cancel(f"upload failed: {moved.failure}")
             stream.fail(StreamFailed(400, "The request body could not be read."))
             return True
-        stream.send(p.RequestEnd(stream.sid))
+        if not stream.finished:  # a relayed response may have ended the stream already
+            stream.send(p.RequestEnd(stream.sid))
         return True
 
     def _abort(self, request: web.BaseRequest, resp: web.StreamResponse, ex: Exchange) -> None:
@@ -630,7 +659,7 @@ class Front:
         try:
             while True:
                 if stream.upload_relay is not None and await self._relay_upload(
-                        stream, request, ex):
+                        stream, request, ex, limit):
                     return
                 if stream.request_credit <= 0 and not content.at_eof():
                     self.metrics.stall("upload_credit")

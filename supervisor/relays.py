@@ -20,14 +20,16 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+import aiohttp
 from aiohttp import hdrs, web
 
 from isoflow import protocol as p
 from isoflow.isolate_worker.handover import flushed
 from isoflow.protocol import handover as handover_kind
 
-from . import splice
+from . import rawbody, splice
 from .handover import Handovers
 from .metrics import Metrics
 from .workers import WorkerHandle
@@ -45,6 +47,7 @@ class Moved:
 
     failure: str | None = None
     client_gone: bool = False
+    too_large: bool = False  # an upload's body went over max_body_size
 
 
 class Relays:
@@ -134,16 +137,18 @@ class Relays:
 
     async def upload(self, request: web.BaseRequest, pid: int | None, ask: p.UploadRelay,
                      sent: int, send_timeout: float, body_timeout: float,
-                     count: Callable[[int], None], use_splice: bool = False) -> Moved | None:
+                     count: Callable[[int], None], use_splice: bool = False,
+                     max_body: int = 0) -> Moved | None:
         """Move the rest of the client's body into the socket worker ``pid`` handed over with
         ``ask``, after ``sent`` bytes went as frames; None if it cannot be relayed (the body
-        goes on as frames)."""
+        goes on as frames). A chunked body is relayed from its raw bytes (``rawbody.py``);
+        ``max_body`` bounds its payload (a Content-Length over it was refused earlier)."""
         length = request.content_length
         transport = request.transport
         client = transport.get_extra_info("socket") if transport is not None else None
         content = request.content
-        if (length is None or ask.received != sent or self.handovers is None or pid is None
-                or client is None or content.at_eof() or content.exception() is not None
+        if (ask.received != sent or self.handovers is None or pid is None or client is None
+                or content.exception() is not None
                 or transport.get_extra_info("sslcontext") is not None):
             log.debug("upload of stream %d not relayed (%d of %s bytes sent, %d received)",
                       ask.stream, sent, length, ask.received)
@@ -153,21 +158,96 @@ class Relays:
         sock = await self.handovers.take(pid, handover_kind.UPLOAD, ask.stream, HANDOVER_WAIT)
         if sock is None:
             return None
+        resume = None if length is not None else _chunked_resume(request, sent)
+        room = max_body - sent if max_body else -1  # payload bytes still allowed
+        with sock:
+            try:
+                if content.at_eof() or room == 0 or (length is None and resume is None):
+                    # aiohttp has (or must keep) the body: copied from its reader, once.
+                    moved = await _copy(content, sock, ask.chunked, send_timeout,
+                                        body_timeout, count, room)
+                else:
+                    moved = await self._splice(request, client, sock, ask, resume,
+                                               length, sent, room, send_timeout,
+                                               body_timeout, count, use_splice)
+            except splice.BodyTooLarge as e:
+                return Moved(e.message, too_large=True)
+            except splice.RelayBroken as e:
+                return Moved(e.message)
+        self.metrics.relayed("upload", moved)
+        return Moved()
+
+    @staticmethod
+    async def _splice(request: web.BaseRequest, client: socket.socket, sock: socket.socket,
+                      ask: p.UploadRelay, resume: tuple[bytes, int] | None,
+                      length: int | None, sent: int, room: int, send_timeout: float,
+                      body_timeout: float, count: Callable[[int], None],
+                      use_splice: bool) -> int:
+        """The rest of the body from the client's socket into ``sock``, in the kernel."""
         # What aiohttp had read already is the body's next bytes: taken first (taking them
         # may resume its reading), then its reading stops, for good: the rest is the relay's
         # to read, and aiohttp's parser, which never sees it, must not take what follows for
-        # more body. The connection closes after the response.
+        # more body. The connection closes after the response. A chunked body starts again
+        # from its raw bytes instead (aiohttp's decoded ones are among them).
+        content = request.content
         prefix = content.read_nowait(-1)
+        transport = request.transport
+        assert transport is not None
         transport.pause_reading()
         request.protocol.close()
-        with sock:
-            try:
-                moved = await splice.relay(
-                    client.fileno(), prefix, splice.Framing("length", length - sent),
-                    sock.fileno(), chunked_out=ask.chunked, send_timeout=send_timeout,
-                    idle_timeout=body_timeout, on_sent=count, use_splice=use_splice)
-            except splice.RelayBroken as e:
-                return Moved(e.message)
+        if resume is not None:
+            prefix, skip, framing = resume[0], resume[1], splice.Framing("chunked")
+        else:
+            assert length is not None
+            skip, framing = 0, splice.Framing("length", length - sent)
+        moved = await splice.relay(
+            client.fileno(), prefix, framing, sock.fileno(), chunked_out=ask.chunked,
+            send_timeout=send_timeout, idle_timeout=body_timeout, on_sent=count,
+            use_splice=use_splice, skip=skip, max_bytes=max(room, 0))
         content.feed_eof()
-        self.metrics.relayed("upload", moved)
-        return Moved()
+        return moved
+
+
+async def _copy(content: Any, sock: socket.socket, chunked_out: bool, send_timeout: float,
+                body_timeout: float, count: Callable[[int], None], room: int) -> int:
+    """The rest of the body from aiohttp's reader into ``sock`` (``room``: payload bytes
+    allowed, -1 for any): for a body whose raw bytes the front could not follow (a chunked
+    one whose head came in two reads, or past its record) or that aiohttp has whole."""
+    loop = asyncio.get_running_loop()
+    sock.setblocking(False)
+    moved = 0
+    while True:
+        try:
+            async with asyncio.timeout(body_timeout):
+                data = await content.readany()
+        except TimeoutError:
+            raise splice.RelayTimeout(f"the client sent nothing for {body_timeout:g} s") \
+                from None
+        except (OSError, aiohttp.ClientError) as e:
+            raise splice.SourceBroken(f"the client's body broke off: {e}") from None
+        if not data:
+            return moved
+        if 0 <= room < moved + len(data):
+            raise splice.BodyTooLarge(f"the body went {moved + len(data) - room} bytes over "
+                                      "the limit")
+        out = b"%x\r\n%s\r\n" % (len(data), data) if chunked_out else data
+        try:
+            async with asyncio.timeout(send_timeout):
+                await loop.sock_sendall(sock, out)
+        except TimeoutError:
+            raise splice.RelayTimeout(
+                f"the upstream took nothing for {send_timeout:g} s") from None
+        except OSError as e:
+            raise splice.DestinationGone(f"the upstream connection failed: {e}") from None
+        moved += len(data)
+        count(len(data))
+
+
+def _chunked_resume(request: web.BaseRequest, sent: int) -> tuple[bytes, int] | None:
+    """A chunked body's raw bytes from the chunk holding its next unsent payload byte, and
+    that chunk's bytes already sent; None if the front's record cannot say."""
+    raw = getattr(request.protocol, "raw_body", None)
+    if raw is None or raw.payload is not request.content:
+        return None
+    point = rawbody.resume_point(raw.data, sent, request.content.total_bytes)
+    return None if point is None else (bytes(raw.data[point[0]:]), point[1])

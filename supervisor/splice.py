@@ -52,7 +52,7 @@ _NOSIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)
 _MORE = getattr(socket, "MSG_MORE", 0)
 _CRLF = memoryview(b"\r\n")
 # A chunk size, then extensions (not parsed, they are dropped): visible bytes, SP and HTAB.
-_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:[ \t]*;[\t\x20-\x7e\x80-\xff]*)?")
+SIZE_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:[ \t]*;[\t\x20-\x7e\x80-\xff]*)?")
 _FIELD_LINE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
 
 
@@ -100,18 +100,22 @@ async def relay(src_fd: int, prefix: bytes | bytearray | memoryview, framing: Fr
                 dst_fd: int, *, chunked_out: bool = False, send_timeout: float | None = None,
                 idle_timeout: float | None = None, max_bytes: int = 0,
                 on_sent: Callable[[int], None] | None = None,
-                use_splice: bool = True) -> int:
+                use_splice: bool = True, skip: int = 0) -> int:
     """Move one HTTP body's payload from ``src_fd`` to ``dst_fd``; returns the payload bytes
     written. ``prefix`` is body bytes already read from src (framing included, bytes past
     the body ignored). With ``chunked_out`` the payload leaves as HTTP/1.1 chunks, without
-    the last chunk. ``on_sent(n)`` is told of payload bytes as dst takes them. Raises a
-    :class:`RelayBroken`; neither fd is closed or made blocking. A bytearray ``prefix`` must
-    not be resized while the relay runs."""
+    the last chunk. ``skip``: payload bytes at the start of a chunked ``prefix`` that went
+    another way (dropped, not counted; they must be in ``prefix``). ``on_sent(n)`` is told
+    of payload bytes as dst takes them. Raises a :class:`RelayBroken`; neither fd is closed
+    or made blocking. A bytearray ``prefix`` must not be resized while the relay runs."""
     if framing.kind == "length" and 0 < max_bytes < framing.length:
         raise BodyTooLarge(f"the body's {framing.length} bytes are over the limit of "
                            f"{max_bytes} bytes")
+    if skip and framing.kind != "chunked":
+        raise ValueError("only a chunked body's prefix can have payload to skip")
     r = _Relay(src_fd, prefix, dst_fd, chunked_out, send_timeout, idle_timeout, max_bytes,
                on_sent, use_splice and HAVE_SPLICE)
+    r.skip = skip
     try:
         if framing.kind == "length":
             await r.payload(framing.length, "body")
@@ -143,6 +147,7 @@ class _Relay:
         self.max_bytes = max_bytes
         self.on_sent = on_sent
         self.sent = 0  # payload bytes dst took
+        self.skip = 0  # payload bytes at the prefix's start to drop (a chunked body)
         self.splice = use_splice
         self.src: socket.socket | None = None
         self.dst: socket.socket | None = None
@@ -302,7 +307,7 @@ class _Relay:
         section up to its empty line (discarded); nothing after it is read."""
         while True:
             line = await self._line(SIZE_LINE_LIMIT, "a chunk size line")
-            m = _SIZE_LINE.fullmatch(line)
+            m = SIZE_LINE.fullmatch(line)
             if m is None:
                 raise SourceBroken(f"malformed chunk size line {_show(line)}")
             size = int(m.group(1), 16)
@@ -310,8 +315,11 @@ class _Relay:
                 raise SourceBroken(f"chunk size {m.group(1)[:24].decode()} is too large")
             if size == 0:
                 break
-            self._account(size)
-            await self.payload(size, "chunk")
+            if self.skip:
+                size -= self._drop(min(self.skip, size))
+            if size:
+                self._account(size)
+                await self.payload(size, "chunk")
             await self._chunk_end()
         section = 0
         while True:
@@ -323,6 +331,14 @@ class _Relay:
                 raise SourceBroken(f"the trailer section is over {TRAILERS_LIMIT} bytes")
             if _FIELD_LINE.fullmatch(line) is None:
                 raise SourceBroken(f"malformed trailer line {_show(line)}")
+
+    def _drop(self, n: int) -> int:
+        """Drop ``n`` payload bytes of the prefix (they went another way)."""
+        if n > len(self.buf):
+            raise SourceBroken(f"{n} bytes to skip, {len(self.buf)} in the prefix")
+        self.buf = self.buf[n:]
+        self.skip -= n
+        return n
 
     async def _chunk_end(self) -> None:
         """The CRLF after a chunk's payload."""

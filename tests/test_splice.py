@@ -21,6 +21,7 @@ from collections.abc import Iterator
 import pytest
 
 from isoflow.supervisor import splice
+from isoflow.supervisor.rawbody import resume_point
 from isoflow.supervisor.splice import (
     BodyTooLarge,
     DestinationGone,
@@ -244,6 +245,56 @@ def test_a_chunked_body_split_between_prefix_and_socket_at_every_byte(net: Net) 
             assert left == wire[max(split, end):], split
 
     run(main())
+
+
+def test_a_chunked_body_resumed_where_its_frames_stopped_moves_the_rest_once(
+        net: Net) -> None:
+    """The upload relay of a chunked body: the front recorded ``wire[:cut]``, ``sent``
+    payload bytes of it went as frames; from rawbody's resume point, with ``skip``, the
+    relay moves exactly the rest, and reads nothing past the body."""
+    chunks = [b"a", b"bc" * 9, b"d" * 300, b"e" * 70000]
+    wire = chunked(chunks, [b"T: 1"], ext=b";e=1") + TRAILING
+    payload = b"".join(chunks)
+    end = len(wire) - len(TRAILING)
+
+    async def main() -> None:
+        cases = [(cut, sent) for cut in (0, 1, 4, 6, 7, 30, 33, 40, 345, 350, 5000, end)
+                 for sent in {0, 1, 19, 20, 319, 320, 5000, len(payload)}]
+        for i, (cut, sent) in enumerate(cases):
+            total = len(dechunk_prefix(wire[:cut]))
+            if sent > total:
+                continue
+            offset, skip = resume_point(wire[:cut], sent, total)
+            with using(MODES[i % len(MODES)]):
+                n, out, left, told = await through(net, wire[offset:], cut - offset,
+                                                   Framing("chunked"), skip=skip)
+            assert (n, told, out) == (len(payload) - sent, n, payload[sent:]), (cut, sent)
+            assert left == TRAILING, (cut, sent)
+
+    run(main())
+
+
+def test_a_skip_beyond_the_prefix_is_a_broken_source(net: Net) -> None:
+    async def main() -> None:
+        with pytest.raises(SourceBroken, match="5 bytes to skip, 2 in the prefix"):
+            await through(net, b"5\r\nhello\r\n0\r\n\r\n", 5, Framing("chunked"), skip=5)
+        with pytest.raises(ValueError, match="only a chunked body"):
+            await through(net, b"hello", 0, Framing("length", 5), skip=1)
+
+    run(main())
+
+
+def dechunk_prefix(raw: bytes) -> bytes:
+    """The payload in a cut of a valid chunked body (its last chunk may be partial)."""
+    out = bytearray()
+    pos = 0
+    while (end := raw.find(b"\r\n", pos)) >= 0:
+        size = int(raw[pos:end].split(b";")[0], 16)
+        if size == 0:
+            break
+        out += raw[end + 2:end + 2 + size]
+        pos = end + 2 + size + 2
+    return bytes(out)
 
 
 def test_chunked_bodies_fuzzed_sizes_splits_and_segments(net: Net) -> None:

@@ -11,6 +11,7 @@ process of its own. Measured for each runtime:
      the client excluded), for isoflow split between its front and its workers;
   2. forwarded upload (`/upload`: `fetch(sink, {method: "POST", body: request.body})` with the
      request's Content-Length) of the largest size, sent by curl; the sink's count is checked;
+     then the same sent in chunks (no Content-Length; the script forwards it in chunks);
   3. a slow client: a 256 MiB proxied body read at --slow-rate MB/s for --slow-seconds over a
      socket with a 64 KiB receive buffer, while the RSS of the runtime's processes is sampled:
      the growth (peak - start) in MB.
@@ -151,11 +152,14 @@ def proxied(outcome: Outcome, base: str, upstream: str, size_mib: int, runs: int
           f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}), {cpu}", flush=True)
 
 
-def post_file(url: str, path: Path, size: int, timeout: float) -> tuple[float, str]:
-    """POSTs the file with its Content-Length (curl, no Expect: 100-continue); checks that
-    the answer is 200 with the count ``size``; returns MB/s and the sink's X-Sink-Framing."""
+def post_file(url: str, path: Path, size: int, timeout: float,
+              chunked: bool = False) -> tuple[float, str]:
+    """POSTs the file with its Content-Length (``chunked``: in chunks instead; curl, no
+    Expect: 100-continue); checks that the answer is 200 with the count ``size``; returns
+    MB/s and the sink's X-Sink-Framing."""
+    framing = ["-H", "Transfer-Encoding: chunked"] if chunked else []
     out = subprocess.run(
-        ["curl", "-sS", "-i", "-T", str(path), "-X", "POST", "-H", "Expect:",
+        ["curl", "-sS", "-i", "-T", str(path), "-X", "POST", "-H", "Expect:", *framing,
          "-H", "Content-Type: application/octet-stream", "--max-time", f"{timeout:g}",
          "--speed-limit", "1024", "--speed-time", "10",
          "-w", "\n%{http_code} %{size_upload} %{time_total}", url],
@@ -164,7 +168,9 @@ def post_file(url: str, path: Path, size: int, timeout: float) -> tuple[float, s
     answer, _, written = out.stdout.decode(errors="replace").rpartition("\n")
     head, _, body = answer.partition("\r\n\r\n")
     parts = written.split()
-    if (out.returncode != 0 or len(parts) != 3 or parts[0] != "200" or int(parts[1]) != size
+    sent = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else -1
+    if (out.returncode != 0 or len(parts) != 3 or parts[0] != "200"
+            or not (sent >= size if chunked else sent == size)  # curl counts chunk framing
             or body.strip() != str(size)):
         stderr = out.stderr.decode(errors="replace").strip()
         raise RuntimeError(f"upload of {size} bytes to {url} failed: {written!r} {stderr!r}; "
@@ -175,23 +181,26 @@ def post_file(url: str, path: Path, size: int, timeout: float) -> tuple[float, s
 
 
 def upload(outcome: Outcome, base: str, upstream: str, size_mib: int, runs: int, pid: int,
-           files: Callable[[int], Path]) -> None:
+           files: Callable[[int], Path], chunked: bool = False) -> None:
+    """The forwarded upload, sent with its Content-Length or (``chunked``) in chunks, which
+    the script forwards in chunks."""
+    key, expected = ("upc", "chunked") if chunked else ("up", "length")
     size = size_mib * MIB
     url = f"{base}/upload?upstream={upstream}/sink"
     timeout = 30 + size / 10e6
     warm = min(size, 64 * MIB)
-    post_file(url, files(warm), warm, timeout)
+    post_file(url, files(warm), warm, timeout, chunked)
     meter = CpuMeter(pid)
-    results = [post_file(url, files(size), size, timeout) for _ in range(runs)]
+    results = [post_file(url, files(size), size, timeout, chunked) for _ in range(runs)]
     rates = [rate for rate, _ in results]
-    cpu = record_cpu(outcome, "up", meter.split(), runs * size / MB)
+    cpu = record_cpu(outcome, key, meter.split(), runs * size / MB)
     framings = sorted({framing for _, framing in results})
-    if framings != ["length"]:
-        outcome.notes.append(f"upload: the sink got the body {' / '.join(framings)} "
-                             "(not with its Content-Length)")
-    outcome.runs["up"] = rates
-    outcome.values["up"] = median(rates)
-    print(f"  upload {size_mib} MiB: {median(rates):,.0f} MB/s "
+    if framings != [expected]:
+        outcome.notes.append(f"{key}: the sink got the body {' / '.join(framings)} "
+                             f"(not {expected})")
+    outcome.runs[key] = rates
+    outcome.values[key] = median(rates)
+    print(f"  upload {size_mib} MiB{' chunked' if chunked else ''}: {median(rates):,.0f} MB/s "
           f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}), {cpu}; the sink counted every "
           f"byte ({', '.join(framings)})", flush=True)
 
@@ -295,6 +304,8 @@ def measure_variant(variant: Variant, args: argparse.Namespace, upstream: str,
                 outcome, port, upstream, pid, args))
             attempt(outcome, "upload", lambda: upload(
                 outcome, base, upstream, args.upload, args.runs, pid, files))
+            attempt(outcome, "chunked upload", lambda: upload(
+                outcome, base, upstream, args.upload, args.runs, pid, files, chunked=True))
             if server.proc.poll() is not None:
                 outcome.notes.append("the server exited during the runs "
                                      f"(code {server.proc.returncode})")
@@ -324,6 +335,11 @@ def rows_for(args: argparse.Namespace) -> list[Row]:
              Row("up_cpu", f"upload {args.upload} MiB: CPU per MB (µs, all processes)", False),
              Row("up_cpu_front", "  of which isoflow's front", False),
              Row("up_cpu_worker", "  of which isoflow's workers", False),
+             Row("upc", f"upload {args.upload} MiB, chunked: MB/s", True),
+             Row("upc_cpu", f"upload {args.upload} MiB, chunked: CPU per MB (µs, all "
+                 "processes)", False),
+             Row("upc_cpu_front", "  of which isoflow's front", False),
+             Row("upc_cpu_worker", "  of which isoflow's workers", False),
              Row("slow_growth", f"slow client ({args.slow_rate:g} MB/s, "
                  f"{args.slow_seconds:g} s): RSS growth (MB)", False, 1, 1.0)]
     return rows

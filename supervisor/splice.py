@@ -163,6 +163,7 @@ class _Relay:
             raise
 
     def close(self) -> None:
+        self.buf = memoryview(b"")  # the caller's prefix (or the buffer) is not referenced
         for s in (self.src, self.dst):
             if s is not None:
                 s.close()  # the duplicate only: the caller's fd stays open
@@ -174,7 +175,6 @@ class _Relay:
         if self._map is not None:
             _BUFFERS.give_back(self._map)
         self.src = self.dst = self.pipe = self.staging = self._map = None
-        self.buf = memoryview(b"")  # the caller's prefix is no longer referenced
 
     # -- payload -------------------------------------------------------------------------
 
@@ -305,22 +305,132 @@ class _Relay:
     async def chunked(self) -> None:
         """Decode a chunked source: each chunk's payload to dst, then read the trailer
         section up to its empty line (discarded); nothing after it is read."""
+        if self.staging is not None or not self.splice:
+            await self._chunks_through_buffer()
+        else:
+            await self._chunks_through_pipe()
+        await self._trailers()
+
+    async def _chunks_through_pipe(self) -> None:
+        """The chunks up to the last one, each payload spliced; framing read by peeking."""
         while True:
             line = await self._line(SIZE_LINE_LIMIT, "a chunk size line")
-            m = SIZE_LINE.fullmatch(line)
-            if m is None:
-                raise SourceBroken(f"malformed chunk size line {_show(line)}")
-            size = int(m.group(1), 16)
-            if size > _MAX_CHUNK:
-                raise SourceBroken(f"chunk size {m.group(1)[:24].decode()} is too large")
+            size = _chunk_size(line)
             if size == 0:
-                break
+                return
             if self.skip:
                 size -= self._drop(min(self.skip, size))
             if size:
                 self._account(size)
                 await self.payload(size, "chunk")
             await self._chunk_end()
+
+    async def _chunks_through_buffer(self) -> None:
+        """The chunks up to the last one, copying: each read into the buffer takes what the
+        body is known to still hold (the rest of a chunk's payload, its CRLF, the 5 bytes
+        of the shortest end, ``0\\r\\n\\r\\n``), so one read usually takes a payload with
+        the next size line's digits, and nothing past the body is ever read. The framing in
+        it is parsed in place; the payloads go out in one write per read."""
+        if self.staging is None:
+            self._open_staging()
+        assert self.staging is not None
+        window, self.buf = self.buf, memoryview(b"")  # the prefix first
+        line = bytearray()  # a size line so far
+        left = -1  # payload bytes of the current chunk still due (-1: in a size line)
+        drop = 0  # of them, bytes that went another way (skip)
+        crlf = 0  # bytes of the CRLF after a payload still due
+        announced = self.sent  # payload bytes the size lines so far announced
+        out: list[memoryview] = []  # payload read, not yet written
+        off = 0  # where the next read goes in the buffer
+        while True:
+            i, n = 0, len(window)
+            while i < n:
+                if crlf:
+                    got = bytes(window[i:i + crlf])
+                    if b"\r\n"[2 - crlf:2 - crlf + len(got)] != got:
+                        raise SourceBroken("missing CRLF after chunk data")
+                    crlf -= len(got)
+                    i += len(got)
+                elif left > 0:
+                    k = min(left, n - i)
+                    d = min(drop, k)
+                    if k > d:
+                        out.append(window[i + d:i + k])
+                    drop -= d
+                    left -= k
+                    i += k
+                    if left == 0:
+                        crlf, left = 2, -1
+                else:
+                    end = _find(window, b"\n", i, n)
+                    take = (end + 1 if end >= 0 else n) - i
+                    if len(line) + take > SIZE_LINE_LIMIT:
+                        raise SourceBroken(f"a chunk size line is over {SIZE_LINE_LIMIT} "
+                                           "bytes")
+                    line += window[i:i + take]
+                    i += take
+                    if end < 0:
+                        break
+                    size = _chunk_size(_line_of(line, "a chunk size line"))
+                    line.clear()
+                    if size == 0:
+                        await self._copy_out(out)
+                        self.buf = bytes(window[i:])  # the trailers' first bytes
+                        return
+                    drop = min(self.skip, size)
+                    self.skip -= drop
+                    announced += size - drop
+                    if self.max_bytes and announced > self.max_bytes:
+                        raise BodyTooLarge(f"the body is over the limit of {self.max_bytes} "
+                                           "bytes")
+                    left = size
+            # Read on while the socket has bytes and the buffer room; what was read goes
+            # out when it has not, or the buffer is full.
+            want = crlf + 5 if crlf else left + 7 if left > 0 else _after_line(line)
+            while True:
+                if self.capacity - off < min(want, _MIN_READ):
+                    await self._copy_out(out)
+                    off = 0
+                got = self._recv_now(self.staging[off:off + min(want, self.capacity - off)])
+                if got is None:
+                    await self._copy_out(out)
+                    off = 0
+                    await self._readable()
+                    continue
+                if got == 0:
+                    raise SourceBroken(f"the upstream chunked body broke off after "
+                                       f"{self.sent} bytes")
+                break
+            window = self.staging[off:off + got]
+            off += got
+
+    def _recv_now(self, view: memoryview) -> int | None:
+        """Bytes read into ``view``; None if the socket has none now."""
+        assert self.src is not None
+        try:
+            return self.src.recv_into(view)
+        except BlockingIOError:
+            return None
+        except OSError as e:
+            raise SourceBroken(self._reset(e)) from None
+
+    async def _copy_out(self, payload: list[memoryview]) -> None:
+        """Write (and forget) payload pieces read into the buffer, as one chunk with
+        ``chunked_out``."""
+        total = sum(map(len, payload))
+        if not total:
+            payload.clear()
+            return
+        if len(payload) > _MAX_PIECES:  # tiny chunks: one piece (sendmsg takes 1024 at most)
+            payload[:] = [memoryview(b"".join(payload))]
+        if self.chunked_out:
+            payload[:0] = [memoryview(b"%x\r\n" % total)]
+            payload.append(_CRLF)
+        await self._send(payload)  # takes the pieces off the list as they go
+        self._sent(total)
+
+    async def _trailers(self) -> None:
+        """The trailer section, up to its empty line (discarded)."""
         section = 0
         while True:
             line = await self._line(TRAILER_LINE_LIMIT, "a trailer line")
@@ -391,12 +501,7 @@ class _Relay:
                 data = await self._recv(take, what)
                 line += data
                 take -= len(data)
-        if not line.endswith(b"\r\n"):
-            raise SourceBroken(f"{what} does not end in CRLF")
-        del line[-2:]
-        if b"\r" in line:
-            raise SourceBroken(f"{what} has a bare CR")
-        return bytes(line)
+        return _line_of(line, what)
 
     # -- readiness -----------------------------------------------------------------------
 
@@ -501,6 +606,50 @@ def _errno_text(e: OSError) -> str:
     if e.errno is None:
         return str(e)
     return f"{errno.errorcode.get(e.errno, e.errno)} ({os.strerror(e.errno)})"
+
+
+def _line_of(line: bytes | bytearray, what: str) -> bytes:
+    """A line read with its LF: without its CRLF, checked."""
+    if not line.endswith(b"\r\n"):
+        raise SourceBroken(f"{what} does not end in CRLF")
+    body = bytes(line[:-2])
+    if b"\r" in body:
+        raise SourceBroken(f"{what} has a bare CR")
+    return body
+
+
+def _chunk_size(line: bytes) -> int:
+    """The size a chunk size line (without its CRLF) gives."""
+    m = SIZE_LINE.fullmatch(line)
+    if m is None:
+        raise SourceBroken(f"malformed chunk size line {_show(line)}")
+    size = int(m.group(1), 16)
+    if size > _MAX_CHUNK:
+        raise SourceBroken(f"chunk size {m.group(1)[:24].decode()} is too large")
+    return size
+
+
+_DIGITS = re.compile(rb"[0-9A-Fa-f]+")
+_MIN_READ = 64 << 10  # with less room than this left in the buffer, it is written out first
+_MAX_PIECES = 64  # payload pieces written as they are; more are joined first
+
+
+def _after_line(line: bytearray) -> int:
+    """Bytes the body surely still holds after a size line begun with ``line``: the rest
+    of the line (its CRLF at least), then, if its digits so far make a chunk, that chunk's
+    payload, CRLF and the shortest end; else that end (``0\\r\\n\\r\\n``)."""
+    m = _DIGITS.match(line)
+    size = min(int(m.group(), 16), _MAX_CHUNK) if m and len(m.group()) <= 16 else 0
+    if size > 0:
+        return (1 if line.endswith(b"\r") else 2) + size + 7
+    return max(1, 5 - len(line))
+
+
+def _find(view: memoryview, byte: bytes, start: int, end: int) -> int:
+    """Where ``byte`` is in ``view[start:end]``, looking no further than a size line can
+    reach (-1: not there)."""
+    k = bytes(view[start:min(end, start + SIZE_LINE_LIMIT + 1)]).find(byte)
+    return start + k if k >= 0 else -1
 
 
 def _show(line: bytes) -> str:

@@ -274,6 +274,23 @@ def test_a_chunked_body_resumed_where_its_frames_stopped_moves_the_rest_once(
     run(main())
 
 
+@pytest.mark.parametrize("chunked_out", [False, True])
+def test_thousands_of_tiny_chunks_arrive_whole(net: Net, mode: str, chunked_out: bool) -> None:
+    """One read may hold more chunks than sendmsg takes buffers (1024)."""
+    rng = random.Random(5)
+    chunks = [rng.randbytes(rng.randint(1, 3)) for _ in range(5000)]
+    wire = chunked(chunks) + TRAILING
+
+    async def main() -> None:
+        n, out, left, told = await through(net, wire, 7, Framing("chunked"),
+                                           chunked_out=chunked_out)
+        assert n == told == sum(map(len, chunks))
+        assert (dechunk(out) if chunked_out else out) == b"".join(chunks)
+        assert left == TRAILING
+
+    run(main())
+
+
 def test_a_skip_beyond_the_prefix_is_a_broken_source(net: Net) -> None:
     async def main() -> None:
         with pytest.raises(SourceBroken, match="5 bytes to skip, 2 in the prefix"):
@@ -420,7 +437,8 @@ CHUNKED = chunked([b"hello", b"world!"], [b"T: v"])
 
 @pytest.mark.parametrize("cut", [1, 3, 5, 8, 12, 14, 18, 20, 22, 25, len(CHUNKED) - 1])
 @pytest.mark.parametrize("end", ["fin", "rst"])
-def test_a_chunked_body_cut_anywhere_is_a_broken_source(net: Net, cut: int, end: str) -> None:
+def test_a_chunked_body_cut_anywhere_is_a_broken_source(net: Net, mode: str, cut: int,
+                                                         end: str) -> None:
     async def main() -> None:
         src_w, src = net.tcp()
         dst, _dst_r = net.tcp()
@@ -457,7 +475,7 @@ MALFORMED = {
 
 @pytest.mark.parametrize("in_prefix", [False, True])
 @pytest.mark.parametrize("wire", list(MALFORMED), ids=range(len(MALFORMED)))
-def test_malformed_chunked_framing_is_a_broken_source(net: Net, wire: bytes,
+def test_malformed_chunked_framing_is_a_broken_source(net: Net, mode: str, wire: bytes,
                                                       in_prefix: bool) -> None:
     async def main() -> None:
         src_w, src = net.tcp()
@@ -475,7 +493,8 @@ def test_malformed_chunked_framing_is_a_broken_source(net: Net, wire: bytes,
     run(main())
 
 
-def test_the_largest_chunk_size_is_accepted_and_caught_by_max_bytes(net: Net) -> None:
+def test_the_largest_chunk_size_is_accepted_and_caught_by_max_bytes(net: Net,
+                                                                     mode: str) -> None:
     async def main() -> None:
         _src_w, src = net.tcp()
         dst, _ = net.tcp()
@@ -534,7 +553,7 @@ def test_a_destination_that_takes_nothing_times_out_and_the_source_waits(net: Ne
     run(main())
 
 
-def test_a_source_that_sends_nothing_times_out_when_asked_to(net: Net) -> None:
+def test_a_source_that_sends_nothing_times_out_when_asked_to(net: Net, mode: str) -> None:
     async def main() -> None:
         src_w, src = net.tcp()
         dst, _ = net.tcp()

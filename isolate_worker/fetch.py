@@ -219,6 +219,7 @@ class Upload:
         self.writer: Any = None  # aiohttp's writer of the request (UploadPayload)
         self.received = 0
         self._withheld = 0  # consumed bytes whose credit waits for the hand-over
+        self.handed_over = False  # the supervisor puts the rest into the socket
 
     def feed(self, data: bytes | memoryview) -> None:
         self.received += len(data)
@@ -261,7 +262,8 @@ class Upload:
             sock = transport.get_extra_info("socket")
             if sock is not None and await flushed(transport, FLUSH_WAIT):
                 assert splice is not None
-                splice.ask(sock.fileno(), self.received, bool(writer.chunked))
+                self.handed_over = splice.ask(sock.fileno(), self.received,
+                                              bool(writer.chunked))
         if self._withheld:
             self.on_consumed(self._withheld)
             self._withheld = 0
@@ -466,6 +468,13 @@ class Fetch:
         aiohttp has read already (the splice relay); False: the body takes the frame path
         (TLS, a body aiohttp has read whole, no hand-over socket, ...)."""
         source = relay_source(resp)
+        # The connection carries our request body until it is written (aiohttp's writer
+        # task, kept for subclasses): handing it over then would cut the body off, and an
+        # upstream that answers as it reads (an echo) would wait for the rest forever.
+        # An upload handed over itself is the supervisor's to finish.
+        writing = getattr(resp, "_writer", None) is not None
+        if writing and not (self.upload is not None and self.upload.handed_over):
+            source = None
         if source is None:
             _stop_recording(resp)
             return False

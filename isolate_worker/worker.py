@@ -160,7 +160,16 @@ class ResponseForward:
     def end(self) -> None:
         if self.worker.streams.pop(self.sid, None) is not None:
             self.worker._send(self.entry.core.send(p.ResponseEnd(self.sid)))
+            self._request_body_gone("the response ended before the request body")
             self.worker._maybe_finish_drain()
+
+    def _request_body_gone(self, reason: str) -> None:
+        """The stream is over here: a request body the script still reads (piped into the
+        fetch, say) gets no more bytes, so JavaScript is told, as for a cancel."""
+        bridge = self.worker.bridge
+        if self.entry.core.request is p.Phase.BODY and self.entry.upload is None \
+                and bridge is not None:
+            bridge.send([EV_CANCEL, self.sid, reason])
 
     def relay(self, framing: str, length: int, prefix: bytes, fd: int) -> bool:
         """Hand the upstream socket ``fd`` to the supervisor, which moves the rest of the body
@@ -185,6 +194,7 @@ class ResponseForward:
         if self.worker.streams.pop(self.sid, None) is not None:
             self.worker._send(p.Log(self.sid, "error", self.entry.request_id, message))
             self.worker._send(self.entry.core.send(p.ResponseError(self.sid, 502, message)))
+            self._request_body_gone(message)
             self.worker._maybe_finish_drain()
 
 

@@ -556,6 +556,13 @@ const host = {
   /** Lock a native stream for the runtime's own use (it is piped natively from now on). */
   claimNative(stream) {
     internals.streams.getReader(stream);
+    const mark = marks.get(stream);
+    if (mark !== undefined) mark.claimed = true;
+  },
+  /** Whether `stream` is native and the runtime claimed it (JavaScript never reads it). */
+  nativeClaimed(stream) {
+    const mark = marks.get(stream);
+    return mark !== undefined && mark.claimed === true;
   },
   log(level, id, message) {
     queueAction([AC_LOG, level, id, message]);

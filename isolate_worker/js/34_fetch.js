@@ -246,10 +246,17 @@ internals.fetch = {
     }
     return n;
   },
-  /** Python takes over fetch `id` (its body is forwarded natively): forget it here. */
+  /** Python takes over fetch `id` (its body is forwarded natively): forget it here, once
+   * the request body JavaScript sends it (its credit comes by this id) is all sent. */
   forget(id) {
     const state = inflight.get(id);
-    if (state !== undefined) state.finish();
+    if (state === undefined) return;
+    const upload = state.upload;
+    if (upload !== null && !upload.finished && !upload.cancelled) {
+      upload.onFinish = () => state.finish();
+      return;
+    }
+    state.finish();
   },
   inflight: () => inflight.size,
 };

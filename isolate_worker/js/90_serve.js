@@ -166,6 +166,7 @@ class ServedStream {
     this.requestId = requestId;
     this.job = new Job(sid, `request ${requestId}`);
     this.finished = false; // response end or error sent
+    this.forwarded = false; // Python sends the response body (AC_FORWARD)
     this.cancelled = false;
     this.signal = internals.abort.createAbortSignal(); // request.signal
     this.body = null; // Inflow of the request body
@@ -338,7 +339,16 @@ function respond(st, response) {
     host.claimNative(stream);
     internals.fetch.forget(native.id);
     host.queueAction([AC_FORWARD, st.sid, native.id]);
-    st.release(false); // Python owns the rest of this stream
+    st.forwarded = true; // Python owns the rest of this stream's response
+    const body = st.body;
+    if (body !== null && !body.done && internals.streams.isLocked(body.stream) &&
+        !host.nativeClaimed(body.stream)) {
+      // The script still reads the request body (piped into the fetch, say): its bytes
+      // come by this stream, which is released once they have all come.
+      body.onCancel = () => st.release(false);
+      return;
+    }
+    st.release(false);
     return;
   }
   st.out.sendStream(stream);
@@ -358,7 +368,7 @@ function onCancel(ev) {
   st.out.cancel(error);
   if (st.body !== null) st.body.onError(error);
   internals.fetch.abortFor(st.job, error);
-  st.release();
+  st.release(!st.forwarded);
 }
 
 host.on(EV_REQUEST, onRequest);
@@ -370,6 +380,7 @@ host.on(EV_DATA, (ev) => {
 host.on(EV_END, (ev) => {
   const st = live.get(ev[1]);
   if (st !== undefined && st.body !== null) st.body.onEnd();
+  if (st !== undefined && st.forwarded) st.release(false);
 });
 host.on(EV_CANCEL, onCancel);
 host.on(EV_CREDIT, (ev) => {

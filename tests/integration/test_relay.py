@@ -50,6 +50,16 @@ export default {
       }
       case "/up-request":
         return fetch(new Request(target, request));
+      case "/up-touched":  // the upload goes through the script, the response does not
+        return fetch(target, { method: "POST", duplex: "half",
+                               body: request.body.pipeThrough(new TransformStream()) });
+      case "/up-generated": {  // a body the script makes, 40 x 16 KiB
+        let n = 0;
+        const body = new ReadableStream({ pull(c) {
+          if (n++ >= 40) c.close(); else c.enqueue(new Uint8Array(16384).fill(97));
+        } });
+        return fetch(target, { method: "POST", duplex: "half", body });
+      }
       case "/tee": {  // the script touched the body: frames, not the relay
         const r = await fetch(target);
         const [a, b] = r.body.tee();
@@ -570,6 +580,32 @@ def test_a_relayed_chunked_upload_over_the_limit_gets_413(serve_module, upstream
     server.wait_log("request body over 3145728 bytes")
     assert ("end", "limited", len(payload)) not in upstream.events
     assert upstream.received.get("limited", 0) <= 3 << 20
+
+
+@pytest.mark.parametrize("route", ["/up-touched", "/up-generated"])
+def test_a_response_is_not_relayed_while_the_fetch_still_writes_its_body(relay, upstream,
+                                                                         route):
+    """The fetch's own body comes from the script (a pipe, a stream it makes) while the
+    upstream echoes it at once: the connection carries that body until it is written, so
+    the response goes as frames (a hand-over cut the body off, and both sides waited)."""
+    payload = stream_bytes(600_000) if route == "/up-touched" else b""
+    expected = payload or b"a" * (40 * 16384)
+    status, body, _ = run(upload(relay.url(f"{route}?t={upstream.url('/echo')}"), payload,
+                                 piece=64 << 10))
+    assert status == 200
+    assert len(body) == len(expected) and body == expected
+
+
+def test_a_forwarded_response_that_ends_before_its_piped_upload_is_whole(relay, upstream,
+                                                                         raw_upstream):
+    """The upstream answers without reading the body the script pipes into the fetch: the
+    response arrives whole, and the rest of the upload is dropped without a hang."""
+    payload = stream_bytes(3 << 20)
+    status, body, _ = run(upload(relay.url(f"/up-touched?t={raw_upstream.url('/cl/1000')}"),
+                                 payload, piece=64 << 10, gap=0.005))
+    assert status == 200 and body == stream_bytes(1000)
+    status, _, body, _ = run(download(via(relay, "/fwd", upstream.url("/text"))))
+    assert (status, body) == (200, b"hello from upstream")
 
 
 def test_a_small_upload_takes_the_frame_path(relay, upstream, metrics_port):

@@ -31,6 +31,7 @@ from isoflow.supervisor.splice import (
     relay,
 )
 from tests.conftest import run
+from tests.test_rawbody import payload_of
 
 MODES = ["splice", "copy"] if splice.HAVE_SPLICE else ["copy"]
 TRAILING = b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n"  # the next message on the connection
@@ -261,7 +262,7 @@ def test_a_chunked_body_resumed_where_its_frames_stopped_moves_the_rest_once(
         cases = [(cut, sent) for cut in (0, 1, 4, 6, 7, 30, 33, 40, 345, 350, 5000, end)
                  for sent in {0, 1, 19, 20, 319, 320, 5000, len(payload)}]
         for i, (cut, sent) in enumerate(cases):
-            total = len(dechunk_prefix(wire[:cut]))
+            total = len(payload_of(wire[:cut]))
             if sent > total:
                 continue
             offset, skip = resume_point(wire[:cut], sent, total)
@@ -299,19 +300,6 @@ def test_a_skip_beyond_the_prefix_is_a_broken_source(net: Net) -> None:
             await through(net, b"hello", 0, Framing("length", 5), skip=1)
 
     run(main())
-
-
-def dechunk_prefix(raw: bytes) -> bytes:
-    """The payload in a cut of a valid chunked body (its last chunk may be partial)."""
-    out = bytearray()
-    pos = 0
-    while (end := raw.find(b"\r\n", pos)) >= 0:
-        size = int(raw[pos:end].split(b";")[0], 16)
-        if size == 0:
-            break
-        out += raw[end + 2:end + 2 + size]
-        pos = end + 2 + size + 2
-    return bytes(out)
 
 
 def test_chunked_bodies_fuzzed_sizes_splits_and_segments(net: Net) -> None:

@@ -219,7 +219,9 @@ class Upload:
         self.writer: Any = None  # aiohttp's writer of the request (UploadPayload)
         self.received = 0
         self._withheld = 0  # consumed bytes whose credit waits for the hand-over
-        self.handed_over = False  # the supervisor puts the rest into the socket
+        # The supervisor puts the rest into the socket and nothing is left for our writer
+        # (a body in chunks still needs its last chunk from it, after REQUEST_END).
+        self.writer_done = False
 
     def feed(self, data: bytes | memoryview) -> None:
         self.received += len(data)
@@ -262,8 +264,9 @@ class Upload:
             sock = transport.get_extra_info("socket")
             if sock is not None and await flushed(transport, FLUSH_WAIT):
                 assert splice is not None
-                self.handed_over = splice.ask(sock.fileno(), self.received,
-                                              bool(writer.chunked))
+                chunked = bool(writer.chunked)
+                self.writer_done = splice.ask(sock.fileno(), self.received, chunked) \
+                    and not chunked
         if self._withheld:
             self.on_consumed(self._withheld)
             self._withheld = 0
@@ -469,11 +472,11 @@ class Fetch:
         (TLS, a body aiohttp has read whole, no hand-over socket, ...)."""
         source = relay_source(resp)
         # The connection carries our request body until it is written (aiohttp's writer
-        # task, kept for subclasses): handing it over then would cut the body off, and an
-        # upstream that answers as it reads (an echo) would wait for the rest forever.
-        # An upload handed over itself is the supervisor's to finish.
+        # task, kept for subclasses): handing it over then would cut the body off, or its
+        # last chunk, and an upstream that answers as it reads (an echo) would wait for the
+        # rest forever. An upload the supervisor finishes whole leaves nothing to write.
         writing = getattr(resp, "_writer", None) is not None
-        if writing and not (self.upload is not None and self.upload.handed_over):
+        if writing and not (self.upload is not None and self.upload.writer_done):
             source = None
         if source is None:
             _stop_recording(resp)

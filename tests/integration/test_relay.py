@@ -547,6 +547,20 @@ def test_a_small_chunked_request_forwarded_whole_reaches_the_upstream(relay, ups
     assert counted(metrics_port, "relayed", "upload") == before
 
 
+def test_a_relayed_chunked_upload_keeps_its_last_chunk_when_the_response_comes_after(
+        relay, upstream):
+    """The upstream answers only once the whole payload is in, then waits for the last
+    chunk, which the worker's fetch writes after REQUEST_END: its response must not be
+    handed over before that (the connection would go, and the last chunk with it)."""
+    payload = stream_bytes(3 << 20)
+    pieces = [payload[i:i + (256 << 10)] for i in range(0, len(payload), 256 << 10)]
+    for _ in range(3):
+        status, body = run(raw_upload(relay.port, chunked_head(
+            f"/up?chunked=1&t={upstream.url(f'/echo?after={len(payload)}')}"), pieces))
+        assert status == 200
+        assert hashlib.sha256(body).digest() == hashlib.sha256(payload).digest()
+
+
 def test_a_chunked_upload_from_aiohttp_is_relayed(relay, upstream, metrics_port):
     payload = stream_bytes(12 << 20)
 

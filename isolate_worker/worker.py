@@ -115,9 +115,7 @@ class StreamEntry:
         self.js_credit = 0  # request body bytes JS asked for and has not received
         self.upload: Upload | None = None  # the request body goes to a fetch instead
         self.forward: ResponseForward | None = None  # a fetch body goes out as the response
-        # The rest of the request body goes socket to socket, and its end needs nothing
-        # from this stream (a response relay, which ends the stream, may go ahead).
-        self.upload_relayed = False
+        self.upload_relayed = False  # the rest of the request body goes socket to socket
 
     @property
     def body_ended(self) -> bool:
@@ -216,9 +214,7 @@ class UploadHandOver:
         if not self.ready() or not worker.handover.send(handover.UPLOAD, self.sid, fd):
             return False
         worker._send(self.entry.core.send(p.UploadRelay(self.sid, received, chunked)))
-        # Chunks end with a last chunk, which our fetch writes when REQUEST_END comes on
-        # this stream: until then a response relay would leave the upstream waiting.
-        self.entry.upload_relayed = not chunked
+        self.entry.upload_relayed = True
         worker.relayed_uploads += 1
         return True
 

@@ -625,10 +625,7 @@ class Front:
             return False
         ex.close_connection = True  # aiohttp's parser is behind: Connection: close
         if moved.too_large:
-            self.metrics.rejected.labels("body_too_large").inc()
-            log.info("request %s: request body over %d bytes", stream.request_id, limit)
-            stream.cancel("request body too large")
-            stream.fail(BodyTooLarge(limit))
+            self._too_large(stream, limit)
             return True
         if moved.failure is not None:
             log.info("request %s: relayed upload failed: %s", stream.request_id, moved.failure)
@@ -638,6 +635,13 @@ class Front:
         if not stream.finished:  # a relayed response may have ended the stream already
             stream.send(p.RequestEnd(stream.sid))
         return True
+
+    def _too_large(self, stream: Stream, limit: int) -> None:
+        """The request body went over ``limit`` while it streamed: the stream fails, 413."""
+        self.metrics.rejected.labels("body_too_large").inc()
+        log.info("request %s: request body over %d bytes", stream.request_id, limit)
+        stream.cancel("request body too large")
+        stream.fail(BodyTooLarge(limit))
 
     def _abort(self, request: web.BaseRequest, resp: web.StreamResponse, ex: Exchange) -> None:
         """Break the connection so the client sees an incomplete response: a chunked body
@@ -685,10 +689,7 @@ class Front:
                     return
                 ex.bytes_in += len(data)
                 if limit and ex.bytes_in > limit:
-                    self.metrics.rejected.labels("body_too_large").inc()
-                    log.info("request %s: request body over %d bytes", stream.request_id, limit)
-                    stream.cancel("request body too large")
-                    stream.fail(BodyTooLarge(limit))
+                    self._too_large(stream, limit)
                     return
                 stream.send(p.RequestBody(stream.sid, data))
         except asyncio.CancelledError:

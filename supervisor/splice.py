@@ -305,10 +305,10 @@ class _Relay:
     async def chunked(self) -> None:
         """Decode a chunked source: each chunk's payload to dst, then read the trailer
         section up to its empty line (discarded); nothing after it is read."""
-        if self.staging is not None or not self.splice:
-            await self._chunks_through_buffer()
-        else:
+        if self.splice:
             await self._chunks_through_pipe()
+        else:
+            await self._chunks_through_buffer()
         await self._trailers()
 
     async def _chunks_through_pipe(self) -> None:
@@ -331,8 +331,7 @@ class _Relay:
         of the shortest end, ``0\\r\\n\\r\\n``), so one read usually takes a payload with
         the next size line's digits, and nothing past the body is ever read. The framing in
         it is parsed in place; the payloads go out in one write per read."""
-        if self.staging is None:
-            self._open_staging()
+        self._open_staging()
         assert self.staging is not None
         window, self.buf = self.buf, memoryview(b"")  # the prefix first
         line = bytearray()  # a size line so far
@@ -380,9 +379,7 @@ class _Relay:
                     drop = min(self.skip, size)
                     self.skip -= drop
                     announced += size - drop
-                    if self.max_bytes and announced > self.max_bytes:
-                        raise BodyTooLarge(f"the body is over the limit of {self.max_bytes} "
-                                           "bytes")
+                    self._account(announced - self.sent)
                     left = size
             # Read on while the socket has bytes and the buffer room; what was read goes
             # out when it has not, or the buffer is full.

@@ -74,6 +74,15 @@ class Front:
         await self.worker.until(lambda: len(self.worker.of_type(p.RequestHead)) >= n)
         return self.worker.of_type(p.RequestHead)[n - 1]
 
+    async def download(self, length: int) -> tuple[asyncio.Task, int, p.StreamCore]:
+        """A client GETs /down; the test, as the worker, answers 200 with ``length``:
+        (the client's task, the stream id, the test's core of the stream)."""
+        client = asyncio.create_task(fetch(self.base + "/down"))
+        head = await self.request_head()
+        sid = head.stream
+        await self.worker.send(p.ResponseHead(sid, 200, [], length))
+        return client, sid, self.worker.cores[sid]
+
     async def send_body(self, sid: int, data: bytes, piece: int) -> None:
         """RESPONSE_BODY frames of ``data`` (``piece`` bytes at most each), each sent as soon
         as the front's credit allows it."""
@@ -178,10 +187,7 @@ def test_a_response_beyond_the_window_waits_for_the_clients_credit() -> None:
 
     async def main() -> None:
         async with front() as f:
-            client = asyncio.create_task(fetch(f.base + "/down"))
-            head = await f.request_head()
-            sid, core = head.stream, f.worker.cores[head.stream]
-            await f.worker.send(p.ResponseHead(sid, 200, [], len(body)))
+            client, sid, core = await f.download(len(body))
             await f.send_body(sid, body, 6000)
             await f.worker.send(p.ResponseEnd(sid))
             status, _headers, got = await client
@@ -200,10 +206,7 @@ def test_a_client_that_takes_a_whole_window_at_once_gets_it_doubled_once() -> No
 
     async def main() -> None:
         async with front() as f:
-            client = asyncio.create_task(fetch(f.base + "/down"))
-            head = await f.request_head()
-            sid, core = head.stream, f.worker.cores[head.stream]
-            await f.worker.send(p.ResponseHead(sid, 200, [], len(body)))
+            client, sid, core = await f.download(len(body))
             await f.send_body(sid, body[:-1], 4096)
             # The client has taken everything so far: all of it is granted back, and the
             # credit the worker holds is the whole window, which has doubled.

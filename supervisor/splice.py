@@ -43,6 +43,11 @@ if HAVE_SPLICE:
 PIPE_SIZE = 1 << 20  # the pipe: the most read ahead of dst when splicing
 COPY_SIZE = 4 << 20  # the buffer when copying (4 MiB moved 12 % more per second than 1 MiB)
 KEEP_BUFFERS = 2  # copy buffers kept for the next relays (a fresh one faults its pages in)
+SLOW_WAIT = 0.05  # a destination that takes nothing for this long is slow: ...
+SLOW_READ = 256 << 10  # ... the relay reads this much at a time and clamps the source's
+# receive buffer to it (which the kernel doubles), so that what waits for a slow reader is
+# its own socket's send buffer, not a buffer autotuned by our large reads (up to tcp_rmem's
+# maximum, 32 MB on some hosts) plus ours.
 SIZE_LINE_LIMIT = 4096  # a chunk size line with its extensions and CRLF
 TRAILER_LINE_LIMIT = 8192  # one trailer field line with its CRLF
 TRAILERS_LIMIT = 64 << 10  # the whole trailer section
@@ -154,7 +159,8 @@ class _Relay:
         self.pipe: tuple[int, int] | None = None
         self.staging: memoryview | None = None
         self._map: mmap.mmap | None = None  # the staging buffer's memory (copy mode)
-        self.capacity = PIPE_SIZE
+        self.capacity = PIPE_SIZE  # the most read at once
+        self.slow = False  # the destination was seen slow (SLOW_WAIT)
         try:
             self.src = _dup(src_fd)
             self.dst = _dup(dst_fd)
@@ -236,6 +242,8 @@ class _Relay:
             self._map = _BUFFERS.take()
             self.staging = memoryview(self._map)
             self.capacity = COPY_SIZE
+        if self.slow:
+            self.capacity = SLOW_READ
 
     async def _fill(self, want: int, what: str) -> int:
         """Up to ``want`` bytes from src into the (empty) pipe; 0 at EOF."""
@@ -513,12 +521,24 @@ class _Relay:
 
     async def _writable(self) -> None:
         assert self.dst is not None
+        started = self.loop.time()
         try:
             await self._ready(self.dst.fileno(), True, self.send_timeout)
         except TimeoutError:
             raise RelayTimeout(f"the client took nothing for "
                                f"{_timeout_text(self.send_timeout or 0)} (after {self.sent} "
                                f"bytes)") from None
+        if not self.slow and self.loop.time() - started >= SLOW_WAIT:
+            self._slow_down()
+
+    def _slow_down(self) -> None:
+        """The destination is slow: read little at a time, and stop the source's receive
+        buffer from growing (TCP then closes its window: backpressure reaches the source)."""
+        assert self.src is not None
+        self.slow = True
+        self.capacity = SLOW_READ
+        with contextlib.suppress(OSError):
+            self.src.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SLOW_READ)
 
     async def _ready(self, fd: int, write: bool, timeout: float | None) -> None:
         """Wait for ``fd`` (one of our duplicates) to be readable or writable."""

@@ -541,6 +541,51 @@ def test_a_destination_that_takes_nothing_times_out_and_the_source_waits(net: Ne
     run(main())
 
 
+def test_a_slow_destination_keeps_the_source_within_a_few_buffers(net: Net, mode: str) -> None:
+    """A destination that stalls past SLOW_WAIT makes the relay read SLOW_READ at a time
+    and clamp the source's receive buffer, which the large reads had let the kernel grow:
+    the producer stays about a MB ahead of the reader, not the relay's and the kernel's
+    buffers (8 MB and more) ahead."""
+    size = 16 << 20
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        src_w, src = net.tcp()
+        src_w.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 << 10)
+        dst, dst_r = net.tcp(buf=64 << 10)
+        block = bytes(range(256)) * 4096
+        sent = got = lead = 0
+
+        async def produce() -> None:
+            nonlocal sent
+            while sent < size:
+                await loop.sock_sendall(src_w, block)
+                sent += len(block)
+
+        async def slow_read() -> bytes:
+            nonlocal got, lead
+            out = bytearray()
+            await asyncio.sleep(0.2)  # a stall: the relay sees a slow destination
+            while len(out) < size:
+                data = await loop.sock_recv(dst_r, 64 << 10)
+                assert data
+                out += data
+                got = len(out)
+                lead = max(lead, sent - got)
+                await asyncio.sleep(0.002)
+            return bytes(out)
+
+        feeder = asyncio.create_task(produce())
+        reader = asyncio.create_task(slow_read())
+        n = await relay(src.fileno(), b"", Framing("length", size), dst.fileno(),
+                        send_timeout=10)
+        assert await reader == block * (size // len(block)) and n == size
+        await feeder
+        assert lead < 2 << 20, f"the producer got {lead / 2**20:.1f} MiB ahead"
+
+    run(main())
+
+
 def test_a_source_that_sends_nothing_times_out_when_asked_to(net: Net, mode: str) -> None:
     async def main() -> None:
         src_w, src = net.tcp()

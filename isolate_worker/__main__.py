@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .bridge import BridgeConfig
 from .eventloop import run as run_event_loop
+from .malloc import keep_freed_memory
 from .parent import die_with_parent
 from .worker import WorkerOptions, check, serve
 
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         config = BridgeConfig(worker_id=args.id, **fields)
     except (ValueError, TypeError) as e:
         parser.error(f"invalid --options: {e}")
+    keep_freed_memory()
     options = WorkerOptions(args.connect, args.id, args.script, args.cache_dir, config,
                             root=args.root, compat_flags=tuple(args.compat_flags),
                             handover=args.handover)

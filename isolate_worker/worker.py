@@ -334,16 +334,25 @@ class Worker:
             self.bridge.send(event, payload)
 
     def _on_frames(self, frames: list[p.Frame]) -> None:
-        """The frames of one message from the supervisor (link.py)."""
-        for frame in frames:
-            try:
-                self._on_frame(frame)
-            except p.ProtocolError as e:
-                log.warning("stream %d: %s", frame.stream, e)
-                self._abort_stream(frame.stream, 502, f"protocol error: {e}")
-            except Exception as e:  # one stream's failure never stops this loop
-                log.exception("stream %d: cannot handle %s", frame.stream, frame.TYPE.name)
-                self._abort_stream(frame.stream, 500, f"internal error: {e}")
+        """The frames of one message from the supervisor (link.py); its requests ride in one
+        pump (``Bridge.hold``)."""
+        bridge = self.bridge
+        if bridge is not None:
+            bridge.hold()
+        try:
+            for frame in frames:
+                try:
+                    self._on_frame(frame)
+                except p.ProtocolError as e:
+                    log.warning("stream %d: %s", frame.stream, e)
+                    self._abort_stream(frame.stream, 502, f"protocol error: {e}")
+                except Exception as e:  # one stream's failure never stops this loop
+                    log.exception("stream %d: cannot handle %s", frame.stream,
+                                  frame.TYPE.name)
+                    self._abort_stream(frame.stream, 500, f"internal error: {e}")
+        finally:
+            if bridge is not None:
+                bridge.release()
 
     # -- frames from the supervisor -------------------------------------------------------
 
@@ -364,7 +373,7 @@ class Worker:
             self.streams[sid] = StreamEntry(core, frame.request_id)
             flat = [x for pair in frame.headers for x in pair]
             bridge.send([EV_REQUEST, sid, frame.request_id, frame.method, frame.url, flat,
-                         frame.has_body, frame.window, frame.client])
+                         frame.has_body, frame.window, frame.client], batch=True)
             return
         if isinstance(frame, p.Scheduled):
             if sid in self.streams or sid == 0:

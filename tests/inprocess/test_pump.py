@@ -72,9 +72,9 @@ class Pump:
         self._arrived.set()
 
     def request(self, sid: int, path: str, *, method: str = "GET", body: bool = False,
-                window: int = 1 << 20) -> None:
+                window: int = 1 << 20, batch: bool = False) -> None:
         self.bridge.send([EV_REQUEST, sid, f"r{sid}", method, f"http://pump.test{path}",
-                          ["host", "pump.test"], body, window, "127.0.0.1"])
+                          ["host", "pump.test"], body, window, "127.0.0.1"], batch=batch)
 
     def of(self, sid: int, *kinds: int) -> list[tuple[list[Any], bytes | None]]:
         return [(a, d) for a, d in self.actions
@@ -126,6 +126,33 @@ async def test_a_request_event_comes_back_as_head_data_end_done(pump: Pump) -> N
     flat = head[3]
     assert dict(zip(flat[::2], flat[1::2], strict=True))["x-a"] == "1"
     assert pump.body(1) == b"hello GET /hi"
+
+
+@pumped
+async def test_requests_sent_under_a_hold_ride_in_one_pump(pump: Pump) -> None:
+    """The worker holds the bridge while it handles the frames of one message: requests
+    (``batch``) wait for the release and go in one pump; without the hold the first went in
+    a pump of its own and the others in the next."""
+    before = pump.bridge.pumps
+    pump.bridge.hold()
+    for sid in (1, 2, 3):
+        pump.request(sid, f"/r{sid}", batch=True)
+    await asyncio.sleep(0.05)
+    assert pump.bridge.pumps == before and not pump.actions  # nothing posted yet
+    pump.bridge.release()
+    await pump.until(lambda: all(pump.of(sid, AC_DONE) for sid in (1, 2, 3)))
+    assert pump.bridge.pumps == before + 1
+    assert [pump.body(sid) for sid in (1, 2, 3)] == [b"hello GET /r1", b"hello GET /r2",
+                                                      b"hello GET /r3"]
+
+    before = pump.bridge.pumps
+    pump.bridge.hold()
+    pump.request(4, "/r4")  # not batched (credit, body, cancel): posted at once
+    pump.request(5, "/r5", batch=True)  # rides in the next pump, after the one in flight
+    await pump.until(lambda: pump.of(4, AC_DONE))
+    pump.bridge.release()
+    await pump.until(lambda: pump.of(5, AC_DONE))
+    assert pump.bridge.pumps == before + 2
 
 
 @pumped

@@ -1,0 +1,141 @@
+"""Interleaved A/B: this checkout against another commit, round after round.
+
+    .venv/bin/python bench/ab.py --base REV [--measure hello] [--rounds 3] [--workers 1]
+
+Single runs on this shared machine move by 10-30 %, so a change worth a few per cent shows
+only when both sides run alternately on the same machine state. The base is checked out in
+a temporary git worktree and run by this checkout's Python with ``PYTHONPATH`` naming that
+worktree as the ``isoflow`` package (its zygote and workers inherit it). Each round serves
+``bench/compare/worker.mjs`` with each side in turn and prints per side:
+
+  hello      ``wrk -t2 -c50`` for --seconds after a 2 s warm-up: requests/s, and CPU µs per
+             request of the front (the supervisor and its zygote) and of the workers;
+  generated  curl reading ``/generate`` (--megabytes) --runs times: the median MB/s, CPU µs
+             per MB of every isoflow process, and the workers' page faults per MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from _harness import ISOFLOW, REPO, free_port, serving
+
+from tests.procstats import descendants
+
+SCRIPT = REPO / "bench" / "compare" / "worker.mjs"
+
+
+@contextlib.contextmanager
+def base_checkout(rev: str) -> Iterator[str]:
+    """A worktree of ``rev``; yields the PYTHONPATH under which ``isoflow`` is that tree."""
+    tmp = Path(tempfile.mkdtemp(prefix="isoflow-ab-"))
+    tree = tmp / "tree"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(tree),
+                    rev], check=True)
+    try:
+        (tmp / "path").mkdir()
+        (tmp / "path" / "isoflow").symlink_to(tree)
+        yield str(tmp / "path")
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
+                       check=False)
+
+
+def _stat(pid: int) -> tuple[int, int, bool]:
+    """(CPU ticks, minor page faults, is a worker) of one process; zeros if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return 0, 0, False
+    fields = stat[stat.rindex(")") + 2:].split()
+    worker = b"isoflow.isolate_worker --" in cmdline.replace(b"\0", b" ")
+    return int(fields[11]) + int(fields[12]), int(fields[7]), worker
+
+
+def _sample(pid: int) -> dict[str, int]:
+    """CPU ticks of the front and the workers, and the workers' page faults."""
+    totals = {"front": 0, "workers": 0, "faults": 0}
+    for p in descendants(pid):
+        ticks, faults, worker = _stat(p)
+        totals["workers" if worker else "front"] += ticks
+        if worker:
+            totals["faults"] += faults
+    return totals
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {k: after[k] - before[k] for k in after}
+
+
+def hello(url: str, pid: int, args: argparse.Namespace) -> str:
+    subprocess.run(["wrk", "-t2", "-c50", "-d2s", url], capture_output=True, check=True)
+    before = _sample(pid)
+    out = subprocess.run(["wrk", "-t2", "-c50", f"-d{args.seconds}s", url],
+                         capture_output=True, text=True, check=True).stdout
+    used = _delta(_sample(pid), before)
+    found = re.search(r"(\d+) requests in", out)
+    n = int(found.group(1)) if found else 0
+    tick = 1e6 / os.sysconf("SC_CLK_TCK") / max(n, 1)  # µs per request of one tick
+    return (f"{n / args.seconds:9,.0f} requests/s  front {used['front'] * tick:5.1f} µs  "
+            f"workers {used['workers'] * tick:5.1f} µs per request")
+
+
+def generated(url: str, pid: int, args: argparse.Namespace) -> str:
+    size = args.megabytes << 20
+    body = f"{url}generate?bytes={size}"
+    subprocess.run(["curl", "-s", "-o", "/dev/null", body], check=True)  # warm-up
+    before = _sample(pid)
+    rates = [float(subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{speed_download}",
+                                   body], capture_output=True, text=True, check=True).stdout)
+             for _ in range(args.runs)]
+    used = _delta(_sample(pid), before)
+    mb = args.runs * size / 1e6
+    ticks = used["front"] + used["workers"]
+    return (f"{statistics.median(rates) / 1e6:7,.0f} MB/s  "
+            f"{ticks * 1e6 / os.sysconf('SC_CLK_TCK') / mb:6,.0f} µs of CPU per MB  "
+            f"{used['faults'] / (args.runs * args.megabytes):5.0f} worker page faults per MiB")
+
+
+MEASURES = {"hello": hello, "generated": generated}
+
+
+def run_side(pythonpath: str | None, args: argparse.Namespace) -> str:
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
+    port = free_port()
+    log = Path(tempfile.mkdtemp(prefix="isoflow-ab-")) / "log.txt"
+    with serving([*ISOFLOW, "serve", str(SCRIPT), "--port", str(port), "--workers",
+                  str(args.workers), "--log-level", "WARNING"], port, log, env=env) as server:
+        return MEASURES[args.measure](f"http://127.0.0.1:{port}/", server.pid, args)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", required=True, help="the commit to compare with")
+    parser.add_argument("--measure", choices=sorted(MEASURES), default="hello")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--seconds", type=int, default=6, help="of each wrk run (hello)")
+    parser.add_argument("--megabytes", type=int, default=200, help="MiB per body (generated)")
+    parser.add_argument("--runs", type=int, default=7, help="bodies per side (generated)")
+    args = parser.parse_args()
+    with base_checkout(args.base) as base_path:
+        for i in range(1, args.rounds + 1):
+            print(f"round {i}  this checkout: {run_side(None, args)}", flush=True)
+            print(f"round {i}  {args.base:>13}: {run_side(base_path, args)}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -44,10 +44,10 @@ PIPE_SIZE = 1 << 20  # the pipe: the most read ahead of dst when splicing
 COPY_SIZE = 4 << 20  # the buffer when copying (4 MiB moved 12 % more per second than 1 MiB)
 KEEP_BUFFERS = 2  # copy buffers kept for the next relays (a fresh one faults its pages in)
 SLOW_WAIT = 0.05  # a destination that takes nothing for this long is slow: ...
-SLOW_READ = 256 << 10  # ... the relay reads this much at a time and clamps the source's
-# receive buffer to it (which the kernel doubles), so that what waits for a slow reader is
-# its own socket's send buffer, not a buffer autotuned by our large reads (up to tcp_rmem's
-# maximum, 32 MB on some hosts) plus ours.
+SLOW_READ = 256 << 10  # ... the relay reads this much at a time. Large reads are what let
+# Linux autotune the source's receive buffer up (to tcp_rmem's maximum, 32 MB on some hosts),
+# so that a slow reader's upstream ran that far ahead; small ones keep it where it is.
+FAST_AGAIN = 16 << 20  # bytes a slow destination takes with no such wait: full reads again
 SIZE_LINE_LIMIT = 4096  # a chunk size line with its extensions and CRLF
 TRAILER_LINE_LIMIT = 8192  # one trailer field line with its CRLF
 TRAILERS_LIMIT = 64 << 10  # the whole trailer section
@@ -160,7 +160,9 @@ class _Relay:
         self.staging: memoryview | None = None
         self._map: mmap.mmap | None = None  # the staging buffer's memory (copy mode)
         self.capacity = PIPE_SIZE  # the most read at once
+        self.full_capacity = PIPE_SIZE  # the most read at once while dst keeps up
         self.slow = False  # the destination was seen slow (SLOW_WAIT)
+        self.slow_until = 0  # while slow: fast again once ``sent`` reaches this
         try:
             self.src = _dup(src_fd)
             self.dst = _dup(dst_fd)
@@ -233,17 +235,18 @@ class _Relay:
         self.sent += n
         if self.on_sent is not None:
             self.on_sent(n)
+        if self.slow and self.sent >= self.slow_until:
+            self._set_pace(slow=False)
 
     def _open_staging(self) -> None:
         if self.splice:
             self.pipe = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-            self.capacity = _grow_pipe(self.pipe[1])
+            self.full_capacity = _grow_pipe(self.pipe[1])
         else:
             self._map = _BUFFERS.take()
             self.staging = memoryview(self._map)
-            self.capacity = COPY_SIZE
-        if self.slow:
-            self.capacity = SLOW_READ
+            self.full_capacity = COPY_SIZE
+        self.capacity = SLOW_READ if self.slow else self.full_capacity
 
     async def _fill(self, want: int, what: str) -> int:
         """Up to ``want`` bytes from src into the (empty) pipe; 0 at EOF."""
@@ -528,17 +531,18 @@ class _Relay:
             raise RelayTimeout(f"the client took nothing for "
                                f"{_timeout_text(self.send_timeout or 0)} (after {self.sent} "
                                f"bytes)") from None
-        if not self.slow and self.loop.time() - started >= SLOW_WAIT:
-            self._slow_down()
+        if self.loop.time() - started >= SLOW_WAIT:
+            self.slow_until = self.sent + FAST_AGAIN
+            if not self.slow:
+                self._set_pace(slow=True)
 
-    def _slow_down(self) -> None:
-        """The destination is slow: read little at a time, and stop the source's receive
-        buffer from growing (TCP then closes its window: backpressure reaches the source)."""
-        assert self.src is not None
-        self.slow = True
-        self.capacity = SLOW_READ
-        with contextlib.suppress(OSError):
-            self.src.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SLOW_READ)
+    def _set_pace(self, slow: bool) -> None:
+        """Slow: read ``SLOW_READ`` at a time, so the source's receive buffer stops growing
+        and its window closes (backpressure reaches the source within a few buffers). Not
+        slow: full reads. The socket's own settings are left alone: a fixed receive buffer
+        would switch Linux's autotuning off for the rest of the body."""
+        self.slow = slow
+        self.capacity = SLOW_READ if slow else self.full_capacity
 
     async def _ready(self, fd: int, write: bool, timeout: float | None) -> None:
         """Wait for ``fd`` (one of our duplicates) to be readable or writable."""

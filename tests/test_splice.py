@@ -586,6 +586,52 @@ def test_a_slow_destination_keeps_the_source_within_a_few_buffers(net: Net, mode
     run(main())
 
 
+def test_a_slow_destination_that_keeps_up_again_gets_full_reads_again(
+        net: Net, mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One stall must not leave the rest of a large body at 256 KiB reads: once the
+    destination has taken FAST_AGAIN bytes without a long wait, the relay reads in full."""
+    monkeypatch.setattr(splice, "FAST_AGAIN", 4 << 20)
+    paces: list[tuple[bool, int]] = []
+    set_pace = splice._Relay._set_pace
+
+    def spy(self: splice._Relay, slow: bool) -> None:
+        paces.append((slow, self.sent))
+        set_pace(self, slow)
+
+    monkeypatch.setattr(splice._Relay, "_set_pace", spy)
+    size = 12 << 20
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        src_w, src = net.tcp()
+        dst, dst_r = net.tcp(buf=64 << 10)
+        block = bytes(range(256)) * 4096
+
+        async def produce() -> None:
+            for _ in range(size // len(block)):
+                await loop.sock_sendall(src_w, block)
+
+        async def stall_then_read() -> int:
+            await asyncio.sleep(0.2)
+            got = 0
+            while got < size:
+                data = await loop.sock_recv(dst_r, 1 << 20)
+                assert data
+                got += len(data)
+            return got
+
+        feeder = asyncio.create_task(produce())
+        reader = asyncio.create_task(stall_then_read())
+        n = await relay(src.fileno(), b"", Framing("length", size), dst.fileno(),
+                        send_timeout=10)
+        assert n == await reader == size
+        await feeder
+
+    run(main())
+    assert [slow for slow, _ in paces[:2]] == [True, False], paces
+    assert paces[1][1] - paces[0][1] >= 4 << 20
+
+
 def test_a_source_that_sends_nothing_times_out_when_asked_to(net: Net, mode: str) -> None:
     async def main() -> None:
         src_w, src = net.tcp()

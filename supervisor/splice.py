@@ -159,7 +159,6 @@ class _Relay:
         self.pipe: tuple[int, int] | None = None
         self.staging: memoryview | None = None
         self._map: mmap.mmap | None = None  # the staging buffer's memory (copy mode)
-        self.capacity = PIPE_SIZE  # the most read at once
         self.full_capacity = PIPE_SIZE  # the most read at once while dst keeps up
         self.slow = False  # the destination was seen slow (SLOW_WAIT)
         self.slow_until = 0  # while slow: fast again once ``sent`` reaches this
@@ -238,6 +237,11 @@ class _Relay:
         if self.slow and self.sent >= self.slow_until:
             self._set_pace(slow=False)
 
+    @property
+    def capacity(self) -> int:
+        """The most read at once: less while the destination is slow (``_set_pace``)."""
+        return SLOW_READ if self.slow else self.full_capacity
+
     def _open_staging(self) -> None:
         if self.splice:
             self.pipe = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -246,7 +250,6 @@ class _Relay:
             self._map = _BUFFERS.take()
             self.staging = memoryview(self._map)
             self.full_capacity = COPY_SIZE
-        self.capacity = SLOW_READ if self.slow else self.full_capacity
 
     async def _fill(self, want: int, what: str) -> int:
         """Up to ``want`` bytes from src into the (empty) pipe; 0 at EOF."""
@@ -542,7 +545,6 @@ class _Relay:
         slow: full reads. The socket's own settings are left alone: a fixed receive buffer
         would switch Linux's autotuning off for the rest of the body."""
         self.slow = slow
-        self.capacity = SLOW_READ if slow else self.full_capacity
 
     async def _ready(self, fd: int, write: bool, timeout: float | None) -> None:
         """Wait for ``fd`` (one of our duplicates) to be readable or writable."""

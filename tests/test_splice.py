@@ -167,6 +167,18 @@ async def through(net: Net, wire: bytes, split: int, framing: Framing, *,
 # -- framings ------------------------------------------------------------------------------
 
 
+async def moves_chunks_whole(net: Net, chunks: list[bytes], wire: bytes, split: int,
+                             chunked_out: bool) -> None:
+    """``wire`` (the chunked body of ``chunks``) relayed, ``split`` bytes of it in the
+    prefix, with the next message after it: every payload byte arrives, counted, and the
+    next message stays unread."""
+    n, out, left, told = await through(net, wire + TRAILING, split, Framing("chunked"),
+                                       chunked_out=chunked_out)
+    assert n == told == sum(map(len, chunks))
+    assert (dechunk(out) if chunked_out else out) == b"".join(chunks)
+    assert left == TRAILING
+
+
 @pytest.mark.parametrize("chunked_out", [False, True])
 def test_a_length_body_moves_exactly_its_bytes_and_leaves_the_rest_in_the_source(
         net: Net, mode: str, chunked_out: bool) -> None:
@@ -220,15 +232,7 @@ def test_a_chunked_body_with_extensions_and_trailers_is_decoded(net: Net, mode: 
                                                                   chunked_out: bool) -> None:
     chunks = [b"hello", b" ", b"x" * 70000, b"world"]
     wire = chunked(chunks, [b"X-Sum: 1", b"Expires: never"], ext=b' ;name="v a l";flag')
-
-    async def main() -> None:
-        n, out, left, told = await through(net, wire + TRAILING, 3, Framing("chunked"),
-                                           chunked_out=chunked_out)
-        assert n == told == sum(map(len, chunks))
-        assert (dechunk(out) if chunked_out else out) == b"".join(chunks)
-        assert left == TRAILING
-
-    run(main())
+    run(moves_chunks_whole(net, chunks, wire, 3, chunked_out))
 
 
 def test_a_chunked_body_split_between_prefix_and_socket_at_every_byte(net: Net) -> None:
@@ -280,16 +284,7 @@ def test_thousands_of_tiny_chunks_arrive_whole(net: Net, mode: str, chunked_out:
     """One read may hold more chunks than sendmsg takes buffers (1024)."""
     rng = random.Random(5)
     chunks = [rng.randbytes(rng.randint(1, 3)) for _ in range(5000)]
-    wire = chunked(chunks) + TRAILING
-
-    async def main() -> None:
-        n, out, left, told = await through(net, wire, 7, Framing("chunked"),
-                                           chunked_out=chunked_out)
-        assert n == told == sum(map(len, chunks))
-        assert (dechunk(out) if chunked_out else out) == b"".join(chunks)
-        assert left == TRAILING
-
-    run(main())
+    run(moves_chunks_whole(net, chunks, chunked(chunks), 7, chunked_out))
 
 
 def test_a_skip_beyond_the_prefix_is_a_broken_source(net: Net) -> None:

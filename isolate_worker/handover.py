@@ -1,4 +1,5 @@
-"""Hand an upstream socket to the supervisor (the splice relay; ``protocol/handover.py``).
+"""Hand an upstream socket to the supervisor (the splice relay; ``protocol/handover.py``),
+and receive the client sockets it answers RESPONSE_DIRECT with (``direct.py``).
 
 Only a worker started by the supervisor on this host has a hand-over path; the supervisor
 checks who sent a socket (SO_PEERCRED). Sending never blocks: if the message cannot go at
@@ -9,13 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
+from collections.abc import Callable
 
+from isoflow.protocol import ProtocolError
 from isoflow.protocol import handover as message
 
 log = logging.getLogger("isoflow.worker.handover")
 
 RESPONSE, UPLOAD = message.RESPONSE, message.UPLOAD
+# An answer: (stream id, the client's socket or None for a refusal, chunked, send timeout).
+OnAnswer = Callable[[int, "socket.socket | None", bool, float], None]
 
 
 async def flushed(transport: asyncio.WriteTransport, timeout: float) -> bool:
@@ -38,10 +44,59 @@ class Handover:
     def __init__(self, path: str | None) -> None:
         self.path = path
         self._sock: socket.socket | None = None
+        self._on_answer: OnAnswer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # reading answers on it
 
     @property
     def available(self) -> bool:
         return self.path is not None
+
+    @property
+    def answers(self) -> bool:
+        """Whether the supervisor can answer a RESPONSE_DIRECT (we are connected, listening)."""
+        return self._sock is not None and self._on_answer is not None
+
+    def listen(self, on_answer: OnAnswer) -> None:
+        """Connect now and hand every answer the supervisor sends to ``on_answer``."""
+        sock = self._connect()
+        if sock is None:
+            return
+        self._on_answer = on_answer
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(sock.fileno(), self._read)
+
+    def _read(self) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        while True:
+            try:
+                data, fds, flags, _ = socket.recv_fds(sock, message.ANSWER_SIZE + 1, 2)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                log.warning("hand-over socket failed: %s", e)
+                self.close()
+                return
+            if not data and not fds:  # the supervisor closed it (it is stopping)
+                self.close()
+                return
+            try:
+                if flags & (socket.MSG_CTRUNC | socket.MSG_TRUNC):
+                    raise ProtocolError("truncated hand-over answer")
+                kind, sid, chunked, timeout = message.unpack_answer(data)
+                if len(fds) != (kind == message.CLIENT):
+                    raise ProtocolError(f"hand-over answer with {len(fds)} descriptors")
+                client = socket.socket(fileno=fds.pop()) if fds else None
+            except (ProtocolError, OSError) as e:
+                log.warning("hand-over answer refused: %s", e)
+                for fd in fds:
+                    os.close(fd)
+                continue
+            if self._on_answer is not None:
+                self._on_answer(sid, client, chunked, timeout)
+            elif client is not None:
+                client.close()
 
     def _connect(self) -> socket.socket | None:
         if self._sock is None and self.path is not None:
@@ -73,5 +128,8 @@ class Handover:
 
     def close(self) -> None:
         if self._sock is not None:
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                loop.remove_reader(self._sock.fileno())
             self._sock.close()
             self._sock = None

@@ -32,6 +32,7 @@ from isoflow.protocol.frames import MAX_HEAD_BYTES
 from . import handover
 from . import script as script_loader
 from .bridge import Bridge, BridgeConfig, IsolateFailure
+from .direct import DIRECT_AFTER, DirectWrite
 from .fetch import AddressPolicy, FetchClient, Upload
 from .kinds import (
     AC_CREDIT,
@@ -76,6 +77,7 @@ ZERO_COPY_MIN = 32 << 10  # below this, copying into ZeroMQ is cheaper than trac
 # kernel refuses pages past it, so one huge ArrayBuffer fails instead of filling the host).
 RSS_MARGIN = 128 << 20
 DATA_MARGIN = 512 << 20
+CLIENT_GONE = 499  # RESPONSE_ERROR's status when a body's client left (nginx's status)
 WEDGED_AFTER = 5.0  # seconds a terminated isolate has to stop before the worker exits
 EXIT_WEDGED = 70  # the worker's exit code when V8 ignored a termination
 FAILURE_STATUS = {"cpu": 503, "memory": 503, "error": 500}
@@ -104,8 +106,8 @@ class StreamEntry:
     """The worker's side of one stream: the protocol's view of it (:class:`StreamCore`:
     phases, outcome, credit both ways) and where its bodies go in this process."""
 
-    __slots__ = ("body", "body_end_sent", "core", "forward", "js_credit", "request_id",
-                 "upload", "upload_relayed")
+    __slots__ = ("body", "body_end_sent", "core", "direct", "forward", "framed", "js_credit",
+                 "js_done", "request_id", "upload", "upload_relayed")
 
     def __init__(self, core: p.StreamCore, request_id: str) -> None:
         self.core = core
@@ -116,6 +118,9 @@ class StreamEntry:
         self.upload: Upload | None = None  # the request body goes to a fetch instead
         self.forward: ResponseForward | None = None  # a fetch body goes out as the response
         self.upload_relayed = False  # the rest of the request body goes socket to socket
+        self.direct: DirectWrite | None = None  # the response body goes into the client socket
+        self.framed = 0  # response body bytes sent as frames (-1: direct was refused)
+        self.js_done = False  # JS released the stream (AC_DONE)
 
     @property
     def body_ended(self) -> bool:
@@ -263,6 +268,7 @@ class Worker:
         self.relayed_bodies = 0  # ... of them handed to the supervisor with their socket
         self.uploads = 0  # request bodies forwarded untouched into a fetch
         self.relayed_uploads = 0  # ... of them spliced in by the supervisor
+        self.direct_stalls = 0  # times a body written into a client's socket waited for it
         self.terminations = {"cpu": 0, "memory": 0, "error": 0}
         self.rss_base = 0  # the RSS with one fresh isolate, measured at start
         self.rss_limit = 0  # the RSS backstop (RSS_MARGIN)
@@ -294,6 +300,8 @@ class Worker:
         self.rss_limit = self.rss_base + self.options.bridge.memory_limit + RSS_MARGIN
         self.bridge.rss_limit = self.rss_limit
         self.link.start()
+        if self.handover.available:
+            self.handover.listen(self._on_direct_answer)
 
     def _hello(self) -> None:
         if self.options.remote is not None:
@@ -429,6 +437,9 @@ class Worker:
     def _cancel_stream(self, sid: int, entry: StreamEntry, reason: str) -> None:
         """Forget a stream the supervisor no longer wants; JS and its fetches stop."""
         self.streams.pop(sid, None)
+        if entry.direct is not None:
+            entry.direct.close()
+            entry.direct = None
         if entry.forward is not None:
             self.fetch.abort(entry.forward.fid)
         if entry.upload is not None:
@@ -518,9 +529,11 @@ class Worker:
         entry = self.streams.get(sid)
         if kind == AC_DONE:
             self.websockets.released(sid)
-            if entry is not None and entry.forward is None:
-                self.streams.pop(sid, None)
-                self._maybe_finish_drain()
+            if entry is not None:
+                entry.js_done = True
+                if entry.forward is None and entry.direct is None:
+                    self.streams.pop(sid, None)
+                    self._maybe_finish_drain()
             return
         if entry is None:
             return  # cancelled by the supervisor meanwhile
@@ -532,6 +545,14 @@ class Worker:
                     held.data = data  # the whole body, it seems: its end may follow
                     return
                 self._release_held()
+            direct = entry.direct
+            if direct is None and entry.framed >= 0 and entry.framed >= DIRECT_AFTER and \
+                    self.handover.answers and core.response is p.Phase.BODY:
+                direct = self._ask_direct(sid, entry)
+            if direct is not None:
+                direct.write(data)
+                return
+            entry.framed += len(data)
             self._send(core.send(p.ResponseBody(sid, data)))
         elif kind == AC_HEAD:
             _, _, status, flat, length = action
@@ -559,6 +580,9 @@ class Worker:
                                                             body)))
                     return
                 self._release_held()
+            if entry.direct is not None:
+                entry.direct.end()
+                return
             self._send(core.send(p.ResponseEnd(sid)))
         elif kind == AC_ERROR:
             self._fail_response(entry, action[2], action[3])
@@ -644,6 +668,71 @@ class Worker:
                 chunked = value.lower().rstrip(" \t").endswith("chunked")
         return chunked
 
+    # -- response bodies written into the client's socket (direct.py) ---------------------
+
+    def _ask_direct(self, sid: int, entry: StreamEntry) -> DirectWrite:
+        """Ask the supervisor for the client's socket (RESPONSE_DIRECT); the body's chunks
+        wait in the returned writer for the answer."""
+        assert self.bridge is not None
+        bridge = self.bridge
+
+        def credit(size: int) -> None:
+            if self.bridge is bridge and self.streams.get(sid) is entry:
+                bridge.send([EV_CREDIT, sid, size])
+
+        def ended(written: int, failure: str | None) -> None:
+            self._direct_ended(sid, entry, direct, written, failure)
+
+        def stalled() -> None:
+            self.direct_stalls += 1
+
+        window = entry.core.head.window if entry.core.head is not None else 0
+        direct = entry.direct = DirectWrite(window, credit, ended, stalled)
+        self._send(entry.core.send(p.ResponseDirect(sid)))
+        return direct
+
+    def _on_direct_answer(self, sid: int, client: Any, chunked: bool,
+                          send_timeout: float) -> None:
+        """The supervisor's answer to RESPONSE_DIRECT (handover.py): the client's socket, or
+        None: it keeps it, and the body goes on as frames."""
+        entry = self.streams.get(sid)
+        direct = entry.direct if entry is not None else None
+        if entry is None or direct is None or direct.answered:
+            if client is not None:
+                client.close()  # its stream was cancelled meanwhile
+            return
+        if client is not None:
+            direct.granted(client, chunked, send_timeout)
+            return
+        entry.direct = None
+        entry.framed = -1  # not asked again
+        core = entry.core
+        core.direct_refused()
+        for chunk in direct.refused():
+            self._send(core.send(p.ResponseBody(sid, chunk)))
+        if direct.ending:
+            self._send(core.send(p.ResponseEnd(sid)))
+            if entry.js_done:
+                self.streams.pop(sid, None)
+                self._maybe_finish_drain()
+
+    def _direct_ended(self, sid: int, entry: StreamEntry, direct: DirectWrite, written: int,
+                      failure: str | None) -> None:
+        """The body is in the client's socket (DIRECT_END), or cannot be (the stream fails:
+        RESPONSE_ERROR, 499 if the client left, and JS is told as for a cancel)."""
+        entry.direct = None
+        if self.streams.get(sid) is not entry:
+            return
+        if failure is not None:
+            self._fail_response(entry, CLIENT_GONE if direct.client_gone else 502, failure)
+            self._cancel_stream(sid, entry, failure)
+            self._maybe_finish_drain()
+        else:
+            self._send(entry.core.send(p.DirectEnd(sid, written)))
+            if entry.js_done:
+                self.streams.pop(sid, None)
+                self._maybe_finish_drain()
+
     def _abort_stream(self, sid: int, status: int, message: str) -> None:
         """Answer a stream the supervisor broke with an error, then cancel it like any other."""
         entry = self.streams.get(sid)
@@ -654,6 +743,9 @@ class Worker:
     def _fail_response(self, entry: StreamEntry, status: int, message: str) -> None:
         """Send RESPONSE_ERROR for a stream whose response has not ended (a stream that has
         ended, or was cancelled, has nothing left to fail)."""
+        if entry.direct is not None:  # nothing more goes into the client's socket
+            entry.direct.close()
+            entry.direct = None
         core = entry.core
         if not core.finished and core.response is not p.Phase.ENDED:
             self._send(core.send(p.ResponseError(core.sid, status, message)))
@@ -699,7 +791,7 @@ class Worker:
         text = FAILURE_TEXT[failure.reason]
         for sid, entry in list(self.streams.items()):
             self._send(p.Log(sid, "error", entry.request_id, f"{text} ({failure})"))
-            self._fail_response(entry, status, text)
+            self._fail_response(entry, status, text)  # a direct body's writer stops too
         self.streams.clear()
         self.websockets.reset()
         for fid in list(self.fetch.fetches):
@@ -776,6 +868,7 @@ class Worker:
             "relayed_bodies": self.relayed_bodies,
             "uploads": self.uploads,
             "relayed_uploads": self.relayed_uploads,
+            "direct_stalls": self.direct_stalls,
             "heap_used": heap.get("used_heap_size", 0),
             "heap_total": heap.get("total_heap_size", 0),
             "heap_external": heap.get("external_memory", 0),

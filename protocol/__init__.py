@@ -10,6 +10,7 @@ from .frames import (
     MAX_BODY_CHUNK,
     VERSION,
     Cancel,
+    DirectEnd,
     Fatal,
     Frame,
     FrameType,
@@ -25,6 +26,7 @@ from .frames import (
     ResponseBody,
     ResponseComplete,
     ResponseCredit,
+    ResponseDirect,
     ResponseEnd,
     ResponseError,
     ResponseHead,
@@ -49,11 +51,11 @@ from .stream import (
 )
 
 __all__ = [
-    "MAX_BODY_CHUNK", "VERSION", "Cancel", "Fatal", "FlowControlError", "Frame", "FrameType",
-    "Goodbye", "Hello", "LocalProtocolError", "Log",
+    "MAX_BODY_CHUNK", "VERSION", "Cancel", "DirectEnd", "Fatal", "FlowControlError", "Frame",
+    "FrameType", "Goodbye", "Hello", "LocalProtocolError", "Log",
     "Outcome", "Phase", "Ping", "Pong", "ProtocolError", "RemoteProtocolError", "RequestBody",
     "RequestCredit", "RequestEnd", "RequestHead", "ResponseBody", "ResponseComplete",
-    "ResponseCredit",
+    "ResponseCredit", "ResponseDirect",
     "ResponseEnd", "ResponseError", "ResponseHead", "ResponseRelay", "Role", "Scheduled",
     "Shutdown", "StreamCore", "UploadRelay", "WsClose", "WsMessage", "decode", "decode_batch",
     "encode",

@@ -60,6 +60,8 @@ class FrameType(enum.IntEnum):
     UPLOAD_RELAY = 30
     RESPONSE_COMPLETE = 31
     GOODBYE = 32
+    RESPONSE_DIRECT = 33
+    DIRECT_END = 34
     # either way, on a stream upgraded to a WebSocket (a 101 RESPONSE_HEAD)
     WS_MESSAGE = 40
     WS_CLOSE = 41
@@ -279,6 +281,29 @@ class UploadRelay(Frame):
     chunked: bool
 
 
+# -- worker -> supervisor: a response body the worker writes into the client's socket ---------
+
+
+@dataclasses.dataclass(slots=True)
+class ResponseDirect(Frame):
+    """The worker would write the rest of the response body into the client's connection
+    itself. It sends no more RESPONSE_BODY until the supervisor answers beside the link (the
+    hand-over socket): with the client's socket (the body goes on there, DIRECT_END ends
+    it), or with a refusal (body frames flow again)."""
+
+    TYPE = FrameType.RESPONSE_DIRECT
+
+
+@dataclasses.dataclass(slots=True)
+class DirectEnd(Frame):
+    """The body the worker wrote into the client's socket is complete: ``written`` payload
+    bytes (chunk framing not counted). It ends the response, as RESPONSE_END does; the
+    supervisor writes what ends the body on the connection (a chunked body's last chunk)."""
+
+    TYPE = FrameType.DIRECT_END
+    written: int
+
+
 # -- either way: WebSocket messages of an upgraded stream ----------------------------------
 
 
@@ -311,7 +336,7 @@ FRAME_CLASSES: dict[int, type[Frame]] = {
         RequestHead, RequestBody, RequestEnd, Cancel, ResponseCredit, Ping, Shutdown,
         Scheduled, Hello, ResponseHead, ResponseBody, ResponseEnd, ResponseError,
         RequestCredit, Pong, Log, Fatal, Goodbye, ResponseRelay, UploadRelay, ResponseComplete,
-        WsMessage, WsClose,
+        ResponseDirect, DirectEnd, WsMessage, WsClose,
     )
 }
 

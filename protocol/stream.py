@@ -30,6 +30,15 @@ RESPONSE_ERROR ``FAILED``, CANCEL ``CANCELLED``. Frames of a stream that has end
 and the worker's RESPONSE_END or RESPONSE_ERROR cross, both sides settle on ``CANCELLED``
 (the supervisor gave up on the client first).
 
+A response body the worker writes into the client's connection itself: RESPONSE_DIRECT moves
+the response BODY -> DIRECT, where no body frames flow; the supervisor answers beside the
+link (the hand-over socket) with the client's socket, and DIRECT_END (``DONE``) ends the
+response when the body is written, or with a refusal (:meth:`StreamCore.direct_refused`,
+called on both sides), after which the response is in BODY again::
+
+    response: BODY --direct--> DIRECT --direct end--> ENDED
+                               DIRECT --refused-----> BODY
+
 RESPONSE_COMPLETE is a whole response in one frame (head, body within credit, end): the
 response goes IDLE -> ENDED at once, and the stream is ``DONE``.
 
@@ -57,6 +66,7 @@ import enum
 from .errors import FlowControlError, ProtocolError
 from .frames import (
     Cancel,
+    DirectEnd,
     Frame,
     RequestBody,
     RequestCredit,
@@ -65,6 +75,7 @@ from .frames import (
     ResponseBody,
     ResponseComplete,
     ResponseCredit,
+    ResponseDirect,
     ResponseEnd,
     ResponseError,
     ResponseHead,
@@ -109,6 +120,7 @@ class Phase(_Key):
     BODY = "body"  # the head crossed: data may flow
     ENDED = "ended"  # the end crossed
     SOCKET = "socket"  # upgraded to a WebSocket: messages flow until a WS_CLOSE
+    DIRECT = "direct"  # the worker writes the body into the client's socket (or asked to)
 
 
 class Step(_Key):
@@ -119,6 +131,9 @@ class Step(_Key):
     UPGRADE = "upgrade"
     MESSAGE = "message"
     CLOSE = "close"
+    DIRECT = "direct"
+    DIRECT_END = "direct end"
+    REFUSED = "refused"
 
 
 class Outcome(_Key):
@@ -136,6 +151,9 @@ TRANSITIONS: dict[tuple[Phase, Step], Phase] = {
     (Phase.ENDED, Step.UPGRADE): Phase.SOCKET,  # the request (it had no body)
     (Phase.SOCKET, Step.MESSAGE): Phase.SOCKET,
     (Phase.SOCKET, Step.CLOSE): Phase.ENDED,
+    (Phase.BODY, Step.DIRECT): Phase.DIRECT,  # the response: the worker writes it itself
+    (Phase.DIRECT, Step.DIRECT_END): Phase.ENDED,
+    (Phase.DIRECT, Step.REFUSED): Phase.BODY,  # the supervisor kept the client's socket
 }
 
 # The frames that end a stream, and how.
@@ -143,6 +161,7 @@ ENDINGS: dict[type[Frame], Outcome] = {
     ResponseEnd: Outcome.DONE,
     ResponseComplete: Outcome.DONE,  # head, body and end in one frame
     ResponseRelay: Outcome.DONE,  # the body goes on outside the stream (the splice relay)
+    DirectEnd: Outcome.DONE,  # the body the worker wrote into the client's socket is complete
     ResponseError: Outcome.FAILED,
     Cancel: Outcome.CANCELLED,
 }
@@ -156,13 +175,16 @@ _STEPS: dict[type[Frame], tuple[str, Step]] = {
     ResponseBody: (_RESPONSE, Step.DATA),
     ResponseEnd: (_RESPONSE, Step.END),
     ResponseRelay: (_RESPONSE, Step.END),
+    ResponseDirect: (_RESPONSE, Step.DIRECT),
+    DirectEnd: (_RESPONSE, Step.DIRECT_END),
 }
 # What each role may send; everything else it may only receive.
 _SENDS: dict[Role, frozenset[type[Frame]]] = {
     Role.SUPERVISOR: frozenset({RequestHead, Scheduled, RequestBody, RequestEnd, Cancel,
                                 ResponseCredit}),
     Role.WORKER: frozenset({ResponseHead, ResponseBody, ResponseEnd, ResponseError,
-                            RequestCredit, ResponseRelay, UploadRelay, ResponseComplete}),
+                            RequestCredit, ResponseRelay, UploadRelay, ResponseComplete,
+                            ResponseDirect, DirectEnd}),
 }
 _SOCKET_FRAMES = (WsMessage, WsClose)  # sent by both roles, each on its own direction
 
@@ -370,7 +392,7 @@ class StreamCore:
                 self.peer_credit -= size
             else:
                 self._step(direction, step, what, LocalProtocolError)
-                if cls in ENDINGS:  # RESPONSE_END or RESPONSE_RELAY
+                if cls in ENDINGS:  # RESPONSE_END, RESPONSE_RELAY or DIRECT_END
                     self.outcome = ENDINGS[cls]
         return frame
 
@@ -390,6 +412,13 @@ class StreamCore:
         if self.request is not Phase.BODY:
             raise error(f"stream {self.sid}: can't handle {what} with the request in phase "
                         f"{self.request.value!r}")
+
+    def direct_refused(self) -> None:
+        """The supervisor answered RESPONSE_DIRECT with a refusal (it sent it, or the worker
+        received it): body frames flow again. Nothing happens to a stream that has ended."""
+        if self.outcome is None:
+            self._step(_RESPONSE, Step.REFUSED, "a refusal of RESPONSE_DIRECT",
+                       LocalProtocolError)
 
     def cancel(self, reason: str) -> Cancel | None:
         """Give up on the stream (supervisor: the CANCEL frame to send; worker: None)."""
@@ -493,7 +522,7 @@ class StreamCore:
         self._step(direction, step, what, RemoteProtocolError)
         if step is Step.DATA:
             self._in.receive(len(frame.data))  # type: ignore[attr-defined]
-        elif cls in ENDINGS:  # RESPONSE_END or RESPONSE_RELAY
+        elif cls in ENDINGS:  # RESPONSE_END, RESPONSE_RELAY or DIRECT_END
             self.outcome = ENDINGS[cls]
         return frame
 

@@ -33,6 +33,7 @@ import functools
 import ipaddress
 import itertools
 import logging
+import os
 import re
 import secrets
 import socket
@@ -58,7 +59,7 @@ from .handover import Handovers
 from .metrics import Metrics
 from .pool import Overloaded, PoolRetired, WorkerPool
 from .rawbody import RawBody
-from .relays import Relays
+from .relays import Relays, flushed
 from .routing import Route
 from .streams import Stream, StreamFailed, StreamTable, WorkerGone
 
@@ -240,6 +241,12 @@ def _reset_on_close(transport: asyncio.BaseTransport, reset: bool) -> None:
         with contextlib.suppress(OSError):  # already closed, or not TCP
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                             _LINGER_RESET if reset else _LINGER_OFF)
+
+
+def _shut_down(client: socket.socket) -> None:
+    """End the connection for every copy of its socket (a worker may hold one)."""
+    with contextlib.suppress(OSError), socket.socket(fileno=os.dup(client.fileno())) as sock:
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class Front:
@@ -540,6 +547,10 @@ class Front:
             if type(chunk) is p.ResponseRelay:
                 await self._relay_response(request, stream, resp, chunk, length, sent, pool, ex)
                 return
+            if type(chunk) is p.ResponseDirect:
+                if await self._direct(request, stream, resp, length, sent, ex):
+                    return
+                continue  # refused: the body goes on as frames
             sent += len(chunk)
             if 0 <= length < sent:
                 log.warning("request %s: body longer than its Content-Length %d",
@@ -581,6 +592,72 @@ class Front:
             self._abort(request, resp, ex)
             return
         ex.finished = True
+
+    async def _direct(self, request: web.BaseRequest, stream: Stream, resp: web.StreamResponse,
+                      length: int, sent: int, ex: Exchange) -> bool:
+        """The worker asks to write the rest of the body into the client's socket itself
+        (RESPONSE_DIRECT): give it a copy of the socket and wait for DIRECT_END, then end
+        the body here. False if refused (the body goes on as frames): a TLS client, a body
+        only the close delimits, no hand-over connection to that worker."""
+        transport = request.transport
+        handovers = self.relays.handovers
+        pid = stream.worker.pid
+        client = transport.get_extra_info("socket") if transport is not None else None
+        send_timeout = self.active().settings.send_timeout
+        if (handovers is None or pid is None or client is None or transport.is_closing()
+                or transport.get_extra_info("sslcontext") is not None
+                or _close_delimited(resp)):
+            return self._refuse_direct(request, stream, resp, ex)
+        await resp.write(b"")  # the head, if aiohttp still holds it
+        if not await flushed(transport, send_timeout):
+            log.warning("request %s: the client took nothing for %g s; aborting",
+                        stream.request_id, send_timeout)
+            self._abort(request, resp, ex)
+            return True
+        chunked = resp.headers.get(hdrs.TRANSFER_ENCODING) == "chunked"
+        if not handovers.answer(pid, stream.sid, client.fileno(), chunked, send_timeout):
+            return self._refuse_direct(request, stream, resp, ex)
+        self.metrics.direct.inc()
+        try:
+            end = await stream.next_chunk()
+        except StreamFailed as e:  # the worker's word (499: the client left), or it died
+            level = logging.DEBUG if e.status == CLIENT_GONE else logging.WARNING
+            log.log(level, "request %s: %s; aborting", stream.request_id, e.message.rstrip("."))
+            _shut_down(client)  # the worker's copy may still be open
+            self._abort(request, resp, ex)
+            return True
+        assert type(end) is p.DirectEnd  # the stream core allows nothing else here
+        ex.bytes_out += end.written
+        sent += end.written
+        if 0 <= length != sent:
+            log.warning("request %s: body of %d bytes, Content-Length said %d",
+                        stream.request_id, sent, length)
+            self._abort(request, resp, ex)
+            return True
+        try:
+            async with asyncio.timeout(send_timeout):  # a chunked body's end is drained
+                await resp.write_eof()
+        except TimeoutError:
+            log.warning("request %s: the client took nothing for %g s; aborting",
+                        stream.request_id, send_timeout)
+            self._abort(request, resp, ex)
+            return True
+        ex.finished = True
+        return True
+
+    def _refuse_direct(self, request: web.BaseRequest, stream: Stream,
+                       resp: web.StreamResponse, ex: Exchange) -> bool:
+        """Answer RESPONSE_DIRECT with a refusal: False, the body goes on as frames (True if
+        the refusal cannot reach the worker either: the response is aborted)."""
+        handovers = self.relays.handovers
+        pid = stream.worker.pid
+        stream.core.direct_refused()
+        if handovers is not None and pid is not None and handovers.answer(pid, stream.sid, None):
+            return False
+        log.warning("request %s: cannot answer the worker's RESPONSE_DIRECT; aborting",
+                    stream.request_id)
+        self._abort(request, resp, ex)
+        return True
 
     async def _relay_response(self, request: web.BaseRequest, stream: Stream,
                               resp: web.StreamResponse, frame: p.ResponseRelay, length: int,

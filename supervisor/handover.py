@@ -46,6 +46,7 @@ class Handovers:
         self.path = path
         self._sock: socket.socket | None = None
         self._conns: dict[int, tuple[socket.socket, int]] = {}  # fd -> (connection, pid)
+        self._by_pid: dict[int, socket.socket] = {}  # each worker's connection, for answers
         self._ready: dict[tuple[int, int, int], tuple[socket.socket, asyncio.TimerHandle]] = {}
         self._waiters: dict[tuple[int, int, int], asyncio.Future[socket.socket]] = {}
         self._unwanted: dict[tuple[int, int, int], asyncio.TimerHandle] = {}
@@ -90,6 +91,7 @@ class Handovers:
             creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CREDENTIALS.size)
             pid = _CREDENTIALS.unpack(creds)[0]
             self._conns[conn.fileno()] = (conn, pid)
+            self._by_pid[pid] = conn
             loop.add_reader(conn.fileno(), self._read, conn, pid)
 
     def _read(self, conn: socket.socket, pid: int) -> None:
@@ -149,8 +151,30 @@ class Handovers:
         assert self._loop is not None
         with contextlib.suppress(ValueError, OSError):
             self._loop.remove_reader(conn.fileno())
-        self._conns.pop(conn.fileno(), None)
+        found = self._conns.pop(conn.fileno(), None)
+        if found is not None and self._by_pid.get(found[1]) is conn:
+            del self._by_pid[found[1]]
         conn.close()
+
+    def answer(self, pid: int, sid: int, client: int | None, chunked: bool = False,
+               send_timeout: float = 0.0) -> bool:
+        """Answer worker ``pid``'s RESPONSE_DIRECT for stream ``sid``: the client's socket
+        ``client`` (a copy of it goes; the caller keeps its own) or, None, a refusal. False
+        if the answer cannot go now (the worker has no connection, or it is full)."""
+        conn = self._by_pid.get(pid)
+        if conn is None:
+            return False
+        kind = message.CLIENT if client is not None else message.REFUSED
+        data = message.pack_answer(kind, sid, chunked, send_timeout)
+        try:
+            if client is None:
+                conn.send(data)
+            else:
+                socket.send_fds(conn, [data], [client])
+        except OSError as e:
+            log.warning("cannot answer pid %d for stream %d: %s", pid, sid, e)
+            return False
+        return True
 
     def discard(self, pid: int, kind: int, sid: int) -> None:
         """Stream ``sid`` will not take its socket (its client left, or wants no body):

@@ -185,6 +185,9 @@ class Metrics:
         self.relayed_bytes = Counter("isoflow_relayed_body_bytes",
                                      "Body bytes moved by the splice relay", ["direction"],
                                      registry=r)
+        self.direct = Counter("isoflow_direct_response_bodies",
+                              "Response bodies made by a script that its worker wrote into "
+                              "the client's connection itself", registry=r)
         for kind in ("client_drain", "worker_credit", "upload_credit"):
             self.stalls.labels(kind)
         for direction in ("response", "upload"):
@@ -234,6 +237,8 @@ class Metrics:
                              ("memory_terminations", self.memory_terminations)):
             if (n := delta(key)) > 0:
                 counter.labels(script).inc(n)
+        if (n := delta("direct_stalls")) > 0:  # bodies a worker writes to the client itself
+            self.stalls.labels("client_drain").inc(n)
         # Forwarded bodies the worker did not hand over went as frames.
         for direction, total, relayed in (("response", "forwards", "relayed_bodies"),
                                           ("upload", "uploads", "relayed_uploads")):

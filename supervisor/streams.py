@@ -142,8 +142,8 @@ class Stream:
                 self._head.set_result(event)
         elif isinstance(event, p.ResponseEnd):
             self._push(_END)
-        elif isinstance(event, p.ResponseRelay):
-            self._push(event)  # the body goes on on a socket (front.py relays it)
+        elif isinstance(event, p.ResponseRelay | p.ResponseDirect | p.DirectEnd):
+            self._push(event)  # the body goes on on a socket (front.py: relayed, or direct)
         elif isinstance(event, p.UploadRelay):
             self.upload_relay = event
             self._wake_request_credit()  # the upload task (front.py) answers it
@@ -195,9 +195,10 @@ class Stream:
             self._head.set_exception(TimeoutError())
             self._head.exception()  # retrieved: the handler may be gone already
 
-    async def next_chunk(self) -> bytes | memoryview | p.ResponseRelay | None:
+    async def next_chunk(self) -> bytes | memoryview | p.Frame | None:
         """The next body chunk; None at the end; RESPONSE_RELAY if the rest is to be
-        relayed from a socket; raises StreamFailed on failure."""
+        relayed from a socket, RESPONSE_DIRECT if the worker asks for the client's socket,
+        DIRECT_END when it has written the body there; raises StreamFailed on failure."""
         while not self._items:
             self._waiter = asyncio.get_running_loop().create_future()
             try:

@@ -138,3 +138,70 @@ def test_a_path_too_long_for_a_unix_socket_leaves_the_relay_off(tmp_path):
         listener.close()
 
     run(go())
+
+
+# -- the supervisor's answers to RESPONSE_DIRECT -------------------------------------------
+
+
+def test_answer_round_trip_and_refusals():
+    assert message.unpack_answer(message.pack_answer(message.CLIENT, 3, True, 30.0)) == \
+        (message.CLIENT, 3, True, 30.0)
+    assert message.unpack_answer(message.pack_answer(message.REFUSED, 3)) == \
+        (message.REFUSED, 3, False, 0.0)
+    for data in (b"", message.pack(RESPONSE, 3), message.pack_answer(RESPONSE, 3),
+                 message.pack_answer(message.CLIENT, 0, False, 1.0),
+                 message.pack_answer(message.CLIENT, 3, False, 0.0),
+                 message.pack_answer(message.CLIENT, 3, False, float("nan"))):
+        with pytest.raises(ProtocolError):
+            message.unpack_answer(data)
+
+
+def test_the_client_socket_or_a_refusal_reaches_the_worker_that_asked(tmp_path):
+    async def go() -> None:
+        async with _pair(tmp_path) as (listener, worker, a, b):
+            answers: asyncio.Queue = asyncio.Queue()
+            assert not listener.answer(os.getpid(), 1, None)  # no connection yet
+            worker.listen(lambda *answer: answers.put_nowait(answer))
+            assert worker.answers
+            await asyncio.sleep(0.05)  # accepted
+            assert not listener.answer(os.getpid() + 1, 1, None)  # another process: none
+            assert listener.answer(os.getpid(), 4, a.fileno(), True, 2.5)
+            sid, client, chunked, timeout = await asyncio.wait_for(answers.get(), 2)
+            assert (sid, chunked, timeout) == (4, True, 2.5)
+            client.sendall(b"into the client's connection")  # a copy of `a`
+            client.close()
+            assert b.recv(100) == b"into the client's connection"
+            assert listener.answer(os.getpid(), 5, None)
+            assert await asyncio.wait_for(answers.get(), 2) == (5, None, False, 0.0)
+
+    run(go())
+
+
+def test_malformed_answers_are_refused_and_their_descriptors_closed(tmp_path):
+    async def go() -> None:
+        listener, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        worker = Handover(None)
+        worker._sock = worker_end  # connected by hand: no supervisor in this test
+        worker_end.setblocking(False)
+        answers: list = []
+        worker._on_answer = lambda *answer: answers.append(answer)
+        worker._loop = asyncio.get_running_loop()
+        worker._loop.add_reader(worker_end.fileno(), worker._read)
+        a, b = socket.socketpair()
+        with listener, a, b:
+            await asyncio.sleep(0.01)
+            before = open_fds()
+            # A client answer without its socket, a refusal with one, two sockets, nonsense.
+            listener.send(message.pack_answer(message.CLIENT, 1, False, 1.0))
+            socket.send_fds(listener, [message.pack_answer(message.REFUSED, 2)], [a.fileno()])
+            socket.send_fds(listener, [message.pack_answer(message.CLIENT, 3, False, 1.0)],
+                            [a.fileno(), b.fileno()])
+            socket.send_fds(listener, [b"nonsense"], [a.fileno()])
+            await asyncio.sleep(0.1)
+            assert answers == [] and open_fds() == before
+            listener.close()  # the supervisor went: the worker's end closes
+            await asyncio.sleep(0.05)
+            assert not worker.answers
+        worker.close()
+
+    run(go())

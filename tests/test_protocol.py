@@ -32,6 +32,8 @@ SAMPLES: list[p.Frame] = [
     p.ResponseRelay(1, "chunked", -1, b"5\r\nhello\r\n"),
     p.ResponseComplete(1, 200, [["content-type", "text/plain"]], b"Hello, world!\n"),
     p.UploadRelay(1, 262144, False),
+    p.ResponseDirect(1),
+    p.DirectEnd(1, 1 << 40),
     p.WsMessage(1, True, False, b"\x00\xff"),
     p.WsClose(1, 4001, "bye"),
 ]

@@ -359,3 +359,71 @@ def test_an_upload_relay_is_asked_only_while_the_request_body_flows():
         sup.receive(p.UploadRelay(SID, 0, False))
     with pytest.raises(LocalProtocolError, match="cannot send"):
         sup.send(p.UploadRelay(SID, 0, False))
+
+
+# -- a body the worker writes into the client's socket (RESPONSE_DIRECT) --------------------
+
+
+def direct_pair() -> tuple[StreamCore, StreamCore]:
+    """Both sides with a response head crossed and RESPONSE_DIRECT sent and received."""
+    sup, worker = pair(has_body=False)
+    sup.receive(worker.send(p.ResponseHead(SID, 200, [], -1)))
+    sup.receive(worker.send(p.ResponseBody(SID, b"x" * 40)))
+    assert sup.receive(worker.send(p.ResponseDirect(SID))) is not None
+    return sup, worker
+
+
+def test_a_direct_body_ends_with_direct_end_and_no_frames_flow_meanwhile():
+    sup, worker = direct_pair()
+    for core in (sup, worker):
+        assert core.response is Phase.DIRECT and core.outcome is None
+    with pytest.raises(LocalProtocolError, match="phase 'direct'"):
+        worker.send(p.ResponseBody(SID, b"x"))
+    with pytest.raises(RemoteProtocolError, match="phase 'direct'"):
+        sup.receive(p.ResponseBody(SID, b"x"))
+    with pytest.raises(LocalProtocolError, match="phase 'direct'"):
+        worker.send(p.ResponseEnd(SID))
+    # Credit for the frames sent before still comes back (the written bytes need none).
+    worker.receive(sup.consumed(40))
+    assert worker.peer_credit == 100
+    # The written body is outside the stream's credit.
+    assert sup.receive(worker.send(p.DirectEnd(SID, 1 << 40))) is not None
+    for core in (sup, worker):
+        assert core.outcome is Outcome.DONE and core.response is Phase.ENDED
+
+
+def test_a_refused_direct_body_goes_on_as_frames():
+    sup, worker = direct_pair()
+    sup.direct_refused()
+    worker.direct_refused()
+    for core in (sup, worker):
+        assert core.response is Phase.BODY
+    sup.receive(worker.send(p.ResponseBody(SID, b"y" * 60)))
+    with pytest.raises(LocalProtocolError, match="phase 'body'"):
+        worker.send(p.DirectEnd(SID, 0))
+    sup.receive(worker.send(p.ResponseEnd(SID)))
+    assert sup.outcome is worker.outcome is Outcome.DONE
+
+
+def test_direct_is_asked_only_while_the_body_flows_and_refused_only_when_asked():
+    sup, worker = pair(has_body=False)
+    with pytest.raises(LocalProtocolError, match="phase 'idle'"):
+        worker.send(p.ResponseDirect(SID))
+    with pytest.raises(RemoteProtocolError, match="phase 'idle'"):
+        sup.receive(p.DirectEnd(SID, 0))
+    with pytest.raises(LocalProtocolError, match="refusal"):
+        sup.direct_refused()
+    with pytest.raises(LocalProtocolError, match="cannot send"):
+        sup.send(p.ResponseDirect(SID))
+
+
+def test_a_direct_body_fails_or_is_cancelled_like_any_other():
+    sup, worker = direct_pair()
+    sup.receive(worker.send(p.ResponseError(SID, 499, "the client went away")))
+    assert sup.outcome is worker.outcome is Outcome.FAILED
+    sup, worker = direct_pair()
+    cancel = sup.cancel("client gone")
+    worker.receive(cancel)
+    assert worker.outcome is Outcome.CANCELLED
+    sup.direct_refused()  # an answer after the end changes nothing
+    assert sup.receive(p.DirectEnd(SID, 5)) is None  # late: it crossed the cancel

@@ -144,21 +144,42 @@ def test_requests_statuses_bytes_and_latency_match_the_traffic(server):
     assert metric(after, "isoflow_workers_ready", script="app") == 1
 
 
-def test_a_slow_client_counts_drain_and_credit_stalls(server):
-    before = scrape(server)
+def read_slowly(server: OpsServer, version: bytes) -> int:
+    """GET /big over a connection that reads nothing for half a second; bytes received."""
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
         sock.connect(("127.0.0.1", server.port))
-        sock.sendall(b"GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        sock.sendall(b"GET /big HTTP/" + version + b"\r\nHost: 127.0.0.1\r\n"
+                     b"Connection: close\r\n\r\n")
         run(asyncio.sleep(0.5))  # read nothing: the socket fills, then the worker's credit
         received = 0
         while chunk := sock.recv(65536):
             received += len(chunk)
-    assert received > 256 * 65536  # 16 MiB: more than the socket buffers hold
+    return received
+
+
+def test_a_slow_client_counts_drain_and_credit_stalls(server):
+    # HTTP/1.0 without a length: the body's end is the close, so it stays on the frame path
+    # (the supervisor writes it), where the worker waits for the supervisor's credit.
+    before = scrape(server)
+    assert read_slowly(server, b"1.0") > 256 * 65536  # 16 MiB: more than socket buffers hold
     after = settled(server)
     for kind in ("client_drain", "worker_credit"):
         assert (metric(after, "isoflow_flow_control_stalls_total", kind=kind)
                 > metric(before, "isoflow_flow_control_stalls_total", kind=kind)), kind
+
+
+def test_a_slow_client_of_a_body_its_worker_writes_counts_drain_stalls(server):
+    # HTTP/1.1: the worker writes the body into the client's socket itself (RESPONSE_DIRECT)
+    # and counts its waits, which reach the metrics with its next PONG.
+    before = scrape(server)
+    assert read_slowly(server, b"1.1") > 256 * 65536
+    after = settled(server)
+    assert metric(after, "isoflow_direct_response_bodies_total") \
+        == metric(before, "isoflow_direct_response_bodies_total") + 1
+    wait_metric(server, "isoflow_flow_control_stalls_total",
+                metric(before, "isoflow_flow_control_stalls_total", kind="client_drain") + 1,
+                kind="client_drain")
 
 
 def test_a_script_that_does_not_read_its_body_counts_upload_stalls(server):

@@ -1,0 +1,209 @@
+"""Bodies made in JS that their worker writes into the client's socket (RESPONSE_DIRECT).
+
+Past its first 128 KiB a generated body leaves the worker straight into the client's
+connection, not as frames through the supervisor. These tests hold it to everything the
+frame path promises: every byte in order under either framing, the connection kept for the
+next request, a visible cut when the script, the client or the worker fails, and frames
+where a socket cannot be handed over (HTTP/1.0 without a length, TLS). The metrics say
+which bodies were written directly.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import ssl
+import time
+import urllib.request
+
+import aiohttp
+import pytest
+
+from tests.conftest import run
+from tests.integration.ops_support import make_cert, metric
+from tests.processes import free_port
+
+SCRIPT = r"""
+let cancels = 0;
+function body(total, size, failAt) {
+  let sent = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (sent >= failAt) throw new Error("the script broke its body");
+      if (sent >= total) return c.close();
+      const n = Math.min(size, total - sent);
+      const b = new Uint8Array(n);
+      for (let i = 0; i < n; i++) b[i] = (sent + i) % 251;
+      c.enqueue(b);
+      sent += n;
+    },
+    cancel() { cancels += 1; },
+  });
+}
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === "/cancels") return new Response(String(cancels));
+    const q = (name, d) => Number(url.searchParams.get(name) ?? d);
+    const headers = url.searchParams.has("length") ? { "content-length": String(q("bytes")) }
+                                                    : {};
+    return new Response(body(q("bytes", 0), q("chunk", 65536), q("fail", Infinity)),
+                        { headers });
+  },
+};
+"""
+
+
+def expected(n: int) -> bytes:
+    return bytes(i % 251 for i in range(251)) * (n // 251) + bytes(range(n % 251))
+
+
+@pytest.fixture(scope="module")
+def metrics_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def direct(serve_module, metrics_port):
+    return serve_module(SCRIPT, "--metrics", f"127.0.0.1:{metrics_port}", workers=1,
+                        name="direct.mjs")
+
+
+def written_directly(metrics_port: int) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
+        return metric(r.read().decode(), "isoflow_direct_response_bodies_total")
+
+
+def cancels(server) -> int:
+    with urllib.request.urlopen(server.url("/cancels"), timeout=5) as r:
+        return int(r.read())
+
+
+def test_bodies_written_by_the_worker_arrive_whole_on_one_kept_alive_connection(
+        direct, metrics_port):
+    before = written_directly(metrics_port)
+    conn = http.client.HTTPConnection("127.0.0.1", direct.port, timeout=30)
+    cases = [  # (bytes, chunk size, with a Content-Length)
+        (3_000_000, 65536, False), (3_000_000, 1000, True), (5 << 20, 65536, True),
+        (100_000, 65536, False),  # below the threshold: frames
+        (2_000_003, 4099, False),
+    ]
+    for n, chunk, known in cases:
+        conn.request("GET", f"/?bytes={n}&chunk={chunk}" + ("&length" if known else ""))
+        r = conn.getresponse()
+        data = r.read()
+        assert r.status == 200 and data == expected(n), (n, chunk, known)
+        if known:
+            assert r.getheader("content-length") == str(n)
+        elif n > 200_000:
+            assert r.getheader("transfer-encoding") == "chunked"
+    conn.close()
+    assert written_directly(metrics_port) == before + 4
+
+
+def test_a_body_only_the_close_delimits_stays_on_frames(direct, metrics_port):
+    # HTTP/1.0 without a length: the body ends with the close, which only the supervisor
+    # may make (a reset if it is cut short), so it refuses the worker its socket.
+    before = written_directly(metrics_port)
+    with socket.create_connection(("127.0.0.1", direct.port), timeout=30) as sock:
+        sock.sendall(b"GET /?bytes=3000000 HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = bytearray()
+        while chunk := sock.recv(1 << 16):
+            data += chunk
+    head, _, rest = bytes(data).partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"200" and b"Transfer-Encoding" not in head
+    assert rest == expected(3_000_000)
+    assert written_directly(metrics_port) == before
+
+
+def test_a_script_that_breaks_its_body_midway_cuts_the_response_visibly(direct):
+    async def get() -> tuple[int, str | None]:
+        async with aiohttp.ClientSession() as s, s.get(
+                direct.url("/?bytes=10000000&fail=2000000")) as r:
+            try:
+                await r.read()
+            except aiohttp.ClientPayloadError as e:
+                return r.status, str(e)
+            return r.status, None
+
+    status, error = run(get())
+    assert status == 200 and error is not None  # no last chunk: not a complete body
+    with urllib.request.urlopen(direct.url("/?bytes=300000"), timeout=10) as r:
+        assert r.read() == expected(300_000)  # the worker serves on
+
+
+def test_a_client_that_leaves_midway_cancels_the_script_s_stream(direct):
+    before = cancels(direct)
+    sock = socket.create_connection(("127.0.0.1", direct.port), timeout=30)
+    sock.sendall(b"GET /?bytes=1000000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = 0
+    while got < 4 << 20:
+        got += len(sock.recv(1 << 16))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+    sock.close()  # a reset
+    for _ in range(200):
+        if cancels(direct) > before:
+            break
+        time.sleep(0.05)
+    assert cancels(direct) == before + 1
+    direct.wait_log(r"\"GET /\?bytes=1000000000 HTTP/1.1\" 200 .* aborted", timeout=10)
+
+
+def test_a_worker_killed_midway_cuts_the_body_and_is_replaced(serve):
+    server = serve(SCRIPT, workers=1, name="direct.mjs")
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    sock.sendall(b"GET /?bytes=1000000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = bytearray()
+    while len(data) < 4 << 20:
+        data += sock.recv(1 << 16)
+    os.kill(server.worker_pids()["w0"], signal.SIGKILL)
+    while chunk := sock.recv(1 << 16):  # the connection ends, without the last chunk
+        data += chunk
+    sock.close()
+    assert not bytes(data).endswith(b"0\r\n\r\n")
+    server.wait_log(r"w0 ready \(pid", timeout=30)
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(server.url("/?bytes=300000"), timeout=10) as r:
+                assert r.read() == expected(300_000)
+                break
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.1)
+    else:
+        raise AssertionError("the replaced worker does not serve")
+
+
+def test_a_tls_client_gets_the_body_as_frames(ops, tmp_path):
+    make_cert(tmp_path)
+    server = ops(
+        """
+        [metrics]
+        port = @METRICS@
+
+        [[listeners]]
+        port = @PORT@
+        tls_cert = "cert.pem"
+        tls_key = "key.pem"
+
+        [scripts.app]
+        path = "app.mjs"
+        workers = 1
+
+        [[routes]]
+        script = "app"
+        """,
+        files={"app.mjs": SCRIPT},
+    )
+    context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+
+    async def get(query: str) -> bytes:
+        url = f"https://127.0.0.1:{server.port}/?{query}"
+        async with aiohttp.ClientSession() as s, s.get(url, ssl=context) as r:
+            return await r.read()
+
+    assert run(get("bytes=3000000")) == expected(3_000_000)
+    assert run(get("bytes=3000000&length")) == expected(3_000_000)
+    text = urllib.request.urlopen(server.metrics_url(), timeout=5).read().decode()
+    assert metric(text, "isoflow_direct_response_bodies_total") == 0

@@ -46,6 +46,9 @@ export default {
   async fetch(request) {
     const url = new URL(request.url);
     if (url.pathname === "/cancels") return new Response(String(cancels));
+    if (url.pathname === "/echo") {  // the upload, through the script, as the response
+      return new Response(request.body.pipeThrough(new TransformStream()));
+    }
     const q = (name, d) => Number(url.searchParams.get(name) ?? d);
     const headers = url.searchParams.has("length") ? { "content-length": String(q("bytes")) }
                                                     : {};
@@ -101,6 +104,49 @@ def test_bodies_written_by_the_worker_arrive_whole_on_one_kept_alive_connection(
             assert r.getheader("transfer-encoding") == "chunked"
     conn.close()
     assert written_directly(metrics_port) == before + 4
+
+
+def test_an_upload_echoed_through_the_script_flows_both_ways_at_once(direct, metrics_port):
+    # The response is written by the worker while the request body still comes as frames.
+    before = written_directly(metrics_port)
+    payload = os.urandom(12 << 20)
+
+    async def echo() -> tuple[int, bytes]:
+        async def chunks():
+            for i in range(0, len(payload), 1 << 20):
+                yield payload[i:i + (1 << 20)]
+
+        async with aiohttp.ClientSession() as s, s.post(
+                direct.url("/echo"), data=chunks(),
+                timeout=aiohttp.ClientTimeout(total=60)) as r:
+            return r.status, await r.read()
+
+    status, body = run(echo())
+    assert status == 200 and body == payload
+    assert written_directly(metrics_port) == before + 1
+
+
+def test_a_pipelined_request_is_answered_after_a_body_the_worker_wrote(direct):
+    with socket.create_connection(("127.0.0.1", direct.port), timeout=30) as sock:
+        sock.sendall(b"GET /?bytes=3000000&length HTTP/1.1\r\nHost: x\r\n\r\n"
+                     b"GET /?bytes=2000000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = bytearray()
+        while chunk := sock.recv(1 << 16):
+            data += chunk
+    first_head, _, rest = bytes(data).partition(b"\r\n\r\n")
+    assert b"Content-Length: 3000000" in first_head
+    assert rest[:3_000_000] == expected(3_000_000)
+    second_head, _, chunked = rest[3_000_000:].partition(b"\r\n\r\n")
+    assert second_head.startswith(b"HTTP/1.1 200") and b"chunked" in second_head
+    body, pos = bytearray(), 0
+    while True:
+        line_end = chunked.index(b"\r\n", pos)
+        size = int(chunked[pos:line_end].split(b";")[0], 16)
+        if size == 0:
+            break
+        body += chunked[line_end + 2:line_end + 2 + size]
+        pos = line_end + 2 + size + 2
+    assert body == expected(2_000_000)
 
 
 def test_a_body_only_the_close_delimits_stays_on_frames(direct, metrics_port):

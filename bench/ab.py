@@ -8,8 +8,9 @@ a temporary git worktree and run by this checkout's Python with ``PYTHONPATH`` n
 worktree as the ``isoflow`` package (its zygote and workers inherit it). Each round serves
 ``bench/compare/worker.mjs`` with each side in turn and prints per side:
 
-  hello      ``wrk -t2 -c50`` for --seconds after a 2 s warm-up: requests/s, and CPU µs per
-             request of the front (the supervisor and its zygote) and of the workers;
+  hello      ``wrk -t2 -c50`` for --seconds after a 2 s warm-up (on --path, "/" by default):
+             requests/s, and CPU µs per request of the front (the supervisor and its zygote)
+             and of the workers;
   generated  curl reading ``/generate`` (--megabytes) --runs times: the median MB/s, CPU µs
              per MB of every isoflow process, and the workers' page faults per MB.
 """
@@ -78,6 +79,7 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 
 
 def hello(url: str, pid: int, args: argparse.Namespace) -> str:
+    url += args.path.lstrip("/")
     subprocess.run(["wrk", "-t2", "-c50", "-d2s", url], capture_output=True, check=True)
     before = _sample(pid)
     out = subprocess.run(["wrk", "-t2", "-c50", f"-d{args.seconds}s", url],
@@ -128,6 +130,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=6, help="of each wrk run (hello)")
+    parser.add_argument("--path", default="/", help="what wrk requests (hello), e.g. "
+                        "'/generate?bytes=300000' for a mid-size streamed body")
     parser.add_argument("--megabytes", type=int, default=200, help="MiB per body (generated)")
     parser.add_argument("--runs", type=int, default=7, help="bodies per side (generated)")
     args = parser.parse_args()

@@ -275,6 +275,7 @@ class Worker:
         self._freeing: set[asyncio.Task] = set()  # old isolates being freed
         self.runtime_failures = 0  # requests the JS runtime failed in a row (AC_ERROR flag)
         self._held: HeldResponse | None = None
+        self._ask_direct_for: dict[int, StreamEntry] = {}  # streams to ask for at pump end
         cfg = options.bridge
         # Remote workers have no hand-over: their bodies always take the frame path.
         self.handover = handover.Handover(options.handover if options.remote is None
@@ -481,8 +482,15 @@ class Worker:
     # -- actions from JavaScript --------------------------------------------------------
 
     def _on_batch_end(self) -> None:
-        """A pump's actions are handled: what is held goes, then the batch leaves."""
+        """A pump's actions are handled: what is held goes, then the batch leaves (with the
+        RESPONSE_DIRECT of every stream whose body goes on past this pump)."""
         self._release_held()
+        if self._ask_direct_for:
+            for sid, entry in self._ask_direct_for.items():
+                if self.streams.get(sid) is entry and entry.direct is None and \
+                        entry.core.response is p.Phase.BODY and not entry.core.finished:
+                    self._ask_direct(sid, entry)
+            self._ask_direct_for.clear()
         self.link.flush_batch()
 
     def _release_held(self) -> None:
@@ -583,6 +591,7 @@ class Worker:
             if entry.direct is not None:
                 entry.direct.end()
                 return
+            self._ask_direct_for.pop(sid, None)
             self._send(core.send(p.ResponseEnd(sid)))
         elif kind == AC_ERROR:
             self._fail_response(entry, action[2], action[3])

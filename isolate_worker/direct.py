@@ -40,12 +40,12 @@ class DirectWrite:
     """
 
     __slots__ = ("_held", "_on_credit", "_on_end", "_on_stall", "_pending", "_timer",
-                 "_unreturned", "chunked", "client_gone", "done", "ending", "loop",
-                 "send_timeout", "sock", "window", "written")
+                 "_unreturned", "accepted", "chunked", "client_gone", "done", "ending",
+                 "limit", "loop", "send_timeout", "sock", "window", "written")
 
     def __init__(self, window: int, on_credit: Callable[[int], None],
                  on_end: Callable[[int, str | None], None],
-                 on_stall: Callable[[], None] | None = None) -> None:
+                 on_stall: Callable[[], None] | None = None, limit: int = -1) -> None:
         self.loop = asyncio.get_running_loop()
         self.window = window
         self._on_credit = on_credit
@@ -59,6 +59,10 @@ class DirectWrite:
         self._unreturned = 0  # payload bytes in the kernel, not granted back to JS yet
         self._timer: asyncio.TimerHandle | None = None
         self.written = 0  # payload bytes handed to the kernel
+        self.accepted = 0  # payload bytes taken from JS (written, waiting, or held)
+        # What the Content-Length leaves (-1: no length): a byte past it would reach the
+        # client as the start of its next response, so the body fails before it is written.
+        self.limit = limit
         self.ending = False  # JS ended the body
         self.done = False
         self.client_gone = False  # why it failed: the client closed or reset the connection
@@ -78,7 +82,8 @@ class DirectWrite:
         self.sock, self.chunked, self.send_timeout = sock, chunked, send_timeout
         held, self._held = self._held, []
         for chunk in held:
-            self.write(memoryview(chunk))
+            if not self.done:
+                self._send(memoryview(chunk))
         if self.ending and not self._pending and not self.done:
             self._finish(None)
 
@@ -93,6 +98,15 @@ class DirectWrite:
         size = len(data)
         if self.done or not size:  # an empty chunk would end a chunked body
             return
+        self.accepted += size
+        if 0 <= self.limit < self.accepted:
+            self._finish(f"the body is longer than its Content-Length ({self.limit} bytes "
+                         "were left)")
+            return
+        self._send(data)
+
+    def _send(self, data: memoryview) -> None:
+        size = len(data)
         sock = self.sock
         if sock is None:
             self._held.append(bytes(data))

@@ -107,7 +107,7 @@ class StreamEntry:
     phases, outcome, credit both ways) and where its bodies go in this process."""
 
     __slots__ = ("body", "body_end_sent", "core", "direct", "forward", "framed", "js_credit",
-                 "js_done", "request_id", "upload", "upload_relayed")
+                 "js_done", "length", "request_id", "upload", "upload_relayed")
 
     def __init__(self, core: p.StreamCore, request_id: str) -> None:
         self.core = core
@@ -121,6 +121,7 @@ class StreamEntry:
         self.direct: DirectWrite | None = None  # the response body goes into the client socket
         self.framed = 0  # response body bytes sent as frames (-1: direct was refused)
         self.js_done = False  # JS released the stream (AC_DONE)
+        self.length = -1  # the response's Content-Length (-1: none)
 
     @property
     def body_ended(self) -> bool:
@@ -574,6 +575,7 @@ class Worker:
                 self._cancel_stream(sid, entry, message)
                 return
             headers = [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)]
+            entry.length = length
             if status != 101 and length >= 0 and _fits_a_frame(headers):
                 self._held = HeldResponse(sid, entry, status, headers, length)
                 return
@@ -696,7 +698,8 @@ class Worker:
             self.direct_stalls += 1
 
         window = entry.core.head.window if entry.core.head is not None else 0
-        direct = entry.direct = DirectWrite(window, credit, ended, stalled)
+        limit = max(entry.length - entry.framed, 0) if entry.length >= 0 else -1
+        direct = entry.direct = DirectWrite(window, credit, ended, stalled, limit)
         self._send(entry.core.send(p.ResponseDirect(sid)))
         return direct
 

@@ -166,3 +166,20 @@ def test_a_closed_writer_says_nothing_more_and_closes_its_copy():
             sock.close()
 
     run(go())
+
+
+def test_a_body_past_its_content_length_fails_before_a_byte_too_many_is_written():
+    async def go() -> None:
+        ours, client = client_pair()
+        rec = Recorder()
+        rec.direct.limit = 10
+        rec.direct.write(memoryview(b"held"))  # before the answer: counted once
+        rec.direct.granted(ours, False, 5.0)
+        rec.direct.write(memoryview(b"123456"))  # exactly the length
+        rec.direct.write(memoryview(b"!"))  # one too many: the body fails, nothing written
+        assert rec.ends == [(10, "the body is longer than its Content-Length (10 bytes were "
+                                 "left)")]
+        assert read_all(client) == b"held123456"
+        client.close()
+
+    run(go())

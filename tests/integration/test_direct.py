@@ -51,7 +51,8 @@ export default {
     }
     const q = (name, d) => Number(url.searchParams.get(name) ?? d);
     const headers = url.searchParams.has("length") ? { "content-length": String(q("bytes")) }
-                                                    : {};
+      : url.searchParams.has("claim") ? { "content-length": url.searchParams.get("claim") }
+      : {};
     return new Response(body(q("bytes", 0), q("chunk", 65536), q("fail", Infinity)),
                         { headers });
   },
@@ -178,6 +179,21 @@ def test_a_script_that_breaks_its_body_midway_cuts_the_response_visibly(direct):
     assert status == 200 and error is not None  # no last chunk: not a complete body
     with urllib.request.urlopen(direct.url("/?bytes=300000"), timeout=10) as r:
         assert r.read() == expected(300_000)  # the worker serves on
+
+
+@pytest.mark.parametrize("claim", [2_500_000, 4_000_000])
+def test_a_body_that_breaks_its_content_length_never_overruns_it(direct, claim):
+    # Longer: no byte past the length reaches the connection (it would be read as the start
+    # of the next response); shorter: the connection is cut, not left waiting.
+    with socket.create_connection(("127.0.0.1", direct.port), timeout=30) as sock:
+        sock.sendall(f"GET /?bytes=3000000&claim={claim} HTTP/1.1\r\nHost: x\r\n\r\n"
+                     .encode())
+        data = bytearray()
+        while chunk := sock.recv(1 << 16):
+            data += chunk
+    head, _, body = bytes(data).partition(b"\r\n\r\n")
+    assert f"Content-Length: {claim}".encode() in head
+    assert len(body) <= min(claim, 3_000_000) and body == expected(len(body))
 
 
 def test_a_client_that_leaves_midway_cancels_the_script_s_stream(direct):

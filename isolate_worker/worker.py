@@ -22,6 +22,7 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,25 +144,50 @@ class ResponseForward:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
+    async def _wait(self) -> None:
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
     async def write(self, data: bytes) -> None:
+        worker, entry = self.worker, self.entry
+        core = entry.core
+        if entry.direct is None and entry.framed >= DIRECT_AFTER and worker.handover.answers \
+                and core.response is p.Phase.BODY:
+            worker._ask_direct(self.sid, entry, lambda _size: self.credit_granted())
+        direct = entry.direct
+        if direct is not None:
+            # Into the client's socket: nothing is taken before the answer (after a refusal
+            # the frames must keep to the supervisor's credit), then at most a window waits.
+            while not direct.done and (not direct.answered
+                                       or direct.accepted - direct.written >= direct.window):
+                await self._wait()
+            if worker.streams.get(self.sid) is not entry:
+                raise asyncio.CancelledError
+            if entry.direct is direct:
+                worker.forwarded_bytes += len(data)
+                direct.write(memoryview(data))
+                return
+            # Refused meanwhile: the frame path below.
         view = memoryview(data)
-        core = self.entry.core
         while view:
             while core.peer_credit <= 0 and not core.finished:
-                self._waiter = asyncio.get_running_loop().create_future()
-                try:
-                    await self._waiter
-                finally:
-                    self._waiter = None
-            if self.worker.streams.get(self.sid) is not self.entry or core.finished:
+                await self._wait()
+            if worker.streams.get(self.sid) is not entry or core.finished:
                 raise asyncio.CancelledError
             n = min(len(view), core.peer_credit)
-            self.worker.forwarded_bytes += n
-            self.worker._send(core.send(p.ResponseBody(self.sid, view[:n])),
-                              copy=n < ZERO_COPY_MIN)
+            worker.forwarded_bytes += n
+            if entry.framed >= 0:
+                entry.framed += n
+            worker._send(core.send(p.ResponseBody(self.sid, view[:n])), copy=n < ZERO_COPY_MIN)
             view = view[n:]
 
     def end(self) -> None:
+        if self.entry.direct is not None and self.worker.streams.get(self.sid) is self.entry:
+            self.entry.direct.end()  # DIRECT_END once it is all in the socket
+            return
         if self.worker.streams.pop(self.sid, None) is not None:
             self.worker._send(self.entry.core.send(p.ResponseEnd(self.sid)))
             self._request_body_gone("the response ended before the request body")
@@ -195,6 +221,9 @@ class ResponseForward:
         return True
 
     def fail(self, message: str) -> None:
+        if self.entry.direct is not None:
+            self.entry.direct.close()
+            self.entry.direct = None
         if self.worker.streams.pop(self.sid, None) is not None:
             self.worker._send(p.Log(self.sid, "error", self.entry.request_id, message))
             self.worker._send(self.entry.core.send(p.ResponseError(self.sid, 502, message)))
@@ -681,9 +710,11 @@ class Worker:
 
     # -- response bodies written into the client's socket (direct.py) ---------------------
 
-    def _ask_direct(self, sid: int, entry: StreamEntry) -> DirectWrite:
+    def _ask_direct(self, sid: int, entry: StreamEntry,
+                    on_credit: Callable[[int], None] | None = None) -> DirectWrite:
         """Ask the supervisor for the client's socket (RESPONSE_DIRECT); the body's chunks
-        wait in the returned writer for the answer."""
+        wait in the returned writer for the answer. Its credit goes to JS (an EV_CREDIT), or
+        to ``on_credit`` (a forwarded upstream body)."""
         assert self.bridge is not None
         bridge = self.bridge
 
@@ -699,7 +730,7 @@ class Worker:
 
         window = entry.core.head.window if entry.core.head is not None else 0
         limit = max(entry.length - entry.framed, 0) if entry.length >= 0 else -1
-        direct = entry.direct = DirectWrite(window, credit, ended, stalled, limit)
+        direct = entry.direct = DirectWrite(window, on_credit or credit, ended, stalled, limit)
         self._send(entry.core.send(p.ResponseDirect(sid)))
         return direct
 
@@ -715,7 +746,13 @@ class Worker:
             return
         if client is not None:
             direct.granted(client, chunked, send_timeout)
-            return
+        else:
+            self._direct_refused(sid, entry, direct)
+        if entry.forward is not None:
+            entry.forward.credit_granted()  # its writer waits for the answer
+
+    def _direct_refused(self, sid: int, entry: StreamEntry, direct: DirectWrite) -> None:
+        """The supervisor keeps the client's socket: what was kept for it goes as frames."""
         entry.direct = None
         entry.framed = -1  # not asked again
         core = entry.core
@@ -741,7 +778,11 @@ class Worker:
             self._maybe_finish_drain()
         else:
             self._send(entry.core.send(p.DirectEnd(sid, written)))
-            if entry.js_done:
+            if entry.forward is not None:  # the forward's end waited for this
+                self.streams.pop(sid, None)
+                entry.forward._request_body_gone("the response ended before the request body")
+                self._maybe_finish_drain()
+            elif entry.js_done:
                 self.streams.pop(sid, None)
                 self._maybe_finish_drain()
 

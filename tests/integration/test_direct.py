@@ -21,9 +21,12 @@ import urllib.request
 import aiohttp
 import pytest
 
+from aiohttp import web
+
 from tests.conftest import run
 from tests.integration.ops_support import make_cert, metric
 from tests.processes import free_port
+from tests.upstream import ServerThread
 
 SCRIPT = r"""
 let cancels = 0;
@@ -269,3 +272,73 @@ def test_a_tls_client_gets_the_body_as_frames(ops, tmp_path):
     assert run(get("bytes=3000000&length")) == expected(3_000_000)
     text = urllib.request.urlopen(server.metrics_url(), timeout=5).read().decode()
     assert metric(text, "isoflow_direct_response_bodies_total") == 0
+
+
+class TlsUpstream(ServerThread):
+    """An HTTPS upstream: /big/N streams N pattern bytes in 64 KiB writes."""
+
+    def __init__(self, directory) -> None:
+        app = web.Application()
+        app.router.add_get("/big/{n}", self._big)
+        super().__init__(app)
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+
+    def url(self, path: str) -> str:
+        return f"https://127.0.0.1:{self.port}{path}"
+
+    async def _big(self, request: web.Request) -> web.StreamResponse:
+        n = int(request.match_info["n"])
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        data = expected(n)
+        for i in range(0, n, 65536):
+            await resp.write(data[i:i + 65536])
+        await resp.write_eof()
+        return resp
+
+    async def _listen(self) -> int:
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, 0, ssl_context=self.context).start()
+        return self._runner.addresses[0][1]
+
+
+def test_an_upstream_body_that_cannot_be_relayed_is_written_by_the_worker(ops, tmp_path):
+    # A TLS upstream's body cannot be relayed (the worker decrypts it): forwarded untouched,
+    # it goes into the client's socket from the worker past its first 128 KiB.
+    make_cert(tmp_path)
+    upstream = TlsUpstream(tmp_path).start()
+    try:
+        server = ops(
+            """
+            [metrics]
+            port = @METRICS@
+
+            [[listeners]]
+            port = @PORT@
+
+            [scripts.app]
+            path = "app.mjs"
+            workers = 1
+
+            [scripts.app.fetch]
+            allow_loopback = true
+
+            [[routes]]
+            script = "app"
+            """,
+            files={"app.mjs": "export default { fetch: (r) => fetch(new URL(r.url)"
+                              ".searchParams.get('t')) };"},
+            env={"SSL_CERT_FILE": str(tmp_path / "cert.pem")},
+        )
+        for n in (5_000_003, 300_000):
+            url = server.url("/?t=" + upstream.url(f"/big/{n}"))
+            with urllib.request.urlopen(url, timeout=30) as r:
+                assert r.read() == expected(n)
+        text = urllib.request.urlopen(server.metrics_url(), timeout=5).read().decode()
+        assert metric(text, "isoflow_direct_response_bodies_total") >= 1
+        assert metric(text, "isoflow_forwarded_bodies_total", direction="response",
+                      path="relayed") == 0
+    finally:
+        upstream.stop()

@@ -182,14 +182,20 @@ promise_test(async () => {
 
 promise_test(async () => {
   const order = [];
-  const ws = new WritableStream({ write() { return delay(1); } });
+  // The first write is in flight until the test finishes it (a timer would race a loaded
+  // machine: the write could be over before the abort comes).
+  let finishWrite;
+  const ws = new WritableStream({ write() { return new Promise((r) => { finishWrite = r; }); } });
   const writer = ws.getWriter();
   writer.write("a").then(() => order.push("write"), () => order.push("write rejected"));
   writer.write("b").then(() => order.push("write2"), () => order.push("write2 rejected"));
-  await flushAsyncEvents().then(() => {});
+  await flushAsyncEvents();
   writer.abort("r").then(() => order.push("abort"));
   writer.closed.catch(() => order.push("closed rejected"));
-  await delay(20);
+  await flushAsyncEvents();
+  assert_array_equals(order, [], "nothing settles while the write is in flight");
+  finishWrite();
+  await flushAsyncEvents();
   assert_array_equals(order, ["write", "write2 rejected", "abort", "closed rejected"]);
 }, "ordering: an abort during a write settles after it, before closed rejects");
 

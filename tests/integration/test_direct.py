@@ -20,7 +20,6 @@ import urllib.request
 
 import aiohttp
 import pytest
-
 from aiohttp import web
 
 from tests.conftest import run

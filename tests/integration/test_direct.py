@@ -200,6 +200,8 @@ def test_a_body_that_breaks_its_content_length_never_overruns_it(direct, claim):
 
 def test_a_client_that_leaves_midway_cancels_the_script_s_stream(direct):
     before = cancels(direct)
+    worker_fds = f"/proc/{direct.worker_pids()['w0']}/fd"
+    fds = len(os.listdir(worker_fds))
     sock = socket.create_connection(("127.0.0.1", direct.port), timeout=30)
     sock.sendall(b"GET /?bytes=1000000000 HTTP/1.1\r\nHost: x\r\n\r\n")
     got = 0
@@ -213,6 +215,7 @@ def test_a_client_that_leaves_midway_cancels_the_script_s_stream(direct):
         time.sleep(0.05)
     assert cancels(direct) == before + 1
     direct.wait_log(r"\"GET /\?bytes=1000000000 HTTP/1.1\" 200 .* aborted", timeout=10)
+    assert len(os.listdir(worker_fds)) == fds  # its copy of the client's socket is closed
 
 
 def test_a_worker_killed_midway_cuts_the_body_and_is_replaced(serve):

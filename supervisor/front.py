@@ -578,20 +578,7 @@ class Front:
             if 0 < grow_at <= sent:
                 stream.widen(grow_at)
                 grow_at = 0
-        if 0 <= length != sent:
-            log.warning("request %s: body of %d bytes, Content-Length said %d",
-                        stream.request_id, sent, length)
-            self._abort(request, resp, ex)
-            return
-        try:
-            async with asyncio.timeout(send_timeout):  # a chunked body's end is drained
-                await resp.write_eof()
-        except TimeoutError:
-            log.warning("request %s: the client took nothing for %g s; aborting",
-                        stream.request_id, send_timeout)
-            self._abort(request, resp, ex)
-            return
-        ex.finished = True
+        await self._end_body(request, stream, resp, length, sent, ex)
 
     async def _direct(self, request: web.BaseRequest, stream: Stream, resp: web.StreamResponse,
                       length: int, sent: int, ex: Exchange) -> bool:
@@ -628,22 +615,29 @@ class Front:
             return True
         assert type(end) is p.DirectEnd  # the stream core allows nothing else here
         ex.bytes_out += end.written
-        sent += end.written
+        await self._end_body(request, stream, resp, length, sent + end.written, ex)
+        return True
+
+    async def _end_body(self, request: web.BaseRequest, stream: Stream,
+                        resp: web.StreamResponse, length: int, sent: int,
+                        ex: Exchange) -> None:
+        """All of the body is out (``sent`` bytes): check it against the Content-Length
+        and end it (a chunked body's last chunk, drained), or abort the response."""
         if 0 <= length != sent:
             log.warning("request %s: body of %d bytes, Content-Length said %d",
                         stream.request_id, sent, length)
             self._abort(request, resp, ex)
-            return True
+            return
+        send_timeout = self.active().settings.send_timeout
         try:
-            async with asyncio.timeout(send_timeout):  # a chunked body's end is drained
+            async with asyncio.timeout(send_timeout):
                 await resp.write_eof()
         except TimeoutError:
             log.warning("request %s: the client took nothing for %g s; aborting",
                         stream.request_id, send_timeout)
             self._abort(request, resp, ex)
-            return True
+            return
         ex.finished = True
-        return True
 
     def _refuse_direct(self, request: web.BaseRequest, stream: Stream,
                        resp: web.StreamResponse, ex: Exchange) -> bool:

@@ -25,6 +25,7 @@ from isoflow.isolate_worker.worker import Worker, WorkerOptions
 from isoflow.supervisor.handover import Handovers
 from tests.conftest import run
 from tests.inprocess.peer import Peer
+from tests.test_direct import read_all
 
 SCRIPT = """
 addEventListener("fetch", (event) => event.respondWith(handle(event.request)));
@@ -107,14 +108,6 @@ async def take_frames(peer: Peer, sid: int, taken: int = 0) -> int:
             await peer.consumed(sid, got - taken)
             taken = got
     return taken
-
-
-def read_all(sock: socket.socket) -> bytes:
-    sock.settimeout(10)
-    data = bytearray()
-    while chunk := sock.recv(1 << 16):
-        data += chunk
-    return bytes(data)
 
 
 def test_a_long_body_asks_for_the_socket_and_goes_on_in_it() -> None:

@@ -584,13 +584,16 @@ class Worker:
                     return
                 self._release_held()
             direct = entry.direct
-            if direct is None and entry.framed >= 0 and entry.framed >= DIRECT_AFTER and \
-                    self.handover.answers and core.response is p.Phase.BODY:
-                direct = self._ask_direct(sid, entry)
             if direct is not None:
                 direct.write(data)
                 return
-            entry.framed += len(data)
+            framed = entry.framed
+            if 0 <= framed < DIRECT_AFTER <= framed + len(data) and self.handover.answers:
+                # Long enough to be worth the socket's hand-over: asked at the pump's end,
+                # unless the body ends in this pump anyway.
+                self._ask_direct_for[sid] = entry
+            if framed >= 0:
+                entry.framed = framed + len(data)
             self._send(core.send(p.ResponseBody(sid, data)))
         elif kind == AC_HEAD:
             _, _, status, flat, length = action

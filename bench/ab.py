@@ -8,7 +8,8 @@ a temporary git worktree and run by this checkout's Python with ``PYTHONPATH`` n
 worktree as the ``isoflow`` package (its zygote and workers inherit it). Each round serves
 ``bench/compare/worker.mjs`` with each side in turn and prints per side:
 
-  hello      ``wrk -t2 -c50`` for --seconds after a 2 s warm-up (on --path, "/" by default):
+  hello      ``wrk -t2 -c50`` (--connections) for --seconds after a 2 s warm-up (on --path,
+             "/" by default):
              requests/s, and CPU µs per request of the front (the supervisor and its zygote)
              and of the workers;
   generated  curl reading ``/generate`` (--megabytes) --runs times: the median MB/s, CPU µs
@@ -80,9 +81,10 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 
 def hello(url: str, pid: int, args: argparse.Namespace) -> str:
     url += args.path.lstrip("/")
-    subprocess.run(["wrk", "-t2", "-c50", "-d2s", url], capture_output=True, check=True)
+    load = ["-t2", f"-c{args.connections}"] if args.connections > 1 else ["-t1", "-c1"]
+    subprocess.run(["wrk", *load, "-d2s", url], capture_output=True, check=True)
     before = _sample(pid)
-    out = subprocess.run(["wrk", "-t2", "-c50", f"-d{args.seconds}s", url],
+    out = subprocess.run(["wrk", *load, f"-d{args.seconds}s", url],
                          capture_output=True, text=True, check=True).stdout
     used = _delta(_sample(pid), before)
     found = re.search(r"(\d+) requests in", out)
@@ -130,6 +132,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=6, help="of each wrk run (hello)")
+    parser.add_argument("--connections", type=int, default=50, help="wrk's (hello)")
     parser.add_argument("--path", default="/", help="what wrk requests (hello), e.g. "
                         "'/generate?bytes=300000' for a mid-size streamed body")
     parser.add_argument("--megabytes", type=int, default=200, help="MiB per body (generated)")

@@ -10,8 +10,10 @@ which bodies were written directly.
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import os
+import random
 import signal
 import socket
 import ssl
@@ -64,6 +66,19 @@ export default {
 
 def expected(n: int) -> bytes:
     return bytes(i % 251 for i in range(251)) * (n // 251) + bytes(range(n % 251))
+
+
+def dechunk(data: bytes) -> bytes:
+    """The payload of a whole chunked body (AssertionError if its last chunk is missing)."""
+    body, pos = bytearray(), 0
+    while True:
+        line_end = data.index(b"\r\n", pos)
+        size = int(data[pos:line_end].split(b";")[0], 16)
+        if size == 0:
+            assert data[line_end:] == b"\r\n\r\n", "no end after the last chunk"
+            return bytes(body)
+        body += data[line_end + 2:line_end + 2 + size]
+        pos = line_end + 2 + size + 2
 
 
 @pytest.fixture(scope="module")
@@ -141,15 +156,7 @@ def test_a_pipelined_request_is_answered_after_a_body_the_worker_wrote(direct):
     assert rest[:3_000_000] == expected(3_000_000)
     second_head, _, chunked = rest[3_000_000:].partition(b"\r\n\r\n")
     assert second_head.startswith(b"HTTP/1.1 200") and b"chunked" in second_head
-    body, pos = bytearray(), 0
-    while True:
-        line_end = chunked.index(b"\r\n", pos)
-        size = int(chunked[pos:line_end].split(b";")[0], 16)
-        if size == 0:
-            break
-        body += chunked[line_end + 2:line_end + 2 + size]
-        pos = line_end + 2 + size + 2
-    assert body == expected(2_000_000)
+    assert dechunk(chunked) == expected(2_000_000)
 
 
 def test_a_body_only_the_close_delimits_stays_on_frames(direct, metrics_port):
@@ -216,6 +223,52 @@ def test_a_client_that_leaves_midway_cancels_the_script_s_stream(direct):
     assert cancels(direct) == before + 1
     direct.wait_log(r"\"GET /\?bytes=1000000000 HTTP/1.1\" 200 .* aborted", timeout=10)
     assert len(os.listdir(worker_fds)) == fds  # its copy of the client's socket is closed
+
+
+def test_many_bodies_at_once_with_clients_that_leave_reset_or_crawl(direct, metrics_port):
+    # Bounded: 16 clients, at most 20 MB each, every read under a timeout. Whatever the
+    # others do, a client that reads to the end gets every byte; afterwards the worker holds
+    # no client socket and no stream is left open.
+    rng = random.Random(8)
+    worker_fds = f"/proc/{direct.worker_pids()['w0']}/fd"
+    fds = len(os.listdir(worker_fds))
+
+    async def client(i: int) -> None:
+        n = rng.choice([400_000, 3_000_000, 20_000_000])
+        mode = ("full", "leave", "reset", "crawl")[i % 4]
+        reader, writer = await asyncio.open_connection("127.0.0.1", direct.port)
+        query = f"/?bytes={n}" + ("&length" if i % 2 else "")
+        writer.write(f"GET {query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = bytearray()
+        stop = rng.randint(100_000, 2_000_000)
+        while chunk := await asyncio.wait_for(reader.read(1 << 16), 20):
+            data += chunk
+            if mode in ("leave", "reset") and len(data) > stop:
+                break
+            if mode == "crawl":
+                await asyncio.sleep(0.002)
+        if mode == "reset":
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        writer.close()
+        if mode in ("full", "crawl"):
+            head, _, body = bytes(data).partition(b"\r\n\r\n")
+            assert (dechunk(body) if b"chunked" in head else body) == expected(n), (i, mode)
+
+    async def all_clients() -> None:
+        await asyncio.gather(*(client(i) for i in range(16)))
+
+    run(all_clients())
+    for _ in range(100):
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        if metric(text, "isoflow_streams_open") == 0 and len(os.listdir(worker_fds)) == fds:
+            break
+        time.sleep(0.05)
+    assert metric(text, "isoflow_streams_open") == 0
+    assert len(os.listdir(worker_fds)) == fds
+    with urllib.request.urlopen(direct.url("/?bytes=3000000"), timeout=10) as r:
+        assert r.read() == expected(3_000_000)
 
 
 def test_a_worker_killed_midway_cuts_the_body_and_is_replaced(serve):

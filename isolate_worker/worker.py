@@ -294,11 +294,12 @@ class Worker:
         self.bridge: Bridge | None = None
         self.requests = 0
         self.forwarded_bytes = 0
-        self.forwards = 0  # response bodies forwarded untouched (relayed or as frames)
+        self.forwards = 0  # response bodies forwarded untouched (relayed, direct or framed)
         self.relayed_bodies = 0  # ... of them handed to the supervisor with their socket
         self.uploads = 0  # request bodies forwarded untouched into a fetch
         self.relayed_uploads = 0  # ... of them spliced in by the supervisor
         self.direct_stalls = 0  # times a body written into a client's socket waited for it
+        self.direct_forwards = 0  # forwarded bodies written into the client's socket here
         self.terminations = {"cpu": 0, "memory": 0, "error": 0}
         self.rss_base = 0  # the RSS with one fresh isolate, measured at start
         self.rss_limit = 0  # the RSS backstop (RSS_MARGIN)
@@ -749,6 +750,8 @@ class Worker:
             return
         if client is not None:
             direct.granted(client, chunked, send_timeout)
+            if entry.forward is not None:
+                self.direct_forwards += 1
         else:
             self._direct_refused(sid, entry, direct)
         if entry.forward is not None:
@@ -925,6 +928,7 @@ class Worker:
             "uploads": self.uploads,
             "relayed_uploads": self.relayed_uploads,
             "direct_stalls": self.direct_stalls,
+            "direct_forwards": self.direct_forwards,
             "heap_used": heap.get("used_heap_size", 0),
             "heap_total": heap.get("total_heap_size", 0),
             "heap_external": heap.get("external_memory", 0),

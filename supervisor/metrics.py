@@ -186,14 +186,15 @@ class Metrics:
                                      "Body bytes moved by the splice relay", ["direction"],
                                      registry=r)
         self.direct = Counter("isoflow_direct_response_bodies",
-                              "Response bodies made by a script that its worker wrote into "
-                              "the client's connection itself", registry=r)
+                              "Response bodies that their worker wrote into the client's "
+                              "connection itself", registry=r)
         for kind in ("client_drain", "worker_credit", "upload_credit"):
             self.stalls.labels(kind)
         for direction in ("response", "upload"):
             self.relayed_bytes.labels(direction)
             for path in ("relayed", "framed"):
                 self.forwarded.labels(direction, path)
+        self.forwarded.labels("response", "direct")
 
     def watch(self, snapshot: Callable[[], Snapshot]) -> None:
         self.registry.register(_Live(snapshot))
@@ -239,10 +240,13 @@ class Metrics:
                 counter.labels(script).inc(n)
         if (n := delta("direct_stalls")) > 0:  # bodies a worker writes to the client itself
             self.stalls.labels("client_drain").inc(n)
-        # Forwarded bodies the worker did not hand over went as frames.
-        for direction, total, relayed in (("response", "forwards", "relayed_bodies"),
-                                          ("upload", "uploads", "relayed_uploads")):
-            if (n := delta(total) - delta(relayed)) > 0:
+        if (n := delta("direct_forwards")) > 0:
+            self.forwarded.labels("response", "direct").inc(n)
+        # Forwarded bodies the worker did not hand over (nor write itself) went as frames.
+        for direction, total, others in (("response", "forwards",
+                                          ("relayed_bodies", "direct_forwards")),
+                                         ("upload", "uploads", ("relayed_uploads",))):
+            if (n := delta(total) - sum(delta(key) for key in others)) > 0:
                 self.forwarded.labels(direction, "framed").inc(n)
 
     def exposition(self) -> bytes:

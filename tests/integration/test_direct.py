@@ -395,5 +395,14 @@ def test_an_upstream_body_that_cannot_be_relayed_is_written_by_the_worker(ops, t
         assert metric(text, "isoflow_direct_response_bodies_total") >= 1
         assert metric(text, "isoflow_forwarded_bodies_total", direction="response",
                       path="relayed") == 0
+        # The forwards' paths arrive with the worker's PONGs: the 5 MB one went direct.
+        for _ in range(100):
+            text = urllib.request.urlopen(server.metrics_url(), timeout=5).read().decode()
+            counted = [metric(text, "isoflow_forwarded_bodies_total", direction="response",
+                              path=path) for path in ("direct", "framed")]
+            if sum(counted) == 2:
+                break
+            time.sleep(0.05)
+        assert counted[0] >= 1 and sum(counted) == 2
     finally:
         upstream.stop()

@@ -57,17 +57,53 @@ def pss(pid: int) -> int:
     return int(m.group(1)) * 1024 if m else 0
 
 
+def role(pid: int) -> str:
+    """What an isoflow process is, from its command line: "zygote", "worker", "prebuild" or
+    "supervisor" (a front, or anything else)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "gone"
+    if b"isolate_worker.zygote" in cmdline:
+        return "zygote"
+    if b"isolate_worker.prebuild" in cmdline:
+        return "prebuild"
+    if b"isolate_worker" in cmdline:
+        return "worker"
+    return "supervisor"
+
+
 class RssSampler:
-    """Samples the RSS of a process and its children every few ms; keeps baseline and peak."""
+    """Samples the RSS of a process and every process below it (its zygote and workers: a
+    worker is the zygote's child) every few ms; keeps baseline and peak."""
 
     def __init__(self, pid: int, interval: float = 0.01) -> None:
         self.pid = pid
         self.interval = interval
-        self.pids = [pid, *children(pid)]
+        self.pids = [pid, *sorted(descendants(pid)[1:])]
+        self.names = self._name(self.pids)
         self.baseline = {p: rss(p) for p in self.pids}
         self.peak = dict(self.baseline)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _name(pids: list[int]) -> dict[int, str]:
+        """supervisor, zygote, worker1, worker2, ... (``pids``: the sampled one first, then
+        in pid order)."""
+        names: dict[int, str] = {}
+        counts: dict[str, int] = {}
+        for p in pids:
+            kind = "supervisor" if p == pids[0] else role(p)
+            counts[kind] = counts.get(kind, 0) + 1
+            numbered = kind in ("worker", "supervisor") and p != pids[0]
+            names[p] = f"{kind}{counts[kind]}" if numbered or kind == "worker" else kind
+        return names
+
+    @property
+    def workers(self) -> list[int]:
+        """The isolate workers sampled."""
+        return [p for p in self.pids if self.names[p].startswith("worker")]
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -84,12 +120,11 @@ class RssSampler:
         self._thread.join()
 
     def growth_mb(self) -> dict[str, float]:
-        """Each process's peak over its baseline in MiB, by name: supervisor, worker1, ..."""
-        names = ["supervisor", *(f"worker{i}" for i in range(1, len(self.pids)))]
-        return {name: (self.peak[p] - self.baseline[p]) / 2**20
-                for name, p in zip(names, self.pids, strict=True)}
+        """Each process's peak over its baseline in MiB, by name: supervisor, zygote,
+        worker1, ..."""
+        return {self.names[p]: (self.peak[p] - self.baseline[p]) / 2**20 for p in self.pids}
 
     def report(self) -> str:
         growth = self.growth_mb()
-        return ", ".join(f"{name} {self.peak[p] / 2**20:.0f} MB (+{growth[name]:.1f})"
-                         for name, p in zip(growth, self.pids, strict=True))
+        return ", ".join(f"{self.names[p]} {self.peak[p] / 2**20:.0f} MB "
+                         f"(+{growth[self.names[p]]:.1f})" for p in self.pids)

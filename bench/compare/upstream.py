@@ -6,6 +6,9 @@
 from one preallocated buffer, so the upstream costs as little as aiohttp allows. run.py
 measures it directly too (the "direct" row): the proxy figures cannot exceed it.
 
+With ``--tls-cert`` and ``--tls-key`` it serves HTTPS (bench/proxy.py --tls: a body the
+relay cannot take).
+
 ``POST /sink`` reads the request body and answers how many bytes it counted (text), with
 ``X-Sink-Framing: length`` or ``chunked``, how the body came (bench/relay.py's upload).
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ssl
 
 from aiohttp import web
 
@@ -47,7 +51,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    parser.add_argument("--tls-key", help="... and this key (PEM)")
     args = parser.parse_args()
+    context = None
+    if args.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
     with contextlib.suppress(ImportError):
         import uvloop
 
@@ -55,7 +65,8 @@ def main() -> None:
     app = web.Application()
     app.router.add_get("/bytes", send_bytes)
     app.router.add_post("/sink", sink)
-    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None,
+                ssl_context=context)
 
 
 if __name__ == "__main__":

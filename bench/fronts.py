@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/fronts.py [--duration 10] [--runs 3] [--cores 0,1]
 
-Runs examples/hello.js twice, pinned with sched_setaffinity (what taskset does):
+Runs examples/hello.js twice, every thread pinned with sched_setaffinity (what taskset -a
+does):
   * one cell: ``--fronts 1 --workers 1``, every process on the first core;
   * N cells: ``--fronts N --workers N``, front i and its worker on core i (the main process
     and wrk float).
@@ -31,17 +32,24 @@ from tests.procstats import children, descendants
 HELLO = (REPO / "examples" / "hello.js").read_text()
 
 
+def _pin_threads(pid: int, core: int) -> None:
+    """Every thread of ``pid`` on ``core``: affinity is per thread, and the ones a process
+    started already (V8's, ZeroMQ's I/O threads) keep theirs when only its pid is pinned."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(tid), {core})
+
+
 def pin(main: int, cores: list[int], cells: int) -> None:
     """One cell: everything on cores[0]. Many: front i and its workers on cores[i]."""
     if cells == 1:
         for pid in descendants(main):
-            os.sched_setaffinity(pid, {cores[0]})
+            _pin_threads(pid, cores[0])
         return
     for front in children(main):
         cmdline = Path(f"/proc/{front}/cmdline").read_text()
         index = int(cmdline.split("\0--front\0")[1].split("/")[0])
         for pid in descendants(front):
-            os.sched_setaffinity(pid, {cores[index]})
+            _pin_threads(pid, cores[index])
 
 
 def measure(cells: int, cores: list[int], duration: float,

@@ -16,7 +16,7 @@ import pytest
 
 from isoflow.supervisor.runtimedir import PREFIX, SOCKET, RuntimeDir, RuntimeDirInUse, sweep_stale
 from tests.conftest import IsoflowServer, fetch, run
-from tests.procstats import RssSampler, alive, children, rss
+from tests.procstats import RssSampler, alive, children, descendants, rss
 
 MEMORY_MIB = 64
 # The documented bound (docs/security.md): a worker's RSS stays below its RSS at start plus
@@ -118,7 +118,7 @@ def test_a_runaway_starved_of_cpu_is_still_terminated(server):
     """Four busy processes share the workers' core: the runaway gets about a fifth of it,
     which the old watchdog took for idling (it never terminated it). Its own CPU clock
     reaches the 0.3 s limit after about 1.5 s of wall time."""
-    workers = children(server.pid)
+    workers = descendants(server.pid)[1:]  # the zygote and the workers it forked
     pin(workers, {0})
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
                              preexec_fn=_pin_to_cpu0, start_new_session=True)

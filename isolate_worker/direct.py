@@ -2,10 +2,11 @@
 
 A body made in JavaScript otherwise crosses to the supervisor as frames (two ZeroMQ I/O
 threads and the supervisor's loop per chunk) before the supervisor writes it to the client.
-Once a stream has sent ``DIRECT_AFTER`` bytes that way, the worker asks for the client's
-socket instead. Until the answer comes, what JS hands over is kept (copied: the bridge's
-buffer is reused by the next pump); with the socket, each chunk goes to it with one
-``sendmsg`` as it leaves the pump, framed as an HTTP/1.1 chunk if the response is chunked.
+Once a stream has sent ``DIRECT_AFTER`` bytes that way and goes on past that pump (its
+Content-Length, if it has one, leaving at least ``DIRECT_MIN_REST``), the worker asks for
+the client's socket instead. Until the answer comes, what JS hands over is kept (copied:
+the bridge's buffer is reused by the next pump); with the socket, each chunk goes to it
+with one ``sendmsg`` as it leaves the pump, framed as an HTTP/1.1 chunk if chunked.
 After a refusal the kept chunks go as frames and so does the rest of the body.
 
 JavaScript gets its credit back as bytes reach the kernel, under the stream core's one grant
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from isoflow.protocol.stream import should_grant
 
 DIRECT_AFTER = 128 << 10  # body bytes a stream sends as frames before it asks for the socket
+DIRECT_MIN_REST = 256 << 10  # ... and what a Content-Length must leave after them, if any
 _NOSIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)
 _CRLF = b"\r\n"
 

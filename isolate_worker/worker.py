@@ -33,7 +33,7 @@ from isoflow.protocol.frames import MAX_HEAD_BYTES
 from . import handover
 from . import script as script_loader
 from .bridge import Bridge, BridgeConfig, IsolateFailure
-from .direct import DIRECT_AFTER, DirectWrite
+from .direct import DIRECT_AFTER, DIRECT_MIN_REST, DirectWrite
 from .fetch import AddressPolicy, FetchClient, Upload
 from .kinds import (
     AC_CREDIT,
@@ -155,7 +155,7 @@ class ResponseForward:
         worker, entry = self.worker, self.entry
         core = entry.core
         if entry.direct is None and entry.framed >= DIRECT_AFTER and worker.handover.answers \
-                and core.response is p.Phase.BODY:
+                and core.response is p.Phase.BODY and _worth_direct(entry.length, entry.framed):
             worker._ask_direct(self.sid, entry, lambda _size: self.credit_granted())
         direct = entry.direct
         if direct is not None:
@@ -252,6 +252,12 @@ class UploadHandOver:
         self.entry.upload_relayed = True
         worker.relayed_uploads += 1
         return True
+
+
+def _worth_direct(length: int, framed: int) -> bool:
+    """Whether a body with ``framed`` bytes sent has enough left to pay for the hand-over of
+    the client's socket: unknown (no Content-Length), or at least ``DIRECT_MIN_REST``."""
+    return length < 0 or length - framed >= DIRECT_MIN_REST
 
 
 def _fits_a_frame(headers: list[list[str]]) -> bool:
@@ -519,7 +525,8 @@ class Worker:
         if self._ask_direct_for:
             for sid, entry in self._ask_direct_for.items():
                 if self.streams.get(sid) is entry and entry.direct is None and \
-                        entry.core.response is p.Phase.BODY and not entry.core.finished:
+                        entry.core.response is p.Phase.BODY and not entry.core.finished \
+                        and _worth_direct(entry.length, entry.framed):
                     self._ask_direct(sid, entry)
             self._ask_direct_for.clear()
         self.link.flush_batch()

@@ -45,6 +45,7 @@ async function handle(request) {
     } }));
   }
   let sent = 0;
+  const headers = url.searchParams.has("length") ? { "content-length": String(total) } : {};
   return new Response(new ReadableStream({
     pull(c) {
       if (sent >= total) return c.close();
@@ -53,7 +54,7 @@ async function handle(request) {
       sent += n;
     },
     cancel(reason) { console.log(`cancelled: ${reason.message}`); },
-  }));
+  }), { headers });
 }
 """
 
@@ -166,6 +167,21 @@ def test_a_body_that_ends_in_its_first_pump_does_not_ask() -> None:
             await take_frames(peer, 3)
             assert peer.cores[3].outcome is p.Outcome.DONE
             assert not peer.of(3, p.ResponseDirect) and peer.body(3) == expected(n)
+
+    run(main())
+
+
+def test_a_body_whose_length_leaves_little_after_the_threshold_does_not_ask() -> None:
+    async def main() -> None:
+        async with linked() as (_worker, peer, _handovers):
+            # 1 MiB goes in the first pump (the window): 100 KB are left, too few to pay
+            # for the hand-over; 3 MiB with a length leave plenty, and ask.
+            await peer.send(head(5, "/?n=1148576&length"), head(6, "/?n=3145728&length"))
+            await take_frames(peer, 5)
+            await take_frames(peer, 6)
+            assert peer.cores[5].outcome is p.Outcome.DONE and not peer.of(5, p.ResponseDirect)
+            assert peer.body(5) == expected(1148576)
+            assert peer.of(6, p.ResponseDirect)
 
     run(main())
 

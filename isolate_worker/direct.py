@@ -73,6 +73,11 @@ class DirectWrite:
     def answered(self) -> bool:
         return self.sock is not None or self.done
 
+    @property
+    def backlog(self) -> int:
+        """Payload bytes taken from JS that have not reached the kernel (held or pending)."""
+        return self.accepted - self.written
+
     # -- from the worker ------------------------------------------------------------------
 
     def granted(self, sock: socket.socket, chunked: bool, send_timeout: float) -> None:
@@ -155,8 +160,7 @@ class DirectWrite:
     def _returned(self, size: int) -> None:
         """``size`` payload bytes reached the kernel: grant them back under the policy."""
         self._unreturned += size
-        held = sum(p for _, p in self._pending) if self._pending else 0
-        if should_grant(self._unreturned, held, self.window):
+        if should_grant(self._unreturned, self.backlog, self.window):
             grant, self._unreturned = self._unreturned, 0
             self._on_credit(grant)
 

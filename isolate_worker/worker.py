@@ -161,8 +161,7 @@ class ResponseForward:
         if direct is not None:
             # Into the client's socket: nothing is taken before the answer (after a refusal
             # the frames must keep to the supervisor's credit), then at most a window waits.
-            while not direct.done and (not direct.answered
-                                       or direct.accepted - direct.written >= direct.window):
+            while not direct.done and (not direct.answered or direct.backlog >= direct.window):
                 await self._wait()
             if worker.streams.get(self.sid) is not entry:
                 raise asyncio.CancelledError
@@ -577,9 +576,7 @@ class Worker:
             self.websockets.released(sid)
             if entry is not None:
                 entry.js_done = True
-                if entry.forward is None and entry.direct is None:
-                    self.streams.pop(sid, None)
-                    self._maybe_finish_drain()
+                self._forget_if_done(sid, entry)
             return
         if entry is None:
             return  # cancelled by the supervisor meanwhile
@@ -774,9 +771,7 @@ class Worker:
             self._send(core.send(p.ResponseBody(sid, chunk)))
         if direct.ending:
             self._send(core.send(p.ResponseEnd(sid)))
-            if entry.js_done:
-                self.streams.pop(sid, None)
-                self._maybe_finish_drain()
+            self._forget_if_done(sid, entry)
 
     def _direct_ended(self, sid: int, entry: StreamEntry, direct: DirectWrite, written: int,
                       failure: str | None) -> None:
@@ -795,9 +790,15 @@ class Worker:
                 self.streams.pop(sid, None)
                 entry.forward._request_body_gone("the response ended before the request body")
                 self._maybe_finish_drain()
-            elif entry.js_done:
-                self.streams.pop(sid, None)
-                self._maybe_finish_drain()
+            else:
+                self._forget_if_done(sid, entry)
+
+    def _forget_if_done(self, sid: int, entry: StreamEntry) -> None:
+        """Forget a stream once JS has released it and nothing else writes its body (a
+        forwarded fetch body, or a body going into the client's socket, keeps it)."""
+        if entry.js_done and entry.forward is None and entry.direct is None:
+            self.streams.pop(sid, None)
+            self._maybe_finish_drain()
 
     def _abort_stream(self, sid: int, status: int, message: str) -> None:
         """Answer a stream the supervisor broke with an error, then cancel it like any other."""

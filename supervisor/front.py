@@ -566,9 +566,7 @@ class Front:
                 async with asyncio.timeout(send_timeout):
                     await resp.write(chunk)
             except TimeoutError:
-                log.warning("request %s: the client took nothing for %g s; aborting",
-                            stream.request_id, send_timeout)
-                self._abort(request, resp, ex)
+                self._abort_slow(request, resp, ex, stream.request_id, send_timeout)
                 return
             probe.cancel()
             if waited:
@@ -597,9 +595,7 @@ class Front:
             return self._refuse_direct(request, stream, resp, ex)
         await resp.write(b"")  # the head, if aiohttp still holds it
         if not await flushed(transport, send_timeout):
-            log.warning("request %s: the client took nothing for %g s; aborting",
-                        stream.request_id, send_timeout)
-            self._abort(request, resp, ex)
+            self._abort_slow(request, resp, ex, stream.request_id, send_timeout)
             return True
         chunked = resp.headers.get(hdrs.TRANSFER_ENCODING) == "chunked"
         if not handovers.answer(pid, stream.sid, client.fileno(), chunked, send_timeout):
@@ -633,9 +629,7 @@ class Front:
             async with asyncio.timeout(send_timeout):
                 await resp.write_eof()
         except TimeoutError:
-            log.warning("request %s: the client took nothing for %g s; aborting",
-                        stream.request_id, send_timeout)
-            self._abort(request, resp, ex)
+            self._abort_slow(request, resp, ex, stream.request_id, send_timeout)
             return
         ex.finished = True
 
@@ -713,6 +707,13 @@ class Front:
         log.info("request %s: request body over %d bytes", stream.request_id, limit)
         stream.cancel("request body too large")
         stream.fail(BodyTooLarge(limit))
+
+    def _abort_slow(self, request: web.BaseRequest, resp: web.StreamResponse, ex: Exchange,
+                    request_id: str, seconds: float) -> None:
+        """The client took nothing for ``seconds`` (``send_timeout``): abort, and say so."""
+        log.warning("request %s: the client took nothing for %g s; aborting", request_id,
+                    seconds)
+        self._abort(request, resp, ex)
 
     def _abort(self, request: web.BaseRequest, resp: web.StreamResponse, ex: Exchange) -> None:
         """Break the connection so the client sees an incomplete response: a chunked body

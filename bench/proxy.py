@@ -19,12 +19,12 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import tempfile
 from pathlib import Path
 
 from _harness import RssSampler, download, isoflow, upstream
 
+from tests.certs import make_cert
 from tests.procstats import descendants
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -41,15 +41,6 @@ def cpu_ticks(pid: int) -> int:
         total += int(fields[11]) + int(fields[12])
     return total
 
-
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and its key (needs the openssl command)."""
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "1", "-subj", "/CN=localhost", "-addext",
-                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
-    return cert, key
 
 SCRIPT = """
 export default {
@@ -70,7 +61,11 @@ def main() -> None:
     parser.add_argument("--no-relay", action="store_true", help="isoflow's --no-relay")
     args = parser.parse_args()
     size = args.megabytes << 20
-    tls = self_signed(Path(tempfile.mkdtemp(prefix="isoflow-bench-"))) if args.tls else None
+    tls = None
+    if args.tls:
+        directory = Path(tempfile.mkdtemp(prefix="isoflow-bench-"))
+        make_cert(directory)
+        tls = directory / "cert.pem", directory / "key.pem"
     env = {"SSL_CERT_FILE": str(tls[0])} if tls else None
     extra = ["--no-relay"] if args.no_relay else []
     with upstream(tls) as up, isoflow(SCRIPT, "--allow-fetch-to", "loopback", *extra,

@@ -11,7 +11,6 @@ left in its group) when the test ends.
 from __future__ import annotations
 
 import os
-import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,11 +87,3 @@ def metric(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-def make_cert(directory: Path, cert: str = "cert.pem", key: str = "key.pem") -> None:
-    """A fresh self-signed certificate for 127.0.0.1 (needs the openssl command)."""
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(directory / key), "-out", str(directory / cert), "-days", "1",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )

@@ -24,8 +24,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from tests.certs import make_cert
 from tests.conftest import run
-from tests.integration.ops_support import make_cert, metric
+from tests.integration.ops_support import metric
 from tests.processes import free_port
 from tests.upstream import ServerThread
 

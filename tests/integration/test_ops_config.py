@@ -12,8 +12,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.certs import make_cert
 from tests.conftest import run
-from tests.integration.ops_support import get, make_cert
+from tests.integration.ops_support import get
 from tests.processes import isoflow
 
 APP = """

@@ -14,8 +14,9 @@ import time
 import aiohttp
 import pytest
 
+from tests.certs import make_cert
 from tests.conftest import run
-from tests.integration.ops_support import get, make_cert
+from tests.integration.ops_support import get
 from tests.processes import isoflow
 
 VERSION = """

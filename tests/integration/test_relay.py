@@ -23,8 +23,9 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
+from tests.certs import make_cert
 from tests.conftest import run
-from tests.integration.ops_support import make_cert, metric
+from tests.integration.ops_support import metric
 from tests.processes import free_port
 from tests.upstream import ServerThread, stream_bytes
 

@@ -509,6 +509,9 @@ class StreamCore:
         if cls is UploadRelay:
             self._relay_upload(what, RemoteProtocolError)
             return frame
+        if cls is DirectEnd and frame.written < 0:  # type: ignore[attr-defined]
+            raise RemoteProtocolError(f"stream {self.sid}: {what} with a negative byte count "
+                                      f"{frame.written}")  # type: ignore[attr-defined]
         if cls is ResponseComplete:
             self._check_complete(frame, RemoteProtocolError)
             self._step(_RESPONSE, Step.HEAD_END, what, RemoteProtocolError)

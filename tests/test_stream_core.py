@@ -392,6 +392,13 @@ def test_a_direct_body_ends_with_direct_end_and_no_frames_flow_meanwhile():
         assert core.outcome is Outcome.DONE and core.response is Phase.ENDED
 
 
+def test_a_direct_end_with_a_negative_count_is_a_remote_error():
+    sup, _worker = direct_pair()
+    with pytest.raises(RemoteProtocolError, match="negative byte count"):
+        sup.receive(p.DirectEnd(SID, -1))
+    assert sup.response is Phase.DIRECT  # nothing applied
+
+
 def test_a_refused_direct_body_goes_on_as_frames():
     sup, worker = direct_pair()
     sup.direct_refused()

@@ -30,7 +30,7 @@ from typing import Any
 from isoflow import protocol as p
 from isoflow.protocol.frames import MAX_HEAD_BYTES
 
-from . import handover
+from . import handover, heap
 from . import script as script_loader
 from .bridge import Bridge, BridgeConfig, IsolateFailure
 from .direct import DIRECT_AFTER, DIRECT_MIN_REST, DirectWrite
@@ -339,6 +339,7 @@ class Worker:
         self.link.start()
         if self.handover.available:
             self.handover.listen(self._on_direct_answer)
+        heap.settle()
 
     def _hello(self) -> None:
         if self.options.remote is not None:

@@ -30,6 +30,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from isoflow import protocol as p
+from isoflow.isolate_worker import heap
 
 from . import logsetup, pidfile
 from .admin import Admin
@@ -287,6 +288,7 @@ class Service:
             if self.pid_path is not None:
                 pidfile.write_status(self.pid_path, self.reload_count, ok, message)
             self.notifier.ready(f"serving {self.describe()}")
+            heap.thaw()  # the configuration frozen at start-up is garbage once drained
             return ok
 
     async def _reload(self) -> tuple[bool, str]:
@@ -456,6 +458,7 @@ async def serve(settings: Settings, front: FrontRole | None = None,
         if ready_fd is not None:
             front.tell_ready(ready_fd)
     service.notifier.ready(f"serving {service.describe()}")
+    heap.settle()
     watcher = None
     if watch:
         from .watch import Watcher, banner, watched_files

@@ -10,8 +10,8 @@ worktree as the ``isoflow`` package (its zygote and workers inherit it). Each ro
 
   hello      ``wrk -t2 -c50`` (--connections) for --seconds after a 2 s warm-up (on --path,
              "/" by default):
-             requests/s, and CPU µs per request of the front (the supervisor and its zygote)
-             and of the workers;
+             requests/s, CPU µs per request of the front (the supervisor and its zygote)
+             and of the workers, and wrk's 99th percentile latency;
   generated  curl reading ``/generate`` (--megabytes) --runs times: the median MB/s, CPU µs
              per MB of every isoflow process, and the workers' page faults per MB.
 """
@@ -84,14 +84,16 @@ def hello(url: str, pid: int, args: argparse.Namespace) -> str:
     load = ["-t2", f"-c{args.connections}"] if args.connections > 1 else ["-t1", "-c1"]
     subprocess.run(["wrk", *load, "-d2s", url], capture_output=True, check=True)
     before = _sample(pid)
-    out = subprocess.run(["wrk", *load, f"-d{args.seconds}s", url],
+    out = subprocess.run(["wrk", *load, "--latency", f"-d{args.seconds}s", url],
                          capture_output=True, text=True, check=True).stdout
     used = _delta(_sample(pid), before)
     found = re.search(r"(\d+) requests in", out)
     n = int(found.group(1)) if found else 0
+    p99 = re.search(r"^\s*99%\s+(\S+)\s*$", out, re.M)
     tick = 1e6 / os.sysconf("SC_CLK_TCK") / max(n, 1)  # µs per request of one tick
     return (f"{n / args.seconds:9,.0f} requests/s  front {used['front'] * tick:5.1f} µs  "
-            f"workers {used['workers'] * tick:5.1f} µs per request")
+            f"workers {used['workers'] * tick:5.1f} µs per request  "
+            f"p99 {p99.group(1) if p99 else '?'}")
 
 
 def generated(url: str, pid: int, args: argparse.Namespace) -> str:

@@ -16,7 +16,10 @@ same run:
 Each line gives requests/s and CPU microseconds per request of the front and of the worker
 (user + system time from /proc over the run, divided by the requests served). What isoflow
 spends above the last line is its own code; what the last line spends is the floor of the
-libraries the design is built on, on this machine.
+libraries the design is built on, on this machine. The last column times the first body byte
+of a request on a fresh connection, back to back and after 100 ms of idleness: on a shared
+VM a request to processes that slept is several times slower than to busy ones (wake-ups on
+idle cores, caches others have filled), for the floor as for isoflow.
 
 Then the memory floor: the idle RSS of a process with Python and the libraries a worker
 imports (aiohttp, ZeroMQ, uvloop, msgpack), then with an empty V8 isolate, then with
@@ -38,7 +41,7 @@ from collections.abc import Iterator
 from _harness import REPO, free_port, isoflow
 
 sys.path.insert(0, str(REPO / "bench" / "compare"))
-from measure import cpu_seconds, median, wrk
+from measure import cpu_seconds, first_byte, median, wrk
 
 from tests.procstats import descendants, rss
 
@@ -182,6 +185,18 @@ def floor(kind: str) -> Iterator[tuple[str, list[int]]]:
             os.unlink(f"{REPO}/.floor-{os.getpid()}.sock")
 
 
+def first_bytes(url: str, count: int = 15) -> tuple[float, float]:
+    """Median ms from a request on a fresh connection to its first body byte: requests back
+    to back, then each after 100 ms of idleness (every process asleep, as between the
+    requests of a quiet service)."""
+    warm = [first_byte(url).ttfb_ms for _ in range(count)]
+    idle = []
+    for _ in range(count):
+        time.sleep(0.1)
+        idle.append(first_byte(url).ttfb_ms)
+    return median(warm), median(idle)
+
+
 def run(url: str, fronts: list[int], workers: list[int], duration: float,
         runs: int) -> tuple[float, float, float]:
     """(median requests/s, front µs per request, worker µs per request)."""
@@ -213,14 +228,20 @@ def main() -> None:
         else:
             serve_worker(kind, endpoint)
         return
-    print(f"wrk -t2 -c50 -d{args.duration:g}s, median of {args.runs} runs; CPU µs per request")
-    print(f"{'setup':<28} {'requests/s':>11} {'front':>7} {'worker':>7} {'total':>7}")
+    print(f"wrk -t2 -c50 -d{args.duration:g}s, median of {args.runs} runs; CPU µs per request; "
+          "first byte (ms, median of 15): back to back / after 100 ms idle")
+    print(f"{'setup':<28} {'requests/s':>11} {'front':>7} {'worker':>7} {'total':>7} "
+          f"{'first byte':>14}")
+
+    def line(label: str, rate: float, front: float, worker: float, url: str) -> None:
+        warm, idle = first_bytes(url)
+        print(f"{label:<28} {rate:>11,.0f} {front:>7.0f} {worker:>7.0f} {front + worker:>7.0f} "
+              f"{warm:>6.2f} / {idle:.2f}", flush=True)
+
     for kind, label in (("aiohttp", "aiohttp alone"), ("zmq", "+ zmq hop to a worker"),
                         ("v8", "+ v8 pump per batch")):
         with floor(kind) as (url, pids):
-            rate, front, worker = run(url, pids[:1], pids[1:], args.duration, args.runs)
-        print(f"{label:<28} {rate:>11,.0f} {front:>7.0f} {worker:>7.0f} {front + worker:>7.0f}",
-              flush=True)
+            line(label, *run(url, pids[:1], pids[1:], args.duration, args.runs), url)
     hello = (REPO / "examples" / "hello.js").read_text()
     with isoflow(hello, workers=1, name="hello.js") as server:
         time.sleep(1.0)
@@ -228,9 +249,9 @@ def main() -> None:
         procs = {main_pid, *descendants(main_pid)}
         workers = [p for p in procs if "isolate_worker" in _cmdline(p)]
         fronts = [p for p in procs if p not in workers]
-        rate, front, worker = run(server["url"] + "/", fronts, workers, args.duration, args.runs)
-    print(f"{'isoflow (hello.js, 1 worker)':<28} {rate:>11,.0f} {front:>7.0f} {worker:>7.0f} "
-          f"{front + worker:>7.0f}", flush=True)
+        url = server["url"] + "/"
+        line("isoflow (hello.js, 1 worker)",
+             *run(url, fronts, workers, args.duration, args.runs), url)
     memory_floor()
 
 

@@ -354,17 +354,18 @@ class Bridge:
                     return
                 continue
             if action[0] in DATA_ACTIONS:
-                kind, ident, off, n = action
-                # Chunks of one stream that follow each other in outBin travel as one: a
-                # pump often carries many 64 KiB chunks, and every frame has a fixed cost.
-                while i < count and n < MERGE_LIMIT:
-                    nxt = actions[i]
-                    if (not valid_action(nxt, out_size) or nxt[0] != kind or nxt[1] != ident
-                            or nxt[2] != off + n):
-                        break
-                    n += nxt[3]
-                    i += 1
-                action = [kind, ident, off, n]
+                kind, ident, off, n = action[0], action[1], action[2], action[3]
+                if len(action) == 4:  # a chunk (AC_COMPLETE has more: it is a whole body)
+                    # Chunks of one stream that follow each other in outBin travel as one: a
+                    # pump often carries many 64 KiB chunks, and every frame has a fixed cost.
+                    while i < count and n < MERGE_LIMIT:
+                        nxt = actions[i]
+                        if (not valid_action(nxt, out_size) or nxt[0] != kind
+                                or nxt[1] != ident or nxt[2] != off + n):
+                            break
+                        n += nxt[3]
+                        i += 1
+                    action = [kind, ident, off, n]
                 data: memoryview | None = out_bin[off : off + n]
             else:
                 data = None

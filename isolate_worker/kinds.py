@@ -25,11 +25,13 @@ AC_FORWARD = 13
 AC_OP, AC_OP_DATA = 14, 15
 AC_WS_ACCEPT, AC_WS_DATA, AC_WS_SEND, AC_WS_CLOSE, AC_WS_CREDIT, AC_WS_CONNECT = (
     16, 17, 18, 19, 20, 21)
+AC_COMPLETE = 22  # a response's head, whole body and end in one action (js/90_serve.js)
 WS_ACTIONS = frozenset({AC_WS_ACCEPT, AC_WS_DATA, AC_WS_SEND, AC_WS_CLOSE, AC_WS_CREDIT,
                         AC_WS_CONNECT})  # js/37_websocket.js, websocket.py
 
-# actions whose bytes are in outBin: [kind, id, offset, length]
-DATA_ACTIONS = frozenset({AC_DATA, AC_FETCH_DATA, AC_OP_DATA, AC_WS_DATA})
+# actions whose bytes are in outBin: [kind, id, offset, length] (AC_COMPLETE: then status,
+# headers)
+DATA_ACTIONS = frozenset({AC_DATA, AC_FETCH_DATA, AC_OP_DATA, AC_WS_DATA, AC_COMPLETE})
 
 
 # -- what an action may look like -----------------------------------------------------------
@@ -60,6 +62,7 @@ ACTIONS: dict[int, tuple[str | None, tuple[str, ...]]] = {
     AC_CREDIT: ("stream", ("int", "size")),
     AC_LOG: (None, ("str", "int", "str")),  # level, sid, message
     AC_DONE: ("stream", ("int",)),
+    AC_COMPLETE: ("stream", ("int", "size", "size", "int", "headers")),  # + status, headers
     # fid, method, url, headers, body, length|-1, redirect
     AC_FETCH: ("fetch", ("int", "str", "str", "headers", "body", "int", "str")),
     AC_FETCH_DATA: ("fetch", ("int", "size", "size")),

@@ -36,6 +36,7 @@ from .bridge import Bridge, BridgeConfig, IsolateFailure
 from .direct import DIRECT_AFTER, DIRECT_MIN_REST, DirectWrite
 from .fetch import AddressPolicy, FetchClient, Upload
 from .kinds import (
+    AC_COMPLETE,
     AC_CREDIT,
     AC_DATA,
     AC_DONE,
@@ -531,6 +532,30 @@ class Worker:
             self._ask_direct_for.clear()
         self.link.flush_batch()
 
+    def _complete(self, sid: int, status: int, flat: list[str], data: memoryview) -> None:
+        """AC_COMPLETE: a response's head, whole body and end, as one RESPONSE_COMPLETE
+        frame (or the three frames if the head might not fit one)."""
+        entry = self.streams.get(sid)
+        if entry is None:
+            return  # cancelled by the supervisor meanwhile
+        core = entry.core
+        if status == 101:  # the runtime sends a WebSocket's 101 otherwise (AC_WS_ACCEPT)
+            message = "The script answered status 101 with a body."
+            self._send(p.Log(sid, "warn", entry.request_id, message))
+            self._fail_response(entry, 502, message)
+            self._cancel_stream(sid, entry, message)
+            return
+        self.runtime_failures = 0
+        headers = [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)]
+        entry.length = len(data)
+        if _fits_a_frame(headers):
+            self._send(core.send(p.ResponseComplete(sid, status, headers, data)))
+            return
+        self._send(core.send(p.ResponseHead(sid, status, headers, len(data))))
+        if data:
+            self._send(core.send(p.ResponseBody(sid, data)))
+        self._send(core.send(p.ResponseEnd(sid)))
+
     def _release_held(self) -> None:
         """Send the held head (and its chunk) as they were (see :class:`HeldResponse`)."""
         held, self._held = self._held, None
@@ -567,6 +592,10 @@ class Worker:
             return
         if kind in WS_ACTIONS:
             self.websockets.on_action(action, data)
+            return
+        if kind == AC_COMPLETE:
+            assert data is not None
+            self._complete(action[1], action[4], action[5], data)
             return
         if kind >= AC_FETCH:
             self._on_fetch_action(action, data)

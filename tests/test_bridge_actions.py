@@ -154,10 +154,20 @@ def test_a_kind_that_does_not_exist_fails_at_load() -> None:
 # -- a real worker, a real isolate ----------------------------------------------------------
 
 # A test hook in the runtime: a response carrying `x-corrupt: <JSON action>` has its head
-# action replaced by that action ("$sid" stands for the stream's id). Offsets into outBin
+# action replaced by that action ("$sid" stands for the stream's id); its body is a stream,
+# so that its head goes as AC_HEAD (known bytes would go with it as one AC_COMPLETE). An
+# AC_COMPLETE carrying `x-status: N` has its status replaced by N. Offsets into outBin
 # are the flush's own (29_host.js): bad ones are left to the validator's tests above.
 CORRUPT_JS = """
 const host = internals.host, queue = host.queueAction, { AC_HEAD } = internals.kinds;
+const sendWhole = host.Outflow.prototype.sendWhole;
+host.Outflow.prototype.sendWhole = function (kind, bytes, head) {
+  const list = head[1];  // a null-prototype array: no indexOf
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] === "x-status") head = [Number(list[i + 1]), list];
+  }
+  return sendWhole.call(this, kind, bytes, head);
+};
 host.queueAction = (action) => {
   const list = action[0] === AC_HEAD ? action[3] : [];
   for (let i = 0; i < list.length; i += 2) {
@@ -171,8 +181,12 @@ host.queueAction = (action) => {
 """
 SCRIPT = """
 addEventListener("fetch", (e) => {
-  const corrupt = new URL(e.request.url).searchParams.get("action");
-  e.respondWith(new Response("ok", { headers: corrupt === null ? {} : { "x-corrupt": corrupt } }));
+  const query = new URL(e.request.url).searchParams;
+  const corrupt = query.get("action"), big = query.get("big"), status = query.get("status");
+  const headers = big !== null ? { "x-big": "y".repeat(Number(big)) }
+    : status !== null ? { "x-status": status } : {};
+  e.respondWith(corrupt === null ? new Response("ok", { headers })
+    : new Response(new Blob(["ok"]).stream(), { headers: { "x-corrupt": corrupt } }));
 });
 """
 
@@ -265,4 +279,25 @@ def test_a_malformed_action_fails_its_stream_not_the_worker(worker: InProcessWor
     assert not any(isinstance(f, p.ResponseHead | p.ResponseComplete) for f in frames)
     # The same isolate goes on serving.
     assert worker.worker.bridge is worker.bridge and worker.bridge.failed is None
+    assert answered(worker.request()) == (200, b"ok")
+
+
+def test_a_small_answer_is_one_response_complete_frame(worker: InProcessWorker) -> None:
+    frames = worker.request()
+    assert [type(f) for f in frames] == [p.ResponseComplete]
+    assert answered(frames) == (200, b"ok")
+
+
+def test_a_complete_answer_whose_head_might_not_fit_a_frame_goes_as_three(
+        worker: InProcessWorker) -> None:
+    frames = worker.request("?big=300000")  # 4 bytes a character could pass MAX_HEAD_BYTES
+    assert [type(f) for f in frames] == [p.ResponseHead, p.ResponseBody, p.ResponseEnd]
+    assert answered(frames) == (200, b"ok")
+    assert len(dict(frames[0].headers)["x-big"]) == 300000
+
+
+def test_a_complete_answer_with_status_101_fails_its_stream(worker: InProcessWorker) -> None:
+    frames = worker.request("?status=101")  # a WebSocket's 101 goes as AC_WS_ACCEPT
+    assert [(type(f), getattr(f, "status", None)) for f in frames
+            if not isinstance(f, p.Log)] == [(p.ResponseError, 502)]
     assert answered(worker.request()) == (200, b"ok")

@@ -64,7 +64,7 @@ const {
 } = primordials;
 const ArrayPrototype = primordials.Array.prototype;
 const ArrayIsArray = primordials.ArrayIsArray;
-const { AC_LOG, AC_OP, AC_OP_DATA, EV_OP_RESULT } = internals.kinds;
+const { AC_COMPLETE, AC_LOG, AC_OP, AC_OP_DATA, EV_OP_RESULT } = internals.kinds;
 
 const config = {
   __proto__: null,
@@ -121,16 +121,21 @@ function chunkBytesSeen(n) {
   }
 }
 
-/** Queue a data action `[kind, id, offset, length]`; `bytes` reaches outBin at flush. */
-function queueData(kind, id, bytes) {
+/**
+ * Queue a data action `[kind, id, offset, length]`; `bytes` reaches outBin at flush.
+ * `head` (AC_COMPLETE's status and headers) follows the length if given.
+ */
+function queueData(kind, id, bytes, head) {
   counters.v8BytesOut += bytes.length;
   chunkBytesSeen(bytes.length);
   ArrayPrototypePush(outChunks, bytes);
-  queueAction([kind, id, 0, bytes.length]);
+  queueAction(head === undefined ? [kind, id, 0, bytes.length]
+    : [kind, id, 0, bytes.length, head[0], head[1]]);
 }
 
 function isDataAction(action) {
-  return action.length === 4 && dataKinds.has(action[0]);
+  const kind = action[0];
+  return dataKinds.has(kind) && action.length === (kind === AC_COMPLETE ? 6 : 4);
 }
 const dataKinds = new primordials.SafeSet(internals.kinds.DATA_ACTIONS); // kinds.py
 
@@ -425,6 +430,23 @@ class Outflow {
     this.finished = true;
     queueAction([this.endKind, this.id]);
     if (this.onFinish !== null) this.onFinish();
+  }
+
+  /**
+   * Send known bytes and the end as one data action of `kind` that carries `head` too
+   * (a response's status and headers: AC_COMPLETE), if they fit the credit and one chunk;
+   * false (nothing sent) if not.
+   */
+  sendWhole(kind, bytes, head) {
+    if (this.finished || this.cancelled || bytes.length > this.credit ||
+        bytes.length > config.maxChunk) {
+      return false;
+    }
+    this.credit -= bytes.length;
+    queueData(kind, this.id, bytes, head);
+    this.finished = true;
+    if (this.onFinish !== null) this.onFinish();
+    return true;
   }
 
   /** Send known bytes in credit-sized pieces, then the end. */

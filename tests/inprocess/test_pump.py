@@ -11,6 +11,7 @@ from typing import Any
 
 from isoflow.isolate_worker.bridge import Bridge, BridgeConfig
 from isoflow.isolate_worker.kinds import (
+    AC_COMPLETE,
     AC_CREDIT,
     AC_DATA,
     AC_DONE,
@@ -84,7 +85,7 @@ class Pump:
         return [a[3] for a, _d in self.actions if a[0] == AC_LOG]
 
     def body(self, sid: int) -> bytes:
-        return b"".join(d or b"" for _a, d in self.of(sid, AC_DATA))
+        return b"".join(d or b"" for _a, d in self.of(sid, AC_DATA, AC_COMPLETE))
 
     async def until(self, done: Callable[[], bool], timeout: float = 5.0) -> None:
         async with asyncio.timeout(timeout):
@@ -116,16 +117,28 @@ def pumped(test: Callable[[Pump], Any]) -> Callable[[], None]:
 
 
 @pumped
-async def test_a_request_event_comes_back_as_head_data_end_done(pump: Pump) -> None:
+async def test_a_small_answer_comes_back_as_one_complete_action_then_done(pump: Pump) -> None:
     pump.request(1, "/hi")
     await pump.until(lambda: pump.of(1, AC_DONE))
     kinds = [a[0] for a, _d in pump.of(1)]
-    assert kinds == [AC_HEAD, AC_DATA, AC_END, AC_DONE]
-    head = pump.of(1, AC_HEAD)[0][0]
-    assert head[2] == 200 and head[4] == len(b"hello GET /hi")
-    flat = head[3]
+    assert kinds == [AC_COMPLETE, AC_DONE]
+    complete = pump.of(1, AC_COMPLETE)[0][0]  # [kind, sid, offset, length, status, headers]
+    assert complete[3] == len(b"hello GET /hi") and complete[4] == 200
+    flat = complete[5]
     assert dict(zip(flat[::2], flat[1::2], strict=True))["x-a"] == "1"
     assert pump.body(1) == b"hello GET /hi"
+
+
+@pumped
+async def test_known_bytes_past_the_window_come_as_head_data_end_done(pump: Pump) -> None:
+    pump.request(2, "/bytes?n=3000", window=1000)
+    await pump.until(lambda: pump.of(2, AC_HEAD))
+    assert [a[0] for a, _d in pump.of(2)] == [AC_HEAD, AC_DATA]  # 1000 bytes: the window
+    assert pump.of(2, AC_HEAD)[0][0][4] == 3000
+    pump.bridge.send([EV_CREDIT, 2, 2000])
+    await pump.until(lambda: pump.of(2, AC_DONE))
+    assert [a[0] for a, _d in pump.of(2)] == [AC_HEAD, AC_DATA, AC_DATA, AC_END, AC_DONE]
+    assert pump.body(2) == b"x" * 3000
 
 
 @pumped

@@ -46,18 +46,49 @@ class WorkerGone(StreamFailed):
 _END = object()
 
 
+class HeadDeadlines:
+    """The response-head timeouts of the streams waiting for one, checked every ``GRAIN``
+    seconds by one timer while any waits: a request costs a dict entry, where a timer of
+    its own cost a push on the loop's timer heap and a cancel (1.3 µs on uvloop, once per
+    request). A timeout fires up to ``GRAIN`` late."""
+
+    GRAIN = 0.1
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._due: dict[Stream, float] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, stream: Stream, timeout: float) -> None:
+        self._due[stream] = self._loop.time() + timeout
+        if self._timer is None:
+            self._timer = self._loop.call_later(self.GRAIN, self._check)
+
+    def discard(self, stream: Stream) -> None:
+        self._due.pop(stream, None)
+
+    def _check(self) -> None:
+        now = self._loop.time()
+        for stream in [s for s, due in self._due.items() if due <= now]:
+            del self._due[stream]
+            stream._head_timeout()
+        self._timer = self._loop.call_later(self.GRAIN, self._check) if self._due else None
+
+
 class Stream:
     """One request in flight: the protocol's view of it (:class:`isoflow.protocol.StreamCore`:
     phases, outcome, credit both ways) and the waiters the HTTP handler awaits."""
 
     __slots__ = (
-        "_head", "_items", "_request_credit_waiter", "_waiter", "closed", "core", "failure",
-        "method", "on_stall", "request_id", "upload_relay", "worker",
+        "_deadlines", "_head", "_items", "_request_credit_waiter", "_waiter", "closed", "core",
+        "failure", "method", "on_stall", "request_id", "upload_relay", "worker",
     )
 
     def __init__(self, sid: int, worker: WorkerHandle, request_id: str, method: str,
-                 response_window: int, on_stall: Callable[[str], None] | None = None) -> None:
+                 response_window: int, on_stall: Callable[[str], None] | None = None,
+                 deadlines: HeadDeadlines | None = None) -> None:
         loop = asyncio.get_running_loop()
+        self._deadlines = deadlines or HeadDeadlines(loop)
         self.worker = worker
         self.request_id = request_id
         self.method = method
@@ -179,16 +210,16 @@ class Stream:
     # -- for the HTTP handler -------------------------------------------------------------
 
     async def head(self, timeout: float | None = None) -> p.ResponseHead:
-        """The response head; TimeoutError after ``timeout`` seconds (a timer on the
-        head's future: cheaper than asyncio.wait_for's wrapping, once per request)."""
+        """The response head; TimeoutError after ``timeout`` seconds (up to
+        ``HeadDeadlines.GRAIN`` later: the table's one timer checks them all)."""
         if timeout is None or self._head.done():
             return await self._head
-        loop = asyncio.get_running_loop()
-        timer = loop.call_later(timeout, self._head_timeout)
+        deadlines = self._deadlines
+        deadlines.add(self, timeout)
         try:
             return await self._head
         finally:
-            timer.cancel()
+            deadlines.discard(self)
 
     def _head_timeout(self) -> None:
         if not self._head.done():
@@ -264,10 +295,14 @@ class StreamTable:
         # Told of a RESPONSE_RELAY or UPLOAD_RELAY that came after its stream ended: the
         # socket handed over with it is not wanted (relays.py closes it).
         self.on_late_relay: Callable[[WorkerHandle, p.Frame], None] | None = None
+        self.deadlines: HeadDeadlines | None = None  # made on the loop, by the first open()
 
     def open(self, worker: WorkerHandle, request_id: str, method: str, window: int) -> Stream:
         """A new stream; its first frame (REQUEST_HEAD or SCHEDULED) goes out through it."""
-        stream = Stream(next(self._ids), worker, request_id, method, window, self.on_stall)
+        if self.deadlines is None:
+            self.deadlines = HeadDeadlines(asyncio.get_running_loop())
+        stream = Stream(next(self._ids), worker, request_id, method, window, self.on_stall,
+                        self.deadlines)
         self.streams[stream.sid] = stream
         worker.streams.add(stream.sid)
         return stream

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from unittest import mock
 
 import pytest
-from aiohttp._http_parser import HttpRequestParser
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_parser import HttpRequestParser  # the C parser where aiohttp has it
 from yarl import URL
 
 from isoflow.supervisor.front import request_url, valid_host

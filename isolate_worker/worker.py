@@ -534,10 +534,12 @@ class Worker:
 
     def _complete(self, sid: int, status: int, flat: list[str], data: memoryview) -> None:
         """AC_COMPLETE: a response's head, whole body and end, as one RESPONSE_COMPLETE
-        frame (or the three frames if the head might not fit one)."""
+        frame (or the three frames if the head might not fit one); JS has released the
+        stream too (no AC_DONE follows)."""
         entry = self.streams.get(sid)
         if entry is None:
             return  # cancelled by the supervisor meanwhile
+        entry.js_done = True
         core = entry.core
         if status == 101:  # the runtime sends a WebSocket's 101 otherwise (AC_WS_ACCEPT)
             message = "The script answered status 101 with a body."
@@ -550,11 +552,12 @@ class Worker:
         entry.length = len(data)
         if _fits_a_frame(headers):
             self._send(core.send(p.ResponseComplete(sid, status, headers, data)))
-            return
-        self._send(core.send(p.ResponseHead(sid, status, headers, len(data))))
-        if data:
-            self._send(core.send(p.ResponseBody(sid, data)))
-        self._send(core.send(p.ResponseEnd(sid)))
+        else:
+            self._send(core.send(p.ResponseHead(sid, status, headers, len(data))))
+            if data:
+                self._send(core.send(p.ResponseBody(sid, data)))
+            self._send(core.send(p.ResponseEnd(sid)))
+        self._forget_if_done(sid, entry)
 
     def _release_held(self) -> None:
         """Send the held head (and its chunk) as they were (see :class:`HeldResponse`)."""

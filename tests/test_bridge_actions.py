@@ -286,6 +286,7 @@ def test_a_small_answer_is_one_response_complete_frame(worker: InProcessWorker) 
     frames = worker.request()
     assert [type(f) for f in frames] == [p.ResponseComplete]
     assert answered(frames) == (200, b"ok")
+    assert frames[0].stream not in worker.worker.streams  # released with it: no AC_DONE
 
 
 def test_a_complete_answer_whose_head_might_not_fit_a_frame_goes_as_three(
@@ -294,6 +295,7 @@ def test_a_complete_answer_whose_head_might_not_fit_a_frame_goes_as_three(
     assert [type(f) for f in frames] == [p.ResponseHead, p.ResponseBody, p.ResponseEnd]
     assert answered(frames) == (200, b"ok")
     assert len(dict(frames[0].headers)["x-big"]) == 300000
+    assert frames[0].stream not in worker.worker.streams
 
 
 def test_a_complete_answer_with_status_101_fails_its_stream(worker: InProcessWorker) -> None:

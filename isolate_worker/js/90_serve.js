@@ -10,7 +10,7 @@
 //   [EV_CREDIT, sid, size]  response credit       [AC_DONE, sid]           JS state released
 //                                                 [AC_FORWARD, sid, fetchId]  see below
 //                                                 [AC_COMPLETE, sid, offset, length, status,
-//                                                  headers]  head, whole body and end
+//                                                  headers]  head, whole body, end; released
 // Headers are flat arrays [name, value, ...].
 //
 // The fast path: when a Response's body is a fetch() body nobody has touched, the bytes
@@ -174,7 +174,8 @@ class ServedStream {
     this.signal = internals.abort.createAbortSignal(); // request.signal
     this.body = null; // Inflow of the request body
     this.out = new host.Outflow(sid, AC_DATA, AC_END, window);
-    this.out.onFinish = () => this.release();
+    this.whole = false; // the response goes as one AC_COMPLETE, which says AC_DONE too
+    this.out.onFinish = () => this.release(!this.whole);
     this.out.onError = (e) => {
       host.log("error", sid, `Response body stream failed (${requestId}): ${host.errorText(e)}`);
       this.sendError(500, "The response body stream failed.");
@@ -331,7 +332,9 @@ function respond(st, response) {
   const bytes = internals.body.takeSourceBytes(body);
   if (bytes !== null) {
     // A small answer leaves as one action (one frame to the supervisor, not three).
-    if (status !== 101 && st.out.sendWhole(AC_COMPLETE, bytes, [status, headerList])) return;
+    st.whole = status !== 101;
+    if (st.whole && st.out.sendWhole(AC_COMPLETE, bytes, [status, headerList])) return;
+    st.whole = false;
     host.queueAction([AC_HEAD, st.sid, status, headerList, bytes.length]);
     st.out.sendBytes(bytes);
     return;

@@ -553,6 +553,12 @@ def test_a_slow_destination_keeps_the_source_within_a_few_buffers(net: Net, mode
 
         async def produce() -> None:
             nonlocal sent
+            # A first block, then nothing until the relay has waited on the stalled reader
+            # past SLOW_WAIT: what is measured is the slow mode, not how large the relay's
+            # first read happened to be (what the source's buffer held when it came).
+            await loop.sock_sendall(src_w, block)
+            sent += len(block)
+            await asyncio.sleep(0.1)
             while sent < size:
                 await loop.sock_sendall(src_w, block)
                 sent += len(block)

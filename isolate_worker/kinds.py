@@ -118,6 +118,11 @@ _FIELD_TESTS = {t: eval(f"lambda v: {test}") for t, test in FIELD_TYPES.items()}
 _CHECKS = {kind: _compile(kind, fields) for kind, (_, fields) in ACTIONS.items()}
 
 
+def header_pairs(flat: list[str]) -> list[list[str]]:
+    """An action's headers (flat: name, value, ...) as the protocol's [name, value] pairs."""
+    return [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)]
+
+
 def valid_action(action: Any, out_size: int) -> bool:
     """Whether ``action`` matches its row of ``ACTIONS`` (a data action's bytes inside
     outBin, ``out_size`` bytes). Cheap: the bridge asks it for every action."""

@@ -42,6 +42,7 @@ from .kinds import (
     EV_WS_ERROR,
     EV_WS_MESSAGE,
     EV_WS_OPEN,
+    header_pairs,
 )
 
 if TYPE_CHECKING:
@@ -270,7 +271,7 @@ class WebSockets:
         entry = worker.streams.get(sid)
         if entry is None:
             return  # the client went away before the answer
-        headers = [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)]
+        headers = header_pairs(flat)
         limit = worker.options.bridge.websocket_connections
         try:
             if self._full():

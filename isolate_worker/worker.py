@@ -63,6 +63,7 @@ from .kinds import (
     EV_WS_CLOSE,
     EVENT_OWNERS,
     WS_ACTIONS,
+    header_pairs,
 )
 from .link import Link, RemoteOptions, flush_at_exit
 from .ops import OpRunner
@@ -273,9 +274,10 @@ def _fits_a_frame(headers: list[list[str]]) -> bool:
 
 class HeldResponse:
     """A response head held back while one pump's actions are handled, with at most one
-    chunk: if the response's end follows in the same pump (a small answer usually does), the
-    three leave as one RESPONSE_COMPLETE frame, which costs each side one frame instead of
-    three. Anything else sends them as they were, before it (and the pump's end does)."""
+    chunk: if the response's end follows in the same pump (a short streamed body often does;
+    known bytes come whole, as AC_COMPLETE), the three leave as one RESPONSE_COMPLETE frame,
+    which costs each side one frame instead of three. Anything else sends them as they were,
+    before it (and the pump's end does)."""
 
     __slots__ = ("data", "entry", "headers", "length", "sid", "status")
 
@@ -542,13 +544,10 @@ class Worker:
         entry.js_done = True
         core = entry.core
         if status == 101:  # the runtime sends a WebSocket's 101 otherwise (AC_WS_ACCEPT)
-            message = "The script answered status 101 with a body."
-            self._send(p.Log(sid, "warn", entry.request_id, message))
-            self._fail_response(entry, 502, message)
-            self._cancel_stream(sid, entry, message)
+            self._bad_gateway(sid, entry, "The script answered status 101 with a body.")
             return
         self.runtime_failures = 0
-        headers = [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)]
+        headers = header_pairs(flat)
         entry.length = len(data)
         if _fits_a_frame(headers):
             self._send(core.send(p.ResponseComplete(sid, status, headers, data)))
@@ -558,6 +557,13 @@ class Worker:
                 self._send(core.send(p.ResponseBody(sid, data)))
             self._send(core.send(p.ResponseEnd(sid)))
         self._forget_if_done(sid, entry)
+
+    def _bad_gateway(self, sid: int, entry: StreamEntry, message: str) -> None:
+        """A response the client could not make sense of: the script's log says why, the
+        client gets a 502 and the stream is cancelled."""
+        self._send(p.Log(sid, "warn", entry.request_id, message))
+        self._fail_response(entry, 502, message)
+        self._cancel_stream(sid, entry, message)
 
     def _release_held(self) -> None:
         """Send the held head (and its chunk) as they were (see :class:`HeldResponse`)."""
@@ -638,13 +644,10 @@ class Worker:
             if status == 101 and not core.upgradable:
                 # A 101 (an upstream's, forwarded) answering no WebSocket upgrade: the client
                 # could not make sense of it. A bad gateway, as the front says of 99 or 999.
-                message = f"The script answered status {status} to a request that is not " \
-                          "a WebSocket upgrade."
-                self._send(p.Log(sid, "warn", entry.request_id, message))
-                self._fail_response(entry, 502, message)
-                self._cancel_stream(sid, entry, message)
+                self._bad_gateway(sid, entry, f"The script answered status {status} to a "
+                                              "request that is not a WebSocket upgrade.")
                 return
-            headers = [[flat[i], flat[i + 1]] for i in range(0, len(flat), 2)]
+            headers = header_pairs(flat)
             entry.length = length
             if status != 101 and length >= 0 and _fits_a_frame(headers):
                 self._held = HeldResponse(sid, entry, status, headers, length)

@@ -54,25 +54,26 @@ class HeadDeadlines:
 
     GRAIN = 0.1
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def __init__(self) -> None:
         self._due: dict[Stream, float] = {}
         self._timer: asyncio.TimerHandle | None = None
 
     def add(self, stream: Stream, timeout: float) -> None:
-        self._due[stream] = self._loop.time() + timeout
+        """Time ``stream``'s head out in ``timeout`` s (called on the loop, in Stream.head)."""
+        loop = asyncio.get_running_loop()
+        self._due[stream] = loop.time() + timeout
         if self._timer is None:
-            self._timer = self._loop.call_later(self.GRAIN, self._check)
+            self._timer = loop.call_later(self.GRAIN, self._check, loop)
 
     def discard(self, stream: Stream) -> None:
         self._due.pop(stream, None)
 
-    def _check(self) -> None:
-        now = self._loop.time()
+    def _check(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = loop.time()
         for stream in [s for s, due in self._due.items() if due <= now]:
             del self._due[stream]
             stream._head_timeout()
-        self._timer = self._loop.call_later(self.GRAIN, self._check) if self._due else None
+        self._timer = loop.call_later(self.GRAIN, self._check, loop) if self._due else None
 
 
 class Stream:
@@ -85,10 +86,10 @@ class Stream:
     )
 
     def __init__(self, sid: int, worker: WorkerHandle, request_id: str, method: str,
-                 response_window: int, on_stall: Callable[[str], None] | None = None,
-                 deadlines: HeadDeadlines | None = None) -> None:
+                 response_window: int, on_stall: Callable[[str], None] | None,
+                 deadlines: HeadDeadlines) -> None:
         loop = asyncio.get_running_loop()
-        self._deadlines = deadlines or HeadDeadlines(loop)
+        self._deadlines = deadlines  # the table's: one timer for every stream's head
         self.worker = worker
         self.request_id = request_id
         self.method = method
@@ -295,12 +296,10 @@ class StreamTable:
         # Told of a RESPONSE_RELAY or UPLOAD_RELAY that came after its stream ended: the
         # socket handed over with it is not wanted (relays.py closes it).
         self.on_late_relay: Callable[[WorkerHandle, p.Frame], None] | None = None
-        self.deadlines: HeadDeadlines | None = None  # made on the loop, by the first open()
+        self.deadlines = HeadDeadlines()
 
     def open(self, worker: WorkerHandle, request_id: str, method: str, window: int) -> Stream:
         """A new stream; its first frame (REQUEST_HEAD or SCHEDULED) goes out through it."""
-        if self.deadlines is None:
-            self.deadlines = HeadDeadlines(asyncio.get_running_loop())
         stream = Stream(next(self._ids), worker, request_id, method, window, self.on_stall,
                         self.deadlines)
         self.streams[stream.sid] = stream

@@ -23,7 +23,7 @@ def _stream(sid: int, deadlines: HeadDeadlines) -> Stream:
 def test_a_head_that_does_not_come_times_out_and_one_that_does_is_forgotten() -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        deadlines = HeadDeadlines(loop)
+        deadlines = HeadDeadlines()
         late, prompt = _stream(1, deadlines), _stream(2, deadlines)
         started = loop.time()
         waiting = asyncio.ensure_future(late.head(0.2))
@@ -46,7 +46,7 @@ def test_a_head_that_does_not_come_times_out_and_one_that_does_is_forgotten() ->
 
 def test_a_cancelled_wait_leaves_no_deadline() -> None:
     async def main() -> None:
-        deadlines = HeadDeadlines(asyncio.get_running_loop())
+        deadlines = HeadDeadlines()
         stream = _stream(1, deadlines)
         waiting = asyncio.ensure_future(stream.head(30))
         await asyncio.sleep(0)

@@ -391,6 +391,7 @@ class Outflow {
     this.waiter = null;
     this.cancelled = false;
     this.finished = false;
+    this.whole = false; // sent as one action with the end (sendWhole)
     this.stream = null;
     this.onError = null;
     this.onFinish = null;
@@ -445,6 +446,7 @@ class Outflow {
     this.credit -= bytes.length;
     queueData(kind, this.id, bytes, head);
     this.finished = true;
+    this.whole = true;
     if (this.onFinish !== null) this.onFinish();
     return true;
   }

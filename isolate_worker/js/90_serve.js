@@ -174,8 +174,8 @@ class ServedStream {
     this.signal = internals.abort.createAbortSignal(); // request.signal
     this.body = null; // Inflow of the request body
     this.out = new host.Outflow(sid, AC_DATA, AC_END, window);
-    this.whole = false; // the response goes as one AC_COMPLETE, which says AC_DONE too
-    this.out.onFinish = () => this.release(!this.whole);
+    // An AC_COMPLETE (out.whole) says AC_DONE too.
+    this.out.onFinish = () => this.release(!this.out.whole);
     this.out.onError = (e) => {
       host.log("error", sid, `Response body stream failed (${requestId}): ${host.errorText(e)}`);
       this.sendError(500, "The response body stream failed.");
@@ -332,9 +332,7 @@ function respond(st, response) {
   const bytes = internals.body.takeSourceBytes(body);
   if (bytes !== null) {
     // A small answer leaves as one action (one frame to the supervisor, not three).
-    st.whole = status !== 101;
-    if (st.whole && st.out.sendWhole(AC_COMPLETE, bytes, [status, headerList])) return;
-    st.whole = false;
+    if (status !== 101 && st.out.sendWhole(AC_COMPLETE, bytes, [status, headerList])) return;
     host.queueAction([AC_HEAD, st.sid, status, headerList, bytes.length]);
     st.out.sendBytes(bytes);
     return;

@@ -32,12 +32,16 @@ def serialize_head(status_line: str, headers: Mapping[str, str]) -> bytes:
         head = _ascii_serializer(status_line, headers)
         if head.isascii():
             return head
-    lines = [status_line, *(f"{k}: {v}" for k, v in headers.items())]
-    if any(_FORBIDDEN.search(line) for line in lines):
+    return encode_head([status_line, *(f"{k}: {v}" for k, v in headers.items())])
+
+
+def encode_head(lines: list[str]) -> bytes:
+    """A status line and its ``name: value`` lines as the bytes of a head (with the blank
+    line); raises ValueError for a control character in any of them (header injection)."""
+    if _FORBIDDEN.search("".join(lines)):
         raise ValueError("Forbidden control character detected in headers. "
                          "Potential header injection attack.")
-    lines += ("", "")
-    return _bytes("\r\n".join(lines))
+    return _bytes("\r\n".join(lines) + "\r\n\r\n")
 
 
 def field_tokens(values: Iterable[str]) -> frozenset[str]:

@@ -54,7 +54,7 @@ from yarl import URL
 from isoflow import protocol as p
 from isoflow.protocol import headers as header_bytes
 
-from . import accesslog, websocket
+from . import accesslog, websocket, whole
 from .handover import Handovers
 from .metrics import Metrics
 from .pool import Overloaded, PoolRetired, WorkerPool
@@ -245,6 +245,7 @@ def _reason(status: int) -> str:
     return _REASONS.get(status, "Unknown")
 
 
+_JOIN_MAX = 16384  # a whole body up to this size is copied to join its head in one write
 _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a TCP reset
 _LINGER_OFF = struct.pack("ii", 0, 0)  # the default: close() sends a FIN after the data
 
@@ -469,9 +470,13 @@ class Front:
             log.warning("request %s: the script answered status %d; sending 502",
                         stream.request_id, head.status)
             return _plain(502, f"The script answered an invalid status {head.status}.")
+        ex.status = head.status  # what the client gets, even if it leaves before we return
+        fields = self._fields(head, ex.request_id)
         length = head.length
         body = stream.take_complete_body() if request.method != "HEAD" else None
         if body is not None and (length < 0 or length == len(body)):
+            if not must_be_empty_body(request.method, head.status):
+                return await self._send_whole(request, head.status, fields, body, ex)
             resp: web.StreamResponse = web.Response(status=head.status, body=body,
                                                     reason=_reason(head.status))
             length = len(body)
@@ -480,22 +485,9 @@ class Front:
                 stream.push_back(body)
             resp = web.StreamResponse(status=head.status, reason=_reason(head.status))
             body = None
-        out = resp.headers
-        # Hop-by-hop: the fixed ones, and every field the response's Connection names.
-        named = header_bytes.field_tokens(v for k, v in head.headers
-                                               if k.lower() == "connection")
-        for name, value in head.headers:
-            lower = name.lower()
-            if lower not in HOP_BY_HOP and lower not in named:
-                out.add(name, value)
-        if "Server" not in out:
-            out["Server"] = SERVER
-        header = self.active().settings.request_id_header
-        if header not in out:
-            out[header] = ex.request_id
+        resp.headers.extend(fields)
         if length >= 0 and body is None:
             resp.content_length = length  # a web.Response sets its own from the body
-        ex.status = head.status  # what the client gets, even if it leaves before we return
         if ex.close_connection or (length < 0 and request.version < HttpVersion11):
             # Its upload was relayed (_relay_upload), or the body's end is the close (HTTP/1.0
             # without a length): aiohttp would keep an HTTP/1.0 keep-alive client's open.
@@ -510,6 +502,62 @@ class Front:
             log.debug("request %s: the client went away", stream.request_id)
             ex.aborted = True
             resp.force_close()
+        return resp
+
+    def _fields(self, head: p.ResponseHead, request_id: str) -> list[tuple[str, str]]:
+        """The response's header fields for the client: the script's less the hop-by-hop
+        ones (the fixed ones, and every field its Connection names), with Server and the
+        request id added when the script sent neither."""
+        named = header_bytes.field_tokens(v for k, v in head.headers
+                                               if k.lower() == "connection")
+        fields: list[tuple[str, str]] = []
+        names = set()
+        for name, value in head.headers:
+            lower = name.lower()
+            if lower not in HOP_BY_HOP and lower not in named:
+                fields.append((name, value))
+                names.add(lower)
+        if "server" not in names:
+            fields.append(("Server", SERVER))
+        header = self.active().settings.request_id_header
+        if header.lower() not in names:
+            fields.append((header, request_id))
+        return fields
+
+    async def _send_whole(self, request: web.BaseRequest, status: int,
+                          fields: list[tuple[str, str]], body: bytes,
+                          ex: Exchange) -> web.StreamResponse:
+        """Answer with a body that is whole already: head and body in one write
+        (``whole.py``), then wait only while the client does not read (``send_timeout``)."""
+        keep_alive = request.keep_alive and not ex.close_connection
+        try:
+            head = whole.head_bytes(request.version, status, _reason(status), fields,
+                                    len(body), keep_alive)
+        except ValueError as e:
+            log.warning("request %s: the script's response head is not valid HTTP: %s",
+                        ex.request_id, e)
+            return _plain(502, "The script's response head is not valid HTTP.")
+        resp = whole.WholeResponse(status, _reason(status), keep_alive)
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            ex.aborted = True
+            resp.force_close()
+            return resp
+        if len(body) <= _JOIN_MAX:
+            transport.write(head + body)
+        else:
+            transport.writelines((head, body))
+        ex.bytes_out = len(body)
+        protocol = request.protocol
+        if protocol.writing_paused:
+            send_timeout = self.active().settings.send_timeout
+            try:
+                async with asyncio.timeout(send_timeout):
+                    await request.writer.drain()
+            except TimeoutError:
+                self._abort_slow(request, resp, ex, ex.request_id, send_timeout)
+                return resp
+        ex.finished = True
         return resp
 
     async def _send_body(self, request: web.BaseRequest, stream: Stream,

@@ -20,6 +20,7 @@ from pathlib import Path
 from isoflow.isolate_worker import script
 from isoflow.isolate_worker.bridge import Bridge, BridgeConfig
 from isoflow.isolate_worker.kinds import (
+    AC_COMPLETE,
     AC_CREDIT,
     AC_DATA,
     AC_END,
@@ -54,7 +55,7 @@ async def requests_per_second(n: int) -> float:
 
     def on_action(action, data):
         nonlocal ended
-        if action[0] in (AC_END, AC_ERROR):
+        if action[0] in (AC_END, AC_ERROR, AC_COMPLETE):  # COMPLETE: head, body and end
             ended += 1
             if ended == n:
                 done.set_result(None)

@@ -9,6 +9,7 @@ about a second each. Every rejection is one log line, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -36,6 +37,7 @@ export default {
                              encoding: request.headers.get("content-encoding") });
     }
     if (path === "/echo") return new Response(request.body);
+    if (path === "/60k") return new Response("x".repeat(60000));  // whole: one write
     if (path === "/big") {
       const chunk = new Uint8Array(65536);
       let n = 0;
@@ -261,6 +263,25 @@ def test_a_client_that_does_not_read_is_cut_off_after_send_timeout(edge):
         edge.wait_log(r"the client took nothing for 1 s; aborting", timeout=10)
     text = run(get(edge.metrics_url()))[2].decode()
     assert metric(text, "isoflow_streams_open") == 0
+
+
+def test_a_pipelining_client_that_reads_no_answer_is_cut_off_after_send_timeout(edge):
+    """Small answers (written whole by the front) pile up for a client that pipelines
+    requests and reads nothing: once the connection's buffer is full the front waits
+    ``send_timeout`` for it to drain, then aborts, instead of waiting for ever."""
+    pattern = r"the client took nothing for 1 s; aborting"
+    before = len(re.findall(pattern, edge.log()))
+    with socket.create_connection(("127.0.0.1", edge.port), timeout=10) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(0.5)
+        request = b"GET /60k HTTP/1.1\r\n" + H + b"\r\n"  # 12 MB of answers
+        with contextlib.suppress(OSError):  # the front stops reading once it waits
+            sock.sendall(request * 200)
+        edge.wait_log(pattern, timeout=10, count=before + 1)
+    text = run(get(edge.metrics_url()))[2].decode()
+    assert metric(text, "isoflow_streams_open") == 0
+    status, _, out = run(get(edge.url("/after")))  # the service goes on
+    assert status == 200 and out == b"hello GET /after"
 
 
 def test_compressed_request_bodies_reach_the_script_as_sent(edge):

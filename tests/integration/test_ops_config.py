@@ -29,6 +29,7 @@ export default {
       console.log("handling", url.pathname);
       return new Response(rid);
     }
+    if (url.pathname === "/large") return new Response("y".repeat(50000));  // head + body: two parts
     return new Response(`${env.NAME} ${url.pathname}`);
   },
 };
@@ -302,9 +303,12 @@ def test_a_tls_listener_serves_https(ops, tmp_path):
     context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
 
     async def fetch_tls():
-        async with aiohttp.ClientSession() as s, \
-                s.get(f"https://127.0.0.1:{server.port}/secure", ssl=context) as r:
-            return r.status, await r.text()
+        async with aiohttp.ClientSession() as s:
+            answers = []
+            for path in ("/secure", "/large", "/secure"):  # one connection, kept open
+                async with s.get(f"https://127.0.0.1:{server.port}{path}", ssl=context) as r:
+                    answers.append((r.status, await r.text()))
+            return answers
 
-    assert run(fetch_tls()) == (200, "tls /secure")
+    assert run(fetch_tls()) == [(200, "tls /secure"), (200, "y" * 50000), (200, "tls /secure")]
     assert f"https://127.0.0.1:{server.port}" in server.log()

@@ -1,6 +1,7 @@
 """Interleaved A/B: this checkout against another commit, round after round.
 
     .venv/bin/python bench/ab.py --base REV [--measure hello] [--rounds 3] [--workers 1]
+                                 [--base-workers N]
 
 Single runs on this shared machine move by 10-30 %, so a change worth a few per cent shows
 only when both sides run alternately on the same machine state. The base is checked out in
@@ -14,6 +15,9 @@ worktree as the ``isoflow`` package (its zygote and workers inherit it). Each ro
              and of the workers, and wrk's 99th percentile latency;
   generated  curl reading ``/generate`` (--megabytes) --runs times: the median MB/s, CPU µs
              per MB of every isoflow process, and the workers' page faults per MB.
+
+``--base-workers`` gives the base side another worker count: ``--base HEAD --workers 1
+--base-workers 2`` on a clean checkout compares one worker with two at the same code.
 """
 
 from __future__ import annotations
@@ -115,7 +119,7 @@ def generated(url: str, pid: int, args: argparse.Namespace) -> str:
 MEASURES = {"hello": hello, "generated": generated}
 
 
-def run_side(pythonpath: str | None, args: argparse.Namespace) -> str:
+def run_side(pythonpath: str | None, workers: int, args: argparse.Namespace) -> str:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     if pythonpath is not None:
@@ -123,7 +127,7 @@ def run_side(pythonpath: str | None, args: argparse.Namespace) -> str:
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="isoflow-ab-")) / "log.txt"
     with serving([*ISOFLOW, "serve", str(SCRIPT), "--port", str(port), "--workers",
-                  str(args.workers), "--log-level", "WARNING"], port, log, env=env) as server:
+                  str(workers), "--log-level", "WARNING"], port, log, env=env) as server:
         return MEASURES[args.measure](f"http://127.0.0.1:{port}/", server.pid, args)
 
 
@@ -133,6 +137,7 @@ def main() -> None:
     parser.add_argument("--measure", choices=sorted(MEASURES), default="hello")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--base-workers", type=int, help="the base side's (default: --workers)")
     parser.add_argument("--seconds", type=int, default=6, help="of each wrk run (hello)")
     parser.add_argument("--connections", type=int, default=50, help="wrk's (hello)")
     parser.add_argument("--path", default="/", help="what wrk requests (hello), e.g. "
@@ -140,10 +145,12 @@ def main() -> None:
     parser.add_argument("--megabytes", type=int, default=200, help="MiB per body (generated)")
     parser.add_argument("--runs", type=int, default=7, help="bodies per side (generated)")
     args = parser.parse_args()
+    base_workers = args.workers if args.base_workers is None else args.base_workers
     with base_checkout(args.base) as base_path:
         for i in range(1, args.rounds + 1):
-            print(f"round {i}  this checkout: {run_side(None, args)}", flush=True)
-            print(f"round {i}  {args.base:>13}: {run_side(base_path, args)}", flush=True)
+            print(f"round {i}  this checkout: {run_side(None, args.workers, args)}", flush=True)
+            print(f"round {i}  {args.base:>13}: {run_side(base_path, base_workers, args)}",
+                  flush=True)
 
 
 if __name__ == "__main__":

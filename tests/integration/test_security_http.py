@@ -271,12 +271,15 @@ def test_a_pipelining_client_that_reads_no_answer_is_cut_off_after_send_timeout(
     ``send_timeout`` for it to drain, then aborts, instead of waiting for ever."""
     pattern = r"the client took nothing for 1 s; aborting"
     before = len(re.findall(pattern, edge.log()))
-    with socket.create_connection(("127.0.0.1", edge.port), timeout=10) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before the handshake
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", edge.port))
         sock.settimeout(0.5)
-        request = b"GET /60k HTTP/1.1\r\n" + H + b"\r\n"  # 12 MB of answers
+        # 24 MB of answers: more than the kernel's socket buffers take (4 MiB here).
+        request = b"GET /60k HTTP/1.1\r\n" + H + b"\r\n"
         with contextlib.suppress(OSError):  # the front stops reading once it waits
-            sock.sendall(request * 200)
+            sock.sendall(request * 400)
         edge.wait_log(pattern, timeout=10, count=before + 1)
     text = run(get(edge.metrics_url()))[2].decode()
     assert metric(text, "isoflow_streams_open") == 0

@@ -274,6 +274,7 @@ def _shut_down(client: socket.socket) -> None:
 class Front:
     def __init__(self, active: Callable[[], Active], table: StreamTable,
                  metrics: Metrics, handovers: Handovers | None = None) -> None:
+        self.loop = asyncio.get_running_loop()  # once: on Python 3.11 each call is a getpid()
         self.active = active
         self.table = table
         self.metrics = metrics
@@ -281,7 +282,7 @@ class Front:
         table.on_late_relay = self.relays.discard
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        loop = asyncio.get_running_loop()
+        loop = self.loop
         started = loop.time()
         settings = self.active().settings
         header = settings.request_id_header
@@ -391,7 +392,7 @@ class Front:
                     raise _RetryElsewhere
                 return _plain(502, "The worker is not reachable.")
             if has_body:
-                upload = asyncio.get_running_loop().create_task(
+                upload = self.loop.create_task(
                     self._upload(stream, request, pool, ex))
             wall_time = route.wall_time or pool.limits.wall_time
             try:
@@ -589,7 +590,7 @@ class Front:
                            resp: web.StreamResponse, length: int, pool: WorkerPool,
                            ex: Exchange) -> None:
         """Copy the body from the worker to the client; abort if it cannot be completed."""
-        loop = asyncio.get_running_loop()
+        loop = self.loop
         sent = 0
         settings = self.active().settings
         send_timeout = settings.send_timeout

@@ -55,12 +55,16 @@ class HeadDeadlines:
     GRAIN = 0.1
 
     def __init__(self) -> None:
+        # The loop's, taken once: asyncio.get_running_loop() costs a getpid() system call
+        # on Python 3.11 (its fork check), and the front's streams took it three times a
+        # request.
+        self.loop = asyncio.get_running_loop()
         self._due: dict[Stream, float] = {}
         self._timer: asyncio.TimerHandle | None = None
 
     def add(self, stream: Stream, timeout: float) -> None:
         """Time ``stream``'s head out in ``timeout`` s (called on the loop, in Stream.head)."""
-        loop = asyncio.get_running_loop()
+        loop = self.loop
         self._due[stream] = loop.time() + timeout
         if self._timer is None:
             self._timer = loop.call_later(self.GRAIN, self._check, loop)
@@ -88,7 +92,7 @@ class Stream:
     def __init__(self, sid: int, worker: WorkerHandle, request_id: str, method: str,
                  response_window: int, on_stall: Callable[[str], None] | None,
                  deadlines: HeadDeadlines) -> None:
-        loop = asyncio.get_running_loop()
+        loop = deadlines.loop
         self._deadlines = deadlines  # the table's: one timer for every stream's head
         self.worker = worker
         self.request_id = request_id
@@ -232,7 +236,7 @@ class Stream:
         relayed from a socket, RESPONSE_DIRECT if the worker asks for the client's socket,
         DIRECT_END when it has written the body there; raises StreamFailed on failure."""
         while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
+            self._waiter = self._deadlines.loop.create_future()
             try:
                 await self._waiter
             finally:
@@ -278,7 +282,7 @@ class Stream:
         """Wait until the worker has granted credit for request body (or the stream ends)."""
         while (self.core.peer_credit <= 0 and self.failure is None and not self.closed
                and not self.core.finished and self.upload_relay is None):
-            self._request_credit_waiter = asyncio.get_running_loop().create_future()
+            self._request_credit_waiter = self._deadlines.loop.create_future()
             try:
                 await self._request_credit_waiter
             finally:

@@ -38,10 +38,15 @@ def serialize_head(status_line: str, headers: Mapping[str, str]) -> bytes:
 def encode_head(lines: list[str]) -> bytes:
     """A status line and its ``name: value`` lines as the bytes of a head (with the blank
     line); raises ValueError for a control character in any of them (header injection)."""
-    if _FORBIDDEN.search("".join(lines)):
+    if has_control(lines):
         raise ValueError("Forbidden control character detected in headers. "
                          "Potential header injection attack.")
     return _bytes("\r\n".join(lines) + "\r\n\r\n")
+
+
+def has_control(texts: Iterable[str]) -> bool:
+    """Whether any of ``texts`` holds a control character (tab aside) a head cannot carry."""
+    return _FORBIDDEN.search("".join(texts)) is not None
 
 
 def field_tokens(values: Iterable[str]) -> frozenset[str]:

@@ -482,6 +482,8 @@ class Front:
                                                     reason=_reason(head.status))
             length = len(body)
         else:
+            if header_bytes.has_control(text for field in fields for text in field):
+                return self._invalid_head(ex)  # aiohttp would refuse to write it: no answer
             if body is not None:  # the worker broke its own Content-Length: abort below
                 stream.push_back(body)
             resp = web.StreamResponse(status=head.status, reason=_reason(head.status))
@@ -525,6 +527,13 @@ class Front:
             fields.append((header, request_id))
         return fields
 
+    def _invalid_head(self, ex: Exchange) -> web.Response:
+        """The 502 for a response head with a control character in a field (CR LF would
+        inject fields: the runtime's Headers refuse it, a forged frame does not)."""
+        log.warning("request %s: the script's response head has a control character in a "
+                    "field; sending 502", ex.request_id)
+        return _plain(502, "The script's response head is not valid HTTP.")
+
     async def _send_whole(self, request: web.BaseRequest, status: int,
                           fields: list[tuple[str, str]], body: bytes,
                           ex: Exchange) -> web.StreamResponse:
@@ -534,10 +543,8 @@ class Front:
         try:
             head = whole.head_bytes(request.version, status, _reason(status), fields,
                                     len(body), keep_alive)
-        except ValueError as e:
-            log.warning("request %s: the script's response head is not valid HTTP: %s",
-                        ex.request_id, e)
-            return _plain(502, "The script's response head is not valid HTTP.")
+        except ValueError:
+            return self._invalid_head(ex)
         resp = whole.WholeResponse(status, _reason(status), keep_alive)
         transport = request.transport
         if transport is None or transport.is_closing():

@@ -482,12 +482,12 @@ class Front:
                                                     reason=_reason(head.status))
             length = len(body)
         else:
-            if header_bytes.has_control(text for field in fields for text in field):
-                return self._invalid_head(ex)  # aiohttp would refuse to write it: no answer
             if body is not None:  # the worker broke its own Content-Length: abort below
                 stream.push_back(body)
             resp = web.StreamResponse(status=head.status, reason=_reason(head.status))
             body = None
+        if header_bytes.has_control(text for field in fields for text in field):
+            return self._invalid_head(ex)  # aiohttp's serializer would refuse it: no answer
         resp.headers.extend(fields)
         if length >= 0 and body is None:
             resp.content_length = length  # a web.Response sets its own from the body
@@ -540,12 +540,13 @@ class Front:
         """Answer with a body that is whole already: head and body in one write
         (``whole.py``), then wait only while the client does not read (``send_timeout``)."""
         keep_alive = request.keep_alive and not ex.close_connection
+        reason = _reason(status)
         try:
-            head = whole.head_bytes(request.version, status, _reason(status), fields,
-                                    len(body), keep_alive)
+            head = whole.head_bytes(request.version, status, reason, fields, len(body),
+                                    keep_alive)
         except ValueError:
             return self._invalid_head(ex)
-        resp = whole.WholeResponse(status, _reason(status), keep_alive)
+        resp = whole.WholeResponse(status, reason, keep_alive)
         transport = request.transport
         if transport is None or transport.is_closing():
             ex.aborted = True

@@ -294,8 +294,8 @@ def test_a_worker_that_breaks_the_protocol_gets_a_502() -> None:
 
 def test_a_head_that_would_inject_a_field_is_a_502() -> None:
     """A worker's header with CR or LF (the runtime's Headers refuse it; a forged frame
-    does not), in a whole answer or a streamed one: the client gets a 502, and the
-    connection serves the next request."""
+    does not), in a whole answer, a streamed one or a bodyless 204: the client gets a 502,
+    and the connection serves the next request."""
     async def main() -> None:
         async with front() as f, aiohttp.ClientSession() as session:
             async def get(path: str) -> tuple[int, bytes]:
@@ -313,8 +313,13 @@ def test_a_head_that_would_inject_a_field_is_a_502() -> None:
             await f.worker.send(p.ResponseHead(sid, 200, [["X-A\nX-Injected", "1"]], -1))
             status, body = await client
             assert status == 502 and b"not valid HTTP" in body
-            client = asyncio.create_task(get("/next"))
+            client = asyncio.create_task(get("/empty"))  # a 204: aiohttp writes its head
             sid = (await f.request_head(3)).stream
+            await f.worker.send(p.ResponseComplete(sid, 204, [["X-A", "a\rb"]], b""))
+            status, body = await client
+            assert status == 502 and b"not valid HTTP" in body
+            client = asyncio.create_task(get("/next"))
+            sid = (await f.request_head(4)).stream
             await f.worker.send(p.ResponseComplete(sid, 200, [["X-A", "b"]], b"fine"))
             assert await client == (200, b"fine")
 

@@ -367,6 +367,7 @@ def _script(t: _Table, name: str, limits: Limits, fetch: dict[str, bool]) -> Scr
     if path_text and not path.is_file():
         t.r.problem((*t.path, "path"), f"{path}: no such file")
     remote = t.get("remote", as_bool, False)
+    pack = t.get("pack", as_bool, True)
     workers = t.get("workers", as_int, default_workers(), between(0 if remote else 1, 1024))
     env: dict[str, str] = {}
     env_table = t.table("env")
@@ -403,7 +404,8 @@ def _script(t: _Table, name: str, limits: Limits, fetch: dict[str, bool]) -> Scr
                     "script's imports are confined to its root")
     t.finish()
     return ScriptSettings(name, path, workers, env, secrets, script_limits, **policy,
-                          crons=crons, remote=remote, root=root, compatibility_flags=flags)
+                          crons=crons, remote=remote, pack=pack, root=root,
+                          compatibility_flags=flags)
 
 
 

@@ -53,6 +53,7 @@ class WorkerSample:
 class PoolSample:
     script: str
     queued: int
+    in_use: int  # local workers taking new requests (packing.py)
 
 
 @dataclass
@@ -89,15 +90,19 @@ class _Live(Collector):
             worker_streams.add_metric([w.script, w.worker], w.streams)
         queued = GaugeMetricFamily("isoflow_queued_requests",
                                    "Requests waiting for a free worker", labels=["script"])
+        in_use = GaugeMetricFamily("isoflow_workers_in_use",
+                                   "Local workers given new requests (the rest are spare)",
+                                   labels=["script"])
         for p in snap.pools:
             counts.setdefault(p.script, 0)
             queued.add_metric([p.script], p.queued)
+            in_use.add_metric([p.script], p.in_use)
         for script, n in sorted(counts.items()):
             ready.add_metric([script], n)
         streams = GaugeMetricFamily("isoflow_streams_open",
                                     "Streams open between the supervisor and workers")
         streams.add_metric([], snap.streams)
-        yield from (ready, heap, heap_total, worker_streams, queued, streams)
+        yield from (ready, heap, heap_total, worker_streams, queued, in_use, streams)
 
 
 class RouteStats:

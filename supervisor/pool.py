@@ -38,11 +38,12 @@ import re
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from isoflow import protocol as p
 
+from . import packing
 from .channel import Channel
 from .metrics import Metrics
 from .settings import DEFAULT_SCRIPT, Settings
@@ -60,6 +61,7 @@ HEALTHY_AFTER = 30.0  # seconds up after which a slot's backoff resets
 CRASH_LOOP = 5  # restarts within HEALTHY_AFTER that count as a crash loop
 KILL_AFTER_GRACE = 2.0  # extra seconds a draining worker gets before SIGKILL
 LAST_WORDS_WAIT = 0.5  # seconds an exited worker's last frame (GOODBYE, FATAL) may trail it
+PACKING = packing.supported()  # the kernel tells each thread's CPU time
 
 # A worker's own log line on stderr: "2026-01-02 03:04:05,678 ERROR worker w0.3: message".
 _WORKER_LINE = re.compile(
@@ -113,6 +115,8 @@ class WorkerPool:
         self._restarts: list[list[float]] = [[] for _ in range(n)]
         self._waiters: deque[asyncio.Future[WorkerHandle]] = deque()
         self._rr = 0
+        # which slots take new requests (packing.py); None: every worker, by least load
+        self.packer = packing.Packer(n) if self.spec.pack and n > 1 and PACKING else None
         self.closing = False
         self._fatal: asyncio.Future[str] | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -139,6 +143,11 @@ class WorkerPool:
                    if w is not None and w.ready and not w.stopping)
 
     @property
+    def in_use(self) -> int:
+        """Local slots that take new requests (all of them unless packing says fewer)."""
+        return self.packer.in_use if self.packer is not None else len(self.slots)
+
+    @property
     def queued(self) -> int:
         return len(self._waiters)
 
@@ -159,6 +168,8 @@ class WorkerPool:
             await asyncio.wait([self._fatal], timeout=0.02)
         self._fatal = None
         self._spawn_task(self._heartbeat())
+        if self.packer is not None:
+            self._spawn_task(self._pack())
 
     def retire(self) -> None:
         """Take no more requests; queued ones go back to routing (PoolRetired)."""
@@ -362,6 +373,15 @@ class WorkerPool:
                 if worker.ready:
                     worker.heartbeat(now, timeout)
 
+    async def _pack(self) -> None:
+        packer = self.packer
+        assert packer is not None
+        while True:
+            await asyncio.sleep(packing.INTERVAL)
+            pids = [w.pid if w is not None and w.ready else None
+                    for w in self.slots[:packer.in_use]]
+            packer.sample(pids, time.monotonic())
+
     # -- remote workers (admitted by remote.py) -------------------------------------------
 
     def next_serial(self) -> int:
@@ -515,10 +535,20 @@ class WorkerPool:
     # -- taking a worker for a request --------------------------------------------------
 
     def pick(self) -> WorkerHandle | None:
-        """The ready worker with the fewest streams that has room (round-robin among equals)."""
+        """The ready worker with the fewest streams that has room (round-robin among equals):
+        among the slots in use and the remote workers when packing, else (or if none of them
+        can take it) among all."""
+        packer = self.packer
+        if packer is not None and packer.in_use < len(self.slots):
+            in_use = self.slots[:packer.in_use]
+            worker = self._least([*in_use, *self.remotes.values()] if self.remotes else in_use)
+            if worker is not None:
+                return worker
+        return self._least([*self.slots, *self.remotes.values()] if self.remotes else self.slots)
+
+    def _least(self, candidates: Sequence[WorkerHandle | None]) -> WorkerHandle | None:
         best: WorkerHandle | None = None
         cap = self.limits.max_concurrent
-        candidates = [*self.slots, *self.remotes.values()] if self.remotes else self.slots
         n = len(candidates)
         for i in range(n):
             worker = candidates[(self._rr + i) % n]

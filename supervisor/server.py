@@ -254,7 +254,8 @@ class Service:
                          int(w.stats.get("heap_used", 0)), int(w.stats.get("heap_total", 0)))
             for pool in pools for w in pool.workers()
         ]
-        return Snapshot(workers, [PoolSample(pool.script, pool.queued) for pool in pools],
+        return Snapshot(workers, [PoolSample(pool.script, pool.queued, pool.in_use)
+                                   for pool in pools],
                         len(self.table))
 
     def readiness(self) -> list[str]:

@@ -89,6 +89,7 @@ class ScriptSettings:
     allow_loopback: bool = False  # may fetch() reach loopback addresses?
     crons: list[str] = field(default_factory=list)  # scheduled-event triggers (UTC)
     remote: bool = False  # may workers on other hosts join this script's pool?
+    pack: bool = True  # new requests to as few workers as keep up (packing.py)?
     root: Path | None = None  # the folder its imports are confined to (None: the default)
     compatibility_flags: list[str] = field(default_factory=list)  # "nodejs_compat": node: built-ins
     first_slot: int = 0  # its first worker's number (with many fronts: numbered across them)

@@ -142,6 +142,7 @@ allow_loopback = true
 [scripts.api]
 path = "api.js"
 workers = 3
+pack = false
 env = { GREETING = "hi" }
 secrets.TOKEN = { file = "token.txt" }
 secrets.PASSWORD = { env = "TEST_PASSWORD" }
@@ -196,6 +197,7 @@ def test_a_full_config_gives_the_settings_it_says(tmp_path):
     api = s.scripts["api"]
     assert api.path == tmp_path / "api.js"  # relative to the config file
     assert api.workers == 3
+    assert not api.pack and s.scripts["site"].pack  # packing is on unless a script says no
     assert api.env == {"GREETING": "hi"}
     assert api.secrets == {"TOKEN": "s3cret", "PASSWORD": "pw"}
     assert api.limits.cpu_time == 0.5 and api.limits.max_subrequests == 7
@@ -272,6 +274,11 @@ def test_the_minimal_config_is_accepted(tmp_path):
 def test_a_wrong_type_names_the_key_and_its_line(tmp_path):
     found = problems(tmp_path, MINIMAL.replace('path = "api.js"', 'path = "api.js"\nworkers = "four"'))
     assert found == ["c.toml:6: scripts.app.workers: must be an integer, got a string"]
+
+
+def test_pack_is_true_or_false(tmp_path):
+    found = problems(tmp_path, MINIMAL.replace('path = "api.js"', 'path = "api.js"\npack = 1'))
+    assert found == ["c.toml:6: scripts.app.pack: must be true or false, got an integer"]
 
 
 def test_an_unknown_key_is_reported_with_a_suggestion(tmp_path):

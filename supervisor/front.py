@@ -323,6 +323,7 @@ class Front:
             return refused
         retry = (self.active().settings.retry_idempotent and request.method in _IDEMPOTENT
                  and not request.body_exists)
+        failed = None  # the worker that died before answering, when retrying
         for _ in range(_REROUTES + 1):
             active = self.active()
             route = active.router.match(request.host, request.path)
@@ -341,7 +342,7 @@ class Front:
             stats = self.metrics.route(route.name)
             stats.in_flight += 1
             try:
-                worker = await pool.acquire()
+                worker = await pool.acquire(failed)
             except PoolRetired:
                 stats.in_flight -= 1
                 continue
@@ -355,6 +356,7 @@ class Front:
                 log.info("request %s: %s died before answering; retrying on another worker",
                          ex.request_id, worker.name)
                 retry = False
+                failed = worker
                 continue
             finally:
                 stats.in_flight -= 1

@@ -534,25 +534,32 @@ class WorkerPool:
 
     # -- taking a worker for a request --------------------------------------------------
 
-    def pick(self) -> WorkerHandle | None:
+    def pick(self, avoid: WorkerHandle | None = None) -> WorkerHandle | None:
         """The ready worker with the fewest streams that has room (round-robin among equals):
         among the slots in use and the remote workers when packing, else (or if none of them
-        can take it) among all."""
+        can take it) among all; ``avoid`` (a retry's worker, which failed) only if no other
+        can."""
         packer = self.packer
+        every = [*self.slots, *self.remotes.values()] if self.remotes else self.slots
         if packer is not None and packer.in_use < len(self.slots):
             in_use = self.slots[:packer.in_use]
-            worker = self._least([*in_use, *self.remotes.values()] if self.remotes else in_use)
+            worker = self._least([*in_use, *self.remotes.values()] if self.remotes else in_use,
+                                 avoid)
             if worker is not None:
                 return worker
-        return self._least([*self.slots, *self.remotes.values()] if self.remotes else self.slots)
+        worker = self._least(every, avoid)
+        if worker is None and avoid is not None:
+            worker = self._least(every)
+        return worker
 
-    def _least(self, candidates: Sequence[WorkerHandle | None]) -> WorkerHandle | None:
+    def _least(self, candidates: Sequence[WorkerHandle | None],
+               avoid: WorkerHandle | None = None) -> WorkerHandle | None:
         best: WorkerHandle | None = None
         cap = self.limits.max_concurrent
         n = len(candidates)
         for i in range(n):
             worker = candidates[(self._rr + i) % n]
-            if worker is None or not worker.ready or worker.stopping:
+            if worker is None or worker is avoid or not worker.ready or worker.stopping:
                 continue
             if cap and worker.load >= cap:
                 continue
@@ -561,15 +568,16 @@ class WorkerPool:
         self._rr = (self._rr + 1) % max(n, 1)
         return best
 
-    async def acquire(self) -> WorkerHandle:
-        """A worker for one request, waiting in the bounded queue if every one is busy.
+    async def acquire(self, avoid: WorkerHandle | None = None) -> WorkerHandle:
+        """A worker for one request, waiting in the bounded queue if every one is busy;
+        another than ``avoid`` if one can take it now.
 
         Raises Overloaded (queue full, waited ``queue_timeout``) or PoolRetired.
         """
         if self.closing:
             raise PoolRetired()
         if not self._waiters:
-            worker = self.pick()
+            worker = self.pick(avoid)
             if worker is not None:
                 return self._hand_out(worker)
         if len(self._waiters) >= self.limits.queue_size:

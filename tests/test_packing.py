@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from supervisor import packing
 from supervisor.packing import COOL, HOT, SHRINK_AFTER, Packer, supported, thread_cpu
+from supervisor.pool import WorkerPool
+from supervisor.settings import DEFAULT_SCRIPT, Settings
+from supervisor.workers import LocalWorker
 
 
 def test_it_starts_with_one_slot_and_brings_the_next_in_when_every_one_in_use_is_hot():
@@ -104,3 +109,45 @@ def test_a_sample_takes_the_busiest_thread_of_each_worker(monkeypatch):
     threads[10]["12"] += 60_000_000
     packer.sample([10, 11, None], now=1.5)
     assert packer.in_use == 3
+
+
+def _pool(workers: int, pack: bool = True) -> tuple[WorkerPool, list[LocalWorker]]:
+    settings = Settings.single_script(Path("worker.js"), workers=workers)
+    settings.scripts[DEFAULT_SCRIPT].pack = pack
+    # pick() needs no channel and no stream table
+    pool = WorkerPool(settings, DEFAULT_SCRIPT, None, {}, None,  # type: ignore[arg-type]
+                      itertools.count(1))
+    slots = [LocalWorker(pool, i, i + 1) for i in range(workers)]
+    for w in slots:
+        w.ready = True
+    pool.slots[:] = slots
+    return pool, slots
+
+
+def test_the_pool_picks_among_the_slots_in_use_and_spills_when_they_cannot_take_it():
+    pool, (w0, w1, w2) = _pool(3)
+    assert pool.packer is not None and pool.in_use == 1
+    assert {pool.pick() for _ in range(5)} == {w0}
+    w0.reserved = pool.limits.max_concurrent  # full: the least loaded of all
+    w1.reserved = 2
+    assert pool.pick() is w2
+    w0.reserved = 0
+    w0.ready = False  # restarting
+    assert pool.pick() in (w1, w2)
+    w0.ready = True
+    pool.packer.in_use = 2
+    w0.reserved, w1.reserved = 3, 1
+    assert {pool.pick() for _ in range(5)} == {w1}  # the least loaded in use, not w2 at 0
+
+
+def test_a_retry_avoids_the_worker_that_failed_if_another_can_take_it():
+    pool, (w0, w1, w2) = _pool(3)
+    assert pool.pick(avoid=w0) in (w1, w2)
+    w1.ready = w2.ready = False
+    assert pool.pick(avoid=w0) is w0  # no other: the same rather than none
+
+
+def test_without_packing_every_worker_takes_requests_in_turn():
+    pool, workers = _pool(3, pack=False)
+    assert pool.packer is None and pool.in_use == 3
+    assert [pool.pick() for _ in range(3)] == workers

@@ -4,6 +4,8 @@ others stay spare; a worker stuck in a loop gets a neighbour; ``pack = false`` s
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 
 from tests.conftest import run
 from tests.integration.ops_support import get, metric
@@ -105,3 +107,26 @@ def test_a_worker_stuck_in_a_loop_gets_a_neighbour_and_is_left_out_after(ops):
 
     first, second = run(main())
     assert second != first
+
+
+def test_a_killed_worker_in_use_hands_its_requests_to_a_spare_and_gets_them_back(ops):
+    server = ops(CONFIG, files={"app.mjs": SCRIPT})
+
+    async def main():
+        (first,) = set(await isolates(server.url("/"), 10))
+        os.kill(server.worker_pids()["packed/w0"], signal.SIGKILL)
+        # sent before the supervisor sees the exit: to w0, which fails, and retried elsewhere
+        answers = await asyncio.gather(*(get(server.url("/")) for _ in range(5)))
+        assert [status for status, _, _ in answers] == [200] * 5
+        seen = [first]
+        for _ in range(2000):  # until slot 0's new worker serves: a third isolate
+            (isolate,) = await isolates(server.url("/"), 1)
+            if isolate != seen[-1]:
+                seen.append(isolate)
+            if len(seen) == 3:
+                return seen
+            await asyncio.sleep(0.005)
+        raise AssertionError(f"the requests went to {seen} only")
+
+    first, spare, restarted = run(main())
+    assert len({first, spare, restarted}) == 3

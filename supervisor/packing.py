@@ -88,6 +88,12 @@ class Packer:
         self._seen = seen
         self.update(busy)
 
+    def rest(self) -> None:
+        """A sample while the workers in use have nothing in flight: no reading (the /proc
+        reads are the sample's cost, and an idle pool has nothing to decide but shrinking)."""
+        self._seen = {}
+        self.update([0.0] * self.in_use)
+
     def update(self, busy: Sequence[float | None]) -> None:
         """One sample: each worker in use's busy share since the last (None: not known yet,
         or no worker in the slot)."""

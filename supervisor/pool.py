@@ -7,7 +7,8 @@ quick failure (and says so in the log when the slot is crash-looping). A worker 
 answering heartbeats is killed, which leads to the same path.
 
 Requests take a worker with :meth:`WorkerPool.acquire`: the ready worker with the fewest
-streams, as long as it has fewer than ``max_concurrent``; otherwise the request waits in
+streams, as long as it has fewer than ``max_concurrent``, among the slots in use (``packing.py``:
+as few as keep up; any other if none of those can take it); otherwise the request waits in
 a bounded FIFO queue (``queue_size``, ``queue_timeout``) and gets :class:`Overloaded`
 when it is full or the wait is too long.
 
@@ -378,9 +379,12 @@ class WorkerPool:
         assert packer is not None
         while True:
             await asyncio.sleep(packing.INTERVAL)
-            pids = [w.pid if w is not None and w.ready else None
-                    for w in self.slots[:packer.in_use]]
-            packer.sample(pids, time.monotonic())
+            in_use = self.slots[:packer.in_use]
+            if all(w is None or not w.load for w in in_use):
+                packer.rest()
+            else:
+                packer.sample([w.pid if w is not None and w.ready else None for w in in_use],
+                              time.monotonic())
 
     # -- remote workers (admitted by remote.py) -------------------------------------------
 

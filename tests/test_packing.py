@@ -151,3 +151,19 @@ def test_without_packing_every_worker_takes_requests_in_turn():
     pool, workers = _pool(3, pack=False)
     assert pool.packer is None and pool.in_use == 3
     assert [pool.pick() for _ in range(3)] == workers
+
+
+def test_a_rest_counts_as_cool_and_forgets_the_readings(monkeypatch):
+    threads = {10: {"10": 0}}
+    monkeypatch.setattr(packing, "thread_cpu", lambda pid: dict(threads[pid]))
+    packer = Packer(2)
+    packer.sample([10], now=1.0)
+    packer.rest()  # idle for a while: the next reading has nothing to compare with
+    threads[10]["10"] = 10_000_000_000  # 10 s of CPU since the first reading
+    packer.sample([10], now=2.0)
+    assert packer.in_use == 1
+    packer.update([1.0])
+    assert packer.in_use == 2
+    for _ in range(SHRINK_AFTER):
+        packer.rest()
+    assert packer.in_use == 1

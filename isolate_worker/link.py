@@ -147,7 +147,7 @@ class Link:
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.setsockopt(zmq.RCVHWM, 0)
         self._reader: EdgeReader | None = None
-        self._batch: list[Any] | None = None  # frames made by a pump's actions, unsent yet
+        self._batch: p.Batch | None = None  # frames made by a pump's actions, unsent yet
         self._flags = 0  # send flags: NOBLOCK for a remote worker (nothing queued offline)
         self.connected = False  # remote: a CURVE handshake completed and the link is up
         self._epoch = 0  # remote: connections lost so far
@@ -223,20 +223,20 @@ class Link:
         if self._batch is not None:
             # Inside a pump's actions: every frame they make leaves in one message, sent
             # when the pump's actions are done (before the next pump can reuse outBin).
-            self._batch.extend(p.encode(frame))
+            self._batch.add(frame)
             return True
         return self._send_parts(p.encode(frame), copy, frame.TYPE.name)
 
     def begin_batch(self) -> None:
         """Frames sent from now until :meth:`flush_batch` leave as one message."""
         if self._batch is None:
-            self._batch = []
+            self._batch = p.Batch()
 
     def flush_batch(self) -> None:
         """Send the frames a pump's actions made, as one message (the bridge calls this)."""
         batch, self._batch = self._batch, None
         if batch:
-            self._send_parts(batch, True, "batch")
+            self._send_parts(batch.parts(), True, "batch")
 
     def _send_parts(self, parts: list, copy: bool, what: str) -> bool:
         sent = True

@@ -9,6 +9,7 @@ from .errors import FlowControlError, ProtocolError
 from .frames import (
     MAX_BODY_CHUNK,
     VERSION,
+    Batch,
     Cancel,
     DirectEnd,
     Fatal,
@@ -51,8 +52,8 @@ from .stream import (
 )
 
 __all__ = [
-    "MAX_BODY_CHUNK", "VERSION", "Cancel", "DirectEnd", "Fatal", "FlowControlError", "Frame",
-    "FrameType", "Goodbye", "Hello", "LocalProtocolError", "Log",
+    "MAX_BODY_CHUNK", "VERSION", "Batch", "Cancel", "DirectEnd", "Fatal", "FlowControlError",
+    "Frame", "FrameType", "Goodbye", "Hello", "LocalProtocolError", "Log",
     "Outcome", "Phase", "Ping", "Pong", "ProtocolError", "RemoteProtocolError", "RequestBody",
     "RequestCredit", "RequestEnd", "RequestHead", "ResponseBody", "ResponseComplete",
     "ResponseCredit", "ResponseDirect",

@@ -42,7 +42,7 @@ class Channel:
         self.endpoint = endpoint
         self._on_frame = on_frame
         self._on_unreachable = on_unreachable
-        self._pending: dict[bytes, list[Any]] = {}  # identity -> encoded frames to send
+        self._pending: dict[bytes, p.Batch] = {}  # identity -> frames to send
         self._flush_scheduled = False
         self._zctx = context if context is not None else zmq.Context.instance()
         self.sock = self._zctx.socket(zmq.ROUTER)
@@ -73,15 +73,14 @@ class Channel:
             pending = self._pending.get(identity)
             if frame.stream != 0:
                 if pending is None:
-                    self._pending[identity] = p.encode(frame)
-                else:
-                    pending.extend(p.encode(frame))
+                    pending = self._pending[identity] = p.Batch()
+                pending.add(frame)
                 if not self._flush_scheduled:
                     self._flush_scheduled = True
                     self.loop.call_soon(self._flush)
                 return True
             if pending is not None:  # keep the order: earlier stream frames go first
-                self._flush_one(identity, self._pending.pop(identity))
+                self._flush_one(identity, self._pending.pop(identity).parts())
         return self._send_parts(identity, p.encode(frame))
 
     def _send_parts(self, identity: bytes, parts: list[Any]) -> bool:
@@ -98,8 +97,8 @@ class Channel:
     def _flush(self) -> None:
         self._flush_scheduled = False
         pending, self._pending = self._pending, {}
-        for identity, parts in pending.items():
-            self._flush_one(identity, parts)
+        for identity, batch in pending.items():
+            self._flush_one(identity, batch.parts())
 
     def _flush_one(self, identity: bytes, parts: list[Any]) -> None:
         if not self._send_parts(identity, parts) and self._on_unreachable is not None:

@@ -67,7 +67,7 @@ def head(*fields):
         ([b"\xc1"], "undecodable"),
         (head(), "must be an array"),
         ([msgpack.packb({"a": 1})], "must be an array"),
-        (head(2, 3, 1), "unsupported protocol version 2"),
+        (head(1, 3, 1), "unsupported protocol version 1"),
         (head(p.VERSION, 99, 1), "unknown frame type 99"),
         (head(p.VERSION, "x", 1), "unknown frame type"),
         (head(p.VERSION, int(p.FrameType.REQUEST_END), -1), "invalid stream id"),
@@ -85,6 +85,71 @@ def head(*fields):
 def test_malformed_frames_are_rejected_with_a_clear_error(parts, message):
     with pytest.raises(p.ProtocolError, match=message):
         p.decode(parts)
+
+
+def _same(frames, expected):
+    assert [type(f) for f in frames] == [type(f) for f in expected]
+    assert [dataclasses.asdict(f) for f in frames] == [dataclasses.asdict(f) for f in expected]
+
+
+def test_a_batch_puts_its_heads_in_one_part_and_its_bodies_after_in_order():
+    batch = p.Batch()
+    for frame in SAMPLES:
+        batch.add(frame)
+    parts = batch.parts()
+    bodies = [f for f in SAMPLES if f.HAS_BODY]
+    assert len(parts) == 1 + len(bodies) and batch and not p.Batch()
+    assert parts[1:] == [f.data for f in bodies]  # untouched, not copied into msgpack
+    frames, error = p.decode_batch(parts)
+    assert error is None
+    _same(frames, SAMPLES)
+
+
+def test_a_batch_starts_another_heads_part_before_one_would_pass_the_head_limit():
+    big = "x" * (p.frames.MAX_HEAD_BYTES // 2 + 10)  # two such heads never share a part
+    frames = [p.Log(1, "info", "r", big), p.ResponseBody(1, b"a"), p.Log(1, "info", "r", big),
+              p.Log(1, "info", "r", big), p.ResponseComplete(1, 200, [], b"b"), p.RequestEnd(1)]
+    batch = p.Batch()
+    for frame in frames:
+        batch.add(frame)
+    parts = batch.parts()
+    assert len(parts) == 5 and parts[1] == b"a" and parts[4] == b"b"  # [2 heads] a [1] [3] b
+    assert all(len(part) <= p.frames.MAX_HEAD_BYTES for part in parts)
+    decoded, error = p.decode_batch(parts)
+    assert error is None
+    _same(decoded, frames)
+
+
+def test_a_head_over_the_limit_is_refused_and_leaves_the_batch_as_it_was():
+    batch = p.Batch()
+    batch.add(p.RequestEnd(1))
+    with pytest.raises(p.ProtocolError, match="exceeds"):
+        batch.add(p.Log(1, "info", "r", "x" * p.frames.MAX_HEAD_BYTES))
+    _same(p.decode_batch(batch.parts())[0], [p.RequestEnd(1)])
+
+
+def test_frames_encoded_one_by_one_and_concatenated_are_a_batch_too():
+    parts = [part for frame in SAMPLES for part in p.encode(frame)]
+    frames, error = p.decode_batch(parts)
+    assert error is None
+    _same(frames, SAMPLES)
+
+
+@pytest.mark.parametrize("tail, message", [
+    (b"\x93\x02", "truncated"),  # an array of three cut after one element
+    (b"\xc1", "undecodable"),
+    (msgpack.packb([p.VERSION, 99, 1]), "unknown frame type"),
+    (msgpack.packb([p.VERSION, int(p.FrameType.RESPONSE_BODY), 1]), "expected a body part"),
+])
+def test_a_bad_head_in_a_heads_part_stops_the_batch_there(tail, message):
+    batch = p.Batch()
+    batch.add(p.ResponseBody(1, b"body"))
+    batch.add(p.RequestEnd(2))
+    parts = batch.parts()
+    parts[0] += tail
+    frames, error = p.decode_batch(parts)
+    _same(frames, [p.ResponseBody(1, b"body"), p.RequestEnd(2)])
+    assert error is not None and message in str(error)
 
 
 def test_oversized_body_chunk_is_rejected():

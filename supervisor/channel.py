@@ -73,8 +73,11 @@ class Channel:
             pending = self._pending.get(identity)
             if frame.stream != 0:
                 if pending is None:
-                    pending = self._pending[identity] = p.Batch()
-                pending.add(frame)
+                    pending = p.Batch()
+                    pending.add(frame)  # raises (a head over the limit) before it is kept
+                    self._pending[identity] = pending
+                else:
+                    pending.add(frame)
                 if not self._flush_scheduled:
                     self._flush_scheduled = True
                     self.loop.call_soon(self._flush)

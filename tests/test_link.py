@@ -9,10 +9,12 @@ import asyncio
 import itertools
 from pathlib import Path
 
+import pytest
 import zmq
 
 from isoflow import protocol as p
 from isoflow.isolate_worker.link import EdgeReader, Link
+from isoflow.supervisor.channel import Channel
 
 ROOT = Path(__file__).resolve().parent.parent
 _endpoints = itertools.count()
@@ -108,6 +110,36 @@ def test_link_says_hello_batches_a_pumps_frames_and_delivers_frames() -> None:
         finally:
             link.close()
             router.close(linger=0)
+
+    asyncio.run(scenario())
+
+
+def test_the_supervisors_channel_sends_a_turns_frames_as_one_batch_per_worker() -> None:
+    async def scenario() -> None:
+        endpoint = f"inproc://channel-{next(_endpoints)}"
+        channel = Channel(endpoint, lambda identity, frame: None, on_unreachable=print)
+        dealer = zmq.Context.instance().socket(zmq.DEALER)
+        dealer.setsockopt(zmq.IDENTITY, b"w0.1")
+        dealer.setsockopt(zmq.LINGER, 0)
+        dealer.connect(endpoint)
+        try:
+            dealer.send_multipart(p.encode(p.Goodbye(0)))  # the router learns the identity
+            await asyncio.sleep(0.05)
+            huge = p.Log(1, "info", "r", "x" * p.frames.MAX_HEAD_BYTES)
+            with pytest.raises(p.ProtocolError, match="exceeds"):
+                channel.send(b"w0.1", huge)  # refused, and nothing is left queued
+            await asyncio.sleep(0.01)
+            assert dealer.poll(50) == 0
+            frames = [p.RequestEnd(1), p.ResponseCredit(2, 10), p.RequestBody(3, b"abc")]
+            for frame in frames:
+                assert channel.send(b"w0.1", frame)
+            parts = await _recv(dealer)
+            assert parts[1:] == [b"abc"]  # the heads in one part, the body after it
+            decoded, error = p.decode_batch(parts)
+            assert error is None and [type(f) for f in decoded] == [type(f) for f in frames]
+        finally:
+            dealer.close(linger=0)
+            channel.close()
 
     asyncio.run(scenario())
 

@@ -10,11 +10,11 @@ import threading
 import time
 from pathlib import Path
 
-from supervisor import packing
-from supervisor.packing import COOL, HOT, SHRINK_AFTER, Packer, supported, thread_cpu
-from supervisor.pool import WorkerPool
-from supervisor.settings import DEFAULT_SCRIPT, Settings
-from supervisor.workers import LocalWorker
+from isoflow.supervisor import packing
+from isoflow.supervisor.packing import COOL, HOT, SHRINK_AFTER, Packer, supported, thread_cpu
+from isoflow.supervisor.pool import WorkerPool
+from isoflow.supervisor.settings import DEFAULT_SCRIPT, Settings
+from isoflow.supervisor.workers import LocalWorker
 
 
 def test_it_starts_with_one_slot_and_brings_the_next_in_when_every_one_in_use_is_hot():

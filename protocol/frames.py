@@ -472,12 +472,10 @@ def _next_head(unpacker: msgpack.Unpacker) -> Any:
 
 def _decode_head(raw: Any) -> tuple[type[Frame], int, list[Any]]:
     """Decode and validate a part of exactly one frame head."""
-    if len(raw) > MAX_HEAD_BYTES:
-        raise ProtocolError(f"frame head of {len(raw)} bytes exceeds {MAX_HEAD_BYTES}")
-    try:
-        head = msgpack.unpackb(raw, use_list=True, raw=False, strict_map_key=True)
-    except Exception as e:  # msgpack raises several types for malformed input
-        raise ProtocolError(f"undecodable frame head: {e}") from None
+    unpacker = _unpacker(raw)
+    head = _next_head(unpacker)
+    if unpacker.tell() < len(raw):
+        raise ProtocolError("undecodable frame head: extra data after it")
     return _valid_head(head)
 
 

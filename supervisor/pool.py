@@ -544,17 +544,18 @@ class WorkerPool:
         can take it) among all; ``avoid`` (a retry's worker, which failed) only if no other
         can."""
         packer = self.packer
-        every = [*self.slots, *self.remotes.values()] if self.remotes else self.slots
         if packer is not None and packer.in_use < len(self.slots):
-            in_use = self.slots[:packer.in_use]
-            worker = self._least([*in_use, *self.remotes.values()] if self.remotes else in_use,
-                                 avoid)
+            worker = self._least(self._and_remotes(self.slots[:packer.in_use]), avoid)
             if worker is not None:
                 return worker
+        every = self._and_remotes(self.slots)
         worker = self._least(every, avoid)
         if worker is None and avoid is not None:
             worker = self._least(every)
         return worker
+
+    def _and_remotes(self, slots: list[LocalWorker | None]) -> Sequence[WorkerHandle | None]:
+        return [*slots, *self.remotes.values()] if self.remotes else slots
 
     def _least(self, candidates: Sequence[WorkerHandle | None],
                avoid: WorkerHandle | None = None) -> WorkerHandle | None:

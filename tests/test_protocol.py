@@ -80,6 +80,7 @@ def head(*fields):
         (head(p.VERSION, int(p.FrameType.RESPONSE_BODY), 1), "expected a body part"),
         ([*head(p.VERSION, int(p.FrameType.RESPONSE_END), 1), b"x"], "unexpected extra"),
         ([b"\x91" + b"\x00" * (p.frames.MAX_HEAD_BYTES + 1)], "exceeds"),
+        ([head(p.VERSION, int(p.FrameType.REQUEST_END), 1)[0] + b"\x01"], "undecodable"),
     ],
 )
 def test_malformed_frames_are_rejected_with_a_clear_error(parts, message):

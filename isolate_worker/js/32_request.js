@@ -154,7 +154,9 @@ class Request {
   #url = "";
   #headers = null;
   #body = null;
-  #signal = null; // null until needed when no signal is followed
+  // null until needed when no signal is followed; an incoming request's (make) holds the
+  // function that makes it until then: most requests never look at their signal.
+  #signal = null;
   #redirect = "follow";
   #mode = "cors";
   #credentials = "same-origin";
@@ -169,6 +171,15 @@ class Request {
   #extra = null; // runtime data attached to incoming requests (request id, client, ...)
 
   static {
+    /** The signal `r` follows, made now if it was left to be made; null if none. */
+    const signalMade = (r) => {
+      let s = r.#signal;
+      if (typeof s === "function") {
+        s = s();
+        r.#signal = s;
+      }
+      return s;
+    };
     slots = {
       is: (r) => typeof r === "object" && r !== null && #method in r,
       body(r, prefix) {
@@ -182,9 +193,10 @@ class Request {
       method: (r) => r.#method,
       url: (r) => r.#url,
       redirect: (r) => r.#redirect,
-      signal: (r) => r.#signal,
+      signal: signalMade,
       extra: (r) => r.#extra,
-      /** An incoming request from the bridge: trusted values, no validation. */
+      /** An incoming request from the bridge: trusted values, no validation; `signal` is
+       * a function that makes the request's signal when it is first needed. */
       make({ method, url, headers, body, signal, extra }) {
         const r = new Request(kInternal);
         r.#method = method;
@@ -213,7 +225,7 @@ class Request {
         target.#extra = src.#extra;
       },
       signalOf(r) {
-        if (r.#signal === null) r.#signal = internals.abort.createAbortSignal();
+        if (signalMade(r) === null) r.#signal = internals.abort.createAbortSignal();
         return r.#signal;
       },
       /**
@@ -242,7 +254,7 @@ class Request {
           fallbackMode = "cors";
         } else {
           slots.copyFrom(r, inputRequest);
-          followed = inputRequest.#signal;
+          followed = slots.signal(inputRequest);
         }
         if (opts.window !== undefined && opts.window !== null) {
           throw new TypeErrorCtor(`${prefix}: 'window' can only be null.`);
@@ -461,9 +473,10 @@ class Request {
     c.#body = this.#body === null ? null : bodyApi.cloneBody(this.#body);
     // A signal that follows nothing can never abort, nor can one that follows it: both stay
     // unmade until asked for.
-    c.#signal = this.#signal === null
+    const followed = slots.signal(this);
+    c.#signal = followed === null
       ? null
-      : internals.abort.createDependentSignal([this.#signal]);
+      : internals.abort.createDependentSignal([followed]);
     return c;
   }
 }

@@ -171,7 +171,8 @@ class ServedStream {
     this.finished = false; // response end or error sent
     this.forwarded = false; // Python sends the response body (AC_FORWARD)
     this.cancelled = false;
-    this.signal = internals.abort.createAbortSignal(); // request.signal
+    this.cancelReason = null; // the AbortError of a cancelled stream
+    this.signal = null; // request.signal, made when first needed (requestSignal)
     this.body = null; // Inflow of the request body
     this.out = new host.Outflow(sid, AC_DATA, AC_END, window);
     // An AC_COMPLETE (out.whole) says AC_DONE too.
@@ -180,6 +181,15 @@ class ServedStream {
       host.log("error", sid, `Response body stream failed (${requestId}): ${host.errorText(e)}`);
       this.sendError(500, "The response body stream failed.");
     };
+  }
+
+  /** The request's signal (aborted already if the client went away). */
+  requestSignal() {
+    if (this.signal === null) {
+      this.signal = internals.abort.createAbortSignal();
+      if (this.cancelReason !== null) internals.abort.signalAbort(this.signal, this.cancelReason);
+    }
+    return this.signal;
   }
 
   /** Answer `status`; `runtime`: the runtime failed, not the script (see worker.py). */
@@ -243,7 +253,7 @@ function takeRequest(ev) {
   }
   // The options bag is read key by key, each one present: no accessor is consulted.
   const request = internals.request.make({
-    method, url, headers, body, signal: st.signal,
+    method, url, headers, body, signal: () => st.requestSignal(),
     extra: { __proto__: null, requestId, client, sid },
   });
   current = st;
@@ -370,7 +380,8 @@ function onCancel(ev) {
   }
   st.cancelled = true;
   const error = new internals.DOMException(`The client went away: ${ev[2]}`, "AbortError");
-  internals.abort.signalAbort(st.signal, error);
+  st.cancelReason = error;
+  if (st.signal !== null) internals.abort.signalAbort(st.signal, error);
   st.out.cancel(error);
   if (st.body !== null) st.body.onError(error);
   internals.fetch.abortFor(st.job, error);

@@ -202,8 +202,8 @@ const define = Reflect.defineProperty;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const boom = function polluted() { throw new Error("polluted built-in called"); };
 // Every name the runtime's per-request records use, and index keys.
-const NAMES = ["sid", "requestId", "finished", "cancelled", "signal", "body", "out", "job",
-  "id", "credit", "waiter", "stream", "onError", "onFinish", "pending", "pullResolve",
+const NAMES = ["sid", "requestId", "finished", "cancelled", "cancelReason", "signal", "body",
+  "out", "job", "id", "credit", "waiter", "stream", "onError", "onFinish", "pending", "pullResolve",
   "done", "error", "onCancel", "outstanding", "window", "creditKind", "dataKind", "endKind",
   "owner", "upload", "bodyRef", "abortHandle", "settled", "request", "resolve", "reject",
   "value", "bytes", "kind", "then", "ctx", "timers", "expires", "expired", "fetches",

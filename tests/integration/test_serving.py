@@ -345,6 +345,44 @@ def test_client_disconnect_cancels_the_response_stream(serve):
     server.wait_log(r"stream cancelled:")
 
 
+def test_request_signal_aborts_when_the_client_goes_away(serve):
+    # The signal is made only when the script first needs it: a listener added at once, or
+    # `request.signal` first read after the client left (then already aborted), or copied
+    # into a new Request before (which follows it) all see the abort.
+    server = serve(
+        """
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        export default {
+          async fetch(request) {
+            const path = new URL(request.url).pathname;
+            if (path === "/listen") {
+              request.signal.addEventListener("abort", (e) => {
+                console.log("listener:", request.signal.reason.name);
+              });
+            }
+            const copy = path === "/copy" ? new Request(request) : null;
+            await sleep(300);  // the client leaves meanwhile
+            if (path === "/late") console.log("late:", request.signal.aborted,
+                                              request.signal.reason?.name);
+            if (copy !== null) console.log("copy:", copy.signal.aborted);
+            return new Response("too late");
+          },
+        };
+        """,
+        workers=1,
+        name="signal.mjs",
+    )
+    for path, line in (("/listen", "listener: AbortError"), ("/late", "late: true AbortError"),
+                       ("/copy", "copy: true")):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            time.sleep(0.1)
+        server.wait_log(line)
+    # A request whose client stays gets its answer; its signal never aborted.
+    assert run(fetch(server.url("/late")))[0] == 200
+    server.wait_log("late: false undefined")
+
+
 def test_killed_worker_fails_its_requests_and_is_replaced(serve):
     server = serve(
         """

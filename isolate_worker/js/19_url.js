@@ -601,6 +601,106 @@ function removeTabAndNewline(input) {
   return output + StringPrototypeSlice(input, start);
 }
 
+// --- URLs already in their serialized form ----------------------------------------------
+// Most URLs a worker parses are http(s) URLs that are serialized already (request.url, a
+// fetch to a fixed origin): such a string is its own serialization and its record can be
+// read off it in one pass. Anything else takes the state machine: userinfo, a host other
+// than lower-case ASCII letters, digits, '-' and '.' (or with an "xn--" label), an IPv4
+// host not in dotted-decimal form, an empty, zero-led or default port, a missing path, a
+// dot segment, a backslash, or a code point some percent-encode set would change.
+
+const FAST_HOST = 1;
+const FAST_PATH = 2;
+const FAST_QUERY = 4;
+const FAST_FRAGMENT = 8;
+const FAST = new Uint8ArrayCtor(128);
+for (let c = 0x21; c < 0x7f; c++) {
+  const lowerAlnum = (c >= 0x61 && c <= 0x7a) || isASCIIDigit(c);
+  FAST[c] = (lowerAlnum || c === 0x2d || c === 0x2e ? FAST_HOST : 0) |
+    // A path segment ends at '/'; '\\' is one too in an http(s) URL.
+    (ENCODE_SET[c] & PATH_SET || c === 0x2f || c === 0x5c ? 0 : FAST_PATH) |
+    (ENCODE_SET[c] & SPECIAL_QUERY_SET ? 0 : FAST_QUERY) |
+    (ENCODE_SET[c] & FRAGMENT_SET ? 0 : FAST_FRAGMENT);
+}
+
+/** Scan `input` from `i` while its code points have `bit`; the index where that stops. */
+function scanFast(input, i, bit) {
+  const n = input.length;
+  for (; i < n; i++) {
+    const c = StringPrototypeCharCodeAt(input, i);
+    if (c >= 0x80 || !(FAST[c] & bit)) break;
+  }
+  return i;
+}
+
+/** The URL record of an http(s) URL in its serialized form, or null (see above). */
+function parseSerializedHTTP(input) {
+  const n = input.length;
+  if (n < 8 || StringPrototypeCharCodeAt(input, 0) !== 0x68 ||
+      StringPrototypeCharCodeAt(input, 1) !== 0x74 || StringPrototypeCharCodeAt(input, 2) !== 0x74 ||
+      StringPrototypeCharCodeAt(input, 3) !== 0x70) return null;
+  let i = StringPrototypeCharCodeAt(input, 4) === 0x73 ? 5 : 4;
+  if (StringPrototypeCharCodeAt(input, i) !== 0x3a || StringPrototypeCharCodeAt(input, i + 1) !== 0x2f ||
+      StringPrototypeCharCodeAt(input, i + 2) !== 0x2f) return null;
+  const scheme = i === 5 ? "https" : "http";
+  const hostStart = i + 3;
+  i = scanFast(input, hostStart, FAST_HOST);
+  if (i === hostStart) return null;
+  const host = StringPrototypeSlice(input, hostStart, i);
+  let port = null;
+  if (StringPrototypeCharCodeAt(input, i) === 0x3a) {
+    const start = ++i;
+    let value = 0;
+    for (; i < n && i - start < 6; i++) {
+      const c = StringPrototypeCharCodeAt(input, i);
+      if (!isASCIIDigit(c)) break;
+      value = value * 10 + c - 0x30;
+    }
+    if (i === start || StringPrototypeCharCodeAt(input, start) === 0x30 || value > 65535 ||
+        value === SPECIAL_SCHEMES[scheme]) return null;
+    port = value;
+  }
+  if (StringPrototypeCharCodeAt(input, i) !== 0x2f) return null;
+  if (StringPrototypeIndexOf(host, "xn--") !== -1) return null;
+  if (endsInANumber(host)) {
+    const address = parseIPv4(host);
+    if (address === null || serializeIPv4(address) !== host) return null;
+  }
+  const path = [];
+  let c;
+  do {
+    const start = i + 1;
+    i = scanFast(input, start, FAST_PATH);
+    const segment = StringPrototypeSlice(input, start, i);
+    if (isSingleDot(segment) || isDoubleDot(segment)) return null;
+    ArrayPrototypePush(path, segment);
+    c = i < n ? StringPrototypeCharCodeAt(input, i) : EOF;
+  } while (c === 0x2f);
+  let query = null;
+  if (c === 0x3f) {
+    const start = i + 1;
+    i = scanFast(input, start, FAST_QUERY);
+    query = StringPrototypeSlice(input, start, i);
+    c = i < n ? StringPrototypeCharCodeAt(input, i) : EOF;
+  }
+  let fragment = null;
+  if (c === 0x23) {
+    const start = i + 1;
+    i = scanFast(input, start, FAST_FRAGMENT);
+    fragment = StringPrototypeSlice(input, start, i);
+    c = i < n ? EOF - 1 : EOF;
+  }
+  if (c !== EOF) return null; // stopped at a code point the parser would change
+  const url = new URLRecord();
+  url.scheme = scheme;
+  url.host = host;
+  url.port = port;
+  url.path = path;
+  url.query = query;
+  url.fragment = fragment;
+  return url;
+}
+
 /**
  * The basic URL parser. Without `url` it returns a new URL record or null for failure.
  * With `url` and `stateOverride` (the setters) it modifies `url` and returns null for
@@ -608,6 +708,8 @@ function removeTabAndNewline(input) {
  */
 function basicURLParse(input, base = null, url = null, stateOverride = 0) {
   if (url === null) {
+    const serialized = parseSerializedHTTP(input);
+    if (serialized !== null) return serialized;
     url = new URLRecord();
     input = trimControlAndSpace(input);
   }

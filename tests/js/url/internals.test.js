@@ -101,3 +101,53 @@ test(() => {
   assert_equals(idna.toASCII("\u200d.example"), null);
   assert_equals(idna.toASCII(""), "");
 }, "toASCII maps, validates and encodes");
+
+// An http(s) URL already in its serialized form is read in one pass (parseSerializedHTTP);
+// every other string goes through the state machine. The two must agree on every input:
+// a leading space sends any string to the state machine (which trims it), so parse(s) and
+// parse(" " + s) are compared over URLs built from pieces near each shortcut's edges.
+{
+  const pick = (rand, list) => list[Math.floor(rand() * list.length)];
+  let seed = 20261207;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const SCHEMES = ["http://", "https://", "HTTP://", "http:/", "http:", "https:\\\\", "httpx://",
+    "ws://", "http://u@", "http://u:p@", "http:///"];
+  const HOSTS = ["example.com", "a.b-c.d", "127.0.0.1", "127.1", "0x7f.0.0.1", "1.2.3.256",
+    "255.255.255.255", "010.0.0.1", "a..b", "a.", ".", "x.0x", "x.09", "xn--bcher-kva.de",
+    "xn--zz", "EXAMPLE.com", "ex_ample", "a%41", "[::1]", "1.2.3.4.5", "4294967295", "a.1e1",
+    "b\u00fccher.de", "", "a b", "-", "0", "99.99"];
+  const PORTS = ["", "", ":80", ":443", ":8080", ":0", ":08080", ":65535", ":65536", ":",
+    ":1a", ":123456", ":007"];
+  const SEGMENTS = ["", "a", "b.c", ".", "..", "%2e", "%2E", ".%2e", "%2e%2E", "...", "a%20b",
+    "a b", "é", "x\\y", "^", "{}", "|", "~", "'", "`", "%", "%zz", "a\tb", ";=@:", "\u0000",
+    "\u007f", "a&b=c", "!$()*+,"];
+  const TAILS = ["", "", "?", "?q", "?a=1&b=2", "?'", "?\"", "?x y", "?é", "?#", "#", "#f",
+    "#a#b", "#`", "#<", "?q#f", "?`{}^|", "#x y", "\n", " ", "?a\u0001"];
+  const fields = (r) => r === null ? null
+    : [r.scheme, r.username, r.password, r.host, r.port, JSON.stringify(r.path), r.query,
+      r.fragment];
+  test(() => {
+    for (let n = 0; n < 6000; n++) {
+      let path = "";
+      const segments = Math.floor(rand() * 4);
+      for (let k = 0; k < segments; k++) path += "/" + pick(rand, SEGMENTS);
+      const input = pick(rand, SCHEMES) + pick(rand, HOSTS) + pick(rand, PORTS) +
+        (segments === 0 && rand() < 0.5 ? "" : path || "/") + pick(rand, TAILS);
+      assert_equals(JSON.stringify(fields(urlInternals.parse(input))),
+        JSON.stringify(fields(urlInternals.parse(" " + input))), JSON.stringify(input));
+    }
+  }, "a serialized http(s) URL parses as the state machine parses it");
+
+  test(() => {
+    const r = urlInternals.parse("https://api.example.com:8443/v1/items/?page=2&q=x%20y#top");
+    assert_array_equals(fields(r), ["https", "", "", "api.example.com", 8443,
+      '["v1","items",""]', "page=2&q=x%20y", "top"]);
+    assert_array_equals(fields(urlInternals.parse("http://127.0.0.1/")),
+      ["http", "", "", "127.0.0.1", null, '[""]', null, null]);
+    assert_equals(urlInternals.serialize(urlInternals.parse("http://a:80/x/./y/../z")),
+      "http://a/x/z");
+  }, "serialized URLs: their records");
+}

@@ -42,11 +42,38 @@ log = logging.getLogger("isoflow.worker.bridge")
 MERGE_LIMIT = 1 << 20  # adjacent data actions are merged into chunks of up to this size
 _BUFFERS = "__isoflow_boot.internals.host.buffers"
 PARTIAL = 1 << 31  # inJson length flag: a piece of a batch too large for the buffer, more follow
-# Compact encoders for every event (json.dumps with separators builds a new one per call).
+
+
+def _compact_encoder(ensure_ascii: bool) -> Callable[[Any], str]:
+    """A compact JSON encoder for events. ``JSONEncoder.encode`` builds its C encoder anew
+    for every call, half the cost of a request's event; this one is built once (no
+    circular-reference check: events are the bridge's own lists). ``JSONEncoder.encode``
+    itself where the C encoder is missing or does not answer as it does."""
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=ensure_ascii)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    strings = json.encoder.encode_basestring_ascii if ensure_ascii else \
+        json.encoder.encode_basestring
+    join = "".join
+    try:
+        c_encode = make(None, encoder.default, strings, None, ":", ",", False, False, True)
+
+        def encode(value: Any) -> str:
+            return join(c_encode(value, 0))
+
+        sample = [1, -2.5, "a\"\u00e9\u20ac\n", None, True, [False, []], {"k": "v"}]
+        if encode(sample) != encoder.encode(sample):
+            return encoder.encode
+    except TypeError:  # another signature in another Python
+        return encoder.encode
+    return encode
+
+
 # Text goes to JS one byte per code unit (latin-1), so header bytes 0x80-0xFF cost one byte,
 # not a six-byte \u escape; only text beyond U+00FF falls back to ASCII escapes.
-_encode_latin1 = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_encode_ascii = json.JSONEncoder(separators=(",", ":")).encode
+_encode_latin1 = _compact_encoder(ensure_ascii=False)
+_encode_ascii = _compact_encoder(ensure_ascii=True)
 
 Action = list[Any]
 OnAction = Callable[[Action, memoryview | None], None]

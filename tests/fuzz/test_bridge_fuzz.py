@@ -10,6 +10,7 @@ the byte count and a checksum) back as a log action (the bridge passes only acti
 from __future__ import annotations
 
 import asyncio
+import json
 import zlib
 
 import pytest
@@ -129,6 +130,25 @@ def test_header_bytes_cost_one_byte_each() -> None:
     text = bytes(range(0x80, 0x100)).decode("latin-1")
     assert len(encode_event([1, text])) == len(text) + len('[1,""]')
     assert encode_event([1, "\u20ac"]) == b'[1,"\\u20ac"]'  # beyond latin-1: escaped
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.lists(json_values, max_size=6))
+def test_the_reused_encoder_writes_what_json_dumps_writes(value) -> None:
+    """The bridge builds its C JSON encoder once (bridge._compact_encoder): same bytes as
+    json.dumps, latin-1 where it fits, else ASCII escapes."""
+    try:
+        want = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("latin-1")
+    except UnicodeEncodeError:
+        want = json.dumps(value, separators=(",", ":")).encode("ascii")
+    assert encode_event(value) == want
 
 
 def test_an_event_that_cannot_be_encoded_fails_alone(echo: Echo) -> None:

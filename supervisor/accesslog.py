@@ -48,6 +48,12 @@ class AccessRecord:
         }
 
 
+def enabled() -> bool:
+    """Whether a line would be written (the log level lets INFO through): a record is not
+    worth building otherwise."""
+    return log.isEnabledFor(logging.INFO)
+
+
 def write(record: AccessRecord) -> None:
     if log.isEnabledFor(logging.INFO):
         logsetup.info_line(log, record.text(), record.fields)

@@ -308,7 +308,7 @@ class Front:
             duration = loop.time() - started
             self.metrics.request_done(ex.route or "-", ex.status, duration, ex.bytes_in,
                                       ex.bytes_out)
-            if settings.access_log:
+            if settings.access_log and accesslog.enabled():
                 accesslog.write(accesslog.AccessRecord(
                     request.remote or "", request.method, request.path_qs,
                     f"{request.version.major}.{request.version.minor}", ex.status,

@@ -78,3 +78,11 @@ def test_another_handler_or_a_higher_level_takes_the_logging_modules_path(stream
     configure("WARNING", "text", stream)
     asyncio.run(_log_both())
     assert len(stream.getvalue().splitlines()) == 2  # the two lines of the first run only
+
+
+def test_no_record_is_built_below_the_access_logs_level(stream):
+    """The front builds an access record only when a line would be written."""
+    configure("WARNING", "text", stream)
+    assert not accesslog.enabled()
+    configure("INFO", "text", stream)
+    assert accesslog.enabled()

@@ -1,5 +1,6 @@
 """What a message's layout costs: frames sent as one ZeroMQ message, one part per head and
-body (protocol version 1) or with their heads in one part (version 2, ``protocol.Batch``).
+body (protocol version 1) or as a ``protocol.Batch`` makes it: the heads in one part
+(version 2) and, since version 3, bodies up to ``INLINE_MAX`` bytes inside their heads.
 
     .venv/bin/python bench/batch.py
 
@@ -55,7 +56,7 @@ def main() -> None:
         a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
         a.bind(f"ipc://{tmp}/batch.sock")
         b.connect(f"ipc://{tmp}/batch.sock")
-        print("CPU µs per frame          one part each   heads in one part")
+        print("CPU µs per frame          one part each   a Batch")
         for _ in range(3):
             for name, frames in (("28 responses a message", responses),
                                  ("8 requests a message", requests)):

@@ -7,6 +7,7 @@ side. Nothing here touches a socket. See ``docs/protocol.md``.
 
 from .errors import FlowControlError, ProtocolError
 from .frames import (
+    INLINE_MAX,
     MAX_BODY_CHUNK,
     VERSION,
     Batch,
@@ -52,8 +53,8 @@ from .stream import (
 )
 
 __all__ = [
-    "MAX_BODY_CHUNK", "VERSION", "Batch", "Cancel", "DirectEnd", "Fatal", "FlowControlError",
-    "Frame", "FrameType", "Goodbye", "Hello", "LocalProtocolError", "Log",
+    "INLINE_MAX", "MAX_BODY_CHUNK", "VERSION", "Batch", "Cancel", "DirectEnd", "Fatal",
+    "FlowControlError", "Frame", "FrameType", "Goodbye", "Hello", "LocalProtocolError", "Log",
     "Outcome", "Phase", "Ping", "Pong", "ProtocolError", "RemoteProtocolError", "RequestBody",
     "RequestCredit", "RequestEnd", "RequestHead", "ResponseBody", "ResponseComplete",
     "ResponseCredit", "ResponseDirect",

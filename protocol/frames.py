@@ -6,17 +6,20 @@ A frame is one or two parts of a ZeroMQ message:
 
 * the *head*: a msgpack array ``[VERSION, type, stream_id, field...]``;
 * only for body frames, next: the raw body bytes (never re-encoded, never copied into
-  msgpack).
+  msgpack), unless the body rides in the head (below).
 
 A ZeroMQ message carries a *batch* of frames: a sender collects every frame it has for a
 peer (a worker's pump, a turn of the supervisor's loop) in a :class:`Batch` and sends its
 parts as one message. Their heads share a part, msgpack arrays one after the other (as many
 as fit in ``MAX_HEAD_BYTES``; then another heads part), and the body parts of those frames
-follow it in order: a batch of 28 responses is 29 parts, not 56, and each part costs about a
-microsecond to send and to receive. :func:`encode` gives one frame's parts (a heads part of
-one head, then its body), so one frame's parts, or several frames' concatenated, are a batch
-too. :func:`decode_batch` reads a batch back, frame by frame (the frame type says whether a
-body part follows); :func:`decode` reads a message of exactly one frame.
+follow it in order. In a batch, a body of at most ``INLINE_MAX`` bytes rides in its head
+instead, as one more element (msgpack bin) after the fields: a batch of 28 hello responses
+is one part, not 29 (each part costs about a microsecond to send and to receive), and a
+large body still travels uncopied in a part of its own. :func:`encode` gives one frame's
+parts (a heads part of one head, then its body), so one frame's parts, or several frames'
+concatenated, are a batch too. :func:`decode_batch` reads a batch back, frame by frame (the
+frame type and the head's length say whether a body part follows); :func:`decode` reads a
+message of exactly one frame.
 
 Every head is validated on receipt against the frame's declared fields (count and types, deep
 for header lists); anything else raises :class:`ProtocolError` with a message naming the frame
@@ -34,7 +37,8 @@ import msgpack
 
 from .errors import ProtocolError
 
-VERSION = 2  # 2: a part may carry several heads (Batch)
+VERSION = 3  # 2: a part may carry several heads (Batch); 3: a small body rides in its head
+INLINE_MAX = 4096  # in a Batch, a body up to this size is packed into its frame's head
 MAX_HEAD_BYTES = 1 << 20  # a head larger than this is refused before decoding
 MAX_BODY_CHUNK = 16 << 20  # a body frame larger than this is refused
 MAX_STREAM_ID = (1 << 63) - 1
@@ -399,21 +403,30 @@ def _check(value: Any, typ: Any, name: str, frame: type[Frame]) -> Any:
 _pack = msgpack.Packer(unicode_errors="replace").pack  # reused: cheaper than packb
 
 
-def encode(frame: Frame) -> list[bytes | memoryview]:
-    """The ZeroMQ message parts for ``frame``; raises ProtocolError for a head the receiver
-    would refuse (over ``MAX_HEAD_BYTES``). Text that is not valid Unicode (a lone surrogate
-    from JavaScript) travels with ``?`` in its place, so every str can be sent."""
+def _packed_head(frame: Frame, inline: bool) -> bytes:
+    """``frame``'s head, with its body as the last element if ``inline``; raises
+    ProtocolError if the receiver would refuse it (over ``MAX_HEAD_BYTES``). Text that is
+    not valid Unicode (a lone surrogate from JavaScript) travels with ``?`` in its place, so
+    every str can be sent."""
     head = [VERSION, int(frame.TYPE), frame.stream]
     for name, _typ in _SPECS[frame.TYPE]:
         head.append(getattr(frame, name))
+    if inline:
+        head.append(frame.data)  # type: ignore[attr-defined]  # msgpack copies it (bin)
     packed = _pack(head)
     if len(packed) > MAX_HEAD_BYTES:
         raise ProtocolError(f"{frame.TYPE.name}: head of {len(packed)} bytes exceeds "
                             f"{MAX_HEAD_BYTES}")
-    parts: list[bytes | memoryview] = [packed]
+    return packed
+
+
+def encode(frame: Frame) -> list[bytes | memoryview]:
+    """The ZeroMQ message parts for ``frame`` alone: its head, then its body if it has
+    one; raises ProtocolError for a head the receiver would refuse (``_packed_head``)."""
+    packed = _packed_head(frame, False)
     if frame.HAS_BODY:
-        parts.append(frame.data)  # type: ignore[attr-defined]
-    return parts
+        return [packed, frame.data]  # type: ignore[attr-defined]
+    return [packed]
 
 
 class Batch:
@@ -429,12 +442,15 @@ class Batch:
 
     def add(self, frame: Frame) -> None:
         """Add ``frame``; raises ProtocolError for a head the receiver would refuse."""
-        head, *body = encode(frame)
+        body = frame.data if frame.HAS_BODY else None  # type: ignore[attr-defined]
+        inline = body is not None and len(body) <= INLINE_MAX
+        head = _packed_head(frame, inline)
         if self._size + len(head) > MAX_HEAD_BYTES:
             self._close_group()
         self._heads.append(head)
         self._size += len(head)
-        self._bodies += body
+        if body is not None and not inline:
+            self._bodies.append(body)
 
     def __bool__(self) -> bool:
         return bool(self._parts or self._heads)
@@ -494,9 +510,10 @@ def _valid_head(head: Any) -> tuple[type[Frame], int, list[Any]]:
     if type(stream) is not int or not 0 <= stream <= MAX_STREAM_ID:
         raise ProtocolError(f"{cls.TYPE.name}: invalid stream id {stream!r}")
     specs = _SPECS[ftype]
-    if len(head) != 3 + len(specs):
+    if len(head) != 3 + len(specs) and not (
+            cls.HAS_BODY and len(head) == 4 + len(specs) and type(head[-1]) is bytes):
         raise ProtocolError(f"{cls.TYPE.name}: expected {len(specs)} fields, got {len(head) - 3}")
-    values = head[3:]
+    values = head[3:]  # a body frame's body last, if it rides in the head
     # The common case costs one exact type test per field; anything else (a float field
     # sent as an int, a header list, or a wrong type) takes _check's full way.
     for i, exact in enumerate(_EXACT[ftype]):
@@ -520,6 +537,10 @@ def decode(parts: list[bytes] | list[memoryview] | list[Any]) -> Frame:
         raise ProtocolError("empty message")
     cls, stream, values = _decode_head(parts[0])
     name = cls.TYPE.name
+    if cls.HAS_BODY and len(values) > len(_SPECS[cls.TYPE]):  # its body in its head
+        if len(parts) != 1:
+            raise ProtocolError(f"{name}: unexpected extra message parts")
+        return cls(stream, *values)
     if cls.HAS_BODY:
         if len(parts) != 2:
             raise ProtocolError(f"{name}: expected a body part, got {len(parts) - 1} extra parts")
@@ -546,7 +567,9 @@ def decode_batch(parts: list[Any]) -> tuple[list[Frame], ProtocolError | None]:
             i += 1
             while True:
                 cls, stream, values = _valid_head(_next_head(unpacker))
-                if cls.HAS_BODY:
+                if cls.HAS_BODY and len(values) > len(_SPECS[cls.TYPE]):
+                    frames.append(cls(stream, *values))  # its body rode in its head
+                elif cls.HAS_BODY:
                     if i >= count:
                         raise ProtocolError(f"{cls.TYPE.name}: expected a body part, got none")
                     body = _body(cls, parts[i])

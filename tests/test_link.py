@@ -134,7 +134,7 @@ def test_the_supervisors_channel_sends_a_turns_frames_as_one_batch_per_worker() 
             for frame in frames:
                 assert channel.send(b"w0.1", frame)
             parts = await _recv(dealer)
-            assert parts[1:] == [b"abc"]  # the heads in one part, the body after it
+            assert len(parts) == 1  # the heads in one part, the small body in its head
             decoded, error = p.decode_batch(parts)
             assert error is None and [type(f) for f in decoded] == [type(f) for f in frames]
         finally:

@@ -93,28 +93,64 @@ def _same(frames, expected):
     assert [dataclasses.asdict(f) for f in frames] == [dataclasses.asdict(f) for f in expected]
 
 
-def test_a_batch_puts_its_heads_in_one_part_and_its_bodies_after_in_order():
-    batch = p.Batch()
-    for frame in SAMPLES:
-        batch.add(frame)
-    parts = batch.parts()
-    bodies = [f for f in SAMPLES if f.HAS_BODY]
-    assert len(parts) == 1 + len(bodies) and batch and not p.Batch()
-    assert parts[1:] == [f.data for f in bodies]  # untouched, not copied into msgpack
-    frames, error = p.decode_batch(parts)
-    assert error is None
-    _same(frames, SAMPLES)
+LARGE = p.INLINE_MAX + 1
 
 
-def test_a_batch_starts_another_heads_part_before_one_would_pass_the_head_limit():
-    big = "x" * (p.frames.MAX_HEAD_BYTES // 2 + 10)  # two such heads never share a part
-    frames = [p.Log(1, "info", "r", big), p.ResponseBody(1, b"a"), p.Log(1, "info", "r", big),
-              p.Log(1, "info", "r", big), p.ResponseComplete(1, 200, [], b"b"), p.RequestEnd(1)]
+def test_a_batch_puts_its_heads_in_one_part_and_its_large_bodies_after_in_order():
+    large = [p.ResponseBody(7, b"L" * LARGE), p.RequestBody(8, b"M" * LARGE)]
+    frames = [*SAMPLES[:3], large[0], *SAMPLES[3:], large[1]]
     batch = p.Batch()
     for frame in frames:
         batch.add(frame)
     parts = batch.parts()
-    assert len(parts) == 5 and parts[1] == b"a" and parts[4] == b"b"  # [2 heads] a [1] [3] b
+    assert len(parts) == 3 and batch and not p.Batch()
+    assert parts[1] is large[0].data and parts[2] is large[1].data  # untouched, not copied
+    decoded, error = p.decode_batch(parts)
+    assert error is None
+    _same(decoded, frames)
+
+
+def test_a_small_body_rides_in_its_head():
+    """Up to INLINE_MAX bytes, as the head's last element: a batch of small responses is
+    one part; the frame read back is the same."""
+    frames = [p.ResponseComplete(s, 200, [["content-type", "text/plain"]], b"hi" * s)
+              for s in range(1, 29)]
+    frames += [p.ResponseBody(30, b"x" * p.INLINE_MAX), p.RequestBody(31, b"")]
+    batch = p.Batch()
+    for frame in frames:
+        batch.add(frame)
+    parts = batch.parts()
+    assert len(parts) == 1
+    decoded, error = p.decode_batch(parts)
+    assert error is None
+    _same(decoded, frames)
+    assert all(type(f.data) is bytes for f in decoded)
+    batch = p.Batch()
+    batch.add(p.ResponseBody(1, memoryview(b"view")))  # as the worker hands V8's buffer
+    assert p.decode_batch(batch.parts())[0][0].data == b"view"
+
+
+@pytest.mark.parametrize("head, extra, message", [
+    ([p.VERSION, int(p.FrameType.REQUEST_END), 1, b"x"], [], "expected 0 fields"),
+    ([p.VERSION, int(p.FrameType.RESPONSE_BODY), 1, "text"], [], "expected 0 fields"),
+    ([p.VERSION, int(p.FrameType.RESPONSE_BODY), 1, b"x", b"y"], [], "expected 0 fields"),
+    ([p.VERSION, int(p.FrameType.RESPONSE_BODY), 1, b"x"], [b"more"], "extra message parts"),
+])
+def test_only_a_body_frame_may_carry_bytes_after_its_fields(head, extra, message):
+    with pytest.raises(p.ProtocolError, match=message):
+        p.decode([msgpack.packb(head), *extra])
+
+
+def test_a_batch_starts_another_heads_part_before_one_would_pass_the_head_limit():
+    big = "x" * (p.frames.MAX_HEAD_BYTES // 2 + 10)  # two such heads never share a part
+    a, b = b"a" * LARGE, b"b" * LARGE  # bodies in parts of their own
+    frames = [p.Log(1, "info", "r", big), p.ResponseBody(1, a), p.Log(1, "info", "r", big),
+              p.Log(1, "info", "r", big), p.ResponseComplete(1, 200, [], b), p.RequestEnd(1)]
+    batch = p.Batch()
+    for frame in frames:
+        batch.add(frame)
+    parts = batch.parts()
+    assert len(parts) == 5 and parts[1] == a and parts[4] == b  # [2 heads] a [1] [3] b
     assert all(len(part) <= p.frames.MAX_HEAD_BYTES for part in parts)
     decoded, error = p.decode_batch(parts)
     assert error is None

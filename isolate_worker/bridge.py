@@ -436,10 +436,9 @@ class Bridge:
             self._task_cpu = cpu
         still = cpu == self._watch_cpu
         self._watch_cpu = cpu
-        if still and not ran and not self._in_flight and not self._events and not self._ctrl[1]:
-            # V8 is idle and no timer is pending (js/29_host.js): nothing to charge or check
-            # until the next pump re-arms the watchdog (idle workers woke 20 times a second
-            # for nothing). A pending timer keeps it on: its task may spin at any time.
+        if still and not ran and not self._in_flight and not self._events:
+            # V8 is idle: nothing to charge or check until the next pump re-arms the
+            # watchdog (idle workers woke 20 times a second for nothing).
             self._watchdog.cancel()
             self._watchdog = None
             return

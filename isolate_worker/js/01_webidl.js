@@ -423,8 +423,6 @@ webidl.createPairIterator = function createPairIterator(name, pairsOf, nextError
 // worker; these defaults keep every runtime file usable on a bare isolate (JS unit tests).
 /** Called at the start of every task the runtime runs (timer, I/O event): the CPU watchdog. */
 internals.taskHook = () => {};
-/** Told whether a timer is pending after each change (the CPU watchdog stays on while one is). */
-internals.timersHook = (_pending) => {};
 /**
  * Called with what a callback the runtime invokes and then forgets returned (a timer, a
  * queueMicrotask callback, an event listener): a promise there is watched for an unhandled

@@ -87,7 +87,6 @@ function heapPop() {
 function arm() {
   // Drop cancelled timers from the top of the heap.
   while (heap.length > 0 && heap[0].cancelled) heapPop();
-  internals.timersHook(heap.length > 0);
   if (heap.length === 0) return;
   const deadline = heap[0].deadline;
   if (deadline >= armedAt) return; // a wake-up at or before this deadline is pending

@@ -38,7 +38,6 @@ const {
   ArrayPrototypeShift,
   ArrayPrototypeSlice,
   AtomicsAdd,
-  AtomicsStore,
   Error: ErrorCtor,
   Int32Array: Int32ArrayCtor,
   JSONParse,
@@ -632,9 +631,4 @@ const host = {
 internals.host = host;
 internals.taskHook = () => {
   if (ctrl !== undefined) AtomicsAdd(ctrl, 0, 1);
-};
-// ctrl[1]: 1 while a timer is pending. The bridge's watchdog, which rests when V8 has nothing
-// to do, stays on while it is 1: a timer can start a task (and spin) at any time.
-internals.timersHook = (pending) => {
-  if (ctrl !== undefined) AtomicsStore(ctrl, 1, pending ? 1 : 0);
 };

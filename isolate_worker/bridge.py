@@ -102,6 +102,7 @@ class BridgeConfig:
     cpu_limit: float = 30.0  # CPU seconds of V8's thread per task (pump, timer)
     memory_limit: int = 512 << 20  # bytes of V8 heap plus external memory (ArrayBuffers, wasm)
     watchdog_interval: float = 0.05
+    idle_watch_interval: float = 1.0  # seconds between the watchdog's looks while V8 is idle
     stall_limit: float = 10.0  # seconds a pump may be in flight while V8 uses no CPU at all
     max_subrequests: int = 50  # fetch() calls per incoming request
     wall_time_after_response: float = 30.0  # seconds a request's timers/waitUntil may run on
@@ -176,6 +177,7 @@ class Bridge:
         self._task_cpu = self.v8.cpu_time()  # V8's CPU clock when the current task began
         self._watch_cpu = self._task_cpu
         self._stalled = 0  # watchdog ticks in a row with a pump in flight and V8's clock still
+        self._resting = False  # the watchdog looks every idle_watch_interval: V8 was idle
         self.rss_limit = 0  # the worker's RSS backstop in bytes (Worker sets it); 0: none
         self._watchdog: asyncio.TimerHandle | None = loop.call_later(
             self.config.watchdog_interval, self._watch)
@@ -332,8 +334,8 @@ class Bridge:
         self._write_inbox()
         self._in_flight = True
         self._again = False
-        if self._watchdog is None:
-            self._watchdog = self.loop.call_later(self.config.watchdog_interval, self._watch)
+        if self._resting:
+            self._wake_watchdog()
         self.v8.post(self._collect, self._on_pump_done, first=self._pump)
 
     def _on_pump_done(self, value: Any, error: BaseException | None) -> None:
@@ -406,7 +408,8 @@ class Bridge:
     # -- limits -------------------------------------------------------------------------
 
     def _watch(self) -> None:
-        """Every interval: charge V8's CPU to the task it runs, and check the memory limits.
+        """Every interval (every idle interval while V8 is idle): charge V8's CPU to the task
+        it runs, and check the memory limits.
 
         A task (pump, timer) is charged with the CPU time of V8's own thread since it began
         (the runtime bumps ``ctrl[0]`` at each task), however long that took in wall time:
@@ -417,6 +420,7 @@ class Bridge:
         """
         if self.closed:
             return
+        resting, self._resting = self._resting, False
         self._watchdog = self.loop.call_later(self.config.watchdog_interval, self._watch)
         if self.v8.memory_limit_reached():
             self._fail(IsolateFailure("memory", "the isolate exceeded its memory limit"))
@@ -434,13 +438,19 @@ class Bridge:
         if ran:
             self._watch_progress = progress
             self._task_cpu = cpu
+        elif resting:
+            # A task V8 started on its own (an Atomics.waitAsync or FinalizationRegistry
+            # callback: no progress mark) began after V8 was last seen idle.
+            self._task_cpu = self._watch_cpu
         still = cpu == self._watch_cpu
         self._watch_cpu = cpu
         if still and not ran and not self._in_flight and not self._events:
-            # V8 is idle: nothing to charge or check until the next pump re-arms the
-            # watchdog (idle workers woke 20 times a second for nothing).
+            # V8 is idle: the watchdog looks again only every idle_watch_interval (idle
+            # workers woke 20 times a second for nothing), until a pump wakes it. But it
+            # looks: a task V8 starts on its own (a timer long after the response) may spin.
             self._watchdog.cancel()
-            self._watchdog = None
+            self._watchdog = self.loop.call_later(self.config.idle_watch_interval, self._watch)
+            self._resting = True
             return
         self._stalled = self._stalled + 1 if self._in_flight and still else 0
         stall_limit = self.config.stall_limit
@@ -454,6 +464,13 @@ class Bridge:
                         self.config.worker_id, busy)
             self.v8.terminate()
             self._fail(IsolateFailure("cpu", "the script exceeded its CPU time limit"))
+
+    def _wake_watchdog(self) -> None:
+        """Back to a look every ``watchdog_interval``: V8 has work again."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        self._resting = False
+        self._watchdog = self.loop.call_later(self.config.watchdog_interval, self._watch)
 
     def _fail_from_error(self, error: BaseException) -> None:
         if self.v8.memory_limit_reached():

@@ -21,6 +21,16 @@ export default {
       setTimeout(() => { while (true) {} }, 1);
       return new Promise(() => {});
     }
+    // Long after the response, when V8 has gone idle: a timer, or a task V8 starts itself.
+    if (path === "/spin-in-a-later-timer") {
+      setTimeout(() => { while (true) {} }, 1000);
+      return new Response("answered");
+    }
+    if (path === "/spin-after-wait-async") {
+      const cell = new Int32Array(new SharedArrayBuffer(4));
+      Atomics.waitAsync(cell, 0, 0, 1000).value.then(() => { while (true) {} });
+      return new Response("answered");
+    }
     if (path === "/oom") { const a = []; while (true) a.push(new Array(100000).fill(1.5)); }
     globalThis.counter = (globalThis.counter ?? 0) + 1;
     return new Response(`alive ${globalThis.counter}`);
@@ -57,6 +67,18 @@ def test_endless_loop_in_a_timer_is_stopped(serve):
     status, _, body = run(fetch(server.url("/spin-in-timer")))
     assert status == 503 and b"CPU time limit" in body
     assert run(fetch(server.url("/")))[0] == 200
+
+
+@pytest.mark.parametrize("path", ["/spin-in-a-later-timer", "/spin-after-wait-async"])
+def test_endless_loop_long_after_the_response_is_stopped_on_its_own(serve, path):
+    # The watchdog rests while V8 is idle, but still looks every second: the loop is stopped
+    # at the CPU limit, not when the next request finds the isolate busy (that request then
+    # waited out the limit and got the 503 meant for the loop).
+    server = start(serve)
+    assert run(fetch(server.url(path)))[2] == b"answered"
+    server.wait_log("exceeded its CPU time limit; replacing the isolate", timeout=15)
+    status, _, body = run(fetch(server.url("/")))
+    assert (status, body) == (200, b"alive 1")
 
 
 def test_memory_blow_up_gets_503_and_isolate_is_replaced(serve):

@@ -168,6 +168,7 @@ class V8Context:
         # The callback of a `first` eval (see post): dropped on V8's thread unless an error.
         self._quiet_id = next(self._ctx._next_async_callback_id)
         self._quiet: tuple[ResultCallback, list[bool]] | None = None
+        self._here: dict[int, Callable[[], bool]] = {}  # notifications' V8-thread halves
         self._install_thread_probe()
 
     # -- evaluation ---------------------------------------------------------------------
@@ -180,6 +181,11 @@ class V8Context:
         fut = asyncio.run_coroutine_threadsafe(ctx.eval_cancelable(code), self.loop)
         return fut.result()
 
+    def prepare(self, *codes: str) -> None:
+        """Convert the code strings to post now (a post from V8's thread then finds them)."""
+        for code in codes:
+            self._code_handle(code)
+
     def _code_handle(self, code: str) -> Any:
         handle = self._code_handles.get(code)
         if handle is None:
@@ -189,13 +195,15 @@ class V8Context:
 
     def post(self, code: str, on_result: ResultCallback, *, first: str | None = None) -> None:
         """Start evaluating ``code``; ``on_result(value, error)`` runs later on the loop.
+        Called on the loop's thread, or on V8's from a notification's ``here`` (without
+        ``first``: the eval then runs after the task that called the notification).
 
         ``first``, if given, is evaluated just before, its value dropped on V8's thread (the
         loop is not woken for it) unless it is an error, which ``on_result`` gets instead
         (``code``'s result then follows too). V8 runs every microtask between the two. One
         post with ``first`` may be in flight at a time (the bridge posts one pump at a time).
         The code strings' V8 handles are cached, so posting the same fixed expressions again
-        costs no conversion. Must be called on the loop's thread.
+        costs no conversion.
         """
         handle = self._code_handle(code)
         failed: list[bool] = []  # set when `first` failed: its error was the result
@@ -221,13 +229,19 @@ class V8Context:
 
     # -- JS -> Python -------------------------------------------------------------------
 
-    def notification(self, func: Callable[[], None]) -> Any:
+    def notification(self, func: Callable[[], None],
+                     here: Callable[[], bool] | None = None) -> Any:
         """A JS function that schedules ``func()`` on the loop each time JS calls it.
 
-        The returned object must be kept referenced from JS (see :meth:`set_global`).
+        ``here``, if given, runs first, on V8's thread while JS waits for the call to return
+        (it may :meth:`post`, not evaluate); when it returns True, ``func`` is not scheduled
+        and the loop is not woken. The returned object must be kept referenced from JS (see
+        :meth:`set_global`).
         """
         callback_id = next(self._ctx._next_async_callback_id)
         self._ctx._active_cancelable_mr_task_callbacks[callback_id] = lambda _h: func()
+        if here is not None:
+            self._here[callback_id] = here
         raw = self._dll.mr_make_js_callback(self._raw, callback_id)
         return self._ctx._value_handle_to_python(self._ctx._wrap_raw_handle(raw))
 
@@ -272,9 +286,15 @@ class V8Context:
 
         quiet_id = self._quiet_id
 
+        here = self._here
+
         def probe(callback_id: int, raw: Any) -> None:
             if callback_id == quiet_id:
                 self._on_quiet_result(raw)
+                return
+            hook = here.get(callback_id)
+            if hook is not None and seen.is_set() and hook():
+                self._ctx._wrap_raw_handle(raw)  # the call's argument, freed with its handle
                 return
             if not seen.is_set():
                 # V8's thread is not Python's: ctypes gives each of its callbacks (every

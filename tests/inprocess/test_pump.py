@@ -41,6 +41,16 @@ async function handle(request) {
       cancel(reason) { console.log(`cancelled: ${reason.message}`); },
     }));
   }
+  if (url.pathname === "/ticks") {  // each chunk from a timer, V8 idle in between
+    let sent = 0;
+    return new Response(new ReadableStream({
+      async pull(c) {
+        if (sent === 3) return c.close();
+        await new Promise((r) => setTimeout(r, 20));
+        c.enqueue(new TextEncoder().encode(`tick ${sent++};`));
+      },
+    }));
+  }
   if (url.pathname === "/streamed") {  // the first chunk comes after a few promise ticks
     let sent = 0;
     return new Response(new ReadableStream({
@@ -131,6 +141,17 @@ async def test_a_small_answer_comes_back_as_one_complete_action(pump: Pump) -> N
     flat = complete[5]
     assert dict(zip(flat[::2], flat[1::2], strict=True))["x-a"] == "1"
     assert pump.body(1) == b"hello GET /hi"
+
+
+@pumped
+async def test_a_timers_output_is_collected_from_v8s_thread(pump: Pump) -> None:
+    """Actions JS queues in a task of its own (a timer) are collected by a post from V8's
+    thread, without waking the loop first; they arrive in order all the same."""
+    pump.request(9, "/ticks")
+    await pump.until(lambda: pump.released(9))
+    assert pump.body(9) == b"tick 0;tick 1;tick 2;"
+    assert [a[0] for a, _d in pump.of(9)][-1] in (AC_DONE, AC_END)
+    assert pump.bridge.collected_here >= 3
 
 
 @pumped

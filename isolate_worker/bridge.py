@@ -6,8 +6,9 @@ free it writes them all into shared memory and posts two fixed expressions witho
 actions out). The collect's result (every *action* JS produced, body bytes in shared
 memory) comes back on the asyncio loop; each action is checked against
 its row of ``kinds.ACTIONS`` and handed to ``on_action`` (a malformed one to ``on_refused``).
-When JS produces actions later (timers, I/O results: what the microtasks between pump and
-collect did not reach) it calls a notification function, and Python posts another pump.
+When JS produces actions in a task of its own (a timer: what no collect is coming for) it
+calls a notification function; on V8's thread, Python posts the collect right there unless a
+pump is in flight (then the loop is told, and pumps again when that one is done).
 At most one pump is in flight; events that arrive meanwhile ride on the next one, so
 batches grow with load.
 

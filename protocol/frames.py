@@ -371,6 +371,18 @@ _EXACT: dict[int, tuple[type | None, ...]] = {
 }
 
 
+def _header_list(value: Any) -> bool:
+    """Whether ``value`` is a list of [name, value] lists of two str (every request's and
+    response's head has one: a plain loop, exact types, as msgpack decodes them)."""
+    if type(value) is not list:
+        return False
+    for pair in value:
+        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str \
+                or type(pair[1]) is not str:
+            return False
+    return True
+
+
 def _check(value: Any, typ: Any, name: str, frame: type[Frame]) -> Any:
     """Validate one decoded field of a ``frame``; returns it (ints accepted for floats)."""
     if typ is bool:
@@ -383,11 +395,7 @@ def _check(value: Any, typ: Any, name: str, frame: type[Frame]) -> Any:
     elif typ is str:
         ok = isinstance(value, str)
     elif typ == Headers:
-        ok = isinstance(value, list) and all(
-            isinstance(p, list) and len(p) == 2
-            and isinstance(p[0], str) and isinstance(p[1], str)
-            for p in value
-        )
+        ok = _header_list(value)
     elif typ == dict[str, Any]:
         ok = isinstance(value, dict) and all(isinstance(k, str) for k in value)
     else:  # pragma: no cover - a frame declared a type this function does not know

@@ -4,7 +4,8 @@
                                  [--base-workers N]
 
 Single runs on this shared machine move by 10-30 %, so a change worth a few per cent shows
-only when both sides run alternately on the same machine state. The base is checked out in
+only when both sides run alternately on the same machine state (which side goes first
+alternates from round to round). The base is checked out in
 a temporary git worktree and run by this checkout's Python with ``PYTHONPATH`` naming that
 worktree as the ``isoflow`` package (its zygote and workers inherit it). Each round serves
 ``bench/compare/worker.mjs`` with each side in turn and prints per side:
@@ -146,11 +147,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="bodies per side (generated)")
     args = parser.parse_args()
     base_workers = args.workers if args.base_workers is None else args.base_workers
+    sides = [("this checkout", False, args.workers), (args.base, True, base_workers)]
     with base_checkout(args.base) as base_path:
         for i in range(1, args.rounds + 1):
-            print(f"round {i}  this checkout: {run_side(None, args.workers, args)}", flush=True)
-            print(f"round {i}  {args.base:>13}: {run_side(base_path, base_workers, args)}",
-                  flush=True)
+            # Which side goes first alternates: the machine's speed drifts within a round too.
+            for name, is_base, workers in sides if i % 2 else sides[::-1]:
+                result = run_side(base_path if is_base else None, workers, args)
+                print(f"round {i}  {name:>13}: {result}", flush=True)
 
 
 if __name__ == "__main__":

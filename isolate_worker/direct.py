@@ -2,11 +2,13 @@
 
 A body made in JavaScript otherwise crosses to the supervisor as frames (two ZeroMQ I/O
 threads and the supervisor's loop per chunk) before the supervisor writes it to the client.
-Once a stream has sent ``DIRECT_AFTER`` bytes that way and goes on past that pump (its
-Content-Length, if it has one, leaving at least ``DIRECT_MIN_REST``), the worker asks for
-the client's socket instead. Until the answer comes, what JS hands over is kept (copied:
-the bridge's buffer is reused by the next pump); with the socket, each chunk goes to it
-with one ``sendmsg`` as it leaves the pump, framed as an HTTP/1.1 chunk if chunked.
+Once a stream has sent ``DIRECT_AFTER`` bytes that way, or sent some in ``DIRECT_AFTER_PUMPS``
+pumps (a body drip-fed by timers or events: each chunk would cross the supervisor on its
+own), and goes on past that pump (its Content-Length, if it has one, leaving at least
+``DIRECT_MIN_REST``), the worker asks for the client's socket instead. Until the answer
+comes, what JS hands over is kept (copied: the bridge's buffer is reused by the next pump);
+with the socket, each chunk goes to it with one ``sendmsg`` as it leaves the pump, framed
+as an HTTP/1.1 chunk if chunked.
 After a refusal the kept chunks go as frames and so does the rest of the body.
 
 JavaScript gets its credit back as bytes reach the kernel, under the stream core's one grant
@@ -27,6 +29,7 @@ from collections.abc import Callable
 from isoflow.protocol.stream import should_grant
 
 DIRECT_AFTER = 128 << 10  # body bytes a stream sends as frames before it asks for the socket
+DIRECT_AFTER_PUMPS = 4  # ... or pumps whose actions sent some of them (a drip-fed body)
 DIRECT_MIN_REST = 256 << 10  # ... and what a Content-Length must leave after them, if any
 _NOSIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)
 _CRLF = b"\r\n"

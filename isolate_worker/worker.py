@@ -33,7 +33,7 @@ from isoflow.protocol.frames import MAX_HEAD_BYTES
 from . import handover, heap
 from . import script as script_loader
 from .bridge import Bridge, BridgeConfig, IsolateFailure
-from .direct import DIRECT_AFTER, DIRECT_MIN_REST, DirectWrite
+from .direct import DIRECT_AFTER, DIRECT_AFTER_PUMPS, DIRECT_MIN_REST, DirectWrite
 from .fetch import AddressPolicy, FetchClient, Upload
 from .kinds import (
     AC_COMPLETE,
@@ -109,8 +109,9 @@ class StreamEntry:
     """The worker's side of one stream: the protocol's view of it (:class:`StreamCore`:
     phases, outcome, credit both ways) and where its bodies go in this process."""
 
-    __slots__ = ("body", "body_end_sent", "core", "direct", "forward", "framed", "js_credit",
-                 "js_done", "length", "request_id", "upload", "upload_relayed")
+    __slots__ = ("body", "body_end_sent", "core", "direct", "forward", "framed", "framed_in",
+                 "js_credit", "js_done", "last_pump", "length", "request_id", "upload",
+                 "upload_relayed")
 
     def __init__(self, core: p.StreamCore, request_id: str) -> None:
         self.core = core
@@ -123,6 +124,8 @@ class StreamEntry:
         self.upload_relayed = False  # the rest of the request body goes socket to socket
         self.direct: DirectWrite | None = None  # the response body goes into the client socket
         self.framed = 0  # response body bytes sent as frames (-1: direct was refused)
+        self.framed_in = 0  # pumps whose actions sent some of them
+        self.last_pump = -1  # the latest of those pumps (Bridge.pumps)
         self.js_done = False  # JS released the stream (AC_DONE)
         self.length = -1  # the response's Content-Length (-1: none)
 
@@ -632,8 +635,15 @@ class Worker:
                 direct.write(data)
                 return
             framed = entry.framed
-            if 0 <= framed < DIRECT_AFTER <= framed + len(data) and self.handover.answers:
-                # Long enough to be worth the socket's hand-over: asked at the pump's end,
+            pump = self.bridge.pumps if self.bridge is not None else -1
+            if pump != entry.last_pump:
+                entry.last_pump = pump
+                entry.framed_in += 1
+            if framed >= 0 and self.handover.answers and (
+                    framed < DIRECT_AFTER <= framed + len(data)
+                    or entry.framed_in == DIRECT_AFTER_PUMPS):
+                # Long enough, or drip-fed over enough pumps (a timer's chunks, an event
+                # stream), to be worth the socket's hand-over: asked at the pump's end,
                 # unless the body ends in this pump anyway.
                 self._ask_direct_for[sid] = entry
             if framed >= 0:

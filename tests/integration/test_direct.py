@@ -54,6 +54,17 @@ export default {
     if (url.pathname === "/echo") {  // the upload, through the script, as the response
       return new Response(request.body.pipeThrough(new TransformStream()));
     }
+    if (url.pathname === "/drip") {  // small chunks from a timer: one pump each
+      let i = 0;
+      const n = Number(url.searchParams.get("n"));
+      return new Response(new ReadableStream({
+        async pull(c) {
+          if (i === n) return c.close();
+          await new Promise((r) => setTimeout(r, 2));
+          c.enqueue(new TextEncoder().encode(`event ${i++}\n`));
+        },
+      }), url.searchParams.has("length") ? { headers: { "content-length": "80" } } : {});
+    }
     const q = (name, d) => Number(url.searchParams.get(name) ?? d);
     const headers = url.searchParams.has("length") ? { "content-length": String(q("bytes")) }
       : url.searchParams.has("claim") ? { "content-length": url.searchParams.get("claim") }
@@ -123,6 +134,24 @@ def test_bodies_written_by_the_worker_arrive_whole_on_one_kept_alive_connection(
             assert r.getheader("transfer-encoding") == "chunked"
     conn.close()
     assert written_directly(metrics_port) == before + 4
+
+
+def test_a_body_drip_fed_over_several_pumps_is_written_directly_too(direct, metrics_port):
+    # Each chunk would otherwise cross the supervisor on its own: after a few pumps the
+    # worker takes the client's socket, however small the chunks (an event stream). One
+    # with a Content-Length too short to be worth it stays on frames.
+    before = written_directly(metrics_port)
+    conn = http.client.HTTPConnection("127.0.0.1", direct.port, timeout=30)
+    conn.request("GET", "/drip?n=40")
+    r = conn.getresponse()
+    assert r.status == 200 and r.headers["Transfer-Encoding"] == "chunked"
+    assert r.read() == b"".join(b"event %d\n" % i for i in range(40))
+    assert written_directly(metrics_port) == before + 1
+    conn.request("GET", "/drip?n=10&length")  # 10 lines of 8 bytes: 80
+    r = conn.getresponse()
+    assert r.read() == b"".join(b"event %d\n" % i for i in range(10))
+    assert written_directly(metrics_port) == before + 1
+    conn.close()
 
 
 def test_an_upload_echoed_through_the_script_flows_both_ways_at_once(direct, metrics_port):

@@ -208,12 +208,15 @@ def test_generated_stream_is_complete_and_chunked(serve):
 
 
 def test_two_hundred_concurrent_requests_spread_over_workers(serve):
+    # Packing gives new requests to one worker while it keeps up, up to max_concurrent (128)
+    # at once: each request is held long enough for all 200 to be in flight together (held
+    # 20 ms, they could trickle in one worker's share at a time: one body, now and then).
     server = serve(
         """
         const ISOLATE = String(Math.random());
         export default {
           async fetch(request) {
-            await new Promise((r) => setTimeout(r, 20));
+            await new Promise((r) => setTimeout(r, 500));
             return new Response(ISOLATE);
           },
         };

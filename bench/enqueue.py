@@ -6,9 +6,10 @@ A script streams chunks from timers, each holding the `Date.now()` at which it w
 a client on a raw socket notes when each arrives (the same clock: both are the system's wall
 clock). `Date.now()` has millisecond resolution and truncates, so the mean of (arrival -
 stamp) is over by half a millisecond: the figures printed are corrected by it, so single
-values mean little, means and medians over many chunks do. The first chunk is left out (it
-leaves with the response head: `bench/compare`'s "time to first body byte" measures that
-one). Chunks 100 ms apart (every thread on the path asleep in between), 10 ms and 1 ms.
+values mean little, means and medians over many chunks do. Chunks 100 ms apart (every
+thread on the path asleep in between), 10 ms and 1 ms, the first of each response left out;
+then the first chunk alone (enqueued while the request is handled, it leaves with the
+response head), one request every 100 ms on a fresh connection.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ export default {
 
 
 def delays(port: int, chunks: int, ms: int) -> list[float]:
-    """Milliseconds from each chunk's stamp to its arrival (chunked body, read raw)."""
+    """Milliseconds from each chunk's stamp to its arrival (chunked body, read raw), the
+    first chunk's included."""
     out: list[float] = []
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(f"GET /?chunks={chunks}&ms={ms} HTTP/1.1\r\nHost: bench\r\n"
@@ -52,7 +54,7 @@ def delays(port: int, chunks: int, ms: int) -> list[float]:
             data = sock.recv(65536)
             now = time.time() * 1000
             if not data:
-                return out[1:]  # the first chunk came with the head
+                return out
             buf += data
             if head:
                 end = buf.find(b"\r\n\r\n")
@@ -78,9 +80,19 @@ def main() -> None:
         print("chunks apart   enqueue -> client, ms: mean  median  90th percentile")
         for ms, chunks in ((100, args.chunks), (10, args.chunks * 4), (1, args.chunks * 8)):
             for _ in range(args.runs):
-                d = sorted(delays(port, chunks, ms))
-                print(f"{ms:>6} ms     {statistics.mean(d):24.2f} {statistics.median(d):7.2f}"
-                      f" {d[int(len(d) * 0.9)]:8.2f}", flush=True)
+                show(f"{ms:>6} ms", delays(port, chunks, ms)[1:])
+        for _ in range(args.runs):
+            first = []
+            for _ in range(args.chunks):
+                time.sleep(0.1)
+                first += delays(port, 2, 20)[:1]  # a second chunk keeps the body streamed
+            show("the first", first)
+
+
+def show(label: str, values: list[float]) -> None:
+    d = sorted(values)
+    print(f"{label:<14} {statistics.mean(d):24.2f} {statistics.median(d):7.2f}"
+          f" {d[int(len(d) * 0.9)]:8.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ worktree as the ``isoflow`` package (its zygote and workers inherit it). Each ro
              per MB of every isoflow process, and the workers' page faults per MB.
 
 ``--base-workers`` gives the base side another worker count: ``--base HEAD --workers 1
---base-workers 2`` on a clean checkout compares one worker with two at the same code.
+--base-workers 2`` on a clean checkout compares one worker with two at the same code;
+``--base HEAD --log-level INFO --base-log-level WARNING`` the access log on and off.
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ def generated(url: str, pid: int, args: argparse.Namespace) -> str:
 MEASURES = {"hello": hello, "generated": generated}
 
 
-def run_side(pythonpath: str | None, workers: int, args: argparse.Namespace) -> str:
+def run_side(pythonpath: str | None, workers: int, log_level: str,
+             args: argparse.Namespace) -> str:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     if pythonpath is not None:
@@ -128,7 +130,7 @@ def run_side(pythonpath: str | None, workers: int, args: argparse.Namespace) -> 
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="isoflow-ab-")) / "log.txt"
     with serving([*ISOFLOW, "serve", str(SCRIPT), "--port", str(port), "--workers",
-                  str(workers), "--log-level", "WARNING"], port, log, env=env) as server:
+                  str(workers), "--log-level", log_level], port, log, env=env) as server:
         return MEASURES[args.measure](f"http://127.0.0.1:{port}/", server.pid, args)
 
 
@@ -139,6 +141,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--base-workers", type=int, help="the base side's (default: --workers)")
+    parser.add_argument("--log-level", default="WARNING",
+                        help="INFO writes the access log (to a file), WARNING does not")
+    parser.add_argument("--base-log-level", help="the base side's (default: --log-level)")
     parser.add_argument("--seconds", type=int, default=6, help="of each wrk run (hello)")
     parser.add_argument("--connections", type=int, default=50, help="wrk's (hello)")
     parser.add_argument("--path", default="/", help="what wrk requests (hello), e.g. "
@@ -147,12 +152,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="bodies per side (generated)")
     args = parser.parse_args()
     base_workers = args.workers if args.base_workers is None else args.base_workers
-    sides = [("this checkout", False, args.workers), (args.base, True, base_workers)]
+    base_level = args.log_level if args.base_log_level is None else args.base_log_level
+    sides = [("this checkout", False, args.workers, args.log_level),
+             (args.base, True, base_workers, base_level)]
     with base_checkout(args.base) as base_path:
         for i in range(1, args.rounds + 1):
             # Which side goes first alternates: the machine's speed drifts within a round too.
-            for name, is_base, workers in sides if i % 2 else sides[::-1]:
-                result = run_side(base_path if is_base else None, workers, args)
+            for name, is_base, workers, level in sides if i % 2 else sides[::-1]:
+                result = run_side(base_path if is_base else None, workers, level, args)
                 print(f"round {i}  {name:>13}: {result}", flush=True)
 
 

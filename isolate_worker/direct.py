@@ -22,6 +22,9 @@ the connection for its next request.
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
+import resource
 import socket
 from collections import deque
 from collections.abc import Callable
@@ -32,6 +35,19 @@ DIRECT_AFTER = 128 << 10  # body bytes a stream sends as frames before it asks f
 DIRECT_AFTER_PUMPS = 4  # ... or pumps whose actions sent some of them (a drip-fed body)
 DIRECT_MIN_REST = 256 << 10  # ... and what a Content-Length must leave after them, if any
 _NOSIGNAL = getattr(socket, "MSG_NOSIGNAL", 0)
+
+
+def descriptors_to_spare(coming: int = 0) -> bool:
+    """Whether this process may take one more client socket (``coming``: others already
+    asked for): a direct body holds one for its whole length, and a worker whose descriptors
+    run out loses the socket the supervisor sends (and cannot open a fetch's): a quarter of
+    ``RLIMIT_NOFILE`` stays free."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    try:
+        used = len(os.listdir("/proc/self/fd"))
+    except OSError as e:
+        return e.errno not in (errno.EMFILE, errno.ENFILE)  # no /proc: no way to tell
+    return soft == resource.RLIM_INFINITY or used + coming < soft - soft // 4
 _CRLF = b"\r\n"
 
 

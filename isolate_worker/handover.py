@@ -9,6 +9,7 @@ once the body takes the frame path instead.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import socket
@@ -20,8 +21,11 @@ from isoflow.protocol import handover as message
 log = logging.getLogger("isoflow.worker.handover")
 
 RESPONSE, UPLOAD = message.RESPONSE, message.UPLOAD
-# An answer: (stream id, the client's socket or None for a refusal, chunked, send timeout).
-OnAnswer = Callable[[int, "socket.socket | None", bool, float], None]
+# An answer: (stream id, the client's socket, or None for a refusal, or the OSError that lost
+# the socket on its way (no descriptor left here: the supervisor has handed it over all the
+# same), chunked, send timeout).
+OnAnswer = Callable[[int, "socket.socket | OSError | None", bool, float], None]
+LOST = "the worker had no file descriptor left for the client's socket"
 
 
 async def flushed(transport: asyncio.WriteTransport, timeout: float) -> bool:
@@ -86,12 +90,19 @@ class Handover:
                 self.close()
                 return
             try:
-                if flags & (socket.MSG_CTRUNC | socket.MSG_TRUNC):
+                if flags & socket.MSG_TRUNC:
                     raise ProtocolError("truncated hand-over answer")
                 kind, sid, chunked, timeout = message.unpack_answer(data)
-                if len(fds) != (kind == message.CLIENT):
+                client: socket.socket | OSError | None
+                if flags & socket.MSG_CTRUNC and kind == message.CLIENT and not fds:
+                    # The kernel dropped the socket: our descriptor table is full. The
+                    # supervisor has handed it over; its stream must fail, not wait.
+                    log.warning("hand-over answer for stream %d: %s", sid, LOST)
+                    client = OSError(errno.EMFILE, LOST)
+                elif flags & socket.MSG_CTRUNC or len(fds) != (kind == message.CLIENT):
                     raise ProtocolError(f"hand-over answer with {len(fds)} descriptors")
-                client = socket.socket(fileno=fds.pop()) if fds else None
+                else:
+                    client = socket.socket(fileno=fds.pop()) if fds else None
             except (ProtocolError, OSError) as e:
                 log.warning("hand-over answer refused: %s", e)
                 for fd in fds:
@@ -99,7 +110,7 @@ class Handover:
                 continue
             if self._on_answer is not None:
                 self._on_answer(sid, client, chunked, timeout)
-            elif client is not None:
+            elif isinstance(client, socket.socket):
                 client.close()
 
     def _connect(self) -> socket.socket | None:

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from collections import deque
@@ -33,7 +34,13 @@ from isoflow.protocol.frames import MAX_HEAD_BYTES
 from . import handover, heap
 from . import script as script_loader
 from .bridge import Bridge, BridgeConfig, IsolateFailure
-from .direct import DIRECT_AFTER, DIRECT_AFTER_PUMPS, DIRECT_MIN_REST, DirectWrite
+from .direct import (
+    DIRECT_AFTER,
+    DIRECT_AFTER_PUMPS,
+    DIRECT_MIN_REST,
+    DirectWrite,
+    descriptors_to_spare,
+)
 from .fetch import AddressPolicy, FetchClient, Upload
 from .kinds import (
     AC_COMPLETE,
@@ -160,7 +167,8 @@ class ResponseForward:
         worker, entry = self.worker, self.entry
         core = entry.core
         if entry.direct is None and entry.framed >= DIRECT_AFTER and worker.handover.answers \
-                and core.response is p.Phase.BODY and _worth_direct(entry.length, entry.framed):
+                and core.response is p.Phase.BODY and _worth_direct(entry.length, entry.framed) \
+                and descriptors_to_spare(worker._sockets_coming()):
             worker._ask_direct(self.sid, entry, lambda _size: self.credit_granted())
         direct = entry.direct
         if direct is not None:
@@ -532,7 +540,8 @@ class Worker:
             for sid, entry in self._ask_direct_for.items():
                 if self.streams.get(sid) is entry and entry.direct is None and \
                         entry.core.response is p.Phase.BODY and not entry.core.finished \
-                        and _worth_direct(entry.length, entry.framed):
+                        and _worth_direct(entry.length, entry.framed) \
+                        and descriptors_to_spare(self._sockets_coming()):
                     self._ask_direct(sid, entry)
             self._ask_direct_for.clear()
         self.link.flush_batch()
@@ -788,6 +797,11 @@ class Worker:
         self._send(entry.core.send(p.ResponseDirect(sid)))
         return direct
 
+    def _sockets_coming(self) -> int:
+        """Client sockets asked for (RESPONSE_DIRECT) and not answered yet."""
+        return sum(1 for entry in self.streams.values()
+                   if entry.direct is not None and not entry.direct.answered)
+
     def _on_direct_answer(self, sid: int, client: Any, chunked: bool,
                           send_timeout: float) -> None:
         """The supervisor's answer to RESPONSE_DIRECT (handover.py): the client's socket, or
@@ -795,10 +809,13 @@ class Worker:
         entry = self.streams.get(sid)
         direct = entry.direct if entry is not None else None
         if entry is None or direct is None or direct.answered:
-            if client is not None:
+            if isinstance(client, socket.socket):
                 client.close()  # its stream was cancelled meanwhile
             return
-        if client is not None:
+        if isinstance(client, OSError):  # handed over, but lost on its way: the stream fails
+            direct.close()
+            self._direct_ended(sid, entry, direct, 0, str(client))
+        elif client is not None:
             direct.granted(client, chunked, send_timeout)
             if entry.forward is not None:
                 self.direct_forwards += 1

@@ -8,6 +8,8 @@ import asyncio
 import contextlib
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -205,3 +207,34 @@ def test_malformed_answers_are_refused_and_their_descriptors_closed(tmp_path):
         worker.close()
 
     run(go())
+
+
+LOST_SCRIPT = r"""
+import os, resource, socket
+from isoflow.isolate_worker.handover import Handover
+from isoflow.protocol import handover as message
+
+listener, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+a, b = socket.socketpair()
+worker = Handover(None)
+worker._sock = worker_end
+worker_end.setblocking(False)
+answers = []
+worker._on_answer = lambda *answer: answers.append(answer)
+socket.send_fds(listener, [message.pack_answer(message.CLIENT, 7, True, 1.0)], [a.fileno()])
+used = len(os.listdir("/proc/self/fd")) - 1  # listdir's own descriptor is closed again
+resource.setrlimit(resource.RLIMIT_NOFILE, (used, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+worker._read()  # the kernel cannot install the socket here: MSG_CTRUNC
+(sid, client, chunked, timeout), = answers
+print(sid, type(client).__name__, client.errno, chunked, timeout)
+"""
+
+
+def test_a_client_socket_lost_for_want_of_a_descriptor_is_reported_not_dropped():
+    """With no descriptor left, the kernel drops the socket the supervisor handed over
+    (MSG_CTRUNC): the worker must hear of its stream (which then fails at once), not wait
+    for an answer that came without it. In a process of its own: it lowers its limit."""
+    out = subprocess.run([sys.executable, "-c", LOST_SCRIPT], capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["7", "OSError", "24", "True", "1.0"]

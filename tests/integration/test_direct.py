@@ -14,6 +14,7 @@ import asyncio
 import http.client
 import os
 import random
+import resource
 import signal
 import socket
 import ssl
@@ -152,6 +153,25 @@ def test_a_body_drip_fed_over_several_pumps_is_written_directly_too(direct, metr
     assert r.read() == b"".join(b"event %d\n" % i for i in range(10))
     assert written_directly(metrics_port) == before + 1
     conn.close()
+
+
+def test_direct_bodies_leave_a_quarter_of_the_workers_descriptors_free(serve):
+    # Each direct body holds a copy of its client's socket. A worker short of descriptors
+    # keeps the rest of its bodies on frames: every body arrives whole, none waits for a
+    # socket the kernel could not give it.
+    server = serve(SCRIPT, workers=1, name="direct.mjs")
+    resource.prlimit(server.worker_pids()["w0"], resource.RLIMIT_NOFILE, (80, 80))
+
+    async def many() -> list[bytes]:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
+            async def one() -> bytes:
+                async with s.get(server.url("/drip?n=30")) as r:
+                    return await r.read()
+            return await asyncio.gather(*(one() for _ in range(120)))
+
+    bodies = run(many())
+    assert bodies == [b"".join(b"event %d\n" % i for i in range(30))] * 120
+    assert "Too many open files" not in server.log()
 
 
 def test_an_upload_echoed_through_the_script_flows_both_ways_at_once(direct, metrics_port):

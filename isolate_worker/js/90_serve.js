@@ -170,8 +170,7 @@ class ServedStream {
     this.job = new Job(sid, `request ${requestId}`);
     this.finished = false; // response end or error sent
     this.forwarded = false; // Python sends the response body (AC_FORWARD)
-    this.cancelled = false;
-    this.cancelReason = null; // the AbortError of a cancelled stream
+    this.cancelReason = null; // the AbortError once the supervisor cancelled the stream
     this.signal = null; // request.signal, made when first needed (requestSignal)
     this.body = null; // Inflow of the request body
     this.out = new host.Outflow(sid, AC_DATA, AC_END, window);
@@ -307,7 +306,7 @@ function declaredLength(list) {
 }
 
 function respond(st, response) {
-  if (st.finished || st.cancelled) return;
+  if (st.finished || st.cancelReason !== null) return;
   if (!internals.response.isResponse(response)) {
     fail(st, new TypeErrorCtor(
       `The handler's result is not a Response (got ${response === null ? "null" : typeof response}).`,
@@ -378,7 +377,6 @@ function onCancel(ev) {
     if (job !== undefined) job.end();
     return;
   }
-  st.cancelled = true;
   const error = new internals.DOMException(`The client went away: ${ev[2]}`, "AbortError");
   st.cancelReason = error;
   if (st.signal !== null) internals.abort.signalAbort(st.signal, error);

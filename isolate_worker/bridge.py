@@ -251,8 +251,10 @@ class Bridge:
             if self._in_flight:
                 self._again = True
                 return
-            if (self._holds and batch) or self.closed:
-                self._due = not self.closed
+            if self._holds and batch:
+                self._due = True
+                return
+            if self.closed:
                 return
             self._in_flight = True
         self._post()

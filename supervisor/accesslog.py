@@ -55,5 +55,5 @@ def enabled() -> bool:
 
 
 def write(record: AccessRecord) -> None:
-    if log.isEnabledFor(logging.INFO):
+    if enabled():
         logsetup.info_line(log, record.text(), record.fields)

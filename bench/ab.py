@@ -19,7 +19,9 @@ worktree as the ``isoflow`` package (its zygote and workers inherit it). Each ro
 
 ``--base-workers`` gives the base side another worker count: ``--base HEAD --workers 1
 --base-workers 2`` on a clean checkout compares one worker with two at the same code;
-``--base HEAD --log-level INFO --base-log-level WARNING`` the access log on and off.
+``--base HEAD --log-level INFO --base-log-level WARNING`` the access log on and off;
+``--base HEAD --base-python /path/to/venv/bin/python`` this code under another Python (that
+venv needs isoflow's dependencies: ``pip install -e .`` in it).
 """
 
 from __future__ import annotations
@@ -121,7 +123,7 @@ def generated(url: str, pid: int, args: argparse.Namespace) -> str:
 MEASURES = {"hello": hello, "generated": generated}
 
 
-def run_side(pythonpath: str | None, workers: int, log_level: str,
+def run_side(pythonpath: str | None, workers: int, log_level: str, python: str,
              args: argparse.Namespace) -> str:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
@@ -129,7 +131,7 @@ def run_side(pythonpath: str | None, workers: int, log_level: str,
         env["PYTHONPATH"] = pythonpath
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="isoflow-ab-")) / "log.txt"
-    with serving([*ISOFLOW, "serve", str(SCRIPT), "--port", str(port), "--workers",
+    with serving([python, *ISOFLOW[1:], "serve", str(SCRIPT), "--port", str(port), "--workers",
                   str(workers), "--log-level", log_level], port, log, env=env) as server:
         return MEASURES[args.measure](f"http://127.0.0.1:{port}/", server.pid, args)
 
@@ -144,6 +146,8 @@ def main() -> None:
     parser.add_argument("--log-level", default="WARNING",
                         help="INFO writes the access log (to a file), WARNING does not")
     parser.add_argument("--base-log-level", help="the base side's (default: --log-level)")
+    parser.add_argument("--python", default=sys.executable, help="the Python to run with")
+    parser.add_argument("--base-python", help="the base side's (default: --python)")
     parser.add_argument("--seconds", type=int, default=6, help="of each wrk run (hello)")
     parser.add_argument("--connections", type=int, default=50, help="wrk's (hello)")
     parser.add_argument("--path", default="/", help="what wrk requests (hello), e.g. "
@@ -153,13 +157,14 @@ def main() -> None:
     args = parser.parse_args()
     base_workers = args.workers if args.base_workers is None else args.base_workers
     base_level = args.log_level if args.base_log_level is None else args.base_log_level
-    sides = [("this checkout", False, args.workers, args.log_level),
-             (args.base, True, base_workers, base_level)]
+    base_python = args.python if args.base_python is None else args.base_python
+    sides = [("this checkout", False, args.workers, args.log_level, args.python),
+             (args.base, True, base_workers, base_level, base_python)]
     with base_checkout(args.base) as base_path:
         for i in range(1, args.rounds + 1):
             # Which side goes first alternates: the machine's speed drifts within a round too.
-            for name, is_base, workers, level in sides if i % 2 else sides[::-1]:
-                result = run_side(base_path if is_base else None, workers, level, args)
+            for name, is_base, workers, level, python in sides if i % 2 else sides[::-1]:
+                result = run_side(base_path if is_base else None, workers, level, python, args)
                 print(f"round {i}  {name:>13}: {result}", flush=True)
 
 

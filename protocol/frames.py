@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
+from collections.abc import Callable
 from typing import Any, ClassVar, get_type_hints
 
 import msgpack
@@ -363,14 +365,6 @@ _SPECS: dict[int, tuple[tuple[str, Any], ...]] = {
 }
 
 
-# Per frame type, per field: the one Python type a valid value has (bool, int, str, float),
-# or None where the check must look inside (header lists, maps).
-_EXACT: dict[int, tuple[type | None, ...]] = {
-    t: tuple(typ if typ in (bool, int, str, float) else None for _name, typ in specs)
-    for t, specs in _SPECS.items()
-}
-
-
 def _header_list(value: Any) -> bool:
     """Whether ``value`` is a list of [name, value] lists of two str (every request's and
     response's head has one: a plain loop, exact types, as msgpack decodes them)."""
@@ -381,6 +375,44 @@ def _header_list(value: Any) -> bool:
                 or type(pair[1]) is not str:
             return False
     return True
+
+
+def _compile_exact(specs: tuple[tuple[str, Any], ...]) -> Callable[[list[Any]], bool]:
+    """One function testing a frame's field values the common way: each of the one exact
+    type it has (``type(v) is int``: True is not an int here, nor 1.0), a header list as
+    ``_header_list`` says. Compiled once per frame type (as dataclasses compiles
+    ``__init__``): a good head costs one call, not a loop over its fields. False sends the
+    values to :func:`_check`'s full way (a float field sent as an int, a map, a wrong type)."""
+    tests = []
+    for i, (_name, typ) in enumerate(specs):
+        if typ in (bool, int, str, float):
+            tests.append(f"type(v[{i}]) is {typ.__name__}")
+        elif typ == Headers:
+            tests.append(f"header_list(v[{i}])")
+        else:
+            tests.append("False")
+    scope: dict[str, Any] = {"header_list": _header_list}
+    exec(f"def exact(v):\n    return {' and '.join(tests) or 'True'}\n", scope)
+    return scope["exact"]
+
+
+def _compile_getter(specs: tuple[tuple[str, Any], ...]) -> Callable[[Frame], tuple[Any, ...]]:
+    """A frame's field values in wire order, as a tuple (its head after the stream id)."""
+    names = [name for name, _typ in specs]
+    if len(names) > 1:
+        return operator.attrgetter(*names)
+    if names:
+        get = operator.attrgetter(names[0])
+        return lambda frame: (get(frame),)
+    return lambda frame: ()
+
+
+_EXACT: dict[int, Callable[[list[Any]], bool]] = {
+    t: _compile_exact(specs) for t, specs in _SPECS.items()
+}
+_FIELDS: dict[int, Callable[[Frame], tuple[Any, ...]]] = {
+    t: _compile_getter(specs) for t, specs in _SPECS.items()
+}
 
 
 def _check(value: Any, typ: Any, name: str, frame: type[Frame]) -> Any:
@@ -416,9 +448,8 @@ def _packed_head(frame: Frame, inline: bool) -> bytes:
     ProtocolError if the receiver would refuse it (over ``MAX_HEAD_BYTES``). Text that is
     not valid Unicode (a lone surrogate from JavaScript) travels with ``?`` in its place, so
     every str can be sent."""
-    head = [VERSION, int(frame.TYPE), frame.stream]
-    for name, _typ in _SPECS[frame.TYPE]:
-        head.append(getattr(frame, name))
+    ftype = frame.TYPE
+    head = [VERSION, ftype, frame.stream, *_FIELDS[ftype](frame)]
     if inline:
         head.append(frame.data)  # type: ignore[attr-defined]  # msgpack copies it (bin)
     packed = _pack(head)
@@ -522,11 +553,8 @@ def _valid_head(head: Any) -> tuple[type[Frame], int, list[Any]]:
             cls.HAS_BODY and len(head) == 4 + len(specs) and type(head[-1]) is bytes):
         raise ProtocolError(f"{cls.TYPE.name}: expected {len(specs)} fields, got {len(head) - 3}")
     values = head[3:]  # a body frame's body last, if it rides in the head
-    # The common case costs one exact type test per field; anything else (a float field
-    # sent as an int, a header list, or a wrong type) takes _check's full way.
-    for i, exact in enumerate(_EXACT[ftype]):
-        if exact is None or type(values[i]) is not exact:
-            fname, typ = specs[i]
+    if not _EXACT[ftype](values):  # the common case: one call (_compile_exact)
+        for i, (fname, typ) in enumerate(specs):
             values[i] = _check(values[i], typ, fname, cls)
     return cls, stream, values
 

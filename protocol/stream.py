@@ -356,6 +356,13 @@ class StreamCore:
             self._step(_REQUEST, step, what, LocalProtocolError)
             self._in = _Inbound(frame.window)  # type: ignore[attr-defined]
             self._head = frame  # type: ignore[assignment]
+        elif cls is ResponseComplete:
+            size = len(frame.data)  # type: ignore[attr-defined]
+            self._check_complete(frame, LocalProtocolError)
+            self._check_credit(size, what, LocalProtocolError)
+            self._step(_RESPONSE, Step.HEAD_END, what, LocalProtocolError)
+            self.peer_credit -= size
+            self.outcome = ENDINGS[cls]
         elif cls in _SOCKET_FRAMES:
             direction = _REQUEST if self.role is Role.SUPERVISOR else _RESPONSE
             self._socket_step(direction, frame, LocalProtocolError, True)
@@ -376,13 +383,6 @@ class StreamCore:
             raise LocalProtocolError(f"stream {self.sid}: credit frames come from consumed()")
         elif cls is UploadRelay:
             self._relay_upload(what, LocalProtocolError)
-        elif cls is ResponseComplete:
-            size = len(frame.data)  # type: ignore[attr-defined]
-            self._check_complete(frame, LocalProtocolError)
-            self._check_credit(size, what, LocalProtocolError)
-            self._step(_RESPONSE, Step.HEAD_END, what, LocalProtocolError)
-            self.peer_credit -= size
-            self.outcome = ENDINGS[cls]
         else:
             direction, step = _STEPS[cls]
             if step is Step.DATA:
@@ -482,6 +482,12 @@ class StreamCore:
             if cls is Cancel and self.outcome is not Outcome.CANCELLED:
                 self.outcome = Outcome.CANCELLED  # it crossed our end: the client is gone
             return None
+        if cls is ResponseComplete:
+            self._check_complete(frame, RemoteProtocolError)
+            self._step(_RESPONSE, Step.HEAD_END, what, RemoteProtocolError)
+            self._in.receive(len(frame.data))  # type: ignore[attr-defined]
+            self.outcome = ENDINGS[cls]
+            return frame
         if cls is RequestHead or cls is Scheduled:
             raise RemoteProtocolError(f"stream {self.sid}: {what} for a stream already open")
         if cls is Cancel:
@@ -512,12 +518,6 @@ class StreamCore:
         if cls is DirectEnd and frame.written < 0:  # type: ignore[attr-defined]
             raise RemoteProtocolError(f"stream {self.sid}: {what} with a negative byte count "
                                       f"{frame.written}")  # type: ignore[attr-defined]
-        if cls is ResponseComplete:
-            self._check_complete(frame, RemoteProtocolError)
-            self._step(_RESPONSE, Step.HEAD_END, what, RemoteProtocolError)
-            self._in.receive(len(frame.data))  # type: ignore[attr-defined]
-            self.outcome = ENDINGS[cls]
-            return frame
         found = _STEPS.get(cls)
         if found is None:
             raise RemoteProtocolError(f"stream {self.sid}: {what} is not a frame of a stream")

@@ -46,7 +46,14 @@ const {
   RangeError: RangeErrorCtor,
   ReferenceError: ReferenceErrorCtor,
   RegExp: RegExpCtor,
-  RegExpPrototypeGetFlags,
+  RegExpPrototypeGetDotAll,
+  RegExpPrototypeGetGlobal,
+  RegExpPrototypeGetHasIndices,
+  RegExpPrototypeGetIgnoreCase,
+  RegExpPrototypeGetMultiline,
+  RegExpPrototypeGetSticky,
+  RegExpPrototypeGetUnicode,
+  RegExpPrototypeGetUnicodeSets,
   RegExpPrototypeGetSource,
   SafeMap,
   SetPrototypeAdd,
@@ -190,6 +197,30 @@ function serializeObject(value, forStorage, memory) {
   return record;
 }
 
+// RegExp.prototype's flag getters, in the order of RegExp.prototype.flags. Each reads the
+// [[OriginalFlags]] internal slot, where the `flags` getter reads (user-changeable)
+// properties of the object.
+const REGEXP_FLAGS = [
+  ["d", RegExpPrototypeGetHasIndices],
+  ["g", RegExpPrototypeGetGlobal],
+  ["i", RegExpPrototypeGetIgnoreCase],
+  ["m", RegExpPrototypeGetMultiline],
+  ["s", RegExpPrototypeGetDotAll],
+  ["u", RegExpPrototypeGetUnicode],
+  ["v", RegExpPrototypeGetUnicodeSets],
+  ["y", RegExpPrototypeGetSticky],
+];
+
+/** HTML: a RegExp is serialized with its [[OriginalFlags]], not its `flags` property. */
+function regExpOriginalFlags(value) {
+  let flags = "";
+  for (let i = 0; i < REGEXP_FLAGS.length; i++) {
+    const getter = REGEXP_FLAGS[i][1];
+    if (getter !== undefined && getter(value)) flags += REGEXP_FLAGS[i][0];
+  }
+  return flags;
+}
+
 /** Records for the ECMAScript built-ins with internal slots, or null for other objects. */
 function serializeBuiltin(value, forStorage) {
   if (isDate(value)) return { type: "Date", time: DatePrototypeGetTime(value) };
@@ -197,7 +228,7 @@ function serializeBuiltin(value, forStorage) {
     return {
       type: "RegExp",
       source: RegExpPrototypeGetSource(value),
-      flags: RegExpPrototypeGetFlags(value),
+      flags: regExpOriginalFlags(value),
     };
   }
   if (isArrayBuffer(value)) return serializeArrayBuffer(value);

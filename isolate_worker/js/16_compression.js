@@ -5,6 +5,7 @@
 const {
   ArrayBufferIsView,
   ArrayBufferPrototypeGetByteLength,
+  ArrayBufferPrototypeGetDetached,
   DataViewPrototypeGetBuffer,
   DataViewPrototypeGetByteLength,
   DataViewPrototypeGetByteOffset,
@@ -33,17 +34,28 @@ function formatArgument(format, prefix) {
   return value;
 }
 
-/** The bytes of a BufferSource chunk (no copy); TypeError for anything else. */
+/**
+ * The bytes of a BufferSource chunk (no copy); TypeError for anything else. A chunk whose
+ * buffer is detached is still a BufferSource: Web IDL's "get a copy of the bytes held by the
+ * buffer source" gives the empty byte sequence for it, so it adds no input.
+ */
 function chunkBytes(chunk) {
   if (ArrayBufferIsView(chunk)) {
     if (TypedArrayPrototypeGetSymbolToStringTag(chunk) !== undefined) {
-      if (TypedArrayPrototypeGetBuffer(chunk) instanceof SharedArrayBufferCtor) {
+      const buffer = TypedArrayPrototypeGetBuffer(chunk);
+      if (buffer instanceof SharedArrayBufferCtor) {
         throw new TypeErrorCtor("Chunks must not be backed by a SharedArrayBuffer.");
       }
-      return new Uint8ArrayCtor(TypedArrayPrototypeGetBuffer(chunk),
+      if (ArrayBufferPrototypeGetDetached(buffer)) return new Uint8ArrayCtor(0);
+      return new Uint8ArrayCtor(buffer,
         TypedArrayPrototypeGetByteOffset(chunk), TypedArrayPrototypeGetByteLength(chunk));
     }
-    return new Uint8ArrayCtor(DataViewPrototypeGetBuffer(chunk),
+    const buffer = DataViewPrototypeGetBuffer(chunk);
+    if (buffer instanceof SharedArrayBufferCtor) {
+      throw new TypeErrorCtor("Chunks must not be backed by a SharedArrayBuffer.");
+    }
+    if (ArrayBufferPrototypeGetDetached(buffer)) return new Uint8ArrayCtor(0);
+    return new Uint8ArrayCtor(buffer,
       DataViewPrototypeGetByteOffset(chunk), DataViewPrototypeGetByteLength(chunk));
   }
   try {
@@ -51,6 +63,7 @@ function chunkBytes(chunk) {
   } catch {
     throw new TypeErrorCtor("The chunk is not a BufferSource (ArrayBuffer or ArrayBufferView).");
   }
+  if (ArrayBufferPrototypeGetDetached(chunk)) return new Uint8ArrayCtor(0);
   return new Uint8ArrayCtor(chunk);
 }
 

@@ -46,7 +46,27 @@ const internalKey = SymbolCtor("Blob internal");
 
 // --- Byte helpers ---------------------------------------------------------------------------------
 
-/** A copy of the bytes of a BufferSource as a Uint8Array, or null if it is not one. */
+/** Whether `value` is an ArrayBuffer, a SharedArrayBuffer or a view (a BufferSource here). */
+function isBufferSource(value) {
+  if (ArrayBufferIsView(value)) return true;
+  try {
+    ArrayBufferPrototypeGetDetached(value);
+    return true;
+  } catch {
+    // Not an ArrayBuffer.
+  }
+  try {
+    SharedArrayBufferPrototypeGetByteLength(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Web IDL "get a copy of the bytes held by the buffer source" as a Uint8Array (empty for a
+ * detached or out-of-bounds one), or null if `value` is not a BufferSource.
+ */
 function copyBufferSource(value) {
   if (ArrayBufferIsView(value)) {
     let buffer;
@@ -55,11 +75,15 @@ function copyBufferSource(value) {
     if (TypedArrayPrototypeGetSymbolToStringTag(value) !== undefined) {
       buffer = TypedArrayPrototypeGetBuffer(value);
       offset = TypedArrayPrototypeGetByteOffset(value);
-      length = TypedArrayPrototypeGetByteLength(value);
+      length = TypedArrayPrototypeGetByteLength(value); // 0 when detached or out of bounds
     } else {
       buffer = DataViewPrototypeGetBuffer(value);
-      offset = DataViewPrototypeGetByteOffset(value);
-      length = DataViewPrototypeGetByteLength(value);
+      try {
+        offset = DataViewPrototypeGetByteOffset(value);
+        length = DataViewPrototypeGetByteLength(value);
+      } catch {
+        return EMPTY; // a DataView of a detached buffer, or out of bounds
+      }
     }
     if (length === 0) return EMPTY;
     return TypedArrayPrototypeSlice(new Uint8ArrayCtor(buffer, offset, length));
@@ -142,13 +166,16 @@ function convertLineEndingsToNative(s) {
 
 let blobDataOf; // (value) -> data | undefined
 
-/** One element of the blobParts sequence: bytes, a Blob's data, or a USVString. */
+/**
+ * One element of the blobParts sequence: a BufferSource (the object itself: its bytes are
+ * copied by "process blob parts", after every element is converted), a Blob's data, or a
+ * USVString.
+ */
 function convertBlobPart(value, prefix, context) {
   if (typeof value === "object" && value !== null) {
     const data = blobDataOf(value);
     if (data !== undefined) return data;
-    const bytes = copyBufferSource(value);
-    if (bytes !== null) return bytes;
+    if (isBufferSource(value)) return value;
   }
   return converters.USVString(value, prefix, context);
 }
@@ -177,9 +204,14 @@ function processBlobParts(parts, endings) {
       const bytes = internals.encoding.utf8Encode(s);
       if (bytes.length > 0) ArrayPrototypePush(out, bytes);
       size += bytes.length;
-    } else if (ArrayBufferIsView(element)) {
-      const n = TypedArrayPrototypeGetLength(element);
-      if (n > 0) ArrayPrototypePush(out, element);
+      continue;
+    }
+    // A BufferSource: a copy of the bytes it holds now (converting a later element may
+    // have changed or detached it).
+    const bytes = copyBufferSource(element);
+    if (bytes !== null) {
+      const n = TypedArrayPrototypeGetLength(bytes);
+      if (n > 0) ArrayPrototypePush(out, bytes);
       size += n;
     } else {
       for (let j = 0; j < element.parts.length; j++) ArrayPrototypePush(out, element.parts[j]);
@@ -321,10 +353,20 @@ function blobStream(data) {
 
 // --- File --------------------------------------------------------------------------------------------
 
-const convertFilePropertyBag = webidl.createDictionaryConverter("FilePropertyBag", [
-  ...blobPropertyBagMembers,
+const convertFilePropertyBagOwnMembers = webidl.createDictionaryConverter("FilePropertyBag", [
   { key: "lastModified", converter: converters["long long"] },
 ]);
+
+/**
+ * FilePropertyBag : BlobPropertyBag. Web IDL converts the members of the inherited
+ * dictionary first (endings, type), then its own (lastModified): each dictionary's members
+ * in lexicographic order, not all of them together.
+ */
+function convertFilePropertyBag(v, prefix, context) {
+  const bag = convertBlobPropertyBag(v, prefix, context);
+  bag.lastModified = convertFilePropertyBagOwnMembers(v, prefix, context).lastModified;
+  return bag;
+}
 
 let fileInfoOf; // (object) -> { name, lastModified } | null
 

@@ -340,8 +340,11 @@ function iterate(object, method, step, prefix) {
 /**
  * Convert a HeadersInit value, (sequence<sequence<ByteString>> or record<ByteString,
  * ByteString>), as Web IDL does: to a list of header pairs (arrays, whose size `fill` checks).
+ * With `keepList`, a Headers object that its own iterator would iterate is converted to a
+ * Headers holding a copy of its header list instead: the same headers, taken at the same
+ * point, with their names' case kept (for Request, whose headers reach the wire).
  */
-function convertInit(init, prefix) {
+function convertInit(init, prefix, keepList = false) {
   if (webidl.type(init) !== "Object") {
     throw new TypeErrorCtor(
       `${prefix}: The provided value is not of type '(record<ByteString, ByteString> or sequence<sequence<ByteString>>)'.`,
@@ -355,6 +358,7 @@ function convertInit(init, prefix) {
     if (method === HeadersPrototypeEntries && slots.is(init) &&
         HeadersIteratorPrototype.next === HeadersIteratorNext) {
       // A Headers object iterated by its own iterator: its sorted and combined pairs.
+      if (keepList) return headersFromList(ArrayPrototypeSlice(slots.list(init)), "none");
       return ArrayPrototypeSlice(sortAndCombine(init));
     }
     const pairs = primordials.NullArray();
@@ -577,7 +581,10 @@ internals.headers = {
   setGuard: (headers, guard) => slots.setGuard(headers, guard),
   /** A new, independent Headers with a copy of the list. */
   copy: (headers, guard) => headersFromList(ArrayPrototypeSlice(slots.list(headers)), guard),
-  /** HeadersInit conversion (Web IDL), then "fill" with the result. */
+  /**
+   * HeadersInit conversion (Web IDL): header pairs for fillConverted, or with `keepList` a
+   * Headers (a copy of a Headers init's list) where iterating it would give the same headers.
+   */
   convertInit,
   fillConverted,
   fill,

@@ -56,10 +56,11 @@ function convertSignal(v, prefix, context) {
 }
 
 function convertHeadersInit(v, prefix) {
-  // A Headers object is copied from its header list (the constructor's "if headers is a
-  // Headers object" step); anything else is converted as HeadersInit.
-  if (headersApi.isHeaders(v)) return v;
-  return headersApi.convertInit(v, prefix);
+  // Converted here, in member order, like any HeadersInit (a Headers object through its
+  // @@iterator). A Headers its own iterator would iterate comes back as a copy of its header
+  // list, appended header by header below: the same headers as its sorted and combined pairs,
+  // with the names' case kept for the wire.
+  return headersApi.convertInit(v, prefix, true);
 }
 
 // Members in lexicographic order, as Web IDL reads them.

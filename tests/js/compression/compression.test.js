@@ -114,3 +114,42 @@ promise_test(async () => {
   const back = await new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
   assert_equals(back.byteLength, text.length);
 }, "works in a pipeThrough chain with Response bodies");
+
+// A chunk whose buffer was transferred away still is an ArrayBuffer or a view: its bytes are
+// the empty byte sequence (Web IDL "get a copy of the bytes held by the buffer source"), so
+// it adds nothing to the stream instead of erroring it.
+function detachedChunks() {
+  const buffer = new Uint8Array([1, 2, 3, 4]).buffer;
+  const chunks = [new Uint8Array(buffer, 1, 2), new DataView(buffer), buffer];
+  structuredClone(buffer, { transfer: [buffer] });
+  return chunks;
+}
+
+for (const format of ["gzip", "deflate", "deflate-raw"]) {
+  promise_test(async () => {
+    const hello = new TextEncoder().encode("hello");
+    const compressed = await pipeBytes(new CompressionStream(format),
+      [...detachedChunks(), hello, ...detachedChunks()]);
+    const back = await pipeBytes(new DecompressionStream(format), [compressed]);
+    assert_array_equals(back, hello);
+  }, `${format}: detached chunks add no input when compressing`);
+
+  promise_test(async () => {
+    const compressed = await pipeBytes(new CompressionStream(format), [text]);
+    const back = await pipeBytes(new DecompressionStream(format),
+      [...detachedChunks(), compressed, ...detachedChunks()]);
+    assert_array_equals(back, text);
+  }, `${format}: detached chunks add no input when decompressing`);
+}
+
+promise_test(async (t) => {
+  for (const Stream of [CompressionStream, DecompressionStream]) {
+    const stream = new Stream("deflate");
+    const writer = stream.writable.getWriter();
+    const shared = new WebAssembly.Memory({ shared: true, initial: 1, maximum: 1 }).buffer;
+    const written = writer.write(new DataView(shared, 0, 8));
+    const read = stream.readable.getReader().read();
+    await promise_rejects_js(t, TypeError, written);
+    await promise_rejects_js(t, TypeError, read);
+  }
+}, "a DataView on a SharedArrayBuffer is not a BufferSource and errors the stream");

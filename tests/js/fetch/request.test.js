@@ -346,6 +346,35 @@ test(() => {
 }, "a Headers init is copied from its header list");
 
 test(() => {
+  // HeadersInit is a union of a sequence and a record: a Headers object given as
+  // RequestInit.headers is converted through whatever its @@iterator is.
+  const h = new Headers([["kept-out", "1"]]);
+  h[Symbol.iterator] = function* () {
+    yield ["from-iterator", "2"];
+  };
+  const r = new Request(URL_A, { headers: h });
+  assert_false(r.headers.has("kept-out"));
+  assert_equals(r.headers.get("from-iterator"), "2");
+}, "a Headers init with its own @@iterator is converted through it");
+
+test(() => {
+  // RequestInit members convert in lexicographic order: "headers" is read and converted
+  // before "method", so what a later member's getter does to the Headers is not seen.
+  const h = new Headers([["early", "1"]]);
+  const init = {
+    headers: h,
+    get method() {
+      h.append("late", "2");
+      return "GET";
+    },
+  };
+  const r = new Request(URL_A, init);
+  assert_equals(r.headers.get("early"), "1");
+  assert_false(r.headers.has("late"));
+  assert_true(h.has("late"));
+}, "a Headers init is taken as it is when the headers member is converted");
+
+test(() => {
   const r1 = new Request(URL_A);
   const r2 = new Request(r1);
   r2.headers.set("a", "b");

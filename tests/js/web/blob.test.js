@@ -117,6 +117,18 @@ promise_test(async () => {
 }, "detached buffers are empty parts");
 
 promise_test(async () => {
+  // Web IDL converts the whole blobParts sequence first; "process blob parts" copies the
+  // bytes afterwards, so a later part's toString() can still change an earlier buffer.
+  const bytes = new Uint8Array([1, 2]);
+  const changed = new Blob([bytes, { toString() { bytes[0] = 7; return "!"; } }]);
+  assert_array_equals(await bytesOf(changed), [7, 2, 33]);
+  const buffer = new Uint8Array([3, 4]).buffer;
+  const view = new DataView(buffer);
+  const emptied = new Blob([buffer, view, { toString() { buffer.transfer(); return "?"; } }]);
+  assert_array_equals(await bytesOf(emptied), [63], "detached while converting: no bytes");
+}, "buffer parts hold their bytes as of the end of the conversion of all parts");
+
+promise_test(async () => {
   const inner = new Blob(["fo"]);
   const blob = new Blob([new Uint8Array([0]).buffer, inner, "foo", inner]);
   assert_equals(await blob.text(), "\0fofoofo");
@@ -322,6 +334,22 @@ test(() => {
   assert_equals(new File([], "f", { lastModified: NaN }).lastModified, 0);
   assert_equals(new File([], "f", { lastModified: new Date(5) }).lastModified, 5);
 }, "lastModified is converted as a long long");
+
+test(() => {
+  const read = [];
+  const options = {};
+  for (const key of ["lastModified", "type", "endings"]) {
+    Object.defineProperty(options, key, {
+      get() {
+        read.push(key);
+        return undefined;
+      },
+    });
+  }
+  new File([], "f", options);
+  // FilePropertyBag inherits BlobPropertyBag: the inherited members come first.
+  assert_array_equals(read, ["endings", "type", "lastModified"]);
+}, "File options: BlobPropertyBag members are read before lastModified");
 
 test(() => {
   assert_equals(new File([], "a/b\\c").name, "a/b\\c", "slashes are kept");

@@ -58,6 +58,18 @@ test(() => {
 }, "RegExp objects keep source and flags, not lastIndex");
 
 test(() => {
+  // The flags come from the RegExp's internal slot: properties that shadow the flag
+  // getters (or `flags`) on the object are not what gets cloned.
+  const re = /abc/i;
+  Object.defineProperty(re, "global", { get: () => true });
+  Object.defineProperty(re, "sticky", { value: true });
+  Object.defineProperty(re, "flags", { value: "gimy" });
+  const copy = structuredClone(re);
+  assert_equals(copy.flags, "i");
+  assert_false(copy.global);
+}, "RegExp flags are cloned from the RegExp itself, not from its properties");
+
+test(() => {
   const buffer = new Uint8Array([1, 2, 3]).buffer;
   const copy = structuredClone(buffer);
   assert_true(copy instanceof ArrayBuffer);

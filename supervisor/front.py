@@ -198,7 +198,7 @@ def _plain(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return web.Response(status=status, text=message + "\n", headers=headers)
 
 
-@dataclass
+@dataclass(slots=True)
 class Exchange:
     """One request's bookkeeping, for the access log and the metrics."""
 

@@ -655,14 +655,15 @@ function processEventHandler(target, name, event, isErrorHandler) {
  */
 function defineEventHandler(proto, name, options = {}) {
   const isErrorHandler = options.errorHandler === true;
-  ObjectDefineProperty(proto, `on${name}`, {
-    get() {
+  // The accessors of an IDL attribute are named "get on<name>" and "set on<name>".
+  const accessors = {
+    get [`on${name}`]() {
       const target = this ?? globalThis;
       getTargetSlots(target, `on${name}`);
       const entry = getHandlerMap(target).get(name);
       return entry === undefined ? null : entry.value;
     },
-    set(value) {
+    set [`on${name}`](value) {
       const target = this ?? globalThis;
       const slots = getTargetSlots(target, `on${name}`);
       // [LegacyTreatNonObjectAsNull]: anything that is not an object becomes null.
@@ -694,9 +695,9 @@ function defineEventHandler(proto, name, options = {}) {
         addEventListenerToSlots(slots, entry.listener);
       }
     },
-    enumerable: true,
-    configurable: true,
-  });
+  };
+  const { get, set } = ObjectGetOwnPropertyDescriptor(accessors, `on${name}`);
+  ObjectDefineProperty(proto, `on${name}`, { get, set, enumerable: true, configurable: true });
 }
 
 // --- Reporting exceptions (HTML "report an exception") -----------------------------------

@@ -3,7 +3,9 @@
 // Timers are driven by the isolate's own message loop, not by busy-waiting and not by a
 // round trip to Python: one pending Atomics.waitAsync wakes V8's thread at the earliest
 // deadline. Each timer runs as its own task (microtasks drain between two timers), in
-// deadline order, ties broken by creation order; nesting deeper than 5 clamps to 4 ms.
+// deadline order, ties broken by creation order; a timer started from a timer task nested
+// more than 5 deep has its timeout raised to at least 4 ms. The runtime's own tasks
+// (internals.timers.setTimeout) share the loop but are no HTML timers: never clamped.
 //
 // Task contexts. V8 here has no AsyncContext, so the runtime itself carries which served
 // request the running code belongs to: a handler runs with its request's context current
@@ -20,7 +22,7 @@ const {
   DateNow,
   Int32Array: Int32ArrayCtor,
   MathMax,
-  MathTrunc,
+  MathMin,
   NullArray,
   ObjectSetPrototypeOf,
   PromisePrototypeThen,
@@ -34,7 +36,11 @@ const {
   TypeError: TypeErrorCtor,
 } = primordials;
 
-const TIMEOUT_MAX = 2 ** 31 - 1;
+const { webidl } = internals;
+const { converters } = webidl;
+
+// Longest single wait handed to Atomics.waitAsync; a later deadline is waited for in steps.
+const MAX_WAIT = 2 ** 31 - 1;
 const timers = new SafeMap(); // id -> timer
 const heap = NullArray(); // min-heap of timers by (deadline, seq)
 let nextId = 1;
@@ -92,7 +98,7 @@ function arm() {
   if (deadline >= armedAt) return; // a wake-up at or before this deadline is pending
   armedAt = deadline;
   // A positive timeout makes the wake-up a macrotask even for a zero delay.
-  const delay = MathMax(deadline - DateNow(), 0) + 0.001;
+  const delay = MathMin(MathMax(deadline - DateNow(), 0), MAX_WAIT) + 0.001;
   const res = AtomicsWaitAsync(waitCell, 0, 0, delay);
   PromisePrototypeThen(res.value, () => wake(deadline));
 }
@@ -214,7 +220,8 @@ function runTimer(t) {
   contexts.current = ctx;
   try {
     if (typeof t.callback === "function") {
-      internals.trackCallbackResult(ReflectApply(t.callback, undefined, t.args));
+      // The callback this value is the global (a WorkerGlobalScope's is the global itself).
+      internals.trackCallbackResult(ReflectApply(t.callback, globalThis, t.args));
     } else {
       (0, eval)(t.callback);
     }
@@ -226,8 +233,9 @@ function runTimer(t) {
   }
   if (ctx !== null && !t.repeat) settled(ctx);
   if (t.repeat && !t.cancelled) {
-    t.nesting = t.nesting + 1;
+    // The timer initialization steps again, from within this task (nesting level t.nesting).
     if (t.nesting > 5 && t.timeout < 4) t.timeout = 4;
+    t.nesting = t.nesting + 1;
     t.deadline = DateNow() + t.timeout;
     heapPush(t);
   }
@@ -239,14 +247,21 @@ function reportException(e) {
   else internals.reportException(e);
 }
 
-/** `ctx`: the task context the timer belongs to (null: the runtime's own timer). */
-function startTimer(callback, timeout, args, repeat, ctx) {
-  if (typeof callback !== "function") callback = `${callback}`;
-  let ms = +timeout;
-  if (!(ms >= 0) || ms > TIMEOUT_MAX) ms = 0;
-  ms = MathTrunc(ms);
-  const nesting = nestingLevel + 1;
-  if (nesting > 5 && ms < 4) ms = 4;
+/**
+ * HTML "timer initialization steps" from step 4 on: `callback` is a function or a string,
+ * `ms` a number of milliseconds (negative: none). `ctx`: the task context the timer belongs
+ * to; null for the runtime's own tasks (message delivery, AbortSignal.timeout, ...), which
+ * are no HTML timers: they have no timer nesting level and are never clamped.
+ */
+function startTimer(callback, ms, args, repeat, ctx) {
+  if (!(ms >= 0)) ms = 0;
+  let nesting = 0;
+  if (ctx !== null) {
+    // The nesting level is the running timer task's (0 outside of one); the new task's is
+    // one more. Only from the sixth nested timer on is a short timeout raised to 4 ms.
+    if (nestingLevel > 5 && ms < 4) ms = 4;
+    nesting = nestingLevel + 1;
+  }
   const id = nextId++;
   const t = new Timer(id, callback, args, repeat, ms, nesting, ctx);
   timers.set(id, t);
@@ -260,7 +275,7 @@ function startTimer(callback, timeout, args, repeat, ctx) {
 }
 
 function clearTimer(id) {
-  const t = timers.get(+id);
+  const t = timers.get(id);
   if (t === undefined) return;
   t.cancelled = true;
   timers.delete(t.id);
@@ -275,20 +290,34 @@ function settled(ctx) {
   if (ctx.owner !== null && ctx.timers.size === 0) ctx.owner.settled();
 }
 
-function setTimeout(callback, timeout = 0, ...args) {
-  return startTimer(callback, timeout, args, false, adoptContext());
+/** A TimerHandler argument: a Function, or else a DOMString of code. */
+function convertHandler(handler, prefix) {
+  return typeof handler === "function" ? handler : converters.DOMString(handler, prefix, "Argument 1");
 }
 
-function setInterval(callback, timeout = 0, ...args) {
-  return startTimer(callback, timeout, args, true, adoptContext());
+// The timeout is a Web IDL `long`: it wraps modulo 2^32 (2^32 + 5 is 5, 2^31 is negative).
+function setTimeout(handler, timeout = 0, ...args) {
+  const prefix = "Failed to execute 'setTimeout'";
+  webidl.requiredArguments(arguments.length, 1, prefix);
+  handler = convertHandler(handler, prefix);
+  timeout = converters.long(timeout, prefix, "Argument 2");
+  return startTimer(handler, timeout, args, false, adoptContext());
+}
+
+function setInterval(handler, timeout = 0, ...args) {
+  const prefix = "Failed to execute 'setInterval'";
+  webidl.requiredArguments(arguments.length, 1, prefix);
+  handler = convertHandler(handler, prefix);
+  timeout = converters.long(timeout, prefix, "Argument 2");
+  return startTimer(handler, timeout, args, true, adoptContext());
 }
 
 function clearTimeout(id = 0) {
-  clearTimer(id);
+  clearTimer(converters.long(id, "Failed to execute 'clearTimeout'", "Argument 1"));
 }
 
 function clearInterval(id = 0) {
-  clearTimer(id);
+  clearTimer(converters.long(id, "Failed to execute 'clearInterval'", "Argument 1"));
 }
 
 function queueMicrotask(callback) {

@@ -176,8 +176,9 @@ events.defineEventHandler(MessagePort.prototype, "close");
   const set = desc.set;
   ObjectDefineProperty(MessagePort.prototype, "onmessage", {
     get: desc.get,
-    set: {
-      onmessage(value) {
+    // An accessor property's setter, so that it is named "set onmessage".
+    set: ObjectGetOwnPropertyDescriptor({
+      set onmessage(value) {
         FunctionPrototypeCall(set, this, value);
         const st = states.get(this);
         if (st !== undefined) {
@@ -185,7 +186,7 @@ events.defineEventHandler(MessagePort.prototype, "close");
           scheduleDelivery(st);
         }
       },
-    }.onmessage,
+    }, "onmessage").set,
     enumerable: true,
     configurable: true,
   });

@@ -215,3 +215,33 @@ promise_test(async () => {
   assert_equals(e.data, null);
   assert_equals(messages, 0);
 }, "a message that cannot be deserialized fires messageerror");
+
+test(() => {
+  for (const attr of ["onmessage", "onmessageerror", "onclose"]) {
+    const { get, set } = Object.getOwnPropertyDescriptor(MessagePort.prototype, attr);
+    assert_equals(get.name, `get ${attr}`);
+    assert_equals(set.name, `set ${attr}`);
+  }
+}, "MessagePort event handler accessors are named like IDL attribute accessors");
+
+promise_test(async () => {
+  // Delivering a message is a task of its own, not a timer: a long run of messages
+  // neither raises the timer nesting level nor gets itself clamped to 4 ms per message.
+  const { port1, port2 } = new MessageChannel();
+  const order = [];
+  await new Promise((resolve) => {
+    let hops = 0;
+    port2.onmessage = () => {
+      if (++hops < 10) {
+        port1.postMessage(hops);
+        return;
+      }
+      setTimeout(() => order.push("4ms"), 4);
+      setTimeout(() => order.push("0ms"), 0);
+      setTimeout(resolve, 30);
+    };
+    port1.postMessage(0);
+  });
+  port1.close();
+  assert_array_equals(order, ["0ms", "4ms"]);
+}, "message delivery does not count as timer nesting");

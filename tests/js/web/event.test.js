@@ -998,3 +998,14 @@ test(() => {
     Array.prototype.slice = origSlice;
   }
 }, "dispatch is immune to patched Array.prototype methods");
+
+test(() => {
+  // Web IDL names an attribute's accessors "get <name>" and "set <name>".
+  for (const [proto, attr] of [[AbortSignal.prototype, "onabort"], [globalThis, "onerror"]]) {
+    const { get, set } = Object.getOwnPropertyDescriptor(proto, attr);
+    assert_equals(get.name, `get ${attr}`);
+    assert_equals(set.name, `set ${attr}`);
+    assert_equals(get.length, 0);
+    assert_equals(set.length, 1);
+  }
+}, "event handler attribute accessors carry their IDL names");

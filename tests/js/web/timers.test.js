@@ -38,3 +38,64 @@ test(() => {
   const a = setTimeout(() => {}), b = setTimeout(() => {});
   assert_true(a > 0 && b > a);
 }, "queueMicrotask validates, ids are increasing positive integers");
+
+test(() => {
+  assert_throws_js(TypeError, () => setTimeout());
+  assert_throws_js(TypeError, () => setInterval());
+}, "setTimeout and setInterval need a handler argument");
+
+promise_test(async () => {
+  // The timeout is a Web IDL long: 2^32 + 30 wraps around to 30 ms.
+  const order = [];
+  await new Promise((resolve) => {
+    setTimeout(() => order.push("wrapped"), 2 ** 32 + 30);
+    setTimeout(() => order.push("short"), 5);
+    setTimeout(resolve, 80);
+  });
+  assert_array_equals(order, ["short", "wrapped"]);
+}, "a timeout above 2^32 wraps modulo 2^32 like a long");
+
+promise_test(async () => {
+  let fired = false;
+  const id = setTimeout(() => { fired = true; }, 5);
+  clearTimeout(id + 2 ** 32); // converted to a long, this is `id` again
+  await new Promise((r) => setTimeout(r, 20));
+  assert_false(fired);
+}, "clearTimeout converts its id like a long");
+
+promise_test(async () => {
+  // Inside the fifth nested timer the nesting level is 5: a zero timeout is not clamped
+  // yet, so it still runs before a 4 ms one scheduled just before it.
+  const order = [];
+  await new Promise((resolve) => {
+    let depth = 0;
+    const nest = () => {
+      if (++depth < 5) {
+        setTimeout(nest, 0);
+        return;
+      }
+      setTimeout(() => order.push("4ms"), 4);
+      setTimeout(() => order.push("0ms"), 0);
+      setTimeout(resolve, 30);
+    };
+    setTimeout(nest, 0);
+  });
+  assert_array_equals(order, ["0ms", "4ms"]);
+}, "only timers nested more than five deep are clamped to 4 ms");
+
+promise_test(async () => {
+  const seen = await new Promise((resolve) => {
+    setTimeout(function () {
+      "use strict";
+      resolve(this);
+    }, 0);
+  });
+  assert_equals(seen, globalThis);
+}, "a timer callback is called with the global as its this value");
+
+promise_test(async () => {
+  // AbortSignal.timeout takes an unsigned long long: a long wait must not end at once.
+  const signal = AbortSignal.timeout(2 ** 33);
+  await new Promise((r) => setTimeout(r, 20));
+  assert_false(signal.aborted);
+}, "AbortSignal.timeout with more than 2^31 ms does not abort early");

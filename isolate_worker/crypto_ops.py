@@ -528,11 +528,16 @@ class Kdf(Algorithm):
     async def derive_bits(self, params, key, length, peer):
         info = hash_of(params)
         if self.name == "PBKDF2":
-            if not length or length % 8:
-                raise operation_error("PBKDF2 derives a non-zero multiple of 8 bits.")
+            # https://w3c.github.io/webcrypto/#pbkdf2-operations-derive-bits: a null length,
+            # one that is not a multiple of 8 and zero iterations fail; then a zero length
+            # derives nothing.
+            if length is None or length % 8:
+                raise operation_error("PBKDF2 derives a multiple of 8 bits.")
             iterations = params["iterations"]
             if iterations == 0:
                 raise operation_error("PBKDF2 needs at least one iteration.")
+            if length == 0:
+                return b""
 
             def run() -> bytes:
                 return hashlib.pbkdf2_hmac(info.hashlib_name, key.material, params["salt"],
@@ -748,6 +753,30 @@ _RAW = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 _RAW_PRIVATE = (serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                 serialization.NoEncryption())
 
+# Small-order points of the Edwards curves, by their y coordinate (the sign of x does not
+# change the order). Ed25519 (cofactor 8): the identity (y = 1), the point of order 2
+# (y = -1), the two of order 4 (y = 0) and the four of order 8 (y = +-Y8, where
+# d*y^4 + 2*y^2 - 1 = 0). Ed448 (cofactor 4): y = 1, y = -1 and y = 0.
+_ED25519_P = 2**255 - 19
+_ED25519_Y8 = 0x7A03AC9277FDC74EC6CC392CFA53202A0F67100D760B3CBA4FD84D3D706A17C7
+_ED448_P = 2**448 - 2**224 - 1
+_EDWARDS: dict[str, tuple[int, frozenset[int]]] = {
+    "Ed25519": (_ED25519_P, frozenset({0, 1, _ED25519_P - 1, _ED25519_Y8,
+                                       _ED25519_P - _ED25519_Y8})),
+    "Ed448": (_ED448_P, frozenset({0, 1, _ED448_P - 1})),
+}
+
+
+def edwards_point_rejected(name: str, encoded: bytes) -> bool:
+    """Whether an encoded Ed25519 / Ed448 point is invalid (y not below p) or of small order.
+
+    The encoding (RFC 8032 5.1.2 / 5.2.2) is y, little-endian, with the sign of x in the top
+    bit of the last byte.
+    """
+    p, small = _EDWARDS[name]
+    y = int.from_bytes(encoded, "little") & ~(1 << (len(encoded) * 8 - 1))
+    return y >= p or y in small
+
 
 class Okp(Algorithm):
     def __init__(self, name: str) -> None:
@@ -851,6 +880,13 @@ class Okp(Algorithm):
         require_type(key, "public", "verifying")
         self._no_context(params)
         if len(signature) != self.info.signature:
+            return False
+        # https://w3c.github.io/webcrypto/#ed25519-operations-verify (and Ed448): a public
+        # key, or a point R (the first half of the signature), that is invalid or of small
+        # order makes the signature invalid.
+        size = self.info.size
+        if edwards_point_rejected(self.name, key.material.public_bytes(*_RAW)) or \
+                edwards_point_rejected(self.name, signature[:size]):
             return False
         try:
             key.material.verify(signature, data)

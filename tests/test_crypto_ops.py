@@ -258,9 +258,14 @@ def test_pbkdf2_rfc6070(state):
     params = {"name": "PBKDF2", "hash": sha("SHA-1"), "salt": {"$b": 0}, "iterations": 4096}
     _, out = call(state, "crypto.deriveBits", [params, key["handle"], 160, None], [b"salt"])
     assert out.hex() == "4b007901b765489abead49d926f721d065a429c1"
-    for bad in (None, 0, 100):
+    for bad in (None, 100):
         assert error_name(state, "crypto.deriveBits", [params, key["handle"], bad, None],
                           [b"salt"]) == "OperationError"
+    # A zero length derives nothing, but only after the iteration count was checked.
+    _, empty = call(state, "crypto.deriveBits", [params, key["handle"], 0, None], [b"salt"])
+    assert empty == b""
+    assert error_name(state, "crypto.deriveBits", [{**params, "iterations": 0}, key["handle"], 0,
+                                                   None], [b"salt"]) == "OperationError"
 
 
 def test_hkdf_rfc5869_case_1(state):
@@ -350,6 +355,37 @@ def test_ed25519_rfc8032_test_1(state):
         "701cf9b46bd25bf5f0595bbe24655141438e7a100b")
     out, _ = call(state, "crypto.exportKey", ["jwk", value[0]["handle"], ["sign"], True])
     assert out["alg"] == "Ed25519" and out["x"] == jwk["x"]
+
+
+def test_edwards_small_order_and_invalid_points():
+    p = 2**255 - 19
+    d = (-121665 * pow(121666, p - 2, p)) % p
+    y8 = crypto_ops._ED25519_Y8
+    assert (d * pow(y8, 4, p) + 2 * y8 * y8 - 1) % p == 0  # 2 * P has y = 0: order 8
+
+    def enc(y: int, sign: int = 0, size: int = 32) -> bytes:
+        return (y | (sign << (size * 8 - 1))).to_bytes(size, "little")
+
+    rejected = crypto_ops.edwards_point_rejected
+    for y in (1, p - 1, 0, y8, p - y8):
+        assert rejected("Ed25519", enc(y)) and rejected("Ed25519", enc(y, 1))
+    assert rejected("Ed25519", enc(p + 1))  # a non-canonical y
+    rfc8032 = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+    assert not rejected("Ed25519", rfc8032)
+    q = 2**448 - 2**224 - 1
+    for y in (1, q - 1, 0):
+        assert rejected("Ed448", enc(y, 0, 57)) and rejected("Ed448", enc(y, 1, 57))
+    assert rejected("Ed448", enc(q, 0, 57))
+    assert not rejected("Ed448", enc(12345, 0, 57))
+
+
+def test_ed25519_verify_refuses_the_identity_key(state):
+    identity = bytes([1]) + bytes(31)
+    value, _ = call(state, "crypto.importKey", ["raw", {"name": "Ed25519"}, True, ["verify"], None],
+                    [identity])
+    ok, _ = call(state, "crypto.verify", [{"name": "Ed25519"}, value[0]["handle"]],
+                 [identity + bytes(32), b"any message"])
+    assert ok is False
 
 
 def test_x25519_rfc7748(state):

@@ -120,3 +120,30 @@ promise_test(async () => {
   assert_equals(xy.byteLength, 56);
   assert_equals(hex(xy), hex(await subtle.deriveBits({ name: "X448", public: x.publicKey }, y.privateKey, null)));
 }, "Ed448 and X448 work too");
+
+// A signature forged with the Ed25519 identity point: for the identity public key, R = identity
+// and S = 0 satisfy the verification equation for any message, and with a real key whose
+// secret scalar is known, R = identity and S = k * a do as well. Both are refused.
+const IDENTITY = "01" + "00".repeat(31);
+const SMALL_R_KEY = "a4d2e7226cb2370e24b8c6ec7b79c654aff8c576f0c3cba02bc586ddfd48206c";
+const SMALL_R_SIG = IDENTITY + "c78150539312630fb2fe09b9051982a50ecbb2ac1f2aa9cce6f73ad90528520c";
+
+promise_test(async () => {
+  const identity = await subtle.importKey("raw", fromHex(IDENTITY), "Ed25519", false, ["verify"]);
+  const forged = fromHex(IDENTITY + "00".repeat(32));
+  assert_false(await subtle.verify("Ed25519", identity, forged, utf8("pay Mallory")), "identity key");
+  const key = await subtle.importKey("raw", fromHex(SMALL_R_KEY), "Ed25519", false, ["verify"]);
+  assert_false(await subtle.verify("Ed25519", key, fromHex(SMALL_R_SIG), utf8("small order R")),
+    "R is the identity");
+  // A key of order 2 (y = -1) with R = identity, S = 0 passes the equation whenever k is
+  // even, as it is for this message.
+  const order2 = await subtle.importKey("raw", fromHex("ec" + "ff".repeat(30) + "7f"), "Ed25519", false, ["verify"]);
+  assert_false(await subtle.verify("Ed25519", order2, forged, utf8("m1")), "key of order 2");
+}, "Ed25519: verify returns false for small-order public keys and R points");
+
+promise_test(async () => {
+  // Ed448 identity: y = 1, x = 0 (57 bytes); R = identity and S = 0 would satisfy the equation.
+  const identity = "01" + "00".repeat(56);
+  const key = await subtle.importKey("raw", fromHex(identity), "Ed448", false, ["verify"]);
+  assert_false(await subtle.verify("Ed448", key, fromHex(identity + "00".repeat(57)), utf8("m")));
+}, "Ed448: verify returns false for a small-order public key");

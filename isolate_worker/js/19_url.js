@@ -633,6 +633,32 @@ function scanFast(input, i, bit) {
   return i;
 }
 
+/**
+ * Whether `host` is an IPv4 address as the IPv4 serializer writes it (four decimal numbers
+ * 0-255 without leading zeros): the IPv4 parser would give it back unchanged.
+ */
+function isSerializedIPv4(host) {
+  const n = host.length;
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? StringPrototypeCharCodeAt(host, i) : 0x2e; // the end closes a part
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255) return false;
+      parts++;
+      value = 0;
+      digits = 0;
+    } else if (isASCIIDigit(c) && digits < 3 && !(digits > 0 && value === 0)) {
+      value = value * 10 + c - 0x30;
+      digits++;
+    } else {
+      return false;
+    }
+  }
+  return parts === 4;
+}
+
 /** The URL record of an http(s) URL in its serialized form, or null (see above). */
 function parseSerializedHTTP(input) {
   const n = input.length;
@@ -662,7 +688,7 @@ function parseSerializedHTTP(input) {
   }
   if (StringPrototypeCharCodeAt(input, i) !== 0x2f) return null;
   if (StringPrototypeIndexOf(host, "xn--") !== -1) return null;
-  if (endsInANumber(host)) {
+  if (!isSerializedIPv4(host) && endsInANumber(host)) {
     const address = parseIPv4(host);
     if (address === null || serializeIPv4(address) !== host) return null;
   }

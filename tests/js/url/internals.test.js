@@ -118,7 +118,8 @@ test(() => {
   const HOSTS = ["example.com", "a.b-c.d", "127.0.0.1", "127.1", "0x7f.0.0.1", "1.2.3.256",
     "255.255.255.255", "010.0.0.1", "a..b", "a.", ".", "x.0x", "x.09", "xn--bcher-kva.de",
     "xn--zz", "EXAMPLE.com", "ex_ample", "a%41", "[::1]", "1.2.3.4.5", "4294967295", "a.1e1",
-    "b\u00fccher.de", "", "a b", "-", "0", "99.99"];
+    "b\u00fccher.de", "", "a b", "-", "0", "99.99", "0.0.0.0", "1.2.3.04", "1.2.3.4.",
+    "256.1.1.1", "1.2.3", "01.2.3.4", "1.2.3.4x", "1111.2.3.4", "1.2..4", "9.99.199.249"];
   const PORTS = ["", "", ":80", ":443", ":8080", ":0", ":08080", ":65535", ":65536", ":",
     ":1a", ":123456", ":007"];
   const SEGMENTS = ["", "a", "b.c", ".", "..", "%2e", "%2E", ".%2e", "%2e%2E", "...", "a%20b",
@@ -140,6 +141,22 @@ test(() => {
         JSON.stringify(fields(urlInternals.parse(" " + input))), JSON.stringify(input));
     }
   }, "a serialized http(s) URL parses as the state machine parses it");
+
+  test(() => {
+    // Every piece in its serialized form but one: each host (and port, and tail) is read
+    // by the one-pass reader whenever it can be, not only when the random pieces allow.
+    for (const scheme of ["http://", "https://"]) {
+      for (const host of HOSTS) {
+        for (const port of ["", ":8080", ...PORTS]) {
+          for (const rest of ["/", "/a/b", "/?q", "/#f", ...TAILS.map((t) => "/x" + t)]) {
+            const input = scheme + host + port + rest;
+            assert_equals(JSON.stringify(fields(urlInternals.parse(input))),
+              JSON.stringify(fields(urlInternals.parse(" " + input))), JSON.stringify(input));
+          }
+        }
+      }
+    }
+  }, "a serialized http(s) URL parses as the state machine parses it, piece by piece");
 
   test(() => {
     const r = urlInternals.parse("https://api.example.com:8443/v1/items/?page=2&q=x%20y#top");

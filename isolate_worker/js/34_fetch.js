@@ -15,16 +15,25 @@
 // The response body is a native byte stream: Python reads the upstream socket only while
 // the script pulls (credit), and a body nobody touches can be forwarded natively
 // (90_serve.js, AC_FORWARD).
+//
+// A data: URL never reaches Python: it is answered here (Fetch standard §4.2 "scheme fetch",
+// "data"), see fetchDataURL below.
 
 const {
   ObjectSetPrototypeOf,
+  PromisePrototypeThen,
   PromiseReject,
+  PromiseResolve,
   PromiseWithResolvers,
+  RegExpPrototypeExec,
   SafeMap,
   SafeMapValues,
+  StringPrototypeCharCodeAt,
   StringPrototypeIndexOf,
   StringPrototypeSlice,
+  StringPrototypeStartsWith,
   StringPrototypeToLowerCase,
+  TypedArrayPrototypeGetLength,
   TypeError: TypeErrorCtor,
 } = primordials;
 const { host } = internals;
@@ -107,6 +116,7 @@ function fetch(input, init = undefined) {
   const url = internals.request.url(request);
   const scheme = StringPrototypeToLowerCase(
     StringPrototypeSlice(url, 0, StringPrototypeIndexOf(url, ":")));
+  if (scheme === "data") return fetchDataURL(request, url, signal);
   if (scheme !== "http" && scheme !== "https") {
     return PromiseReject(new TypeErrorCtor(`fetch failed: unsupported URL scheme '${scheme}:'`));
   }
@@ -166,6 +176,118 @@ function fetch(input, init = undefined) {
     state.signal = signal;
     state.abortHandle = internals.abort.addAlgorithm(signal, () => state.abort(signal.reason));
   }
+  return promise;
+}
+
+// --- data: URLs ---------------------------------------------------------------------------
+//
+// Answered without any network and without Python: no upstream, nothing left in flight for
+// a job to wait for or abort, so a data: fetch is not charged to a job's subrequest budget
+// (90_serve.js chargeFetch) and works where no job is current.
+
+const BASE64_SUFFIX = new primordials.SafeRegExp(/;\u0020*base64$/i);
+const DATA_URL_DEFAULT_TYPE = "text/plain;charset=US-ASCII";
+
+function isASCIIWhitespace(c) {
+  return c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d || c === 0x20;
+}
+
+/**
+ * Fetch "data: URL processor" (https://fetch.spec.whatwg.org/#data-url-processor) of `url`,
+ * a serialized data: URL: { mimeType (serialized), body (Uint8Array) }, or null for failure.
+ */
+function processDataURL(url) {
+  // The URL serialized with "exclude fragment": in a serialization the first "#" starts the
+  // fragment. Then the leading "data:" goes.
+  const hash = StringPrototypeIndexOf(url, "#");
+  const input = StringPrototypeSlice(url, 5, hash === -1 ? url.length : hash);
+  const comma = StringPrototypeIndexOf(input, ",");
+  if (comma === -1) return null;
+  let start = 0;
+  let end = comma;
+  while (start < end && isASCIIWhitespace(StringPrototypeCharCodeAt(input, start))) start++;
+  while (end > start && isASCIIWhitespace(StringPrototypeCharCodeAt(input, end - 1))) end--;
+  let mimeType = StringPrototypeSlice(input, start, end);
+  const encodedBody = internals.encoding.utf8Encode(StringPrototypeSlice(input, comma + 1));
+  let body = internals.url.percentDecodeBytes(
+    encodedBody, 0, TypedArrayPrototypeGetLength(encodedBody), false);
+  // ";", any U+0020 SPACEs and an ASCII case-insensitive "base64" at the end.
+  const base64 = RegExpPrototypeExec(BASE64_SUFFIX, mimeType);
+  if (base64 !== null) {
+    body = internals.base64.forgivingBase64Decode(internals.encoding.isomorphicDecode(body));
+    if (body === null) return null;
+    mimeType = StringPrototypeSlice(mimeType, 0, base64.index);
+  }
+  if (StringPrototypeStartsWith(mimeType, ";")) mimeType = `text/plain${mimeType}`;
+  const record = internals.mimeType.parse(mimeType);
+  return {
+    __proto__: null,
+    mimeType: record === null ? DATA_URL_DEFAULT_TYPE : internals.mimeType.serialize(record),
+    body,
+  };
+}
+
+// The abort algorithm of a data: fetch whose body the script dropped unread is removed
+// from the signal (a long-lived signal must not collect one per fetch).
+const droppedDataBodies = new primordials.FinalizationRegistry((held) => {
+  internals.abort.removeAlgorithm(held.signal, held.handle);
+});
+
+/**
+ * fetch() of a data: URL: the response is delivered a microtask later (the standard queues
+ * a task), so an abort right after fetch() rejects; an abort after it errors the body while
+ * it is still readable. The method does not matter (HEAD gets a null body as any HEAD
+ * does); the request body is not read; redirect modes do not apply.
+ */
+function fetchDataURL(request, url, signal) {
+  const data = processDataURL(url);
+  const { promise, resolve, reject } = PromiseWithResolvers();
+  let settled = false;
+  let bodyRef = null; // WeakRef to the response's InnerBody
+  let handle = 0;
+  if (signal !== null) {
+    handle = internals.abort.addAlgorithm(signal, () => {
+      const reason = signal.reason;
+      if (!settled) {
+        settled = true;
+        reject(reason);
+        return;
+      }
+      const body = bodyRef === null ? undefined : bodyRef.deref();
+      if (body === undefined) return;
+      const stream = internals.body.bodyStream(body);
+      if (internals.streams.isReadable(stream)) internals.streams.error(stream, reason);
+    });
+  }
+  PromisePrototypeThen(PromiseResolve(undefined), () => {
+    if (settled) return;
+    settled = true;
+    if (data === null) {
+      if (signal !== null) internals.abort.removeAlgorithm(signal, handle);
+      reject(new TypeErrorCtor("fetch failed: invalid data: URL"));
+      return;
+    }
+    let body = null;
+    if (internals.request.method(request) !== "HEAD") {
+      body = new internals.body.InnerBody(null, data.body, TypedArrayPrototypeGetLength(data.body));
+    }
+    if (signal !== null) {
+      if (body === null) {
+        internals.abort.removeAlgorithm(signal, handle);
+      } else {
+        bodyRef = new primordials.SafeWeakRef(body);
+        droppedDataBodies.register(body, { __proto__: null, signal, handle });
+      }
+    }
+    resolve(internals.response.make({
+      type: "basic",
+      status: 200,
+      statusText: "OK",
+      headers: internals.headers.fromList(["Content-Type", data.mimeType], "immutable"),
+      body,
+      urlList: [url],
+    }));
+  });
   return promise;
 }
 

@@ -447,13 +447,17 @@ class Front:
             resp.force_close()
             return resp
         limit = self.active().settings.max_header_size
-        raw = request.raw_headers
-        if sum(len(k) + len(v) + 4 for k, v in raw) > limit:
+        size = 0
+        hosts = []
+        for k, v in request.raw_headers:  # one pass: the fields' size and the Host fields
+            size += len(k) + len(v) + 4
+            if len(k) == 4 and k.lower() == b"host":
+                hosts.append(v)
+        if size > limit:
             self.metrics.rejected.labels("header_too_large").inc()
             resp = _plain(431, f"The request header fields are larger than {limit} bytes.")
             resp.force_close()  # the body stays unread
             return resp
-        hosts = [v for k, v in raw if k.lower() == b"host"]
         if len(hosts) > 1 or (hosts and not valid_host(hosts[0].decode("latin-1"))):
             self.metrics.rejected.labels("bad_host").inc()
             resp = _plain(400, "The Host header is not a valid host[:port].")

@@ -268,6 +268,10 @@ class Stream:
         items = self._items
         if not items or items[-1] is not _END:
             return None
+        if len(items) == 2 and type(items[0]) is bytes:  # one chunk (RESPONSE_COMPLETE's)
+            body = items[0]
+            items.clear()
+            return body
         chunks = list(items)[:-1]
         if not all(isinstance(c, (bytes, memoryview)) for c in chunks):
             return None

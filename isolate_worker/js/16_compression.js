@@ -1,11 +1,14 @@
-// CompressionStream and DecompressionStream (Compression Streams standard,
-// https://compression.spec.whatwg.org/) for "gzip", "deflate" and "deflate-raw".
-// The (de)compression itself is native (zlib, isolate_worker/ops.py): each chunk is one op.
+// CompressionStream and DecompressionStream (Compression standard,
+// https://compression.spec.whatwg.org/) for "brotli", "deflate", "deflate-raw" and "gzip".
+// The (de)compression itself is native (zlib and brotli, isolate_worker/ops.py): a chunk goes
+// to it in pieces of at most INPUT_PIECE bytes, and its output comes back in bounded pieces
+// (status "more": ask for the next one).
 
 const {
   ArrayBufferIsView,
   ArrayBufferPrototypeGetByteLength,
   ArrayBufferPrototypeGetDetached,
+  MathMin,
   DataViewPrototypeGetBuffer,
   DataViewPrototypeGetByteLength,
   DataViewPrototypeGetByteOffset,
@@ -21,8 +24,12 @@ const {
 const { webidl } = internals;
 // The host channel (29_host.js) loads later; it is looked up when a chunk is processed.
 const op = (name, args, bytes) => internals.host.op(name, args, bytes);
+// The largest input one op message carries (like crypto_ops.CHUNK): a message must fit the
+// bridge's buffers, and a piece's output stays small.
+const INPUT_PIECE = 1 << 20;
 
-const FORMATS = ["deflate", "deflate-raw", "gzip"];
+// The CompressionFormat enum (§4): the formats of §3 "Supported formats".
+const FORMATS = ["brotli", "deflate", "deflate-raw", "gzip"];
 
 function formatArgument(format, prefix) {
   const value = webidl.converters.DOMString(format, prefix, "Argument 1");
@@ -74,20 +81,35 @@ function codecTransform(format, compress) {
     if (handle === null) handle = op("compression.new", [format, compress]);
     return handle;
   };
-  const enqueue = (controller, bytes) => {
-    if (bytes !== null && bytes.length > 0) controller.enqueue(bytes);
+  // Runs op `name` and enqueues its output, a piece at a time while its status is "more"
+  // (the next piece is asked for without input). "trailing": the input went on after the end
+  // of the compressed data, so the output is enqueued and THEN a TypeError is thrown
+  // ("decompress and enqueue a chunk", steps 5 and 6).
+  const run = (controller, name, id, bytes) =>
+    PromisePrototypeThen(op(name, [id], bytes), ({ value: status, bytes: out }) => {
+      if (out !== null && out.length > 0) controller.enqueue(out);
+      if (status === "more") return run(controller, name, id, null);
+      if (status === "trailing") {
+        throw new TypeErrorCtor("Junk found after the end of the compressed data.");
+      }
+      return undefined;
+    });
+  // Gives bytes [start, ...) of `copy` (the chunk's bytes, copied when it was written) to the
+  // codec, a piece at a time.
+  const push = (controller, id, copy, start) => {
+    const end = MathMin(start + INPUT_PIECE, copy.length);
+    const piece = new Uint8ArrayCtor(TypedArrayPrototypeGetBuffer(copy), start, end - start);
+    return PromisePrototypeThen(run(controller, "compression.push", id, piece),
+      () => (end < copy.length ? push(controller, id, copy, end) : undefined));
   };
   return internals.streams.createTransformStream({
     transform(chunk, controller) {
-      const bytes = chunkBytes(chunk);
-      return PromisePrototypeThen(open(), ({ value: id }) =>
-        PromisePrototypeThen(op("compression.push", [id], new Uint8ArrayCtor(bytes)),
-          ({ bytes: out }) => enqueue(controller, out)));
+      const copy = new Uint8ArrayCtor(chunkBytes(chunk));
+      return PromisePrototypeThen(open(), ({ value: id }) => push(controller, id, copy, 0));
     },
     flush(controller) {
       return PromisePrototypeThen(open(), ({ value: id }) =>
-        PromisePrototypeThen(op("compression.end", [id]),
-          ({ bytes: out }) => enqueue(controller, out)));
+        run(controller, "compression.end", id, null));
     },
     cancel() {
       if (handle !== null) {

@@ -27,7 +27,6 @@ import ipaddress
 import logging
 import socket
 import sys
-import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,6 +36,7 @@ from yarl import URL
 
 from isoflow.protocol import headers as header_bytes
 
+from . import codecs
 from .handover import flushed
 from .kinds import (
     EV_FETCH_CREDIT,
@@ -164,30 +164,34 @@ class Credit:
             await self._waiter
 
 
-def _decoder(encoding: str) -> Callable[[bytes], bytes] | None:
-    """A streaming decoder for a Content-Encoding, or None for identity/unknown."""
-    encoding = encoding.strip().lower()
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress
-    if encoding == "deflate":
-        # Browsers accept both zlib-wrapped and raw deflate; decide on the first bytes.
-        state: dict[str, Any] = {}
+_CODINGS = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate", "br": "brotli"}
 
-        def inflate(data: bytes) -> bytes:
-            if "d" not in state:
-                raw = not (len(data) >= 2 and (data[0] & 0x0F) == 8 and
-                           ((data[0] << 8) | data[1]) % 31 == 0)
-                state["d"] = zlib.decompressobj(-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
-            return state["d"].decompress(data)
 
-        return inflate
-    if encoding == "br":
-        try:
-            import brotli
-        except ImportError:  # pragma: no cover - brotli is a dependency
-            return None
-        return brotli.Decompressor().process
-    return None
+def _decoder(encoding: str) -> Any | None:
+    """A decoder (``codecs.py``: output in bounded pieces) for a Content-Encoding, or None
+    for identity or an unknown coding (the body is then given as it came)."""
+    fmt = _CODINGS.get(encoding.strip().lower())
+    if fmt is None:
+        return None
+    return _Deflate() if fmt == "deflate" else codecs.decoder(fmt)
+
+
+class _Deflate:
+    """Content-Encoding "deflate": browsers accept raw deflate as well as zlib's wrapping of
+    it; the first bytes decide which it is."""
+
+    def __init__(self) -> None:
+        self.inner: codecs.Inflater | None = None
+
+    def feed(self, data: bytes) -> None:
+        if self.inner is None:
+            zlib_wrapped = len(data) >= 2 and (data[0] & 0x0F) == 8 and \
+                ((data[0] << 8) | data[1]) % 31 == 0
+            self.inner = codecs.Inflater("deflate" if zlib_wrapped else "deflate-raw")
+        self.inner.feed(data)
+
+    def pull(self) -> tuple[bytes, bool]:
+        return self.inner.pull() if self.inner is not None else (b"", False)
 
 
 class UploadSplice(Protocol):
@@ -449,22 +453,34 @@ class Fetch:
             target.end()
             return
         _stop_recording(resp)  # JavaScript reads it: never relayed
-        decode = _decoder(resp.headers.get("Content-Encoding", ""))
+        decoder = _decoder(resp.headers.get("Content-Encoding", ""))
         while True:
             await self.credit.wait()
             chunk = await content.readany()
             if not chunk:
                 break
-            if decode is not None:
+            if decoder is None:
+                self._emit(chunk)
+                continue
+            # Decoded output goes to JS a bounded piece at a time, each within credit: a
+            # small body that inflates to gigabytes (a bomb) is never whole in this process.
+            decoder.feed(chunk)
+            while True:
                 try:
-                    chunk = decode(chunk)
-                except Exception as e:  # zlib.error, or brotli.error (not exported)
+                    out, more = decoder.pull()
+                except codecs.Corrupt as e:
                     message = f"fetch failed: cannot decode the response body: {e}"
                     raise FetchFailed(message) from None
-            if chunk:
-                self.credit.available -= len(chunk)
-                self.client.emit_data(self.fid, chunk)
+                if out:
+                    self._emit(out)
+                if not more:
+                    break
+                await self.credit.wait()
         self.client.emit_end(self.fid)
+
+    def _emit(self, chunk: bytes) -> None:
+        self.credit.available -= len(chunk)
+        self.client.emit_data(self.fid, chunk)
 
     def _relay(self, resp: aiohttp.ClientResponse, target: ForwardTarget) -> bool:
         """Hand the upstream connection itself to the supervisor, with the bytes of the body

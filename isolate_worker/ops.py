@@ -11,14 +11,13 @@ and are dropped with the isolate.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import itertools
 import logging
-import weakref
 import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .codecs import FORMATS, WBITS, BrotliCompressor, Corrupt, decoder
 from .kinds import EV_OP_RESULT
 
 log = logging.getLogger("isoflow.worker.ops")
@@ -129,206 +128,21 @@ class OpRunner:
 #
 # js/16_compression.js runs the Compression standard's transform (https://compression.spec.
 # whatwg.org/): these ops keep the compression context. Decompressed output leaves an op in
-# pieces of at most OUTPUT_PIECE bytes, so a small input that inflates to gigabytes (a bomb)
-# is never whole in this process: an op's status "more" makes the script enqueue the piece and
-# ask again (compression.push without bytes, or compression.end again) until the output of
-# the input given so far is out.
-
-OUTPUT_PIECE = 1 << 18
-
-_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS, "deflate-raw": -zlib.MAX_WBITS}
-_FORMATS = (*_WBITS, "brotli")
-# Brotli's quality 11 (its library's default) compresses about fifty times slower than 5 for a
-# few percent of size: a stream compresses on the fly, like HTTP content encodings do.
-_BROTLI_QUALITY = 5
-
-
-class _Corrupt(Exception):
-    """The compressed data is not valid in its format."""
-
-
-class _Inflater:
-    """zlib's decompressor for "deflate", "deflate-raw" and "gzip"."""
-
-    def __init__(self, fmt: str) -> None:
-        self.obj = zlib.decompressobj(wbits=_WBITS[fmt])
-        self.input = b""
-        self.trailing = False  # there was input after the end of the compressed data
-
-    @property
-    def ended(self) -> bool:
-        return self.obj.eof
-
-    def feed(self, data: bytes) -> None:
-        if self.obj.eof:
-            self.trailing = self.trailing or bool(data)
-        else:
-            self.input += data
-
-    def pull(self) -> tuple[bytes, bool]:
-        """At most OUTPUT_PIECE bytes of output, and whether more may follow without input."""
-        if self.obj.eof:
-            return b"", False
-        try:
-            out = self.obj.decompress(self.input, OUTPUT_PIECE)
-        except zlib.error as e:
-            raise _Corrupt(str(e)) from None
-        self.input = self.obj.unconsumed_tail
-        if self.obj.eof:
-            self.trailing = bool(self.obj.unused_data)
-            return out, False
-        # A full piece may leave output inside zlib even when all input was taken.
-        return out, bool(self.input) or len(out) == OUTPUT_PIECE
-
-
-def _brotli_decoder_library() -> Any:
-    """The brotli package's C decoder (its extension module exports the library's functions),
-    or None. Only the C interface says where a brotli stream ends (``available_in`` after
-    BROTLI_DECODER_RESULT_SUCCESS): ``brotli.Decompressor.process`` fails when its input goes
-    on after the end and drops that call's output, which the standard says is enqueued."""
-    try:
-        import _brotli
-
-        lib = ctypes.CDLL(_brotli.__file__)
-        lib.BrotliDecoderCreateInstance.restype = ctypes.c_void_p
-        lib.BrotliDecoderCreateInstance.argtypes = [ctypes.c_void_p] * 3
-        lib.BrotliDecoderDestroyInstance.restype = None
-        lib.BrotliDecoderDestroyInstance.argtypes = [ctypes.c_void_p]
-        lib.BrotliDecoderDecompressStream.restype = ctypes.c_int
-        lib.BrotliDecoderDecompressStream.argtypes = [
-            ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_void_p),
-            ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
-        lib.BrotliDecoderGetErrorCode.restype = ctypes.c_int
-        lib.BrotliDecoderGetErrorCode.argtypes = [ctypes.c_void_p]
-        lib.BrotliDecoderErrorString.restype = ctypes.c_char_p
-        lib.BrotliDecoderErrorString.argtypes = [ctypes.c_int]
-    except (ImportError, OSError, AttributeError):
-        return None
-    return lib
-
-
-# BrotliDecoderResult (brotli/decode.h)
-_BROTLI_ERROR, _BROTLI_SUCCESS, _BROTLI_NEEDS_MORE_INPUT, _BROTLI_NEEDS_MORE_OUTPUT = 0, 1, 2, 3
-_brotli_lib: Any = False  # loaded on first use
-
-
-class _BrotliDecoder:
-    """A BrotliDecoderState of the brotli package's C library."""
-
-    def __init__(self, lib: Any) -> None:
-        self.lib = lib
-        state = lib.BrotliDecoderCreateInstance(None, None, None)
-        if not state:
-            raise MemoryError("brotli decoder")
-        self.state = state
-        weakref.finalize(self, lib.BrotliDecoderDestroyInstance, state)
-        self.available_in = ctypes.c_size_t(0)
-        self.next_in = ctypes.c_void_p(0)
-        self.ended = False
-        self.trailing = False
-        self._forget_input()
-
-    def _forget_input(self) -> None:
-        self.buffer = ctypes.create_string_buffer(1)  # holds the input not yet decoded
-        self.next_in.value = ctypes.addressof(self.buffer)
-        self.available_in.value = 0
-
-    def feed(self, data: bytes) -> None:
-        if self.ended:
-            self.trailing = self.trailing or bool(data)
-            return
-        if not data:
-            return
-        rest = ctypes.string_at(self.next_in.value, self.available_in.value)
-        self.buffer = ctypes.create_string_buffer(rest + data, len(rest) + len(data))
-        self.next_in.value = ctypes.addressof(self.buffer)
-        self.available_in.value = len(rest) + len(data)
-
-    def pull(self) -> tuple[bytes, bool]:
-        if self.ended:
-            return b"", False
-        buffer = ctypes.create_string_buffer(OUTPUT_PIECE)
-        available_out = ctypes.c_size_t(OUTPUT_PIECE)
-        next_out = ctypes.c_void_p(ctypes.addressof(buffer))
-        result = self.lib.BrotliDecoderDecompressStream(
-            self.state, ctypes.byref(self.available_in), ctypes.byref(self.next_in),
-            ctypes.byref(available_out), ctypes.byref(next_out), None)
-        out = ctypes.string_at(buffer, OUTPUT_PIECE - available_out.value)
-        if result == _BROTLI_ERROR:
-            code = self.lib.BrotliDecoderGetErrorCode(self.state)
-            raise _Corrupt(self.lib.BrotliDecoderErrorString(code).decode("ascii", "replace"))
-        if result == _BROTLI_SUCCESS:
-            self.ended = True
-            self.trailing = self.available_in.value > 0
-        if self.ended or self.available_in.value == 0:
-            self._forget_input()
-        return out, result == _BROTLI_NEEDS_MORE_OUTPUT
-
-
-class _BrotliModuleDecoder:
-    """``brotli.Decompressor`` where the C library is not reachable: bounded the same way,
-    but input after the end of the data loses the output of the piece it came with."""
-
-    def __init__(self) -> None:
-        import brotli
-
-        self.error = brotli.error
-        self.obj = brotli.Decompressor()
-        self.input = b""
-        self.ended = False
-        self.trailing = False
-
-    def feed(self, data: bytes) -> None:
-        if self.ended:
-            self.trailing = self.trailing or bool(data)
-        else:
-            self.input += data
-
-    def pull(self) -> tuple[bytes, bool]:
-        if self.ended:
-            return b"", False
-        data, self.input = self.input, b""
-        try:
-            out = self.obj.process(data, output_buffer_limit=OUTPUT_PIECE)
-        except self.error as e:
-            raise _Corrupt(f"{e} (or other data follows its end)") from None
-        self.ended = self.obj.is_finished()
-        # A full piece can end with all input taken and output still inside the decoder.
-        full = len(out) >= OUTPUT_PIECE or not self.obj.can_accept_more_data()
-        return out, not self.ended and full
-
-
-class _BrotliCompressor:
-    def __init__(self) -> None:
-        import brotli
-
-        self.obj = brotli.Compressor(quality=_BROTLI_QUALITY)
-
-    def compress(self, data: bytes) -> bytes:
-        return self.obj.process(data)
-
-    def flush(self) -> bytes:
-        return self.obj.finish()
-
-
-def _decoder(fmt: str) -> Any:
-    global _brotli_lib
-    if fmt != "brotli":
-        return _Inflater(fmt)
-    if _brotli_lib is False:
-        _brotli_lib = _brotli_decoder_library()
-    return _BrotliModuleDecoder() if _brotli_lib is None else _BrotliDecoder(_brotli_lib)
+# pieces of at most ``codecs.OUTPUT_PIECE`` bytes, so a small input that inflates to
+# gigabytes (a bomb) is never whole in this process: an op's status "more" makes the script
+# enqueue the piece and ask again (compression.push without bytes, or compression.end again)
+# until the output of the input given so far is out.
 
 
 class _Codec:
     def __init__(self, fmt: str, compress: bool) -> None:
         self.compress = compress
         if not compress:
-            self.obj: Any = _decoder(fmt)
+            self.obj: Any = decoder(fmt)
         elif fmt == "brotli":
-            self.obj = _BrotliCompressor()
+            self.obj = BrotliCompressor()
         else:
-            self.obj = zlib.compressobj(wbits=_WBITS[fmt])
+            self.obj = zlib.compressobj(wbits=WBITS[fmt])
 
 
 def _decoded(codec: _Codec, handle: int, state: OpState) -> OpResult:
@@ -338,7 +152,7 @@ def _decoded(codec: _Codec, handle: int, state: OpState) -> OpResult:
     None (all output of the input so far is out)."""
     try:
         out, more = codec.obj.pull()
-    except _Corrupt as e:
+    except Corrupt as e:
         state.release(handle)
         raise OpError("TypeError", f"The compressed data is invalid: {e}") from None
     if more:
@@ -352,7 +166,7 @@ def _decoded(codec: _Codec, handle: int, state: OpState) -> OpResult:
 @op("compression.new")
 async def compression_new(args: list[Any], data: bytes | None, state: OpState) -> OpResult:
     fmt, compress = args
-    if fmt not in _FORMATS:
+    if fmt not in FORMATS:
         raise OpError("TypeError", f"Unsupported compression format: '{fmt}'")
     return state.add(_Codec(fmt, bool(compress))), None
 

@@ -14,8 +14,9 @@ from typing import Any
 import brotli
 import pytest
 
-from isoflow.isolate_worker import ops
-from isoflow.isolate_worker.ops import OUTPUT_PIECE, REGISTRY, OpError, OpState
+from isoflow.isolate_worker import codecs
+from isoflow.isolate_worker.codecs import OUTPUT_PIECE
+from isoflow.isolate_worker.ops import REGISTRY, OpError, OpState
 
 FORMATS = ["brotli", "deflate", "deflate-raw", "gzip"]
 TEXT = b"isoflow streams bytes " * 4000 + os.urandom(3000)
@@ -160,12 +161,12 @@ def test_unknown_format(state):
 
 def test_brotli_uses_the_library_decoder():
     # The C decoder is what tells where a brotli stream ends.
-    assert isinstance(ops._decoder("brotli"), ops._BrotliDecoder)
+    assert isinstance(codecs.decoder("brotli"), codecs.BrotliDecoder)
 
 
 def test_brotli_without_the_library_decoder(monkeypatch):
-    monkeypatch.setattr(ops, "_brotli_lib", None)
-    assert isinstance(ops._decoder("brotli"), ops._BrotliModuleDecoder)
+    monkeypatch.setattr(codecs, "_brotli_lib", None)
+    assert isinstance(codecs.decoder("brotli"), codecs.BrotliModuleDecoder)
     data = encode("brotli", TEXT)
     assert b"".join(decompress("brotli", [data[i:i + 7] for i in range(0, len(data), 7)])) == TEXT
     pieces = decompress("brotli", [encode("brotli", bytes(16 << 20))])

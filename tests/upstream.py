@@ -109,6 +109,7 @@ class Upstream(ServerThread):
         r.add_get("/gzip", self.encoded("gzip"))
         r.add_get("/deflate", self.encoded("deflate"))
         r.add_get("/br", self.encoded("br"))
+        r.add_get("/bomb/{encoding}", self.bomb)
         r.add_post("/echo", self.echo)
         r.add_post("/count", self.count)
         r.add_get("/redirect/{n}", self.redirect)
@@ -189,6 +190,20 @@ class Upstream(ServerThread):
             return resp
         await resp.write_eof()
         return resp
+
+    BOMB = 32 << 20  # zero bytes, compressed to a few tens of KiB
+
+    async def bomb(self, request: web.Request) -> web.Response:
+        """BOMB zero bytes, compressed (gzip, deflate or br): a small body that inflates."""
+        encoding = request.match_info["encoding"]
+        zeros = bytes(self.BOMB)
+        if encoding == "gzip":
+            body = gzip.compress(zeros, 1)
+        elif encoding == "deflate":
+            body = zlib.compress(zeros, 1)
+        else:
+            body = brotli.compress(zeros, quality=1)
+        return web.Response(body=body, headers={"Content-Encoding": encoding})
 
     def encoded(self, encoding: str):
         text = ("compressible text " * 2000).encode()

@@ -10,6 +10,7 @@ import json
 import aiohttp
 import pytest
 
+from isoflow.isolate_worker.codecs import OUTPUT_PIECE
 from tests.conftest import fetch, run
 from tests.upstream import Upstream, pattern, stream_bytes
 
@@ -142,6 +143,15 @@ async function handle(request) {
     }
     case "/encoded-forward":
       return fetch(`${up}/gzip`);
+    case "/bomb": {
+      const r = await fetch(`${up}/bomb/${url.searchParams.get("e")}`);
+      let total = 0, largest = 0;
+      for await (const chunk of r.body) {
+        total += chunk.length;
+        largest = Math.max(largest, chunk.length);
+      }
+      return Response.json({ total, largest });
+    }
     case "/error": {
       const target = url.searchParams.get("t");
       try {
@@ -342,6 +352,16 @@ def test_compressed_bodies_are_decoded_when_read(proxy, upstream, encoding):
     assert data["length"] == len("compressible text " * 2000)
     assert data["start"] == "compressible text "
     assert data["encoding"] == encoding
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+def test_a_compressed_body_that_inflates_a_lot_is_decoded_in_bounded_pieces(proxy, upstream,
+                                                                            encoding):
+    # 32 MiB of zeros in a few tens of KiB: decoded a piece at a time as the script reads,
+    # never whole (the worker's memory), the pieces no larger than codecs.OUTPUT_PIECE.
+    data = get_json(proxy, f"/bomb?e={encoding}", upstream)
+    assert data["total"] == Upstream.BOMB
+    assert 0 < data["largest"] <= OUTPUT_PIECE
 
 
 def test_a_forwarded_compressed_body_keeps_its_encoding(proxy, upstream):

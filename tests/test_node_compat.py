@@ -279,3 +279,49 @@ def test_async_local_storage_survives_await_timers_and_then(tmp_path):
     assert result["ids"] == ["a", "b"] and result["outside"] is True
     for step in ("start", "after-await", "timer", "package", "then"):
         assert f"{step} a:a" in result["log"] and f"{step} b:b" in result["log"], result["log"]
+
+
+def test_async_hooks_scheduler_wrappers_keep_the_globals_idl_shape(tmp_path):
+    """node:async_hooks wraps setTimeout, setInterval and queueMicrotask to carry the store:
+    the wrappers pass their arguments on as given (so a call with none still throws the
+    runtime's TypeError), have the original's name and length, and leave each global's
+    property attributes as they were: the runtime's regular operations of the global scope
+    (writable, enumerable, configurable), or whatever the embedder gave it."""
+    write_files(tmp_path, {"src/index.ts": """
+        import { AsyncLocalStorage } from 'node:async_hooks';
+        const shape = (name: string) => {
+          const d = Object.getOwnPropertyDescriptor(globalThis, name)!;
+          return [d.writable, d.enumerable, d.configurable, d.value.name, d.value.length];
+        };
+        const names = ['setTimeout', 'setInterval', 'queueMicrotask'];
+        const shapes = names.map(shape);
+        const throws = names.map((name) => {
+          try { (globalThis as any)[name](); return 'no error'; }
+          catch (e) { return (e as Error).constructor.name; }
+        });
+        const storage = new AsyncLocalStorage();
+        const id = storage.run('store', () => setTimeout(() => {}, 0));
+        globalThis.__result = { shapes, throws, id: typeof id,
+                                wrapped: setTimeout.toString().includes('als.bind') };
+    """})
+
+    async def scenario() -> object:
+        loop = asyncio.get_running_loop()
+        bridge = Bridge(loop, lambda action, data: None, lambda failure: None, BridgeConfig())
+        try:
+            # an embedder's own attributes for one of them: kept by the wrapper
+            bridge.eval("Object.defineProperty(globalThis, 'setInterval', "
+                        "{ enumerable: false, writable: false }); 0")
+            script.load(bridge.eval, tmp_path / "src/index.ts", compat_flags=NODEJS)
+            await asyncio.sleep(0)
+            return json.loads(bridge.eval("JSON.stringify(globalThis.__result)"))
+        finally:
+            bridge.close()
+
+    result = asyncio.run(scenario())
+    assert result["wrapped"] is True, "node:async_hooks did not wrap setTimeout"
+    assert result["shapes"] == [[True, True, True, "setTimeout", 1],
+                                [False, False, True, "setInterval", 1],
+                                [True, True, True, "queueMicrotask", 1]]
+    assert result["throws"] == ["TypeError", "TypeError", "TypeError"]
+    assert result["id"] == "number"

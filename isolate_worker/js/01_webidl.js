@@ -26,7 +26,17 @@ const {
   TypeError: TypeErrorCtor,
 } = primordials;
 
-/** Expose `value` as a global the way Web IDL does: writable, configurable, not enumerable. */
+// The global object is the object of a [Global] interface (WorkerGlobalScope), so Web IDL
+// puts three kinds of properties on it ("Interface object", "Namespaces", "Attributes",
+// "Operations" in its JavaScript binding):
+//   * interface objects (Event, Headers, ...) and namespaces (console): data properties,
+//     writable, configurable, not enumerable (exposeGlobal);
+//   * the interface's regular operations (setTimeout, atob, fetch, ...): data properties on
+//     the global itself, writable, enumerable and configurable (exposeGlobalOperation);
+//   * its regular attributes (self, performance, ...): accessor properties on the global
+//     itself, enumerable and configurable (exposeGlobalAttribute).
+
+/** Expose an interface object or a namespace: writable, configurable, not enumerable. */
 internals.exposeGlobal = function exposeGlobal(name, value) {
   ObjectDefineProperty(globalThis, name, {
     value,
@@ -36,9 +46,72 @@ internals.exposeGlobal = function exposeGlobal(name, value) {
   });
 };
 
-/** Expose several globals at once: exposeGlobals({ URL, URLSearchParams }). */
+/** Expose several interface objects at once: exposeGlobals({ URL, URLSearchParams }). */
 internals.exposeGlobals = function exposeGlobals(record) {
   for (const name of ReflectOwnKeys(record)) internals.exposeGlobal(name, record[name]);
+};
+
+/**
+ * Expose `fn` as a regular operation of the global scope: a data property of the global
+ * object itself, writable, enumerable and configurable (no operation of the global scope is
+ * [LegacyUnforgeable]).
+ */
+internals.exposeGlobalOperation = function exposeGlobalOperation(name, fn) {
+  ObjectDefineProperty(globalThis, name, {
+    value: fn,
+    writable: true,
+    configurable: true,
+    enumerable: true,
+  });
+};
+
+/** Expose several operations at once: exposeGlobalOperations({ atob, btoa }). */
+internals.exposeGlobalOperations = function exposeGlobalOperations(record) {
+  for (const name of ReflectOwnKeys(record)) internals.exposeGlobalOperation(name, record[name]);
+};
+
+/** Web IDL's receiver check for a member of the global scope: `this`, or the global. */
+function globalReceiver(thisValue, what) {
+  if (thisValue === undefined || thisValue === null) return globalThis;
+  if (thisValue !== globalThis) throw new TypeErrorCtor(`${what}: Illegal invocation`);
+  return thisValue;
+}
+
+/**
+ * Expose a regular attribute of the global scope: an accessor property of the global object
+ * itself, enumerable and configurable, whose getter (named "get <name>", length 0) returns
+ * `get()`. A readonly attribute has no setter. A [Replaceable] one (`replaceable: true`) has
+ * a setter ("set <name>", length 1) that replaces the accessor by an own data property
+ * holding the value (Web IDL "[Replaceable]": CreateDataPropertyOrThrow). Called on
+ * anything but the global object (or undefined / null, which stand for it), the getter and
+ * setter throw TypeError.
+ */
+internals.exposeGlobalAttribute = function exposeGlobalAttribute(name, get, options = {}) {
+  const what = `Failed to read the '${name}' property from 'WorkerGlobalScope'`;
+  const getter = ObjectGetOwnPropertyDescriptor({
+    get [name]() {
+      globalReceiver(this, what);
+      return get();
+    },
+  }, name).get;
+  let setter;
+  if (options.replaceable) {
+    const setWhat = `Failed to set the '${name}' property on 'WorkerGlobalScope'`;
+    setter = ObjectGetOwnPropertyDescriptor({
+      set [name](value) {
+        const target = globalReceiver(this, setWhat);
+        ObjectDefineProperty(target, name, {
+          __proto__: null, value, writable: true, enumerable: true, configurable: true,
+        });
+      },
+    }, name).set;
+  }
+  ObjectDefineProperty(globalThis, name, {
+    get: getter,
+    set: setter,
+    enumerable: true,
+    configurable: true,
+  });
 };
 
 const webidl = {};
@@ -283,14 +356,33 @@ webidl.createEnumConverter = function createEnumConverter(name, values) {
   };
 };
 
+// Dictionary converter -> its member groups, most-base dictionary first:
+// [{ name, members (sorted) }, ...]. A derived dictionary's converter extends its parent's.
+const dictionaryGroups = new SafeWeakMap();
+
+function byKey(a, b) {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
 /**
- * A dictionary converter. `members` is a list of
+ * A dictionary converter. `members` is the dictionary's own members, a list of
  *   { key, converter, required?, defaultValue? }
- * Members are read in lexicographic order, as Web IDL requires.
+ * and `parent`, for a dictionary that inherits (`dictionary B : A`), the converter made
+ * here for A. Web IDL ("converting a JavaScript value to a dictionary") reads the members
+ * of the most-base dictionary first and those of each derived one after, each dictionary's
+ * own members in lexicographic order: not all of them sorted together.
  */
-webidl.createDictionaryConverter = function createDictionaryConverter(name, members) {
-  const sorted = [...members].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return (v, prefix, context) => {
+webidl.createDictionaryConverter = function createDictionaryConverter(name, members, parent) {
+  const own = { name, members: [...members].sort(byKey) };
+  let groups = [own];
+  if (parent !== undefined && parent !== null) {
+    const inherited = dictionaryGroups.get(parent);
+    if (inherited === undefined) {
+      throw new TypeErrorCtor(`${name}: the parent is not a dictionary converter`);
+    }
+    groups = [...inherited, own];
+  }
+  const converter = (v, prefix, context) => {
     const t = webidl.type(v);
     if (t !== "Undefined" && t !== "Null" && t !== "Object") {
       throw webidl.makeException(
@@ -299,24 +391,30 @@ webidl.createDictionaryConverter = function createDictionaryConverter(name, memb
       );
     }
     const result = {};
-    for (const member of sorted) {
-      const raw = t === "Object" ? v[member.key] : undefined;
-      if (raw !== undefined) {
-        result[member.key] = member.converter(
-          raw, prefix, `'${member.key}' of '${name}'${context ? ` (${context})` : ""}`,
-        );
-      } else if (member.required) {
-        throw webidl.makeException(
-          TypeErrorCtor,
-          `can not be converted to '${name}' because '${member.key}' is required in '${name}'.`,
-          prefix, context,
-        );
-      } else if ("defaultValue" in member) {
-        result[member.key] = member.defaultValue;
+    for (let g = 0; g < groups.length; g++) {
+      const { name: declaredIn, members: list } = groups[g];
+      for (let i = 0; i < list.length; i++) {
+        const member = list[i];
+        const raw = t === "Object" ? v[member.key] : undefined;
+        if (raw !== undefined) {
+          result[member.key] = member.converter(
+            raw, prefix, `'${member.key}' of '${declaredIn}'${context ? ` (${context})` : ""}`,
+          );
+        } else if (member.required) {
+          throw webidl.makeException(
+            TypeErrorCtor,
+            `can not be converted to '${name}' because '${member.key}' is required in '${declaredIn}'.`,
+            prefix, context,
+          );
+        } else if ("defaultValue" in member) {
+          result[member.key] = member.defaultValue;
+        }
       }
     }
     return result;
   };
+  dictionaryGroups.set(converter, groups);
+  return converter;
 };
 
 /** sequence<T> from any iterable. */

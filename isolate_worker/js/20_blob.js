@@ -182,16 +182,14 @@ function convertBlobPart(value, prefix, context) {
 
 const convertBlobParts = webidl.createSequenceConverter(convertBlobPart);
 
-const blobPropertyBagMembers = [
+const convertBlobPropertyBag = webidl.createDictionaryConverter("BlobPropertyBag", [
   {
     key: "endings",
     converter: webidl.createEnumConverter("EndingType", ["transparent", "native"]),
     defaultValue: "transparent",
   },
   { key: "type", converter: converters.DOMString, defaultValue: "" },
-];
-const convertBlobPropertyBag = webidl.createDictionaryConverter("BlobPropertyBag",
-  blobPropertyBagMembers);
+]);
 
 /** File API "process blob parts": the list of byte parts and their total size. */
 function processBlobParts(parts, endings) {
@@ -353,20 +351,10 @@ function blobStream(data) {
 
 // --- File --------------------------------------------------------------------------------------------
 
-const convertFilePropertyBagOwnMembers = webidl.createDictionaryConverter("FilePropertyBag", [
+// dictionary FilePropertyBag : BlobPropertyBag (its lastModified is read after endings, type)
+const convertFilePropertyBag = webidl.createDictionaryConverter("FilePropertyBag", [
   { key: "lastModified", converter: converters["long long"] },
-]);
-
-/**
- * FilePropertyBag : BlobPropertyBag. Web IDL converts the members of the inherited
- * dictionary first (endings, type), then its own (lastModified): each dictionary's members
- * in lexicographic order, not all of them together.
- */
-function convertFilePropertyBag(v, prefix, context) {
-  const bag = convertBlobPropertyBag(v, prefix, context);
-  bag.lastModified = convertFilePropertyBagOwnMembers(v, prefix, context).lastModified;
-  return bag;
-}
+], convertBlobPropertyBag);
 
 let fileInfoOf; // (object) -> { name, lastModified } | null
 

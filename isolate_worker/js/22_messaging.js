@@ -260,16 +260,14 @@ const convertPorts = webidl.createSequenceConverter((v, prefix, context) => {
   return v;
 });
 
+// dictionary MessageEventInit : EventInit
 const convertMessageEventInit = webidl.createDictionaryConverter("MessageEventInit", [
-  { key: "bubbles", converter: converters.boolean, defaultValue: false },
-  { key: "cancelable", converter: converters.boolean, defaultValue: false },
-  { key: "composed", converter: converters.boolean, defaultValue: false },
   { key: "data", converter: converters.any, defaultValue: null },
   { key: "origin", converter: converters.USVString, defaultValue: "" },
   { key: "lastEventId", converter: converters.DOMString, defaultValue: "" },
   { key: "source", converter: convertSource, defaultValue: null },
   { key: "ports", converter: convertPorts, defaultValue: [] },
-]);
+], converters.EventInit);
 
 function frozenCopy(list) {
   const out = [];

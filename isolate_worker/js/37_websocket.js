@@ -58,6 +58,13 @@ let nextOutbound = 1;
 
 // -- CloseEvent ---------------------------------------------------------------------------
 
+// dictionary CloseEventInit : EventInit
+const convertCloseEventInit = webidl.createDictionaryConverter("CloseEventInit", [
+  { key: "wasClean", converter: converters.boolean, defaultValue: false },
+  { key: "code", converter: converters["unsigned short"], defaultValue: 0 },
+  { key: "reason", converter: converters.USVString, defaultValue: "" },
+], converters.EventInit);
+
 class CloseEvent extends Event {
   #wasClean;
   #code;
@@ -67,13 +74,11 @@ class CloseEvent extends Event {
     const prefix = "Failed to construct 'CloseEvent'";
     webidl.requiredArguments(arguments.length, 1, prefix);
     type = converters.DOMString(type, prefix, "Argument 1");
-    const init = eventInitDict ?? {};
+    const init = convertCloseEventInit(eventInitDict, prefix, "Argument 2");
     super(type, init);
-    this.#wasClean = init.wasClean === undefined ? false : !!init.wasClean;
-    this.#code = init.code === undefined
-      ? 0 : converters["unsigned short"](init.code, prefix, "code");
-    this.#reason = init.reason === undefined
-      ? "" : converters.USVString(init.reason, prefix, "reason");
+    this.#wasClean = init.wasClean;
+    this.#code = init.code;
+    this.#reason = init.reason;
   }
 
   static #check(self, member) {

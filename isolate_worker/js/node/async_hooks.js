@@ -124,17 +124,27 @@ class AsyncResource {
 
 // -- the frame into scheduled callbacks ----------------------------------------------------
 
+// The wrapper passes its arguments on as given (setTimeout() with none still throws the
+// runtime's TypeError), has the original's name and length, and replaces the global with
+// the attributes it had (a regular operation of the global: writable, enumerable,
+// configurable).
 function wrapScheduler(name) {
-  const original = globalThis[name];
-  if (typeof original !== "function") return;
+  const desc = Object.getOwnPropertyDescriptor(globalThis, name);
+  if (desc === undefined || typeof desc.value !== "function") return;
+  const original = desc.value;
   const wrapped = {
-    [name](callback, ...rest) {
-      const fn = typeof callback === "function" ? als.bind(callback) : callback;
-      return ReflectApply(original, globalThis, [fn, ...rest]);
+    [name](...args) {
+      if (args.length > 0 && typeof args[0] === "function") args[0] = als.bind(args[0]);
+      return ReflectApply(original, globalThis, args);
     },
   }[name];
-  Object.defineProperty(globalThis, name, { value: wrapped, writable: true, configurable: true,
-                                            enumerable: true });
+  Object.defineProperty(wrapped, "length", { value: original.length, configurable: true });
+  Object.defineProperty(globalThis, name, {
+    value: wrapped,
+    writable: desc.writable,
+    enumerable: desc.enumerable,
+    configurable: desc.configurable,
+  });
 }
 for (const name of ["setTimeout", "setInterval", "queueMicrotask"]) wrapScheduler(name);
 

@@ -1789,7 +1789,9 @@ internals.url = {
   /**
    * The URL Pattern standard's canonicalization of one component: the component as the
    * URL parser makes it (a dummy https URL, the component's state override), or null when
-   * the parser fails. `kind` names the component; `scheme` is used by "port".
+   * the parser fails. `kind` names the component; "port" takes the dummy URL's scheme from
+   * `scheme`, the empty string when none is given (whatwg/urlpattern#286: the "443" of a
+   * pattern "443*" is no default port to drop).
    */
   canonicalizeComponent(kind, value, scheme = undefined) {
     if (kind === "protocol") {
@@ -1805,7 +1807,7 @@ internals.url = {
         if (basicURLParse(value, null, url, HOSTNAME) === null) return null;
         return url.host === null ? "" : url.host;
       case "port":
-        if (scheme !== undefined) url.scheme = scheme;
+        url.scheme = scheme === undefined ? "" : scheme;
         if (basicURLParse(value, null, url, PORT) === null) return null;
         return url.port === null ? "" : `${url.port}`;
       case "pathname":

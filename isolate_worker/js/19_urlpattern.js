@@ -1007,7 +1007,9 @@ function initToObject(init) {
 /** Create a component match result: { input, groups }. */
 function componentMatchResult(component, input, execResult) {
   const groups = {};
-  for (let i = 1; i < execResult.length; i++) {
+  // Only the groups the pattern itself names: named groups written inside a regexp group
+  // ("(?<x>a)") are also captures of execResult but have no entry in the name list.
+  for (let i = 1; i <= component.names.length; i++) {
     ObjectDefineProperty(groups, component.names[i - 1], {
       value: execResult[i], writable: true, enumerable: true, configurable: true,
     });

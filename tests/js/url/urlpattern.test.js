@@ -242,3 +242,33 @@ test(() => {
     "inputs are canonicalized (dot segments)");
   assert_true(new URLPattern("https://{sub.}?example.com/*").test("https://sub.example.com/x"));
 }, "more constructor strings");
+
+test(() => {
+  // The port component is compiled without a protocol, so its fixed text is canonicalized
+  // against no scheme: a "443" there is an ordinary number, not https's default port.
+  const tail = new URLPattern({ protocol: "https", port: "443*" });
+  assert_equals(tail.port, "443*");
+  assert_true(tail.test({ protocol: "https", port: "4431" }));
+  assert_false(tail.test({ protocol: "https", port: "8080" }));
+  assert_equals(tail.exec({ protocol: "https", port: "4431" }).port.groups[0], "1");
+  const head = new URLPattern({ port: "*443" });
+  assert_equals(head.port, "*443");
+  assert_true(head.test({ protocol: "http", port: "8443" }));
+  assert_false(head.test({ protocol: "http", port: "8080" }));
+  assert_equals(new URLPattern({ port: "{80}80" }).port, "8080");
+  // A whole default port with its protocol is still dropped.
+  assert_equals(new URLPattern({ protocol: "https", port: "443" }).port, "");
+  assert_equals(new URLPattern({ protocol: "http", port: "80" }).port, "");
+}, "a default port number inside a port pattern is kept");
+
+test(() => {
+  const p = new URLPattern({ pathname: "/:id((?<digits>\\d+))/:rest" });
+  const r = p.exec({ pathname: "/42/x" });
+  assert_not_equals(r, null);
+  assert_array_equals(Object.keys(r.pathname.groups), ["id", "rest"],
+    "a named group written inside a regexp is not a URLPattern group");
+  assert_equals(r.pathname.groups.id, "42");
+  const q = new URLPattern({ hash: "(a(?<inner>b))" });
+  assert_object_equals(q.exec({ hash: "ab" }).hash.groups, { 0: "ab" });
+  assert_false("undefined" in q.exec({ hash: "ab" }).hash.groups);
+}, "exec() groups hold only the pattern's own groups");

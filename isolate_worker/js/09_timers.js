@@ -26,13 +26,16 @@ const {
   NullArray,
   ObjectSetPrototypeOf,
   PromisePrototypeThen,
+  PromiseReject,
   PromiseResolve,
+  PromiseWithResolvers,
   ReflectApply,
   SafeMap,
   SafeSet,
   SafeMapValues,
   SafeSetValues,
   SharedArrayBuffer: SharedArrayBufferCtor,
+  Symbol: SymbolCtor,
   TypeError: TypeErrorCtor,
 } = primordials;
 
@@ -336,6 +339,54 @@ function queueMicrotask(callback) {
   });
 }
 
+// --- scheduler.wait (Cloudflare Workers) ------------------------------------------------------
+// workerd's `scheduler` global: `Promise<undefined> wait(double delay, optional
+// SchedulerWaitOptions options = {})`, an awaitable setTimeout that belongs to the request
+// (or timer) that called it as a setTimeout would; the options' `signal` rejects it with the
+// signal's reason, and clears its timer, if it aborts first.
+
+const convertWaitOptions = webidl.createDictionaryConverter("SchedulerWaitOptions", [
+  { key: "signal", converter: internals.abort.convertAbortSignal },
+]);
+const schedulerKey = SymbolCtor("Scheduler");
+
+class Scheduler {
+  constructor(key = undefined) {
+    if (key !== schedulerKey) throw new TypeErrorCtor("Illegal constructor");
+  }
+
+  wait(delay, options = undefined) {
+    const prefix = "Failed to execute 'wait' on 'Scheduler'";
+    try {
+      if (this !== scheduler) throw new TypeErrorCtor(`${prefix}: Illegal invocation`);
+      webidl.requiredArguments(arguments.length, 1, prefix);
+      const ms = converters["unrestricted double"](delay, prefix, "Argument 1");
+      const { signal } = convertWaitOptions(options, prefix, "Argument 2");
+      const { abort } = internals;
+      if (signal !== undefined && abort.isAborted(signal)) {
+        return PromiseReject(abort.getReason(signal));
+      }
+      const { promise, resolve, reject } = PromiseWithResolvers();
+      let handle = 0;
+      const id = startTimer(() => {
+        if (signal !== undefined) abort.removeAlgorithm(signal, handle);
+        resolve(undefined);
+      }, ms, NullArray(), false, adoptContext());
+      if (signal !== undefined) {
+        handle = abort.addAlgorithm(signal, () => {
+          clearTimer(id);
+          reject(abort.getReason(signal));
+        });
+      }
+      return promise;
+    } catch (e) {
+      return PromiseReject(e); // a promise-returning operation rejects, it does not throw
+    }
+  }
+}
+webidl.configureInterface(Scheduler);
+const scheduler = new Scheduler(schedulerKey);
+
 internals.timers = {
   /** Number of live timers, for tests and for deciding whether a worker is idle. */
   count: () => timers.size,
@@ -352,5 +403,5 @@ internals.timers = {
 internals.contexts = contexts;
 
 internals.exposeGlobals({
-  setTimeout, setInterval, clearTimeout, clearInterval, queueMicrotask,
+  setTimeout, setInterval, clearTimeout, clearInterval, queueMicrotask, scheduler,
 });

@@ -1,3 +1,4 @@
+// META: internals
 promise_test(async () => {
   const order = [];
   await new Promise((resolve) => {
@@ -99,3 +100,32 @@ promise_test(async () => {
   await new Promise((r) => setTimeout(r, 20));
   assert_false(signal.aborted);
 }, "AbortSignal.timeout with more than 2^31 ms does not abort early");
+
+// scheduler.wait (Cloudflare Workers): an awaitable setTimeout with an optional signal.
+promise_test(async () => {
+  const start = Date.now();
+  assert_equals(await scheduler.wait(25), undefined);
+  assert_greater_than_equal(Date.now() - start, 24);
+  assert_equals(Object.prototype.toString.call(scheduler), "[object Scheduler]");
+}, "scheduler.wait resolves with undefined after the delay");
+
+promise_test(async () => {
+  const controller = new AbortController();
+  const before = __internals.timers.count();
+  const waiting = scheduler.wait(60000, { signal: controller.signal });
+  assert_equals(__internals.timers.count(), before + 1);
+  const reason = new Error("no more waiting");
+  controller.abort(reason);
+  assert_equals(__internals.timers.count(), before, "the timer is cleared");
+  await waiting.then(() => assert_unreached("resolved"), (e) => assert_equals(e, reason));
+  const already = AbortSignal.abort("early");
+  await scheduler.wait(0, { signal: already }).then(
+    () => assert_unreached("resolved"), (e) => assert_equals(e, "early"));
+}, "scheduler.wait rejects with the signal's reason when it aborts, and clears its timer");
+
+promise_test(async () => {
+  await promise_rejects_js(null, TypeError, scheduler.wait());
+  await promise_rejects_js(null, TypeError, scheduler.wait.call({}, 1));
+  await promise_rejects_js(null, TypeError, scheduler.wait(1, { signal: "not a signal" }));
+  assert_throws_js(TypeError, () => new scheduler.constructor());
+}, "scheduler.wait rejects bad arguments and receivers; Scheduler cannot be constructed");

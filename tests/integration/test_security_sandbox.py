@@ -146,7 +146,7 @@ WritableStreamDefaultController WritableStreamDefaultWriter addEventListener ato
 clearInterval clearTimeout console crypto dispatchEvent fetch navigator performance
 queueMicrotask removeEventListener reportError setInterval setTimeout structuredClone
 MessageChannel MessageEvent MessagePort PromiseRejectionEvent URLPattern self onerror
-onunhandledrejection onrejectionhandled CloseEvent WebSocket WebSocketPair
+onunhandledrejection onrejectionhandled CloseEvent WebSocket WebSocketPair scheduler
 """)
 RUNTIME = ["__isoflow_pump", "__isoflow_collect", "__isoflow_status", "__isoflow_gc", "__isoflow_register_module"]
 

@@ -390,7 +390,9 @@ webidl.createDictionaryConverter = function createDictionaryConverter(name, memb
         prefix, context,
       );
     }
-    const result = {};
+    // A record, not an ordinary object: a member that was not given is absent, whatever a
+    // script put on Object.prototype.
+    const result = { __proto__: null };
     for (let g = 0; g < groups.length; g++) {
       const { name: declaredIn, members: list } = groups[g];
       for (let i = 0; i < list.length; i++) {

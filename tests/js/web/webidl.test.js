@@ -206,3 +206,20 @@ test(() => {
   }
   assert_equals(performance, realPerformance);
 }, "performance is [Replaceable]: assigning it makes an own data property");
+
+test(() => {
+  const convert = __internals.webidl.createDictionaryConverter("Polluted", [
+    { key: "member", converter: (v) => v },
+  ]);
+  Object.prototype.member = "from Object.prototype";
+  try {
+    // No dictionary given: the member is absent, not read from Object.prototype.
+    const none = convert(undefined, "test", "x");
+    assert_false("member" in none);
+    assert_equals(none.member, undefined);
+    // An object given: its members are read with [[Get]], the prototype chain included.
+    assert_equals(convert({}, "test", "x").member, "from Object.prototype");
+  } finally {
+    delete Object.prototype.member;
+  }
+}, "a converted dictionary holds only the members it was given");

@@ -54,6 +54,7 @@ PIECE = 1 << 20  # the largest WS_MESSAGE piece sent to the supervisor
 WINDOW = 1 << 20  # bytes an outbound socket may hand JavaScript before it takes them
 GOING_AWAY = 1001
 TRY_AGAIN_LATER = 1013
+CLOSE_TIMEOUT = 5.0  # seconds the peer has to answer our Close frame
 
 
 class Served:
@@ -83,7 +84,8 @@ class Outbound:
         self.assembling = bytearray()
         self.sends: asyncio.Queue[tuple[bool, bytes] | tuple[int, str]] = asyncio.Queue()
         self.task: asyncio.Task | None = None
-        self.close_done = asyncio.Event()  # our close handshake finished
+        self.close_sent = False  # our Close frame went out: the next Close is the answer
+        self.close_timer: asyncio.TimerHandle | None = None
 
     async def run(self, url: str, headers: list[str], protocols: list[str]) -> None:
         emit = self.sockets.emit
@@ -101,6 +103,17 @@ class Outbound:
             emit([EV_WS_ERROR, self.wid, f"WebSocket connection to {url} {what}: {cause}"])
             self.sockets.forget(self.wid)
             return
+        # RFC 6455 4.1: a subprotocol the client did not offer fails the connection
+        # (aiohttp just leaves `protocol` unset).
+        chosen = ws._response.headers.get("Sec-WebSocket-Protocol")
+        if chosen is not None and chosen.strip() not in protocols:
+            with contextlib.suppress(Exception):
+                await ws.close(code=1002)
+            emit([EV_WS_ERROR, self.wid, f"WebSocket connection to {url} failed: the server "
+                                         f"chose the subprotocol {chosen!r}, which was not "
+                                         "offered"])
+            self.sockets.forget(self.wid)
+            return
         headers_out = [x for k, v in ws._response.raw_headers
                        for x in (k.decode("latin-1"), v.decode("latin-1"))]
         emit([EV_WS_OPEN, self.wid, ws.protocol or "", headers_out, url])
@@ -109,6 +122,8 @@ class Outbound:
             await self._read(ws)
         finally:
             writer.cancel()
+            if self.close_timer is not None:
+                self.close_timer.cancel()
             self.sockets.forget(self.wid)
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
@@ -124,14 +139,16 @@ class Outbound:
                 self.sockets.emit_data([EV_WS_MESSAGE, self.wid, int(binary)], data)
                 continue
             if msg.type is aiohttp.WSMsgType.CLOSE:
+                # The peer's Close frame: the answer to ours, or its own (answered with the
+                # same code, RFC 6455 5.5.1). Either way the close event carries its code
+                # (1005 when it had none) and reason.
                 code, reason, clean = msg.data or 1005, msg.extra or "", True
-                with contextlib.suppress(Exception):
-                    await ws.close(code=_sendable(code), message=reason.encode())
-            elif msg.type is aiohttp.WSMsgType.CLOSING:  # our close: wait for its answer
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.close_done.wait(), 6.0)
-                code, reason, clean = ws.close_code or 1005, "", True
-            else:  # ERROR (1009, ...) or the connection dropped
+                if not self.close_sent:
+                    self.close_sent = True
+                    with contextlib.suppress(Exception):
+                        await _send_close(ws, code, reason)
+                self._drop(ws)
+            else:  # ERROR (1009, ...) or the connection dropped (or our close was not answered)
                 code = getattr(msg.data, "code", None) if msg.type is aiohttp.WSMsgType.ERROR \
                     else 1006
                 code, reason, clean = code or 1006, str(msg.data or ""), False
@@ -154,12 +171,34 @@ class Outbound:
                 emit([EV_WS_CREDIT, self.wid, len(data)])
             else:
                 code, reason = item
+                if self.close_sent:
+                    return
+                self.close_sent = True
                 try:
-                    with contextlib.suppress(Exception):
-                        await ws.close(code=_sendable(code), message=reason.encode())  # type: ignore[arg-type]
-                finally:
-                    self.close_done.set()
+                    await _send_close(ws, code, reason)  # type: ignore[arg-type]
+                except Exception:  # the connection is gone: the reader reports it
+                    self._drop(ws)
+                    return
+                # The reader goes on reading: the peer's answer (its code and reason) ends
+                # the handshake; a peer that never answers is dropped (close code 1006).
+                self.close_timer = asyncio.get_running_loop().call_later(
+                    CLOSE_TIMEOUT, self._drop, ws)
                 return
+
+    def _drop(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Close the TCP connection (after the closing handshake, or instead of it)."""
+        if self.close_timer is not None:
+            self.close_timer.cancel()
+            self.close_timer = None
+        ws._response.close()  # aiohttp's close() would send a second Close frame
+
+
+async def _send_close(ws: aiohttp.ClientWebSocketResponse, code: int, reason: str) -> None:
+    """Send a Close frame: empty for 1005 (no status code, RFC 6455 7.1.5), else the code
+    and the reason. (aiohttp's close() always sends a code, and reads the answer itself,
+    dropping its reason: the frame is written here and the reader takes the answer.)"""
+    payload = b"" if code == 1005 else _sendable(code).to_bytes(2, "big") + reason.encode()
+    await ws._writer.send_frame(payload, aiohttp.WSMsgType.CLOSE)
 
 
 def _sendable(code: int) -> int:

@@ -24,6 +24,11 @@
 // before accept() and send() after close() throw TypeErrors; a message larger than
 // `wsMaxMessage` closes the socket with 1009. A peer's close is answered with the same code
 // after the `close` event, unless a listener called close() itself.
+// A socket made by `new WebSocket(url)` follows the WebSockets standard instead (`standard`
+// in its state): close() checks its code with InvalidAccessError, send() after close()
+// only counts its bytes in `bufferedAmount`, which also counts what was handed to Python but
+// not yet written; messages arriving once it is no longer OPEN are dropped; and a peer's
+// close (answered by Python already) finds it CLOSED.
 
 const {
   ArrayPrototypePush,
@@ -113,9 +118,11 @@ function newState(kind, ctx) {
     __proto__: null,
     socket: null, // the WebSocket object
     kind, // "pair" (both ends here), "served" (the client's, via the supervisor), "outbound"
+    standard: false, // made by `new WebSocket(url)`: WebSockets standard semantics
     id: 0, // host id once wired to Python
     readyState: kind === "outbound" ? CONNECTING : OPEN,
     url: "",
+    origin: "", // a standard socket's message events carry its URL's origin
     protocol: "",
     binaryType: kind === "outbound" ? "blob" : "arraybuffer",
     accepted: false, // events are dispatched (else held in `held`)
@@ -128,6 +135,7 @@ function newState(kind, ctx) {
     credit: 0, // bytes we may hand to Python
     queue: NullArray(), // [binary, bytes] waiting for credit
     buffered: 0,
+    inFlight: 0, // bytes handed to Python, not yet written (a standard socket reports them)
     closeAfter: null, // [code, reason] to send once the queue is out
     served: null, // the ServedStream (90_serve.js) of a served socket
     owner: null, // the job an outbound socket is charged to
@@ -187,13 +195,20 @@ function releaseHeld(s) {
 function dispatchItem(s, item) {
   const kind = item[0];
   if (kind === "message") {
+    // WebSockets standard, "when a WebSocket message has been received": if readyState is
+    // not OPEN, return. (It is still taken, for the credit.)
+    if (s.standard && s.readyState !== OPEN) {
+      if (s.id !== 0 && sockets.get(s.id) === s) host.queueAction([AC_WS_CREDIT, s.id, 1]);
+      return;
+    }
     let data = item[2];
     if (item[1]) {
       data = s.binaryType === "blob"
         ? internals.blob.createBlob([data], data.length, "")
         : TypedArrayPrototypeGetBuffer(data);
     }
-    inContext(s, () => events.fire(s.socket, "message", { data }, internals.messaging.MessageEvent));
+    inContext(s, () => events.fire(s.socket, "message", { data, origin: s.origin },
+      internals.messaging.MessageEvent));
     if (s.id !== 0 && sockets.get(s.id) === s) host.queueAction([AC_WS_CREDIT, s.id, 1]);
   } else if (kind === "close") {
     const code = item[1], reason = item[2], clean = item[3];
@@ -201,14 +216,19 @@ function dispatchItem(s, item) {
     if (!clean) {
       s.closedOut = true; // the connection is gone: nothing more can be sent
       s.queue = NullArray();
-      s.buffered = 0;
+      if (!s.standard) s.buffered = 0; // the standard's bufferedAmount never goes back to 0
     }
-    s.readyState = s.closedOut ? CLOSED : CLOSING;
+    // A standard socket's connection is closed already (Python answered the peer's Close
+    // frame): "when the WebSocket connection is closed", readyState is CLOSED, then the events.
+    s.readyState = s.closedOut || s.standard ? CLOSED : CLOSING;
     inContext(s, () => {
       if (!clean) events.fire(s.socket, "error");
       events.fire(s.socket, "close", { code, reason, wasClean: clean }, CloseEvent);
     });
-    if (!s.closedOut) closeSocket(s, code === 1005 || code === 1006 ? 1000 : code, "");
+    if (!s.closedOut) {
+      if (s.standard) s.closedOut = true; // answered by Python
+      else closeSocket(s, code === 1005 || code === 1006 ? 1000 : code, "");
+    }
     s.readyState = CLOSED;
     finish(s);
   } else if (kind === "error") {
@@ -288,6 +308,7 @@ function transmit(s, binary, bytes) {
   }
   host.queueAction([AC_WS_SEND, s.id, binary ? 1 : 0, n]);
   s.credit -= n;
+  s.inFlight += n;
 }
 
 function flushQueue(s) {
@@ -342,7 +363,9 @@ class WebSocket extends EventTarget {
     const prefix = "Failed to construct 'WebSocket'";
     webidl.requiredArguments(arguments.length, 1, prefix);
     url = converters.USVString(url, prefix, "Argument 1");
-    const record = internals.url.parse(url);
+    // "Get a URL record": parsed against the API base URL (relative URLs resolve when there
+    // is one, see 32_request.js).
+    const record = internals.request.parseURL(url);
     if (record === null) throw new DOMException(`${prefix}: The URL '${url}' is invalid.`, "SyntaxError");
     let scheme = record.scheme;
     if (scheme === "http") scheme = "ws";
@@ -361,7 +384,9 @@ class WebSocket extends EventTarget {
     s.socket = this;
     states.set(this, s);
     s.url = internals.url.serialize(record);
+    s.origin = internals.url.origin(record);
     s.accepted = true;
+    s.standard = true;
     connect(s, owner, s.url, NullArray(), list);
   }
 
@@ -388,9 +413,16 @@ class WebSocket extends EventTarget {
     if (s.readyState === CONNECTING) {
       throw new DOMException(`${prefix}: Still in CONNECTING state.`, "InvalidStateError");
     }
-    if (s.closedOut) throw new TypeErrorCtor("Can't call WebSocket send() after close().");
+    if (s.closedOut && !s.standard) {
+      throw new TypeErrorCtor("Can't call WebSocket send() after close().");
+    }
     const message = messageBytes(data, prefix); // [binary, bytes]
-    if (s.closedIn) return; // the peer is gone: the message is dropped, as the standard says
+    if (s.closedOut || s.closedIn) {
+      // The closing handshake has started: the message is not sent, but (WebSockets
+      // standard) a send() that does not throw still increases bufferedAmount.
+      if (s.standard) s.buffered += message[1].length;
+      return;
+    }
     sendMessage(s, message[0], message[1]);
   }
 
@@ -399,13 +431,21 @@ class WebSocket extends EventTarget {
     const s = stateOf(this, "close");
     if (code !== undefined) {
       code = converters["unsigned short"](code, prefix, "Argument 1", { clamp: true });
-      if (code < 1000 || code >= 5000 || code === 1004 || code === 1005 || code === 1006 ||
-          code === 1015) {
+    }
+    if (reason !== undefined) reason = converters.USVString(reason, prefix, "Argument 2");
+    if (code !== undefined) {
+      if (s.standard) {
+        // WebSockets standard: a code must be 1000 or in 3000..4999.
+        if (code !== 1000 && (code < 3000 || code > 4999)) {
+          throw new DOMException(`${prefix}: The close code must be either 1000, or between ` +
+            `3000 and 4999. ${code} is neither.`, "InvalidAccessError");
+        }
+      } else if (code < 1000 || code >= 5000 || code === 1004 || code === 1005 ||
+          code === 1006 || code === 1015) {
         throw new TypeErrorCtor(`Invalid WebSocket close code: ${code}.`);
       }
     }
     if (reason !== undefined) {
-      reason = converters.USVString(reason, prefix, "Argument 2");
       if (internals.encoding.utf8Encode(reason).length > 123) {
         throw new DOMException(`${prefix}: The close reason must not be longer than 123 bytes.`,
           "SyntaxError");
@@ -444,7 +484,8 @@ class WebSocket extends EventTarget {
   }
 
   get bufferedAmount() {
-    return stateOf(this, "bufferedAmount").buffered;
+    const s = stateOf(this, "bufferedAmount");
+    return s.standard ? s.buffered + s.inFlight : s.buffered;
   }
 
   get binaryType() {
@@ -622,6 +663,7 @@ host.on(EV_WS_CREDIT, (ev) => {
   const s = sockets.get(ev[1]);
   if (s === undefined) return;
   s.credit += ev[2];
+  s.inFlight = s.inFlight > ev[2] ? s.inFlight - ev[2] : 0;
   flushQueue(s);
 });
 

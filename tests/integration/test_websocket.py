@@ -17,11 +17,12 @@ import time
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from tests.conftest import fetch, run
 from tests.processes import ISOFLOW, LoggedProcess, free_port
 from tests.procstats import RssSampler
-from tests.upstream import Upstream
+from tests.upstream import ServerThread, Upstream
 
 LIMIT = 64 << 10
 
@@ -78,11 +79,81 @@ async function outbound(target) {
   return Response.json(out);
 }
 
+function errorName(fn) {
+  try { fn(); return "no error"; } catch (e) { return e.name; }
+}
+
+// The standard client, new WebSocket(url), in one scenario against the `standard` upstream.
+async function standard(target, scenario) {
+  const ws = new WebSocket(target, ["echo"]);
+  const log = [];
+  const out = { log };
+  ws.addEventListener("error", () => log.push("error"));
+  ws.addEventListener("message", (e) => log.push(["message", e.data, e.origin]));
+  const closed = new Promise((resolve) => ws.addEventListener("close", (e) =>
+    resolve({ code: e.code, reason: e.reason, clean: e.wasClean, readyState: ws.readyState })));
+  const opened = await new Promise((resolve) => {
+    ws.addEventListener("open", () => resolve(true));
+    ws.addEventListener("close", () => resolve(false));
+  });
+  if (opened) log.push("open");
+  if (!opened) {
+    // nothing to do: the connection failed
+  } else if (scenario === "close-reason") {
+    ws.close(3001, "fin é");
+  } else if (scenario === "close-no-code") {
+    ws.close();
+  } else if (scenario === "server-close") {
+    ws.send("hello");
+    ws.send("bye-from-server");
+  } else if (scenario === "codes") {
+    out.codes = [0, 999, 1001, 1005, 2999, 5000, 65535, "x"].map((c) =>
+      errorName(() => ws.close(c)));
+    out.longReason = errorName(() => ws.close(1000, "é".repeat(62)));
+    out.readyState = ws.readyState;
+    ws.close(4999);
+  } else if (scenario === "buffered") {
+    const echoed = new Promise((resolve) => {
+      let n = 0;
+      ws.addEventListener("message", () => { if (++n === 2) resolve(); });
+    });
+    ws.send("x".repeat(1000));
+    ws.send(new Uint8Array(24));
+    out.afterSend = ws.bufferedAmount;
+    await echoed;
+    out.afterEcho = ws.bufferedAmount;
+    ws.close();
+    out.sendAfterClose = errorName(() => ws.send("abc"));
+    out.afterClose = ws.bufferedAmount;
+  } else if (scenario === "burst") {
+    ws.send("burst"); // answered with two messages, which reach the isolate...
+    const until = Date.now() + 300;
+    while (Date.now() < until); // (busy: they wait for their tasks)
+    ws.close(1000); // ...before close(): their tasks find the socket CLOSING
+  }
+  out.close = await closed;
+  return Response.json(out);
+}
+
 export default {
   async fetch(request) {
     const url = new URL(request.url);
     const path = url.pathname.replace(/^\/strict/, "");
     if (path === "/outbound") return outbound(url.searchParams.get("u"));
+    if (path === "/standard") return standard(url.searchParams.get("u"), url.searchParams.get("s"));
+    if (path === "/relative") { // new WebSocket(relative URL) against the API base URL
+      globalThis.location = { href: url.searchParams.get("base") };
+      let ws;
+      try {
+        ws = new WebSocket(url.searchParams.get("u"));
+      } catch (e) {
+        return Response.json(`${e.name}: ${e.message}`);
+      } finally {
+        delete globalThis.location;
+      }
+      ws.close();
+      return Response.json(ws.url);
+    }
     if (path === "/left-open") { // an outbound socket the script never closes
       const ws = new WebSocket(url.searchParams.get("u"));
       ws.onopen = () => ws.send("left open");
@@ -143,6 +214,63 @@ export default {
 @pytest.fixture(scope="module")
 def ws_upstream():
     up = Upstream().start()
+    yield up
+    up.stop()
+
+
+class StandardUpstream(ServerThread):
+    """A WebSocket server for the standard client's scenarios: /mirror echoes messages and
+    answers a Close frame with the same code and reason (an empty one when it had none);
+    "bye-from-server" makes it close first; "burst" gets two messages back. /rogue picks a
+    subprotocol nobody offered."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+        app = web.Application()
+        app.router.add_get("/mirror", self.mirror)
+        app.router.add_get("/rogue", self.rogue)
+        super().__init__(app)
+
+    async def mirror(self, request):
+        kind = aiohttp.WSMsgType
+        ws = web.WebSocketResponse(protocols=("echo",), autoclose=False)
+        await ws.prepare(request)
+        while True:
+            msg = await ws.receive()
+            if msg.type is kind.TEXT and msg.data == "bye-from-server":
+                await ws.close(code=4002, message=b"server says bye")
+                self.events.append(("answer", ws.close_code))
+                break
+            if msg.type is kind.TEXT and msg.data == "burst":
+                await ws.send_str("one")
+                await ws.send_str("two")
+            elif msg.type is kind.TEXT:
+                await ws.send_str(msg.data)
+            elif msg.type is kind.BINARY:
+                await ws.send_bytes(msg.data)
+            elif msg.type is kind.CLOSE:
+                self.events.append(("close", msg.data or None, msg.extra))
+                if msg.data:
+                    await ws.close(code=msg.data, message=msg.extra.encode())
+                else:  # no status code: answered with an empty Close frame
+                    await ws._writer.send_frame(b"", kind.CLOSE)
+                    request.transport.close()
+                break
+            else:
+                break
+        return ws
+
+    async def rogue(self, request):
+        ws = web.WebSocketResponse()
+        ws.headers["Sec-WebSocket-Protocol"] = "unoffered"
+        await ws.prepare(request)
+        await ws.receive()
+        return ws
+
+
+@pytest.fixture(scope="module")
+def std_upstream():
+    up = StandardUpstream().start()
     yield up
     up.stop()
 
@@ -422,6 +550,72 @@ def test_outbound_websocket_and_fetch_upgrade_reach_a_loopback_upstream(server, 
     assert r["close"] == {"code": 4001, "reason": "upstream done", "clean": True}
     assert r["fetch"] == {"status": 101, "echoed": "via fetch"}
     assert ("ws-open", None, "p") in ws_upstream.events  # fetch()'s own header went along
+
+
+def _standard(server, up, scenario: str, path: str = "/mirror") -> dict:
+    target = f"ws://127.0.0.1:{up.port}{path}"
+    status, _, body = run(fetch(url(server, f"/standard?u={target}&s={scenario}")))
+    assert status == 200, body
+    return json.loads(body)
+
+
+def test_the_standard_client_reports_the_peers_close_code_and_reason(server, std_upstream):
+    r = _standard(server, std_upstream, "close-reason")
+    assert r["log"] == ["open"]
+    # The close event carries what the server's Close frame said; the socket is CLOSED by then.
+    assert r["close"] == {"code": 3001, "reason": "fin é", "clean": True, "readyState": 3}
+    assert ("close", 3001, "fin é") in std_upstream.events
+
+
+def test_close_without_a_code_sends_no_status_and_reports_1005(server, std_upstream):
+    r = _standard(server, std_upstream, "close-no-code")
+    assert ("close", None, "") in std_upstream.events  # an empty Close frame went out
+    assert r["close"] == {"code": 1005, "reason": "", "clean": True, "readyState": 3}
+
+
+def test_a_server_initiated_close_finds_the_standard_client_closed(server, std_upstream):
+    r = _standard(server, std_upstream, "server-close")
+    origin = f"ws://127.0.0.1:{std_upstream.port}"
+    assert r["log"] == ["open", ["message", "hello", origin]]  # MessageEvent.origin is set
+    assert r["close"] == {"code": 4002, "reason": "server says bye", "clean": True,
+                          "readyState": 3}
+    assert ("answer", 4002) in std_upstream.events  # answered with the same code
+
+
+def test_standard_close_codes_are_checked_with_invalid_access_error(server, std_upstream):
+    r = _standard(server, std_upstream, "codes")
+    assert r["codes"] == ["InvalidAccessError"] * 8
+    assert r["longReason"] == "SyntaxError"  # 124 bytes of UTF-8
+    assert r["readyState"] == 1  # none of them started closing
+    assert r["close"]["code"] == 4999 and r["close"]["clean"]
+
+
+def test_buffered_amount_counts_unsent_bytes_and_sends_after_close(server, std_upstream):
+    r = _standard(server, std_upstream, "buffered")
+    assert r["afterSend"] == 1024  # handed over, not yet written: still counted
+    assert r["afterEcho"] == 0
+    assert r["sendAfterClose"] == "no error"  # the standard: no exception, only counted
+    assert r["afterClose"] == 3
+
+
+def test_messages_arriving_while_closing_are_dropped(server, std_upstream):
+    r = _standard(server, std_upstream, "burst")
+    assert r["log"] == ["open"]
+    assert r["close"]["code"] == 1000 and r["close"]["clean"]
+
+
+def test_a_subprotocol_the_client_did_not_offer_fails_the_connection(server, std_upstream):
+    r = _standard(server, std_upstream, "none", path="/rogue")
+    assert r["log"] == ["error"]
+    assert r["close"] == {"code": 1006, "reason": "", "clean": False, "readyState": 3}
+    server.wait_log("which was not offered")
+
+
+def test_a_relative_url_resolves_against_the_api_base_url(server, std_upstream):
+    base = f"https://127.0.0.1:{std_upstream.port}/dir/page"
+    status, _, body = run(fetch(url(server, f"/relative?base={base}&u=../mirror%3Fq")))
+    assert status == 200, body
+    assert json.loads(body) == f"wss://127.0.0.1:{std_upstream.port}/mirror?q"  # https -> wss
 
 
 def test_an_outbound_socket_left_open_is_closed_when_its_request_runs_out_of_time(

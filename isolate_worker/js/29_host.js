@@ -524,6 +524,12 @@ const pendingOps = new SafeMap(); // id -> { resolve, reject }
  * TypeError) the op names. Ops are listed in isolate_worker/ops.py.
  */
 function op(name, args, bytes = null) {
+  if (bytes !== null && bytes.length > outBin.length) {
+    // One action's bytes must fit outBin (flushActions could not send them: the pump would
+    // fail); callers send larger payloads in pieces (crypto's upload, compression's input).
+    return primordials.PromiseReject(new ErrorCtor(
+      `op ${name}: ${bytes.length} bytes exceed the bridge buffer (${outBin.length})`));
+  }
   const id = nextOpId++;
   const { promise, resolve, reject } = primordials.PromiseWithResolvers();
   pendingOps.set(id, { __proto__: null, resolve, reject });

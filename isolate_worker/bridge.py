@@ -247,12 +247,14 @@ class Bridge:
             self._schedule()
 
     def _schedule(self, batch: bool = False) -> None:
+        if batch and self._holds:
+            # A new request under hold: its pump waits for the release, which schedules
+            # (under the lock) whatever is due. _holds is the loop's alone: no lock needed.
+            self._due = True
+            return
         with self._flight_lock:
             if self._in_flight:
                 self._again = True
-                return
-            if self._holds and batch:
-                self._due = True
                 return
             if self.closed:
                 return

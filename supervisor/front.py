@@ -287,7 +287,7 @@ class Front:
         settings = self.active().settings
         header = settings.request_id_header
         given = request.headers.get(header, "")
-        request_id = given if _REQUEST_ID.fullmatch(given) else _new_request_id()
+        request_id = given if given and _REQUEST_ID.fullmatch(given) else _new_request_id()
         ex = Exchange(request_id)
         try:
             resp = await self._route_and_serve(request, ex)
@@ -342,7 +342,7 @@ class Front:
             stats = self.metrics.route(route.name)
             stats.in_flight += 1
             try:
-                worker = await pool.acquire(failed)
+                worker = pool.take(failed) or await pool.acquire(failed)
             except PoolRetired:
                 stats.in_flight -= 1
                 continue

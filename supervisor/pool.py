@@ -573,18 +573,27 @@ class WorkerPool:
         self._rr = (self._rr + 1) % max(n, 1)
         return best
 
-    async def acquire(self, avoid: WorkerHandle | None = None) -> WorkerHandle:
-        """A worker for one request, waiting in the bounded queue if every one is busy;
-        another than ``avoid`` if one can take it now.
-
-        Raises Overloaded (queue full, waited ``queue_timeout``) or PoolRetired.
-        """
+    def take(self, avoid: WorkerHandle | None = None) -> WorkerHandle | None:
+        """A worker for one request if one can take it now and nobody queues before it
+        (another than ``avoid`` if one can), else None: then ``await acquire()``. The usual
+        case without a coroutine to make and run. Raises PoolRetired."""
         if self.closing:
             raise PoolRetired()
         if not self._waiters:
             worker = self.pick(avoid)
             if worker is not None:
                 return self._hand_out(worker)
+        return None
+
+    async def acquire(self, avoid: WorkerHandle | None = None) -> WorkerHandle:
+        """A worker for one request, waiting in the bounded queue if every one is busy;
+        another than ``avoid`` if one can take it now.
+
+        Raises Overloaded (queue full, waited ``queue_timeout``) or PoolRetired.
+        """
+        worker = self.take(avoid)
+        if worker is not None:
+            return worker
         if len(self._waiters) >= self.limits.queue_size:
             raise Overloaded("queue_full", "The server is busy; try again shortly.")
         fut: asyncio.Future[WorkerHandle] = asyncio.get_running_loop().create_future()

@@ -392,40 +392,9 @@ function enforceRangeUnsignedLongLong(v, prefix, context) {
   return converters["unsigned long long"](v, prefix, context, { enforceRange: true });
 }
 
-/**
- * A dictionary converter like webidl.createDictionaryConverter, except that the converted
- * dictionary is a null-prototype record: reading or storing its members never reaches
- * Object.prototype (a script may have put getters or setters there).
- */
-function createDictionaryConverter(name, members) {
-  const sorted = [...members].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return (v, prefix, context) => {
-    const type = webidl.type(v);
-    if (type !== "Undefined" && type !== "Null" && type !== "Object") {
-      throw webidl.makeException(
-        TypeErrorCtor, `can not be converted to '${name}' because it is not an object.`,
-        prefix, context,
-      );
-    }
-    const result = ObjectCreate(null);
-    for (let i = 0; i < sorted.length; i++) {
-      const member = sorted[i];
-      const raw = type === "Object" ? v[member.key] : undefined;
-      if (raw !== undefined) {
-        result[member.key] = member.converter(raw, prefix, `'${member.key}' of '${name}'`);
-      } else if (member.required) {
-        throw webidl.makeException(
-          TypeErrorCtor,
-          `can not be converted to '${name}' because '${member.key}' is required in '${name}'.`,
-          prefix, context,
-        );
-      } else if ("defaultValue" in member) {
-        result[member.key] = member.defaultValue;
-      }
-    }
-    return result;
-  };
-}
+// Dictionaries: webidl.createDictionaryConverter, whose records have no prototype (reading
+// or storing a member never reaches a getter or setter a script put on Object.prototype).
+const { createDictionaryConverter } = webidl;
 
 /** dictionary QueuingStrategy { unrestricted double highWaterMark; QueuingStrategySize size; } */
 const convertQueuingStrategy = createDictionaryConverter("QueuingStrategy", [

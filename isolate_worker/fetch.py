@@ -96,6 +96,17 @@ _ALLOW = ("(allow them with --allow-fetch-to {kind}, or allow_{kind} = true unde
           "or [scripts.NAME.fetch] in the config)")
 
 
+# The Fetch standard's bad ports (https://fetch.spec.whatwg.org/#port-blocking): services an
+# HTTP request must never reach (SMTP, IRC, ...); a fetch to one is a network error.
+BAD_PORTS = frozenset({
+    0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95,
+    101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179,
+    389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601,
+    636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566,
+    6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+})
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
     """Which destinations fetch() may connect to (checked on every resolved address)."""
@@ -131,6 +142,9 @@ class AddressPolicy:
 
     def socket_factory(self, addr_info: Any) -> socket.socket:
         family, type_, proto, _, sockaddr = addr_info
+        if sockaddr[1] in BAD_PORTS:  # every hop (redirects) and WebSockets connect here
+            raise PermissionError(f"connections to port {sockaddr[1]} are not allowed "
+                                  "(a bad port of the Fetch standard)")
         self.check(sockaddr[0])
         sock = socket.socket(family=family, type=type_, proto=proto)
         sock.setblocking(False)

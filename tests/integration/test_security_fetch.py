@@ -177,6 +177,31 @@ def test_a_redirect_to_a_refused_address_is_refused_at_connect_time():
     assert hits == []  # the refused address never saw a connection
 
 
+def test_bad_ports_are_refused_at_connect_time_on_every_hop():
+    # The Fetch standard's port blocking: SMTP, IRC and the like are never reached, even
+    # where the address is allowed; through a redirect as well.
+    allowed = AddressPolicy(allow_loopback=True)
+    for port in (25, 6667, 0):
+        with pytest.raises(PermissionError, match=f"port {port} "):
+            allowed.socket_factory((socket.AF_INET, socket.SOCK_STREAM, 6, "",
+                                    ("127.0.0.1", port)))
+
+    async def scenario():
+        runners, (p1, _p2) = await _servers([])
+        try:
+            direct = await _fetch_events(allowed, "http://127.0.0.1:25/")
+            redirected = await _fetch_events(allowed,
+                                             f"http://127.0.0.1:{p1}/r?to=http://127.0.0.1:6667/")
+            return direct, redirected
+        finally:
+            for runner in runners:
+                await runner.cleanup()
+
+    direct, redirected = run(scenario())
+    assert direct[-1][0] == EV_FETCH_ERROR and "port 25 " in direct[-1][2], direct
+    assert redirected[-1][0] == EV_FETCH_ERROR and "port 6667 " in redirected[-1][2], redirected
+
+
 # -- end to end ---------------------------------------------------------------------------
 
 

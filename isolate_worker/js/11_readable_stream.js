@@ -986,7 +986,18 @@ class ReadableStream {
   }
 
   static from(asyncIterable) {
-    webidl.requiredArguments(arguments.length, 1, "Failed to execute 'from' on 'ReadableStream'");
+    const prefix = "Failed to execute 'from' on 'ReadableStream'";
+    webidl.requiredArguments(arguments.length, 1, prefix);
+    // The argument is an async_sequence<any> (Web IDL): a value that is not an object does not
+    // convert, so a string is refused rather than iterated by code point. The rest of the
+    // conversion (@@asyncIterator, else @@iterator, else TypeError) and opening the sequence
+    // are GetIterator(asyncIterable, async) in ReadableStreamFromIterable.
+    if (!isObject(asyncIterable)) {
+      throw webidl.makeException(
+        TypeErrorCtor, "can not be converted to an async sequence: it is not an object.",
+        prefix, "Argument 1",
+      );
+    }
     return ReadableStreamFromIterable(asyncIterable).object;
   }
 

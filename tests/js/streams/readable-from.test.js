@@ -45,9 +45,27 @@ for (const [label, make] of [
   }, `from() reads ${label}`);
 }
 
+test(() => {
+  // The argument is an async_sequence<any>: only an object converts, so a string (iterable
+  // though it is) is refused before its @@iterator is looked up.
+  let looked = false;
+  const desc = Object.getOwnPropertyDescriptor(String.prototype, Symbol.iterator);
+  Object.defineProperty(String.prototype, Symbol.iterator, {
+    get() { looked = true; return desc.value; }, configurable: true,
+  });
+  try {
+    assert_throws_js(TypeError, () => ReadableStream.from("ab"), "a string primitive");
+    assert_throws_js(TypeError, () => ReadableStream.from(""), "the empty string");
+  } finally {
+    Object.defineProperty(String.prototype, Symbol.iterator, desc);
+  }
+  assert_false(looked, "String.prototype[@@iterator] is not consulted");
+}, "from() throws a TypeError for a string");
+
 promise_test(async () => {
-  assert_array_equals(await readAll(ReadableStream.from("ab\u{1F600}")), ["a", "b", "\u{1F600}"]);
-}, "from() accepts a string (iterated by code point)");
+  assert_array_equals(await readAll(ReadableStream.from(new String("ab"))), ["a", "b"]);
+  assert_array_equals(await readAll(ReadableStream.from([..."a\u{1F600}"])), ["a", "\u{1F600}"]);
+}, "from() still iterates a String object, and an array of a string's code points");
 
 test(() => {
   for (const bad of [undefined, null, 5, true, {}, Symbol("x"), { [Symbol.iterator]: 5 },

@@ -382,7 +382,7 @@ def test_a_forwarded_compressed_body_keeps_its_encoding(proxy, upstream):
     "target, fragment",
     [
         ("http://does-not-exist.invalid/", "DNS lookup"),
-        (f"http://127.0.0.1:{free_port()}/", "cannot connect"),  # nothing listens there
+        ("http://127.0.0.1:CLOSED/", "cannot connect"),  # a free port: nothing listens
         ("http://127.0.0.1:9/", "a bad port of the Fetch standard"),  # discard: never tried
         ("not a url", "Invalid URL"),
         ("ftp://127.0.0.1/x", "unsupported URL scheme"),
@@ -390,6 +390,7 @@ def test_a_forwarded_compressed_body_keeps_its_encoding(proxy, upstream):
     ],
 )
 def test_fetch_errors_reject_with_a_clear_type_error(proxy, upstream, target, fragment):
+    target = target.replace("CLOSED", str(free_port()))  # here: the ids must not vary
     data = get_json(proxy, f"/error?t={target}", upstream)
     assert data["name"] == "TypeError"
     assert fragment in data["message"]

@@ -342,7 +342,7 @@ class Front:
             stats = self.metrics.route(route.name)
             stats.in_flight += 1
             try:
-                worker = pool.take(failed) or await pool.acquire(failed)
+                worker = pool.take(failed) or await pool.queue()
             except PoolRetired:
                 stats.in_flight -= 1
                 continue

@@ -575,7 +575,7 @@ class WorkerPool:
 
     def take(self, avoid: WorkerHandle | None = None) -> WorkerHandle | None:
         """A worker for one request if one can take it now and nobody queues before it
-        (another than ``avoid`` if one can), else None: then ``await acquire()``. The usual
+        (another than ``avoid`` if one can), else None: then ``await queue()``. The usual
         case without a coroutine to make and run. Raises PoolRetired."""
         if self.closing:
             raise PoolRetired()
@@ -591,9 +591,11 @@ class WorkerPool:
 
         Raises Overloaded (queue full, waited ``queue_timeout``) or PoolRetired.
         """
-        worker = self.take(avoid)
-        if worker is not None:
-            return worker
+        return self.take(avoid) or await self.queue()
+
+    async def queue(self) -> WorkerHandle:
+        """Wait in the bounded queue for the next worker with room (``take`` found none).
+        Raises Overloaded (queue full, waited ``queue_timeout``)."""
         if len(self._waiters) >= self.limits.queue_size:
             raise Overloaded("queue_full", "The server is busy; try again shortly.")
         fut: asyncio.Future[WorkerHandle] = asyncio.get_running_loop().create_future()

@@ -166,9 +166,8 @@ class ResponseForward:
     async def write(self, data: bytes) -> None:
         worker, entry = self.worker, self.entry
         core = entry.core
-        if entry.direct is None and entry.framed >= DIRECT_AFTER and worker.handover.answers \
-                and core.response is p.Phase.BODY and _worth_direct(entry.length, entry.framed) \
-                and descriptors_to_spare(worker._sockets_coming()):
+        if entry.framed >= DIRECT_AFTER and worker.handover.answers \
+                and worker._may_go_direct(entry):
             worker._ask_direct(self.sid, entry, lambda _size: self.credit_granted())
         direct = entry.direct
         if direct is not None:
@@ -538,10 +537,8 @@ class Worker:
         self._release_held()
         if self._ask_direct_for:
             for sid, entry in self._ask_direct_for.items():
-                if self.streams.get(sid) is entry and entry.direct is None and \
-                        entry.core.response is p.Phase.BODY and not entry.core.finished \
-                        and _worth_direct(entry.length, entry.framed) \
-                        and descriptors_to_spare(self._sockets_coming()):
+                if self.streams.get(sid) is entry and not entry.core.finished \
+                        and self._may_go_direct(entry):
                     self._ask_direct(sid, entry)
             self._ask_direct_for.clear()
         self.link.flush_batch()
@@ -796,6 +793,14 @@ class Worker:
         direct = entry.direct = DirectWrite(window, on_credit or credit, ended, stalled, limit)
         self._send(entry.core.send(p.ResponseDirect(sid)))
         return direct
+
+    def _may_go_direct(self, entry: StreamEntry) -> bool:
+        """Whether ``entry``'s response body may go on into the client's socket, asked for
+        now: not asked yet, in its body, with enough left to pay for the hand-over, and a
+        descriptor to spare for the socket."""
+        return entry.direct is None and entry.core.response is p.Phase.BODY \
+            and _worth_direct(entry.length, entry.framed) \
+            and descriptors_to_spare(self._sockets_coming())
 
     def _sockets_coming(self) -> int:
         """Client sockets asked for (RESPONSE_DIRECT) and not answered yet."""

@@ -814,6 +814,5 @@ internals.events = ObjectFreeze({
   },
 });
 
-internals.exposeGlobals({
-  Event, EventTarget, CustomEvent, ErrorEvent, PromiseRejectionEvent, reportError,
-});
+internals.exposeGlobals({ Event, EventTarget, CustomEvent, ErrorEvent, PromiseRejectionEvent });
+internals.exposeGlobalOperation("reportError", reportError); // WindowOrWorkerGlobalScope

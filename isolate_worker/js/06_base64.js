@@ -73,4 +73,4 @@ function btoa(data) {
 }
 
 internals.base64 = { forgivingBase64Decode, forgivingBase64Encode };
-internals.exposeGlobals({ atob, btoa });
+internals.exposeGlobalOperations({ atob, btoa }); // WindowOrWorkerGlobalScope

@@ -681,4 +681,4 @@ internals.structuredClone = {
   },
 };
 
-internals.exposeGlobal("structuredClone", structuredClone);
+internals.exposeGlobalOperation("structuredClone", structuredClone); // WindowOrWorkerGlobalScope

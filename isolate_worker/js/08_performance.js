@@ -359,6 +359,8 @@ internals.navigator = ObjectFreeze({
 internals.exposeGlobals({
   Performance, PerformanceEntry, PerformanceMark, PerformanceMeasure, Navigator,
 });
-// Like a [Replaceable] attribute of the global: scripts may overwrite it.
-internals.exposeGlobal("performance", performance);
-internals.exposeGlobal("navigator", navigator);
+// High Resolution Time, partial WindowOrWorkerGlobalScope:
+// `[Replaceable] readonly attribute Performance performance;`
+internals.exposeGlobalAttribute("performance", () => performance, { replaceable: true });
+// WorkerGlobalScope: `readonly attribute WorkerNavigator navigator;`
+internals.exposeGlobalAttribute("navigator", () => navigator);

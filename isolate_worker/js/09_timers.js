@@ -402,6 +402,8 @@ internals.timers = {
 
 internals.contexts = contexts;
 
-internals.exposeGlobals({
-  setTimeout, setInterval, clearTimeout, clearInterval, queueMicrotask, scheduler,
+// WindowOrWorkerGlobalScope's operations; Workers' `scheduler` object.
+internals.exposeGlobalOperations({
+  setTimeout, setInterval, clearTimeout, clearInterval, queueMicrotask,
 });
+internals.exposeGlobal("scheduler", scheduler);

@@ -383,4 +383,4 @@ internals.fetch = {
   inflight: () => inflight.size,
 };
 
-internals.exposeGlobal("fetch", fetch);
+internals.exposeGlobalOperation("fetch", fetch); // partial WindowOrWorkerGlobalScope

@@ -34,8 +34,6 @@ const {
   DataViewPrototypeGetBuffer,
   Int32Array: Int32ArrayCtor,
   MathMin,
-  ObjectDefineProperty,
-  ObjectGetOwnPropertyDescriptor,
   SafeSet,
   SharedArrayBuffer: SharedArrayBufferCtor,
   StringPrototypePadStart,
@@ -346,15 +344,8 @@ cryptoObject = new Crypto(TOKEN);
 
 internals.exposeGlobal("Crypto", Crypto);
 // `crypto` is an attribute of the global scope (WindowOrWorkerGlobalScope): an accessor.
-ObjectDefineProperty(globalThis, "crypto", {
-  get: ObjectGetOwnPropertyDescriptor({
-    get crypto() {
-      return cryptoObject;
-    },
-  }, "crypto").get,
-  enumerable: true,
-  configurable: true,
-});
+// WebCrypto, partial WindowOrWorkerGlobalScope: `[SameObject] readonly attribute Crypto crypto;`
+internals.exposeGlobalAttribute("crypto", () => cryptoObject);
 
 internals.crypto = {
   pool,

@@ -30,7 +30,6 @@ const {
   ArrayPrototypePush,
   NullArray,
   ObjectDefineProperty,
-  ObjectGetOwnPropertyDescriptor,
   ObjectGetPrototypeOf,
   Promise: NativePromise,
   PromisePrototypeThen,
@@ -46,44 +45,10 @@ const { events } = internals;
 // The global object is a [Global] interface's (WorkerGlobalScope, which includes
 // WindowOrWorkerGlobalScope): Web IDL puts its attributes and regular operations on the
 // global object itself, attributes as enumerable accessors, operations as enumerable,
-// writable, configurable data properties (01_webidl.js). The runtime files that define them
-// expose them as values; here they take the shape the IDL gives them.
+// writable, configurable data properties (01_webidl.js: each file exposes its own so).
 
 // WorkerGlobalScope: `readonly attribute WorkerGlobalScope self;`
 internals.exposeGlobalAttribute("self", () => globalThis);
-// WorkerGlobalScope: `readonly attribute WorkerNavigator navigator;`
-if (internals.navigator !== undefined) {
-  const { navigator } = internals.navigator;
-  internals.exposeGlobalAttribute("navigator", () => navigator);
-}
-// High Resolution Time, partial WindowOrWorkerGlobalScope:
-// `[Replaceable] readonly attribute Performance performance;`
-if (internals.performance !== undefined) {
-  const { performance } = internals.performance;
-  internals.exposeGlobalAttribute("performance", () => performance, { replaceable: true });
-}
-// WebCrypto, partial WindowOrWorkerGlobalScope: `[SameObject] readonly attribute Crypto crypto;`
-// (35_crypto.js defines it; here its getter gets the receiver check the others have).
-const cryptoDesc = ObjectGetOwnPropertyDescriptor(globalThis, "crypto");
-if (cryptoDesc !== undefined && typeof cryptoDesc.get === "function") {
-  const cryptoObject = ReflectApply(cryptoDesc.get, globalThis, []);
-  internals.exposeGlobalAttribute("crypto", () => cryptoObject);
-}
-
-// The regular operations: WindowOrWorkerGlobalScope's (HTML), and Fetch's partial
-// `Promise<Response> fetch(RequestInfo input, optional RequestInit init = {});`
-// (re-exposed below, once wrapped).
-const GLOBAL_OPERATIONS = [
-  "reportError", "btoa", "atob", "setTimeout", "clearTimeout", "setInterval", "clearInterval",
-  "queueMicrotask", "structuredClone",
-];
-for (let i = 0; i < GLOBAL_OPERATIONS.length; i++) {
-  const name = GLOBAL_OPERATIONS[i];
-  const desc = ObjectGetOwnPropertyDescriptor(globalThis, name);
-  if (desc !== undefined && typeof desc.value === "function") {
-    internals.exposeGlobalOperation(name, desc.value);
-  }
-}
 
 // -- event handlers of the global scope -------------------------------------------------------
 

@@ -196,19 +196,17 @@ function dispatchItem(s, item) {
   const kind = item[0];
   if (kind === "message") {
     // WebSockets standard, "when a WebSocket message has been received": if readyState is
-    // not OPEN, return. (It is still taken, for the credit.)
-    if (s.standard && s.readyState !== OPEN) {
-      if (s.id !== 0 && sockets.get(s.id) === s) host.queueAction([AC_WS_CREDIT, s.id, 1]);
-      return;
+    // not OPEN, return. (It is taken all the same, for the credit.)
+    if (!s.standard || s.readyState === OPEN) {
+      let data = item[2];
+      if (item[1]) {
+        data = s.binaryType === "blob"
+          ? internals.blob.createBlob([data], data.length, "")
+          : TypedArrayPrototypeGetBuffer(data);
+      }
+      inContext(s, () => events.fire(s.socket, "message", { data, origin: s.origin },
+        internals.messaging.MessageEvent));
     }
-    let data = item[2];
-    if (item[1]) {
-      data = s.binaryType === "blob"
-        ? internals.blob.createBlob([data], data.length, "")
-        : TypedArrayPrototypeGetBuffer(data);
-    }
-    inContext(s, () => events.fire(s.socket, "message", { data, origin: s.origin },
-      internals.messaging.MessageEvent));
     if (s.id !== 0 && sockets.get(s.id) === s) host.queueAction([AC_WS_CREDIT, s.id, 1]);
   } else if (kind === "close") {
     const code = item[1], reason = item[2], clean = item[3];

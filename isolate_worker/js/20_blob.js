@@ -7,12 +7,7 @@
 // Exports: internals.blob.
 
 const {
-  ArrayBufferIsView,
-  ArrayBufferPrototypeGetDetached,
   ArrayPrototypePush,
-  DataViewPrototypeGetBuffer,
-  DataViewPrototypeGetByteLength,
-  DataViewPrototypeGetByteOffset,
   DateNow,
   MathMax,
   MathMin,
@@ -23,14 +18,12 @@ const {
   RegExpPrototypeTest,
   StringPrototypeReplace,
   StringPrototypeToLowerCase,
-  SharedArrayBufferPrototypeGetByteLength,
   Symbol: SymbolCtor,
   TypeError: TypeErrorCtor,
   TypedArrayPrototypeGetBuffer,
   TypedArrayPrototypeGetByteLength,
   TypedArrayPrototypeGetByteOffset,
   TypedArrayPrototypeGetLength,
-  TypedArrayPrototypeGetSymbolToStringTag,
   TypedArrayPrototypeSet,
   TypedArrayPrototypeSlice,
   TypedArrayPrototypeSubarray,
@@ -46,60 +39,20 @@ const internalKey = SymbolCtor("Blob internal");
 
 // --- Byte helpers ---------------------------------------------------------------------------------
 
-/** Whether `value` is an ArrayBuffer, a SharedArrayBuffer or a view (a BufferSource here). */
-function isBufferSource(value) {
-  if (ArrayBufferIsView(value)) return true;
-  try {
-    ArrayBufferPrototypeGetDetached(value);
-    return true;
-  } catch {
-    // Not an ArrayBuffer.
-  }
-  try {
-    SharedArrayBufferPrototypeGetByteLength(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Web IDL "get a copy of the bytes held by the buffer source" as a Uint8Array (empty for a
- * detached or out-of-bounds one), or null if `value` is not a BufferSource.
+ * detached or out-of-bounds one), or null if `value` is not a BufferSource (an ArrayBuffer, a
+ * SharedArrayBuffer or a view: 05_encoding.js's bytesOfBufferSource says which).
  */
 function copyBufferSource(value) {
-  if (ArrayBufferIsView(value)) {
-    let buffer;
-    let offset;
-    let length;
-    if (TypedArrayPrototypeGetSymbolToStringTag(value) !== undefined) {
-      buffer = TypedArrayPrototypeGetBuffer(value);
-      offset = TypedArrayPrototypeGetByteOffset(value);
-      length = TypedArrayPrototypeGetByteLength(value); // 0 when detached or out of bounds
-    } else {
-      buffer = DataViewPrototypeGetBuffer(value);
-      try {
-        offset = DataViewPrototypeGetByteOffset(value);
-        length = DataViewPrototypeGetByteLength(value);
-      } catch {
-        return EMPTY; // a DataView of a detached buffer, or out of bounds
-      }
-    }
-    if (length === 0) return EMPTY;
-    return TypedArrayPrototypeSlice(new Uint8ArrayCtor(buffer, offset, length));
-  }
+  let bytes;
   try {
-    if (ArrayBufferPrototypeGetDetached(value)) return EMPTY;
-    return TypedArrayPrototypeSlice(new Uint8ArrayCtor(value));
+    bytes = internals.encoding.bytesOfBufferSource(value);
   } catch {
-    // Not an ArrayBuffer.
+    return EMPTY; // a DataView out of its buffer's bounds
   }
-  try {
-    SharedArrayBufferPrototypeGetByteLength(value);
-    return TypedArrayPrototypeSlice(new Uint8ArrayCtor(value));
-  } catch {
-    return null;
-  }
+  if (bytes === null) return null;
+  return bytes.length === 0 ? EMPTY : TypedArrayPrototypeSlice(bytes);
 }
 
 /** Copy `length` bytes of `parts`, starting at byte `start`, into `dest` at `destOffset`. */
@@ -175,7 +128,7 @@ function convertBlobPart(value, prefix, context) {
   if (typeof value === "object" && value !== null) {
     const data = blobDataOf(value);
     if (data !== undefined) return data;
-    if (isBufferSource(value)) return value;
+    if (internals.encoding.bytesOfBufferSource(value) !== null) return value;
   }
   return converters.USVString(value, prefix, context);
 }

@@ -1,7 +1,7 @@
 """Interleaved A/B: this checkout against another commit, round after round.
 
     .venv/bin/python bench/ab.py --base REV [--measure hello] [--rounds 3] [--workers 1]
-                                 [--base-workers N]
+                                 [--base-workers N] [--fronts N] [--base-fronts N]
 
 Single runs on this shared machine move by 10-30 %, so a change worth a few per cent shows
 only when both sides run alternately on the same machine state (which side goes first
@@ -18,7 +18,9 @@ worktree as the ``isoflow`` package (its zygote and workers inherit it). Each ro
              per MB of every isoflow process, and the workers' page faults per MB.
 
 ``--base-workers`` gives the base side another worker count: ``--base HEAD --workers 1
---base-workers 2`` on a clean checkout compares one worker with two at the same code;
+--base-workers 2`` on a clean checkout compares one worker with two at the same code
+(``--fronts``/``--base-fronts`` likewise the front processes; "front" is then every process
+but the workers: the main process, the fronts and their zygotes);
 ``--base HEAD --log-level INFO --base-log-level WARNING`` the access log on and off;
 ``--base HEAD --base-python /path/to/venv/bin/python`` this code under another Python (that
 venv needs isoflow's dependencies: ``pip install -e .`` in it).
@@ -123,7 +125,7 @@ def generated(url: str, pid: int, args: argparse.Namespace) -> str:
 MEASURES = {"hello": hello, "generated": generated}
 
 
-def run_side(pythonpath: str | None, workers: int, log_level: str, python: str,
+def run_side(pythonpath: str | None, workers: int, fronts: int, log_level: str, python: str,
              args: argparse.Namespace) -> str:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
@@ -132,7 +134,8 @@ def run_side(pythonpath: str | None, workers: int, log_level: str, python: str,
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="isoflow-ab-")) / "log.txt"
     with serving([python, *ISOFLOW[1:], "serve", str(SCRIPT), "--port", str(port), "--workers",
-                  str(workers), "--log-level", log_level], port, log, env=env) as server:
+                  str(workers), "--fronts", str(fronts), "--log-level", log_level], port, log,
+                 env=env) as server:
         return MEASURES[args.measure](f"http://127.0.0.1:{port}/", server.pid, args)
 
 
@@ -143,6 +146,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--base-workers", type=int, help="the base side's (default: --workers)")
+    parser.add_argument("--fronts", type=int, default=1, help="front processes")
+    parser.add_argument("--base-fronts", type=int, help="the base side's (default: --fronts)")
     parser.add_argument("--log-level", default="WARNING",
                         help="INFO writes the access log (to a file), WARNING does not")
     parser.add_argument("--base-log-level", help="the base side's (default: --log-level)")
@@ -158,13 +163,16 @@ def main() -> None:
     base_workers = args.workers if args.base_workers is None else args.base_workers
     base_level = args.log_level if args.base_log_level is None else args.base_log_level
     base_python = args.python if args.base_python is None else args.base_python
-    sides = [("this checkout", False, args.workers, args.log_level, args.python),
-             (args.base, True, base_workers, base_level, base_python)]
+    base_fronts = args.fronts if args.base_fronts is None else args.base_fronts
+    sides = [("this checkout", False, args.workers, args.fronts, args.log_level, args.python),
+             (args.base, True, base_workers, base_fronts, base_level, base_python)]
     with base_checkout(args.base) as base_path:
         for i in range(1, args.rounds + 1):
             # Which side goes first alternates: the machine's speed drifts within a round too.
-            for name, is_base, workers, level, python in sides if i % 2 else sides[::-1]:
-                result = run_side(base_path if is_base else None, workers, level, python, args)
+            for name, is_base, workers, fronts, level, python in (sides if i % 2
+                                                                  else sides[::-1]):
+                result = run_side(base_path if is_base else None, workers, fronts, level,
+                                  python, args)
                 print(f"round {i}  {name:>13}: {result}", flush=True)
 
 

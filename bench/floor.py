@@ -7,7 +7,12 @@ thread and back. This bench builds the same hops with nothing of isoflow in them
 each with wrk (-t2 -c50), beside isoflow itself (``examples/hello.js``, one worker) in the
 same run:
 
+  * ``bare``: a uvloop protocol answering every request head it reads with a fixed
+    response, no HTTP parser: the floor of any HTTP server on this event loop (the kernel's
+    reads and writes, the loop's callbacks);
   * ``aiohttp``: aiohttp's low-level ``web.Server`` answering a fixed response;
+  * ``aiohttp-write``: the same, its handler writing the response into the transport
+    itself, as isoflow's front writes a whole answer (``supervisor/whole.py``);
   * ``+ zmq``: that server sends each request (a small msgpack message) over a ROUTER to one
     worker process, which answers every message of a batch at once over its DEALER;
   * ``+ v8``: the worker also posts each batch to a V8 isolate (mini-racer, the same
@@ -50,6 +55,37 @@ BODY = b"Hello, world!\n"
 
 # --- the processes (run as `floor.py --serve KIND PORT ENDPOINT`) -------------------------
 
+RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nContent-Type: text/plain\r\n\r\n%s"
+            % (len(BODY), BODY))
+
+
+def serve_bare(port: int) -> None:
+    """Answers every request head it reads (and closes after a ``Connection: close``);
+    bodies and malformed requests are not its business (wrk sends neither)."""
+    import uvloop
+
+    class Bare(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport
+            self.pending = b""
+
+        def data_received(self, data: bytes) -> None:
+            data = self.pending + data
+            heads = data.count(b"\r\n\r\n")
+            self.pending = data[data.rfind(b"\r\n\r\n") + 4:] if heads else data
+            if heads:
+                self.transport.write(RESPONSE * heads)
+                if b"connection: close" in data.lower():  # bench/compare's first_byte
+                    self.transport.close()
+
+    async def main() -> None:
+        await asyncio.get_running_loop().create_server(Bare, "127.0.0.1", port,
+                                                       reuse_address=True)
+        await asyncio.Event().wait()
+
+    uvloop.run(main())
+
+
 def serve_front(kind: str, port: int, endpoint: str) -> None:
     """aiohttp's low-level server; with a worker, each request is one message to it."""
     import msgpack
@@ -58,12 +94,17 @@ def serve_front(kind: str, port: int, endpoint: str) -> None:
     from aiohttp import web
 
     from isoflow.isolate_worker.link import EdgeReader
+    from isoflow.supervisor.whole import WholeResponse
+
+    if kind == "bare":
+        serve_bare(port)
+        return
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         waiting: dict[int, asyncio.Future] = {}
         sock = None
-        if kind != "aiohttp":
+        if kind in ("zmq", "v8"):
             sock = zmq.Context.instance().socket(zmq.ROUTER)
             sock.bind(endpoint)
             peer: list[bytes] = []
@@ -93,6 +134,9 @@ def serve_front(kind: str, port: int, endpoint: str) -> None:
                     [sid, request.method, str(request.url), headers])])
                 reader.sent()
                 await fut
+            if kind == "aiohttp-write":
+                request.transport.write(RESPONSE)
+                return WholeResponse(200, "OK", request.keep_alive)
             return web.Response(body=BODY, content_type="text/plain")
 
         server = web.Server(handle, access_log=None)
@@ -166,7 +210,7 @@ def floor(kind: str) -> Iterator[tuple[str, list[int]]]:
         else f"tcp://127.0.0.1:{free_port()}"
     me = [sys.executable, __file__, "--serve", kind]
     procs = [subprocess.Popen([*me, str(port), endpoint], start_new_session=True)]
-    if kind != "aiohttp":
+    if kind in ("zmq", "v8"):
         procs.append(subprocess.Popen([*me, "0", endpoint], start_new_session=True))
     try:
         deadline = time.monotonic() + 30
@@ -238,7 +282,9 @@ def main() -> None:
         print(f"{label:<28} {rate:>11,.0f} {front:>7.0f} {worker:>7.0f} {front + worker:>7.0f} "
               f"{warm:>6.2f} / {idle:.2f}", flush=True)
 
-    for kind, label in (("aiohttp", "aiohttp alone"), ("zmq", "+ zmq hop to a worker"),
+    for kind, label in (("bare", "bare uvloop protocol"), ("aiohttp", "aiohttp alone"),
+                        ("aiohttp-write", "aiohttp, handler writes"),
+                        ("zmq", "+ zmq hop to a worker"),
                         ("v8", "+ v8 pump per batch")):
         with floor(kind) as (url, pids):
             line(label, *run(url, pids[:1], pids[1:], args.duration, args.runs), url)

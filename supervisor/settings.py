@@ -39,7 +39,8 @@ def compat_flag_problem(flag: str) -> str | None:
 def default_fronts() -> int:
     """Half the cores this process may use, at least one: per hello request a front spends a
     little more CPU than the workers (~65 against ~48 µs), and heavier handlers move the
-    balance to the workers. On two cores `--fronts 2` serves more (docs/performance.md)."""
+    balance to the workers. On two cores one front serves as many requests/s as two, at
+    less CPU per request (docs/performance.md, *Many fronts*)."""
     return max(1, _cores() // 2)
 
 

@@ -15,9 +15,13 @@ const {
   MapPrototypeEntries,
   MathMax,
   NumberIsNaN,
+  ObjectCreate,
+  ObjectDefineProperty,
   ObjectGetPrototypeOf,
   ObjectKeys,
+  ObjectPrototype,
   ObjectPrototypeToString,
+  ObjectSetPrototypeOf,
   ReflectOwnKeys,
   RegExpPrototypeToString,
   SafeMap,
@@ -26,7 +30,10 @@ const {
   StringPrototypeRepeat,
   StringPrototypeReplace,
   SymbolPrototypeToString,
+  SymbolToStringTag,
   ArrayBufferIsView,
+  parseFloat: ParseFloat,
+  parseInt: ParseInt,
 } = primordials;
 
 const MAX_ARRAY = 100;
@@ -184,8 +191,10 @@ function formatArgs(args) {
         const arg = args[rest++];
         if (d === "s") piece = typeof arg === "string" ? arg : inspect(arg, 1, new SafeSet(), false);
         else if (d === "d" || d === "i") {
-          piece = typeof arg === "bigint" ? `${arg}n` : d === "i" ? `${parseInt(arg)}` : `${Number(arg)}`;
-        } else if (d === "f") piece = `${parseFloat(arg)}`;
+          // Formatter (§2.2): %d and %i are %parseInt%(current, 10), a Symbol is NaN (a
+          // BigInt keeps its digits and "n", as browsers print it).
+          piece = typeof arg === "bigint" ? `${arg}n` : typeof arg === "symbol" ? "NaN" : `${ParseInt(arg, 10)}`;
+        } else if (d === "f") piece = typeof arg === "symbol" ? "NaN" : `${ParseFloat(arg)}`;
         else if (d === "o" || d === "O") piece = inspect(arg, 4, new SafeSet(), true);
         else if (d === "j") piece = JSONStringify(arg);
         else piece = ""; // %c: CSS, meaningless in a log
@@ -247,6 +256,8 @@ function table(data, columns) {
   return out.join("\n");
 }
 
+// The console namespace (§1). Its operations are Web IDL namespace operations: enumerable
+// data properties whose `length` counts the required arguments only (none is required).
 const console = {
   log: (...args) => emit("info", formatArgs(args)),
   info: (...args) => emit("info", formatArgs(args)),
@@ -257,20 +268,24 @@ const console = {
     const stack = new primordials.Error().stack.split("\n").slice(2).join("\n");
     emit("info", `Trace${args.length ? `: ${formatArgs(args)}` : ""}\n${stack}`);
   },
-  dir: (value) => emit("info", inspect(value, 2, new SafeSet(), true)),
+  dir: (item = undefined, options = undefined) => emit("info", inspect(item, 2, new SafeSet(), true)),
   dirxml: (...args) => emit("info", formatArgs(args)),
-  assert: (condition, ...args) => {
+  assert: (condition = false, ...args) => {
     if (condition) return;
     emit("error", `Assertion failed${args.length ? `: ${formatArgs(args)}` : ""}`);
   },
-  table: (data, columns) => emit("info", table(data, columns)),
+  table: (tabularData = undefined, properties = undefined) => emit("info", table(tabularData, properties)),
+  // The label of the counting and timing methods is a DOMString: converted once, up front.
   count: (label = "default") => {
-    const n = (counts.get(`${label}`) ?? 0) + 1;
-    counts.set(`${label}`, n);
+    label = `${label}`;
+    const n = (counts.get(label) ?? 0) + 1;
+    counts.set(label, n);
     emit("info", `${label}: ${n}`);
   },
   countReset: (label = "default") => {
-    counts.set(`${label}`, 0);
+    label = `${label}`;
+    if (counts.has(label)) counts.set(label, 0);
+    else emit("warn", `Count for '${label}' does not exist`);
   },
   group: (...args) => {
     if (args.length) emit("info", formatArgs(args));
@@ -281,14 +296,16 @@ const console = {
     groupIndent = groupIndent.slice(0, -2);
   },
   time: (label = "default") => {
-    if (timers.has(`${label}`)) {
+    label = `${label}`;
+    if (timers.has(label)) {
       emit("warn", `Timer '${label}' already exists`);
       return;
     }
-    timers.set(`${label}`, DateNow());
+    timers.set(label, DateNow());
   },
   timeLog: (label = "default", ...args) => {
-    const start = timers.get(`${label}`);
+    label = `${label}`;
+    const start = timers.get(label);
     if (start === undefined) {
       emit("warn", `Timer '${label}' does not exist`);
       return;
@@ -296,15 +313,28 @@ const console = {
     emit("info", `${label}: ${DateNow() - start}ms${args.length ? ` ${formatArgs(args)}` : ""}`);
   },
   timeEnd: (label = "default") => {
-    const start = timers.get(`${label}`);
+    label = `${label}`;
+    const start = timers.get(label);
     if (start === undefined) {
       emit("warn", `Timer '${label}' does not exist`);
       return;
     }
-    timers.delete(`${label}`);
+    timers.delete(label);
     emit("info", `${label}: ${DateNow() - start}ms`);
   },
 };
+
+// "For historical web-compatibility reasons, the namespace object for console must have as its
+// [[Prototype]] an empty object, created as if by ObjectCreate(%ObjectPrototype%), instead of
+// %ObjectPrototype%." (§1); like every namespace object it has a @@toStringTag of "console"
+// (Web IDL §3.13.1: not writable, not enumerable, configurable).
+ObjectSetPrototypeOf(console, ObjectCreate(ObjectPrototype));
+ObjectDefineProperty(console, SymbolToStringTag, {
+  value: "console",
+  writable: false,
+  enumerable: false,
+  configurable: true,
+});
 
 internals.inspect = inspect;
 internals.formatArgs = formatArgs;

@@ -16,6 +16,7 @@ const {
   ObjectDefineProperty,
   ObjectFreeze,
   ObjectGetOwnPropertyDescriptor,
+  ObjectGetPrototypeOf,
   ReflectApply,
   SafeMap,
   SafeWeakMap,
@@ -729,11 +730,28 @@ function reportException(error) {
   if (notHandled) internals.reportException(error);
 }
 
+/**
+ * The value of `obj`'s property `key` when it is a data property (own or inherited), else
+ * undefined: "extract error information" must not run script, so accessors are not called.
+ */
+function dataPropertyValue(obj, key) {
+  for (let o = obj; o !== null; o = ObjectGetPrototypeOf(o)) {
+    const desc = ObjectGetOwnPropertyDescriptor(o, key);
+    if (desc !== undefined) return "value" in desc ? desc.value : undefined;
+  }
+  return undefined;
+}
+
+// HTML "extract error information": the message is implementation-defined; it is taken
+// from the exception's `name` and `message` data properties, never by calling a getter.
 function errorEventInitFor(error) {
   let message = "Uncaught";
   try {
     if (error !== null && typeof error === "object" && "message" in error) {
-      message = `Uncaught ${error.name ?? "Error"}: ${error.message}`;
+      const name = dataPropertyValue(error, "name");
+      const text = dataPropertyValue(error, "message");
+      message = `Uncaught ${typeof name === "string" ? name : "Error"}` +
+        (typeof text === "string" ? `: ${text}` : "");
     } else {
       message = `Uncaught ${converters.DOMString(error)}`;
     }

@@ -1,5 +1,6 @@
 // performance (High Resolution Time, Performance Timeline and User Timing: marks and
-// measures) and navigator (userAgent, hardwareConcurrency).
+// measures), PerformanceObserver (of marks and measures, the only entry types there are
+// here) and navigator (userAgent, hardwareConcurrency).
 //
 // The clock is the isolate's time origin plus Date.now() deltas, clamped to never go
 // backwards (V8 offers scripts no finer clock), so times have millisecond resolution.
@@ -7,10 +8,13 @@
 
 const {
   ArrayPrototypeFilter,
+  ArrayPrototypeIncludes,
   ArrayPrototypePush,
   ArrayPrototypeSlice,
   ArrayPrototypeSort,
+  ArrayPrototypeSplice,
   ObjectFreeze,
+  ReflectApply,
   Symbol: SymbolCtor,
   TypeError: TypeErrorCtor,
 } = primordials;
@@ -122,7 +126,7 @@ class PerformanceMeasure extends PerformanceEntry {
 
 webidl.configureInterface(PerformanceMeasure);
 
-// --- Performance ---------------------------------------------------------------------------------
+// --- The performance entry buffer ---------------------------------------------------------------
 
 // The performance entry buffer of user timing entries, in insertion order.
 let entries = [];
@@ -155,8 +159,8 @@ function isMeasureOptionsObject(value) {
     typeof value === "function";
 }
 
-function filterEntries(name, type) {
-  let list = entries;
+/** Performance Timeline "filter buffer by name and type" (of `list`, default the buffer). */
+function filterEntries(name, type, list = entries) {
   if (name !== undefined) list = ArrayPrototypeFilter(list, (e) => entryData(e, "").name === name);
   if (type !== undefined) {
     list = ArrayPrototypeFilter(list, (e) => entryData(e, "").entryType === type);
@@ -172,6 +176,239 @@ function clearEntries(type, name) {
     return d.entryType !== type || (name !== undefined && d.name !== name);
   });
 }
+
+// --- PerformanceObserver (Performance Timeline) --------------------------------------------------
+
+// The global's "frozen array of supported entry types", in alphabetical order: the entry
+// types this runtime makes (User Timing's). [SameObject]: always the same array.
+const supportedEntryTypes = ObjectFreeze(["mark", "measure"]);
+
+// The global's "list of registered performance observer objects":
+// [{ observer, options: [PerformanceObserverInit, ...] }, ...].
+const registeredObservers = [];
+let observerTaskQueued = false;
+
+let observerSlots;
+
+const convertObserverInit = webidl.createDictionaryConverter("PerformanceObserverInit", [
+  { key: "buffered", converter: converters.boolean },
+  { key: "entryTypes", converter: webidl.createSequenceConverter(converters.DOMString) },
+  { key: "type", converter: converters.DOMString },
+]);
+
+function findRegistered(observer) {
+  for (let i = 0; i < registeredObservers.length; i++) {
+    if (registeredObservers[i].observer === observer) return i;
+  }
+  return -1;
+}
+
+/** Whether one of `options` (a registered observer's options list) asks for `entryType`. */
+function wantsType(options, entryType) {
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i];
+    if (o.type === entryType) return true;
+    if (o.entryTypes !== undefined && ArrayPrototypeIncludes(o.entryTypes, entryType)) return true;
+  }
+  return false;
+}
+
+/** Performance Timeline "queue a PerformanceEntry": to the interested observers and the buffer. */
+function queueEntry(entry) {
+  const entryType = entryData(entry, "").entryType;
+  let observed = false;
+  for (let i = 0; i < registeredObservers.length; i++) {
+    const reg = registeredObservers[i];
+    if (wantsType(reg.options, entryType)) {
+      ArrayPrototypePush(observerSlots(reg.observer).buffer, entry);
+      observed = true;
+    }
+  }
+  // Marks and measures have no buffer size limit: the entry is always added.
+  ArrayPrototypePush(entries, entry);
+  // The task would find every observer's buffer empty otherwise: it is not queued (no timer
+  // per mark for a script that observes nothing).
+  if (observed) queueObserverTask();
+}
+
+/** Performance Timeline "queue the PerformanceObserver task". */
+function queueObserverTask() {
+  if (observerTaskQueued) return;
+  observerTaskQueued = true;
+  internals.timers.setTimeout(runObserverTask, 0);
+}
+
+function runObserverTask() {
+  observerTaskQueued = false;
+  const notifyList = ArrayPrototypeSlice(registeredObservers);
+  for (let i = 0; i < notifyList.length; i++) {
+    const reg = notifyList[i];
+    const po = reg.observer;
+    const slots = observerSlots(po);
+    if (slots.buffer.length === 0) continue;
+    const list = new PerformanceObserverEntryList(illegalConstructorKey, slots.buffer);
+    slots.buffer = [];
+    const callbackOptions = {};
+    if (slots.requiresDroppedEntries) {
+      // Marks and measures are never dropped.
+      callbackOptions.droppedEntriesCount = 0;
+      slots.requiresDroppedEntries = false;
+    }
+    try {
+      ReflectApply(slots.callback, po, [list, po, callbackOptions]);
+    } catch (e) {
+      internals.events.reportException(e);
+    }
+  }
+}
+
+class PerformanceObserver {
+  #slots;
+
+  constructor(callback) {
+    const prefix = "Failed to construct 'PerformanceObserver'";
+    webidl.requiredArguments(arguments.length, 1, prefix);
+    if (typeof callback !== "function") {
+      throw new TypeErrorCtor(`${prefix}: The callback provided as parameter 1 is not a function.`);
+    }
+    // observer type: "undefined", "single" or "multiple".
+    this.#slots = { callback, buffer: [], observerType: "undefined", requiresDroppedEntries: false };
+  }
+
+  static {
+    observerSlots = (self, member) => {
+      if (self === null || typeof self !== "object" || !(#slots in self)) {
+        throw new TypeErrorCtor(
+          `Failed to execute '${member}' on 'PerformanceObserver': Illegal invocation`,
+        );
+      }
+      return self.#slots;
+    };
+  }
+
+  observe(options = undefined) {
+    const slots = observerSlots(this, "observe");
+    const prefix = "Failed to execute 'observe' on 'PerformanceObserver'";
+    options = convertObserverInit(options, prefix, "Argument 1");
+    if (options.entryTypes === undefined && options.type === undefined) {
+      throw new TypeErrorCtor(`${prefix}: An observe() call must include either entryTypes or type.`);
+    }
+    if (options.entryTypes !== undefined && (options.type !== undefined || options.buffered !== undefined)) {
+      throw new TypeErrorCtor(
+        `${prefix}: An observe() call must not include both entryTypes and type or buffered.`);
+    }
+    if (slots.observerType === "undefined") {
+      slots.observerType = options.entryTypes !== undefined ? "multiple" : "single";
+    }
+    if (slots.observerType === "single" && options.entryTypes !== undefined) {
+      throw new DOMException(
+        `${prefix}: This observer has called observe() with type; it cannot use entryTypes.`,
+        "InvalidModificationError");
+    }
+    if (slots.observerType === "multiple" && options.type !== undefined) {
+      throw new DOMException(
+        `${prefix}: This observer has called observe() with entryTypes; it cannot use type.`,
+        "InvalidModificationError");
+    }
+    slots.requiresDroppedEntries = true;
+    const index = findRegistered(this);
+    if (slots.observerType === "multiple") {
+      // Unsupported types are ignored; with none left, nothing is registered.
+      const types = ArrayPrototypeFilter(options.entryTypes,
+        (t) => ArrayPrototypeIncludes(supportedEntryTypes, t));
+      if (types.length === 0) return;
+      const init = { __proto__: null, entryTypes: types };
+      if (index !== -1) registeredObservers[index].options = [init];
+      else ArrayPrototypePush(registeredObservers, { __proto__: null, observer: this, options: [init] });
+      return;
+    }
+    if (!ArrayPrototypeIncludes(supportedEntryTypes, options.type)) return;
+    const init = { __proto__: null, type: options.type, buffered: options.buffered === true };
+    if (index !== -1) {
+      const list = registeredObservers[index].options;
+      let replaced = false;
+      for (let i = 0; i < list.length; i++) {
+        if (list[i].type === init.type) {
+          list[i] = init;
+          replaced = true;
+        }
+      }
+      if (!replaced) ArrayPrototypePush(list, init);
+    } else {
+      ArrayPrototypePush(registeredObservers, { __proto__: null, observer: this, options: [init] });
+    }
+    if (init.buffered) {
+      const buffered = ArrayPrototypeFilter(entries, (e) => entryData(e, "").entryType === init.type);
+      for (let i = 0; i < buffered.length; i++) ArrayPrototypePush(slots.buffer, buffered[i]);
+      queueObserverTask();
+    }
+  }
+
+  disconnect() {
+    const slots = observerSlots(this, "disconnect");
+    const index = findRegistered(this);
+    if (index !== -1) ArrayPrototypeSplice(registeredObservers, index, 1);
+    slots.buffer = [];
+  }
+
+  takeRecords() {
+    const slots = observerSlots(this, "takeRecords");
+    const list = slots.buffer;
+    slots.buffer = [];
+    return list;
+  }
+
+  static get supportedEntryTypes() {
+    return supportedEntryTypes;
+  }
+}
+
+webidl.configureInterface(PerformanceObserver);
+
+let entryListSlot;
+
+class PerformanceObserverEntryList {
+  #entries;
+
+  constructor(key = undefined, list = undefined) {
+    if (key !== illegalConstructorKey) webidl.illegalConstructor();
+    this.#entries = list;
+  }
+
+  static {
+    entryListSlot = (self, member) => {
+      if (self === null || typeof self !== "object" || !(#entries in self)) {
+        throw new TypeErrorCtor(
+          `Failed to execute '${member}' on 'PerformanceObserverEntryList': Illegal invocation`,
+        );
+      }
+      return self.#entries;
+    };
+  }
+
+  getEntries() {
+    return filterEntries(undefined, undefined, entryListSlot(this, "getEntries"));
+  }
+
+  getEntriesByType(type) {
+    const list = entryListSlot(this, "getEntriesByType");
+    webidl.requiredArguments(arguments.length, 1,
+      "Failed to execute 'getEntriesByType' on 'PerformanceObserverEntryList'");
+    return filterEntries(undefined, converters.DOMString(type), list);
+  }
+
+  getEntriesByName(name, type = undefined) {
+    const list = entryListSlot(this, "getEntriesByName");
+    webidl.requiredArguments(arguments.length, 1,
+      "Failed to execute 'getEntriesByName' on 'PerformanceObserverEntryList'");
+    return filterEntries(converters.DOMString(name),
+      type === undefined ? undefined : converters.DOMString(type), list);
+  }
+}
+
+webidl.configureInterface(PerformanceObserverEntryList);
+
+// --- Performance ---------------------------------------------------------------------------------
 
 let performanceBrand;
 
@@ -210,7 +447,7 @@ class Performance extends EventTarget {
     performanceBrand(this, "mark");
     webidl.requiredArguments(arguments.length, 1, "Failed to execute 'mark' on 'Performance'");
     const entry = new PerformanceMark(markName, markOptions);
-    ArrayPrototypePush(entries, entry);
+    queueEntry(entry);
     return entry;
   }
 
@@ -273,7 +510,7 @@ class Performance extends EventTarget {
       duration: endTime - startTime,
       detail: hasOptions ? cloneDetail(options.detail) : null,
     });
-    ArrayPrototypePush(entries, entry);
+    queueEntry(entry);
     return entry;
   }
 
@@ -357,7 +594,8 @@ internals.navigator = ObjectFreeze({
 });
 
 internals.exposeGlobals({
-  Performance, PerformanceEntry, PerformanceMark, PerformanceMeasure, Navigator,
+  Performance, PerformanceEntry, PerformanceMark, PerformanceMeasure, PerformanceObserver,
+  PerformanceObserverEntryList, Navigator,
 });
 // High Resolution Time, partial WindowOrWorkerGlobalScope:
 // `[Replaceable] readonly attribute Performance performance;`

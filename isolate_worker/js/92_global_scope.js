@@ -69,18 +69,20 @@ function currentOwner() {
   return serve !== undefined ? serve.owner() : null;
 }
 
-/** Watch `value` if it is a promise (anything else is ignored). */
+/** Watch `value` if it is a promise (anything else is ignored); its record, or undefined. */
 function watch(value) {
-  if (value === null || typeof value !== "object" || watched.has(value)) return;
+  if (value === null || typeof value !== "object" || watched.has(value)) return undefined;
   const record = {
     __proto__: null, promise: value, handled: false, rejected: false, reason: undefined,
     notified: false, owner: currentOwner(),
   };
   try {
     // Throws before doing anything when `value` is not a promise.
-    PromisePrototypeThen(value, undefined, (reason) => onRejected(record, reason));
+    PromisePrototypeThen(value, undefined, (reason) => {
+      if (!record.rejected) onRejected(record, reason);
+    });
   } catch {
-    return;
+    return undefined;
   }
   try {
     ObjectDefineProperty(value, "constructor", {
@@ -98,9 +100,10 @@ function watch(value) {
       configurable: true,
     });
   } catch {
-    return; // a frozen promise: whether it gets a handler cannot be known, so say nothing
+    return undefined; // a frozen promise: whether it gets a handler cannot be known, so say nothing
   }
   watched.set(value, record);
+  return record;
 }
 
 /** HostPromiseRejectionTracker(promise, "reject") for a watched promise. */
@@ -172,7 +175,13 @@ ObjectDefineProperty(NativePromise, "reject", {
   value: {
     reject(reason) {
       const promise = ReflectApply(promiseReject, this, [reason]);
-      if (this === NativePromise) watch(promise);
+      if (this === NativePromise) {
+        // The promise is rejected now: HostPromiseRejectionTracker(promise, "reject") runs
+        // now too (not a microtask later), so the notification task is queued before any
+        // task the caller queues next.
+        const record = watch(promise);
+        if (record !== undefined) onRejected(record, reason);
+      }
       return promise;
     },
   }.reject,

@@ -207,3 +207,26 @@ promise_test(async (t) => {
   assert_equals(fetch.name, "fetch");
   assert_equals(fetch.length, 1);
 }, "a fetch() whose rejection nobody handles is reported");
+
+promise_test(async (t) => {
+  const seen = record(t);
+  const order = [];
+  const reason = new Error("rejected at once");
+  addEventListener("unhandledrejection", function onEvent(e) {
+    if (e.reason !== reason) return;
+    removeEventListener("unhandledrejection", onEvent);
+    order.push("unhandledrejection");
+  });
+  const p = Promise.reject(reason);
+  // A task queued right after the rejection, in the same task: the rejection was tracked
+  // when Promise.reject() returned, so its notification task comes first.
+  setTimeout(() => {
+    order.push("timer");
+    p.catch(() => {});
+  }, 0);
+  await turns();
+  await turns();
+  assert_array_equals(order, ["unhandledrejection", "timer"]);
+  assert_equals(seen.handled.length, 1, "the late handler fires rejectionhandled");
+  assert_equals(seen.handled[0].promise, p);
+}, "Promise.reject() is tracked as it returns: the notification precedes a task queued next");

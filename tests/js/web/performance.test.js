@@ -179,3 +179,137 @@ test(() => {
   assert_greater_than(ev.timeStamp, 0);
   assert_less_than_equal(ev.timeStamp, performance.now());
 }, "Event.timeStamp uses the same clock as performance.now()");
+
+// --- PerformanceObserver (Performance Timeline) -----------------------------------------------
+
+test(() => {
+  const types = PerformanceObserver.supportedEntryTypes;
+  assert_array_equals(types, ["mark", "measure"]);
+  assert_true(Object.isFrozen(types));
+  assert_equals(PerformanceObserver.supportedEntryTypes, types, "the same array each time");
+  assert_throws_js(TypeError, () => PerformanceObserver(() => {}), "needs new");
+  assert_throws_js(TypeError, () => new PerformanceObserver(), "a callback is required");
+  assert_throws_js(TypeError, () => new PerformanceObserver({}), "the callback must be callable");
+  assert_throws_js(TypeError, () => new PerformanceObserverEntryList());
+  assert_class_string(new PerformanceObserver(() => {}), "PerformanceObserver");
+}, "PerformanceObserver: constructor and supportedEntryTypes");
+
+test(() => {
+  const po = new PerformanceObserver(() => {});
+  assert_throws_js(TypeError, () => po.observe(), "neither entryTypes nor type");
+  assert_throws_js(TypeError, () => po.observe({ buffered: true }), "buffered alone");
+  assert_throws_js(TypeError, () => po.observe({ entryTypes: ["mark"], type: "mark" }));
+  assert_throws_js(TypeError, () => po.observe({ entryTypes: ["mark"], buffered: false }));
+  assert_throws_js(TypeError, () => po.observe({ entryTypes: "mark" }), "not a sequence");
+  po.observe({ type: "no-such-type" }); // ignored, but the observer is a "single" one now
+  assert_throws_dom("InvalidModificationError", () => po.observe({ entryTypes: ["mark"] }));
+  po.observe({ type: "mark" });
+  po.disconnect();
+  const unsupported = new PerformanceObserver(() => {});
+  unsupported.observe({ entryTypes: ["no-such-type"] });
+  unsupported.observe({ entryTypes: [] });
+  assert_throws_dom("InvalidModificationError", () => unsupported.observe({ type: "mark" }));
+  const multi = new PerformanceObserver(() => {});
+  multi.observe({ entryTypes: ["measure"] });
+  assert_throws_dom("InvalidModificationError", () => multi.observe({ type: "measure" }));
+  multi.disconnect();
+}, "PerformanceObserver.observe() checks its options");
+
+async_test((t) => {
+  reset();
+  const po = new PerformanceObserver(t.step_func(function (list, observer, options) {
+    assert_equals(this, po, "the callback this value");
+    assert_equals(observer, po);
+    assert_true(list instanceof PerformanceObserverEntryList);
+    assert_equals(options.droppedEntriesCount, 0, "the first call has droppedEntriesCount");
+    // One call for everything queued in a task, entries in startTime order.
+    assert_array_equals(list.getEntries().map((e) => e.name), ["early", "late", "span"]);
+    assert_array_equals(list.getEntriesByType("measure").map((e) => e.name), ["span"]);
+    assert_array_equals(list.getEntriesByName("late").map((e) => e.entryType), ["mark"]);
+    assert_array_equals(list.getEntriesByName("late", "measure"), []);
+    po.disconnect();
+    t.done();
+  }));
+  po.observe({ type: "mark" });
+  po.observe({ type: "measure" });
+  performance.mark("late", { startTime: 20 });
+  performance.mark("early", { startTime: 10 });
+  performance.measure("span", { start: 30, end: 40 });
+  assert_equals(performance.getEntries().length, 3, "entries still go to the buffer");
+}, "PerformanceObserver receives marks and measures in one later task");
+
+async_test((t) => {
+  reset();
+  const calls = [];
+  const po = new PerformanceObserver((list, observer, options) => {
+    calls.push([list.getEntries().map((e) => e.name), "droppedEntriesCount" in options]);
+  });
+  po.observe({ entryTypes: ["mark"] });
+  po.observe({ entryTypes: ["measure"] }); // replaces the first registration
+  performance.mark("ignored");
+  performance.measure("seen");
+  setTimeout(t.step_func(() => {
+    performance.measure("second");
+    setTimeout(t.step_func_done(() => {
+      po.disconnect();
+      assert_equals(calls.length, 2);
+      assert_array_equals(calls[0][0], ["seen"]);
+      assert_true(calls[0][1]);
+      assert_array_equals(calls[1][0], ["second"]);
+      assert_false(calls[1][1], "droppedEntriesCount only in the first call after observe()");
+    }), 0);
+  }), 0);
+}, "observe({entryTypes}) again replaces the types observed");
+
+async_test((t) => {
+  reset();
+  performance.mark("before");
+  performance.measure("other");
+  const po = new PerformanceObserver(t.step_func_done((list) => {
+    assert_array_equals(list.getEntries().map((e) => e.name), ["before"]);
+    po.disconnect();
+  }));
+  po.observe({ type: "mark", buffered: true });
+}, "observe({type, buffered: true}) delivers the entries already buffered");
+
+async_test((t) => {
+  reset();
+  let called = false;
+  const po = new PerformanceObserver(() => {
+    called = true;
+  });
+  po.observe({ type: "mark" });
+  performance.mark("a");
+  const taken = po.takeRecords();
+  assert_array_equals(taken.map((e) => e.name), ["a"]);
+  assert_array_equals(po.takeRecords(), []);
+  performance.mark("b");
+  po.disconnect();
+  performance.mark("c");
+  setTimeout(t.step_func_done(() => {
+    assert_false(called, "taken and disconnected: nothing left to deliver");
+  }), 0);
+}, "takeRecords() empties the observer's buffer; disconnect() stops it");
+
+async_test((t) => {
+  reset();
+  const err = new Error("from the observer");
+  const reported = [];
+  const onError = (e) => {
+    reported.push(e.error);
+    e.preventDefault();
+  };
+  addEventListener("error", onError);
+  t.add_cleanup(() => removeEventListener("error", onError));
+  const first = new PerformanceObserver(() => {
+    throw err;
+  });
+  const second = new PerformanceObserver(t.step_func_done(() => {
+    assert_array_equals(reported, [err], "the first callback's exception was reported");
+    first.disconnect();
+    second.disconnect();
+  }));
+  first.observe({ type: "mark" });
+  second.observe({ type: "mark" });
+  performance.mark("x");
+}, "an exception thrown by an observer callback is reported and the others still run");

@@ -50,7 +50,7 @@ NODE_DIR = Path(__file__).parent / "js" / "node"
 NODE_COMPAT_FLAGS = frozenset({"nodejs_compat", "nodejs_compat_v2"})
 NODE_PROVIDED = {"async_hooks": "async_hooks", "buffer": "buffer", "crypto": "crypto",
                  "events": "events", "path": "path", "path/posix": "path",
-                 "process": "process", "util": "util"}
+                 "process": "process", "util": "util", "util/types": "util_types"}
 NODE_BUILTINS = frozenset({
     "assert", "assert/strict", "async_hooks", "buffer", "child_process", "cluster", "console",
     "constants", "crypto", "dgram", "diagnostics_channel", "dns", "dns/promises", "domain",

@@ -165,6 +165,7 @@ def test_util_path_and_process(tmp_path):
         import util from 'node:util';
         import path from 'path';
         import process from 'node:process';
+        import utilTypes from 'node:util/types';
         const { promisify, format, inspect, types } = require('util');
         const later = promisify((x, cb) => cb(null, x * 2));
         later(21).then((v) => { globalThis.__result.promisified = v; });
@@ -183,6 +184,7 @@ def test_util_path_and_process(tmp_path):
                  path.relative('/a/b/c', '/a/d'), path.normalize('a//b/../c/'), path.isAbsolute('/x')],
           env: [process.env.GREETING, process.env.TOKEN], platform: process.platform,
           version: process.version.startsWith('v'),
+          utilTypes: [utilTypes === types, require('util/types').isDate(new Date())],
         };
     """}, env={"GREETING": "hello", "TOKEN": "t0k"})
     assert result == {
@@ -191,7 +193,7 @@ def test_util_path_and_process(tmp_path):
         "types": [True, True, True, True], "inherits": True, "encoder": 2,
         "path": ["/a/c/d.js", "/y/z", "/a/b", "b", ".gz", "../../d", "a/c/", True],
         "env": ["hello", "t0k"], "platform": "linux", "version": True,
-        "promisified": 42, "tick": "ticked",
+        "promisified": 42, "tick": "ticked", "utilTypes": [True, True],
     }
 
 

@@ -2,18 +2,15 @@
 "use strict";
 
 const { apply: ReflectApply, ownKeys: ReflectOwnKeys } = Reflect;
+const util = require("node:util");
+const { codedError, invalidArgType, validateNumber } = util[Symbol.for("isoflow.node.internals")];
 const ArrayPrototypeSlice = Array.prototype.slice;
 const kCapture = Symbol("kCapture");
 const errorMonitor = Symbol("events.errorMonitor");
 let defaultMaxListeners = 10;
 
 function checkListener(listener) {
-  if (typeof listener !== "function") {
-    const error = new TypeError(
-      `The "listener" argument must be of type function. Received ${typeof listener}`);
-    error.code = "ERR_INVALID_ARG_TYPE";
-    throw error;
-  }
+  if (typeof listener !== "function") throw invalidArgType("listener", "Function", listener);
 }
 
 function EventEmitter(options) {
@@ -26,8 +23,59 @@ EventEmitter.init = function init(options) {
     this._eventsCount = 0;
   }
   this._maxListeners = this._maxListeners || undefined;
-  this[kCapture] = Boolean(options && options.captureRejections);
+  if (options && options.captureRejections) {
+    if (typeof options.captureRejections !== "boolean") {
+      throw invalidArgType("options.captureRejections", "boolean", options.captureRejections);
+    }
+    this[kCapture] = true;
+  } else {
+    this[kCapture] = EventEmitter.prototype[kCapture];
+  }
 };
+
+EventEmitter.prototype[kCapture] = false;
+Object.defineProperty(EventEmitter, "captureRejections", {
+  enumerable: true,
+  get() { return EventEmitter.prototype[kCapture]; },
+  set(value) {
+    if (typeof value !== "boolean") {
+      throw invalidArgType("EventEmitter.captureRejections", "boolean", value);
+    }
+    EventEmitter.prototype[kCapture] = value;
+  },
+});
+
+const kRejection = Symbol.for("nodejs.rejection");
+
+/** captureRejections: a listener's rejected promise becomes an 'error' event (or a call of
+ * emitter[Symbol.for('nodejs.rejection')]), on a later tick, as in Node. */
+function addCatch(emitter, promise, type, args) {
+  if (!emitter[kCapture]) return;
+  try {
+    const then = promise.then;
+    if (typeof then === "function") {
+      ReflectApply(then, promise, [undefined, (err) => {
+        queueMicrotask(() => emitRejection(emitter, err, type, args));
+      }]);
+    }
+  } catch (err) {
+    emitter.emit("error", err);
+  }
+}
+
+function emitRejection(emitter, err, type, args) {
+  if (typeof emitter[kRejection] === "function") {
+    emitter[kRejection](err, type, ...args);
+    return;
+  }
+  const previous = emitter[kCapture];
+  try {
+    emitter[kCapture] = false; // an 'error' listener's own rejection does not loop
+    emitter.emit("error", err);
+  } finally {
+    emitter[kCapture] = previous;
+  }
+}
 
 EventEmitter.prototype._events = undefined;
 EventEmitter.prototype._eventsCount = 0;
@@ -37,23 +85,23 @@ Object.defineProperty(EventEmitter, "defaultMaxListeners", {
   enumerable: true,
   get() { return defaultMaxListeners; },
   set(n) {
-    if (typeof n !== "number" || n < 0 || Number.isNaN(n)) {
-      throw new RangeError(`The value of "defaultMaxListeners" is out of range. Received ${n}`);
-    }
+    validateNumber(n, "defaultMaxListeners", 0);
     defaultMaxListeners = n;
   },
 });
 
 EventEmitter.prototype.setMaxListeners = function setMaxListeners(n) {
-  if (typeof n !== "number" || n < 0 || Number.isNaN(n)) {
-    throw new RangeError(`The value of "n" is out of range. Received ${n}`);
-  }
+  validateNumber(n, "setMaxListeners", 0);
   this._maxListeners = n;
   return this;
 };
 
+function maxListenersOf(target) {
+  return target._maxListeners === undefined ? defaultMaxListeners : target._maxListeners;
+}
+
 EventEmitter.prototype.getMaxListeners = function getMaxListeners() {
-  return this._maxListeners === undefined ? defaultMaxListeners : this._maxListeners;
+  return maxListenersOf(this);
 };
 
 function eventsOf(target) {
@@ -74,18 +122,28 @@ EventEmitter.prototype.emit = function emit(type, ...args) {
     if (type === "error") {
       const er = args[0];
       if (er instanceof Error) throw er; // unhandled 'error' event
-      const error = new Error(`Unhandled error. (${er})`);
-      error.code = "ERR_UNHANDLED_ERROR";
+      let shown;
+      try {
+        shown = util.inspect(er);
+      } catch {
+        shown = er;
+      }
+      const error = codedError(Error, "ERR_UNHANDLED_ERROR",
+                               `Unhandled error.${er === undefined ? "" : ` (${shown})`}`);
       error.context = er;
       throw error;
     }
     return false;
   }
   if (typeof handler === "function") {
-    ReflectApply(handler, this, args);
+    const result = ReflectApply(handler, this, args);
+    if (result !== undefined && result !== null) addCatch(this, result, type, args);
   } else {
     const listeners = ReflectApply(ArrayPrototypeSlice, handler, []);
-    for (let i = 0; i < listeners.length; i++) ReflectApply(listeners[i], this, args);
+    for (let i = 0; i < listeners.length; i++) {
+      const result = ReflectApply(listeners[i], this, args);
+      if (result !== undefined && result !== null) addCatch(this, result, type, args);
+    }
   }
   return true;
 };
@@ -109,12 +167,19 @@ function addListener(target, type, listener, prepend) {
     existing.push(listener);
   }
   const count = typeof events[type] === "function" ? 1 : events[type].length;
-  const max = target.getMaxListeners();
+  const max = maxListenersOf(target);
   if (max > 0 && count > max && !events[type].warned) {
     if (typeof events[type] !== "function") events[type].warned = true;
-    console.warn(`MaxListenersExceededWarning: Possible EventEmitter memory leak detected. ` +
-                 `${count} ${String(type)} listeners added. Use emitter.setMaxListeners() ` +
-                 "to increase limit");
+    // As Node: a process warning (a 'warning' event on process, and printed).
+    const warning = new Error(
+      `Possible EventEmitter memory leak detected. ${count} ${String(type)} listeners added to ` +
+      `${util.inspect(target, { depth: -1 })}. MaxListeners is ${max}. Use ` +
+      "emitter.setMaxListeners() to increase limit");
+    warning.name = "MaxListenersExceededWarning";
+    warning.emitter = target;
+    warning.type = type;
+    warning.count = count;
+    require("node:process").emitWarning(warning);
   }
   return target;
 }
@@ -229,36 +294,110 @@ EventEmitter.prototype.listenerCount = function listenerCount(type, listener) {
   if (listener === undefined) return all.length;
   return all.filter((l) => l === listener || l.listener === listener).length;
 };
-EventEmitter.listenerCount = (emitter, type) => emitter.listenerCount(type);
+EventEmitter.listenerCount = function listenerCount(emitter, type) {
+  if (typeof emitter.listenerCount === "function") return emitter.listenerCount(type);
+  return listenersOf(emitter, type, false).length;
+};
 EventEmitter.prototype.eventNames = function eventNames() {
   return this._eventsCount > 0 ? ReflectOwnKeys(this._events) : [];
 };
 
-/** events.once(emitter, name): a promise of the next event's arguments ('error' rejects). */
-function once(emitter, name) {
+class AbortError extends Error {
+  constructor(message = "The operation was aborted", options = undefined) {
+    super(message, options);
+    this.code = "ABORT_ERR";
+    this.name = "AbortError";
+  }
+}
+
+// events.once works with an EventEmitter or an EventTarget (Node's eventTargetAgnostic*).
+function addAgnostic(emitter, name, listener, once) {
+  if (typeof emitter.on === "function") {
+    if (once) emitter.once(name, listener);
+    else emitter.on(name, listener);
+  } else if (typeof emitter.addEventListener === "function") {
+    emitter.addEventListener(name, listener, { once });
+  } else {
+    throw invalidArgType("emitter", "EventEmitter", emitter);
+  }
+}
+
+function removeAgnostic(emitter, name, listener) {
+  if (typeof emitter.removeListener === "function") emitter.removeListener(name, listener);
+  else if (typeof emitter.removeEventListener === "function") emitter.removeEventListener(name, listener);
+  else throw invalidArgType("emitter", "EventEmitter", emitter);
+}
+
+/** events.once(emitter, name[, { signal }]): a promise of the next event's arguments (an
+ * EventTarget's: [event]); an 'error' event rejects it, and so does the signal's abort. */
+async function once(emitter, name, options = {}) {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw invalidArgType("options", "Object", options);
+  }
+  const signal = options.signal;
+  if (signal !== undefined && (signal === null || typeof signal !== "object" || !("aborted" in signal))) {
+    throw invalidArgType("options.signal", "AbortSignal", signal);
+  }
+  if (signal !== undefined && signal.aborted) throw new AbortError(undefined, { cause: signal.reason });
   return new Promise((resolve, reject) => {
     const onError = (err) => {
       emitter.removeListener(name, onEvent);
+      if (signal !== undefined) removeAgnostic(signal, "abort", onAbort);
       reject(err);
     };
     const onEvent = (...args) => {
-      if (name !== "error") emitter.removeListener("error", onError);
+      if (typeof emitter.removeListener === "function") emitter.removeListener("error", onError);
+      if (signal !== undefined) removeAgnostic(signal, "abort", onAbort);
       resolve(args);
     };
-    emitter.once(name, onEvent);
-    if (name !== "error") emitter.once("error", onError);
+    const onAbort = () => {
+      removeAgnostic(emitter, name, onEvent);
+      if (typeof emitter.removeListener === "function") emitter.removeListener("error", onError);
+      reject(new AbortError(undefined, { cause: signal.reason }));
+    };
+    addAgnostic(emitter, name, onEvent, true);
+    // only an EventEmitter has 'error' events
+    if (name !== "error" && typeof emitter.once === "function") emitter.once("error", onError);
+    if (signal !== undefined) addAgnostic(signal, "abort", onAbort, true);
   });
 }
 
 EventEmitter.EventEmitter = EventEmitter;
 EventEmitter.once = once;
 EventEmitter.errorMonitor = errorMonitor;
-EventEmitter.captureRejectionSymbol = Symbol.for("nodejs.rejection");
+EventEmitter.captureRejectionSymbol = kRejection;
 EventEmitter.usingDomains = false;
 EventEmitter.getEventListeners = (emitter, type) => emitter.listeners(type);
-EventEmitter.setMaxListeners = (n = defaultMaxListeners, ...targets) => {
+// An EventTarget's limit (it warns of nothing here, but getMaxListeners reports it).
+const targetMaxListeners = new WeakMap();
+const isEventTarget = (value) => typeof EventTarget === "function" && value instanceof EventTarget;
+
+EventEmitter.getMaxListeners = function getMaxListeners(emitterOrTarget) {
+  if (emitterOrTarget !== null && emitterOrTarget !== undefined &&
+      typeof emitterOrTarget.getMaxListeners === "function") {
+    return maxListenersOf(emitterOrTarget);
+  }
+  if (isEventTarget(emitterOrTarget)) {
+    if (targetMaxListeners.has(emitterOrTarget)) return targetMaxListeners.get(emitterOrTarget);
+    return typeof AbortSignal === "function" && emitterOrTarget instanceof AbortSignal ? 0
+      : defaultMaxListeners;
+  }
+  throw invalidArgType("emitter", ["EventEmitter", "EventTarget"], emitterOrTarget);
+};
+
+EventEmitter.setMaxListeners = function setMaxListeners(n = defaultMaxListeners, ...targets) {
+  validateNumber(n, "setMaxListeners", 0);
   if (targets.length === 0) defaultMaxListeners = n;
-  for (const target of targets) target.setMaxListeners(n);
+  for (const target of targets) {
+    if (isEventTarget(target)) {
+      targetMaxListeners.set(target, n);
+      continue;
+    }
+    if (target === null || typeof target !== "object" || typeof target.setMaxListeners !== "function") {
+      throw invalidArgType("eventTargets", ["EventEmitter", "EventTarget"], target);
+    }
+    target.setMaxListeners(n);
+  }
 };
 
 module.exports = EventEmitter;

@@ -69,10 +69,28 @@ Object.assign(process, {
   memoryUsage: Object.assign(() => ({ rss: 0, heapTotal: 0, heapUsed: 0, external: 0,
                                       arrayBuffers: 0 }), { rss: () => 0 }),
   cpuUsage: () => ({ user: 0, system: 0 }),
-  emitWarning(warning, type) {
-    const text = warning instanceof Error ? `${warning.name}: ${warning.message}`
-      : `${typeof type === "string" ? type : "Warning"}: ${warning}`;
-    console.warn(text);
+  /** As Node: a 'warning' event on process on the next tick, and the warning printed. */
+  emitWarning(warning, type, code) {
+    if (type !== null && typeof type === "object" && !Array.isArray(type)) {
+      ({ type, code } = type);
+    }
+    if (typeof code === "function") code = undefined; // (warning, type, ctor)
+    if (typeof warning === "string") {
+      const error = new Error(warning);
+      error.name = typeof type === "string" ? type : "Warning";
+      if (code !== undefined) error.code = code;
+      warning = error;
+    } else if (!(warning instanceof Error)) {
+      const error = new TypeError('The "warning" argument must be of type string or an ' +
+                                  "instance of Error.");
+      error.code = "ERR_INVALID_ARG_TYPE";
+      throw error;
+    }
+    const shown = warning;
+    queue(als.bind(() => {
+      process.emit("warning", shown);
+      console.warn(`${shown.code ? `[${shown.code}] ` : ""}${shown.name}: ${shown.message}`);
+    }));
   },
   exit(code) {
     const error = new Error(`process.exit(${code === undefined ? "" : code}) is not supported ` +

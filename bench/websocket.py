@@ -7,6 +7,9 @@ Two measures, one aiohttp client (in this process) for every runtime:
 * messages/s: small text messages (16 bytes) echoed, 64 in flight on one connection;
 * MB/s: 1 MiB binary messages echoed, 4 in flight; counted one way (the bytes echoed back).
 
+With each, the CPU the runtime's processes spent (user + system, /proc) per message echoed
+or per MB: the client is Python and may be the limit of a fast peer's rate, not its CPU.
+
 isoflow and workerd run the same Workers-API script (WebSocketPair, accept()); Deno and Bun
 their own upgrade APIs (Deno.upgradeWebSocket, Bun.serve's websocket handlers), each the
 shortest echo. The peers come from npm through bench/compare/runtimes.py (pinned, cached in
@@ -26,7 +29,10 @@ from pathlib import Path
 from _harness import REPO, free_port, serving
 
 sys.path.insert(0, str(REPO / "bench" / "compare"))
+from measure import cpu_seconds
 from runtimes import BUN_MAIN, COMPATIBILITY_DATE, install_peers
+
+from tests.procstats import descendants
 
 WORKERS_API = """\
 export default {
@@ -101,8 +107,10 @@ def command(name: str, binary: Path | None, workdir: Path, port: int, workers: i
     raise ValueError(name)
 
 
-async def echo_rate(url: str, message: str | bytes, in_flight: int, seconds: float) -> float:
-    """Messages echoed per second on one connection, ``in_flight`` outstanding at a time."""
+async def echo_rate(url: str, message: str | bytes, in_flight: int,
+                    seconds: float) -> tuple[float, int]:
+    """(Messages echoed per second, messages echoed) on one connection, ``in_flight``
+    outstanding at a time."""
     import aiohttp
 
     async with aiohttp.ClientSession() as session, \
@@ -119,15 +127,25 @@ async def echo_rate(url: str, message: str | bytes, in_flight: int, seconds: flo
             done += 1
             now = time.perf_counter()
             if now >= deadline:
-                return done / (now - start)
+                return done / (now - start), done
             await send(message)
 
 
-def measure(name: str, url: str, seconds: float) -> dict[str, float]:
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and the processes under it."""
+    return sum(cpu_seconds(p) for p in descendants(pid))
+
+
+def measure(url: str, pid: int, seconds: float) -> dict[str, float]:
     asyncio.run(echo_rate(url, SMALL, 8, 0.5))  # warm-up (JIT, connections)
-    rate = asyncio.run(echo_rate(url, SMALL, 64, seconds))
-    big = asyncio.run(echo_rate(url, BIG, 4, seconds))
-    return {"messages/s": rate, "MB/s (1 MiB)": big * len(BIG) / 1e6}
+    before = tree_cpu(pid)
+    rate, small = asyncio.run(echo_rate(url, SMALL, 64, seconds))
+    middle = tree_cpu(pid)
+    big, large = asyncio.run(echo_rate(url, BIG, 4, seconds))
+    after = tree_cpu(pid)
+    return {"messages/s": rate, "µs/message": (middle - before) / small * 1e6,
+            "MB/s (1 MiB)": big * len(BIG) / 1e6,
+            "µs/MB": (after - middle) / (large * len(BIG) / 1e6) * 1e6}
 
 
 def main() -> None:
@@ -148,18 +166,21 @@ def main() -> None:
         workdir = Path(tempfile.mkdtemp(prefix=f"ws-bench-{name}-"))
         port = free_port()
         cmd = command(name, binary, workdir, port, args.workers)
-        with serving(cmd, port, workdir / "log.txt"):
+        with serving(cmd, port, workdir / "log.txt") as server:
             time.sleep(0.3)
-            results[name] = measure(name, f"http://127.0.0.1:{port}/", args.seconds)
+            results[name] = measure(f"http://127.0.0.1:{port}/", server.pid, args.seconds)
         r = results[name]
-        print(f"{name:8} {r['messages/s']:>10,.0f} messages/s   "
-              f"{r['MB/s (1 MiB)']:>8,.0f} MB/s (1 MiB messages)", flush=True)
+        print(f"{name:8} {r['messages/s']:>10,.0f} messages/s at {r['µs/message']:5.1f} µs "
+              f"of CPU each   {r['MB/s (1 MiB)']:>8,.0f} MB/s (1 MiB messages) at "
+              f"{r['µs/MB']:,.0f} µs of CPU per MB", flush=True)
     iso = results["isoflow"]
     for name in results:
         if name != "isoflow":
             peer = results[name]
-            print(f"isoflow / {name}: messages/s {iso['messages/s'] / peer['messages/s']:.2f}x, "
-                  f"MB/s {iso['MB/s (1 MiB)'] / peer['MB/s (1 MiB)']:.2f}x")
+            print(f"isoflow / {name}: messages/s {iso['messages/s'] / peer['messages/s']:.2f}x "
+                  f"(CPU per message {iso['µs/message'] / peer['µs/message']:.2f}x), "
+                  f"MB/s {iso['MB/s (1 MiB)'] / peer['MB/s (1 MiB)']:.2f}x "
+                  f"(CPU per MB {iso['µs/MB'] / peer['µs/MB']:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,13 @@ TRY_AGAIN_LATER = 1013
 CLOSE_TIMEOUT = 5.0  # seconds the peer has to answer our Close frame
 
 
+def _joined(pieces: list[bytes]) -> bytes:
+    """A message from its pieces (each copied out of outBin already), which are cleared."""
+    message = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+    pieces.clear()
+    return message
+
+
 class Served:
     """A stream upgraded to a WebSocket, as the worker sees it."""
 
@@ -65,7 +72,7 @@ class Served:
     def __init__(self, sid: int, entry: StreamEntry) -> None:
         self.sid = sid
         self.entry = entry
-        self.assembling = bytearray()  # bytes of the message JavaScript is handing over
+        self.assembling: list[bytes] = []  # pieces of the message JavaScript hands over
         self.incoming: list[bytes | memoryview] = []  # pieces of a message from the client
         self.out: deque[list[Any]] = deque()  # [binary, view, sent] waiting for credit
         self.owed: deque[int] = deque()  # credit to grant as JavaScript takes each message
@@ -81,7 +88,7 @@ class Outbound:
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.credit = Credit(WINDOW)  # bytes JavaScript may be handed now
         self.owed: deque[int] = deque()
-        self.assembling = bytearray()
+        self.assembling: list[bytes] = []
         self.sends: asyncio.Queue[tuple[bool, bytes] | tuple[int, str]] = asyncio.Queue()
         self.task: asyncio.Task | None = None
         self.close_sent = False  # our Close frame went out: the next Close is the answer
@@ -247,10 +254,9 @@ class WebSockets:
             return  # cancelled meanwhile
         if kind == AC_WS_DATA:
             assert data is not None
-            s.assembling += data  # outBin is reused by the next pump: copied
+            s.assembling.append(bytes(data))  # outBin is reused by the next pump: copied
         elif kind == AC_WS_SEND:
-            message = bytes(s.assembling)
-            s.assembling.clear()
+            message = _joined(s.assembling)
             s.out.append([bool(action[2]), memoryview(message), 0])
             self._flush(s)
         elif kind == AC_WS_CLOSE:
@@ -273,10 +279,9 @@ class WebSockets:
             return
         if kind == AC_WS_DATA:
             assert data is not None
-            o.assembling += data
+            o.assembling.append(bytes(data))
         elif kind == AC_WS_SEND:
-            o.sends.put_nowait((bool(action[2]), bytes(o.assembling)))
-            o.assembling.clear()
+            o.sends.put_nowait((bool(action[2]), _joined(o.assembling)))
         elif kind == AC_WS_CLOSE:
             if o.ws is None:  # closed while connecting: the attempt is abandoned
                 if o.task is not None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from isoflow.isolate_worker.eventloop import run as run_event_loop
+from isoflow.isolate_worker.malloc import keep_freed_memory
 
 from . import config as config_file
 from . import logsetup, pidfile, wrangler
@@ -221,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     if project is not None and project.ignored and args.front is None:
         log.warning("%s: not honoured by isoflow: %s", project.path.name,
                     ", ".join(project.ignored))
+    keep_freed_memory()  # a front copies big bodies and messages too (malloc.py)
     if args.front is not None:
         from .fronts import FrontRole
 

@@ -11,11 +11,13 @@ WS_MESSAGE frames under the stream's credit:
   request credit, and goes in pieces that never exceed it. A script that does not take its
   messages stops the reads, aiohttp's reader queue fills and pauses the socket: TCP
   backpressure, as for request bodies.
-* worker -> client: a message is written once all its pieces arrived; its final piece's
-  credit goes back once ``send`` returned (aiohttp drains the socket past 64 KiB), earlier
-  pieces' at once (a message is bounded by ``websocket_max_message``). A client that does
-  not read therefore stops the grants, and the script's sends pile up in its own bounded
-  buffer (js/37_websocket.js).
+* worker -> client: a message is written once all its pieces arrived, as a frame of our
+  own (unmasked, unfragmented, uncompressed: :func:`frame_head`), with every other message
+  already at hand in the same write; its final piece's credit goes back once the socket took
+  it (the transport below its high-water mark, or drained), earlier pieces' at once (a
+  message is bounded by ``websocket_max_message``). A client that does not read therefore
+  stops the grants, and the script's sends pile up in its own bounded buffer
+  (js/37_websocket.js).
 
 Close codes and reasons travel both ways (WS_CLOSE). A worker that fails or dies closes the
 client's socket with 1011; a socket with no message either way for
@@ -28,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 from typing import TYPE_CHECKING
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -51,6 +54,30 @@ _OWN_FIELDS = frozenset({
     "sec-websocket-extensions", "content-length", "transfer-encoding", "keep-alive",
 })
 _UNSENDABLE = frozenset({1005, 1006, 1015})  # codes that never appear in a close frame
+_JOIN_MAX = 16384  # messages written at once are joined into one buffer up to this size
+_HEAD16 = struct.Struct("!BBH").pack
+_HEAD64 = struct.Struct("!BBQ").pack
+
+
+def frame_head(binary: bool, size: int) -> bytes:
+    """The head of a final, unmasked, uncompressed data frame of ``size`` payload bytes
+    (RFC 6455 §5.2): what a server sends its client for a whole message."""
+    first = 0x82 if binary else 0x81
+    if size < 126:
+        return bytes((first, size))
+    if size < 1 << 16:
+        return _HEAD16(first, 126, size)
+    return _HEAD64(first, 127, size)
+
+
+def text_payload(data: bytes) -> bytes:
+    """A text message's bytes as a text frame may carry them: UTF-8 (the runtime sends
+    nothing else; a malformed sequence is replaced rather than sent)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "replace").encode("utf-8")
+    return data
 
 
 def sendable_code(code: int) -> int:
@@ -185,20 +212,31 @@ class _Socket:
                 return
 
     async def _outbound(self) -> None:
-        """Worker -> client: whole messages, credit back once the socket took them."""
-        stream, ws = self.stream, self.ws
+        """Worker -> client: whole messages, credit back once the socket took them. The
+        messages at hand when one is complete leave with it, in one write."""
+        stream = self.stream
         pieces: list[bytes | memoryview] = []
         size = 0
         limit = self.limits.websocket_max_message
+        batch: list[bytes | memoryview] = []  # frame heads and payloads to write
+        owed = 0  # the credit of the batch's final pieces, returned once written
         while True:
+            if batch and not stream.pending_chunks():
+                if not await self._write(batch, owed):
+                    return
+                batch, owed = [], 0
             try:
                 item = await stream.next_chunk()
             except StreamFailed as e:
+                if batch and not await self._write(batch, owed):
+                    return
                 log.warning("request %s: WebSocket closed with 1011: %s", stream.request_id,
                             e.message)
                 await self._close(WSCloseCode.INTERNAL_ERROR, e.message)
                 return
             if isinstance(item, p.WsClose):
+                if batch and not await self._write(batch, owed):
+                    return
                 await self._close(item.code, item.reason)
                 return
             if not isinstance(item, p.WsMessage):
@@ -210,31 +248,49 @@ class _Socket:
                             stream.request_id, limit)
                 self._to_worker(p.WsClose(stream.sid, WSCloseCode.MESSAGE_TOO_BIG,
                                           "message too big"))
+                if batch and not await self._write(batch, owed):
+                    return
                 await self._close(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
                 return
             if not item.fin:
                 stream.consumed(len(item.data))  # bounded by the limit: the rest may come
                 continue
-            data = b"".join(pieces) if len(pieces) > 1 else bytes(item.data)
+            data = b"".join(pieces) if len(pieces) > 1 else item.data
             pieces, size = [], 0
-            self.last = self.loop.time()
+            if not item.binary:
+                data = text_payload(bytes(data))
+            batch += (frame_head(item.binary, len(data)), data)
+            owed += len(item.data)
+
+    async def _write(self, batch: list[bytes | memoryview], owed: int) -> bool:
+        """Write whole frames; once the socket took them (drained if the client reads
+        slowly, for up to ``send_timeout``), give ``owed`` credit back. False: the socket
+        is closed, closing or was given up on."""
+        transport = self.request.transport
+        if transport is None or transport.is_closing() or self.ws.closed:
+            return False  # the connection is going: nothing more is sent
+        size = sum(len(b) for b in batch)
+        if size <= _JOIN_MAX:
+            transport.write(b"".join(batch))
+        else:
+            transport.writelines(batch)
+        self.ex.bytes_out += size - sum(len(b) for b in batch[::2])  # the payloads
+        self.last = self.loop.time()
+        if self.request.protocol.writing_paused:
             try:
                 async with asyncio.timeout(self.send_timeout):
-                    if item.binary:
-                        await ws.send_bytes(data)
-                    else:
-                        await ws.send_str(data.decode("utf-8", "replace"))
+                    await self.request.writer.drain()
             except TimeoutError:
                 log.warning("request %s: the client took no WebSocket message for %g s; "
-                            "closing", stream.request_id, self.send_timeout)
-                stream.cancel("the client does not read")
-                if self.request.transport is not None:
-                    self.request.transport.abort()
-                return
+                            "closing", self.stream.request_id, self.send_timeout)
+                self.stream.cancel("the client does not read")
+                transport.abort()
+                return False
             except ConnectionError:
-                return
-            self.ex.bytes_out += len(data)
-            stream.consumed(len(item.data))
+                return False
+        if owed:
+            self.stream.consumed(owed)
+        return True
 
     async def _idle(self) -> None:
         timeout = self.limits.websocket_idle_timeout

@@ -284,6 +284,7 @@ def server(tmp_path_factory):
     config.write_text(f"""
 [server]
 shutdown_grace = 1
+send_timeout = 2
 
 [[listeners]]
 port = {port}
@@ -494,6 +495,28 @@ def test_a_client_that_does_not_read_bounds_the_memory_of_both_processes(server)
     print(sampler.report())  # shown with -s
     # The supervisor holds at most one credit window; the worker's script waits.
     assert max(growth.values()) < 24, sampler.report()
+
+
+def test_a_client_that_reads_nothing_is_cut_off_after_send_timeout(server):
+    """The front writes messages while the socket takes them; when it has not drained for
+    ``send_timeout`` (2 s here) the connection is given up, not held open forever."""
+    n = 256  # 16 MiB in 64 KiB messages: more than the socket buffers hold
+
+    async def go():
+        session, ws = await _session_ws(url(server, f"/paced?n={n}"), max_msg_size=0)
+        async with session:
+            await asyncio.sleep(4)  # not reading, past the timeout
+            got, started = 0, time.monotonic()
+            while True:
+                msg = await ws.receive(timeout=10)
+                if msg.type is not aiohttp.WSMsgType.BINARY:
+                    return got, msg, time.monotonic() - started
+                got += len(msg.data)
+    got, last, took = run(go())
+    assert got < n << 16, "every message arrived: the socket was never given up"
+    assert last.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR,
+                         aiohttp.WSMsgType.CLOSE), last
+    assert took < 5  # what the buffers held, then the end
 
 
 def test_sends_past_the_buffer_limit_close_the_socket_with_1011(server):

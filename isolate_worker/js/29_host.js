@@ -106,6 +106,25 @@ function queueAction(action) {
   }
 }
 
+// Count actions ([kind, id, n]) not yet flushed, by kind and id: queueCount adds to them.
+let pendingCounts = new SafeMap();
+
+/**
+ * Queue `[kind, id, n]`, or add `n` to the one of the same kind and id this pump queued
+ * already: a count (a WebSocket's messages taken) travels once a pump, not once an event.
+ */
+function queueCount(kind, id, n) {
+  const key = `${kind}:${id}`;
+  const queued = pendingCounts.get(key);
+  if (queued !== undefined) {
+    queued[2] += n;
+    return;
+  }
+  const action = [kind, id, n];
+  pendingCounts.set(key, action);
+  queueAction(action);
+}
+
 /**
  * Body chunks are short-lived ArrayBuffers whose memory V8 counts as "external": left alone,
  * dead chunks pile up until ~64 MB before V8 collects them. A young-generation collection
@@ -142,6 +161,7 @@ const dataKinds = new primordials.SafeSet(internals.kinds.DATA_ACTIONS); // kind
 /** Move pending actions into the pump's result, copying chunk bytes into outBin. */
 function flushActions() {
   if (actions.length === 0) return "[0]";
+  if (pendingCounts.size !== 0) pendingCounts = new SafeMap(); // they leave now (or stay whole)
   const out = NullArray();
   out[0] = 0;
   let offset = 0;
@@ -566,6 +586,7 @@ const host = {
   Inflow,
   Outflow,
   queueAction,
+  queueCount,
   queueData,
   eventBytes,
   on(kind, handler) {

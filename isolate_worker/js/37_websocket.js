@@ -207,7 +207,7 @@ function dispatchItem(s, item) {
       inContext(s, () => events.fire(s.socket, "message", { data, origin: s.origin },
         internals.messaging.MessageEvent));
     }
-    if (s.id !== 0 && sockets.get(s.id) === s) host.queueAction([AC_WS_CREDIT, s.id, 1]);
+    if (s.id !== 0 && sockets.get(s.id) === s) host.queueCount(AC_WS_CREDIT, s.id, 1);
   } else if (kind === "close") {
     const code = item[1], reason = item[2], clean = item[3];
     s.closedIn = true;

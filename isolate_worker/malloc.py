@@ -1,4 +1,6 @@
-"""glibc's malloc, tuned for a worker that streams: freed body buffers are kept for reuse.
+"""glibc's malloc, tuned for a process that streams: freed body buffers are kept for reuse.
+Workers apply it at start, and so do the fronts (big bodies and WebSocket messages pass
+through them as Python bytes: 1 MiB messages faulted their pages in anew each time).
 
 Every body chunk a worker sends is copied into a ZeroMQ message (malloc'd up to 1 MiB,
 freed by ZeroMQ's I/O thread once sent). glibc's defaults map such a block on its own and

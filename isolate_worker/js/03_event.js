@@ -94,10 +94,21 @@ function newEventState(type, init) {
   };
 }
 
+// The runtime's own events pass this as a third constructor argument: their type and init
+// are converted already (a string, and a record with every member), so the constructors
+// skip Web IDL's conversions (a MessageEvent per WebSocket message: 1.8 -> 0.6 µs).
+// Scripts never see it.
+const PRECONVERTED = ObjectFreeze({ __proto__: null });
+
 class Event {
   #state;
 
-  constructor(type, eventInitDict = undefined) {
+  constructor(type, eventInitDict = undefined, key = undefined) {
+    if (key === PRECONVERTED) {
+      this.#state = newEventState(type, eventInitDict);
+      ObjectDefineProperty(this, "isTrusted", isTrustedDescriptor);
+      return;
+    }
     const prefix = `Failed to construct '${new.target.name || "Event"}'`;
     webidl.requiredArguments(arguments.length, 1, prefix);
     type = converters.DOMString(type, prefix, "Argument 1");
@@ -812,6 +823,8 @@ internals.events = ObjectFreeze({
     return dispatch(target, createTrustedEvent(type, init, EventClass));
   },
   createTrustedEvent,
+  /** The key that makes an event constructor take its type and init as converted. */
+  PRECONVERTED,
   installEventTarget,
   defineEventHandler,
   reportException,

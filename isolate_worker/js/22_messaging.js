@@ -81,14 +81,14 @@ function deliver(st) {
     try {
       record = internals.structuredClone.deserializeWithTransfer(item.serialized);
     } catch {
-      events.fire(port, "messageerror", { data: null }, MessageEvent);
+      events.dispatch(port, trustedMessageEvent("messageerror", null));
       return;
     }
     const ports = [];
     for (let i = 0; i < record.transferred.length; i++) {
       if (states.has(record.transferred[i])) ArrayPrototypePush(ports, record.transferred[i]);
     }
-    events.fire(port, "message", { data: record.value, ports }, MessageEvent);
+    events.dispatch(port, trustedMessageEvent("message", record.value, "", ports));
   };
   if (ctx !== null) contexts.run(ctx, run, undefined, []);
   else run();
@@ -282,7 +282,16 @@ class MessageEvent extends Event {
   #source;
   #ports;
 
-  constructor(type, eventInitDict = undefined) {
+  constructor(type, eventInitDict = undefined, key = undefined) {
+    if (key === events.PRECONVERTED) { // trustedMessageEvent's: converted already
+      super(type, eventInitDict, key);
+      this.#data = eventInitDict.data;
+      this.#origin = eventInitDict.origin;
+      this.#lastEventId = "";
+      this.#source = null;
+      this.#ports = frozenCopy(eventInitDict.ports);
+      return;
+    }
     const prefix = "Failed to construct 'MessageEvent'";
     webidl.requiredArguments(arguments.length, 1, prefix);
     type = converters.DOMString(type, prefix, "Argument 1");
@@ -343,5 +352,21 @@ class MessageEvent extends Event {
 
 webidl.configureInterface(MessageEvent);
 
-internals.messaging = { MessagePort, MessageChannel, MessageEvent };
+const NO_PORTS = ObjectFreeze([]);
+
+/**
+ * A trusted MessageEvent (not bubbling, not cancelable) from values the runtime holds
+ * already: what "fire an event named `type` using MessageEvent" with `data`, `origin` and
+ * `ports` makes, without converting its init dictionary member by member.
+ */
+function trustedMessageEvent(type, data, origin = "", ports = NO_PORTS) {
+  const init = {
+    __proto__: null, bubbles: false, cancelable: false, composed: false, data, origin, ports,
+  };
+  const event = new MessageEvent(type, init, events.PRECONVERTED);
+  events.setTrusted(event);
+  return event;
+}
+
+internals.messaging = { MessagePort, MessageChannel, MessageEvent, trustedMessageEvent };
 internals.exposeGlobals({ MessageChannel, MessagePort, MessageEvent });

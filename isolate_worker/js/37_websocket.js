@@ -204,8 +204,8 @@ function dispatchItem(s, item) {
           ? internals.blob.createBlob([data], data.length, "")
           : TypedArrayPrototypeGetBuffer(data);
       }
-      inContext(s, () => events.fire(s.socket, "message", { data, origin: s.origin },
-        internals.messaging.MessageEvent));
+      inContext(s, () => events.dispatch(s.socket,
+        internals.messaging.trustedMessageEvent("message", data, s.origin)));
     }
     if (s.id !== 0 && sockets.get(s.id) === s) host.queueCount(AC_WS_CREDIT, s.id, 1);
   } else if (kind === "close") {

@@ -39,6 +39,9 @@ promise_test(async () => {
   assert_equals(e.source, null);
   assert_array_equals(e.ports, []);
   assert_true(Object.isFrozen(e.ports));
+  assert_equals(e.ports, e.ports, "the same frozen array");
+  assert_false(e.bubbles || e.cancelable || e.composed || e.defaultPrevented);
+  assert_equals(e.eventPhase, Event.NONE, "after its dispatch");
   await next(port2);
   assert_array_equals(order, ["sync", "one", "two"]);
 }, "messages arrive asynchronously, in order, through onmessage (which starts the port)");
@@ -176,6 +179,11 @@ test(() => {
   assert_throws_js(TypeError, () => new MessageEvent("m", { source: {} }));
   assert_throws_js(TypeError, () => new MessageEvent("m", { ports: [{}] }));
   assert_throws_js(TypeError, () => new MessageEvent());
+  // A third argument from a script changes nothing: the init is converted as always.
+  const h = new MessageEvent("m", { origin: { toString: () => "o" }, bubbles: 1 }, {});
+  assert_equals(h.origin, "o");
+  assert_true(h.bubbles);
+  assert_equals(new Event("e", { cancelable: "yes" }, {}).cancelable, true);
   const g = new MessageEvent("x");
   g.initMessageEvent("y", true, true, "d", "o", "l", null, []);
   assert_equals(g.type, "y");

@@ -26,12 +26,14 @@ AC_OP, AC_OP_DATA = 14, 15
 AC_WS_ACCEPT, AC_WS_DATA, AC_WS_SEND, AC_WS_CLOSE, AC_WS_CREDIT, AC_WS_CONNECT = (
     16, 17, 18, 19, 20, 21)
 AC_COMPLETE = 22  # a response's head, whole body and end in one action (js/90_serve.js)
+AC_WS_MESSAGE = 23  # a WebSocket message of one piece: AC_WS_DATA and AC_WS_SEND in one
 WS_ACTIONS = frozenset({AC_WS_ACCEPT, AC_WS_DATA, AC_WS_SEND, AC_WS_CLOSE, AC_WS_CREDIT,
-                        AC_WS_CONNECT})  # js/37_websocket.js, websocket.py
+                        AC_WS_CONNECT, AC_WS_MESSAGE})  # js/37_websocket.js, websocket.py
 
 # actions whose bytes are in outBin: [kind, id, offset, length] (AC_COMPLETE: then status,
-# headers)
-DATA_ACTIONS = frozenset({AC_DATA, AC_FETCH_DATA, AC_OP_DATA, AC_WS_DATA, AC_COMPLETE})
+# headers; AC_WS_MESSAGE: then binary)
+DATA_ACTIONS = frozenset({AC_DATA, AC_FETCH_DATA, AC_OP_DATA, AC_WS_DATA, AC_COMPLETE,
+                          AC_WS_MESSAGE})
 
 
 # -- what an action may look like -----------------------------------------------------------
@@ -75,6 +77,7 @@ ACTIONS: dict[int, tuple[str | None, tuple[str, ...]]] = {
     AC_WS_ACCEPT: ("websocket", ("int", "headers")),
     AC_WS_DATA: ("websocket", ("int", "size", "size")),
     AC_WS_SEND: ("websocket", ("int", "flag", "size")),  # id, binary, size
+    AC_WS_MESSAGE: ("websocket", ("int", "size", "size", "flag")),  # + binary
     AC_WS_CLOSE: ("websocket", ("int", "int", "str")),  # id, code, reason
     AC_WS_CREDIT: ("websocket", ("int", "size")),  # id, messages taken
     AC_WS_CONNECT: ("websocket", ("int", "str", "headers", "strings")),  # url, headers, protocols

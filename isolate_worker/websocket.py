@@ -36,6 +36,7 @@ from .kinds import (
     AC_WS_CONNECT,
     AC_WS_CREDIT,
     AC_WS_DATA,
+    AC_WS_MESSAGE,
     AC_WS_SEND,
     EV_WS_CLOSE,
     EV_WS_CREDIT,
@@ -252,7 +253,11 @@ class WebSockets:
         s = self.served.get(ident)
         if s is None:
             return  # cancelled meanwhile
-        if kind == AC_WS_DATA:
+        if kind == AC_WS_MESSAGE:  # a whole message (outBin is reused: copied)
+            assert data is not None
+            s.out.append([bool(action[4]), memoryview(bytes(data)), 0])
+            self._flush(s)
+        elif kind == AC_WS_DATA:
             assert data is not None
             s.assembling.append(bytes(data))  # outBin is reused by the next pump: copied
         elif kind == AC_WS_SEND:
@@ -277,7 +282,10 @@ class WebSockets:
         o = self.outbound.get(action[1])
         if o is None:
             return
-        if kind == AC_WS_DATA:
+        if kind == AC_WS_MESSAGE:
+            assert data is not None
+            o.sends.put_nowait((bool(action[4]), bytes(data)))
+        elif kind == AC_WS_DATA:
             assert data is not None
             o.assembling.append(bytes(data))
         elif kind == AC_WS_SEND:

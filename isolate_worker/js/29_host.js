@@ -64,7 +64,7 @@ const {
 } = primordials;
 const ArrayPrototype = primordials.Array.prototype;
 const ArrayIsArray = primordials.ArrayIsArray;
-const { AC_COMPLETE, AC_LOG, AC_OP, AC_OP_DATA, EV_OP_RESULT } = internals.kinds;
+const { AC_COMPLETE, AC_LOG, AC_OP, AC_OP_DATA, AC_WS_MESSAGE, EV_OP_RESULT } = internals.kinds;
 
 const config = {
   __proto__: null,
@@ -142,19 +142,24 @@ function chunkBytesSeen(n) {
 
 /**
  * Queue a data action `[kind, id, offset, length]`; `bytes` reaches outBin at flush.
- * `head` (AC_COMPLETE's status and headers) follows the length if given.
+ * `head` (AC_COMPLETE's status and headers, AC_WS_MESSAGE's binary flag) follows the
+ * length if given.
  */
 function queueData(kind, id, bytes, head) {
   counters.v8BytesOut += bytes.length;
   chunkBytesSeen(bytes.length);
   ArrayPrototypePush(outChunks, bytes);
-  queueAction(head === undefined ? [kind, id, 0, bytes.length]
-    : [kind, id, 0, bytes.length, head[0], head[1]]);
+  const action = [kind, id, 0, bytes.length];
+  if (head !== undefined) {
+    for (let i = 0; i < head.length; i++) ArrayPrototypePush(action, head[i]);
+  }
+  queueAction(action);
 }
 
 function isDataAction(action) {
   const kind = action[0];
-  return dataKinds.has(kind) && action.length === (kind === AC_COMPLETE ? 6 : 4);
+  return dataKinds.has(kind) &&
+    action.length === (kind === AC_COMPLETE ? 6 : kind === AC_WS_MESSAGE ? 5 : 4);
 }
 const dataKinds = new primordials.SafeSet(internals.kinds.DATA_ACTIONS); // kinds.py
 

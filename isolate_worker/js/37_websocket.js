@@ -9,6 +9,8 @@
 //   [EV_WS_OPEN, id, protocol, headers, url]          [AC_WS_CLOSE, id, code, reason]
 //   [EV_WS_ERROR, id, message]  connect failed        [AC_WS_CREDIT, id, count]  messages taken
 //                                                     [AC_WS_CONNECT, id, url, headers, protocols]
+//                                                     [AC_WS_MESSAGE, id, offset, length, binary]
+//                                                       a message of one piece: DATA + SEND
 // `id` is a served request's stream id (the client's socket, terminated by the supervisor:
 // supervisor/websocket.py) or, negative, an outbound socket (aiohttp in the worker:
 // isolate_worker/websocket.py).
@@ -51,8 +53,9 @@ const { converters } = webidl;
 const { Event, EventTarget } = events;
 
 const { EV_WS_MESSAGE, EV_WS_CLOSE, EV_WS_CREDIT, EV_WS_OPEN, EV_WS_ERROR } = internals.kinds;
-const { AC_WS_ACCEPT, AC_WS_DATA, AC_WS_SEND, AC_WS_CLOSE, AC_WS_CREDIT, AC_WS_CONNECT } =
-  internals.kinds;
+const {
+  AC_WS_ACCEPT, AC_WS_DATA, AC_WS_SEND, AC_WS_CLOSE, AC_WS_CREDIT, AC_WS_CONNECT, AC_WS_MESSAGE,
+} = internals.kinds;
 
 const CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 const SEND_BUFFER = 16 << 20; // bytes waiting for credit before the socket is closed
@@ -300,11 +303,15 @@ function sendMessage(s, binary, bytes) {
 function transmit(s, binary, bytes) {
   const n = bytes.length;
   const step = host.config.maxChunk;
-  for (let off = 0; off < n; off += step) {
-    host.queueData(AC_WS_DATA, s.id, off === 0 && n <= step
-      ? bytes : TypedArrayPrototypeSubarray(bytes, off, off + step < n ? off + step : n));
+  if (n <= step) { // the usual message: its bytes and its send in one action
+    host.queueData(AC_WS_MESSAGE, s.id, bytes, [binary ? 1 : 0]);
+  } else {
+    for (let off = 0; off < n; off += step) {
+      host.queueData(AC_WS_DATA, s.id,
+        TypedArrayPrototypeSubarray(bytes, off, off + step < n ? off + step : n));
+    }
+    host.queueAction([AC_WS_SEND, s.id, binary ? 1 : 0, n]);
   }
-  host.queueAction([AC_WS_SEND, s.id, binary ? 1 : 0, n]);
   s.credit -= n;
   s.inFlight += n;
 }

@@ -20,8 +20,31 @@ const MapPrototypeSet = Map.prototype.set;
 const MapPrototypeDelete = Map.prototype.delete;
 const MapPrototypeHas = Map.prototype.has;
 const PromisePrototypeThen = Promise.prototype.then;
+const ArrayIsArray = Array.isArray;
+const NumberIsSafeInteger = Number.isSafeInteger;
 
 als.used = true;
+
+function codedError(Ctor, message, code) {
+  const error = new Ctor(message);
+  error.code = code;
+  return error;
+}
+
+/** Node's ERR_INVALID_ARG_TYPE for a value that is not a function (or not an object). */
+function invalidArgType(name, type, value) {
+  let shown;
+  if (value === null || value === undefined) shown = `${value}`;
+  else if (typeof value === "object") shown = `an instance of ${value.constructor?.name ?? "Object"}`;
+  else if (typeof value === "string") shown = `type string ('${value}')`;
+  else shown = `type ${typeof value} (${String(value)})`;
+  return codedError(TypeError, `The "${name}" argument must be of type ${type}. Received ${shown}`,
+                    "ERR_INVALID_ARG_TYPE");
+}
+
+function validateFunction(fn, name) {
+  if (typeof fn !== "function") throw invalidArgType(name, "function", fn);
+}
 
 /** A frame with `storage` set to `store` (frames are never changed in place). */
 function withStore(frame, storage, store) {
@@ -37,22 +60,52 @@ function without(frame, storage) {
   return next;
 }
 
-function runIn(frame, fn, thisArg, args) {
+// executionAsyncId(): the id of the AsyncResource whose scope runs now (runInAsyncScope,
+// bind), else 1 (Node's id of the main script); not carried into what a scope schedules.
+let currentAsyncId = 1;
+let currentTriggerId = 0;
+let nextAsyncId = 2;
+let hooksEnabled = 0; // createHook(...).enable() calls not undone: AsyncResource checks its type
+
+function runIn(frame, fn, thisArg, args, asyncId = currentAsyncId, triggerId = currentTriggerId) {
   const saved = als.get();
+  const savedId = currentAsyncId, savedTrigger = currentTriggerId;
   als.set(frame);
+  currentAsyncId = asyncId;
+  currentTriggerId = triggerId;
   try {
     return ReflectApply(fn, thisArg, args);
   } finally {
     als.set(saved);
+    currentAsyncId = savedId;
+    currentTriggerId = savedTrigger;
   }
 }
 
 class AsyncLocalStorage {
   #enabled = true;
+  #defaultValue = undefined;
+  #name = "";
 
+  /** options: { defaultValue, name } (Node 24). */
+  constructor(options = {}) {
+    if (options === null || typeof options !== "object" || ArrayIsArray(options)) {
+      throw invalidArgType("options", "object", options);
+    }
+    this.#defaultValue = options.defaultValue;
+    if (options.name !== undefined) this.#name = `${options.name}`;
+  }
+
+  get name() {
+    return this.#name;
+  }
+
+  /** The store of the current run() or enterWith(), else the default value. */
   getStore() {
     const frame = als.get();
-    if (!this.#enabled || frame === null) return undefined;
+    if (!this.#enabled || frame === null || !ReflectApply(MapPrototypeHas, frame, [this])) {
+      return this.#defaultValue;
+    }
     return ReflectApply(MapPrototypeGet, frame, [this]);
   }
 
@@ -61,8 +114,9 @@ class AsyncLocalStorage {
     return runIn(withStore(als.get(), this, store), fn, undefined, args);
   }
 
+  /** fn with no store (undefined, not the default value: Node's run(undefined, fn)). */
   exit(fn, ...args) {
-    return runIn(without(als.get(), this), fn, undefined, args);
+    return runIn(withStore(als.get(), this, undefined), fn, undefined, args);
   }
 
   /** The store for the rest of this synchronous run and what it schedules. */
@@ -76,36 +130,69 @@ class AsyncLocalStorage {
     als.set(without(als.get(), this));
   }
 
+  /** fn, to run in the context current now, whenever it is called. */
   static bind(fn) {
-    return als.bind(fn);
+    return AsyncResource.bind(fn);
   }
 
   static snapshot() {
-    const frame = als.get();
-    return (fn, ...args) => runIn(frame, fn, undefined, args);
+    return AsyncResource.bind((cb, ...args) => ReflectApply(cb, undefined, args),
+                              "AsyncLocalStorageSnapshot");
   }
 }
 
 class AsyncResource {
   #frame;
+  #asyncId;
+  #triggerAsyncId;
 
-  constructor(type) {
-    this.type = type;
+  /** type: a string; options: { triggerAsyncId, requireManualDestroy } or the trigger id. */
+  constructor(type, options = {}) {
+    if (typeof type !== "string") throw invalidArgType("type", "string", type);
+    let triggerAsyncId = options;
+    if (typeof options !== "number") {
+      triggerAsyncId = options === null || options === undefined ||
+        options.triggerAsyncId === undefined ? currentAsyncId : options.triggerAsyncId;
+    }
+    if (!NumberIsSafeInteger(triggerAsyncId) || triggerAsyncId < -1) {
+      throw codedError(RangeError, `Invalid triggerAsyncId value: ${triggerAsyncId}`,
+                       "ERR_INVALID_ASYNC_ID");
+    }
+    if (hooksEnabled > 0 && type.length === 0) {
+      throw codedError(TypeError, `Invalid name for async "type": ${type}`, "ERR_ASYNC_TYPE");
+    }
     this.#frame = als.get();
+    this.#asyncId = nextAsyncId++;
+    this.#triggerAsyncId = triggerAsyncId;
   }
 
   runInAsyncScope(fn, thisArg, ...args) {
-    return runIn(this.#frame, fn, thisArg, args);
+    return runIn(this.#frame, fn, thisArg, args, this.#asyncId, this.#triggerAsyncId);
   }
 
+  /** fn run in this resource's scope, `this` as the call's unless thisArg is given. */
   bind(fn, thisArg) {
-    const frame = this.#frame;
-    return function (...args) {
-      return runIn(frame, fn, thisArg === undefined ? this : thisArg, args);
-    };
+    validateFunction(fn, "fn");
+    const resource = this;
+    const bound = thisArg === undefined
+      ? function (...args) { return resource.runInAsyncScope(fn, this, ...args); }
+      : function (...args) { return resource.runInAsyncScope(fn, thisArg, ...args); };
+    let self = this;
+    Object.defineProperties(bound, {
+      length: { value: fn.length, configurable: true, enumerable: false, writable: false },
+      asyncResource: {
+        get() { return self; },
+        set(value) { self = value; },
+        configurable: true,
+        enumerable: true,
+      },
+    });
+    return bound;
   }
 
   static bind(fn, type, thisArg) {
+    validateFunction(fn, "fn");
+    type = type || fn.name;
     return new AsyncResource(type || "bound-anonymous-fn").bind(fn, thisArg);
   }
 
@@ -114,11 +201,11 @@ class AsyncResource {
   }
 
   asyncId() {
-    return 0;
+    return this.#asyncId;
   }
 
   triggerAsyncId() {
-    return 0;
+    return this.#triggerAsyncId;
   }
 }
 
@@ -160,15 +247,35 @@ Object.defineProperty(Promise.prototype, "then", {
   enumerable: false,
 });
 
-function createHook() {
-  return { enable() { return this; }, disable() { return this; } };
+/** A hook whose callbacks isoflow never calls (no async resources are tracked). */
+function createHook(callbacks = {}) {
+  if (callbacks === null || typeof callbacks !== "object") {
+    throw invalidArgType("callbacks", "object", callbacks);
+  }
+  for (const name of ["init", "before", "after", "destroy", "promiseResolve"]) {
+    const fn = callbacks[name];
+    if (fn !== undefined && typeof fn !== "function") {
+      throw codedError(TypeError, `hook.${name} must be a function`, "ERR_ASYNC_CALLBACK");
+    }
+  }
+  let enabled = false;
+  return {
+    enable() {
+      if (!enabled) { enabled = true; hooksEnabled++; }
+      return this;
+    },
+    disable() {
+      if (enabled) { enabled = false; hooksEnabled--; }
+      return this;
+    },
+  };
 }
 
 module.exports = {
   AsyncLocalStorage,
   AsyncResource,
   createHook,
-  executionAsyncId: () => 0,
-  triggerAsyncId: () => 0,
+  executionAsyncId: () => currentAsyncId,
+  triggerAsyncId: () => currentTriggerId,
   executionAsyncResource: () => ({}),
 };

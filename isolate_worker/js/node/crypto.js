@@ -1,8 +1,12 @@
-// node:crypto under nodejs_compat: randomUUID, randomBytes, randomInt, createHash and
-// createHmac (md5, sha1, sha224, sha256, sha384, sha512), timingSafeEqual, webcrypto.
+// node:crypto under nodejs_compat: createHash, createHmac and hash (md5, sha1, sha224, sha256,
+// sha384, sha512), createSecretKey, randomBytes, randomFill(Sync), randomInt, randomUUID,
+// timingSafeEqual, getRandomValues, webcrypto. Validation and error codes as Node's
+// (lib/internal/crypto/*.js, lib/internal/errors.js).
 // Node's hashes are synchronous and JavaScript cannot call the worker's Python synchronously
 // (ops are asynchronous, isolate_worker/ops.py), so the digests are computed here, in
 // JavaScript; crypto.subtle.digest remains the fast, native way for large inputs.
+// Not here: Hash/Hmac as streams (write/end/read, pipe), XOF digests (shake*), sha3, ciphers,
+// signatures, key pairs, pbkdf2/scrypt/hkdf, KeyObjects other than secret keys.
 "use strict";
 
 const { Buffer } = require("node:buffer");
@@ -15,7 +19,16 @@ const Uint8ArrayCtor = Uint8Array;
 const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
 const taSet = TypedArrayPrototype.set;
 const taLength = Object.getOwnPropertyDescriptor(TypedArrayPrototype, "length").get;
+const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
+const sharedArrayBufferByteLength = typeof SharedArrayBuffer === "function"
+  ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength").get
+  : undefined;
 const isView = ArrayBuffer.isView;
+const NumberIsSafeInteger = Number.isSafeInteger;
+const NumberIsInteger = Number.isInteger;
+const StringCtor = String;
+const StringPrototypeToLowerCase = String.prototype.toLowerCase;
+const JSONStringify = JSON.stringify;
 
 function len(view) {
   return ReflectApply(taLength, view, []);
@@ -27,15 +40,106 @@ function codedError(Ctor, message, code) {
   return error;
 }
 
+function isAnyArrayBuffer(value) {
+  if (value === null || typeof value !== "object") return false;
+  try {
+    ReflectApply(arrayBufferByteLength, value, []);
+    return true;
+  } catch {}
+  if (sharedArrayBufferByteLength === undefined) return false;
+  try {
+    ReflectApply(sharedArrayBufferByteLength, value, []);
+    return true;
+  } catch {}
+  return false;
+}
+
+/** Whether a view's buffer is a SharedArrayBuffer (not an ArrayBuffer: no throw for those). */
+function isShared(buffer) {
+  try {
+    ReflectApply(arrayBufferByteLength, buffer, []);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+// -- Node's errors (lib/internal/errors.js) -------------------------------------------------
+
+/** How Node's messages name a received value (determineSpecificType). */
+function received(value) {
+  if (value === null || value === undefined) return `${value}`;
+  switch (typeof value) {
+    case "bigint": return `type bigint (${value}n)`;
+    case "number": return `type number (${Object.is(value, -0) ? "-0" : value})`;
+    case "boolean": return `type boolean (${value})`;
+    case "symbol": return `type symbol (${StringCtor(value)})`;
+    case "function": return `function ${value.name}`;
+    case "object":
+      if (value.constructor && "name" in value.constructor) {
+        return `an instance of ${value.constructor.name}`;
+      }
+      return Object.getPrototypeOf(value) === null ? "[Object: null prototype] {}" : "{}";
+    default: {
+      let text = value.length > 28 ? `${value.slice(0, 25)}...` : value;
+      text = text.includes("'") ? JSONStringify(text) : `'${text}'`;
+      return `type string (${text})`;
+    }
+  }
+}
+
+/** ERR_INVALID_ARG_TYPE; `expected` ends "must be ...": "of type string", "a safe integer". */
+function invalidArgType(name, expected, value) {
+  const what = name.includes(".") ? "property" : "argument";
+  return codedError(TypeError, `The "${name}" ${what} must be ${expected}. ` +
+                    `Received ${received(value)}`, "ERR_INVALID_ARG_TYPE");
+}
+
+function addNumericalSeparator(text) {
+  let out = "";
+  let i = text.length;
+  const start = text[0] === "-" ? 1 : 0;
+  for (; i >= start + 4; i -= 3) out = `_${text.slice(i - 3, i)}${out}`;
+  return `${text.slice(0, i)}${out}`;
+}
+
+function outOfRange(name, range, value) {
+  let shown;
+  if (NumberIsInteger(value) && Math.abs(value) > 2 ** 32) {
+    shown = addNumericalSeparator(StringCtor(value));
+  } else if (typeof value === "string") {
+    shown = `'${value}'`;
+  } else {
+    shown = Object.is(value, -0) ? "-0" : StringCtor(value);
+  }
+  return codedError(RangeError, `The value of "${name}" is out of range. It must be ${range}. ` +
+                    `Received ${shown}`, "ERR_OUT_OF_RANGE");
+}
+
+function invalidArgValue(name, value, reason = "is invalid") {
+  const shown = typeof value === "string" ? `'${value}'` : StringCtor(value);
+  return codedError(TypeError, `The argument '${name}' ${reason}. Received ${shown}`,
+                    "ERR_INVALID_ARG_VALUE");
+}
+
+function validateFunction(value, name) {
+  if (typeof value !== "function") throw invalidArgType(name, "of type function", value);
+}
+
 // -- the digests, over a whole message -----------------------------------------------------
 
-/** The message padded to whole blocks: 0x80, zeros, the bit length (64 or 128 bits). */
-function pad(message, blockSize, littleEndian) {
-  const n = len(message);
+/** The message (the concatenation of `chunks`) padded to whole blocks: 0x80, zeros, the bit
+ *  length (64 or 128 bits). */
+function pad(chunks, blockSize, littleEndian) {
+  let n = 0;
+  for (let i = 0; i < chunks.length; i++) n += len(chunks[i]);
   const lengthBytes = blockSize === 128 ? 16 : 8;
   const total = Math.ceil((n + 1 + lengthBytes) / blockSize) * blockSize;
   const out = new Uint8ArrayCtor(total);
-  ReflectApply(taSet, out, [message]);
+  for (let i = 0, offset = 0; i < chunks.length; i++) {
+    ReflectApply(taSet, out, [chunks[i], offset]);
+    offset += len(chunks[i]);
+  }
   out[n] = 0x80;
   const lo = (n * 8) % 2 ** 32, hi = Math.floor((n * 8) / 2 ** 32);
   const view = new DataView(out.buffer);
@@ -60,8 +164,8 @@ const MD5_S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
 const MD5_K = [];
 for (let i = 0; i < 64; i++) MD5_K.push(Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) >>> 0);
 
-function md5(message) {
-  const view = pad(message, 64, true);
+function md5(chunks) {
+  const view = pad(chunks, 64, true);
   const h = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
   const m = new Array(16);
   for (let block = 0; block < view.byteLength; block += 64) {
@@ -83,8 +187,8 @@ function md5(message) {
   return words(h, true);
 }
 
-function sha1(message) {
-  const view = pad(message, 64, false);
+function sha1(chunks) {
+  const view = pad(chunks, 64, false);
   const h = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0];
   const w = new Int32Array(80);
   for (let block = 0; block < view.byteLength; block += 64) {
@@ -120,29 +224,35 @@ const K256 = [
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ];
 
-function sha256(message, is224) {
-  const view = pad(message, 64, false);
-  const h = is224
-    ? [0xc1059ed8, 0x367cd507, 0x3070dd17, 0xf70e5939, 0xffc00b31, 0x68581511, 0x64f98fa7, 0xbefa4fa4]
-    : [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-  const w = new Int32Array(64);
-  const rotr = (x, n) => (x >>> n) | (x << (32 - n));
+// As int32 (typed arrays: no doubles in the rounds); the message schedule is scratch space
+// (a digest runs to its end without calling out).
+const K256_32 = Int32Array.from(K256);
+const IV256 = Int32Array.from([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+const IV224 = Int32Array.from([0xc1059ed8, 0x367cd507, 0x3070dd17, 0xf70e5939,
+  0xffc00b31, 0x68581511, 0x64f98fa7, 0xbefa4fa4]);
+const W256 = new Int32Array(64);
+
+function sha256(chunks, is224) {
+  const view = pad(chunks, 64, false);
+  const h = new Int32Array(is224 ? IV224 : IV256);
+  const w = W256, k = K256_32;
   for (let block = 0; block < view.byteLength; block += 64) {
     for (let i = 0; i < 16; i++) w[i] = view.getInt32(block + i * 4);
     for (let i = 16; i < 64; i++) {
-      const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
-      const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
+      const x = w[i - 15], y = w[i - 2];
+      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
       w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
     }
-    let [a, b, c, d, e, f, g, hh] = h;
+    let a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
     for (let i = 0; i < 64; i++) {
-      const S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
       const ch = (e & f) ^ (~e & g);
-      const t1 = (hh + S1 + ch + K256[i] + w[i]) | 0;
-      const S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+      const t1 = (hh + S1 + ch + k[i] + w[i]) | 0;
+      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
       const maj = (a & b) ^ (a & c) ^ (b & c);
-      const t2 = (S0 + maj) | 0;
-      hh = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+      hh = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + S0 + maj) | 0;
     }
     h[0] = (h[0] + a) | 0; h[1] = (h[1] + b) | 0; h[2] = (h[2] + c) | 0; h[3] = (h[3] + d) | 0;
     h[4] = (h[4] + e) | 0; h[5] = (h[5] + f) | 0; h[6] = (h[6] + g) | 0; h[7] = (h[7] + hh) | 0;
@@ -172,246 +282,496 @@ const K512 = [
   "06f067aa72176fba", "0a637dc5a2c898a6", "113f9804bef90dae", "1b710b35131c471b",
   "28db77f523047d84", "32caab7b40c72493", "3c9ebe0a15c9bebc", "431d67c49c100d4c",
   "4cc5d4becb3e42b6", "597f299cfc657e2a", "5fcb6fab3ad6faec", "6c44198c4a475817",
-].map((hex) => [parseInt(hex.slice(0, 8), 16) | 0, parseInt(hex.slice(8), 16) | 0]);
+];
 
 const IV512 = ["6a09e667f3bcc908", "bb67ae8584caa73b", "3c6ef372fe94f82b", "a54ff53a5f1d36f1",
   "510e527fade682d1", "9b05688c2b3e6c1f", "1f83d9abfb41bd6b", "5be0cd19137e2179"];
 const IV384 = ["cbbb9d5dc1059ed8", "629a292a367cd507", "9159015a3070dd17", "152fecd8f70e5939",
   "67332667ffc00b31", "8eb44a8768581511", "db0c2e0d64f98fa7", "47b5481dbefa4fa4"];
 
-function rotr64(p, n) {
-  let [h, l] = p;
-  if (n >= 32) { [h, l] = [l, h]; n -= 32; }
-  if (n === 0) return [h, l];
-  return [(h >>> n) | (l << (32 - n)), (l >>> n) | (h << (32 - n))];
+/** High and low 32-bit halves of 64-bit hex constants, as int32. */
+function halves(hexes, high) {
+  return Int32Array.from(hexes, (hex) => parseInt(high ? hex.slice(0, 8) : hex.slice(8), 16) | 0);
 }
+const K512H = halves(K512, true), K512L = halves(K512, false);
+const IV512H = halves(IV512, true), IV512L = halves(IV512, false);
+const IV384H = halves(IV384, true), IV384L = halves(IV384, false);
+const W512H = new Int32Array(80), W512L = new Int32Array(80); // scratch, as W256
 
-function shr64(p, n) {
-  return [p[0] >>> n, (p[1] >>> n) | (p[0] << (32 - n))];
-}
-
-function xor64(a, b, c) {
-  return [a[0] ^ b[0] ^ c[0], a[1] ^ b[1] ^ c[1]];
-}
-
-function add64(...pairs) {
-  let lo = 0, hi = 0;
-  for (const p of pairs) {
-    lo += p[1] >>> 0;
-    hi += p[0];
-  }
-  return [(hi + Math.floor(lo / 2 ** 32)) | 0, lo | 0];
-}
-
-function sha512(message, is384) {
-  const view = pad(message, 128, false);
-  const h = (is384 ? IV384 : IV512)
-    .map((hex) => [parseInt(hex.slice(0, 8), 16) | 0, parseInt(hex.slice(8), 16) | 0]);
-  const w = new Array(80);
+// Each 64-bit word is a (high, low) pair of int32; a rotation right by n < 32 is
+// hi' = hi >>> n | lo << 32 - n, lo' = lo >>> n | hi << 32 - n (n >= 32: the halves swapped);
+// a sum adds the low halves as uint32 and carries into the high halves.
+function sha512(chunks, is384) {
+  const view = pad(chunks, 128, false);
+  const hh = new Int32Array(is384 ? IV384H : IV512H), hl = new Int32Array(is384 ? IV384L : IV512L);
+  const wh = W512H, wl = W512L;
   for (let block = 0; block < view.byteLength; block += 128) {
     for (let i = 0; i < 16; i++) {
-      w[i] = [view.getInt32(block + i * 8), view.getInt32(block + i * 8 + 4)];
+      wh[i] = view.getInt32(block + i * 8);
+      wl[i] = view.getInt32(block + i * 8 + 4);
     }
     for (let i = 16; i < 80; i++) {
-      const s0 = xor64(rotr64(w[i - 15], 1), rotr64(w[i - 15], 8), shr64(w[i - 15], 7));
-      const s1 = xor64(rotr64(w[i - 2], 19), rotr64(w[i - 2], 61), shr64(w[i - 2], 6));
-      w[i] = add64(w[i - 16], s0, w[i - 7], s1);
+      let xh = wh[i - 15], xl = wl[i - 15];
+      // σ0 = rotr 1 ^ rotr 8 ^ shr 7
+      const s0h = ((xh >>> 1) | (xl << 31)) ^ ((xh >>> 8) | (xl << 24)) ^ (xh >>> 7);
+      const s0l = ((xl >>> 1) | (xh << 31)) ^ ((xl >>> 8) | (xh << 24)) ^ ((xl >>> 7) | (xh << 25));
+      xh = wh[i - 2]; xl = wl[i - 2];
+      // σ1 = rotr 19 ^ rotr 61 ^ shr 6
+      const s1h = ((xh >>> 19) | (xl << 13)) ^ ((xl >>> 29) | (xh << 3)) ^ (xh >>> 6);
+      const s1l = ((xl >>> 19) | (xh << 13)) ^ ((xh >>> 29) | (xl << 3)) ^ ((xl >>> 6) | (xh << 26));
+      const lo = (wl[i - 16] >>> 0) + (s0l >>> 0) + (wl[i - 7] >>> 0) + (s1l >>> 0);
+      wh[i] = (wh[i - 16] + s0h + wh[i - 7] + s1h + ((lo / 4294967296) | 0)) | 0;
+      wl[i] = lo | 0;
     }
-    let [a, b, c, d, e, f, g, hh] = h;
+    let ah = hh[0], bh = hh[1], ch = hh[2], dh = hh[3], eh = hh[4], fh = hh[5], gh = hh[6], xh = hh[7];
+    let al = hl[0], bl = hl[1], cl = hl[2], dl = hl[3], el = hl[4], fl = hl[5], gl = hl[6], xl = hl[7];
     for (let i = 0; i < 80; i++) {
-      const S1 = xor64(rotr64(e, 14), rotr64(e, 18), rotr64(e, 41));
-      const ch = [(e[0] & f[0]) ^ (~e[0] & g[0]), (e[1] & f[1]) ^ (~e[1] & g[1])];
-      const t1 = add64(hh, S1, ch, K512[i], w[i]);
-      const S0 = xor64(rotr64(a, 28), rotr64(a, 34), rotr64(a, 39));
-      const maj = [(a[0] & b[0]) ^ (a[0] & c[0]) ^ (b[0] & c[0]),
-                   (a[1] & b[1]) ^ (a[1] & c[1]) ^ (b[1] & c[1])];
-      const t2 = add64(S0, maj);
-      hh = g; g = f; f = e; e = add64(d, t1); d = c; c = b; b = a; a = add64(t1, t2);
+      // Σ1(e) = rotr 14 ^ rotr 18 ^ rotr 41
+      const S1h = ((eh >>> 14) | (el << 18)) ^ ((eh >>> 18) | (el << 14)) ^ ((el >>> 9) | (eh << 23));
+      const S1l = ((el >>> 14) | (eh << 18)) ^ ((el >>> 18) | (eh << 14)) ^ ((eh >>> 9) | (el << 23));
+      const chh = (eh & fh) ^ (~eh & gh), chl = (el & fl) ^ (~el & gl);
+      const t1lo = (xl >>> 0) + (S1l >>> 0) + (chl >>> 0) + (K512L[i] >>> 0) + (wl[i] >>> 0);
+      const t1h = (xh + S1h + chh + K512H[i] + wh[i] + ((t1lo / 4294967296) | 0)) | 0;
+      const t1l = t1lo | 0;
+      // Σ0(a) = rotr 28 ^ rotr 34 ^ rotr 39
+      const S0h = ((ah >>> 28) | (al << 4)) ^ ((al >>> 2) | (ah << 30)) ^ ((al >>> 7) | (ah << 25));
+      const S0l = ((al >>> 28) | (ah << 4)) ^ ((ah >>> 2) | (al << 30)) ^ ((ah >>> 7) | (al << 25));
+      const majh = (ah & bh) ^ (ah & ch) ^ (bh & ch), majl = (al & bl) ^ (al & cl) ^ (bl & cl);
+      const t2lo = (S0l >>> 0) + (majl >>> 0);
+      const t2h = (S0h + majh + ((t2lo / 4294967296) | 0)) | 0;
+      xh = gh; xl = gl; gh = fh; gl = fl; fh = eh; fl = el;
+      const elo = (dl >>> 0) + (t1l >>> 0);
+      eh = (dh + t1h + ((elo / 4294967296) | 0)) | 0; el = elo | 0;
+      dh = ch; dl = cl; ch = bh; cl = bl; bh = ah; bl = al;
+      const alo = (t1l >>> 0) + (t2lo >>> 0);
+      ah = (t1h + t2h + ((alo / 4294967296) | 0)) | 0; al = alo | 0;
     }
-    const v = [a, b, c, d, e, f, g, hh];
-    for (let i = 0; i < 8; i++) h[i] = add64(h[i], v[i]);
+    const vh = [ah, bh, ch, dh, eh, fh, gh, xh], vl = [al, bl, cl, dl, el, fl, gl, xl];
+    for (let i = 0; i < 8; i++) {
+      const lo = (hl[i] >>> 0) + (vl[i] >>> 0);
+      hh[i] = (hh[i] + vh[i] + ((lo / 4294967296) | 0)) | 0;
+      hl[i] = lo | 0;
+    }
   }
   const flat = [];
-  for (const [hi, lo] of h.slice(0, is384 ? 6 : 8)) flat.push(hi, lo);
+  for (let i = 0; i < (is384 ? 6 : 8); i++) flat.push(hh[i], hl[i]);
   return words(flat, false);
 }
 
 const ALGORITHMS = {
-  md5: { digest: md5, block: 64 },
-  sha1: { digest: sha1, block: 64 },
-  sha224: { digest: (m) => sha256(m, true), block: 64 },
-  sha256: { digest: (m) => sha256(m, false), block: 64 },
-  sha384: { digest: (m) => sha512(m, true), block: 128 },
-  sha512: { digest: (m) => sha512(m, false), block: 128 },
+  md5: { digest: md5, block: 64, size: 16 },
+  sha1: { digest: sha1, block: 64, size: 20 },
+  sha224: { digest: (chunks) => sha256(chunks, true), block: 64, size: 28 },
+  sha256: { digest: (chunks) => sha256(chunks, false), block: 64, size: 32 },
+  sha384: { digest: (chunks) => sha512(chunks, true), block: 128, size: 48 },
+  sha512: { digest: (chunks) => sha512(chunks, false), block: 128, size: 64 },
 };
 
-function algorithmOf(name) {
-  const key = typeof name === "string" ? name.toLowerCase().replace(/^rsa-/, "").replace("-", "") : "";
+// The names a script used, to their algorithm (OpenSSL's names are case-insensitive, with
+// "SHA-256" and "RSA-SHA256" aliases): createHash() may run per request.
+const known = { __proto__: null };
+
+/** The algorithm named `name` (a string), or undefined. */
+function lookupAlgorithm(name) {
+  const cached = known[name];
+  if (cached !== undefined) return cached;
+  const key = ReflectApply(StringPrototypeToLowerCase, name, []).replace(/^rsa-/, "").replace("-", "");
   const found = Object.hasOwn(ALGORITHMS, key) ? ALGORITHMS[key] : undefined;
-  if (found === undefined) {
-    throw codedError(Error, `Digest method not supported: ${name} (isoflow's node:crypto ` +
-                     `has ${Object.keys(ALGORITHMS).join(", ")})`, "ERR_CRYPTO_INVALID_DIGEST");
-  }
+  if (found !== undefined && name.length < 32) known[name] = found;
   return found;
 }
 
-function toBytes(data, encoding, name = "data") {
-  if (typeof data === "string") return Buffer.from(data, encoding);
-  if (isView(data)) return new Uint8ArrayCtor(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8ArrayCtor(data);
-  throw codedError(TypeError, `The "${name}" argument must be of type string or an instance ` +
-                   "of Buffer, TypedArray, or DataView.", "ERR_INVALID_ARG_TYPE");
+/** Node's names, as encodings are told in update(), digest() and Buffer (else null). */
+function normalizeEncoding(encoding) {
+  switch (encoding) {
+    case "utf8": case "hex": case "base64": case "latin1": return encoding;
+  }
+  switch (typeof encoding === "string" ? ReflectApply(StringPrototypeToLowerCase, encoding, []) : "") {
+    case "utf8": case "utf-8": return "utf8";
+    case "hex": return "hex";
+    case "base64": return "base64";
+    case "base64url": return "base64url";
+    case "latin1": case "binary": return "latin1";
+    case "ascii": return "ascii";
+    case "utf16le": case "utf-16le": case "ucs2": case "ucs-2": return "utf16le";
+    default: return null;
+  }
 }
 
-function concat(chunks) {
-  let total = 0;
-  for (const chunk of chunks) total += len(chunk);
-  const out = new Uint8ArrayCtor(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    ReflectApply(taSet, out, [chunk, offset]);
-    offset += len(chunk);
+const DATA_TYPES = "of type string or an instance of Buffer, TypedArray, or DataView";
+
+/** A copy of `data`'s bytes (update() may be given a buffer the caller changes later). */
+function bytesOfData(data, encoding) {
+  if (typeof data === "string") {
+    if (!encoding) return Buffer.from(data);
+    const enc = normalizeEncoding(encoding);
+    if (enc === "hex" && data.length % 2 !== 0) {
+      throw invalidArgValue("encoding", encoding, `is invalid for data of length ${data.length}`);
+    }
+    return Buffer.from(data, enc === null ? "utf8" : enc); // as Node: unknown is utf8
   }
-  return out;
+  if (isView(data)) {
+    return new Uint8ArrayCtor(new Uint8ArrayCtor(data.buffer, data.byteOffset, data.byteLength));
+  }
+  if (isAnyArrayBuffer(data)) return new Uint8ArrayCtor(new Uint8ArrayCtor(data)); // beyond Node
+  throw invalidArgType("data", DATA_TYPES, data);
+}
+
+/** digest()'s encoding: Node converts a truthy one to a string, and gives a Buffer for
+ *  "buffer" and for names it does not know. */
+function digestEncoding(encoding) {
+  if (!encoding) return null;
+  if (encoding === "hex" || encoding === "base64") return encoding;
+  return normalizeEncoding(`${encoding}`);
 }
 
 function output(bytes, encoding) {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return encoding === undefined || encoding === "buffer" ? buf : buf.toString(encoding);
+  return encoding === null ? buf : buf.toString(encoding);
 }
 
-/** What Hash and Hmac share: the bytes given to update(), digested at most once. */
-class Digest {
-  #chunks = [];
-  #done = false;
+function finalizedError() {
+  return codedError(Error, "Digest already called", "ERR_CRYPTO_HASH_FINALIZED");
+}
 
-  update(data, inputEncoding) {
-    if (this.#done) throw codedError(Error, "Digest already called", "ERR_CRYPTO_HASH_FINALIZED");
-    this.#chunks.push(new Uint8ArrayCtor(toBytes(data, inputEncoding)));
-    return this;
+/** options.outputLength: only the digest's own size, for these fixed-length digests. */
+function checkOutputLength(options, algorithm) {
+  const length = options !== null && typeof options === "object" ? options.outputLength : undefined;
+  if (length === undefined) return;
+  if (typeof length !== "number") throw invalidArgType("options.outputLength", "of type number", length);
+  if (!NumberIsInteger(length)) throw outOfRange("options.outputLength", "an integer", length);
+  if (length < 0 || length > 2 ** 32 - 1) {
+    throw outOfRange("options.outputLength", ">= 0 && <= 4294967295", length);
   }
-
-  /** The bytes updated so far, `before` first; the object is finished after this. */
-  finish(before = []) {
-    if (this.#done) throw codedError(Error, "Digest already called", "ERR_CRYPTO_HASH_FINALIZED");
-    this.#done = true;
-    return concat([...before, ...this.#chunks]);
-  }
-
-  /** Update `other` with the bytes updated so far. */
-  replayInto(other) {
-    for (const chunk of this.#chunks) other.update(chunk);
-    return other;
+  if (length !== algorithm.size) {
+    throw codedError(Error, "Invalid XOF digest length", "ERR_OSSL_EVP_NOT_XOF_OR_INVALID_LENGTH");
   }
 }
 
-class Hash extends Digest {
-  #algorithm;
+// Hash and Hmac are functions, as Node's: callable without `new` (deprecated there).
+// Their state: the algorithm, the bytes given to update() (hashed at digest()), finalized.
+const kState = Symbol("kState");
 
-  constructor(algorithm) {
-    super();
-    this.#algorithm = typeof algorithm === "object" ? algorithm : algorithmOf(algorithm);
+function Hash(algorithm, options) {
+  if (!new.target) return new Hash(algorithm, options);
+  if (typeof algorithm !== "string") throw invalidArgType("algorithm", "of type string", algorithm);
+  const found = lookupAlgorithm(algorithm);
+  if (found === undefined) {
+    throw codedError(Error, `Digest method not supported: ${algorithm} (isoflow's node:crypto ` +
+                     `has ${Object.keys(ALGORITHMS).join(", ")})`, "ERR_CRYPTO_INVALID_DIGEST");
   }
-
-  digest(encoding) {
-    return output(this.#algorithm.digest(this.finish()), encoding);
-  }
-
-  copy() {
-    return this.replayInto(new Hash(this.#algorithm));
-  }
+  checkOutputLength(options, found);
+  this[kState] = { algorithm: found, chunks: [], finalized: false };
 }
 
-class Hmac extends Digest {
-  #algorithm;
-  #key;
+Hash.prototype.update = function update(data, encoding) {
+  const state = this[kState];
+  if (state.finalized) throw finalizedError();
+  state.chunks.push(bytesOfData(data, encoding));
+  return this;
+};
 
-  constructor(algorithm, key) {
-    super();
-    this.#algorithm = algorithmOf(algorithm);
-    if (key !== null && typeof key === "object" && key.type === "secret" &&
-        typeof key.export === "function") {
-      key = key.export();
+Hash.prototype.digest = function digest(outputEncoding) {
+  const state = this[kState];
+  if (state.finalized) throw finalizedError();
+  const encoding = digestEncoding(outputEncoding);
+  state.finalized = true;
+  const chunks = state.chunks;
+  state.chunks = null;
+  return output(state.algorithm.digest(chunks), encoding);
+};
+
+Hash.prototype.copy = function copy(options) {
+  const state = this[kState];
+  if (state.finalized) throw finalizedError();
+  checkOutputLength(options, state.algorithm);
+  const other = { __proto__: Hash.prototype };
+  other[kState] = { algorithm: state.algorithm, chunks: state.chunks.slice(), finalized: false };
+  return other;
+};
+
+function Hmac(hmac, key, options) {
+  if (!new.target) return new Hmac(hmac, key, options);
+  if (typeof hmac !== "string") throw invalidArgType("hmac", "of type string", hmac);
+  const encoding = options !== null && typeof options === "object" ? options.encoding : undefined;
+  if (encoding !== undefined && typeof encoding !== "string") {
+    throw invalidArgType("options.encoding", "of type string", encoding);
+  }
+  let bytes = secretKeyBytes(key, encoding);
+  const found = lookupAlgorithm(hmac);
+  if (found === undefined) {
+    throw codedError(TypeError, `Invalid digest: ${hmac}`, "ERR_CRYPTO_INVALID_DIGEST");
+  }
+  // RFC 2104: a key longer than a block is hashed; the pads are the key XOR 0x36 / 0x5c.
+  if (len(bytes) > found.block) bytes = found.digest([bytes]);
+  const inner = new Uint8ArrayCtor(found.block), outer = new Uint8ArrayCtor(found.block);
+  for (let i = 0; i < found.block; i++) {
+    const k = i < len(bytes) ? bytes[i] : 0;
+    inner[i] = k ^ 0x36;
+    outer[i] = k ^ 0x5c;
+  }
+  this[kState] = { algorithm: found, chunks: [inner], outer, finalized: false };
+}
+
+Hmac.prototype.update = Hash.prototype.update;
+
+/** The MAC; called again, an empty result, as Node's (a string unless "buffer" is asked). */
+Hmac.prototype.digest = function digest(outputEncoding) {
+  const state = this[kState];
+  if (state.finalized) {
+    const empty = Buffer.alloc(0);
+    return outputEncoding === "buffer" ? empty : empty.toString(outputEncoding);
+  }
+  const encoding = digestEncoding(outputEncoding);
+  state.finalized = true;
+  const algorithm = state.algorithm;
+  const innerHash = algorithm.digest(state.chunks);
+  state.chunks = null;
+  return output(algorithm.digest([state.outer, innerHash]), encoding);
+};
+
+function createHash(algorithm, options) {
+  return new Hash(algorithm, options);
+}
+
+function createHmac(hmac, key, options) {
+  return new Hmac(hmac, key, options);
+}
+
+/** crypto.hash(algorithm, data[, outputEncoding = "hex"]) (Node 21.7; options object: 24). */
+function hash(algorithm, data, options) {
+  if (typeof algorithm !== "string") throw invalidArgType("algorithm", "of type string", algorithm);
+  if (typeof data !== "string" && !isView(data)) {
+    throw invalidArgType("data", DATA_TYPES, data);
+  }
+  let outputEncoding = options;
+  if (options !== null && typeof options === "object") {
+    outputEncoding = options.outputEncoding;
+    if (outputEncoding !== undefined && typeof outputEncoding !== "string") {
+      throw invalidArgType("options.outputEncoding", "of type string", outputEncoding);
     }
-    let bytes = toBytes(key, "utf8", "key");
-    if (len(bytes) > this.#algorithm.block) bytes = this.#algorithm.digest(bytes);
-    this.#key = new Uint8ArrayCtor(this.#algorithm.block);
-    ReflectApply(taSet, this.#key, [bytes]);
+  } else if (options !== undefined && typeof options !== "string") {
+    throw invalidArgType("outputEncoding", "of type string", options);
   }
+  if (outputEncoding === undefined) outputEncoding = "hex";
+  const normalized = normalizeEncoding(outputEncoding);
+  if (normalized === null && outputEncoding !== "buffer") {
+    throw invalidArgValue("outputEncoding", outputEncoding);
+  }
+  return new Hash(algorithm, options !== null && typeof options === "object" ? options : undefined)
+    .update(data).digest(normalized === null ? "buffer" : normalized);
+}
 
-  digest(encoding) {
-    const block = this.#algorithm.block;
-    const inner = new Uint8ArrayCtor(block), outer = new Uint8ArrayCtor(block);
-    for (let i = 0; i < block; i++) {
-      inner[i] = this.#key[i] ^ 0x36;
-      outer[i] = this.#key[i] ^ 0x5c;
+// -- secret keys -----------------------------------------------------------------------------
+
+const keyBytesOf = new WeakMap();
+
+/** A KeyObject (only secret keys here): what createSecretKey() returns. */
+class KeyObject {
+  constructor(type, bytes) {
+    if (type !== "secret" || !(bytes instanceof Uint8ArrayCtor)) {
+      throw codedError(TypeError, "Illegal constructor", "ERR_ILLEGAL_CONSTRUCTOR");
     }
-    const innerHash = this.#algorithm.digest(this.finish([inner]));
-    return output(this.#algorithm.digest(concat([outer, innerHash])), encoding);
+    keyBytesOf.set(this, bytes);
+  }
+
+  get type() {
+    return "secret";
+  }
+
+  get symmetricKeySize() {
+    return len(bytesOfKey(this));
+  }
+
+  export(options) {
+    const bytes = bytesOfKey(this);
+    if (options !== undefined && (options === null || typeof options !== "object")) {
+      throw invalidArgType("options", "of type object", options);
+    }
+    const format = options === undefined ? undefined : options.format;
+    if (format === "jwk") return { kty: "oct", k: Buffer.from(bytes).toString("base64url") };
+    if (format !== undefined && format !== "buffer") {
+      throw invalidArgValue("options.format", format);
+    }
+    return Buffer.from(bytes);
+  }
+
+  equals(otherKeyObject) {
+    if (!(otherKeyObject instanceof KeyObject)) {
+      throw invalidArgType("otherKeyObject", "an instance of KeyObject", otherKeyObject);
+    }
+    const a = bytesOfKey(this), b = bytesOfKey(otherKeyObject);
+    return len(a) === len(b) && timingSafeEqual(a, b);
   }
 }
 
-function createHash(algorithm) {
-  return new Hash(algorithm);
+function bytesOfKey(keyObject) {
+  const bytes = keyBytesOf.get(keyObject);
+  if (bytes === undefined) throw codedError(TypeError, "Illegal invocation", "ERR_INVALID_THIS");
+  return bytes;
 }
 
-function createHmac(algorithm, key) {
-  return new Hmac(algorithm, key);
+Object.defineProperty(KeyObject.prototype, Symbol.toStringTag, { value: "KeyObject", configurable: true });
+
+/** The bytes of a key given as Node's prepareSecretKey() takes it (not a CryptoKey here). */
+function secretKeyBytes(key, encoding) {
+  if (key instanceof KeyObject) return bytesOfKey(key);
+  if (typeof key === "string") {
+    return Buffer.from(key, encoding === undefined || encoding === "buffer" ? "utf8" : encoding);
+  }
+  if (isView(key)) return new Uint8ArrayCtor(key.buffer, key.byteOffset, key.byteLength);
+  if (isAnyArrayBuffer(key)) return new Uint8ArrayCtor(key);
+  throw invalidArgType("key", "of type string or an instance of ArrayBuffer, Buffer, TypedArray, " +
+                       "DataView, KeyObject, or CryptoKey", key);
 }
 
-/** crypto.hash(algorithm, data[, outputEncoding = "hex"]) (Node 21.7). */
-function hash(algorithm, data, outputEncoding = "hex") {
-  return createHash(algorithm).update(data).digest(outputEncoding);
+function createSecretKey(key, encoding) {
+  if (key instanceof KeyObject) {
+    throw invalidArgType("key", "of type string or an instance of ArrayBuffer, Buffer, " +
+                         "TypedArray, or DataView", key);
+  }
+  return new KeyObject("secret", new Uint8ArrayCtor(secretKeyBytes(key, encoding))); // a copy
 }
 
-function randomFill(bytes) {
+// -- random ----------------------------------------------------------------------------------
+
+const kMaxPossibleLength = 2 ** 31 - 1; // min(buffer.kMaxLength, int32 max), as Node
+
+/** `bytes` filled with random bytes (getRandomValues() refuses shared memory: through a copy). */
+function fillRandom(bytes) {
+  const shared = isShared(bytes.buffer);
   for (let offset = 0; offset < len(bytes); offset += 65536) {
     const end = Math.min(len(bytes), offset + 65536);
-    ReflectApply(getRandomValues, webcrypto, [bytes.subarray(offset, end)]);
+    if (shared) {
+      const chunk = new Uint8ArrayCtor(end - offset);
+      ReflectApply(getRandomValues, webcrypto, [chunk]);
+      ReflectApply(taSet, bytes, [chunk, offset]);
+    } else {
+      ReflectApply(getRandomValues, webcrypto, [bytes.subarray(offset, end)]);
+    }
   }
   return bytes;
 }
 
+function later(callback, ...args) {
+  queueMicrotask(() => ReflectApply(callback, undefined, args));
+}
+
+function checkSize(size) {
+  if (typeof size !== "number") throw invalidArgType("size", "of type number", size);
+  if (!(size >= 0 && size <= kMaxPossibleLength)) {
+    throw outOfRange("size", `>= 0 && <= ${kMaxPossibleLength}`, size);
+  }
+}
+
 function randomBytes(size, callback) {
-  if (typeof size !== "number" || !(size >= 0) || size > 2 ** 31 - 1) {
-    throw codedError(RangeError, `The value of "size" is out of range. Received ${size}`,
-                     "ERR_OUT_OF_RANGE");
+  checkSize(size);
+  if (callback !== undefined) validateFunction(callback, "callback");
+  const buf = fillRandom(Buffer.alloc(Math.floor(size)));
+  if (callback === undefined) return buf;
+  later(callback, null, buf);
+  return undefined;
+}
+
+/** The bytes of `buf` (a view or an ArrayBuffer) that randomFill(Sync) fills: offset and
+ *  size count elements of a typed array, as Node's. */
+function fillTarget(buf, offset, size) {
+  let bytes;
+  if (isView(buf)) bytes = new Uint8ArrayCtor(buf.buffer, buf.byteOffset, buf.byteLength);
+  else if (isAnyArrayBuffer(buf)) bytes = new Uint8ArrayCtor(buf);
+  else throw invalidArgType("buf", "an instance of ArrayBuffer or ArrayBufferView", buf);
+  const elementSize = buf.BYTES_PER_ELEMENT || 1;
+  const length = len(bytes);
+  if (typeof offset !== "number") throw invalidArgType("offset", "of type number", offset);
+  offset *= elementSize;
+  const maxLength = Math.min(length, kMaxPossibleLength);
+  if (!(offset >= 0 && offset <= maxLength)) throw outOfRange("offset", `>= 0 && <= ${maxLength}`, offset);
+  if (size === undefined) {
+    size = length - offset;
+  } else {
+    if (typeof size !== "number") throw invalidArgType("size", "of type number", size);
+    size *= elementSize;
+    if (!(size >= 0 && size <= kMaxPossibleLength)) {
+      throw outOfRange("size", `>= 0 && <= ${kMaxPossibleLength}`, size);
+    }
+    if (size + offset > length) throw outOfRange("size + offset", `<= ${length}`, size + offset);
   }
-  const buf = randomFill(Buffer.alloc(Math.floor(size)));
-  if (typeof callback === "function") {
-    queueMicrotask(() => callback(null, buf));
-    return undefined;
-  }
+  return bytes.subarray(offset >>> 0, (offset >>> 0) + (size >>> 0));
+}
+
+function randomFillSync(buf, offset = 0, size = undefined) {
+  fillRandom(fillTarget(buf, offset, size));
   return buf;
 }
 
+function randomFill(buf, offset, size, callback) {
+  if (typeof offset === "function") {
+    callback = offset;
+    offset = 0;
+    size = undefined;
+  } else if (typeof size === "function") {
+    callback = size;
+    size = undefined;
+  }
+  if (!isView(buf) && !isAnyArrayBuffer(buf)) {
+    throw invalidArgType("buf", "an instance of ArrayBuffer or ArrayBufferView", buf);
+  }
+  validateFunction(callback, "callback");
+  fillRandom(fillTarget(buf, offset, size));
+  later(callback, null, buf);
+}
+
+const RAND_MAX = 0xffff_ffff_ffff; // randomInt's largest range: 48 bits, as Node
+
 function randomInt(min, max, callback) {
-  if (max === undefined || typeof max === "function") {
+  const minNotSpecified = max === undefined || typeof max === "function";
+  if (minNotSpecified) {
     callback = max;
     max = min;
     min = 0;
   }
-  if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || max <= min) {
-    throw codedError(RangeError, `The "max" argument must be greater than "min" ` +
-                     `(got min ${min}, max ${max})`, "ERR_OUT_OF_RANGE");
+  if (callback !== undefined) validateFunction(callback, "callback");
+  if (!NumberIsSafeInteger(min)) throw invalidArgType("min", "a safe integer", min);
+  if (!NumberIsSafeInteger(max)) throw invalidArgType("max", "a safe integer", max);
+  if (max <= min) {
+    throw outOfRange("max", `greater than the value of "min" (${min})`, max);
   }
   const range = max - min;
+  if (!(range <= RAND_MAX)) {
+    throw outOfRange(minNotSpecified ? "max" : "max - min", `<= ${RAND_MAX}`, range);
+  }
   const limit = 2 ** 48 - (2 ** 48 % range); // no modulo bias
   let x;
   do {
-    const b = randomFill(new Uint8ArrayCtor(6));
+    const b = fillRandom(new Uint8ArrayCtor(6));
     x = ((b[0] * 256 + b[1]) * 2 ** 32) + ((b[2] << 24) >>> 0) + (b[3] << 16) + (b[4] << 8) + b[5];
   } while (x >= limit);
   const value = min + (x % range);
-  if (typeof callback === "function") {
-    queueMicrotask(() => callback(null, value));
-    return undefined;
-  }
-  return value;
+  if (callback === undefined) return value;
+  later(callback, null, value);
+  return undefined;
 }
 
-function timingSafeEqual(a, b) {
-  const x = toBytes(a, undefined, "buf1"), y = toBytes(b, undefined, "buf2");
+function randomUUID(options) {
+  if (options !== undefined) {
+    if (options === null || typeof options !== "object") {
+      throw invalidArgType("options", "of type object", options);
+    }
+    const { disableEntropyCache } = options;
+    if (disableEntropyCache !== undefined && typeof disableEntropyCache !== "boolean") {
+      throw invalidArgType("options.disableEntropyCache", "of type boolean", disableEntropyCache);
+    }
+  }
+  return ReflectApply(randomUUIDNative, webcrypto, []);
+}
+
+function timingSafeEqual(buf1, buf2) {
+  const bytes = (value, name) => {
+    if (isView(value)) return new Uint8ArrayCtor(value.buffer, value.byteOffset, value.byteLength);
+    if (isAnyArrayBuffer(value)) return new Uint8ArrayCtor(value);
+    throw invalidArgType(name, "an instance of ArrayBuffer, Buffer, TypedArray, or DataView", value);
+  };
+  const x = bytes(buf1, "buf1"), y = bytes(buf2, "buf2");
   if (len(x) !== len(y)) {
     throw codedError(RangeError, "Input buffers must have the same byte length",
                      "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH");
@@ -426,13 +786,14 @@ module.exports = {
   createHmac,
   hash,
   getHashes: () => Object.keys(ALGORITHMS),
+  getFips: () => 0,
+  createSecretKey,
+  KeyObject,
   randomBytes,
-  randomFillSync: (buf) => {
-    randomFill(toBytes(buf));
-    return buf;
-  },
+  randomFill,
+  randomFillSync,
   randomInt,
-  randomUUID: () => ReflectApply(randomUUIDNative, webcrypto, []),
+  randomUUID,
   getRandomValues: (array) => ReflectApply(getRandomValues, webcrypto, [array]),
   timingSafeEqual,
   webcrypto,
@@ -440,3 +801,9 @@ module.exports = {
   Hash,
   Hmac,
 };
+// Node's deprecated aliases of randomBytes (DEP0115), not enumerable.
+for (const name of ["pseudoRandomBytes", "prng", "rng"]) {
+  Object.defineProperty(module.exports, name, {
+    value: randomBytes, writable: true, configurable: true, enumerable: false,
+  });
+}

@@ -48,9 +48,12 @@ _BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 # a bare "buffer" is the built-in too, as with wrangler.
 NODE_DIR = Path(__file__).parent / "js" / "node"
 NODE_COMPAT_FLAGS = frozenset({"nodejs_compat", "nodejs_compat_v2"})
-NODE_PROVIDED = {"async_hooks": "async_hooks", "buffer": "buffer", "crypto": "crypto",
+NODE_PROVIDED = {"assert": "assert", "assert/strict": "assert_strict",
+                 "async_hooks": "async_hooks", "buffer": "buffer", "crypto": "crypto",
                  "events": "events", "path": "path", "path/posix": "path",
-                 "process": "process", "util": "util", "util/types": "util_types"}
+                 "process": "process", "querystring": "querystring",
+                 "string_decoder": "string_decoder", "url": "url", "util": "util",
+                 "util/types": "util_types"}
 NODE_BUILTINS = frozenset({
     "assert", "assert/strict", "async_hooks", "buffer", "child_process", "cluster", "console",
     "constants", "crypto", "dgram", "diagnostics_channel", "dns", "dns/promises", "domain",

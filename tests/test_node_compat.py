@@ -210,7 +210,8 @@ def test_without_the_flag_a_builtin_fails_naming_module_and_flag(tmp_path):
                             "or --compat-flag nodejs_compat")
     message = load_error(tmp_path, {"src/index.ts": "import fs from 'node:fs';\nfs.x;\n"})
     assert message.startswith(f"{tmp_path / 'src/index.ts'}: module 'node:fs' is not provided "
-                              "by isoflow's nodejs_compat (it has node:async_hooks, node:buffer")
+                              "by isoflow's nodejs_compat (it has node:assert, node:assert/strict, "
+                              "node:async_hooks, node:buffer")
 
 
 def test_builtins_capture_the_original_globals(tmp_path):

@@ -282,8 +282,9 @@ Object.defineProperty(inspect, "defaultOptions", {
 /** A `Base` error with Node's `code` property. */
 function codedError(Base, code, message) {
   const error = new Base(message);
-  Object.defineProperty(error, "code", { value: code, writable: true, enumerable: true,
-                                         configurable: true });
+  Object.defineProperty(error, "code", {
+    __proto__: null, value: code, writable: true, enumerable: true, configurable: true,
+  });
   return error;
 }
 
@@ -527,7 +528,7 @@ function promisify(original) {
   if (original[customPromisify]) {
     const custom = original[customPromisify];
     validateFunction(custom, "util.promisify.custom");
-    return Object.defineProperty(custom, customPromisify, { value: custom, configurable: true });
+    return Object.defineProperty(custom, customPromisify, { __proto__: null, value: custom, configurable: true });
   }
   function fn(...args) {
     return new Promise((resolve, reject) => {
@@ -538,7 +539,7 @@ function promisify(original) {
     });
   }
   Object.setPrototypeOf(fn, Object.getPrototypeOf(original));
-  Object.defineProperty(fn, customPromisify, { value: fn, configurable: true });
+  Object.defineProperty(fn, customPromisify, { __proto__: null, value: fn, configurable: true });
   return Object.defineProperties(fn, Object.getOwnPropertyDescriptors(original));
 }
 promisify.custom = customPromisify;
@@ -578,7 +579,7 @@ function inherits(ctor, superCtor) {
   if (superCtor.prototype === undefined) {
     throw invalidArgType("superCtor.prototype", "Object", superCtor.prototype);
   }
-  Object.defineProperty(ctor, "super_", { value: superCtor, writable: true, configurable: true });
+  Object.defineProperty(ctor, "super_", { __proto__: null, value: superCtor, writable: true, configurable: true });
   Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
 }
 
@@ -606,7 +607,7 @@ function deprecate(fn, message, code, options) {
     Object.setPrototypeOf(deprecated, fn);
     if (fn.prototype) deprecated.prototype = fn.prototype;
   }
-  Object.defineProperty(deprecated, "length", { value: fn.length, configurable: true });
+  Object.defineProperty(deprecated, "length", { __proto__: null, value: fn.length, configurable: true });
   return deprecated;
 }
 

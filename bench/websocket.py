@@ -137,7 +137,10 @@ def tree_cpu(pid: int) -> float:
 
 
 def measure(url: str, pid: int, seconds: float) -> dict[str, float]:
-    asyncio.run(echo_rate(url, SMALL, 8, 0.5))  # warm-up (JIT, connections)
+    # Warm-up (JIT: V8 compiles the hot paths on its one thread at first, which the CPU
+    # per message would count), both sizes.
+    asyncio.run(echo_rate(url, SMALL, 64, 2.0))
+    asyncio.run(echo_rate(url, BIG, 4, 1.0))
     before = tree_cpu(pid)
     rate, small = asyncio.run(echo_rate(url, SMALL, 64, seconds))
     middle = tree_cpu(pid)

@@ -149,11 +149,11 @@ function queueData(kind, id, bytes, head) {
   counters.v8BytesOut += bytes.length;
   chunkBytesSeen(bytes.length);
   ArrayPrototypePush(outChunks, bytes);
-  const action = [kind, id, 0, bytes.length];
-  if (head !== undefined) {
-    for (let i = 0; i < head.length; i++) ArrayPrototypePush(action, head[i]);
-  }
-  queueAction(action);
+  // Literals only: pushing onto an array would run a setter a script put on
+  // Array.prototype's index (tests/integration/test_security_pollution.py).
+  queueAction(head === undefined ? [kind, id, 0, bytes.length]
+    : head.length === 1 ? [kind, id, 0, bytes.length, head[0]]
+    : [kind, id, 0, bytes.length, head[0], head[1]]);
 }
 
 function isDataAction(action) {

@@ -631,6 +631,17 @@ function boxedValue(value) {
 
 /** Node's isDeepStrictEqual: same prototypes and kinds, own enumerable properties (symbols
  * too) deeply equal, Map/Set entries matched deeply, cycles allowed. */
+const urlHrefGetter = Object.getOwnPropertyDescriptor(URL.prototype, "href").get;
+
+/** A URL's href (a brand check: null for anything but a URL). */
+function urlHref(value) {
+  try {
+    return ReflectApply(urlHrefGetter, value, []);
+  } catch {
+    return null;
+  }
+}
+
 function deepEqual(a, b, memo) {
   if (Object.is(a, b)) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
@@ -654,6 +665,8 @@ function deepEqual(a, b, memo) {
   } else if (types.isRegExp(a) || types.isRegExp(b)) {
     if (!types.isRegExp(a) || !types.isRegExp(b) || a.source !== b.source || a.flags !== b.flags ||
         a.lastIndex !== b.lastIndex) return false;
+  } else if (urlHref(a) !== null || urlHref(b) !== null) {
+    if (urlHref(a) !== urlHref(b)) return false; // a URL's state is internal: its href
   } else if (types.isNativeError(a) || a instanceof Error) {
     if (a.message !== b.message || a.name !== b.name) return false;
     if (("cause" in a) !== ("cause" in b) || !deepEqual(a.cause, b.cause, memo)) return false;

@@ -29,15 +29,12 @@ const ArrayBufferCtor = ArrayBuffer;
 const SharedArrayBufferCtor = typeof SharedArrayBuffer === "function" ? SharedArrayBuffer : null;
 const DataViewCtor = DataView;
 const StringPrototypeReplace = String.prototype.replace;
-const StringPrototypeToLowerCase = String.prototype.toLowerCase;
 
 const {
-  invalidArgType, outOfRange, invalidArgValue, codedError, validateNumber,
+  invalidArgType, outOfRange, invalidArgValue, codedError, validateNumber, normalizeEncoding,
 } = require("node:util")[Symbol.for("isoflow.node.internals")];
+const { isAnyArrayBuffer } = require("node:util").types;
 const taByteLength = Object.getOwnPropertyDescriptor(TypedArrayPrototype, "byteLength").get;
-const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
-const sharedByteLength = SharedArrayBufferCtor === null ? null
-  : Object.getOwnPropertyDescriptor(SharedArrayBufferCtor.prototype, "byteLength").get;
 const typedArrayTag = Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag).get;
 const MathTrunc = Math.trunc;
 const NumberIsNaN = Number.isNaN;
@@ -47,20 +44,6 @@ const kMaxLength = 2 ** 53 - 1;
 const NOT_BASE64 = /[^A-Za-z0-9+/\-_]/g;
 const NOT_HEX = /[^0-9a-fA-F]/;
 let INSPECT_MAX_BYTES = 50;
-
-function normalizeEncoding(enc) {
-  if (enc === undefined || enc === null) return "utf8";
-  switch (ReflectApply(StringPrototypeToLowerCase, `${enc}`, [])) {
-    case "utf8": case "utf-8": return "utf8";
-    case "hex": return "hex";
-    case "base64": return "base64";
-    case "base64url": return "base64url";
-    case "latin1": case "binary": return "latin1";
-    case "ascii": return "ascii";
-    case "utf16le": case "utf-16le": case "ucs2": case "ucs-2": return "utf16le";
-    default: return null;
-  }
-}
 
 function unknownEncoding(enc) {
   return codedError(TypeError, "ERR_UNKNOWN_ENCODING", `Unknown encoding: ${enc}`);
@@ -78,22 +61,6 @@ function len(view) {
 
 function isUint8Array(value) {
   return ReflectApply(typedArrayTag, value, []) === "Uint8Array";
-}
-
-/** A real ArrayBuffer or SharedArrayBuffer (a brand check, as Node's isAnyArrayBuffer). */
-function isAnyArrayBuffer(value) {
-  if (value === null || typeof value !== "object") return false;
-  try {
-    ReflectApply(arrayBufferByteLength, value, []);
-    return true;
-  } catch {}
-  if (sharedByteLength === null) return false;
-  try {
-    ReflectApply(sharedByteLength, value, []);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The bytes `string` encodes to, as a plain Uint8Array. */

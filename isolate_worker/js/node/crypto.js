@@ -10,6 +10,8 @@
 "use strict";
 
 const { Buffer } = require("node:buffer");
+const { normalizeEncoding: normalizeLabel } = require("node:util")[Symbol.for("isoflow.node.internals")];
+const { isAnyArrayBuffer } = require("node:util").types;
 
 const webcrypto = globalThis.crypto;
 const { apply: ReflectApply } = Reflect;
@@ -20,9 +22,6 @@ const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
 const taSet = TypedArrayPrototype.set;
 const taLength = Object.getOwnPropertyDescriptor(TypedArrayPrototype, "length").get;
 const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
-const sharedArrayBufferByteLength = typeof SharedArrayBuffer === "function"
-  ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength").get
-  : undefined;
 const isView = ArrayBuffer.isView;
 const NumberIsSafeInteger = Number.isSafeInteger;
 const NumberIsInteger = Number.isInteger;
@@ -38,20 +37,6 @@ function codedError(Ctor, message, code) {
   const error = new Ctor(message);
   error.code = code;
   return error;
-}
-
-function isAnyArrayBuffer(value) {
-  if (value === null || typeof value !== "object") return false;
-  try {
-    ReflectApply(arrayBufferByteLength, value, []);
-    return true;
-  } catch {}
-  if (sharedArrayBufferByteLength === undefined) return false;
-  try {
-    ReflectApply(sharedArrayBufferByteLength, value, []);
-    return true;
-  } catch {}
-  return false;
 }
 
 /** Whether a view's buffer is a SharedArrayBuffer (not an ArrayBuffer: no throw for those). */
@@ -383,19 +368,7 @@ function lookupAlgorithm(name) {
 
 /** Node's names, as encodings are told in update(), digest() and Buffer (else null). */
 function normalizeEncoding(encoding) {
-  switch (encoding) {
-    case "utf8": case "hex": case "base64": case "latin1": return encoding;
-  }
-  switch (typeof encoding === "string" ? ReflectApply(StringPrototypeToLowerCase, encoding, []) : "") {
-    case "utf8": case "utf-8": return "utf8";
-    case "hex": return "hex";
-    case "base64": return "base64";
-    case "base64url": return "base64url";
-    case "latin1": case "binary": return "latin1";
-    case "ascii": return "ascii";
-    case "utf16le": case "utf-16le": case "ucs2": case "ucs-2": return "utf16le";
-    default: return null;
-  }
+  return typeof encoding === "string" ? normalizeLabel(encoding) : null;
 }
 
 const DATA_TYPES = "of type string or an instance of Buffer, TypedArray, or DataView";

@@ -2,6 +2,7 @@
 "use strict";
 
 const { apply: ReflectApply, ownKeys: ReflectOwnKeys } = Reflect;
+const StringPrototypeToLowerCase = String.prototype.toLowerCase;
 const ObjectPrototypeToString = Object.prototype.toString;
 const FunctionPrototypeToString = Function.prototype.toString;
 const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
@@ -396,8 +397,24 @@ function validateFunction(value, name) {
 }
 
 // For node:buffer, node:events and node:path (one copy of the messages); not part of the API.
+/** Node's name for an encoding's label (utf8, hex, base64, base64url, latin1, ascii,
+ * utf16le), null for none; undefined and null are utf8. For node:buffer and node:crypto. */
+function normalizeEncoding(enc) {
+  if (enc === undefined || enc === null) return "utf8";
+  switch (ReflectApply(StringPrototypeToLowerCase, `${enc}`, [])) {
+    case "utf8": case "utf-8": return "utf8";
+    case "hex": return "hex";
+    case "base64": return "base64";
+    case "base64url": return "base64url";
+    case "latin1": case "binary": return "latin1";
+    case "ascii": return "ascii";
+    case "utf16le": case "utf-16le": case "ucs2": case "ucs-2": return "utf16le";
+    default: return null;
+  }
+}
+
 const internals = { codedError, invalidArgType, outOfRange, invalidArgValue, validateNumber,
-                    validateFunction, describeReceived };
+                    validateFunction, describeReceived, normalizeEncoding };
 
 // -- format ----------------------------------------------------------------------------------
 

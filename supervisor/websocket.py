@@ -213,7 +213,8 @@ class _Socket:
 
     async def _outbound(self) -> None:
         """Worker -> client: whole messages, credit back once the socket took them. The
-        messages at hand when one is complete leave with it, in one write."""
+        messages at hand when one is complete leave with it, in one write; the messages
+        written before a close leave before its Close frame."""
         stream = self.stream
         pieces: list[bytes | memoryview] = []
         size = 0
@@ -228,17 +229,13 @@ class _Socket:
             try:
                 item = await stream.next_chunk()
             except StreamFailed as e:
-                if batch and not await self._write(batch, owed):
-                    return
                 log.warning("request %s: WebSocket closed with 1011: %s", stream.request_id,
                             e.message)
-                await self._close(WSCloseCode.INTERNAL_ERROR, e.message)
-                return
+                closing = (WSCloseCode.INTERNAL_ERROR, e.message)
+                break
             if isinstance(item, p.WsClose):
-                if batch and not await self._write(batch, owed):
-                    return
-                await self._close(item.code, item.reason)
-                return
+                closing = (item.code, item.reason)
+                break
             if not isinstance(item, p.WsMessage):
                 continue
             pieces.append(item.data)
@@ -248,10 +245,8 @@ class _Socket:
                             stream.request_id, limit)
                 self._to_worker(p.WsClose(stream.sid, WSCloseCode.MESSAGE_TOO_BIG,
                                           "message too big"))
-                if batch and not await self._write(batch, owed):
-                    return
-                await self._close(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
-                return
+                closing = (WSCloseCode.MESSAGE_TOO_BIG, "message too big")
+                break
             if not item.fin:
                 stream.consumed(len(item.data))  # bounded by the limit: the rest may come
                 continue
@@ -261,6 +256,9 @@ class _Socket:
                 data = text_payload(bytes(data))
             batch += (frame_head(item.binary, len(data)), data)
             owed += len(item.data)
+        if batch and not await self._write(batch, owed):
+            return
+        await self._close(*closing)
 
     async def _write(self, batch: list[bytes | memoryview], owed: int) -> bool:
         """Write whole frames; once the socket took them (drained if the client reads
@@ -274,7 +272,7 @@ class _Socket:
             transport.write(b"".join(batch))
         else:
             transport.writelines(batch)
-        self.ex.bytes_out += size - sum(len(b) for b in batch[::2])  # the payloads
+        self.ex.bytes_out += sum(len(b) for b in batch[1::2])  # the payloads
         self.last = self.loop.time()
         if self.request.protocol.writing_paused:
             try:

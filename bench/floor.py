@@ -12,11 +12,19 @@ same run:
     reads and writes, the loop's callbacks);
   * ``aiohttp``: aiohttp's low-level ``web.Server`` answering a fixed response;
   * ``aiohttp-write``: the same, its handler writing the response into the transport
-    itself, as isoflow's front writes a whole answer (``supervisor/whole.py``);
+    itself, as isoflow's front writes a whole answer (``supervisor/whole.py``); every line
+    below answers this way;
   * ``+ zmq``: that server sends each request (a small msgpack message) over a ROUTER to one
-    worker process, which answers every message of a batch at once over its DEALER;
-  * ``+ v8``: the worker also posts each batch to a V8 isolate (mini-racer, the same
-    ``mr_eval`` call isoflow's bridge makes) and answers when its result is back.
+    worker process, one ZeroMQ message per request, which the worker answers at once over
+    its DEALER;
+  * ``+ zmq, batched``: the requests of one turn of the front's loop leave as one message
+    and the worker answers each message's requests at once, as isoflow's channel and link
+    batch (``supervisor/channel.py``, ``isolate_worker/link.py``);
+  * ``+ v8``: batched, and the worker also posts each batch to a V8 isolate (mini-racer,
+    the same ``mr_eval`` call isoflow's bridge makes) and answers when its result is back;
+  * ``unix socket``: the batched hop over a plain Unix stream socket instead of ZeroMQ
+    (not isoflow's design, which is fixed on ZeroMQ: the line says what ZeroMQ's I/O
+    threads and mailboxes cost on top of the kernel's socket).
 
 Each line gives requests/s and CPU microseconds per request of the front and of the worker
 (user + system time from /proc over the run, divided by the requests served). What isoflow
@@ -40,6 +48,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 
@@ -99,12 +108,15 @@ def serve_front(kind: str, port: int, endpoint: str) -> None:
     if kind == "bare":
         serve_bare(port)
         return
+    if kind == "unix":
+        serve_front_unix(port, endpoint)
+        return
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         waiting: dict[int, asyncio.Future] = {}
         sock = None
-        if kind in ("zmq", "v8"):
+        if kind in ("zmq", "zmq-batch", "v8"):
             sock = zmq.Context.instance().socket(zmq.ROUTER)
             sock.bind(endpoint)
             peer: list[bytes] = []
@@ -123,6 +135,12 @@ def serve_front(kind: str, port: int, endpoint: str) -> None:
             while not peer:
                 await asyncio.sleep(0.05)
         sids = iter(range(1, 1 << 62))
+        pending: list[bytes] = []
+
+        def flush() -> None:
+            sock.send_multipart([peer[0], *pending])
+            pending.clear()
+            reader.sent()
 
         async def handle(request: web.BaseRequest) -> web.Response:
             if sock is not None:
@@ -130,17 +148,110 @@ def serve_front(kind: str, port: int, endpoint: str) -> None:
                 fut = waiting[sid] = loop.create_future()
                 headers = [[k.decode("latin-1"), v.decode("latin-1")]
                            for k, v in request.raw_headers]
-                sock.send_multipart([peer[0], msgpack.packb(
-                    [sid, request.method, str(request.url), headers])])
-                reader.sent()
+                message = msgpack.packb([sid, request.method, str(request.url), headers])
+                if kind in ("zmq-batch", "v8"):
+                    if not pending:
+                        loop.call_soon(flush)
+                    pending.append(message)
+                else:
+                    sock.send_multipart([peer[0], message])
+                    reader.sent()
                 await fut
-            if kind == "aiohttp-write":
-                request.transport.write(RESPONSE)
+            if kind != "aiohttp":  # written into the transport, as isoflow's front does
+                if request.transport is not None:  # else the client left meanwhile
+                    request.transport.write(RESPONSE)
                 return WholeResponse(200, "OK", request.keep_alive)
             return web.Response(body=BODY, content_type="text/plain")
 
         server = web.Server(handle, access_log=None)
         await loop.create_server(server, "127.0.0.1", port, reuse_address=True)
+        await asyncio.Event().wait()
+
+    uvloop.run(main())
+
+
+def serve_front_unix(port: int, path: str) -> None:
+    """aiohttp's low-level server; each request is a msgpack message to the worker over a
+    Unix stream socket, the messages of one turn of the loop in one write."""
+    import msgpack
+    import uvloop
+    from aiohttp import web
+
+    from isoflow.supervisor.whole import WholeResponse
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        waiting: dict[int, asyncio.Future] = {}
+        link: list[asyncio.Transport] = []
+        pending: list[bytes] = []
+
+        class Front(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                self.unpacker = msgpack.Unpacker()
+                link.append(transport)
+
+            def data_received(self, data: bytes) -> None:
+                self.unpacker.feed(data)
+                for sids in self.unpacker:
+                    for sid in sids:
+                        fut = waiting.pop(sid, None)
+                        if fut is not None and not fut.done():
+                            fut.set_result(None)
+
+        def flush() -> None:
+            link[0].write(b"".join(pending))
+            pending.clear()
+
+        await loop.create_unix_server(Front, path)
+        while not link:
+            await asyncio.sleep(0.05)
+        sids = iter(range(1, 1 << 62))
+
+        async def handle(request: web.BaseRequest) -> web.Response:
+            sid = next(sids)
+            fut = waiting[sid] = loop.create_future()
+            headers = [[k.decode("latin-1"), v.decode("latin-1")]
+                       for k, v in request.raw_headers]
+            if not pending:
+                loop.call_soon(flush)
+            pending.append(msgpack.packb([sid, request.method, str(request.url), headers]))
+            await fut
+            if request.transport is not None:  # else the client left meanwhile
+                request.transport.write(RESPONSE)
+            return WholeResponse(200, "OK", request.keep_alive)
+
+        server = web.Server(handle, access_log=None)
+        await loop.create_server(server, "127.0.0.1", port, reuse_address=True)
+        await asyncio.Event().wait()
+
+    uvloop.run(main())
+
+
+def serve_worker_unix(path: str) -> None:
+    """Answers the messages of each read at once, in one write."""
+    import msgpack
+    import uvloop
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+
+        class Worker(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                self.transport = transport
+                self.unpacker = msgpack.Unpacker()
+
+            def data_received(self, data: bytes) -> None:
+                self.unpacker.feed(data)
+                sids = [message[0] for message in self.unpacker]
+                if sids:
+                    self.transport.write(msgpack.packb(sids))
+
+        while True:
+            try:
+                await loop.create_unix_connection(Worker, path)
+                break
+            except OSError:  # the front is not listening yet
+                await asyncio.sleep(0.05)
         await asyncio.Event().wait()
 
     uvloop.run(main())
@@ -154,6 +265,10 @@ def serve_worker(kind: str, endpoint: str) -> None:
 
     from isoflow.isolate_worker.link import EdgeReader
     from isoflow.isolate_worker.v8 import V8Context
+
+    if kind == "unix":
+        serve_worker_unix(endpoint)
+        return
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -183,11 +298,13 @@ def serve_worker(kind: str, endpoint: str) -> None:
             v8.post(f"pump({len(batch)})", done)
 
         def on_message(parts: list) -> None:
-            sid = msgpack.unpackb(parts[0].buffer)[0]
-            if v8 is None:
-                answer([sid])
+            if kind == "zmq-batch":
+                answer([msgpack.unpackb(part.buffer)[0] for part in parts])
                 return
-            queued.append(sid)
+            if v8 is None:
+                answer([msgpack.unpackb(parts[0].buffer)[0]])
+                return
+            queued.extend(msgpack.unpackb(part.buffer)[0] for part in parts)
             if not in_flight[0]:
                 loop.call_soon(lambda: queued and not in_flight[0] and post())
 
@@ -206,27 +323,25 @@ def serve_worker(kind: str, endpoint: str) -> None:
 def floor(kind: str) -> Iterator[tuple[str, list[int]]]:
     """Start the front (and the worker) for ``kind``; yields (url, [front pid, worker pid])."""
     port = free_port()
-    endpoint = f"ipc://{REPO}/.floor-{os.getpid()}.sock" if len(str(REPO)) < 80 \
-        else f"tcp://127.0.0.1:{free_port()}"
-    me = [sys.executable, __file__, "--serve", kind]
-    procs = [subprocess.Popen([*me, str(port), endpoint], start_new_session=True)]
-    if kind in ("zmq", "v8"):
-        procs.append(subprocess.Popen([*me, "0", endpoint], start_new_session=True))
-    try:
-        deadline = time.monotonic() + 30
-        while subprocess.run(["curl", "-sf", "-o", "/dev/null", "--max-time", "2",
-                              f"http://127.0.0.1:{port}/"]).returncode != 0:
-            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-                raise RuntimeError(f"the {kind} floor did not start")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/", [p.pid for p in procs]
-    finally:
-        for proc in procs:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        with contextlib.suppress(OSError):
-            os.unlink(f"{REPO}/.floor-{os.getpid()}.sock")
+    with tempfile.TemporaryDirectory(prefix="isoflow-floor-") as tmp:
+        endpoint = f"{tmp}/link.sock" if kind == "unix" else f"ipc://{tmp}/link.sock"
+        me = [sys.executable, __file__, "--serve", kind]
+        procs = [subprocess.Popen([*me, str(port), endpoint], start_new_session=True)]
+        if kind in ("zmq", "zmq-batch", "v8", "unix"):
+            procs.append(subprocess.Popen([*me, "0", endpoint], start_new_session=True))
+        try:
+            deadline = time.monotonic() + 30
+            while subprocess.run(["curl", "-sf", "-o", "/dev/null", "--max-time", "2",
+                                  f"http://127.0.0.1:{port}/"]).returncode != 0:
+                if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                    raise RuntimeError(f"the {kind} floor did not start")
+                time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}/", [p.pid for p in procs]
+        finally:
+            for proc in procs:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 def first_bytes(url: str, count: int = 15) -> tuple[float, float]:
@@ -285,7 +400,9 @@ def main() -> None:
     for kind, label in (("bare", "bare uvloop protocol"), ("aiohttp", "aiohttp alone"),
                         ("aiohttp-write", "aiohttp, handler writes"),
                         ("zmq", "+ zmq hop to a worker"),
-                        ("v8", "+ v8 pump per batch")):
+                        ("zmq-batch", "+ zmq, batched per turn"),
+                        ("v8", "+ v8 pump per batch"),
+                        ("unix", "(unix socket hop, batched)")):
         with floor(kind) as (url, pids):
             line(label, *run(url, pids[:1], pids[1:], args.duration, args.runs), url)
     hello = (REPO / "examples" / "hello.js").read_text()

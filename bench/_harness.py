@@ -29,15 +29,17 @@ def isoflow(source: str, *args: str, workers: int = 2, name: str = "bench.mjs",
             env: dict[str, str] | None = None) -> Iterator[dict]:
     """Serve ``source`` on a free port (``env``: extra environment); yields {'url', 'pid',
     'log'} and stops it after."""
-    tmp = Path(tempfile.mkdtemp(prefix="isoflow-bench-"))
-    script = tmp / name
-    script.write_text(source)
-    port = free_port()
-    with serving([*ISOFLOW, "serve", str(script), "--port", str(port), "--workers", str(workers),
-                  "--log-level", "WARNING", *args], port, tmp / "log.txt",
-                 env={**os.environ, **(env or {})}) as server:
-        time.sleep(0.3)
-        yield {"url": f"http://127.0.0.1:{port}", "pid": server.pid, "log": server.log_path}
+    with tempfile.TemporaryDirectory(prefix="isoflow-bench-") as directory:
+        tmp = Path(directory)
+        script = tmp / name
+        script.write_text(source)
+        port = free_port()
+        with serving([*ISOFLOW, "serve", str(script), "--port", str(port), "--workers",
+                      str(workers), "--log-level", "WARNING", *args], port, tmp / "log.txt",
+                     env={**os.environ, **(env or {})}) as server:
+            time.sleep(0.3)
+            yield {"url": f"http://127.0.0.1:{port}", "pid": server.pid,
+                   "log": server.log_path}
 
 
 @contextlib.contextmanager
@@ -45,10 +47,10 @@ def upstream(tls: tuple[Path, Path] | None = None) -> Iterator[str]:
     """bench/compare/upstream.py (``GET /bytes?n=N``) in a process of its own, over HTTPS
     with ``tls`` (certificate, key); yields its URL."""
     port = free_port()
-    log = Path(tempfile.mkdtemp(prefix="isoflow-bench-")) / "upstream.log"
     extra = ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])] if tls else []
-    with serving([sys.executable, str(REPO / "bench" / "compare" / "upstream.py"),
-                  "--port", str(port), *extra], port, log):
+    with tempfile.TemporaryDirectory(prefix="isoflow-bench-") as directory, \
+            serving([sys.executable, str(REPO / "bench" / "compare" / "upstream.py"),
+                     "--port", str(port), *extra], port, Path(directory) / "upstream.log"):
         yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
 
 

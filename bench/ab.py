@@ -32,6 +32,7 @@ import argparse
 import contextlib
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -60,6 +61,7 @@ def base_checkout(rev: str) -> Iterator[str]:
     finally:
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
                        check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _stat(pid: int) -> tuple[int, int, bool]:
@@ -132,10 +134,10 @@ def run_side(pythonpath: str | None, workers: int, fronts: int, log_level: str, 
     if pythonpath is not None:
         env["PYTHONPATH"] = pythonpath
     port = free_port()
-    log = Path(tempfile.mkdtemp(prefix="isoflow-ab-")) / "log.txt"
-    with serving([python, *ISOFLOW[1:], "serve", str(SCRIPT), "--port", str(port), "--workers",
-                  str(workers), "--fronts", str(fronts), "--log-level", log_level], port, log,
-                 env=env) as server:
+    with tempfile.TemporaryDirectory(prefix="isoflow-ab-") as directory, \
+            serving([python, *ISOFLOW[1:], "serve", str(SCRIPT), "--port", str(port),
+                     "--workers", str(workers), "--fronts", str(fronts), "--log-level",
+                     log_level], port, Path(directory) / "log.txt", env=env) as server:
         return MEASURES[args.measure](f"http://127.0.0.1:{port}/", server.pid, args)
 
 

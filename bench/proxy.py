@@ -61,11 +61,15 @@ def main() -> None:
     parser.add_argument("--no-relay", action="store_true", help="isoflow's --no-relay")
     args = parser.parse_args()
     size = args.megabytes << 20
-    tls = None
-    if args.tls:
-        directory = Path(tempfile.mkdtemp(prefix="isoflow-bench-"))
-        make_cert(directory)
-        tls = directory / "cert.pem", directory / "key.pem"
+    with tempfile.TemporaryDirectory(prefix="isoflow-bench-") as directory:
+        tls = None
+        if args.tls:
+            make_cert(Path(directory))
+            tls = Path(directory) / "cert.pem", Path(directory) / "key.pem"
+        measure(args, size, tls)
+
+
+def measure(args: argparse.Namespace, size: int, tls: tuple[Path, Path] | None) -> None:
     env = {"SSL_CERT_FILE": str(tls[0])} if tls else None
     extra = ["--no-relay"] if args.no_relay else []
     with upstream(tls) as up, isoflow(SCRIPT, "--allow-fetch-to", "loopback", *extra,

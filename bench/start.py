@@ -40,8 +40,8 @@ export default app;
 def time_to_first_answer(script: Path, env: dict[str, str] | None = None) -> float:
     """Seconds from starting ``isoflow serve SCRIPT`` to its first 200."""
     port = free_port()
-    log = Path(tempfile.mkdtemp(prefix="isoflow-bench-")) / "log.txt"
-    proc = LoggedProcess(log)
+    directory = tempfile.mkdtemp(prefix="isoflow-bench-")
+    proc = LoggedProcess(Path(directory) / "log.txt")
     start = time.perf_counter()
     proc.spawn([*ISOFLOW, "serve", str(script), "--port", str(port), "--workers", "2",
                 "--log-level", "WARNING"], env=env)
@@ -59,6 +59,7 @@ def time_to_first_answer(script: Path, env: dict[str, str] | None = None) -> flo
                 time.sleep(0.005)
     finally:
         proc.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def hono_project() -> Path | None:

@@ -76,7 +76,12 @@ async def rate(url: str) -> float:
 
 
 def measure(window: int, size: int, upstream: str, runs: int) -> dict[str, tuple[float, str]]:
-    tmp = Path(tempfile.mkdtemp(prefix="isoflow-sweep-"))
+    with tempfile.TemporaryDirectory(prefix="isoflow-sweep-") as directory:
+        return measure_in(Path(directory), window, size, upstream, runs)
+
+
+def measure_in(tmp: Path, window: int, size: int, upstream: str,
+               runs: int) -> dict[str, tuple[float, str]]:
     (tmp / "bench.mjs").write_text(SCRIPT)
     port = free_port()
     (tmp / "isoflow.toml").write_text(CONFIG.format(window=window, port=port))

@@ -166,12 +166,14 @@ def main() -> None:
     runs += [(r.name, r.binary) for r in peers]
     results: dict[str, dict[str, float]] = {}
     for name, binary in runs:
-        workdir = Path(tempfile.mkdtemp(prefix=f"ws-bench-{name}-"))
-        port = free_port()
-        cmd = command(name, binary, workdir, port, args.workers)
-        with serving(cmd, port, workdir / "log.txt") as server:
-            time.sleep(0.3)
-            results[name] = measure(f"http://127.0.0.1:{port}/", server.pid, args.seconds)
+        with tempfile.TemporaryDirectory(prefix=f"ws-bench-{name}-") as directory:
+            workdir = Path(directory)
+            port = free_port()
+            cmd = command(name, binary, workdir, port, args.workers)
+            with serving(cmd, port, workdir / "log.txt") as server:
+                time.sleep(0.3)
+                results[name] = measure(f"http://127.0.0.1:{port}/", server.pid,
+                                        args.seconds)
         r = results[name]
         print(f"{name:8} {r['messages/s']:>10,.0f} messages/s at {r['µs/message']:5.1f} µs "
               f"of CPU each   {r['MB/s (1 MiB)']:>8,.0f} MB/s (1 MiB messages) at "

@@ -52,8 +52,10 @@ NODE_PROVIDED = {"assert": "assert", "assert/strict": "assert_strict",
                  "async_hooks": "async_hooks", "buffer": "buffer", "crypto": "crypto",
                  "events": "events", "path": "path", "path/posix": "path",
                  "process": "process", "querystring": "querystring",
-                 "string_decoder": "string_decoder", "url": "url", "util": "util",
-                 "util/types": "util_types"}
+                 "stream": "stream", "stream/promises": "stream_promises",
+                 "stream/web": "stream_web", "string_decoder": "string_decoder",
+                 "timers": "timers", "timers/promises": "timers_promises", "url": "url",
+                 "util": "util", "util/types": "util_types"}
 NODE_BUILTINS = frozenset({
     "assert", "assert/strict", "async_hooks", "buffer", "child_process", "cluster", "console",
     "constants", "crypto", "dgram", "diagnostics_channel", "dns", "dns/promises", "domain",

@@ -124,7 +124,11 @@ def limit_process_data(headroom: int) -> int:
     ``ArrayBuffer`` or ``WebAssembly.Memory`` of gigabytes, filled by one builtin call before
     any check can run) fails with a RangeError instead of growing the process. Returns the
     limit set."""
-    limit = process_data() + headroom
+    return set_data_limit(process_data() + headroom)
+
+
+def set_data_limit(limit: int) -> int:
+    """Set RLIMIT_DATA's soft limit (at most the hard one); returns the limit set."""
     _, hard = resource.getrlimit(resource.RLIMIT_DATA)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)

@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from isoflow import protocol as p
 from isoflow.protocol.frames import MAX_HEAD_BYTES
@@ -74,7 +74,7 @@ from .kinds import (
 )
 from .link import Link, RemoteOptions, flush_at_exit
 from .ops import OpRunner
-from .v8 import limit_process_data, process_rss, trim_malloc
+from .v8 import limit_process_data, process_rss, set_data_limit, trim_malloc
 from .websocket import WebSockets
 
 log = logging.getLogger("isoflow.worker")
@@ -87,9 +87,13 @@ ZERO_COPY_MIN = 32 << 10  # below this, copying into ZeroMQ is cheaper than trac
 # kernel refuses pages past it, so one huge ArrayBuffer fails instead of filling the host).
 RSS_MARGIN = 128 << 20
 DATA_MARGIN = 512 << 20
+# While an isolate is replaced, RLIMIT_DATA is lifted by this much: the old one is freed on a
+# thread of its own (whose stack is private memory too) while a new one starts beside it, and
+# an isolate that failed at the limit leaves no room for either.
+RECOVERY_MARGIN = 256 << 20
 CLIENT_GONE = 499  # RESPONSE_ERROR's status when a body's client left (nginx's status)
 WEDGED_AFTER = 5.0  # seconds a terminated isolate has to stop before the worker exits
-EXIT_WEDGED = 70  # the worker's exit code when V8 ignored a termination
+EXIT_WEDGED = 70  # the worker's exit code when its isolate could not be stopped or replaced
 FAILURE_STATUS = {"cpu": 503, "memory": 503, "error": 500}
 FAILURE_TEXT = {
     "cpu": "The script exceeded its CPU time limit.",
@@ -321,6 +325,7 @@ class Worker:
         self.terminations = {"cpu": 0, "memory": 0, "error": 0}
         self.rss_base = 0  # the RSS with one fresh isolate, measured at start
         self.rss_limit = 0  # the RSS backstop (RSS_MARGIN)
+        self.data_limit = 0  # RLIMIT_DATA's soft limit (DATA_MARGIN), once set
         self._freeing: set[asyncio.Task] = set()  # old isolates being freed
         self.runtime_failures = 0  # requests the JS runtime failed in a row (AC_ERROR flag)
         self._held: HeldResponse | None = None
@@ -937,29 +942,44 @@ class Worker:
         self._replace_bridge()
 
     def _replace_bridge(self) -> None:
-        old = self.bridge
-        if old is not None:
-            # Off the loop: a V8 thread that ignores its termination must not block it.
-            freed = old.close(wait=False)
-            if freed is not None:
-                task = self.loop.create_task(self._await_freed(freed))
-                self._freeing.add(task)
-                task.add_done_callback(self._freeing.discard)
+        """A new isolate for the failed one. Where that cannot be done (no thread, no memory
+        for one), the process exits: a worker without an isolate would take requests and
+        answer none, and the supervisor replaces a worker that exits."""
         try:
+            old = self.bridge
+            if old is not None:
+                if self.data_limit:
+                    set_data_limit(self.data_limit + RECOVERY_MARGIN)
+                # Off the loop: a V8 thread that ignores its termination must not block it.
+                freed = old.close(wait=False)
+                if freed is not None:
+                    task = self.loop.create_task(self._await_freed(freed))
+                    self._freeing.add(task)
+                    task.add_done_callback(self._freeing.discard)
             self.bridge = self._new_bridge()
             self.bridge.rss_limit = self.rss_limit
         except script_loader.ScriptError as e:
             log.error("cannot reload the script: %s", e)
             self.stopped.set()
+        except Exception as e:
+            self._exit_wedged(f"cannot replace its isolate ({e!r})")
+
+    def _exit_wedged(self, why: str) -> NoReturn:
+        log.critical("worker %s: %s; exiting so that the worker is replaced",
+                     self.options.worker_id, why)
+        os._exit(EXIT_WEDGED)
 
     async def _await_freed(self, freed: threading.Event) -> None:
         """A replaced isolate must stop and give its memory back, or the worker goes."""
-        if not await asyncio.to_thread(freed.wait, WEDGED_AFTER):
+        try:
+            stopped = await asyncio.to_thread(freed.wait, WEDGED_AFTER)
+        except RuntimeError as e:  # no thread to wait on
+            self._exit_wedged(f"cannot wait for the replaced isolate ({e!r})")
+        if not stopped:
             # V8 ignores TerminateExecution (or is blocked): only the process can end it.
-            log.critical("worker %s: the replaced isolate did not stop within %.0f s; "
-                         "exiting so that the worker is replaced", self.options.worker_id,
-                         WEDGED_AFTER)
-            os._exit(EXIT_WEDGED)
+            self._exit_wedged(f"the replaced isolate did not stop within {WEDGED_AFTER:.0f} s")
+        if self.data_limit and len(self._freeing) <= 1:  # the last one being freed: this one
+            set_data_limit(self.data_limit)
         trim_malloc()
         rss = process_rss()
         if self.rss_base and rss > self.rss_base + RSS_MARGIN and not self.draining:
@@ -1037,7 +1057,7 @@ async def serve(options: WorkerOptions) -> int:
             worker.fatal(str(e))
             log.error("%s", e)
             return 2
-        limit_process_data(options.bridge.memory_limit + DATA_MARGIN)
+        worker.data_limit = limit_process_data(options.bridge.memory_limit + DATA_MARGIN)
         await worker.stopped.wait()
         return 0
     finally:

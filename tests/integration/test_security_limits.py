@@ -11,12 +11,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from isoflow.supervisor.runtimedir import PREFIX, SOCKET, RuntimeDir, RuntimeDirInUse, sweep_stale
 from tests.conftest import IsoflowServer, fetch, run
-from tests.procstats import RssSampler, alive, children, descendants, rss
+from tests.procstats import RssSampler, alive, children, descendants, role, rss
 
 MEMORY_MIB = 64
 # The documented bound (docs/security.md): a worker's RSS stays below its RSS at start plus
@@ -112,6 +113,52 @@ def test_one_huge_allocation_is_refused_without_growing_the_worker(server):
     assert status in (500, 503), (status, body)  # RangeError, or the limit at the next GC
     assert_bounded(sampler)
     assert healthy(server)
+
+
+FILL = """
+export default {
+  fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === "/fill") {
+      new Uint8Array(+url.searchParams.get("n")).fill(7);
+      return new Response("filled");
+    }
+    return new Response("alive");
+  },
+};
+"""
+
+
+def data_room(pid: int) -> int:
+    """Bytes of private writable memory ``pid`` may still map: RLIMIT_DATA less VmData."""
+    limits = Path(f"/proc/{pid}/limits").read_text().splitlines()
+    soft = next(int(line.split()[3]) for line in limits if line.startswith("Max data size"))
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return soft - next(int(line.split()[1]) << 10 for line in status
+                       if line.startswith("VmData:"))
+
+
+def test_an_isolate_that_fails_at_the_data_limit_is_still_replaced(tmp_path):
+    """One buffer leaves the worker less private memory than a thread's stack: the memory
+    limit trips, and the replacement needs a thread (to free the old isolate) and a new
+    isolate. It once failed there ("can't start new thread") and left the worker without an
+    isolate, every later request waiting for its wall time."""
+    script = tmp_path / "fill.mjs"
+    script.write_text(FILL)
+    srv = IsoflowServer(script, tmp_path / "isoflow.log", "--memory-limit", str(MEMORY_MIB),
+                        "--wall-time", "3", workers=1)
+    srv.start()
+    try:
+        worker = next(pid for pid in descendants(srv.pid) if role(pid) == "worker")
+        status, _, body = run(fetch(srv.url(f"/fill?n={data_room(worker) - (2 << 20)}")))
+        assert status in (500, 503), (status, body)
+        deadline = time.monotonic() + 20
+        while (answer := run(fetch(srv.url("/"))))[0] != 200:
+            assert time.monotonic() < deadline, (answer, srv.log_path.read_text()[-2000:])
+            time.sleep(0.2)
+        assert answer[2] == b"alive"
+    finally:
+        srv.stop()
 
 
 def test_a_runaway_starved_of_cpu_is_still_terminated(server):

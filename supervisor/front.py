@@ -428,8 +428,9 @@ class Front:
     def _check_head(self, request: web.BaseRequest) -> web.Response | None:
         """The request head's limits aiohttp does not check: HTTP/1.x (an HTTP/0.9 request
         line has no version: 400; "HTTP/2.0" on this HTTP/1 connection: 505; 1.2 and later
-        minors are answered as 1.1), the total size of the header fields (431) and the
-        Host, which becomes part of the script's ``request.url`` (400)."""
+        minors are answered as 1.1), CONNECT (501: not a proxy), userinfo in an
+        absolute-form target (400), the total size of the header fields (431) and the Host,
+        which becomes part of the script's ``request.url`` (400)."""
         if request.version > HttpVersion11:
             major = request.version.major
             # aiohttp answers in the request's version (a cached property): answer 1.1.
@@ -446,6 +447,18 @@ class Front:
             resp = _plain(400, "The request line is not METHOD TARGET HTTP/1.x.")
             resp.force_close()
             return resp
+        target = request.raw_path
+        if target[:1] != "/":  # absolute-form, authority-form (CONNECT) or "*"
+            if request.method == "CONNECT":  # a tunnel's bytes may follow: closed
+                self.metrics.rejected.labels("bad_request").inc()
+                resp = _plain(501, "CONNECT is not supported: this server is not a proxy.")
+                resp.force_close()
+                return resp
+            if "@" in target.partition("//")[2].partition("/")[0]:  # RFC 9110, 4.2.4
+                self.metrics.rejected.labels("bad_request").inc()
+                resp = _plain(400, "The request target carries userinfo (user@host).")
+                resp.force_close()
+                return resp
         limit = self.active().settings.max_header_size
         size = 0
         hosts = []

@@ -14,6 +14,11 @@ path second:
 A request whose host matches a route but whose path does not falls through to less
 specific hosts (``api.example.com/api`` then ``*/``), as Cloudflare's route patterns do.
 Routes of equal rank keep their order in the config file (the first one wins).
+
+The path matched is the request's, percent-decoded, with its dot segments resolved as the
+script's ``request.url`` resolves them (:func:`resolved_path`): ``/x/../admin`` and
+``/x/%2e%2e/admin`` are ``/admin`` to the router as to the script, so no prefix can be
+stepped around.
 """
 
 from __future__ import annotations
@@ -47,6 +52,30 @@ def host_matches(pattern: str, host: str) -> bool:
     return host == pattern
 
 
+def resolved_path(path: str) -> str:
+    """A decoded request path with its dot segments removed as the URL standard's path
+    parser removes them for http(s): ``\\`` separates segments like ``/``, a ``.`` segment
+    goes, a ``..`` segment takes the one before it with it, and either one last leaves a
+    trailing ``/``. (``%2e`` is a dot to that parser: it is decoded here already.)"""
+    if ("." not in path and "\\" not in path) or path[:1] != "/":
+        return path
+    parts = path.replace("\\", "/").split("/")[1:]
+    out: list[str] = []
+    last = len(parts) - 1
+    for i, segment in enumerate(parts):
+        if segment == "..":
+            if out:
+                out.pop()
+            if i == last:
+                out.append("")
+        elif segment == ".":
+            if i == last:
+                out.append("")
+        else:
+            out.append(segment)
+    return "/" + "/".join(out)
+
+
 def path_matches(prefix: str, path: str) -> bool:
     if prefix.endswith("/"):
         return path.startswith(prefix) or path == prefix[:-1]
@@ -75,7 +104,10 @@ class Router:
         self._ordered = [r for _, r in indexed]
 
     def match(self, host: str, path: str) -> Route | None:
+        """The route for a request: ``path`` is its decoded path (aiohttp's
+        ``request.path``), resolved here."""
         host = normalize_host(host)
+        path = resolved_path(path)
         for route in self._ordered:
             if host_matches(route.host, host) and path_matches(route.path, path):
                 return route

@@ -11,7 +11,7 @@ import pytest
 
 from isoflow.supervisor.config import ConfigError, as_size, parse
 from isoflow.supervisor.notify import Notifier
-from isoflow.supervisor.routing import Route, Router
+from isoflow.supervisor.routing import Route, Router, resolved_path
 from isoflow.supervisor.settings import Settings
 from isoflow.supervisor.tomlpos import Locator, key_lines
 
@@ -429,6 +429,21 @@ def test_no_route_matches():
 def test_routes_of_equal_rank_keep_file_order():
     router = Router([Route("first", "a", path="/x"), Route("second", "b", path="/x")])
     assert router.match("h", "/x").name == "first"
+
+
+@pytest.mark.parametrize("path, resolved", [
+    ("/x/../admin", "/admin"), ("/x/./../admin", "/admin"), ("/x\\..\\admin", "/admin"),
+    ("/..", "/"), ("/a/..", "/"), ("/a/b/..", "/a/"), ("/a/.", "/a/"), ("/a/./b/", "/a/b/"),
+    ("/a.b/c..d/...", "/a.b/c..d/..."), ("/a/b", "/a/b"), ("*", "*"),
+])
+def test_dot_segments_are_resolved_as_the_url_standard_resolves_them(path, resolved):
+    assert resolved_path(path) == resolved
+
+
+def test_a_route_cannot_be_stepped_around_with_dot_segments():
+    router = Router([Route("admin", "adm", path="/admin"), Route("rest", "b")])
+    assert [router.match("h", p).name for p in ("/x/../admin/users", "/admin/../x")] == [
+        "admin", "rest"]
 
 
 # -- sd_notify ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import ssl
 import subprocess
 from pathlib import Path
@@ -163,6 +164,22 @@ def test_routes_send_each_request_to_its_scripts_pool(ops):
         (404, "No route matches this host and path.\n"),
     ]
     assert {"api/w0", "site/w0"} <= set(server.worker_pids())
+    # Dot segments are resolved for routing as the script's URL resolves them: a prefix
+    # cannot be stepped around (the /api route's script answers what it sees as /api).
+    for target in ("/x/../api/users", "/x/%2e%2E/api/users", "/x/./../api/users"):
+        assert raw_get(server.port, target, "other.org").endswith(b"\r\n\r\napi /api/users")
+    assert raw_get(server.port, "/api/../x", "other.org").startswith(b"HTTP/1.1 404")
+
+
+def raw_get(port: int, target: str, host: str) -> bytes:
+    """GET ``target`` exactly as written (an HTTP client would resolve its dot segments)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                     .encode())
+        data = b""
+        while got := sock.recv(65536):
+            data += got
+    return data
 
 
 def test_env_and_secrets_reach_the_script_but_no_command_line_or_log(ops, tmp_path):

@@ -165,6 +165,7 @@ SMUGGLING = {
     # No target and no version: aiohttp's parser gives no URL at all (it used to hang).
     "connect_nothing": b"CONNECT  \r\n\r\n",
     "connect_nothing_bare": b"CONNECT \r\n\r\n",
+    "userinfo_in_target": b"GET http://user:pw@x/ HTTP/1.1\r\n" + H + b"\r\n",
 }
 
 
@@ -175,6 +176,14 @@ def test_smuggling_and_malformed_requests_get_400_and_a_closed_connection(edge, 
     assert closed
     # Nothing after it was taken as a second request.
     assert len(re.findall(rb"(?:^|\r\n)HTTP/1\.[01] \d{3} ", out)) == 1, out
+
+
+def test_connect_gets_501_and_a_closed_connection(edge):
+    """An origin server, not a proxy: the script never sees the authority-form target."""
+    out, closed, _ = exchange(edge, b"CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n"
+                                    b"\r\nSSH-2.0-x\r\n")
+    assert out.startswith(b"HTTP/1.1 501 ") and b"not a proxy" in out, out[:200]
+    assert closed
 
 
 def test_an_http2_request_line_gets_505_in_http11(edge):

@@ -399,8 +399,10 @@ class Fetch:
         method, url, body_kind = self.method, self.url, self.body_kind
         # The body's framing is aiohttp's to choose (a length, or chunks when unknown): a
         # Transfer-Encoding copied from a forwarded request is not sent (aiohttp refuses it).
+        # Nor is an Expect: aiohttp would wait for a 100 Continue with no time limit, and an
+        # upstream may answer without one (RFC 9110, 10.1.1): the body is sent at once.
         headers = CIMultiDict((k, v) for k, v in _end_to_end(self.headers)
-                              if k.lower() != "transfer-encoding")
+                              if k.lower() not in ("transfer-encoding", "expect"))
         if self.bytes_body is not None and "content-length" not in headers:
             headers["Content-Length"] = str(len(self.bytes_body))
         elif body_kind is not None and self.length >= 0 and "content-length" not in headers:

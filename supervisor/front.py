@@ -132,6 +132,14 @@ def request_url(request: web.BaseRequest) -> str:
     return str(request.url)
 
 
+def _send_continue(request: web.BaseRequest) -> None:
+    """``100 Continue``, to a client that sent ``Expect: 100-continue`` and waits for it
+    before its body (RFC 9110, 10.1.1): when the body's first bytes are read (the worker's
+    initial window takes them at once), unless the final answer went first."""
+    if request.transport is not None and not request.transport.is_closing():
+        request.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+
 class FrontServer(web.Server):
     """aiohttp's server, whose parser answers **431** to a header field over its limit
     (and 414 to a request line over its own), where aiohttp says 400."""
@@ -211,6 +219,7 @@ class Exchange:
     aborted: bool = False
     finished: bool = False  # the whole response went to the client
     close_connection: bool = False  # its upload was relayed: aiohttp's parser is behind
+    continue_due: bool = False  # the client waits for a 100 Continue before its body
 
 
 class BodyTooLarge(StreamFailed):
@@ -376,6 +385,8 @@ class Front:
                        if k.lower() != own]
             headers.append([header, ex.request_id])
             has_body = request.body_exists
+            ex.continue_due = has_body and request.version >= HttpVersion11 and \
+                request.headers.get("Expect", "").lower() == "100-continue"
             head = p.RequestHead(
                 stream.sid, ex.request_id, request.method, request_url(request), headers,
                 request.remote or "", has_body, settings.response_window,
@@ -480,6 +491,7 @@ class Front:
 
     async def _respond(self, request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
                        pool: WorkerPool, ex: Exchange) -> web.StreamResponse:
+        ex.continue_due = False  # a 100 Continue goes before the final answer, or never
         if head.status == 101 and stream.core.upgraded:  # a WebSocket (the core checked it)
             settings = self.active().settings
             return await websocket.serve(
@@ -839,6 +851,9 @@ class Front:
                 await stream.wait_request_credit()
                 if stream.failure is not None or stream.closed or stream.finished:
                     return
+                if ex.continue_due:  # the body is read from now on: the client may send it
+                    ex.continue_due = False
+                    _send_continue(request)
                 if stream.upload_relay is not None:
                     continue
                 size = min(stream.request_credit, chunk_size)

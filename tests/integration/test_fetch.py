@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import hashlib
 import json
+import re
+import socket
+import threading
 
 import aiohttp
 import pytest
@@ -304,6 +308,39 @@ def test_forwarding_the_incoming_request_streams_its_body_outside_v8(proxy, upst
     assert data["size"] == len(payload)
     assert data["sha256"] == hashlib.sha256(payload).hexdigest()
     assert stats(proxy, upstream)["v8BytesIn"] == before
+
+
+def test_a_forwarded_expect_100_continue_does_not_wait_for_the_upstreams_100(proxy):
+    """An upstream may answer without a 100 Continue (RFC 9110, 10.1.1): aiohttp's client,
+    told to expect one, held the body back for ever. A raw upstream that answers once it
+    has the whole body (it never says 100)."""
+    payload = pattern(100_000)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(10)
+        port = listener.getsockname()[1]
+
+        def answer() -> None:
+            with contextlib.suppress(OSError), listener.accept()[0] as conn:
+                conn.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                while len(body) < length and (got := conn.recv(65536)):
+                    body += got
+                text = f"{len(body)} {hashlib.sha256(body).hexdigest()}".encode()
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+                             b"Connection: close\r\n\r\n%s" % (len(text), text))
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        status, _, body = run(fetch(proxy.url(f"/forward-request?u=http://127.0.0.1:{port}"),
+                                    method="POST", data=payload,
+                                    headers={"Expect": "100-continue"}))
+        thread.join(10)
+    assert (status, body) == (200, f"{len(payload)} {hashlib.sha256(payload).hexdigest()}"
+                              .encode())
 
 
 def test_an_unread_body_stops_the_upstream(proxy, upstream):

@@ -186,6 +186,27 @@ def test_connect_gets_501_and_a_closed_connection(edge):
     assert closed
 
 
+def test_expect_100_continue_gets_a_100_before_the_body_is_read(edge):
+    """The client sends its body only after a 100 Continue (curl waits a second for it,
+    others for ever): it comes when the body is read (at once: the worker takes a window
+    of it before the script asks), before the final answer."""
+    body = b"x" * 5000
+    for path in ("/read", "/echo"):
+        with socket.create_connection(("127.0.0.1", edge.port), timeout=5) as sock:
+            sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode())
+            assert sock.recv(64) == b"HTTP/1.1 100 Continue\r\n\r\n", path
+            sock.sendall(body)
+            out = b""
+            while got := sock.recv(65536):
+                out += got
+        assert out.startswith(b"HTTP/1.1 200 "), out[:200]
+        assert (b'"length":5000' if path == "/read" else body) in out, out[-200:]
+    out, _, _ = exchange(edge, b"POST /other HTTP/1.0\r\nHost: x\r\nExpect: 100-continue\r\n"
+                               b"Content-Length: 5\r\n\r\nhello")
+    assert out.startswith(b"HTTP/1.0 200 ") and out.endswith(b"hello POST /other"), out  # 1.0: none
+
+
 def test_an_http2_request_line_gets_505_in_http11(edge):
     """aiohttp's parser takes "HTTP/2.0" (and answered in it: "HTTP/2.0 200" on an HTTP/1
     connection); a later 1.x minor its parser refuses (400)."""

@@ -440,8 +440,9 @@ class Front:
         """The request head's limits aiohttp does not check: HTTP/1.x (an HTTP/0.9 request
         line has no version: 400; "HTTP/2.0" on this HTTP/1 connection: 505; 1.2 and later
         minors are answered as 1.1), CONNECT (501: not a proxy), userinfo in an
-        absolute-form target (400), the total size of the header fields (431) and the Host,
-        which becomes part of the script's ``request.url`` (400)."""
+        absolute-form target (400), a transfer coding besides chunked (501), the total size
+        of the header fields (431) and the Host, which becomes part of the script's
+        ``request.url`` (400)."""
         if request.version > HttpVersion11:
             major = request.version.major
             # aiohttp answers in the request's version (a cached property): answer 1.1.
@@ -470,6 +471,14 @@ class Front:
                 resp = _plain(400, "The request target carries userinfo (user@host).")
                 resp.force_close()
                 return resp
+        coding = request.headers.get("Transfer-Encoding")
+        if coding is not None and coding.strip().lower() != "chunked":
+            # aiohttp's parser takes "gzip, chunked" and leaves the gzip to the reader: the
+            # script would get the body still encoded (RFC 9112, 6.1: 501).
+            self.metrics.rejected.labels("bad_request").inc()
+            resp = _plain(501, "Only the chunked transfer coding is supported.")
+            resp.force_close()
+            return resp
         limit = self.active().settings.max_header_size
         size = 0
         hosts = []

@@ -178,6 +178,16 @@ def test_smuggling_and_malformed_requests_get_400_and_a_closed_connection(edge, 
     assert len(re.findall(rb"(?:^|\r\n)HTTP/1\.[01] \d{3} ", out)) == 1, out
 
 
+def test_a_transfer_coding_besides_chunked_gets_501(edge):
+    """aiohttp's parser accepts "gzip, chunked" and hands the body on still gzipped."""
+    body = gzip.compress(b"hello")
+    out, closed, _ = exchange(edge, b"POST /read HTTP/1.1\r\n" + H +
+                              b"Transfer-Encoding: gzip, chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"
+                              % (len(body), body))
+    assert out.startswith(b"HTTP/1.1 501 "), out[:200]
+    assert closed
+
+
 def test_connect_gets_501_and_a_closed_connection(edge):
     """An origin server, not a proxy: the script never sees the authority-form target."""
     out, closed, _ = exchange(edge, b"CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n"

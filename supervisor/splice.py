@@ -2,9 +2,12 @@
 
 :func:`relay` copies the payload of a body whose head someone else has read (``prefix``
 holds whatever body bytes they read past it) from ``src_fd`` to ``dst_fd``, waiting on the
-event loop for readiness only when a socket says EAGAIN. Payload bytes go socket -> pipe ->
-socket without entering Python; only framing (chunk size lines, CRLFs, trailers) is read
-into userland, with ``recv(MSG_PEEK)`` so that nothing past the body's end is ever consumed.
+event loop for readiness when a socket says EAGAIN, and for a turn every ``YIELD_BYTES``
+(or ``YIELD_CHUNKS`` chunks) so that a fast source never holds the loop. Payload bytes go
+socket -> pipe -> socket without entering Python; a chunked body's framing (and, with it,
+payloads too small to splice) is read into userland in large reads, parsed there, and taken
+off the socket only as far as the body goes (``recv(MSG_PEEK)`` first where the framing
+says too little), so that nothing past the body's end is ever consumed.
 At most one pipe's (or buffer's) worth is read ahead of what the destination took, so a slow
 destination slows the source (TCP backpressure) instead of growing memory.
 
@@ -48,7 +51,11 @@ SLOW_READ = 256 << 10  # ... the relay reads this much at a time. Large reads ar
 # Linux autotune the source's receive buffer up (to tcp_rmem's maximum, 32 MB on some hosts),
 # so that a slow reader's upstream ran that far ahead; small ones keep it where it is.
 FAST_AGAIN = 16 << 20  # bytes a slow destination takes with no such wait: full reads again
-SIZE_LINE_LIMIT = 4096  # a chunk size line with its extensions and CRLF
+SIZE_LINE_LIMIT = 4096  # a chunk size line with its extensions and CRLF (rawbody's too)
+PEEK_SIZE = 64 << 10  # the most peeked at once in a chunked body's framing
+SPLICE_FROM = 64 << 10  # with splice: a chunk's payload left at least this large is spliced
+YIELD_BYTES = 1 << 20  # the event loop gets a turn after this much is read in a row ...
+YIELD_CHUNKS = 2048  # ... or this many chunks parsed (~3 ms), whatever the sockets say
 TRAILER_LINE_LIMIT = 8192  # one trailer field line with its CRLF
 TRAILERS_LIMIT = 64 << 10  # the whole trailer section
 _PEEK = 256  # bytes peeked at once while looking for a line's end (most lines are short)
@@ -58,6 +65,8 @@ _MORE = getattr(socket, "MSG_MORE", 0)
 _CRLF = memoryview(b"\r\n")
 # A chunk size, then extensions (not parsed, they are dropped): visible bytes, SP and HTAB.
 SIZE_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:[ \t]*;[\t\x20-\x7e\x80-\xff]*)?")
+_SIZE_LINE_CRLF = re.compile(SIZE_LINE.pattern + rb"\r\n")  # one, whole, in a buffer
+_LF = re.compile(rb"\n")
 _FIELD_LINE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
 
 
@@ -162,9 +171,12 @@ class _Relay:
         self.full_capacity = PIPE_SIZE  # the most read at once while dst keeps up
         self.slow = False  # the destination was seen slow (SLOW_WAIT)
         self.slow_until = 0  # while slow: fast again once ``sent`` reaches this
+        self._discard = 0  # recv flags that take peeked bytes off src without copying
         try:
             self.src = _dup(src_fd)
             self.dst = _dup(dst_fd)
+            if self.src.family in (socket.AF_INET, socket.AF_INET6):
+                self._discard = getattr(socket, "MSG_TRUNC", 0)  # TCP: discarded (tcp(7))
         except BaseException:
             self.close()
             raise
@@ -203,6 +215,7 @@ class _Relay:
                     n -= take
         if self.pipe is None and self.staging is None and n:
             self._open_staging()
+        moved = 0  # bytes moved since the event loop's last turn
         while n:
             want = self.capacity if n < 0 else min(self.capacity, n)
             if n < 0 and self.max_bytes:  # one byte over the limit is enough to know
@@ -220,6 +233,10 @@ class _Relay:
                 await self._send([_CRLF])
             if n > 0:
                 n -= got
+            moved += got
+            if moved >= YIELD_BYTES:  # a source and a destination that never say EAGAIN
+                moved = 0
+                await asyncio.sleep(0)
 
     def _broke_off(self, what: str, total: int) -> str:
         if what == "body":
@@ -250,6 +267,17 @@ class _Relay:
             self._map = _BUFFERS.take()
             self.staging = memoryview(self._map)
             self.full_capacity = COPY_SIZE
+
+    def _open_frames(self) -> None:
+        """The buffer a chunked body's framing (and its small payloads) is read into; with
+        splice, the pipe too (for large payloads; it sets the capacity)."""
+        if self.splice and self.pipe is None:
+            self._open_staging()
+        if self.staging is None:
+            self._map = _BUFFERS.take()
+            self.staging = memoryview(self._map)
+            if not self.splice:
+                self.full_capacity = COPY_SIZE
 
     async def _fill(self, want: int, what: str) -> int:
         """Up to ``want`` bytes from src into the (empty) pipe; 0 at EOF."""
@@ -297,7 +325,7 @@ class _Relay:
         flags = _NOSIGNAL | (_MORE if more else 0)
         while parts:
             try:
-                k = self.dst.sendmsg(parts, (), flags)
+                k = self.dst.sendmsg(parts[:_IOV_MAX], (), flags)
             except BlockingIOError:
                 await self._writable()
                 continue
@@ -319,125 +347,110 @@ class _Relay:
     async def chunked(self) -> None:
         """Decode a chunked source: each chunk's payload to dst, then read the trailer
         section up to its empty line (discarded); nothing after it is read."""
-        if self.splice:
-            await self._chunks_through_pipe()
-        else:
-            await self._chunks_through_buffer()
+        await self._chunks()
         await self._trailers()
 
-    async def _chunks_through_pipe(self) -> None:
-        """The chunks up to the last one, each payload spliced; framing read by peeking."""
-        while True:
-            line = await self._line(SIZE_LINE_LIMIT, "a chunk size line")
-            size = _chunk_size(line)
-            if size == 0:
+    async def _chunks(self) -> None:
+        """The chunks up to the last one. Their framing is parsed (:class:`_ChunkParser`)
+        out of a userland buffer filled by large reads, so that a chunk costs a few
+        operations in C however short it or however long its size line is. A read that
+        surely stays inside the body (the rest of a large chunk's payload, its CRLF, the 5
+        bytes of the shortest end, ``0\\r\\n\\r\\n``) goes straight in; anything else is
+        peeked (``MSG_PEEK``, up to ``PEEK_SIZE``) and only what the parser took as body is
+        then consumed: nothing past the body's end is ever read. Small payloads are gathered
+        and go out in one write per buffer; with splice, a large one is spliced. Every
+        ``YIELD_BYTES`` read or ``YIELD_CHUNKS`` chunks, what was read goes out and the
+        event loop gets a turn, however fast the source."""
+        parser = _ChunkParser(self.skip, self.sent, self.max_bytes)
+        out = _Payload()
+        prefix, self.buf = self.buf, memoryview(b"")
+        if prefix:
+            end = parser.feed(prefix, 0, len(prefix), out)
+            if parser.done:
+                await self._copy_out(out)
+                self.buf = prefix[end:]  # the trailers' first bytes
                 return
-            if self.skip:
-                size -= self._drop(min(self.skip, size))
-            if size:
-                self._account(size)
-                await self.payload(size, "chunk")
-            await self._chunk_end()
-
-    async def _chunks_through_buffer(self) -> None:
-        """The chunks up to the last one, copying: each read into the buffer takes what the
-        body is known to still hold (the rest of a chunk's payload, its CRLF, the 5 bytes
-        of the shortest end, ``0\\r\\n\\r\\n``), so one read usually takes a payload with
-        the next size line's digits, and nothing past the body is ever read. The framing in
-        it is parsed in place; the payloads go out in one write per read."""
-        self._open_staging()
-        assert self.staging is not None
-        window, self.buf = self.buf, memoryview(b"")  # the prefix first
-        line = bytearray()  # a size line so far
-        left = -1  # payload bytes of the current chunk still due (-1: in a size line)
-        drop = 0  # of them, bytes that went another way (skip)
-        crlf = 0  # bytes of the CRLF after a payload still due
-        announced = self.sent  # payload bytes the size lines so far announced
-        out: list[memoryview] = []  # payload read, not yet written
-        off = 0  # where the next read goes in the buffer
+        if parser.skip:
+            raise SourceBroken(f"{self.skip} bytes to skip, {self.skip - parser.skip} in "
+                               "the prefix")
+        self._open_frames()
+        frames = self.staging
+        assert frames is not None
+        off = 0  # where the next read goes in the buffer (before it: payload not written)
+        read = 0  # bytes read since the event loop's last turn
+        chunks = parser.chunks + YIELD_CHUNKS  # the next turn's, at the latest
         while True:
-            i, n = 0, len(window)
-            while i < n:
-                if crlf:
-                    got = bytes(window[i:i + crlf])
-                    if b"\r\n"[2 - crlf:2 - crlf + len(got)] != got:
-                        raise SourceBroken("missing CRLF after chunk data")
-                    crlf -= len(got)
-                    i += len(got)
-                elif left > 0:
-                    k = min(left, n - i)
-                    d = min(drop, k)
-                    if k > d:
-                        out.append(window[i + d:i + k])
-                    drop -= d
-                    left -= k
-                    i += k
-                    if left == 0:
-                        crlf, left = 2, -1
-                else:
-                    end = _find(window, b"\n", i, n)
-                    take = (end + 1 if end >= 0 else n) - i
-                    if len(line) + take > SIZE_LINE_LIMIT:
-                        raise SourceBroken(f"a chunk size line is over {SIZE_LINE_LIMIT} "
-                                           "bytes")
-                    line += window[i:i + take]
-                    i += take
-                    if end < 0:
-                        break
-                    size = _chunk_size(_line_of(line, "a chunk size line"))
-                    line.clear()
-                    if size == 0:
-                        await self._copy_out(out)
-                        self.buf = bytes(window[i:])  # the trailers' first bytes
-                        return
-                    drop = min(self.skip, size)
-                    self.skip -= drop
-                    announced += size - drop
-                    self._account(announced - self.sent)
-                    left = size
-            # Read on while the socket has bytes and the buffer room; what was read goes
-            # out when it has not, or the buffer is full.
-            want = crlf + 5 if crlf else left + 7 if left > 0 else _after_line(line)
-            while True:
-                if self.capacity - off < min(want, _MIN_READ):
-                    await self._copy_out(out)
-                    off = 0
-                got = self._recv_now(self.staging[off:off + min(want, self.capacity - off)])
-                if got is None:
-                    await self._copy_out(out)
-                    off = 0
-                    await self._readable()
-                    continue
-                if got == 0:
-                    raise SourceBroken(f"the upstream chunked body broke off after "
-                                       f"{self.sent} bytes")
-                break
-            window = self.staging[off:off + got]
-            off += got
+            if self.splice and parser.left >= SPLICE_FROM and not parser.skip:
+                await self._copy_out(out)
+                off = 0
+                await self.payload(parser.take_payload(), "chunk")
+                continue
+            want = parser.need()
+            direct = not self.splice and want > PEEK_SIZE
+            if self.capacity - off < (min(want, _MIN_READ) if direct else _MIN_READ):
+                await self._copy_out(out)
+                off = 0
+            size = min(want if direct else PEEK_SIZE, self.capacity - off)
+            got = self._recv_now(frames[off:off + size], 0 if direct else socket.MSG_PEEK)
+            if got is None:
+                await self._copy_out(out)
+                off = 0
+                await self._readable()
+                continue
+            if got == 0:
+                raise SourceBroken(f"the upstream chunked body broke off after {self.sent} "
+                                   "bytes")
+            end = parser.feed(frames, off, off + got, out, None if direct else chunks)
+            if not direct:
+                self._consume(frames[off:end])
+            if parser.done:
+                await self._copy_out(out)
+                if direct:
+                    self.buf = bytes(frames[end:off + got])  # the trailers' first bytes
+                return
+            read += end - off
+            off = end
+            if read >= YIELD_BYTES or parser.chunks >= chunks:
+                await self._copy_out(out)
+                off = read = 0
+                chunks = parser.chunks + YIELD_CHUNKS
+                await asyncio.sleep(0)
 
-    def _recv_now(self, view: memoryview) -> int | None:
-        """Bytes read into ``view``; None if the socket has none now."""
+    def _recv_now(self, view: memoryview, flags: int = 0) -> int | None:
+        """Bytes read (or peeked) into ``view``; None if the socket has none now."""
         assert self.src is not None
         try:
-            return self.src.recv_into(view)
+            return self.src.recv_into(view, 0, flags)
         except BlockingIOError:
             return None
         except OSError as e:
             raise SourceBroken(self._reset(e)) from None
 
-    async def _copy_out(self, payload: list[memoryview]) -> None:
-        """Write (and forget) payload pieces read into the buffer, as one chunk with
-        ``chunked_out``."""
-        total = sum(map(len, payload))
+    def _consume(self, peeked: memoryview) -> None:
+        """Take the bytes just peeked into ``peeked`` off the socket: on TCP without
+        copying them again (``MSG_TRUNC`` discards), elsewhere over themselves."""
+        assert self.src is not None
+        done, n = 0, len(peeked)
+        while done < n:
+            try:
+                k = self.src.recv_into(peeked[done:], n - done, self._discard)
+            except OSError as e:
+                raise SourceBroken(self._reset(e)) from None
+            if k <= 0:
+                raise SourceBroken(f"the upstream chunked body broke off after {self.sent} "
+                                   "bytes")
+            done += k
+
+    async def _copy_out(self, payload: _Payload) -> None:
+        """Write (and forget) the payload gathered, as one chunk with ``chunked_out``."""
+        total = payload.size
+        pieces = payload.take()
         if not total:
-            payload.clear()
             return
-        if len(payload) > _MAX_PIECES:  # tiny chunks: one piece (sendmsg takes 1024 at most)
-            payload[:] = [memoryview(b"".join(payload))]
         if self.chunked_out:
-            payload[:0] = [memoryview(b"%x\r\n" % total)]
-            payload.append(_CRLF)
-        await self._send(payload)  # takes the pieces off the list as they go
+            pieces[:0] = [memoryview(b"%x\r\n" % total)]
+            pieces.append(_CRLF)
+        await self._send(pieces)  # takes the pieces off the list as they go
         self._sent(total)
 
     async def _trailers(self) -> None:
@@ -452,30 +465,6 @@ class _Relay:
                 raise SourceBroken(f"the trailer section is over {TRAILERS_LIMIT} bytes")
             if _FIELD_LINE.fullmatch(line) is None:
                 raise SourceBroken(f"malformed trailer line {_show(line)}")
-
-    def _drop(self, n: int) -> int:
-        """Drop ``n`` payload bytes of the prefix (they went another way)."""
-        if n > len(self.buf):
-            raise SourceBroken(f"{n} bytes to skip, {len(self.buf)} in the prefix")
-        self.buf = self.buf[n:]
-        self.skip -= n
-        return n
-
-    async def _chunk_end(self) -> None:
-        """The CRLF after a chunk's payload."""
-        got = bytearray()
-        while len(got) < 2:
-            data = await self._read(2 - len(got), "a chunk's CRLF")
-            got += data
-            if b"\r\n"[: len(got)] != got:
-                raise SourceBroken("missing CRLF after chunk data")
-
-    async def _read(self, n: int, what: str) -> bytes:
-        """Up to ``n`` (> 0) bytes: from the prefix, else from the socket."""
-        if self.buf:
-            data, self.buf = bytes(self.buf[:n]), self.buf[n:]
-            return data
-        return await self._recv(n, what)
 
     async def _recv(self, n: int, what: str, peek: bool = False) -> bytes:
         assert self.src is not None
@@ -646,15 +635,21 @@ def _chunk_size(line: bytes) -> int:
     m = SIZE_LINE.fullmatch(line)
     if m is None:
         raise SourceBroken(f"malformed chunk size line {_show(line)}")
-    size = int(m.group(1), 16)
+    return _size_of(m.group(1))
+
+
+def _size_of(digits: bytes) -> int:
+    """A chunk size's hex digits' value, at most ``_MAX_CHUNK``."""
+    size = int(digits, 16)  # linear in the digits: base 16
     if size > _MAX_CHUNK:
-        raise SourceBroken(f"chunk size {m.group(1)[:24].decode()} is too large")
+        raise SourceBroken(f"chunk size {digits[:24].decode()} is too large")
     return size
 
 
 _DIGITS = re.compile(rb"[0-9A-Fa-f]+")
 _MIN_READ = 64 << 10  # with less room than this left in the buffer, it is written out first
-_MAX_PIECES = 64  # payload pieces written as they are; more are joined first
+_JOIN_BELOW = 16 << 10  # payload pieces smaller than this are copied together for writing
+_IOV_MAX = 1024  # the most buffers one sendmsg takes (Linux's UIO_MAXIOV)
 
 
 def _after_line(line: bytearray) -> int:
@@ -668,14 +663,146 @@ def _after_line(line: bytearray) -> int:
     return max(1, 5 - len(line))
 
 
-def _find(view: memoryview, byte: bytes, start: int, end: int) -> int:
-    """Where ``byte`` is in ``view[start:end]``, looking no further than a size line can
-    reach (-1: not there)."""
-    k = bytes(view[start:min(end, start + SIZE_LINE_LIMIT + 1)]).find(byte)
-    return start + k if k >= 0 else -1
-
-
 def _show(line: bytes) -> str:
     """A line for a message: at most 40 bytes, escaped."""
     text = repr(line[:40])[2:-1]
     return repr(text + ("..." if len(line) > 40 else ""))
+
+
+class _Payload:
+    """Payload pieces parsed out of buffers, not yet written: large ones as views, runs of
+    small ones (tiny chunks) copied together, so that a buffer of them is a few pieces."""
+
+    __slots__ = ("pieces", "size", "small")
+
+    def __init__(self) -> None:
+        self.pieces: list[memoryview] = []
+        self.small = bytearray()
+        self.size = 0
+
+    def add(self, piece: memoryview) -> None:
+        self.size += len(piece)
+        if len(piece) < _JOIN_BELOW:
+            self.small += piece
+            return
+        if self.small:
+            self.pieces.append(memoryview(self.small))
+            self.small = bytearray()
+        self.pieces.append(piece)
+
+    def take(self) -> list[memoryview]:
+        """The pieces, in order; the payload is empty after."""
+        pieces = self.pieces
+        if self.small:
+            pieces.append(memoryview(self.small))
+            self.small = bytearray()
+        self.pieces, self.size = [], 0
+        return pieces
+
+
+class _ChunkParser:
+    """Chunked framing (RFC 9112 §7.1) up to the last chunk's size line, parsed out of
+    buffers as they come: :meth:`feed` takes any piece of the body, split anywhere, and
+    hands the payload to a :class:`_Payload`. A size line is one regular expression match
+    when it is whole in the buffer; one split across buffers is gathered, up to
+    ``SIZE_LINE_LIMIT``. ``skip`` payload bytes at the start are dropped; ``announced``
+    counts the payload the size lines announced (from the bytes sent before), checked
+    against ``max_bytes`` (0: no limit) before any of a chunk's payload goes out."""
+
+    __slots__ = ("announced", "chunks", "crlf", "done", "left", "line", "max_bytes", "skip")
+
+    def __init__(self, skip: int = 0, announced: int = 0, max_bytes: int = 0) -> None:
+        self.left = 0  # payload bytes of the current chunk still due
+        self.crlf = 0  # bytes of the CRLF after a payload still due
+        self.line = bytearray()  # a size line begun in an earlier buffer
+        self.skip = skip
+        self.announced = announced
+        self.max_bytes = max_bytes
+        self.chunks = 0  # size lines parsed
+        self.done = False  # the last chunk's size line was parsed: the trailers follow
+
+    def need(self) -> int:
+        """Bytes the body surely still holds: a read of this many never reads past it."""
+        if self.crlf:
+            return self.crlf + 5
+        if self.left:
+            return self.left + 7
+        return _after_line(self.line)
+
+    def take_payload(self) -> int:
+        """The current chunk's payload left, to be moved another way (none is skipped)."""
+        n, self.left, self.crlf = self.left, 0, 2
+        return n
+
+    def feed(self, buf: memoryview, i: int, n: int, out: _Payload,
+             until: int | None = None) -> int:
+        """Parse ``buf[i:n]``: where parsing stopped, ``n`` unless the last chunk's size
+        line ended before it (then ``done``) or ``chunks`` reached ``until`` (then the rest
+        is to be fed again). Raises :class:`SourceBroken` on malformed framing,
+        :class:`BodyTooLarge` over ``max_bytes``."""
+        match = _SIZE_LINE_CRLF.match
+        while i < n:
+            if self.left:
+                k = min(self.left, n - i)
+                d = 0
+                if self.skip:
+                    d = min(self.skip, k)
+                    self.skip -= d
+                if k > d:
+                    out.add(buf[i + d:i + k])
+                self.left -= k
+                i += k
+                if self.left:
+                    return i
+                self.crlf = 2
+            if self.crlf:
+                k = min(self.crlf, n - i)
+                due = 2 - self.crlf
+                if buf[i:i + k] != b"\r\n"[due:due + k]:
+                    raise SourceBroken("missing CRLF after chunk data")
+                self.crlf -= k
+                i += k
+                if self.crlf or i == n:
+                    return i
+            if self.chunks == until:
+                return i
+            m = None if self.line else match(buf, i, min(n, i + SIZE_LINE_LIMIT))
+            if m is not None:
+                size = _size_of(m.group(1))
+                i = m.end()
+            else:
+                i, size = self._line_from(buf, i, n)
+                if size < 0:
+                    return i
+            self.chunks += 1
+            if size == 0:
+                self.done = True
+                return i
+            drop = min(self.skip, size)
+            self.announced += size - drop
+            if self.max_bytes and self.announced > self.max_bytes:
+                raise BodyTooLarge(f"the body is over the limit of {self.max_bytes} bytes")
+            if not drop and i + size + 2 <= n:  # a chunk whole in the buffer: at once
+                end = i + size
+                if buf[end:end + 2] != b"\r\n":
+                    raise SourceBroken("missing CRLF after chunk data")
+                out.add(buf[i:end])
+                i = end + 2
+            else:
+                self.left = size
+        return i
+
+    def _line_from(self, buf: memoryview, i: int, n: int) -> tuple[int, int]:
+        """A size line that is split, over-long or malformed: (where it ends, its size),
+        or (``n``, -1) while its end is still to come."""
+        room = SIZE_LINE_LIMIT - len(self.line)
+        m = _LF.search(buf, i, min(n, i + room))
+        if m is None:
+            if n - i >= room:
+                raise SourceBroken(f"a chunk size line is over {SIZE_LINE_LIMIT} bytes")
+            self.line += buf[i:n]
+            return n, -1
+        self.line += buf[i:m.end()]
+        size = _chunk_size(_line_of(self.line, "a chunk size line"))
+        self.line.clear()
+        return m.end(), size

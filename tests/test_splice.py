@@ -911,3 +911,131 @@ def test_copy_buffers_are_reused_and_at_most_a_few_kept(net: Net, monkeypatch) -
 
     run(go())
     assert all(not b.closed for b in buffers._free)
+
+
+# -- the chunk parser, and what a framing-heavy body costs ---------------------------------
+
+
+def parse(pieces: list[bytes], skip: int = 0) -> tuple[bytes, int, bytes]:
+    """``pieces`` fed one by one to a chunk parser: (payload, chunks, the bytes after the
+    last chunk's size line)."""
+    parser = splice._ChunkParser(skip)
+    out = splice._Payload()
+    for k, piece in enumerate(pieces):
+        end = parser.feed(memoryview(piece), 0, len(piece), out)
+        if parser.done:
+            rest = piece[end:] + b"".join(pieces[k + 1:])
+            return b"".join(bytes(p) for p in out.take()), parser.chunks, rest
+        assert end == len(piece)
+    raise AssertionError("no last chunk")
+
+
+LONGEST = b"1;" + b"e" * (splice.SIZE_LINE_LIMIT - 4) + b"\r\n"  # the limit, CRLF included
+
+
+def test_the_chunk_parser_takes_a_body_split_at_every_position() -> None:
+    chunks = [b"a", b"bc" * 9, b"d" * 300, b"x"]
+    wire = (b"1;name=value\r\na\r\n12\r\n" + b"bc" * 9 + b"\r\n" + b"12c;e\r\n" + b"d" * 300
+            + b"\r\n" + LONGEST + b"x\r\n" + b"0;end\r\nT: 1\r\n\r\n")
+    assert len(LONGEST) == splice.SIZE_LINE_LIMIT
+    for split in range(len(wire) + 1):
+        for cut in {split // 2, split}:  # in three pieces: cut, split
+            payload, n, rest = parse([wire[:cut], wire[cut:split], wire[split:]])
+            assert (payload, n, rest) == (b"".join(chunks), 5, b"T: 1\r\n\r\n"), split
+
+
+def test_the_chunk_parser_takes_a_line_a_byte_at_a_time_and_skips() -> None:
+    wire = LONGEST + b"x\r\n5\r\nhello\r\n0\r\n\r\n"
+    assert parse([wire[i:i + 1] for i in range(len(wire))]) == (b"xhello", 3, b"\r\n")
+    assert parse([wire], skip=3)[0] == b"llo"
+
+
+def test_the_chunk_parser_gathers_tiny_chunks_into_one_piece() -> None:
+    wire = b"1\r\na\r\n2;e=1\r\nbb\r\n" * 50000 + b"0\r\n\r\n"
+    parser = splice._ChunkParser()
+    out = splice._Payload()
+    assert parser.feed(memoryview(wire), 0, len(wire), out) == len(wire) - 2
+    assert (parser.done, parser.chunks, out.size) == (True, 100001, 150000)
+    pieces = out.take()
+    assert len(pieces) == 1 and bytes(pieces[0]) == b"abb" * 50000
+
+
+def test_the_chunk_parser_stops_where_it_is_told() -> None:
+    wire = b"1\r\na\r\n" * 10 + b"0\r\n\r\n"
+    parser = splice._ChunkParser()
+    out = splice._Payload()
+    assert parser.feed(memoryview(wire), 0, len(wire), out, until=4) == 24  # 4 chunks
+    assert parser.feed(memoryview(wire), 24, len(wire), out) == len(wire) - 2
+    assert bytes(out.take()[0]) == b"a" * 10
+
+
+@pytest.mark.parametrize("pieces", [1, 2, "bytes"])
+def test_an_over_long_chunk_line_is_refused_before_its_end_comes(pieces) -> None:
+    line = b"1;" + b"e" * (splice.SIZE_LINE_LIMIT - 3) + b"\r\n"  # one byte over
+    wire = line + b"x\r\n0\r\n\r\n"
+    if pieces == "bytes":
+        split = [wire[i:i + 1] for i in range(len(wire))]
+    else:
+        split = [wire[:len(line) // pieces], wire[len(line) // pieces:]]
+    with pytest.raises(SourceBroken, match="a chunk size line is over 4096 bytes"):
+        parse(split)
+    # an endless line: refused at the limit, whatever follows
+    with pytest.raises(SourceBroken, match="over 4096 bytes"):
+        parse([b"1;" + b"e" * 100_000])
+
+
+class CountingSocket(socket.socket):
+    """A socket that counts the reads made on it (successful or not)."""
+
+    reads = 0
+
+    def recv_into(self, *args, **kwargs) -> int:  # type: ignore[override]
+        CountingSocket.reads += 1
+        return super().recv_into(*args, **kwargs)
+
+    def recv(self, *args, **kwargs) -> bytes:  # type: ignore[override]
+        CountingSocket.reads += 1
+        return super().recv(*args, **kwargs)
+
+
+def counting_dup(fd: int) -> socket.socket:
+    s = CountingSocket(fileno=os.dup(fd))
+    s.settimeout(0.0)
+    return s
+
+
+@pytest.mark.parametrize("shape", ["tiny", "long lines"])
+def test_a_framing_heavy_body_takes_large_reads_and_gives_the_loop_turns(
+        net: Net, mode: str, monkeypatch: pytest.MonkeyPatch, shape: str) -> None:
+    """60,000 one-byte chunks, or 1,000 with 4 KiB size lines: read in large reads (not
+    a few bytes each), every ``YIELD_CHUNKS`` chunks the event loop gets a turn, and
+    nothing past the body is read."""
+    if shape == "tiny":
+        chunks, ext = 60000, b""
+    else:
+        chunks, ext = 1000, b";" + b"e" * 4000
+    payload = bytes(range(256)) * (chunks // 256) + bytes(chunks % 256)
+    wire = chunked([payload[i:i + 1] for i in range(chunks)], ext=ext)
+    monkeypatch.setattr(splice, "_dup", counting_dup)
+    monkeypatch.setattr(CountingSocket, "reads", 0)
+
+    async def main() -> None:
+        done = False
+        turns = 0
+
+        async def ticker() -> None:
+            nonlocal turns
+            while not done:
+                await asyncio.sleep(0)
+                turns += 1
+
+        task = asyncio.create_task(ticker())
+        n, out, left, _ = await through(net, wire + TRAILING, 0, Framing("chunked"))
+        done = True
+        await task
+        assert (n, out, left) == (chunks, payload, TRAILING)
+        assert CountingSocket.reads < len(wire) // 2048, CountingSocket.reads
+        if shape == "tiny":
+            assert turns >= chunks // splice.YIELD_CHUNKS - 1, turns
+
+    run(main())

@@ -16,9 +16,10 @@ import os
 import signal
 import socket
 import ssl
+import threading
 import time
 import urllib.request
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import aiohttp
 import pytest
@@ -80,17 +81,20 @@ class RawUpstream(ServerThread):
     """An HTTP/1.1 upstream writing raw bytes, in a thread of its own. Paths:
 
     ``/cl/N``, ``/chunked/N?ext=1&trailer=1&size=S``, ``/close/N``: N bytes of
-    :func:`stream_bytes`, delimited that way; ``/cut/FRAMING/N``: half of it, then a FIN;
-    ``/reset/FRAMING/N``: half of it, then a reset; ``/paced/N?gap=S``: Content-Length, one
-    64 KiB piece every S seconds; ``?enc=E`` adds ``Content-Encoding: E`` (the bytes stay as
-    they are: a forward must not decode them). ``closed`` records the paths whose connection the peer
-    closed while the body was still being written.
+    :func:`stream_bytes`, delimited that way (``extlen=L``: each chunk's size line with an
+    extension of L bytes; ``hold=1``: the last chunk only once ``release`` is set);
+    ``/cut/FRAMING/N``: half of it, then a FIN; ``/reset/FRAMING/N``: half of it, then a
+    reset; ``/paced/N?gap=S``: Content-Length, one 64 KiB piece every S seconds; ``?enc=E``
+    adds ``Content-Encoding: E`` (the bytes stay as they are: a forward must not decode
+    them). ``closed`` records the paths whose connection the peer closed while the body was
+    still being written.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.closed: set[str] = set()
         self.served: list[str] = []
+        self.release = threading.Event()
         self._server: asyncio.Server | None = None
 
     async def _listen(self) -> int:
@@ -140,16 +144,20 @@ class RawUpstream(ServerThread):
         writer.write(head.encode() + b"\r\n")
         gap = float(query.get("gap", 0))
         size = int(query.get("size", CHUNK))
+        ext = b";name=value" if query.get("ext") else b""
+        if query.get("extlen"):
+            ext = b";" + b"e" * (int(query["extlen"]) - 1)
         try:
             for i in range(0, len(send), size):
                 piece = send[i:i + size]
                 if framing == "chunked":
-                    ext = b";name=value" if query.get("ext") else b""
                     piece = b"%x%s\r\n%s\r\n" % (len(piece), ext, piece)
                 writer.write(piece)
                 await writer.drain()
                 if gap:
                     await asyncio.sleep(gap)
+            if query.get("hold"):
+                await asyncio.to_thread(self.release.wait, 30)
             if cut:
                 if kind == "reset":
                     sock = writer.get_extra_info("socket")
@@ -298,6 +306,41 @@ def test_a_cut_close_delimited_body_reaches_an_http10_client_as_a_reset(relay, r
         return "fin"
 
     assert run(go()) == "reset"  # a FIN would pass for the body's end
+
+
+def test_a_body_of_long_chunk_lines_is_relayed_while_the_front_serves_others(
+        relay, raw_upstream, metrics_port):
+    """5,000 one-byte chunks, each size line carrying a 4,000-byte extension: 20 MB of
+    framing for 5 KB of payload. The relay reads it in large reads and gives the event
+    loop turns, so another request on the same front is answered while the body is still
+    flowing (the upstream holds its last chunk until then). Relayed a few bytes per read
+    and without a turn, the framing held every other request for seconds."""
+    n = 5000
+    raw_upstream.release.clear()
+    before = counted(metrics_port, "relayed")
+
+    async def go() -> tuple[float, bool, bytes]:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+            target = raw_upstream.url(f"/chunked/{n}?size=1&extlen=4000&hold=1")
+            async with session.get(via(relay, "/fwd", quote(target, safe=""))) as r:
+                assert r.status == 200
+                await asyncio.sleep(0.3)  # the relay under way (the head comes before it)
+                started = time.monotonic()
+                async with session.get(relay.url("/another")) as other:
+                    assert (other.status, await other.text()) == (404, "unknown")
+                took = time.monotonic() - started
+                flowing = not r.content.at_eof()
+                raw_upstream.release.set()
+                return took, flowing, await r.read()
+
+    try:
+        took, flowing, body = run(go())
+    finally:
+        raw_upstream.release.set()
+    assert body == stream_bytes(n)
+    assert flowing  # the relay had not finished: the answer came while it ran
+    assert took < 2.0, f"another request took {took:.2f} s during the relay"
+    assert counted(metrics_port, "relayed") == before + 1
 
 
 def test_the_client_connection_is_reused_after_a_relayed_body(relay, raw_upstream):

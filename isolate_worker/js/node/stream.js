@@ -2721,6 +2721,64 @@ function pipe(src, dst, finish, { end }) {
   return eos(dst, { readable: false, writable: true }, finish);
 }
 
+// -- a Duplex over other streams (compose and Duplex.from({ readable, writable })) --------------
+
+/** Call and clear the callback a Duplex over other streams waits on (``waits[key]``). */
+function fire(waits, key) {
+  const cb = waits[key];
+  if (cb) {
+    waits[key] = null;
+    cb();
+  }
+}
+
+/** ``d``'s writable side writes into the Node stream ``w``: a write waits for its 'drain'
+ * when it says so, and the final callback for what ``waits.onfinish`` is fired by. */
+function writeInto(d, w, waits) {
+  d._write = function (chunk, encoding, callback) {
+    if (w.write(chunk, encoding)) callback();
+    else waits.ondrain = callback;
+  };
+  d._final = function (callback) {
+    w.end();
+    waits.onfinish = callback;
+  };
+  w.on("drain", () => fire(waits, "ondrain"));
+}
+
+/** ``d``'s readable side reads the Node stream ``r`` as it becomes readable, up to its end. */
+function readFrom(d, r, waits) {
+  r.on("readable", () => fire(waits, "onreadable"));
+  r.on("end", () => { d.push(null); });
+  d._read = function () {
+    while (true) {
+      const buf = r.read();
+      if (buf === null) {
+        waits.onreadable = d._read;
+        return;
+      }
+      if (!d.push(buf)) return;
+    }
+  };
+}
+
+/** ``d._destroy``: nothing is waited on any more; with the pipeline still running, the
+ * callback waits for it to end (``waits.onclose``) after ``destroyAll(err)``. */
+function destroyOver(d, waits, destroyAll) {
+  d._destroy = function (err, callback) {
+    if (!err && waits.onclose !== null) err = new AbortError();
+    waits.onreadable = null;
+    waits.ondrain = null;
+    waits.onfinish = null;
+    if (waits.onclose === null) {
+      callback(err);
+    } else {
+      waits.onclose = callback;
+      destroyAll(err);
+    }
+  };
+}
+
 // -- compose (lib/internal/streams/compose.js) --------------------------------------------------
 
 function compose(...streams) {
@@ -2743,14 +2801,12 @@ function compose(...streams) {
       throw invalidArgValue(`streams[${n}]`, orgStreams[n], "must be writable");
     }
   }
-  let ondrain;
-  let onfinish;
-  let onreadable;
-  let onclose;
+  const waits = { __proto__: null, ondrain: null, onfinish: null, onreadable: null,
+                  onclose: undefined };
   let d;
   function onfinished(err) {
-    const cb = onclose;
-    onclose = null;
+    const cb = waits.onclose;
+    waits.onclose = null;
     if (cb) cb(err);
     else if (err) d.destroy(err);
     else if (!readable && !writable) d.destroy();
@@ -2767,21 +2823,7 @@ function compose(...streams) {
   });
   if (writable) {
     if (isNodeStream(head)) {
-      d._write = function (chunk, encoding, callback) {
-        if (head.write(chunk, encoding)) callback();
-        else ondrain = callback;
-      };
-      d._final = function (callback) {
-        head.end();
-        onfinish = callback;
-      };
-      head.on("drain", () => {
-        if (ondrain) {
-          const cb = ondrain;
-          ondrain = null;
-          cb();
-        }
-      });
+      writeInto(d, head, waits);
     } else {
       const writer = (isTransformStream(head) ? head.writable : head).getWriter();
       d._write = async function (chunk, encoding, callback) {
@@ -2797,41 +2839,18 @@ function compose(...streams) {
         try {
           await writer.ready;
           ReflectApply(PromisePrototypeThen, writer.close(), [undefined, nop]);
-          onfinish = callback;
+          waits.onfinish = callback;
         } catch (err) {
           callback(err);
         }
       };
     }
     const toRead = isTransformStream(tail) ? tail.readable : tail;
-    eos(toRead, () => {
-      if (onfinish) {
-        const cb = onfinish;
-        onfinish = null;
-        cb();
-      }
-    });
+    eos(toRead, () => fire(waits, "onfinish"));
   }
   if (readable) {
     if (isNodeStream(tail)) {
-      tail.on("readable", () => {
-        if (onreadable) {
-          const cb = onreadable;
-          onreadable = null;
-          cb();
-        }
-      });
-      tail.on("end", () => { d.push(null); });
-      d._read = function () {
-        while (true) {
-          const buf = tail.read();
-          if (buf === null) {
-            onreadable = d._read;
-            return;
-          }
-          if (!d.push(buf)) return;
-        }
-      };
+      readFrom(d, tail, waits);
     } else {
       const reader = (isTransformStream(tail) ? tail.readable : tail).getReader();
       d._read = async function () {
@@ -2850,18 +2869,9 @@ function compose(...streams) {
       };
     }
   }
-  d._destroy = function (err, callback) {
-    if (!err && onclose !== null) err = new AbortError();
-    onreadable = null;
-    ondrain = null;
-    onfinish = null;
-    if (onclose === null) {
-      callback(err);
-    } else {
-      onclose = callback;
-      if (isNodeStream(tail)) destroyer(tail, err);
-    }
-  };
+  destroyOver(d, waits, (err) => {
+    if (isNodeStream(tail)) destroyer(tail, err);
+  });
   return d;
 }
 
@@ -3017,14 +3027,12 @@ function duplexifyPair(pair) {
   const w = pair.writable;
   let readable = !!isReadable(r);
   let writable = !!isWritable(w);
-  let ondrain;
-  let onfinish;
-  let onreadable;
-  let onclose;
+  const waits = { __proto__: null, ondrain: null, onfinish: null, onreadable: null,
+                  onclose: undefined };
   let d;
   function onfinished(err) {
-    const cb = onclose;
-    onclose = null;
+    const cb = waits.onclose;
+    waits.onclose = null;
     if (cb) cb(err);
     else if (err) d.destroy(err);
   }
@@ -3040,28 +3048,8 @@ function duplexifyPair(pair) {
       if (err) destroyer(r, err);
       onfinished(err);
     });
-    d._write = function (chunk, encoding, callback) {
-      if (w.write(chunk, encoding)) callback();
-      else ondrain = callback;
-    };
-    d._final = function (callback) {
-      w.end();
-      onfinish = callback;
-    };
-    w.on("drain", () => {
-      if (ondrain) {
-        const cb = ondrain;
-        ondrain = null;
-        cb();
-      }
-    });
-    w.on("finish", () => {
-      if (onfinish) {
-        const cb = onfinish;
-        onfinish = null;
-        cb();
-      }
-    });
+    writeInto(d, w, waits);
+    w.on("finish", () => fire(waits, "onfinish"));
   }
   if (readable) {
     eos(r, (err) => {
@@ -3069,38 +3057,12 @@ function duplexifyPair(pair) {
       if (err) destroyer(r, err);
       onfinished(err);
     });
-    r.on("readable", () => {
-      if (onreadable) {
-        const cb = onreadable;
-        onreadable = null;
-        cb();
-      }
-    });
-    r.on("end", () => { d.push(null); });
-    d._read = function () {
-      while (true) {
-        const buf = r.read();
-        if (buf === null) {
-          onreadable = d._read;
-          return;
-        }
-        if (!d.push(buf)) return;
-      }
-    };
+    readFrom(d, r, waits);
   }
-  d._destroy = function (err, callback) {
-    if (!err && onclose !== null) err = new AbortError();
-    onreadable = null;
-    ondrain = null;
-    onfinish = null;
-    if (onclose === null) {
-      callback(err);
-    } else {
-      onclose = callback;
-      destroyer(w, err);
-      destroyer(r, err);
-    }
-  };
+  destroyOver(d, waits, (err) => {
+    destroyer(w, err);
+    destroyer(r, err);
+  });
   return d;
 }
 

@@ -197,6 +197,13 @@ class _Socket:
                         break
             elif msg.type is WSMsgType.CLOSE:
                 code, reason = msg.data or 1005, msg.extra or ""
+                if code >= 5000:  # no such code (RFC 6455, 7.4.2; aiohttp checks < 3000)
+                    log.info("request %s: WebSocket close code %d from the client: 1002",
+                             stream.request_id, code)
+                    self._to_worker(p.WsClose(sid, 1002, "invalid close code"))
+                    await ws.close(code=WSCloseCode.PROTOCOL_ERROR,
+                                   message=b"invalid close code")
+                    return
                 self._to_worker(p.WsClose(sid, code, reason))
                 await ws.close(code=sendable_code(code), message=reason.encode())  # echoed
                 return

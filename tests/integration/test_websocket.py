@@ -407,6 +407,17 @@ def test_fragmented_messages_and_pings_are_handled_by_the_protocol_layer(server)
     run(go())
 
 
+def test_a_close_code_past_4999_is_a_protocol_error(server):
+    """RFC 6455 defines no close code from 5000 on: the connection fails with 1002."""
+    async def go():
+        reader, writer = await _raw_connect(server.port, "/echo")
+        writer.write(_frame(0x8, struct.pack("!H", 5000) + b"bye"))
+        opcode, payload = await _read_frame(reader)
+        writer.close()
+        return opcode, struct.unpack("!H", payload[:2])[0]
+    assert run(go()) == (0x8, 1002)
+
+
 def test_workers_api_errors_match_workerd(server):
     status, _, body = run(fetch(url(server, "/api")))
     assert status == 200

@@ -39,6 +39,9 @@ promise_test(async (t) => {
   await promise_rejects_dom(t, "OperationError", subtle.deriveBits(alg, key, null), "null length");
   await promise_rejects_dom(t, "OperationError", subtle.deriveBits(alg, key), "no length");
   await promise_rejects_dom(t, "OperationError", subtle.deriveBits({ ...alg, iterations: 0 }, key, 128), "0 iterations");
+  // Workers' bound: a derivation cannot be stopped once it runs (it is not V8's work).
+  await promise_rejects_dom(t, "NotSupportedError", subtle.deriveBits({ ...alg, iterations: 100001 }, key, 128), "over 100,000 iterations");
+  assert_equals((await subtle.deriveBits({ ...alg, iterations: 100000 }, key, 128)).byteLength, 16);
   await promise_rejects_dom(t, "NotSupportedError", subtle.deriveBits({ ...alg, hash: "SHA-3" }, key, 128), "bad hash");
   await promise_rejects_dom(t, "NotSupportedError", subtle.deriveBits({ ...alg, hash: "PBKDF2" }, key, 128), "not a digest");
   await promise_rejects_js(t, TypeError, subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", iterations: 1 }, key, 128), "salt is required");

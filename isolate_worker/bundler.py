@@ -613,6 +613,8 @@ def _collect(
                 json.loads(source)
             except ValueError as e:
                 raise BundleError(f"{path}: invalid JSON: {e}") from None
+            except RecursionError:
+                raise BundleError(f"{path}: JSON nested too deeply to import") from None
             module = Module(path, f"module.exports = {source};", [1])
         elif path.suffix in TEXT_EXTENSIONS:
             module = Module(path, f"module.exports = {json.dumps(source)};", [1])

@@ -110,10 +110,19 @@ def as_int(value: object) -> int:
     return value
 
 
+# The largest values taken: past them a number stops being a limit (a NaN turned the wall
+# time off, a size of 2**70 bytes broke RLIMIT_DATA's setting in every worker).
+MAX_SECONDS = 10_000_000.0  # ~115 days
+MAX_SIZE = 1 << 50  # 1 PiB
+
+
 def as_seconds(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Bad(f"must be a number of seconds, got {_type_name(value)}")
-    return float(value)
+    seconds = float(value)
+    if not -MAX_SECONDS <= seconds <= MAX_SECONDS:  # NaN fails this too
+        raise _Bad(f"must be a number of seconds up to {MAX_SECONDS:.0f}, got {value}")
+    return seconds
 
 
 def as_bool(value: object) -> bool:
@@ -154,11 +163,16 @@ def as_size(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 0:
             raise _Bad(f"must not be negative, got {value}")
+        if value > MAX_SIZE:
+            raise _Bad(f"must be at most 1PiB, got {value}")
         return value
     if isinstance(value, str):
         m = _SIZE.fullmatch(value)
         if m and m.group(2).lower() in _UNITS:
-            return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+            size = float(m.group(1)) * _UNITS[m.group(2).lower()]
+            if size > MAX_SIZE:
+                raise _Bad(f"must be at most 1PiB, got {value!r}")
+            return int(size)
         raise _Bad(f"{value!r} is not a size (use bytes, or a unit: \"64KiB\", \"10MB\", \"1G\")")
     raise _Bad(f"must be a size in bytes or a string like \"10MiB\", got {_type_name(value)}")
 
@@ -614,6 +628,8 @@ def parse(source: str, path: Path, environ: Mapping[str, str] | None = None,
         m = re.search(r"\(at line (\d+), column \d+\)", str(e))
         line = int(m.group(1)) if m else 1
         raise ConfigError(path, [Problem(line, "", f"not valid TOML: {e}")]) from None
+    except RecursionError:
+        raise ConfigError(path, [Problem(1, "", "not valid TOML: nested too deeply")]) from None
     locator = Locator(source)
     reader = _Reader(locator, path.parent.resolve(),
                      os.environ if environ is None else environ, worker_script)

@@ -135,6 +135,8 @@ def _read(path: Path) -> dict:
         raise WranglerError(f"{path}: {e}") from None
     except json.JSONDecodeError as e:
         raise WranglerError(f"{path}:{e.lineno}: {e.msg}") from None
+    except RecursionError:
+        raise WranglerError(f"{path}: nested too deeply") from None
     if not isinstance(data, dict):
         raise WranglerError(f"{path}: expected a table of settings")
     return data

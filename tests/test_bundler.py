@@ -349,6 +349,16 @@ def test_a_script_that_uses_require_is_bundled(tmp_path, outside):
     assert f"is outside the project root {outside}" in str(info.value)
 
 
+def test_json_nested_too_deeply_is_one_clear_error(tmp_path):
+    """Python's own parser ran out of stack: a traceback, and workers that crash-looped."""
+    write_files(tmp_path, {"deep.json": "[" * 200_000 + "]" * 200_000,
+                           "main.js": "import deep from './deep.json';\n"
+                                      "export default { fetch: () => new Response('' + deep) };\n"})
+    with pytest.raises(script.ScriptError) as info:
+        load_script(tmp_path / "main.js")
+    assert str(info.value) == f"{tmp_path / 'deep.json'}: JSON nested too deeply to import"
+
+
 @pytest.mark.parametrize("name", ["sw.js", "module.mjs"])
 def test_a_json_parse_failure_at_load_names_the_file_and_line(tmp_path, name):
     """V8 places a JSON.parse error in the JSON text ("undefined:1"): the line is the

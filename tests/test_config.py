@@ -336,6 +336,23 @@ def test_every_problem_is_reported_at_once_in_line_order(tmp_path):
     ]
 
 
+def test_numbers_that_would_turn_a_limit_off_are_refused(tmp_path):
+    """A NaN wall time disabled the 504; a memory of 2**70 bytes broke every worker's
+    RLIMIT_DATA at start (and a reload to it took the service down)."""
+    found = problems(tmp_path, MINIMAL + '\n[limits]\nwall_time = nan\ncpu_time = inf\n'
+                                         'memory = "99999999999999999999GiB"\n')
+    assert [line.split(": ", 2)[1:] for line in found] == [
+        ["limits.wall_time", "must be a number of seconds up to 10000000, got nan"],
+        ["limits.cpu_time", "must be a number of seconds up to 10000000, got inf"],
+        ["limits.memory", "must be at most 1PiB, got '99999999999999999999GiB'"],
+    ]
+
+
+def test_a_config_nested_too_deeply_is_a_problem_not_a_crash(tmp_path):
+    found = problems(tmp_path, MINIMAL + "deep = " + "[" * 5000 + "]" * 5000 + "\n")
+    assert found == ["c.toml:1: not valid TOML: nested too deeply"]
+
+
 def test_invalid_toml_reports_the_parser_line(tmp_path):
     found = problems(tmp_path, MINIMAL.replace("port = 8080", "port = = 8080"))
     assert len(found) == 1 and found[0].startswith("c.toml:2: not valid TOML")

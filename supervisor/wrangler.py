@@ -21,6 +21,7 @@ from .settings import COMPAT_FLAGS
 WRANGLER_FILES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
 DEV_PORT = 8787  # wrangler dev's
 # Keys that need nothing from isoflow (descriptive, or wrangler's own tooling).
+ENTRY_EXTENSIONS = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".tsx")
 _HARMLESS = frozenset({"$schema", "name", "main", "compatibility_date", "vars",
                        "compatibility_flags", "node_compat", "triggers", "limits", "dev",
                        "workers_dev", "minify", "keep_vars", "upload_source_maps",
@@ -150,6 +151,12 @@ def load(path: Path) -> WranglerProject:
     if not isinstance(main, str) or not main:
         raise WranglerError(f'{path}: no main: the Worker\'s entry (main = "src/index.ts")')
     project = WranglerProject(path, (path.parent / main).resolve())
+    folder = path.parent.resolve()
+    if not project.main.is_relative_to(folder):  # the project's folder is its modules' root
+        raise WranglerError(f"{path}: main: {main} is outside the project's folder {folder}")
+    if project.main.suffix not in ENTRY_EXTENSIONS:
+        raise WranglerError(f"{path}: main: {main} is not a module (.js .mjs .cjs .ts .mts "
+                            ".cts .tsx)")
     if not project.main.is_file():
         raise WranglerError(f"{path}: main: {project.main}: no such file")
     ignored = project.ignored

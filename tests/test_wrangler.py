@@ -61,6 +61,13 @@ def test_a_jsonc_project_and_what_is_not_honoured(tmp_path):
     ({"wrangler.toml": 'main = "nope.ts"\n'}, "nope.ts: no such file"),
     ({"wrangler.json": '{\n  "main": "a.js"\n  "x": 1\n}'}, "wrangler.json:3: Expecting ','"),
     ({"wrangler.toml": 'main = \n'}, "wrangler.toml: Invalid value (at line 1, column 8)"),
+    # The folder is the project's root: an entry outside it (or not a module) was run, and
+    # a file that is not JavaScript quoted back in the SyntaxError.
+    ({"wrangler.toml": 'main = "../outside.js"\n'}, "main: ../outside.js is outside the "
+                                                     "project's folder"),
+    ({"wrangler.toml": 'main = "/etc/passwd"\n'}, "main: /etc/passwd is outside"),
+    ({"wrangler.toml": 'main = "secret.env"\n', "secret.env": "KEY=x\n"},
+     "main: secret.env is not a module"),
 ])
 def test_a_project_that_cannot_run_is_one_line(tmp_path, files, error):
     write_files(tmp_path, files)

@@ -232,6 +232,10 @@ SOURCE = """
           await timersPromises.setTimeout(5);
           Readable.from(['piped\\n']).pipe(process.stdout);
           await timersPromises.setTimeout(5);
+          // many small writes of one long line: linear, and written in 64 Ki-character pieces
+          for (let i = 0; i < 20000; i++) process.stdout.write('0123456789');
+          process.stdout.write('\\n');
+          await timersPromises.setTimeout(5);
           out.stdio = [process.stdout.isTTY, process.stdout instanceof Writable, process.stdout.writable];
         }
 
@@ -288,5 +292,8 @@ def test_web_adapters_promises_timers_and_stdio(project):
         "stdio": [False, True, True],
     }
     # "one " waits for its line's end; "four" (no newline) is printed once the task is over
-    assert project["logs"] == [("info", "one two"), ("info", "three"), ("error", "oops"), ("info", "four"),
-                    ("info", "piped")]
+    long = "0123456789" * 20000
+    assert project["logs"] == [("info", "one two"), ("info", "three"), ("error", "oops"),
+                               ("info", "four"), ("info", "piped"), ("info", long[:65540]),
+                               ("info", long[65540:131080]), ("info", long[131080:196620]),
+                               ("info", long[196620:])]

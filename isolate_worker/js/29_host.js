@@ -56,6 +56,7 @@ const {
   SafeWeakMap,
   SharedArrayBuffer: SharedArrayBufferCtor,
   StringFromCharCodeApply,
+  StringPrototypeSlice,
   TypedArrayPrototypeSet,
   TypedArrayPrototypeSubarray,
   TypeError: TypeErrorCtor,
@@ -248,6 +249,7 @@ function eventBytes(ev) {
 
 let pumpToken = null; // set by configure: only the bridge knows it
 const PARTIAL = 0x80000000; // inJson length flag: a piece of a larger batch, more follow
+const LOG_LINE_MAX = 256 * 1024; // characters of one log line (a frame holds 1 MiB of UTF-8)
 let partialText = ""; // the pieces of a batch too large for inJson, until its last piece
 
 function pump(token) {
@@ -621,6 +623,11 @@ const host = {
     return mark !== undefined && mark.claimed === true;
   },
   log(level, id, message) {
+    // A log frame holds 1 MiB: a longer line is cut, and says so (it was dropped whole).
+    if (message.length > LOG_LINE_MAX) {
+      message = `${StringPrototypeSlice(message, 0, LOG_LINE_MAX)}... [${
+        message.length - LOG_LINE_MAX} more characters not logged]`;
+    }
     queueAction([AC_LOG, level, id, message]);
   },
   /** How an exception is logged: its stack, else String(e); never throws, whatever e is. */

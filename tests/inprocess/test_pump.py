@@ -32,6 +32,7 @@ addEventListener("fetch", (event) => event.respondWith(handle(event.request)));
 async function handle(request) {
   const url = new URL(request.url);
   if (url.pathname === "/echo") return new Response(request.body);
+  if (url.pathname === "/biglog") console.log("x".repeat(Number(url.searchParams.get("n"))));
   if (url.pathname === "/bytes") {
     return new Response(new Uint8Array(Number(url.searchParams.get("n"))).fill(120));
   }
@@ -141,6 +142,17 @@ async def test_a_small_answer_comes_back_as_one_complete_action(pump: Pump) -> N
     flat = complete[5]
     assert dict(zip(flat[::2], flat[1::2], strict=True))["x-a"] == "1"
     assert pump.body(1) == b"hello GET /hi"
+
+
+@pumped
+async def test_a_log_line_too_long_for_a_frame_is_cut_and_says_so(pump: Pump) -> None:
+    """A frame holds 1 MiB: a 10 MB line was dropped whole (one error line instead)."""
+    pump.request(1, "/biglog?n=10000000")
+    pump.request(2, "/biglog?n=1000")
+    await pump.until(lambda: pump.released(1) and pump.released(2))
+    long, short = pump.logs()
+    assert long == "x" * 262144 + f"... [{10_000_000 - 262144} more characters not logged]"
+    assert short == "x" * 1000
 
 
 @pumped

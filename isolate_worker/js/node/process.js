@@ -127,6 +127,7 @@ Object.assign(process, {
 // and destroy() only emits 'close'.
 
 const kStdio = Symbol.for("isoflow.node.stdio");
+const LINE_MAX = 64 * 1024; // characters a partial line may gather before it is written
 const encodings = new Set(["utf8", "utf-8", "ascii", "latin1", "binary", "ucs2", "ucs-2",
                            "utf16le", "utf-16le", "base64", "base64url", "hex", "buffer"]);
 
@@ -192,15 +193,20 @@ function createStdio(fd, print) {
     }
   }
 
+  /** Only the new text is searched for line ends (a search of all that waits made many
+   * small writes quadratic); a line that grows past LINE_MAX is written as it stands. */
   function emitText(text) {
-    pending += text;
-    let nl = ReflectApply(StringPrototypeIndexOf, pending, ["\n"]);
+    let start = 0;
+    let nl = ReflectApply(StringPrototypeIndexOf, text, ["\n"]);
     while (nl !== -1) {
-      const line = ReflectApply(StringPrototypeSlice, pending, [0, nl]);
-      pending = ReflectApply(StringPrototypeSlice, pending, [nl + 1]);
+      const line = pending + ReflectApply(StringPrototypeSlice, text, [start, nl]);
+      pending = "";
       ReflectApply(print, console, [line]);
-      nl = ReflectApply(StringPrototypeIndexOf, pending, ["\n"]);
+      start = nl + 1;
+      nl = ReflectApply(StringPrototypeIndexOf, text, ["\n", start]);
     }
+    pending += start === 0 ? text : ReflectApply(StringPrototypeSlice, text, [start]);
+    if (pending.length >= LINE_MAX) flushPartial();
     if (pending !== "" && !flushScheduled) {
       flushScheduled = true;
       setTimeoutGlobal(flushPartial, 0);

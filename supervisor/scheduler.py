@@ -55,15 +55,25 @@ class Scheduler:
         self._tasks.clear()
 
     async def _loop(self, script: str, cron: Cron) -> None:
+        """Each due time of ``cron``, a run of its own: a run still going when the next is
+        due does not hold that one back (Workers' cron runs overlap too)."""
+        loop = asyncio.get_running_loop()
+        last: datetime | None = None
         while True:
             now = self.clock()
-            due = cron.next_after(now)
+            due = cron.next_after(now if last is None else max(now, last))
             log.info("scheduled event %r of %s: next at %s UTC", cron.expression, script,
                      due.strftime("%Y-%m-%d %H:%M"))
             await asyncio.sleep(max(0.0, (due - now).total_seconds()))
-            ok, message = await self.trigger(script, cron.expression, due.timestamp() * 1000)
-            level = logging.INFO if ok else logging.ERROR
-            log.log(level, "scheduled event %r of %s: %s", cron.expression, script, message)
+            last = due
+            run = loop.create_task(self._run(script, cron.expression, due))
+            self._tasks.add(run)
+            run.add_done_callback(self._tasks.discard)
+
+    async def _run(self, script: str, cron: str, due: datetime) -> None:
+        ok, message = await self.trigger(script, cron, due.timestamp() * 1000)
+        log.log(logging.INFO if ok else logging.ERROR, "scheduled event %r of %s: %s", cron,
+                script, message)
 
     async def trigger(self, script: str, cron: str,
                       scheduled_time: float | None = None) -> tuple[bool, str]:

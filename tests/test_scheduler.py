@@ -34,3 +34,31 @@ def test_a_trigger_fires_at_each_due_minute():
     first = datetime(2026, 11, 25, 13, 38, tzinfo=UTC).timestamp() * 1000
     assert fired[0] == ("api", "* * * * *", first)
     assert fired[1] == ("api", "* * * * *", first + 60_000)
+
+
+def test_a_run_that_never_ends_does_not_hold_the_next_one_back():
+    """The next run was computed after the previous one ended: a handler that never settles
+    silently skipped every run due meanwhile (up to 30x its wall time)."""
+    async def main() -> int:
+        start = datetime(2026, 11, 25, 13, 37, 59, 950_000, tzinfo=UTC)
+        times = (start + timedelta(minutes=i) for i in range(10))
+        scheduler = Scheduler(None, lambda: (None, {}), clock=lambda: next(times))  # type: ignore[arg-type]
+        started = 0
+        two = asyncio.Event()
+
+        async def trigger(script: str, cron: str, when: float | None = None):
+            nonlocal started
+            started += 1
+            if started == 2:
+                two.set()
+            await asyncio.Event().wait()  # never ends
+            return True, "done"
+
+        scheduler.trigger = trigger  # type: ignore[method-assign]
+        scheduler._tasks.add(asyncio.ensure_future(
+            scheduler._loop("api", Cron.parse("* * * * *"))))
+        await asyncio.wait_for(two.wait(), 5)
+        scheduler.stop()
+        return started
+
+    assert asyncio.run(main()) == 2

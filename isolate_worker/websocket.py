@@ -183,8 +183,10 @@ class Outbound:
                     return
                 self.close_sent = True
                 try:
-                    await _send_close(ws, code, reason)  # type: ignore[arg-type]
-                except Exception:  # the connection is gone: the reader reports it
+                    # Bounded: the frame waits behind what the peer has not read.
+                    async with asyncio.timeout(CLOSE_TIMEOUT):
+                        await _send_close(ws, code, reason)  # type: ignore[arg-type]
+                except Exception:  # the connection is gone (the reader reports it), or full
                     self._drop(ws)
                     return
                 # The reader goes on reading: the peer's answer (its code and reason) ends
@@ -198,7 +200,13 @@ class Outbound:
         if self.close_timer is not None:
             self.close_timer.cancel()
             self.close_timer = None
+        connection = ws._response.connection
+        transport = connection.transport if connection is not None else None
         ws._response.close()  # aiohttp's close() would send a second Close frame
+        if transport is not None and transport.get_write_buffer_size():
+            # A close waits for the bytes queued to leave: a peer that reads nothing kept
+            # the connection (and its buffers) for good. Nothing more is owed to it.
+            transport.abort()
 
 
 async def _send_close(ws: aiohttp.ClientWebSocketResponse, code: int, reason: str) -> None:

@@ -16,6 +16,7 @@ asked for yet: they are handed to JS only as it pulls, so a body that is forward
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -93,6 +94,7 @@ DATA_MARGIN = 512 << 20
 RECOVERY_MARGIN = 256 << 20
 CLIENT_GONE = 499  # RESPONSE_ERROR's status when a body's client left (nginx's status)
 WEDGED_AFTER = 5.0  # seconds a terminated isolate has to stop before the worker exits
+FETCH_CLOSE_WITHIN = 2.0  # seconds a stopping worker waits for its upstream connections
 EXIT_WEDGED = 70  # the worker's exit code when its isolate could not be stopped or replaced
 FAILURE_STATUS = {"cpu": 503, "memory": 503, "error": 500}
 FAILURE_TEXT = {
@@ -1037,7 +1039,11 @@ class Worker:
     async def close(self) -> None:
         self.link.stop_watching()
         self.websockets.reset()
-        await self.fetch.close()
+        # Bounded: closing waits for each connection's buffered bytes to leave, and a peer
+        # that reads nothing (an outbound WebSocket's) kept a draining worker up for good.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(FETCH_CLOSE_WITHIN):
+                await self.fetch.close()
         self.handover.close()
         if self.bridge is not None:
             self.bridge.close()

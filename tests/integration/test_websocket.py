@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import os
+import re
 import signal
+import socket
 import struct
+import threading
 import time
 
 import aiohttp
@@ -153,6 +157,16 @@ export default {
       }
       ws.close();
       return Response.json(ws.url);
+    }
+    if (path === "/close-unread") { // closed while the peer reads nothing at all
+      const ws = new WebSocket(url.searchParams.get("u"));
+      const opened = await new Promise((resolve) => {
+        ws.addEventListener("open", () => resolve(true));
+        ws.addEventListener("error", () => resolve(false));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500)); // its pings fill our pongs
+      ws.close(1000, "bye");
+      return new Response(opened ? "closing" : "no connection");
     }
     if (path === "/left-open") { // an outbound socket the script never closes
       const ws = new WebSocket(url.searchParams.get("u"));
@@ -661,6 +675,45 @@ def test_an_outbound_socket_left_open_is_closed_when_its_request_runs_out_of_tim
     ws_upstream.wait_for(lambda: ws_upstream.events.count(("ws-closed", 1001)) > before,
                          timeout=5)
     assert time.monotonic() - started >= 0.9  # wall_time_after_response, not at once
+
+
+def test_an_outbound_socket_closed_while_its_peer_reads_nothing_is_dropped(server):
+    """A peer that floods pings and reads nothing: our pongs fill the connection, and the
+    Close frame waited behind them for good (4 MB of buffers kept, and a worker that could
+    not stop). It now waits CLOSE_TIMEOUT (5 s); then the connection is aborted."""
+    outcome: list[object] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        listener.settimeout(10)
+        port = listener.getsockname()[1]
+
+        def peer() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(15)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += conn.recv(4096)
+                key = re.search(rb"(?i)sec-websocket-key: *(\S+)", head).group(1)
+                accept = base64.b64encode(hashlib.sha1(
+                    key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+                conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                             b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept
+                             + b"\r\n\r\n")
+                ping = b"\x89\x7d" + b"p" * 125
+                try:
+                    for _ in range(200_000):  # 25 MB of pings, never a byte read
+                        conn.sendall(ping)
+                    outcome.append("all sent")
+                except OSError as e:
+                    outcome.append(type(e).__name__)
+
+        thread = threading.Thread(target=peer, daemon=True)
+        thread.start()
+        assert run(fetch(url(server, f"/close-unread?u=ws://127.0.0.1:{port}/")))[2] == \
+            b"closing"
+        thread.join(15)
+    assert outcome == ["ConnectionResetError"], outcome
 
 
 def test_outbound_websockets_obey_the_address_policy(server, ws_upstream):

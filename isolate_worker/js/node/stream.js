@@ -12,7 +12,7 @@ const { StringDecoder } = require("node:string_decoder");
 const util = require("node:util");
 const {
   codedError, invalidArgType: invalidArgTypeUtil, invalidArgValue: invalidArgValueUtil,
-  outOfRange: outOfRangeUtil,
+  outOfRange: outOfRangeUtil, withCode,
 } = util[Symbol.for("isoflow.node.internals")];
 
 const { apply: ReflectApply, ownKeys: ReflectOwnKeys } = Reflect;
@@ -84,14 +84,6 @@ function nextTick(fn, ...args) {
 
 // -- errors (lib/internal/errors.js) -----------------------------------------------------------
 
-/** As Node's errors show themselves: `${name} [${code}]: ${message}` (toString). */
-function withCode(error) {
-  ObjectDefineProperty(error, "toString", {
-    value() { return `${this.name} [${this.code}]: ${this.message}`; },
-    enumerable: false, configurable: true, writable: true,
-  });
-  return error;
-}
 const E = (Base, code, message) => withCode(codedError(Base, code, message));
 const invalidArgType = (...args) => withCode(invalidArgTypeUtil(...args));
 const invalidArgValue = (...args) => withCode(invalidArgValueUtil(...args));

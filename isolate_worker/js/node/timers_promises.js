@@ -8,12 +8,7 @@ const internals = require("node:util")[Symbol.for("isoflow.node.internals")];
 
 /** ERR_INVALID_ARG_TYPE, shown as Node shows its errors: "TypeError [CODE]: message". */
 function invalidArgType(name, expected, actual) {
-  const error = internals.invalidArgType(name, expected, actual);
-  Object.defineProperty(error, "toString", {
-    value() { return `${this.name} [${this.code}]: ${this.message}`; },
-    enumerable: false, configurable: true, writable: true,
-  });
-  return error;
+  return internals.withCode(internals.invalidArgType(name, expected, actual));
 }
 
 const setTimeoutGlobal = setTimeout;

@@ -4,6 +4,7 @@
 const { apply: ReflectApply, ownKeys: ReflectOwnKeys } = Reflect;
 const StringPrototypeToLowerCase = String.prototype.toLowerCase;
 const ObjectPrototypeToString = Object.prototype.toString;
+const ObjectDefineProperty = Object.defineProperty;
 const FunctionPrototypeToString = Function.prototype.toString;
 const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
 const typedArrayTag = Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag).get;
@@ -413,8 +414,18 @@ function normalizeEncoding(enc) {
   }
 }
 
+/** An error that shows itself as Node's own do: `${name} [${code}]: ${message}` (toString). */
+function withCode(error) {
+  ObjectDefineProperty(error, "toString", {
+    __proto__: null,
+    value() { return `${this.name} [${this.code}]: ${this.message}`; },
+    enumerable: false, configurable: true, writable: true,
+  });
+  return error;
+}
+
 const internals = { codedError, invalidArgType, outOfRange, invalidArgValue, validateNumber,
-                    validateFunction, describeReceived, normalizeEncoding };
+                    validateFunction, describeReceived, normalizeEncoding, withCode };
 
 // -- format ----------------------------------------------------------------------------------
 

@@ -344,10 +344,7 @@ class Front:
             limit = pool.limits.max_body_size
             length = request.content_length
             if limit and length is not None and length > limit:
-                self.metrics.rejected.labels("body_too_large").inc()
-                resp = _plain(413, BodyTooLarge(limit).message)
-                resp.force_close()  # the body stays unread
-                return resp
+                return self._refused("body_too_large", 413, BodyTooLarge(limit).message)
             stats = self.metrics.route(route.name)
             stats.in_flight += 1
             try:
@@ -448,37 +445,27 @@ class Front:
             # aiohttp answers in the request's version (a cached property): answer 1.1.
             request._version = request._cache["version"] = HttpVersion11
             if major > 1:
-                self.metrics.rejected.labels("bad_request").inc()
-                resp = _plain(505, "This server speaks HTTP/1.x on this connection.")
-                resp.force_close()
-                return resp
+                return self._refused("bad_request", 505,
+                                     "This server speaks HTTP/1.x on this connection.")
         if request.version < (1, 0) or not request.raw_path:
-            self.metrics.rejected.labels("bad_request").inc()
             # aiohttp answers in the request's version (a cached property): answer 1.1.
             request._version = request._cache["version"] = HttpVersion11
-            resp = _plain(400, "The request line is not METHOD TARGET HTTP/1.x.")
-            resp.force_close()
-            return resp
+            return self._refused("bad_request", 400,
+                                 "The request line is not METHOD TARGET HTTP/1.x.")
         target = request.raw_path
         if target[:1] != "/":  # absolute-form, authority-form (CONNECT) or "*"
             if request.method == "CONNECT":  # a tunnel's bytes may follow: closed
-                self.metrics.rejected.labels("bad_request").inc()
-                resp = _plain(501, "CONNECT is not supported: this server is not a proxy.")
-                resp.force_close()
-                return resp
+                return self._refused("bad_request", 501,
+                                     "CONNECT is not supported: this server is not a proxy.")
             if "@" in target.partition("//")[2].partition("/")[0]:  # RFC 9110, 4.2.4
-                self.metrics.rejected.labels("bad_request").inc()
-                resp = _plain(400, "The request target carries userinfo (user@host).")
-                resp.force_close()
-                return resp
+                return self._refused("bad_request", 400,
+                                     "The request target carries userinfo (user@host).")
         coding = request.headers.get("Transfer-Encoding")
         if coding is not None and coding.strip().lower() != "chunked":
             # aiohttp's parser takes "gzip, chunked" and leaves the gzip to the reader: the
             # script would get the body still encoded (RFC 9112, 6.1: 501).
-            self.metrics.rejected.labels("bad_request").inc()
-            resp = _plain(501, "Only the chunked transfer coding is supported.")
-            resp.force_close()
-            return resp
+            return self._refused("bad_request", 501,
+                                 "Only the chunked transfer coding is supported.")
         limit = self.active().settings.max_header_size
         size = 0
         hosts = []
@@ -487,16 +474,19 @@ class Front:
             if len(k) == 4 and k.lower() == b"host":
                 hosts.append(v)
         if size > limit:
-            self.metrics.rejected.labels("header_too_large").inc()
-            resp = _plain(431, f"The request header fields are larger than {limit} bytes.")
-            resp.force_close()  # the body stays unread
-            return resp
+            return self._refused("header_too_large", 431,
+                                 f"The request header fields are larger than {limit} bytes.")
         if len(hosts) > 1 or (hosts and not valid_host(hosts[0].decode("latin-1"))):
-            self.metrics.rejected.labels("bad_host").inc()
-            resp = _plain(400, "The Host header is not a valid host[:port].")
-            resp.force_close()
-            return resp
+            return self._refused("bad_host", 400, "The Host header is not a valid host[:port].")
         return None
+
+    def _refused(self, reason: str, status: int, message: str) -> web.Response:
+        """A request refused before it reaches a worker, counted by ``reason``; the
+        connection closes after the answer (the request's body, if any, stays unread)."""
+        self.metrics.rejected.labels(reason).inc()
+        resp = _plain(status, message)
+        resp.force_close()
+        return resp
 
     async def _respond(self, request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
                        pool: WorkerPool, ex: Exchange) -> web.StreamResponse:

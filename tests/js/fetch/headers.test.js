@@ -312,6 +312,25 @@ for (const value of ["\u0100", "a\u2028", "\uD800", "😀"]) {
   }, `value ${JSON.stringify(value)} is not a ByteString`);
 }
 
+test(() => {
+  let message = "";
+  try {
+    new Headers().append("a", "ok\u00ff\u0100");
+  } catch (e) {
+    message = e.message;
+  }
+  assert_true(message.includes("the character at index 3 is greater than 255"), message);
+}, "a ByteString error names the first character over 255");
+
+test(() => {
+  const tchars = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  const h = new Headers([[tchars, "v"]]);
+  assert_equals(h.get(tchars), "v");
+  for (const bad of ["", "a b", "a:b", "a\"b", "(a)", "a,b", "a/b", "a@b", "a[b]", "a{b}", "\u00e9"]) {
+    assert_throws_js(TypeError, () => h.append(bad, "v"), JSON.stringify(bad));
+  }
+}, "a name is one or more tchars, nothing else");
+
 const normalizations = [
   [" space ", "space"],
   ["\ttab\t", "tab"],

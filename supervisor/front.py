@@ -40,7 +40,7 @@ import socket
 import struct
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import HttpVersion11, hdrs, http_writer, web
 from aiohttp.abc import AbstractStreamWriter
@@ -167,13 +167,21 @@ class FrontServer(web.Server):
 
 class _FrontHandler(RequestHandler):
     """aiohttp's protocol, which also records a chunked request body's raw bytes (their
-    upload can then be relayed, ``rawbody.py``) and says 414 and 431 (``FrontServer``)."""
+    upload can then be relayed, ``rawbody.py``), says 414 and 431 (``FrontServer``) and
+    fails a WebSocket on a client frame that is not masked (``websocket.py``)."""
 
-    __slots__ = ("raw_body",)
+    __slots__ = ("raw_body", "websocket")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.raw_body: RawBody | None = None
+        self.websocket: web.WebSocketResponse | None = None  # set before its handshake
+
+    def set_parser(self, parser: Any, data_received_cb: Callable[[], None] | None = None,
+                   ) -> None:
+        # Only a WebSocket's reader is set here (what came after its handshake goes in now).
+        super().set_parser(websocket.MaskedFramesOnly(parser, self.websocket),
+                           data_received_cb)
 
     def data_received(self, data: bytes) -> None:
         raw = self.raw_body

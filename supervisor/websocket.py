@@ -31,9 +31,9 @@ import asyncio
 import contextlib
 import logging
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import HttpVersion11, WebSocketError, WSCloseCode, WSMsgType, web
 
 from isoflow import protocol as p
 from isoflow.protocol.stream import Phase
@@ -85,6 +85,79 @@ def sendable_code(code: int) -> int:
     return 1000 if code in _UNSENDABLE or not 1000 <= code <= 4999 else code
 
 
+class MaskedFramesOnly:
+    """Ahead of aiohttp's WebSocket reader, which takes any frame: a client frame that is
+    not masked fails the connection (RFC 6455, 5.1: the server MUST close it) as aiohttp
+    fails it for its own protocol errors (a Close frame of 1002, the message an ERROR for
+    ``_Socket``). It follows the frames' boundaries in what the client sends, reading each
+    head and skipping its payload (aiohttp's reader does the rest)."""
+
+    __slots__ = ("_head", "_skip", "failed", "reader", "ws")
+
+    def __init__(self, reader: Any, ws: web.WebSocketResponse | None) -> None:
+        self.reader = reader
+        self.ws = ws  # its queue is told of the failure (its reader's is not reachable)
+        self._head = bytearray()  # the head of the frame being read, so far
+        self._skip = 0  # payload bytes of the current frame still to come
+        self.failed = False
+
+    def feed_eof(self) -> None:
+        self.reader.feed_eof()
+
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        if self.failed:
+            return True, b""
+        bad = self._unmasked_at(data)
+        if bad < 0:
+            return self.reader.feed_data(data)
+        if bad > 0:  # the frames before it are the client's, as it sent them
+            eof, tail = self.reader.feed_data(data[:bad])
+            if eof:
+                return eof, tail
+        self.failed = True
+        queue = getattr(self.ws, "_reader", None)
+        if queue is not None:
+            queue.set_exception(WebSocketError(WSCloseCode.PROTOCOL_ERROR,
+                                               "A client frame is not masked."))
+        return True, b""  # what aiohttp's reader answers on an error: no more reads
+
+    def _unmasked_at(self, data: bytes) -> int:
+        """Where in ``data`` the first frame that is not masked begins (0 if its head began
+        in earlier data), or -1."""
+        head, i, n = self._head, 0, len(data)
+        while i < n:
+            if self._skip:
+                step = min(self._skip, n - i)
+                self._skip -= step
+                i += step
+                continue
+            start = i - len(head)
+            need = 2 if len(head) < 2 else _head_size(head[1])
+            take = min(need - len(head), n - i)
+            head += data[i:i + take]
+            i += take
+            if len(head) < 2:
+                break
+            if not head[1] & 0x80:
+                return max(start, 0)
+            if len(head) < _head_size(head[1]):
+                continue
+            size = head[1] & 0x7F
+            if size == 126:
+                size = int.from_bytes(head[2:4], "big")
+            elif size == 127:
+                size = int.from_bytes(head[2:10], "big")
+            self._skip = size
+            head.clear()
+        return -1
+
+
+def _head_size(second: int) -> int:
+    """The size of a frame's head from its second byte: the extended length, the mask."""
+    size = second & 0x7F
+    return 2 + (2 if size == 126 else 8 if size == 127 else 0) + (4 if second & 0x80 else 0)
+
+
 async def serve(request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
                 limits: Limits, ex: Exchange, extra_headers: dict[str, str],
                 send_timeout: float) -> web.StreamResponse:
@@ -95,10 +168,22 @@ async def serve(request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
                                # aiohttp refuses a message of max_msg_size bytes already
                                max_msg_size=limits.websocket_max_message + 1, compress=False,
                                timeout=CLOSE_TIMEOUT)
+    if request.version < HttpVersion11:  # RFC 6455, 4.1: HTTP/1.1 or later
+        stream.cancel("not a valid WebSocket handshake")
+        return web.Response(status=400, text="A WebSocket handshake needs HTTP/1.1.\n")
+    if request.headers.get("Sec-WebSocket-Version", "").strip() != "13":
+        # RFC 6455, 4.2.2: a version the server does not speak gets 426 and the one it does
+        # (aiohttp would take drafts 7 and 8 as well).
+        stream.cancel("not a WebSocket version this server speaks")
+        return web.Response(status=426, text="Only WebSocket version 13 is supported.\n",
+                            headers={"Sec-WebSocket-Version": "13"})
     ready = ws.can_prepare(request)
     if not ready.ok:  # an Upgrade without a valid handshake (no Sec-WebSocket-Key, ...)
         stream.cancel("not a valid WebSocket handshake")
         return web.Response(status=400, text="Not a valid WebSocket handshake.\n")
+    protocol = request.protocol
+    if hasattr(protocol, "websocket"):  # the front's handler wraps the reader (set_parser)
+        protocol.websocket = ws
     for name, value in head.headers:
         if name.lower() not in _OWN_FIELDS:
             ws.headers.add(name, value)

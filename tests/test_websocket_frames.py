@@ -6,8 +6,9 @@ from __future__ import annotations
 import struct
 
 import pytest
+from aiohttp import WebSocketError
 
-from isoflow.supervisor.websocket import frame_head, text_payload
+from isoflow.supervisor.websocket import MaskedFramesOnly, frame_head, text_payload
 
 
 def read_frame(frame: bytes) -> tuple[int, bool, bool, bytes]:
@@ -39,3 +40,78 @@ def test_text_payload_passes_utf8_and_replaces_what_is_not():
     text = "héllo \U0001f600".encode()
     assert text_payload(text) is text
     assert text_payload(b"a\xffb\xe2\x82") == "a\ufffdb\ufffd".encode()
+
+
+# -- what the client sends: MaskedFramesOnly, ahead of aiohttp's reader ---------------------
+
+class _Reader:
+    """Stands in for aiohttp's reader: records what reaches it."""
+
+    def __init__(self) -> None:
+        self.fed = bytearray()
+        self.eof = False
+
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        self.fed += data
+        return False, b""
+
+    def feed_eof(self) -> None:
+        self.eof = True
+
+
+class _Queue:
+    def __init__(self) -> None:
+        self.exc: BaseException | None = None
+
+    def set_exception(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+class _Ws:
+    def __init__(self) -> None:
+        self._reader = _Queue()
+
+
+def client_frame(opcode: int, payload: bytes, masked: bool = True) -> bytes:
+    """A frame as a client writes it (masked unless told), with the shortest length."""
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x80 | opcode, (0x80 if masked else 0) | n))
+    elif n < 1 << 16:
+        head = bytes((0x80 | opcode, (0x80 if masked else 0) | 126)) + struct.pack("!H", n)
+    else:
+        head = bytes((0x80 | opcode, (0x80 if masked else 0) | 127)) + struct.pack("!Q", n)
+    if not masked:
+        return head + payload
+    mask = b"\x01\x02\x03\x04"
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+MASKED = (client_frame(0x1, b"hi") + client_frame(0x2, bytes(300))
+          + client_frame(0x9, b"") + client_frame(0x2, bytes(70000)) + client_frame(0x1, b"x"))
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 5, 13, 4096, len(MASKED)])
+def test_masked_frames_reach_the_reader_unchanged_in_pieces_of_any_size(step):
+    reader, ws = _Reader(), _Ws()
+    gate = MaskedFramesOnly(reader, ws)
+    for i in range(0, len(MASKED), step):
+        assert gate.feed_data(MASKED[i:i + step]) == (False, b"")
+    assert bytes(reader.fed) == MASKED and not gate.failed and ws._reader.exc is None
+    gate.feed_eof()
+    assert reader.eof
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 7, len(MASKED) + 9])
+def test_an_unmasked_frame_fails_the_connection_and_what_came_before_is_kept(step):
+    data = MASKED + client_frame(0x1, b"naked", masked=False) + client_frame(0x1, b"later")
+    reader, ws = _Reader(), _Ws()
+    gate = MaskedFramesOnly(reader, ws)
+    answers = [gate.feed_data(data[i:i + step]) for i in range(0, len(data), step)]
+    assert answers[-1] == (True, b"")  # aiohttp's answer to a reader error: read no more
+    assert gate.failed
+    assert bytes(reader.fed).startswith(MASKED)
+    assert len(reader.fed) <= len(MASKED) + 1  # at most the unmasked frame's first byte
+    exc = ws._reader.exc
+    assert isinstance(exc, WebSocketError) and exc.code == 1002
+    assert gate.feed_data(client_frame(0x1, b"more")) == (True, b"")

@@ -432,6 +432,42 @@ def test_a_close_code_past_4999_is_a_protocol_error(server):
     assert run(go()) == (0x8, 1002)
 
 
+def test_an_unmasked_client_frame_fails_the_connection_with_1002(server):
+    """RFC 6455, 5.1: a server must close the connection on a client frame that is not
+    masked (aiohttp's reader takes it); the frames before it were the client's."""
+    async def go():
+        reader, writer = await _raw_connect(server.port, "/echo")
+        writer.write(_frame(0x1, b"masked"))
+        assert await _read_frame(reader) == (0x1, b"masked")
+        writer.write(bytes((0x81, 5)) + b"naked")
+        opcode, payload = await _read_frame(reader)
+        writer.close()
+        return opcode, struct.unpack("!H", payload[:2])[0]
+    assert run(go()) == (0x8, 1002)
+
+
+async def _handshake_head(port: int, path: str, version: str, http: str) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(f"GET {path} HTTP/{http}\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                 f"Sec-WebSocket-Version: {version}\r\n\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    writer.close()
+    return head
+
+
+def test_a_handshake_in_another_version_gets_426_and_one_over_http_1_0_gets_400(server):
+    """RFC 6455, 4.2.2: a version the server does not speak is answered 426 with the one
+    it does; 4.1: a handshake is HTTP/1.1 or later."""
+    for version in ("8", "7", "14", ""):
+        head = run(_handshake_head(server.port, "/echo", version, "1.1"))
+        assert head.startswith(b"HTTP/1.1 426 "), head
+        assert b"\r\nSec-WebSocket-Version: 13\r\n" in head, head
+    head = run(_handshake_head(server.port, "/echo", "13", "1.0"))
+    assert re.match(rb"HTTP/1\.[01] 400 ", head), head
+
+
 def test_workers_api_errors_match_workerd(server):
     status, _, body = run(fetch(url(server, "/api")))
     assert status == 200

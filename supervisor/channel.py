@@ -17,12 +17,14 @@ import zmq
 
 from isoflow import protocol as p
 from isoflow.isolate_worker.link import EdgeReader, send_parts
+from isoflow.protocol import frames
 
 log = logging.getLogger("isoflow.supervisor.channel")
 REJECT_LOG_WINDOW = 10.0  # seconds
 REJECT_LOG_LINES = 20  # rejected frames logged one by one per window
 
 OnFrame = Callable[[bytes, p.Frame], None]
+MAX_PART = max(frames.MAX_HEAD_BYTES, p.MAX_BODY_CHUNK)  # bytes of one ZeroMQ message part
 
 
 class Channel:
@@ -50,6 +52,11 @@ class Channel:
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.setsockopt(zmq.RCVHWM, 0)
+        # No part of a message is larger than a body frame (decode_batch refuses it anyway):
+        # a peer announcing more is disconnected before libzmq buffers it. On the remote
+        # link this bounds what a peer without a key makes it hold during the CURVE
+        # handshake too (a command frame announcing 700 MiB was read in whole).
+        self.sock.setsockopt(zmq.MAXMSGSIZE, MAX_PART)
         try:
             if configure is not None:
                 configure(self.sock)

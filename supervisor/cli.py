@@ -502,7 +502,8 @@ def _worker(args: argparse.Namespace) -> int:
     except KeyFileError as e:
         return refuse(str(e))
     logsetup.configure(args.log_level or settings.log_level, settings.log_format)
-    identity = f"{args.script}@{name}.{secrets.token_hex(3)}"
+    # The tag makes the id unguessable: another key's connection cannot take it over.
+    identity = f"{args.script}@{name}.{secrets.token_hex(16)}"
     bridge = BridgeConfig(worker_id=identity, **settings.worker_options(args.script))
     remote = RemoteOptions(server_key, public, secret, settings.heartbeat_interval,
                            settings.heartbeat_timeout)

@@ -296,7 +296,15 @@ class Main:
             return web.Response(status=405, text="Use GET.\n", headers={"Allow": "GET, HEAD"})
         if request.path == "/metrics":
             answers = await self._ask_all("/metrics")
-            texts = [body.decode() for _, status, body in answers if status == 200]
+            failed = [f"front {f.index}: {status} {body.decode(errors='replace').strip()[:200]}"
+                      for f, status, body in answers if status != 200]
+            if failed:
+                # A sum without a front's series would make its counters go backwards (a
+                # reset to the scraper): the scrape fails instead, and says why.
+                log.warning("metrics: %s", "; ".join(failed))
+                return web.Response(status=503, text="metrics unavailable: " +
+                                    "; ".join(failed) + "\n")
+            texts = [body.decode() for _, _, body in answers]
             return web.Response(body=merge_metrics(texts),
                                 headers={"Content-Type": CONTENT_TYPE_LATEST})
         if request.path == "/healthz":

@@ -17,10 +17,13 @@ import logging
 import os
 import socket
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 from isoflow.protocol import ProtocolError
 from isoflow.protocol import handover as message
+
+from .logsetup import LogLimiter
 
 log = logging.getLogger("isoflow.supervisor.handover")
 
@@ -42,8 +45,12 @@ def _received_fds(ancdata: list) -> list[int]:
 class Handovers:
     """The listening socket and the sockets received, until a stream takes them."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, accepts: Callable[[int], bool] | None = None) -> None:
         self.path = path
+        # Whether a pid is one of our workers': only they may hand sockets over (another
+        # process of the service's user could otherwise make the front hold descriptors).
+        self._accepts = accepts
+        self._may_log = LogLimiter()
         self._sock: socket.socket | None = None
         self._conns: dict[int, tuple[socket.socket, int]] = {}  # fd -> (connection, pid)
         self._by_pid: dict[int, socket.socket] = {}  # each worker's connection, for answers
@@ -90,6 +97,12 @@ class Handovers:
             conn.setblocking(False)
             creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CREDENTIALS.size)
             pid = _CREDENTIALS.unpack(creds)[0]
+            if self._accepts is not None and not self._accepts(pid):
+                if self._may_log(pid):
+                    log.warning("hand-over socket: refused pid %d, which is not a worker of "
+                                "this front", pid)
+                conn.close()
+                continue
             self._conns[conn.fileno()] = (conn, pid)
             self._by_pid[pid] = conn
             loop.add_reader(conn.fileno(), self._read, conn, pid)

@@ -19,6 +19,24 @@ from datetime import UTC, datetime
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class LogLimiter:
+    """Says whether a line about ``what`` may be logged: once per ``every`` seconds (what a
+    peer can make us say again and again is said once a minute)."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        self.every = every
+        self._last: dict[object, float] = {}
+
+    def __call__(self, what: object) -> bool:
+        now = time.monotonic()
+        if now - self._last.get(what, -self.every) < self.every:
+            return False
+        if len(self._last) > 10_000:
+            self._last.clear()
+        self._last[what] = now
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, then the record's fields."""
 

@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -509,7 +510,8 @@ class WorkerPool:
             # Stats feed metrics and recycling: keep only numbers (a bad value is dropped
             # here rather than breaking every /metrics scrape).
             stats = {k: v for k, v in frame.stats.items()
-                     if isinstance(v, int | float) and not isinstance(v, bool)}
+                     if isinstance(v, int | float) and not isinstance(v, bool)
+                     and math.isfinite(v)}
             if self.metrics is not None:
                 self.metrics.pong(self.script, worker.stats, stats)
             worker.stats = stats

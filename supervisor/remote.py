@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +44,7 @@ from isoflow.isolate_worker.link import EdgeReader
 
 from .channel import Channel
 from .keyfile import KeyFileError, load_authorized, load_keypair
+from .logsetup import LogLimiter
 from .workers import WorkerHandle
 
 if TYPE_CHECKING:
@@ -54,19 +55,19 @@ log = logging.getLogger("isoflow.supervisor.remote")
 
 ZAP_ENDPOINT = "inproc://zeromq.zap.01"  # fixed by RFC 27 (ZAP)
 ZAP_DOMAIN = b"isoflow"
-LOG_EVERY = 60.0  # seconds between two log lines about the same refused peer
 PROBE_AFTER = (0.0, 0.05, 0.25, 1.0)  # seconds after a disconnection to probe the workers
+
+
+# What `isoflow worker` sends: a script name, its --name and a random tag (nothing a log
+# line could be forged with: no space, no line break).
+_IDENTITY = re.compile(rb"[A-Za-z0-9_-]+@[A-Za-z0-9._-]+")
 
 
 def parse_identity(identity: bytes) -> tuple[str, str] | None:
     """A remote worker's identity ``SCRIPT@LABEL.TAG`` -> (script, ``SCRIPT@LABEL``)."""
-    try:
-        text = identity.decode("ascii")
-    except UnicodeDecodeError:
+    if len(identity) > 255 or not _IDENTITY.fullmatch(identity):
         return None
-    script, at, rest = text.partition("@")
-    if not at or not script or not rest:
-        return None
+    script, _, rest = identity.decode("ascii").partition("@")
     label = rest.rpartition(".")[0] or rest
     return script, f"{script}@{label}"
 
@@ -76,23 +77,6 @@ def endpoint(host: str, port: int) -> str:
 
 
 # -- ZAP ----------------------------------------------------------------------------------
-
-
-class LogLimiter:
-    """Says whether a line about ``what`` may be logged: once per LOG_EVERY seconds."""
-
-    def __init__(self, every: float = LOG_EVERY) -> None:
-        self.every = every
-        self._last: dict[object, float] = {}
-
-    def __call__(self, what: object) -> bool:
-        now = time.monotonic()
-        if now - self._last.get(what, -self.every) < self.every:
-            return False
-        if len(self._last) > 10_000:
-            self._last.clear()
-        self._last[what] = now
-        return True
 
 
 class ZapHandler:
@@ -249,16 +233,27 @@ class RemoteLink:
 
     # -- admission ----------------------------------------------------------------------
 
+    def _sender_key(self) -> str | None:
+        """The CURVE key (Z85) the message being handled came with."""
+        message = self.channel.message
+        return message.get("User-Id") if message is not None else None
+
     def _on_frame(self, identity: bytes, frame: p.Frame) -> None:
         if isinstance(frame, p.Hello):
             self._admit(identity, frame)
             return
         worker = self.workers.get(identity)
-        if worker is not None:
-            self.table.on_frame(worker, frame)
-        else:  # frames queued before a reconnection, or a worker that was dropped
+        if worker is None:  # frames queued before a reconnection, or a worker that was dropped
             log.debug("dropped %s from remote %r, which has not said HELLO", frame.TYPE.name,
                       identity)
+        elif self._sender_key() != worker.key:
+            # Another key's connection took the worker's id over (ROUTER_HANDOVER): what it
+            # sends is not the worker's.
+            if self._may_log((identity, "key")):
+                log.warning("dropped frames for remote worker %s that came with another key "
+                            "(%s)", worker.name, self.zap.key_name(self._sender_key()))
+        else:
+            self.table.on_frame(worker, frame)
 
     def _admit(self, identity: bytes, frame: p.Hello) -> None:
         """A remote worker (re)connected: it joins its script's pool, afresh."""
@@ -266,8 +261,6 @@ class RemoteLink:
         key = message.get("User-Id") if message is not None else None
         address = message.get("Peer-Address") if message is not None else "?"
         old = self.workers.get(identity)
-        if old is not None:
-            old.pool.drop_remote(old, "it said HELLO again (a new connection)")
         parsed = parse_identity(identity)
         key_name = self.zap.key_name(key)
         name = parsed[1] if parsed is not None else repr(identity)
@@ -276,6 +269,13 @@ class RemoteLink:
             if self._may_log((identity, why)):
                 log.warning("refused remote worker %s from %s: %s", name, address, why)
 
+        if old is not None:
+            if old.key != key:
+                # Its id now routes to this connection: the worker is dropped (it reconnects
+                # and takes the id back), the newcomer is not admitted under it.
+                old.pool.drop_remote(old, "a connection with another key took its id")
+                return refuse(f"its id is that of a worker with another key ({key_name})")
+            old.pool.drop_remote(old, "it said HELLO again (a new connection)")
         if parsed is None:
             return refuse("its id is not SCRIPT@NAME")
         if key is None or key_name is None:

@@ -100,7 +100,8 @@ class Service:
         self.remote: RemoteLink | None = None  # the TCP link remote workers connect to
         self._serials = itertools.count(1)
         self.channel: Channel | None = None
-        self.handovers = Handovers(self.runtime_dir / "handover.sock")  # the splice relay's
+        self.handovers = Handovers(self.runtime_dir / "handover.sock",  # the splice relay's
+                                   self._is_local_worker)
         self.active = Active(settings, Router(settings.routes), {})
         self.front = Front(lambda: self.active, self.table, self.metrics, self.handovers)
         self.scheduler = Scheduler(self.table, lambda: (self.active.settings, self.active.pools))
@@ -145,6 +146,9 @@ class Service:
                     raise error
             raise StartupError("; ".join(str(e) for e in errors))
         return pools
+
+    def _is_local_worker(self, pid: int) -> bool:
+        return any(worker.pid == pid for worker in self.registry.values())
 
     def _on_frame(self, identity: bytes, frame: p.Frame) -> None:
         """A frame from a local worker: to the stream table (which hands the worker's own

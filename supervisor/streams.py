@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from isoflow import protocol as p
 
+from .logsetup import LogLimiter
+
 if TYPE_CHECKING:
     from .workers import WorkerHandle
 
@@ -305,6 +307,7 @@ class StreamTable:
         # socket handed over with it is not wanted (relays.py closes it).
         self.on_late_relay: Callable[[WorkerHandle, p.Frame], None] | None = None
         self.deadlines = HeadDeadlines()
+        self._may_log = LogLimiter()
 
     def open(self, worker: WorkerHandle, request_id: str, method: str, window: int) -> Stream:
         """A new stream; its first frame (REQUEST_HEAD or SCHEDULED) goes out through it."""
@@ -338,8 +341,10 @@ class StreamTable:
                 self.on_late_relay(worker, frame)
             return
         if stream.worker is not worker:
-            log.warning("rejected %s from %s for stream %d, which belongs to %s",
-                        frame.TYPE.name, worker.name, sid, stream.worker.name)
+            if self._may_log(worker):
+                log.warning("rejected %s from %s for stream %d, which belongs to %s (such "
+                            "frames from it are logged once a minute)", frame.TYPE.name,
+                            worker.name, sid, stream.worker.name)
             return
         try:
             stream.on_frame(frame)

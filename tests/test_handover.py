@@ -86,6 +86,32 @@ def test_the_take_may_come_before_the_socket(tmp_path):
     run(go())
 
 
+def test_only_the_fronts_workers_may_hand_sockets_over(tmp_path, caplog):
+    """Another process of the service's user that connects is closed at once: it cannot make
+    the front hold descriptors (nor pass one for a stream)."""
+    async def go() -> None:
+        listener = Handovers(tmp_path / "h.sock", accepts=lambda pid: pid != os.getpid())
+        listener.start()
+        sender = Handover(str(tmp_path / "h.sock"))
+        a, b = socket.socketpair()
+        try:
+            before = open_fds()
+            sender.send(RESPONSE, 3, a.fileno())
+            await asyncio.sleep(0.1)
+            assert await listener.take(os.getpid(), RESPONSE, 3, 0.2) is None
+            sender.close()
+            await asyncio.sleep(0.05)
+            assert open_fds() <= before
+        finally:
+            listener.close()
+            sender.close()
+            a.close()
+            b.close()
+
+    run(go())
+    assert f"refused pid {os.getpid()}, which is not a worker of this front" in caplog.text
+
+
 def test_discarded_and_unclaimed_sockets_are_closed(tmp_path):
     async def go() -> None:
         async with _pair(tmp_path) as (listener, sender, a, _):

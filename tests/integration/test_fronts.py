@@ -83,10 +83,15 @@ def test_a_dead_front_is_restarted_and_the_port_keeps_serving(fronts):
     pids = children(fronts.pid)
     assert len(pids) == 2
     os.kill(pids[1], signal.SIGKILL)
+    # Until it is back, a scrape fails and names it: a sum without its series would have
+    # its counters go backwards.
+    status, _, text = run(fetch(f"http://127.0.0.1:{fronts.metrics_port}/metrics"))
+    assert status == 503 and b"metrics unavailable: front 1: 503 not reachable" in text, text
     fronts.wait_log(r"front \d \(pid \d+\) died")
     fronts.wait_log(r"front 1/2 serving", count=2)
     for _ in range(10):
         assert run(fetch(fronts.url("/")))[0] == 200
+    assert run(fetch(f"http://127.0.0.1:{fronts.metrics_port}/metrics"))[0] == 200
 
 
 def test_fronts_and_workers_die_with_the_main_process(tmp_path):

@@ -96,7 +96,7 @@ def test_a_worker_stuck_in_a_loop_gets_a_neighbour_and_is_left_out_after(ops):
 
     async def main():
         (first,) = await isolates(server.url("/"), 1)
-        spin = asyncio.ensure_future(get(server.url("/spin?ms=6000")))
+        spin = asyncio.ensure_future(get(server.url("/spin?ms=3000")))
         await until_in_use(server, "packed", lambda n: n >= 2)
         (second,) = await isolates(server.url("/"), 1)
         assert not spin.done()  # served beside the loop, not after it

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
+import socket
 import stat
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +21,7 @@ import pytest
 import zmq
 from zmq.utils import z85
 
+from isoflow import protocol as p
 from isoflow.supervisor.config import ConfigError, parse
 from isoflow.supervisor.keyfile import load_keypair, load_public_key
 from isoflow.supervisor.remote import ZapHandler, parse_identity
@@ -77,6 +81,9 @@ def test_remote_identities_name_script_and_host() -> None:
     assert parse_identity(b"api@db.example.com.3f9a2c") == ("api", "api@db.example.com")
     assert parse_identity(b"api/w0.3") is None and parse_identity(b"@x.1") is None
     assert parse_identity(b"\xff@x.1") is None
+    # Nothing a log line could be forged with: no space, no line break, no control byte.
+    assert parse_identity(b"api@a\n2026-12-07 ERROR forged.1") is None
+    assert parse_identity(b"api@a b.1") is None and parse_identity(b"a" * 260 + b"@x.1") is None
 
 
 def test_config_checks_the_remote_keys(tmp_path: Path) -> None:
@@ -191,6 +198,82 @@ def test_unauthorized_worker_and_wrong_server_key_are_refused(procs: Procs,
     status, _, body = run(get(f"http://127.0.0.1:{mport}/readyz"))
     assert status == 503 and b"no ready worker" in body
     assert " ready (remote" not in sup.log()
+    # A peer with no key that announces a 256 MiB command frame in the CURVE handshake is
+    # cut off at once (MAXMSGSIZE): nothing of it is buffered.
+    before = rss_kib(sup.pid)
+    with socket.create_connection(("127.0.0.1", rport), timeout=10) as peer:
+        peer.sendall(b"\xff" + bytes(8) + b"\x7f\x03\x00" + b"CURVE".ljust(20, b"\0")
+                     + bytes(32))
+        peer.sendall(b"\x06" + struct.pack(">Q", 256 << 20))
+        sent, refused = 0, False
+        try:
+            for _ in range(256):
+                peer.sendall(bytes(1 << 20))
+                sent += 1
+        except OSError:
+            refused = True
+    assert refused and sent < 64, sent
+    assert rss_kib(sup.pid) - before < 32 << 10
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def _fake_remote(tmp: Path, key: str, identity: bytes, rport: int) -> zmq.Socket:
+    """A DEALER with ``key``'s CURVE keypair, connected as ``identity``."""
+    public, secret = load_keypair(tmp / "keys" / f"{key}.key_secret")
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock.setsockopt(zmq.IDENTITY, identity)
+    sock.setsockopt(zmq.CURVE_SERVERKEY, load_public_key(tmp / "keys" / "supervisor.key"))
+    sock.setsockopt(zmq.CURVE_PUBLICKEY, public)
+    sock.setsockopt(zmq.CURVE_SECRETKEY, secret)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(f"tcp://127.0.0.1:{rport}")
+    return sock
+
+
+def test_another_key_cannot_speak_for_an_admitted_remote_worker(procs: Procs,
+                                                                tmp_path: Path) -> None:
+    """Ids are the routing ids of the TCP ROUTER (ROUTER_HANDOVER: a reconnecting worker
+    takes its id over): a connection with another authorized key that uses an admitted
+    worker's id is not heard as that worker, and its HELLO does not admit it."""
+    make_keys(tmp_path / "keys", "a", "b")
+    port, rport, mport = free_port(), free_port(), free_port()
+    sup = procs.supervisor(config(port, "127.0.0.1", rport, metrics=mport))
+    ident = b"app@victim.0123456789abcdef"
+    victim = _fake_remote(tmp_path, "a", ident, rport)
+    thief = None
+    try:
+        victim.send_multipart(p.encode(p.Hello(0, "victim", os.getpid(), 1 << 16)))
+        sup.wait_log(r"app@victim ready \(remote")
+        # Stats that are not finite numbers are dropped, not fed to the metrics (a NaN
+        # made every scrape fail with 500).
+        stats = {"heap_used": float("nan"), "heap_total": 4096, "rss": float("inf")}
+        victim.send_multipart(p.encode(p.Pong(0, 0, stats)))
+        for _ in range(100):
+            status, _, body = run(get(f"http://127.0.0.1:{mport}/metrics"))
+            assert status == 200, body
+            if re.search(rb'isoflow_isolate_heap_total_bytes\{[^}]*app@victim[^}]*\} 4096',
+                         body):
+                break
+            run(asyncio.sleep(0.05))
+        else:
+            raise AssertionError("the PONG's finite stats never reached the metrics")
+        thief = _fake_remote(tmp_path, "b", ident, rport)
+        thief.send_multipart(p.encode(p.Pong(0, 1, {"heap_used": 1})))
+        sup.wait_log(r"dropped frames for remote worker app@victim that came with another "
+                     r"key \(b\)")
+        thief.send_multipart(p.encode(p.Hello(0, "thief", os.getpid(), 1 << 16)))
+        sup.wait_log(r"refused remote worker app@victim from \S+: its id is that of a worker "
+                     r"with another key \(b\)")
+        sup.wait_log(r"app@victim.*a connection with another key took its id")
+        assert sup.log().count("app@victim ready (remote") == 1
+    finally:
+        victim.close(linger=0)
+        if thief is not None:
+            thief.close(linger=0)
 
 
 def test_worker_rejoins_a_restarted_supervisor_and_survives_reloads(procs: Procs,

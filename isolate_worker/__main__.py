@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--handover", default=None,
                         help="the supervisor's hand-over socket (the splice relay)")
+    parser.add_argument("--snapshot", type=Path, default=None,
+                        help="the pool's pinned copy of the script: evaluated if it exists, "
+                             "else written by the first worker that loads the script")
     parser.add_argument("--parent-pid", type=int, default=None,
                         help="exit as soon as this process (the supervisor) dies")
     args = parser.parse_args(argv)
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     keep_freed_memory()
     options = WorkerOptions(args.connect, args.id, args.script, args.cache_dir, config,
                             root=args.root, compat_flags=tuple(args.compat_flags),
-                            handover=args.handover)
+                            handover=args.handover, snapshot=args.snapshot)
     return run_event_loop(serve(options))
 
 

@@ -5,10 +5,19 @@ parser says it uses module syntax (``import``/``export``), or it uses CommonJS (
 ``module.exports``, ``exports.x``), it is compiled as a module graph instead
 (:mod:`.bundler`); ``.mjs``, ``.ts``, ``.mts``, ``.cjs`` and ``.tsx`` always are. Its imports
 are confined to its project root: nothing outside it is ever opened.
+
+A *snapshot* pins what a pool serves: the first of its workers to load the script writes
+what it evaluated there (the classic script's source, or the module graph's bundle), and
+every worker started later (a restart, a recycle, a replaced isolate) evaluates that, not
+the files as they are by then: a script edited into a broken state after a reload was
+refused must not take down the workers restarted meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -65,13 +74,61 @@ def load(
     cache_dir: Path | None = None,
     root: Path | None = None,
     compat_flags: Iterable[str] = (),
+    snapshot: Path | None = None,
 ) -> bundler.Bundle | None:
     """Evaluate the script at ``path``; returns the bundle for module workers.
 
     ``root``: the project root its imports are confined to (default:
     :func:`bundler.project_root`). ``compat_flags``: the script's compatibility flags.
+    ``snapshot``: evaluate what it holds if it exists; else load the script and write what
+    was evaluated there.
     """
     path = path.resolve()
+    if snapshot is not None and snapshot.is_file():
+        return _load_snapshot(evaluate, path, snapshot)
+    bundle, source = _load(evaluate, path, cache_dir, root, compat_flags)
+    if snapshot is not None:
+        _pin(snapshot, {"bundle": bundle.to_json()} if bundle is not None
+             else {"classic": source or ""})
+    return bundle
+
+
+def _load_snapshot(evaluate: Callable[[str], Any], path: Path,
+                   snapshot: Path) -> bundler.Bundle | None:
+    try:
+        pinned = json.loads(snapshot.read_text(encoding="utf-8"))
+        bundle = bundler.Bundle.from_json(pinned["bundle"]) if "bundle" in pinned else None
+        source = pinned["classic"] if bundle is None else None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ScriptError(f"{path}: the pinned copy {snapshot} cannot be read: {e}") from None
+    try:
+        if bundle is None:
+            evaluate(f"{source}\n//# sourceURL={path}\n")
+        else:
+            evaluate(f"{bundle.code}//# sourceURL={BUNDLE_URL}{path.name}\n")
+    except JSEvalException as e:
+        raise ScriptError(_describe(e, path, bundle)) from None
+    return bundle
+
+
+def _pin(snapshot: Path, pinned: dict[str, str]) -> None:
+    """Write ``snapshot`` unless a worker of the pool did first (its copy stays)."""
+    tmp = snapshot.with_name(f"{snapshot.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(pinned), encoding="utf-8")
+        os.link(tmp, snapshot)  # fails if it exists: the first copy is the pool's
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _load(evaluate: Callable[[str], Any], path: Path, cache_dir: Path | None,
+          root: Path | None, compat_flags: Iterable[str],
+          ) -> tuple[bundler.Bundle | None, str | None]:
+    """Evaluate the script at ``path``: (its bundle, None) for a module graph, (None, its
+    source) for a classic script."""
     if not path.is_file():
         raise ScriptError(f"{path}: no such file")
     classic = not bundler.is_module_path(path)
@@ -84,7 +141,7 @@ def load(
     if classic:
         try:
             evaluate(f"{source}\n//# sourceURL={path}\n")
-            return None
+            return None, source
         except JSEvalException as e:
             if not any(marker in str(e) for marker in _MODULE_SYNTAX):
                 raise ScriptError(_describe(e, path, None)) from None
@@ -96,7 +153,7 @@ def load(
         evaluate(f"{bundle.code}//# sourceURL={BUNDLE_URL}{path.name}\n")
     except JSEvalException as e:
         raise ScriptError(_describe(e, path, bundle)) from None
-    return bundle
+    return bundle, None
 
 
 def check_handler(status: dict[str, Any], path: Path) -> None:

@@ -116,6 +116,7 @@ class WorkerOptions:
     root: Path | None = None  # the project root imports are confined to (bundler.project_root)
     compat_flags: tuple[str, ...] = ()  # the script's compatibility flags (nodejs_compat)
     handover: str | None = None  # the supervisor's hand-over socket (the splice relay)
+    snapshot: Path | None = None  # the pool's pinned copy of the script (script.py)
 
 
 class StreamEntry:
@@ -382,7 +383,8 @@ class Worker:
                         on_batch_end=self._on_batch_end, on_refused=self._on_refused)
         try:
             script_loader.load(bridge.eval, self.options.script, cache_dir=self.options.cache_dir,
-                               root=self.options.root, compat_flags=self.options.compat_flags)
+                               root=self.options.root, compat_flags=self.options.compat_flags,
+                               snapshot=self.options.snapshot)
             script_loader.check_handler(bridge.status(), self.options.script)
         except BaseException:
             bridge.close()

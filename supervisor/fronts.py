@@ -47,7 +47,7 @@ from prometheus_client.registry import CollectorRegistry
 from isoflow.isolate_worker.parent import die_with_parent
 
 from . import pidfile
-from .config import script_errors
+from .config import ConfigError, load, script_errors
 from .notify import Notifier
 from .runtimedir import RuntimeDir, RuntimeDirInUse
 from .settings import Settings
@@ -238,10 +238,35 @@ class Main:
     def request_reload(self) -> None:
         self._run(self.reload())
 
+    async def _refusal(self) -> str | None:
+        """Check the config and its scripts as each front will: why they would refuse the
+        reload, or None. Checked here first, a config or script that does not load reaches
+        no front, so none of them takes a reload the others refuse (their own checks agree
+        but for a script that fails by chance, or files changed between two reads)."""
+        settings = self.settings
+        if settings.config_path is not None:
+            try:
+                settings = load(settings.config_path).settings
+            except ConfigError as e:
+                return str(e)
+        errors = (await script_errors(settings)).values()
+        return "\n".join(errors) or None
+
     async def reload(self) -> None:
         """SIGHUP every front; one outcome once each has said how its reload went."""
         async with self._reload_lock:
             self.notifier.reloading()
+            refusal = await self._refusal()
+            if refusal is not None:
+                for line in refusal.splitlines():
+                    log.error("%s", line)
+                message = f"refused, still serving the previous configuration:\n{refusal}"
+                log.error("reload refused; still serving the previous configuration")
+                self.reload_count += 1
+                if self.pid_path is not None:
+                    pidfile.write_status(self.pid_path, self.reload_count, False, message)
+                self.notifier.ready(f"serving with {self.count} fronts")
+                return
             before = {f.index: (pidfile.read_status(f.status_path) or {}).get("count", 0)
                       for f in self.fronts}
             self._signal(signal.SIGHUP)

@@ -95,9 +95,12 @@ class WorkerPool:
     def __init__(self, settings: Settings, script: str, channel: Channel, registry: Registry,
                  table: StreamTable, serials: Iterator[int],
                  metrics: Metrics | None = None, zygote: Zygote | None = None,
-                 handover: Path | None = None) -> None:
+                 handover: Path | None = None, snapshot: Path | None = None) -> None:
         self.settings = settings
         self.handover = handover  # where workers hand sockets over (the splice relay), if on
+        # The pool's pinned copy of its script, written by its first worker to load it and
+        # evaluated by every later one (isolate_worker/script.py); removed with the pool.
+        self.snapshot = snapshot
         self.zygote = zygote  # forks the workers, if there is one (else: spawned directly)
         self.script = script
         self.spec = settings.scripts[script]
@@ -201,6 +204,9 @@ class WorkerPool:
                 self.table.fail_worker(worker, WorkerGone())
         for task in list(self._tasks | self._relays):
             task.cancel()
+        if self.snapshot is not None:
+            with contextlib.suppress(OSError):
+                self.snapshot.unlink()
 
     def kill_all(self) -> None:
         for worker in self.workers():
@@ -233,6 +239,8 @@ class WorkerPool:
             args += ["--cache-dir", str(s.cache_dir)]
         if self.handover is not None:
             args += ["--handover", str(self.handover)]
+        if self.snapshot is not None:
+            args += ["--snapshot", str(self.snapshot)]
         if self.spec.root is not None:
             args += ["--root", str(self.spec.root)]
         for flag in self.spec.compatibility_flags:

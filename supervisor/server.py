@@ -99,6 +99,7 @@ class Service:
         self.registry: Registry = {}  # the local workers, by routing id
         self.remote: RemoteLink | None = None  # the TCP link remote workers connect to
         self._serials = itertools.count(1)
+        self._pool_serials = itertools.count(1)  # names each pool's pinned script
         self.channel: Channel | None = None
         self.handovers = Handovers(self.runtime_dir / "handover.sock",  # the splice relay's
                                    self._is_local_worker)
@@ -127,7 +128,8 @@ class Service:
         return WorkerPool(settings, script, self.channel, self.registry, self.table,
                           self._serials, self.metrics, self.zygote,
                           self.handovers.path if settings.relay and self.handovers.listening
-                          else None)
+                          else None,
+                          self.runtime_dir / f"script-{next(self._pool_serials)}.pinned.json")
 
     async def _start_pools(self, settings: Settings) -> dict[str, WorkerPool]:
         """One started pool per script, or StartupError (and nothing left running)."""

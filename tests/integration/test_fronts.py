@@ -52,6 +52,7 @@ def fronts(tmp_path_factory):
     server = IsoflowServer(script, directory / "isoflow.log", "--fronts", "2",
                            "--metrics", str(metrics), workers=2)
     server.metrics_port = metrics
+    server.script = script
     server.start()
     yield server
     server.stop()
@@ -77,6 +78,22 @@ def test_a_reload_reaches_every_front(fronts):
     fronts.send_signal(signal.SIGHUP)
     fronts.wait_log(r"isoflow.supervisor.fronts: reload: reloaded")
     assert len(re.findall(r"INFO isoflow.supervisor: reloaded", fronts.log())) == 2
+
+
+def test_a_script_that_does_not_load_is_refused_before_any_front_reloads(fronts):
+    """The main process checks first: no front reloads what another would refuse."""
+    script = fronts.script
+    good = script.read_text()
+    script.write_text("addEventListener('fetch', (e) => { e.respondWith(new Response(;\n")
+    try:
+        fronts.send_signal(signal.SIGHUP)
+        fronts.wait_log(r"isoflow.supervisor.fronts: reload refused; still serving the "
+                        r"previous configuration")
+        assert "isoflow.supervisor: reload refused" not in fronts.log()  # no front was asked
+        for _ in range(4):
+            assert run(fetch(fronts.url("/")))[0] == 200
+    finally:
+        script.write_text(good)
 
 
 def test_a_dead_front_is_restarted_and_the_port_keeps_serving(fronts):

@@ -4,6 +4,7 @@ worker, recycling by requests and by heap, draining at SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -84,10 +85,13 @@ def wait_new_pid(server, name: str, old: int, timeout: float = 20.0) -> int:
 
 
 def test_a_crashing_worker_restarts_with_doubling_backoff_and_a_crash_loop_is_logged(ops, tmp_path):
-    server = ops(config(), files={"app.js": SCRIPT})
+    server = ops(config(server=f'runtime_dir = "{tmp_path / "run"}"'), files={"app.js": SCRIPT})
     pid = server.worker_pids()["app/w0"]
-    good = (tmp_path / "app.js").read_text()
-    (tmp_path / "app.js").write_text("let broken = ;\n")  # every restart now fails to load
+    # What the pool's workers evaluate is its pinned copy of the script (an edited file
+    # does not reach them): broken there, every restart fails to load.
+    (pinned,) = (tmp_path / "run").glob("script-*.pinned.json")
+    good = pinned.read_text()
+    pinned.write_text(json.dumps({"classic": "let broken = ;\n"}))
     os.kill(pid, signal.SIGKILL)
     server.wait_log(r"app/w0 is crash-looping: 5 restarts in 30 s", timeout=30)
     delays = [float(m.group(1)) for m in re.finditer(r"app/w0 \(pid \d+\) died .*; restarting in ([\d.]+) s",
@@ -99,7 +103,7 @@ def test_a_crashing_worker_restarts_with_doubling_backoff_and_a_crash_loop_is_lo
     failed = log.count("died (exit code 2) before it was ready")
     assert failed >= 4 and log.count("app/w0 cannot serve: ") == failed, log
     assert log.count("isoflow.worker: app/w0: ") >= failed and "SyntaxError" in log
-    (tmp_path / "app.js").write_text(good)  # fixed: the next attempt comes up
+    pinned.write_text(good)  # fixed: the next attempt comes up
     wait_new_pid(server, "app/w0", pid, timeout=30)
     assert run(get(server.url("/")))[2] == b"ok"
 

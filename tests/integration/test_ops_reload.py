@@ -181,6 +181,20 @@ def test_a_script_that_no_longer_loads_is_refused_at_reload(ops, tmp_path):
     assert f"{tmp_path / 'app.mjs'}:2" in proc.stderr
     assert run(get(server.url("/")))[:3:2] == (200, b"v1")
     assert server.worker_pids()["app/w0"] == pid
+    # "Still serving the previous configuration" holds for the workers started later too:
+    # a worker restarted now serves what the pool loaded, not the broken file.
+    os.kill(pid, signal.SIGKILL)
+    server.wait_log(r"app/w0 \(pid \d+\) died \(signal 9\)")
+    for _ in range(200):
+        if server.worker_pids().get("app/w0", pid) != pid:
+            break
+        time.sleep(0.05)
+    assert run(get(server.url("/")))[:3:2] == (200, b"v1")
+    # Mended, the script is taken at the next reload (a new pool, a new pinned copy).
+    (tmp_path / "app.mjs").write_text(VERSION.replace("VERSION", "v2"))
+    proc = isoflow("reload", "--pid-file", str(tmp_path / "isoflow.pid"))
+    assert proc.returncode == 0, proc.stderr
+    assert run(get(server.url("/")))[:3:2] == (200, b"v2")
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")

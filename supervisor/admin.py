@@ -8,7 +8,8 @@ It is separate from the HTTP listeners so that it can stay private (bind it to
   worker and the service is not stopping; otherwise 503 naming what is missing.
 * ``POST /__scheduled?script=NAME&cron=EXPR``: run a script's scheduled handler now (for
   testing cron triggers, like wrangler's endpoint of the same name); 200 or 500 with the
-  outcome. ``script`` defaults to the only script, ``cron`` to "* * * * *".
+  outcome. ``script`` defaults to the only script, ``cron`` to "* * * * *". A request a
+  browser sends (with ``Origin`` or ``Sec-Fetch-Site``) is refused: 403.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ from aiohttp import web
 from .metrics import CONTENT_TYPE, Metrics
 
 Trigger = Callable[[str, str], Awaitable[tuple[bool, str]]]
+
+
+def from_browser(request: web.BaseRequest) -> bool:
+    """Whether a browser sent ``request``: a page on this host may POST to the admin
+    listener across origins (a form needs no preflight), so what runs a handler refuses it
+    (curl and schedulers send neither field)."""
+    return "Origin" in request.headers or "Sec-Fetch-Site" in request.headers
 
 
 class Admin:
@@ -51,6 +59,8 @@ class Admin:
     async def _scheduled(self, request: web.BaseRequest) -> web.Response:
         if request.method != "POST":
             return web.Response(status=405, text="Use POST.\n", headers={"Allow": "POST"})
+        if from_browser(request):
+            return web.Response(status=403, text="Not from a browser.\n")
         assert self.trigger is not None
         script = request.query.get("script")
         if script is None:

@@ -47,6 +47,7 @@ from prometheus_client.registry import CollectorRegistry
 from isoflow.isolate_worker.parent import die_with_parent
 
 from . import pidfile
+from .admin import from_browser
 from .config import ConfigError, load, script_errors
 from .notify import Notifier
 from .runtimedir import RuntimeDir, RuntimeDirInUse
@@ -315,6 +316,8 @@ class Main:
 
     async def _admin(self, request: web.BaseRequest) -> web.StreamResponse:
         if request.path == "/__scheduled":  # cron triggers live in front 0
+            if from_browser(request):
+                return web.Response(status=403, text="Not from a browser.\n")
             status, body = await self._ask(self.fronts[0], request.method, request.path_qs)
             return web.Response(status=status, body=body)
         if request.method not in ("GET", "HEAD"):

@@ -7,6 +7,7 @@ import re
 import signal
 import time
 
+import aiohttp
 import pytest
 
 from isoflow.supervisor.fronts import merge_metrics, split
@@ -72,6 +73,15 @@ def test_both_fronts_serve_on_one_port_and_metrics_sum_them(fronts):
         rb'isoflow_requests_total\{route="default",status="200"\} (\S+)', text))
     assert total == 40
     assert run(fetch(f"http://127.0.0.1:{fronts.metrics_port}/readyz"))[0] == 200
+
+
+def test_the_main_process_refuses_a_browsers_scheduled_trigger(fronts):
+    async def go():
+        async with aiohttp.ClientSession() as s, s.post(
+                f"http://127.0.0.1:{fronts.metrics_port}/__scheduled",
+                headers={"Origin": "http://evil.example"}) as r:
+            return r.status, await r.text()
+    assert run(go()) == (403, "Not from a browser.\n")
 
 
 def test_a_reload_reaches_every_front(fronts):

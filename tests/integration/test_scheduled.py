@@ -24,8 +24,8 @@ export default {
 """
 
 
-async def post(url: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as s, s.post(url) as r:
+async def post(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as s, s.post(url, headers=headers) as r:
         return r.status, await r.text()
 
 
@@ -68,6 +68,10 @@ def test_a_script_with_only_a_scheduled_handler_is_servable(serve):
     serve("export default { scheduled() {} };", "--metrics", str(metrics), workers=1,
           name="only.mjs")
     assert run(post(f"http://127.0.0.1:{metrics}/__scheduled"))[0] == 200
+    # A page in a browser on this host cannot trigger it (a cross-origin form POST).
+    for browser in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        status, text = run(post(f"http://127.0.0.1:{metrics}/__scheduled", browser))
+        assert (status, text) == (403, "Not from a browser.\n")
 
 
 def test_cron_triggers_are_armed_for_the_next_minute(serve):

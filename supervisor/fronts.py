@@ -110,6 +110,12 @@ class FrontProcess:
         self.backoff = RESTART_MIN
 
     @property
+    def serving(self) -> bool:
+        """Whether it runs and has said it serves since it was (re)started."""
+        process = self.process
+        return process is not None and process.returncode is None and self.ready.is_set()
+
+    @property
     def status_path(self) -> Path:
         return self.directory / pidfile.NAME
 
@@ -340,12 +346,20 @@ class Main:
         if request.path == "/readyz":
             if self.stopping:
                 return web.Response(status=503, text="not ready: the service is stopping\n")
+            # A front that is down (dead, or restarting and not serving yet) takes no
+            # connections: the others take them all, so it does not make the service
+            # unready (or a load balancer would drop a host that serves); one that is up
+            # but not ready does, and so does having none up.
+            down = [f for f in self.fronts if not f.serving]
             answers = await self._ask_all("/readyz")
             reasons = [f"front {f.index}: {body.decode().strip()}" for f, status, body in answers
-                       if status != 200]
+                       if status != 200 and f not in down]
+            if len(down) == len(self.fronts):
+                reasons.append("no front is serving")
             if reasons:
                 return web.Response(status=503, text="not ready: " + "; ".join(reasons) + "\n")
-            return web.Response(text="ready\n")
+            note = f" ({', '.join(f'front {f.index}' for f in down)} down)" if down else ""
+            return web.Response(text=f"ready{note}\n")
         return web.Response(status=404, text="Try /metrics, /healthz or /readyz.\n")
 
     async def _start_admin(self) -> None:

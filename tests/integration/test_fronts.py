@@ -115,7 +115,16 @@ def test_a_dead_front_is_restarted_and_the_port_keeps_serving(fronts):
     status, _, text = run(fetch(f"http://127.0.0.1:{fronts.metrics_port}/metrics"))
     assert status == 503 and b"metrics unavailable: front 1: 503 not reachable" in text, text
     fronts.wait_log(r"front \d \(pid \d+\) died")
-    fronts.wait_log(r"front 1/2 serving", count=2)
+    # The other front takes every connection meanwhile: the service stays ready (a load
+    # balancer must not drop a host that serves), and says which front is down.
+    seen = set()
+    while len(re.findall(r"front 1/2 serving", fronts.log())) < 2:
+        status, _, text = run(fetch(f"http://127.0.0.1:{fronts.metrics_port}/readyz"))
+        assert status == 200, text
+        seen.add(text)
+        assert run(fetch(fronts.url("/")))[0] == 200
+        time.sleep(0.05)
+    assert b"ready (front 1 down)\n" in seen, seen
     for _ in range(10):
         assert run(fetch(fronts.url("/")))[0] == 200
     assert run(fetch(f"http://127.0.0.1:{fronts.metrics_port}/metrics"))[0] == 200

@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--front", help=argparse.SUPPRESS)
     serve.add_argument("--front-dir", type=Path, help=argparse.SUPPRESS)
     serve.add_argument("--front-fd", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--pinned-config", type=Path, help=argparse.SUPPRESS)
     serve.add_argument("--log-level", help="debug, info (default), warning, error")
     sub.add_parser("serve", parents=[serve], help="serve worker scripts over HTTP")
     sub.add_parser("dev", parents=[serve],
@@ -270,7 +271,12 @@ def _serve_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         if extra:
             parser.error(f"with --config, set {', '.join(extra)} in the config file")
         try:
-            settings = config_file.load(args.config).settings
+            if getattr(args, "pinned_config", None) is not None:
+                # A front: the config the main process last accepted, read as if it were
+                # the file (its relative paths are the file's), not the file as it is now.
+                settings = config_file.parse(args.pinned_config.read_text(), args.config).settings
+            else:
+                settings = config_file.load(args.config).settings
         except config_file.ConfigError as e:
             print(e, file=sys.stderr)
             fail(f"{args.config}: {len(e.problems)} problem(s); not starting")

@@ -637,6 +637,7 @@ def parse(source: str, path: Path, environ: Mapping[str, str] | None = None,
     if reader.problems:
         raise ConfigError(path, reader.problems)
     settings.config_path = path.resolve()
+    settings.config_text = source  # what a restarted front is given (fronts.py)
     return Config(settings, path, locator)
 
 

@@ -56,6 +56,7 @@ from .settings import Settings
 log = logging.getLogger("isoflow.supervisor.fronts")
 
 ADMIN_SOCKET = "admin.sock"
+PINNED = "pinned"  # the main process's folder of what the fronts serve (Pinned)
 RESTART_MIN, RESTART_MAX = 0.5, 30.0  # seconds before a dead front is started again
 
 
@@ -86,6 +87,16 @@ class FrontRole:
             if self.index:
                 spec.crons = []
 
+    @property
+    def pinned(self) -> Path:
+        """The main process's folder of what every front serves now (``Pinned``)."""
+        return self.directory.parent / PINNED
+
+    def snapshot(self, script: str) -> Path:
+        """Where the pools of ``script`` of the current generation pin it (the same file in
+        every front: a front restarted later serves what the others do)."""
+        return self.pinned / f"{script}.{Pinned.generation_in(self.pinned)}.json"
+
     def tell_ready(self, fd: int) -> None:
         """Tell the main process this front serves (one line on the pipe it gave us)."""
         with contextlib.suppress(OSError):
@@ -96,6 +107,50 @@ class FrontRole:
 def split(total: int, count: int) -> list[int]:
     """``total`` workers over ``count`` fronts, as evenly as can be, at least one each."""
     return [max(1, total // count + (1 if i < total % count else 0)) for i in range(count)]
+
+
+class Pinned:
+    """What a front started now must serve, kept by the main process in ``runtime_dir/
+    pinned``: the config text last accepted (a front restarted after a reload was refused
+    must not read the file as it is now) and the generation, which names the scripts'
+    pinned copies (``script.py``): the pools of every front of one generation share them."""
+
+    def __init__(self, directory: Path, config_text: str | None) -> None:
+        self.directory = directory
+        directory.mkdir(mode=0o700, exist_ok=True)
+        self.config = directory / "config.toml"
+        self.generation = 0
+        self.accept(config_text)
+        self._write_generation()
+
+    @staticmethod
+    def generation_in(directory: Path) -> int:
+        try:
+            return int((directory / "generation").read_text())
+        except (OSError, ValueError):
+            return 0
+
+    def _write_generation(self) -> None:
+        tmp = self.directory / "generation.tmp"
+        tmp.write_text(str(self.generation))
+        tmp.replace(self.directory / "generation")
+
+    def next(self) -> None:
+        """A reload is under way: the pools it starts pin the next generation."""
+        self.generation += 1
+        self._write_generation()
+
+    def back(self) -> None:
+        """No front took the reload: the current generation stays."""
+        self.generation -= 1
+        self._write_generation()
+
+    def accept(self, config_text: str | None) -> None:
+        if config_text is None:
+            return
+        tmp = self.config.with_suffix(".tmp")
+        tmp.write_text(config_text)
+        tmp.replace(self.config)
 
 
 class FrontProcess:
@@ -135,6 +190,7 @@ class Main:
         self._runtime = RuntimeDir(settings.runtime_dir)  # locked; stale ones swept
         self.runtime_dir = self._runtime.path
         self.fronts = [FrontProcess(i, self.runtime_dir / f"front-{i}") for i in range(count)]
+        self.pinned = Pinned(self.runtime_dir / PINNED, settings.config_text)
         self.stopping = False
         self.admin: web.AppRunner | None = None
         self.pid_path = pidfile.location(settings)
@@ -152,6 +208,8 @@ class Main:
         args = [sys.executable, "-m", "isoflow.supervisor", *self.argv,
                 "--front", f"{front.index}/{self.count}", "--front-dir", str(front.directory),
                 "--front-fd", str(write_fd)]
+        if self.pinned.config.is_file():  # the config last accepted, not the file as it is
+            args += ["--pinned-config", str(self.pinned.config)]
         try:
             front.process = await asyncio.create_subprocess_exec(
                 *args, stdin=asyncio.subprocess.DEVNULL, pass_fds=(write_fd,),
@@ -245,25 +303,26 @@ class Main:
     def request_reload(self) -> None:
         self._run(self.reload())
 
-    async def _refusal(self) -> str | None:
-        """Check the config and its scripts as each front will: why they would refuse the
-        reload, or None. Checked here first, a config or script that does not load reaches
-        no front, so none of them takes a reload the others refuse (their own checks agree
-        but for a script that fails by chance, or files changed between two reads)."""
+    async def _refusal(self) -> tuple[str | None, str | None]:
+        """Check the config and its scripts as each front will: (why they would refuse the
+        reload or None, the config's text). Checked here first, a config or script that
+        does not load reaches no front, so none of them takes a reload the others refuse
+        (their own checks agree but for a script that fails by chance, or files changed
+        between two reads)."""
         settings = self.settings
         if settings.config_path is not None:
             try:
                 settings = load(settings.config_path).settings
             except ConfigError as e:
-                return str(e)
+                return str(e), None
         errors = (await script_errors(settings)).values()
-        return "\n".join(errors) or None
+        return "\n".join(errors) or None, settings.config_text
 
     async def reload(self) -> None:
         """SIGHUP every front; one outcome once each has said how its reload went."""
         async with self._reload_lock:
             self.notifier.reloading()
-            refusal = await self._refusal()
+            refusal, config_text = await self._refusal()
             if refusal is not None:
                 for line in refusal.splitlines():
                     log.error("%s", line)
@@ -276,6 +335,7 @@ class Main:
                 return
             before = {f.index: (pidfile.read_status(f.status_path) or {}).get("count", 0)
                       for f in self.fronts}
+            self.pinned.next()
             self._signal(signal.SIGHUP)
             outcomes: dict[int, dict] = {}
             deadline = time.monotonic() + 120.0
@@ -287,6 +347,10 @@ class Main:
                 await asyncio.sleep(0.05)
             ok = len(outcomes) == len(self.fronts) and all(s.get("ok") for s in
                                                            outcomes.values())
+            if ok:
+                self.pinned.accept(config_text)
+            elif not any(s.get("ok") for s in outcomes.values()):
+                self.pinned.back()
             refused = [f"front {i}: {s.get('message', '')}" for i, s in sorted(outcomes.items())
                        if not s.get("ok")]
             missing = [str(f.index) for f in self.fronts if f.index not in outcomes]

@@ -129,6 +129,7 @@ class Service:
                           self._serials, self.metrics, self.zygote,
                           self.handovers.path if settings.relay and self.handovers.listening
                           else None,
+                          self.role.snapshot(script) if self.role is not None else
                           self.runtime_dir / f"script-{next(self._pool_serials)}.pinned.json")
 
     async def _start_pools(self, settings: Settings) -> dict[str, WorkerPool]:

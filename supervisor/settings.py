@@ -161,6 +161,7 @@ class Settings:
     cache_dir: Path | None = field(default_factory=default_cache_dir)  # compiled bundles
     pid_file: Path | None = None  # written at start for `isoflow reload`
     config_path: Path | None = None  # the TOML file these settings came from, if any
+    config_text: str | None = field(default=None, repr=False, compare=False)  # its text
 
     @classmethod
     def single_script(cls, script: Path, *, host: str = "127.0.0.1", port: int = 8080,

@@ -145,3 +145,46 @@ def test_fronts_and_workers_die_with_the_main_process(tmp_path):
         wait_until(lambda: not any(alive(p) for p in front_pids + below), timeout=5)
     finally:
         server.stop()
+
+
+VERSION = 'export default { fetch() { return new Response("V"); } };\n'
+PINNED_CONFIG = """
+[server]
+fronts = 2
+pid_file = "@DIR@/isoflow.pid"
+
+[[listeners]]
+port = @PORT@
+
+[scripts.app]
+path = "app.mjs"
+workers = 2
+
+[[routes]]
+script = "app"
+"""
+
+
+def test_a_front_restarted_after_a_refused_reload_serves_what_the_others_do(ops, tmp_path):
+    """A front restarted later gets the config the main process last accepted and the
+    scripts its generation pinned, not the files as they are by then: after a refused
+    reload (a broken script, then a broken config), a killed front comes back serving."""
+    server = ops(PINNED_CONFIG, files={"app.mjs": VERSION.replace("V", "v1")})
+    (tmp_path / "app.mjs").write_text(VERSION.replace("V", "v2"))
+    server.send_signal(signal.SIGHUP)
+    server.wait_log(r"isoflow.supervisor.fronts: reload: reloaded")
+    assert {run(fetch(server.url("/")))[2] for _ in range(8)} == {b"v2"}
+    (tmp_path / "app.mjs").write_text("export default { fetch() { return new Response(; } };\n")
+    server.send_signal(signal.SIGHUP)
+    server.wait_log(r"reload refused; still serving the previous configuration")
+    server.write_config("[server\n")  # and the config broken too
+    (pid,) = [p for p in children(server.pid) if "--front 1/2" in _cmdline(p)]
+    os.kill(pid, signal.SIGKILL)
+    server.wait_log(r"front 1/2 serving", count=2)
+    answers = {run(fetch(server.url("/")))[:3:2] for _ in range(8)}
+    assert answers == {(200, b"v2")}, answers
+
+
+def _cmdline(pid: int) -> str:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().replace(b"\0", b" ").decode()

@@ -82,6 +82,10 @@ class RuntimeDir:
         if not self.owned:  # what a killed supervisor left (ZeroMQ would replace it anyway)
             with contextlib.suppress(FileNotFoundError):
                 (self.path / SOCKET).unlink()
+            # and the scripts its pools pinned (script.py): this start pins them afresh
+            for stale in (*self.path.glob("script-*.pinned.json"), *self.path.glob("pinned/*")):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
 
     def release(self) -> None:
         """At stop: remove a temporary directory; unlock a configured one."""

@@ -197,6 +197,19 @@ def test_a_script_that_no_longer_loads_is_refused_at_reload(ops, tmp_path):
     assert run(get(server.url("/")))[:3:2] == (200, b"v2")
 
 
+def test_a_new_start_does_not_serve_what_a_killed_one_pinned(ops, tmp_path):
+    """The pinned copies in a configured runtime_dir are the pools' of one run: after a
+    supervisor killed by SIGKILL, the next start loads the script as it is."""
+    config = CONFIG.replace("[server]", f'[server]\nruntime_dir = "{tmp_path / "run"}"')
+    server = ops(config, files={"app.mjs": VERSION.replace("VERSION", "v1")})
+    assert run(get(server.url("/")))[:3:2] == (200, b"v1")
+    assert list((tmp_path / "run").glob("script-*.pinned.json"))
+    server.stop(signal.SIGKILL)
+    (tmp_path / "app.mjs").write_text(VERSION.replace("VERSION", "v2"))
+    again = ops(config)
+    assert run(get(again.url("/")))[:3:2] == (200, b"v2")
+
+
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_a_reload_picks_up_a_renewed_certificate(ops, tmp_path):
     make_cert(tmp_path)

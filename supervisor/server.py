@@ -100,6 +100,7 @@ class Service:
         self.remote: RemoteLink | None = None  # the TCP link remote workers connect to
         self._serials = itertools.count(1)
         self._pool_serials = itertools.count(1)  # names each pool's pinned script
+        self._may_log = logsetup.LogLimiter()
         self.channel: Channel | None = None
         self.handovers = Handovers(self.runtime_dir / "handover.sock",  # the splice relay's
                                    self._is_local_worker)
@@ -158,7 +159,11 @@ class Service:
         frames to its handle)."""
         worker = self.registry.get(identity)
         if worker is None:
-            log.warning("dropped %s from unknown worker %r", frame.TYPE.name, identity)
+            # Once a minute per sender: a process that floods the IPC socket under an id of
+            # no worker made the loop log ~10,000 lines a second and miss real heartbeats.
+            if self._may_log(identity):
+                log.warning("dropped %s from unknown worker %r (its frames are logged once "
+                            "a minute)", frame.TYPE.name, identity)
             return
         self.table.on_frame(worker, frame)
 

@@ -113,7 +113,10 @@ def test_rogue_dealers_cannot_disturb_streams_in_flight(ops, tmp_path):
     assert sent > 5000 and received == 0
     log = server.log()
     assert re.search(r"rejected frame from worker b'rogue': ", log)
-    assert re.search(r"dropped RESPONSE_HEAD from unknown worker b'rogue'", log)
+    # Logged once a minute per sender, not once a frame (a flood of log lines starved the
+    # loop: the real workers' heartbeats went unanswered and they were killed).
+    assert len(re.findall(r"dropped [A-Z_]+ from unknown worker b'rogue'", log)) == 1
+    assert "missed heartbeats" not in log
     assert "Traceback" not in log
     assert server.proc.poll() is None
     assert_untouched(server, pids)

@@ -30,7 +30,7 @@ from _harness import REPO, free_port, serving
 
 sys.path.insert(0, str(REPO / "bench" / "compare"))
 from measure import cpu_seconds
-from runtimes import BUN_MAIN, COMPATIBILITY_DATE, install_peers
+from runtimes import BUN_MAIN, COMPATIBILITY_DATE, PEERS, install_peers
 
 from tests.procstats import descendants
 
@@ -159,6 +159,10 @@ def main() -> None:
     parser.add_argument("--offline", action="store_true", help="do not install peers")
     args = parser.parse_args()
     wanted = [p for p in args.peers.split(",") if p]
+    unknown = [p for p in wanted if p not in PEERS]
+    if unknown:
+        parser.error(f"--peers: no peer named {', '.join(unknown)} (known: {', '.join(PEERS)}; "
+                     "an empty --peers runs isoflow alone)")
     peers, messages = install_peers(wanted, offline=args.offline) if wanted else ([], [])
     for m in messages:
         print(m)

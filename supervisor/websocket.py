@@ -131,6 +131,21 @@ class MaskedFramesOnly:
                 self._skip -= step
                 i += step
                 continue
+            if not head and i + 2 <= n:  # a whole head in this data: read it in place
+                second = data[i + 1]
+                if not second & 0x80:
+                    return i
+                size = second & 0x7F
+                end = i + (8 if size == 126 else 14 if size == 127 else 6)
+                if end <= n:
+                    if size == 126:
+                        size = int.from_bytes(data[i + 2:i + 4], "big")
+                    elif size == 127:
+                        size = int.from_bytes(data[i + 2:i + 10], "big")
+                    i = end + size
+                    if i > n:
+                        self._skip = i - n
+                    continue
             start = i - len(head)
             need = 2 if len(head) < 2 else _head_size(head[1])
             take = min(need - len(head), n - i)

@@ -118,7 +118,9 @@ def test_a_dead_front_is_restarted_and_the_port_keeps_serving(fronts):
     # The other front takes every connection meanwhile: the service stays ready (a load
     # balancer must not drop a host that serves), and says which front is down.
     seen = set()
+    deadline = time.monotonic() + 30
     while len(re.findall(r"front 1/2 serving", fronts.log())) < 2:
+        assert time.monotonic() < deadline, "front 1 was not started again"
         status, _, text = run(fetch(f"http://127.0.0.1:{fronts.metrics_port}/readyz"))
         assert status == 200, text
         seen.add(text)

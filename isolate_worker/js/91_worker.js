@@ -146,6 +146,64 @@ function makeContext() {
   };
 }
 
+let fetchEventSlots;
+
+/**
+ * The event of a service-worker script's fetch listeners, its members on its prototype (as
+ * workerd's FetchEvent has them) and its state in private fields: one object a request,
+ * not four property definitions and three closures.
+ */
+class FetchEvent extends internals.events.Event {
+  #request;
+  #job;
+  #dispatching = true;
+  #responded = false;
+  #response = undefined;
+
+  static {
+    fetchEventSlots = {
+      /** The dispatch is over: respondWith() may no longer be called. */
+      close(event) {
+        event.#dispatching = false;
+      },
+      /** The response respondWith() was given, or what no call means. */
+      response(event) {
+        if (!event.#responded) {
+          throw new TypeErrorCtor("No response: no fetch listener called event.respondWith().");
+        }
+        return event.#response;
+      },
+    };
+  }
+
+  constructor(request, job, internal) {
+    if (internal !== kInternal) throw new TypeErrorCtor("Illegal constructor");
+    super("fetch");
+    this.#request = request;
+    this.#job = job;
+  }
+
+  get request() {
+    return this.#request;
+  }
+
+  respondWith(response) {
+    if (!this.#dispatching) {
+      throw invalidState("respondWith() must be called synchronously in the event handler.");
+    }
+    if (this.#responded) throw invalidState("respondWith() was already called.");
+    this.#responded = true;
+    this.#response = response;
+  }
+
+  waitUntil(promise) {
+    waitUntil(promise, this.#job);
+  }
+
+  passThroughOnException() {} // accepted: there is no origin to pass the request to
+}
+const kInternal = primordials.Symbol("internal");
+
 /** Run the script's fetch handler; returns a Response or a promise of one. */
 function dispatchFetch(request) {
   if (moduleExports !== null) {
@@ -155,32 +213,13 @@ function dispatchFetch(request) {
     }
     return handler.fetch(request, internals.worker.env, makeContext());
   }
-  let response;
-  let responded = false;
-  let dispatching = true;
-  const job = currentJob();
-  const event = makeEvent("fetch", {
-    request,
-    respondWith(r) {
-      if (!dispatching) throw invalidState("respondWith() must be called synchronously in the event handler.");
-      if (responded) throw invalidState("respondWith() was already called.");
-      responded = true;
-      response = r;
-    },
-    waitUntil(promise) {
-      waitUntil(promise, job);
-    },
-    passThroughOnException() {},
-  });
+  const event = new FetchEvent(request, currentJob(), kInternal);
   try {
     internals.events.dispatch(globalThis, event);
   } finally {
-    dispatching = false;
+    fetchEventSlots.close(event);
   }
-  if (!responded) {
-    throw new TypeErrorCtor("No response: no fetch listener called event.respondWith().");
-  }
-  return response;
+  return fetchEventSlots.response(event);
 }
 
 /** Whether the script handles `type` ("fetch", "scheduled") events at all. */

@@ -101,14 +101,14 @@ def _load_snapshot(evaluate: Callable[[str], Any], path: Path,
         source = pinned["classic"] if bundle is None else None
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise ScriptError(f"{path}: the pinned copy {snapshot} cannot be read: {e}") from None
+    if bundle is not None:
+        _evaluate_bundle(evaluate, path, bundle)
+        return bundle
     try:
-        if bundle is None:
-            evaluate(f"{source}\n//# sourceURL={path}\n")
-        else:
-            evaluate(f"{bundle.code}//# sourceURL={BUNDLE_URL}{path.name}\n")
+        evaluate(f"{source}\n//# sourceURL={path}\n")
     except JSEvalException as e:
-        raise ScriptError(_describe(e, path, bundle)) from None
-    return bundle
+        raise ScriptError(_describe(e, path, None)) from None
+    return None
 
 
 def _pin(snapshot: Path, pinned: dict[str, str]) -> None:
@@ -149,11 +149,16 @@ def _load(evaluate: Callable[[str], Any], path: Path, cache_dir: Path | None,
         bundle = bundler.build(path, cache_dir=cache_dir, root=root, compat_flags=compat_flags)
     except bundler.BundleError as e:
         raise ScriptError(str(e)) from None
+    _evaluate_bundle(evaluate, path, bundle)
+    return bundle, None
+
+
+def _evaluate_bundle(evaluate: Callable[[str], Any], path: Path, bundle: bundler.Bundle) -> None:
+    """Evaluate a module graph's bundle; its errors name the user's file and line."""
     try:
         evaluate(f"{bundle.code}//# sourceURL={BUNDLE_URL}{path.name}\n")
     except JSEvalException as e:
         raise ScriptError(_describe(e, path, bundle)) from None
-    return bundle, None
 
 
 def check_handler(status: dict[str, Any], path: Path) -> None:

@@ -246,19 +246,19 @@ class RemoteLink:
         if worker is None:  # frames queued before a reconnection, or a worker that was dropped
             log.debug("dropped %s from remote %r, which has not said HELLO", frame.TYPE.name,
                       identity)
-        elif self._sender_key() != worker.key:
+        elif (key := self._sender_key()) != worker.key:
             # Another key's connection took the worker's id over (ROUTER_HANDOVER): what it
             # sends is not the worker's.
             if self._may_log((identity, "key")):
                 log.warning("dropped frames for remote worker %s that came with another key "
-                            "(%s)", worker.name, self.zap.key_name(self._sender_key()))
+                            "(%s)", worker.name, self.zap.key_name(key))
         else:
             self.table.on_frame(worker, frame)
 
     def _admit(self, identity: bytes, frame: p.Hello) -> None:
         """A remote worker (re)connected: it joins its script's pool, afresh."""
         message = self.channel.message
-        key = message.get("User-Id") if message is not None else None
+        key = self._sender_key()
         address = message.get("Peer-Address") if message is not None else "?"
         old = self.workers.get(identity)
         parsed = parse_identity(identity)

@@ -135,14 +135,9 @@ class MaskedFramesOnly:
                 second = data[i + 1]
                 if not second & 0x80:
                     return i
-                size = second & 0x7F
-                end = i + (8 if size == 126 else 14 if size == 127 else 6)
+                end = i + _head_size(second)
                 if end <= n:
-                    if size == 126:
-                        size = int.from_bytes(data[i + 2:i + 4], "big")
-                    elif size == 127:
-                        size = int.from_bytes(data[i + 2:i + 10], "big")
-                    i = end + size
+                    i = end + _payload_size(data, i, second)
                     if i > n:
                         self._skip = i - n
                     continue
@@ -157,12 +152,7 @@ class MaskedFramesOnly:
                 return max(start, 0)
             if len(head) < _head_size(head[1]):
                 continue
-            size = head[1] & 0x7F
-            if size == 126:
-                size = int.from_bytes(head[2:4], "big")
-            elif size == 127:
-                size = int.from_bytes(head[2:10], "big")
-            self._skip = size
+            self._skip = _payload_size(head, 0, head[1])
             head.clear()
         return -1
 
@@ -171,6 +161,16 @@ def _head_size(second: int) -> int:
     """The size of a frame's head from its second byte: the extended length, the mask."""
     size = second & 0x7F
     return 2 + (2 if size == 126 else 8 if size == 127 else 0) + (4 if second & 0x80 else 0)
+
+
+def _payload_size(buf: bytes | bytearray, at: int, second: int) -> int:
+    """The payload length of the frame whose whole head starts at ``buf[at]``."""
+    size = second & 0x7F
+    if size == 126:
+        return int.from_bytes(buf[at + 2:at + 4], "big")
+    if size == 127:
+        return int.from_bytes(buf[at + 2:at + 10], "big")
+    return size
 
 
 async def serve(request: web.BaseRequest, stream: Stream, head: p.ResponseHead,

@@ -1501,12 +1501,7 @@ function from(Ctor, iterable, opts) {
           settleAsyncValue(value);
           return;
         }
-        if (value === null) {
-          reading = false;
-          throw errNullValues();
-        }
-        if (readable.push(value)) continue;
-        reading = false;
+        if (pushValue(value)) continue;
       } catch (err) {
         readable.destroy(err);
       }
@@ -1515,19 +1510,20 @@ function from(Ctor, iterable, opts) {
   }
   async function settleAsyncValue(promise) {
     try {
-      const value = await promise;
-      if (value === null) {
-        reading = false;
-        throw errNullValues();
-      }
-      if (readable.push(value)) {
-        nextSyncWithAsyncValues();
-        return;
-      }
-      reading = false;
+      if (pushValue(await promise)) nextSyncWithAsyncValues();
     } catch (err) {
       readable.destroy(err);
     }
+  }
+  /** Push one value (null is not one: TypeError); whether more may be pushed now. */
+  function pushValue(value) {
+    if (value === null) {
+      reading = false;
+      throw errNullValues();
+    }
+    if (readable.push(value)) return true;
+    reading = false;
+    return false;
   }
   function nextOf() {
     let result;
@@ -1568,12 +1564,7 @@ function from(Ctor, iterable, opts) {
           readable.push(null);
           return;
         }
-        if (value === null) {
-          reading = false;
-          throw errNullValues();
-        }
-        if (readable.push(value)) continue;
-        reading = false;
+        if (pushValue(value)) continue;
       } catch (err) {
         readable.destroy(err);
       }

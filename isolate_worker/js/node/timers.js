@@ -38,18 +38,11 @@ function validateCallback(callback) {
   if (typeof callback !== "function") throw invalidArgType("callback", "Function", callback);
 }
 
-class Timeout {
-  constructor(callback, after, args, isRepeat) {
-    after *= 1;
-    if (!(after >= 1 && after <= TIMEOUT_MAX)) after = 1;
-    this._idleTimeout = after;
-    this._onTimeout = callback;
-    this._repeat = isRepeat ? after : null;
-    this._destroyed = false;
-    this[kArgs] = args;
+/** What a Timeout and an Immediate both say: whether they hold the event loop (an isolate
+ * has no loop to hold open: the flag is only kept and reported). */
+class Refable {
+  constructor() {
     this[kRefed] = true;
-    this[kId] = 0;
-    start(this);
   }
 
   ref() {
@@ -64,6 +57,21 @@ class Timeout {
 
   hasRef() {
     return this[kRefed];
+  }
+}
+
+class Timeout extends Refable {
+  constructor(callback, after, args, isRepeat) {
+    super();
+    after *= 1;
+    if (!(after >= 1 && after <= TIMEOUT_MAX)) after = 1;
+    this._idleTimeout = after;
+    this._onTimeout = callback;
+    this._repeat = isRepeat ? after : null;
+    this._destroyed = false;
+    this[kArgs] = args;
+    this[kId] = 0;
+    start(this);
   }
 
   /** Starts the timer again from now, with the same callback and delay. */
@@ -140,12 +148,12 @@ function setIntervalNode(callback, repeat, ...args) {
   return new Timeout(callback, repeat, args, true);
 }
 
-class Immediate {
+class Immediate extends Refable {
   constructor(callback, args) {
+    super();
     this._onImmediate = callback;
     this._argv = args;
     this._destroyed = false;
-    this[kRefed] = true;
     this[kCleared] = false;
     this[kId] = 0;
     const run = als.bind(() => {
@@ -155,20 +163,6 @@ class Immediate {
     queue(() => {
       if (!this[kCleared]) this[kId] = setTimeoutGlobal(run, 0);
     });
-  }
-
-  ref() {
-    this[kRefed] = true;
-    return this;
-  }
-
-  unref() {
-    this[kRefed] = false;
-    return this;
-  }
-
-  hasRef() {
-    return this[kRefed];
   }
 
   [SymbolDispose]() {

@@ -328,6 +328,7 @@ class Worker:
         self.terminations = {"cpu": 0, "memory": 0, "error": 0}
         self.rss_base = 0  # the RSS with one fresh isolate, measured at start
         self.rss_limit = 0  # the RSS backstop (RSS_MARGIN)
+        self.wants_recycle = False  # its memory did not come back: the pool should replace it
         self.data_limit = 0  # RLIMIT_DATA's soft limit (DATA_MARGIN), once set
         self._freeing: set[asyncio.Task] = set()  # old isolates being freed
         self.runtime_failures = 0  # requests the JS runtime failed in a row (AC_ERROR flag)
@@ -987,6 +988,14 @@ class Worker:
         trim_malloc()
         rss = process_rss()
         if self.rss_base and rss > self.rss_base + RSS_MARGIN and not self.draining:
+            if self.options.remote is None:
+                # The pool replaces it (its PONG stats ask): the replacement starts first,
+                # and this one serves until then (a drain would refuse what it is still sent).
+                log.error("worker %s: %d MiB resident after its isolate was replaced (%d MiB "
+                          "at start): asking to be replaced", self.options.worker_id,
+                          rss >> 20, self.rss_base >> 20)
+                self.wants_recycle = True
+                return
             log.error("worker %s: %d MiB resident after its isolate was replaced (%d MiB at "
                       "start): restarting the worker", self.options.worker_id, rss >> 20,
                       self.rss_base >> 20)
@@ -1036,6 +1045,7 @@ class Worker:
             "cpu_terminations": self.terminations["cpu"],
             "memory_terminations": self.terminations["memory"],
             "isolate_errors": self.terminations["error"],
+            "recycle": int(self.wants_recycle),
         }
 
     async def close(self) -> None:

@@ -114,6 +114,9 @@ def as_int(value: object) -> int:
 # time off, a size of 2**70 bytes broke RLIMIT_DATA's setting in every worker).
 MAX_SECONDS = 10_000_000.0  # ~115 days
 MAX_SIZE = 1 << 50  # 1 PiB
+# An idle worker is ~85 MiB resident (docs/performance.md, Memory): a lower recycle_rss would
+# replace every worker as soon as it started.
+RECYCLE_RSS_MIN = 128 << 20
 
 
 def as_seconds(value: object) -> float:
@@ -181,6 +184,14 @@ def at_least(minimum: float, what: str = "") -> Callable[[Any], None]:
     def check(value: float) -> None:
         if value < minimum:
             raise _Bad(f"must be at least {what or minimum}, got {value}")
+    return check
+
+
+def off_or_at_least(minimum: float, what: str) -> Callable[[Any], None]:
+    """0 (off), or at least ``minimum``."""
+    def check(value: float) -> None:
+        if 0 < value < minimum:
+            raise _Bad(f"must be 0 (off) or at least {what}, got {value}")
     return check
 
 
@@ -307,6 +318,7 @@ def _limits(t: _Table | None, base: Limits) -> Limits:
         "max_runtime_failures": (as_int, at_least(1)),
         "recycle_requests": (as_int, at_least(0)),
         "recycle_heap": (as_size, None),
+        "recycle_rss": (as_size, off_or_at_least(RECYCLE_RSS_MIN, "128MiB")),
         "websocket_max_message": (as_size, at_least(1024, "1KiB")),
         "websocket_idle_timeout": (as_seconds, at_least(0)),
         "websocket_connections": (as_int, at_least(0)),

@@ -441,17 +441,28 @@ class WorkerPool:
 
     # -- recycling ----------------------------------------------------------------------
 
+    def _recycle_reason(self, worker: WorkerHandle) -> tuple[str, str] | None:
+        """Why ``worker`` is due for replacement, as (metric label, log text), or None."""
+        limits = self.limits
+        stats = worker.stats
+        if limits.recycle_requests and worker.served >= limits.recycle_requests:
+            return "requests", f"after {worker.served} requests"
+        if limits.recycle_heap and stats.get("heap_used", 0) >= limits.recycle_heap:
+            return "heap", f"with {stats['heap_used'] >> 20} MiB of heap"
+        if limits.recycle_rss and stats.get("rss", 0) >= limits.recycle_rss:
+            return "rss", f"with {stats['rss'] >> 20} MiB resident"
+        if stats.get("recycle"):  # the worker asks (isolate_worker/worker.py, _await_freed)
+            return "worker", ("at its own request (its memory did not come back after an "
+                              "isolate was replaced)")
+        return None
+
     def _maybe_recycle(self, worker: WorkerHandle) -> None:
         if not worker.recyclable:
             return  # a remote worker: not ours to replace
-        limits = self.limits
-        reason = None
-        if limits.recycle_requests and worker.served >= limits.recycle_requests:
-            reason = f"after {worker.served} requests"
-        elif limits.recycle_heap and worker.stats.get("heap_used", 0) >= limits.recycle_heap:
-            reason = f"with {worker.stats['heap_used'] >> 20} MiB of heap"
-        if reason is None:
+        due = self._recycle_reason(worker)
+        if due is None:
             return
+        kind, reason = due
         slot = worker.slot
         if (self.closing or worker.stopping or self.slots[slot] is not worker
                 or slot in self._replacements or slot in self._recycling
@@ -460,7 +471,6 @@ class WorkerPool:
         log.info("%s (pid %s) is recycled %s; starting its replacement", worker.name,
                  worker.pid, reason)
         if self.metrics is not None:
-            kind = "requests" if reason.startswith("after") else "heap"
             self.metrics.recycles.labels(self.script, kind).inc()
         self._recycling.add(slot)
 

@@ -71,6 +71,7 @@ class Limits:
     max_runtime_failures: int = 10  # consecutive runtime failures before an isolate is replaced
     recycle_requests: int = 0  # replace a worker after this many requests (0: never)
     recycle_heap: int = 0  # replace a worker once its V8 heap uses this many bytes (0: never)
+    recycle_rss: int = 0  # replace a worker once its process is this many bytes resident (0: never)
     websocket_max_message: int = 1 << 20  # bytes of one WebSocket message; more: close 1009
     websocket_idle_timeout: float = 300.0  # seconds without a message either way (0: none)
     websocket_connections: int = 1000  # open WebSockets per worker, served and outbound

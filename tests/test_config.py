@@ -385,6 +385,16 @@ def test_recycle_heap_must_be_below_the_memory_limit(tmp_path):
     assert found == ["c.toml:12: scripts.app.limits.recycle_heap: must be below the memory limit, or it can never trigger"]
 
 
+def test_recycle_rss_is_off_or_at_least_128_mib(tmp_path):
+    text = MINIMAL + '\n[scripts.app.limits]\nrecycle_rss = "100MiB"\n'
+    found = problems(tmp_path, text)
+    assert found == ["c.toml:11: scripts.app.limits.recycle_rss: must be 0 (off) or at least "
+                     "128MiB, got 104857600"]
+    for value, expected in (('"0"', 0), ('"1GiB"', 1 << 30)):
+        s = load_ok(tmp_path, MINIMAL + f"\n[scripts.app.limits]\nrecycle_rss = {value}\n")
+        assert s.scripts["app"].limits.recycle_rss == expected
+
+
 def test_a_bad_certificate_is_reported(tmp_path):
     text = MINIMAL.replace("port = 8080", 'port = 8080\ntls_cert = "c.pem"\ntls_key = "k.pem"')
     found = problems(tmp_path, text, files={"api.js": "x", "c.pem": "junk", "k.pem": "junk"})

@@ -25,6 +25,7 @@ addEventListener("fetch", (event) => event.respondWith((async () => {
   const url = new URL(event.request.url);
   const path = url.pathname;
   if (path === "/slow") { await sleep(Number(url.searchParams.get("ms") ?? 1000)); return new Response("slow done"); }
+  if (path === "/hold") { keep.push(new Uint8Array(Number(url.searchParams.get("mib")) << 20).fill(1)); return new Response("held"); }
   if (path === "/grow") { for (let i = 0; i < 40; i++) keep.push(new Array(100000).fill(i + 0.5)); return new Response("grown"); }
   if (path === "/stream") {
     let i = 0;
@@ -161,6 +162,16 @@ def test_workers_are_recycled_when_their_heap_passes_the_limit(ops):
     assert run(get(server.url("/grow")))[2] == b"grown"  # ~32 MB kept alive
     m = server.wait_log(rf"app/w0 \(pid {first}\) is recycled with (\d+) MiB of heap")[0]
     assert int(m.group(1)) >= 20
+    wait_new_pid(server, "app/w0", first)
+    assert run(get(server.url("/")))[2] == b"ok"
+
+
+def test_workers_are_recycled_when_their_resident_memory_passes_the_limit(ops):
+    server = ops(config('memory = "512MiB"\n    recycle_rss = "192MiB"'), files={"app.js": SCRIPT})
+    first = server.worker_pids()["app/w0"]
+    assert run(get(server.url("/hold?mib=160")))[2] == b"held"  # filled: resident
+    m = server.wait_log(rf"app/w0 \(pid {first}\) is recycled with (\d+) MiB resident")[0]
+    assert int(m.group(1)) >= 192
     wait_new_pid(server, "app/w0", first)
     assert run(get(server.url("/")))[2] == b"ok"
 

@@ -549,19 +549,27 @@ class Front:
         """The response's header fields for the client: the script's less the hop-by-hop
         ones (the fixed ones, and every field its Connection names), with Server and the
         request id added when the script sent neither."""
-        named = header_bytes.field_tokens(v for k, v in head.headers
-                                               if k.lower() == "connection")
+        header = self.active().settings.request_id_header
+        own_id = header.lower()
         fields: list[tuple[str, str]] = []
-        names = set()
+        lowered: list[str] = []
+        connection = False
         for name, value in head.headers:
             lower = name.lower()
-            if lower not in HOP_BY_HOP and lower not in named:
+            if lower in HOP_BY_HOP:
+                connection = connection or lower == "connection"
+            else:
                 fields.append((name, value))
-                names.add(lower)
-        if "server" not in names:
+                lowered.append(lower)
+        if connection:  # the fields it names are hop-by-hop too (RFC 9110, 7.6.1)
+            named = header_bytes.field_tokens(v for k, v in head.headers
+                                              if k.lower() == "connection")
+            kept = [i for i, lower in enumerate(lowered) if lower not in named]
+            fields = [fields[i] for i in kept]
+            lowered = [lowered[i] for i in kept]
+        if "server" not in lowered:
             fields.append(("Server", SERVER))
-        header = self.active().settings.request_id_header
-        if header.lower() not in names:
+        if own_id not in lowered:
             fields.append((header, request_id))
         return fields
 

@@ -92,6 +92,9 @@ def normalize_host(host: str) -> str:
     return name.rstrip(".")
 
 
+_SEEN_MAX = 4096  # (Host, path) pairs whose route Router.match keeps
+
+
 class Router:
     """The routing table: ``match(host, path)`` -> the route that serves it, or None."""
 
@@ -102,10 +105,22 @@ class Router:
         indexed.sort(key=lambda ir: (host_rank(ir[1].host), len(ir[1].path), -ir[0]),
                      reverse=True)
         self._ordered = [r for _, r in indexed]
+        self._seen: dict[tuple[str, str], Route | None] = {}  # match's answers, bounded
 
     def match(self, host: str, path: str) -> Route | None:
         """The route for a request: ``path`` is its decoded path (aiohttp's
-        ``request.path``), resolved here."""
+        ``request.path``), resolved here. The answers for the latest few thousand
+        (Host, path) pairs are kept (a repeated one costs a lookup, not the search)."""
+        key = (host, path)
+        seen = self._seen
+        if key in seen:
+            return seen[key]
+        if len(seen) >= _SEEN_MAX:
+            seen.clear()
+        route = seen[key] = self._search(host, path)
+        return route
+
+    def _search(self, host: str, path: str) -> Route | None:
         host = normalize_host(host)
         path = resolved_path(path)
         for route in self._ordered:

@@ -33,10 +33,10 @@ def head_bytes(version: tuple[int, int], status: int, reason: str,
     typed = dated = False
     for name, value in fields:
         lines.append(f"{name}: {value}")
-        lower = name.lower()
-        if lower == "content-type":
+        size = len(name)  # lowercased only when it may be one of the two
+        if size == 12 and name.lower() == "content-type":
             typed = True
-        elif lower == "date":
+        elif size == 4 and name.lower() == "date":
             dated = True
     lines.append(f"Content-Length: {length}")
     if not typed and length:

@@ -448,6 +448,16 @@ def test_the_most_specific_route_wins(host, path, name):
     assert route is not None and route.name == name
 
 
+def test_a_router_remembers_its_answers_within_a_bound():
+    router = Router([Route("api", "api", host="api.example.com"), Route("any", "a")])
+    for _ in range(2):  # the second time from what it remembers
+        assert router.match("API.example.com:80", "/x").name == "api"
+        assert router.match("other", "/x").name == "any"
+    for i in range(5000):  # a client's many paths: remembered up to the bound, then afresh
+        assert router.match("api.example.com", f"/{i}").name == "api"
+    assert 0 < len(router._seen) <= 4096
+
+
 def test_no_route_matches():
     router = Router([Route("api", "api", host="api.example.com")])
     assert router.match("other.example.com", "/") is None

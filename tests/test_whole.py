@@ -12,7 +12,7 @@ import re
 import pytest
 from aiohttp import web
 
-from isoflow.protocol.headers import encode_head
+from isoflow.protocol.headers import encode_head, has_control
 from isoflow.supervisor import front  # noqa: F401 - installs the latin-1 header serializer
 from isoflow.supervisor.whole import WholeResponse, head_bytes
 
@@ -96,6 +96,15 @@ def test_a_control_character_is_refused(bad: str) -> None:
         head_bytes((1, 1), 200, "OK", [("x-a", bad)], 0, True)
     with pytest.raises(ValueError, match="header injection"):
         head_bytes((1, 1), 200, "OK", [(bad, "v")], 0, True)
+
+
+def test_a_control_character_is_found_wherever_it_is() -> None:
+    # has_control skips its search for a printable head: every code point up to U+02FF
+    # (controls, latin-1, separators such as U+00A0 and U+0085) agrees with the search.
+    for code in range(0x300):
+        text = f"x-a: a{chr(code)}b"
+        expected = (code < 0x20 and code != 0x09) or code == 0x7F
+        assert has_control(["HTTP/1.1 200 OK", text]) is expected, hex(code)
 
 
 def test_encode_head_keeps_bytes_and_tabs() -> None:

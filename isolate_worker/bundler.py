@@ -332,8 +332,10 @@ class _Resolver:
                                  f"nodejs_compat (it has {have})")
         return NODE_DIR / f"{NODE_PROVIDED[name]}.js"
 
-    def _load(self, base: Path) -> Path | None:
-        """A file as written, with an extension added, or a folder's entry (LOAD_AS_FILE/DIR)."""
+    def _load(self, base: Path, following: frozenset[Path] = frozenset()) -> Path | None:
+        """A file as written, with an extension added, or a folder's entry (LOAD_AS_FILE/DIR).
+        ``following``: the folders whose ``main`` led here (a ``main`` that leads back to
+        one of them, ``"."`` say, is passed over as a ``main`` naming nothing is)."""
         found = self._file(base)
         if found is not None:
             return found
@@ -345,12 +347,13 @@ class _Resolver:
             found = self._file(base.with_suffix(ext))
             if found is not None:
                 return found
-        if self._dir(base) is None:
+        folder = self._dir(base)
+        if folder is None:
             return None
         data = self._manifest(base)
         for key in self.main_fields:
-            if isinstance(data.get(key), str):
-                found = self._load(base / data[key])
+            if isinstance(data.get(key), str) and folder not in following:
+                found = self._load(base / data[key], following | {folder})
                 if found is not None:
                     return found
         for ext in MODULE_EXTENSIONS:

@@ -1075,12 +1075,20 @@ async def serve(options: WorkerOptions) -> int:
             worker.fatal(str(e))
             log.error("%s", e)
             return 2
+        except Exception as e:  # a bug of ours loading it: one clear line, not a crash loop
+            log.exception("cannot load %s", options.script)
+            worker.fatal(_internal_error(options.script, e))
+            return 2
         worker.data_limit = limit_process_data(options.bridge.memory_limit + DATA_MARGIN)
         await worker.stopped.wait()
         return 0
     finally:
         await worker.close()
         flush_at_exit()
+
+
+def _internal_error(path: Path | None, error: Exception) -> str:
+    return f"{path}: cannot load the script (an internal error: {type(error).__name__}: {error})"
 
 
 def check(path: Path, cache_dir: Path | None = None, root: Path | None = None,
@@ -1097,6 +1105,9 @@ def check(path: Path, cache_dir: Path | None = None, root: Path | None = None,
             return None
         except script_loader.ScriptError as e:
             return str(e)
+        except Exception as e:
+            log.exception("cannot load %s", path)
+            return _internal_error(path, e)
         finally:
             bridge.close()
 

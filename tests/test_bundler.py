@@ -200,6 +200,20 @@ def test_an_imports_target_naming_itself_is_an_error(tmp_path):
     assert "cannot find package '#a'" in refused(tmp_path / "main.mjs")
 
 
+@pytest.mark.parametrize("main", [".", "./", "../loop", "./again"])
+def test_a_main_field_that_leads_back_to_its_folder_is_passed_over(tmp_path, main):
+    # Node: the main file, else the main's index, else the folder's index (never a loop).
+    write_files(tmp_path, {
+        "node_modules/loop/package.json": json.dumps({"main": main}),
+        "node_modules/loop/again/package.json": json.dumps({"main": ".."}),
+        "main.mjs": "import x from 'loop';\nexport default { value: x };\n",
+    })
+    message = refused(tmp_path / "main.mjs")
+    assert message.startswith(f"{tmp_path / 'main.mjs'}: cannot find module 'loop'")
+    (tmp_path / "node_modules/loop/index.js").write_text("export default 'index';\n")
+    assert evaluate(tmp_path / "main.mjs") == "index"
+
+
 def test_an_unexported_subpath_is_a_clear_error(tmp_path):
     write_files(tmp_path, {**PACKAGES, "src/index.ts": "import x from 'cond/private';\n"
                            "export default { value: x };\n"})

@@ -48,6 +48,12 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header name
 _HOST = re.compile(r"(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*"
                    r"|\[[0-9a-f:.]+\])")
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
+# Fields request_id_header may not name: framing, routing, hop-by-hop, content, credentials.
+_NOT_AN_ID = frozenset({
+    "host", "content-length", "transfer-encoding", "content-type", "content-encoding",
+    "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "expect",
+    "date", "server", "cookie", "set-cookie", "authorization", "location",
+})
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -514,10 +520,14 @@ def _settings(r: _Reader, data: dict[str, Any]) -> Settings:
                 kwargs[key] = value
         header = server.get("request_id_header", as_str, None)
         if header is not None:
-            if _TOKEN.fullmatch(header):
-                kwargs["request_id_header"] = header
-            else:
+            if not _TOKEN.fullmatch(header):
                 r.problem(("server", "request_id_header"), f"{header!r} is not a header name")
+            elif header.lower() in _NOT_AN_ID:
+                r.problem(("server", "request_id_header"),
+                          f"{header!r} has a meaning of its own in HTTP: the id would replace "
+                          "the client's field and be added to every response")
+            else:
+                kwargs["request_id_header"] = header
         for key in ("runtime_dir", "cache_dir", "pid_file"):
             value = server.get(key, as_str, None)
             if value is not None:

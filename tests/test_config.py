@@ -385,6 +385,14 @@ def test_recycle_heap_must_be_below_the_memory_limit(tmp_path):
     assert found == ["c.toml:12: scripts.app.limits.recycle_heap: must be below the memory limit, or it can never trigger"]
 
 
+@pytest.mark.parametrize("name", ["Content-Length", "transfer-encoding", "Host", "Connection"])
+def test_request_id_header_may_not_be_a_field_http_gives_a_meaning(tmp_path, name):
+    found = problems(tmp_path, MINIMAL + f'\n[server]\nrequest_id_header = "{name}"\n')
+    assert found == [f"c.toml:11: server.request_id_header: {name!r} has a meaning of its own "
+                     "in HTTP: the id would replace the client's field and be added to every "
+                     "response"]
+
+
 def test_recycle_rss_is_off_or_at_least_128_mib(tmp_path):
     text = MINIMAL + '\n[scripts.app.limits]\nrecycle_rss = "100MiB"\n'
     found = problems(tmp_path, text)

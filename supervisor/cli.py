@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import importlib.metadata
 import logging
+import math
 import os
 import re
 import secrets
@@ -22,8 +23,9 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from isoflow.isolate_worker.eventloop import run as run_event_loop
 from isoflow.isolate_worker.malloc import keep_freed_memory
@@ -49,9 +51,39 @@ def _parse_var(text: str) -> tuple[str, str]:
 def _parse_address(text: str) -> Listener:
     host, sep, port = text.rpartition(":")
     try:
-        return Listener(host if sep else "127.0.0.1", int(port))
+        number = int(port)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT or PORT, got {text!r}") from None
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"the port must be 1-65535, got {number}")
+    return Listener(host if sep else "127.0.0.1", number)
+
+
+def _bounded(kind: type[int] | type[float], low: float, high: float, *,
+             above: bool = False) -> Callable[[str], Any]:
+    """An argparse type: a finite number of ``kind`` from ``low`` (exclusive if ``above``)
+    to ``high``, as the config file has it (NaN, inf and out-of-range values refused)."""
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value) or value > high or value < low or (above and value == low):
+            least = f"above {low:g}" if above else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"must be {least} and at most {high:g}, got {text}")
+        return value
+    return parse
+
+
+_SECONDS = _bounded(float, 0, config_file.MAX_SECONDS, above=True)
+_COUNT = _bounded(int, 0, 1 << 31)
+
+
+def _log_level(text: str) -> str:
+    if text.lower() not in config_file.LOG_LEVELS:
+        raise argparse.ArgumentTypeError(
+            f"expected one of {', '.join(config_file.LOG_LEVELS)}, got {text!r}")
+    return text
 
 
 def _parse_size(text: str) -> int:
@@ -94,28 +126,29 @@ def build_parser() -> argparse.ArgumentParser:
                             "folder with a wrangler.toml/.json/.jsonc, or that file")
     serve.add_argument("--config", type=Path, help="a TOML config file (instead of a script)")
     serve.add_argument("--host", help="address to bind (127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to bind (8080)")
-    serve.add_argument("--workers", type=int, help="isolate worker processes (one per core)")
+    serve.add_argument("--port", type=_bounded(int, 1, 65535), help="port to bind (8080)")
+    serve.add_argument("--workers", type=_bounded(int, 1, 1024),
+                       help="isolate worker processes (one per core)")
     serve.add_argument("--var", action="append", type=_parse_var, metavar="NAME=VALUE",
                        help="an env binding for the script (repeatable)")
-    serve.add_argument("--wall-time", type=float,
+    serve.add_argument("--wall-time", type=_SECONDS,
                        help="seconds a request may wait for its response head (30)")
-    serve.add_argument("--cpu-limit", type=float,
+    serve.add_argument("--cpu-limit", type=_SECONDS,
                        help="CPU seconds one task (request, timer) may use before the isolate is "
                             "reset (30)")
-    serve.add_argument("--memory-limit", type=int,
+    serve.add_argument("--memory-limit", type=_bounded(int, 16, config_file.MAX_SIZE >> 20),
                        help="memory per isolate (V8 heap + ArrayBuffers, wasm), in MiB (512)")
     serve.add_argument("--max-body-size", type=_parse_size,
                        help="largest request body, e.g. 10MiB (100MiB; 0: no limit)")
     serve.add_argument("--cron", action="append", metavar="EXPR",
                        help="run the script's scheduled handler on this cron schedule, UTC "
                             "(repeatable)")
-    serve.add_argument("--max-subrequests", type=int,
+    serve.add_argument("--max-subrequests", type=_COUNT,
                        help="fetch() calls one request may make (50)")
-    serve.add_argument("--wall-time-after-response", type=float,
+    serve.add_argument("--wall-time-after-response", type=_SECONDS,
                        help="seconds a request's timers and waitUntil work may run after its "
                             "response (30)")
-    serve.add_argument("--max-runtime-failures", type=int,
+    serve.add_argument("--max-runtime-failures", type=_bounded(int, 1, 1 << 31),
                        help="requests the runtime fails in a row before the isolate is "
                             "replaced (10)")
     serve.add_argument("--compat-flag", action="append", metavar="FLAG",
@@ -123,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "node:events, node:crypto, ... (repeatable)")
     serve.add_argument("--allow-fetch-to", action="append", choices=("private", "loopback"),
                        help="let fetch() reach private or loopback addresses (repeatable)")
-    serve.add_argument("--shutdown-grace", type=float,
+    serve.add_argument("--shutdown-grace", type=_SECONDS,
                        help="seconds in-flight requests get to finish at a stop (10)")
     serve.add_argument("--metrics", type=_parse_address, metavar="[HOST:]PORT",
                        help="serve /metrics, /healthz, /readyz there")
@@ -138,14 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--relay-mode", choices=("copy", "splice"),
                        help="how the relay moves bytes: copy (a 4 MiB buffer, the default) or "
                             "splice (os.splice through a pipe: no copy in userland)")
-    serve.add_argument("--fronts", type=int,
+    serve.add_argument("--fronts", type=_bounded(int, 1, 1024),
                        help="HTTP front processes sharing the port (half the cores)")
     # How the main process of many fronts starts each front (fronts.py); not for people.
     serve.add_argument("--front", help=argparse.SUPPRESS)
     serve.add_argument("--front-dir", type=Path, help=argparse.SUPPRESS)
     serve.add_argument("--front-fd", type=int, help=argparse.SUPPRESS)
     serve.add_argument("--pinned-config", type=Path, help=argparse.SUPPRESS)
-    serve.add_argument("--log-level", help="debug, info (default), warning, error")
+    serve.add_argument("--log-level", type=_log_level,
+                       help="debug, info (default), warning, error")
     sub.add_parser("serve", parents=[serve], help="serve worker scripts over HTTP")
     sub.add_parser("dev", parents=[serve],
                    help="serve one script or Workers project for development: one worker, "
@@ -183,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the supervisor's public key (its NAME.key)")
     worker.add_argument("--name", help="how the supervisor names this worker "
                                        "(SCRIPT@NAME; default: the host name)")
-    worker.add_argument("--log-level", help="debug, info, warning, error (the config's)")
+    worker.add_argument("--log-level", type=_log_level,
+                        help="debug, info, warning, error (the config's)")
     return parser
 
 

@@ -219,6 +219,7 @@ class Algorithm:
     name = ""
     usages: dict[str, frozenset[str]] = {}  # key type -> allowed usages
     exportable = True
+    heavy = False  # its operations may take milliseconds each: off the loop (run_blocking)
 
     @property
     def all_usages(self) -> frozenset[str]:
@@ -453,6 +454,11 @@ class AesKw(Aes):
                 from None
 
 
+# An HMAC key longer than its hash's block is hashed first (RFC 2104): a longer one adds
+# nothing but memory the isolate's limit does not see (the key lives in the worker's Python).
+HMAC_MAX_BITS = 1 << 19  # 64 KiB
+
+
 class Hmac(Algorithm):
     name = "HMAC"
     usages = {"secret": frozenset({"sign", "verify"})}
@@ -463,6 +469,8 @@ class Hmac(Algorithm):
         length = params.get("length", info.block_bits)
         if not length:
             raise operation_error("The HMAC key length must not be zero.")
+        if length > HMAC_MAX_BITS:
+            raise operation_error(f"The HMAC key length must be at most {HMAC_MAX_BITS} bits.")
         material = truncate_bits(os.urandom((length + 7) // 8), length)
         return [Key("secret", "HMAC", material, hash=params["hash"]["name"], length=length)]
 
@@ -487,6 +495,8 @@ class Hmac(Algorithm):
         length = len(raw) * 8
         if length == 0:
             raise data_error("HMAC key data must not be empty.")
+        if length > HMAC_MAX_BITS:
+            raise data_error(f"HMAC key data must be at most {HMAC_MAX_BITS // 8} bytes.")
         if "length" in params:
             wanted = params["length"]
             if wanted > length or wanted <= length - 8:
@@ -921,6 +931,8 @@ RSA_ALGS = ("RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP")
 
 
 class Rsa(Algorithm):
+    heavy = True
+
     def __init__(self, name: str) -> None:
         self.name = name
         if name == "RSA-OAEP":
@@ -946,7 +958,8 @@ class Rsa(Algorithm):
         if not 1024 <= bits <= 16384 or bits % 8:
             raise operation_error("The RSA modulus length must be a multiple of 8 between "
                                   "1024 and 16384.")
-        private = await asyncio.to_thread(rsa.generate_private_key, exponent, bits)
+        private = await run_blocking(None, lambda: rsa.generate_private_key(exponent, bits),
+                                     heavy=True)
         h = params["hash"]["name"]
         return [Key("public", self.name, private.public_key(), hash=h),
                 Key("private", self.name, private, hash=h)]
@@ -1280,8 +1293,9 @@ def _apply(method: str) -> CryptoFunc:
         params, handle = args
         key = _key(state, handle)
         data = blobs[-1]
-        fn = getattr(ALGORITHMS[key.alg], method)
-        return None, await run_blocking(data, lambda: fn(params, key, data))
+        algo = ALGORITHMS[key.alg]
+        fn = getattr(algo, method)
+        return None, await run_blocking(data, lambda: fn(params, key, data), heavy=algo.heavy)
 
     return run
 
@@ -1296,8 +1310,9 @@ async def verify(args, blobs, state):
     params, handle = args
     key = _key(state, handle)
     signature, data = blobs[-2], blobs[-1]
-    ok = await run_blocking(data, lambda: ALGORITHMS[key.alg].verify(params, key, signature,
-                                                                      data))
+    algo = ALGORITHMS[key.alg]
+    ok = await run_blocking(data, lambda: algo.verify(params, key, signature, data),
+                            heavy=algo.heavy)
     return bool(ok), None
 
 

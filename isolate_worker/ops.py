@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,6 +27,7 @@ OpResult = tuple[Any, bytes | None]
 OpFunc = Callable[[list[Any], bytes | None, "OpState"], Awaitable[OpResult]]
 REGISTRY: dict[str, OpFunc] = {}
 THREAD_THRESHOLD = 1 << 20  # payloads this large are processed off the event loop
+HEAVY_AT_ONCE = max(1, os.cpu_count() or 1)  # heavy ops (run_blocking) running at once
 
 
 class OpError(Exception):
@@ -66,8 +68,25 @@ class OpState:
             self.handles.pop(handle, None)
 
 
-async def run_blocking(data: bytes | None, fn: Callable[[], Any]) -> Any:
-    """Run ``fn`` inline for small payloads, in a thread for large ones."""
+# Heavy ops running at once (a thread each), per event loop (a worker has one).
+_heavy_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+async def run_blocking(data: bytes | None, fn: Callable[[], Any], *,
+                       heavy: bool = False) -> Any:
+    """Run ``fn`` inline for small payloads, in a thread for large ones and for ``heavy``
+    work whatever its size (an RSA private-key operation: 30 ms at 8,192 bits, 50 s to make
+    a 16,384-bit key), so that the loop goes on answering (heartbeats, other requests).
+    Heavy ops run at most as many at once as the host has cores; the others wait here,
+    where replacing the isolate cancels them (one that runs cannot be stopped)."""
+    if heavy:
+        loop = asyncio.get_running_loop()
+        slots = _heavy_slots.get(loop)
+        if slots is None:
+            _heavy_slots.clear()  # an earlier loop's (tests run several, one after another)
+            slots = _heavy_slots[loop] = asyncio.Semaphore(HEAVY_AT_ONCE)
+        async with slots:
+            return await asyncio.to_thread(fn)
     if data is not None and len(data) >= THREAD_THRESHOLD:
         return await asyncio.to_thread(fn)
     return fn()
@@ -107,6 +126,9 @@ class OpRunner:
             value, out = await fn(args, data, self.state)
         except OpError as e:
             self._reply(op_id, False, {"name": e.name, "message": e.message}, None)
+        except MemoryError:  # the worker's data limit (worker.py): not a bug
+            self._reply(op_id, False, {"name": "OperationError", "message":
+                                       "The worker is out of memory for this operation."}, None)
         except Exception as e:  # a bug or an unexpected library error: report, don't crash
             log.exception("op failed")
             self._reply(op_id, False, {"name": "OperationError", "message": str(e)}, None)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ import pytest
 from isoflow.isolate_worker import crypto_ops
 from isoflow.isolate_worker.crypto_ops import CHUNK, Key
 from isoflow.isolate_worker.entropy import POOL_HEADER, EntropyPool
-from isoflow.isolate_worker.ops import REGISTRY, OpError, OpState
+from isoflow.isolate_worker.ops import HEAVY_AT_ONCE, REGISTRY, OpError, OpState, run_blocking
 
 
 def call(state: OpState, name: str, args: list[Any], blobs: list[bytes] = ()) -> tuple[Any, Any]:
@@ -127,6 +129,44 @@ def test_hmac_import_length_rules(state):
         params["length"] = bad
         assert error_name(state, "crypto.importKey",
                           ["raw", params, True, ["sign"], None], [b"abc"]) == "DataError"
+
+
+def test_hmac_keys_are_at_most_64_kib(state):
+    params = {"name": "HMAC", "hash": sha("SHA-256")}
+    assert import_raw(state, params, b"k" * 65536, ["sign"])["algorithm"]["length"] == 1 << 19
+    assert error_name(state, "crypto.importKey",
+                      ["raw", params, True, ["sign"], None], [b"k" * 65537]) == "DataError"
+    with pytest.raises(OpError, match="at most 524288 bits"):  # was 256 MiB for 2**31
+        call(state, "crypto.generateKey", [{**params, "length": 2**31}, True, ["sign"]])
+
+
+def test_rsa_operations_run_off_the_loop_a_few_at_a_time():
+    # A private-key operation takes milliseconds (8,192 bits: ~30 ms): on the loop, a script
+    # calling it in a loop stalled the worker until its heartbeat killed it.
+    assert crypto_ops.ALGORITHMS["RSASSA-PKCS1-v1_5"].heavy
+    assert not crypto_ops.ALGORITHMS["HMAC"].heavy
+    seen: list[tuple[bool, int]] = []
+    running = 0
+    lock = threading.Lock()
+
+    def work() -> None:
+        nonlocal running
+        with lock:
+            running += 1
+            seen.append((threading.get_ident() != loop_thread, running))
+        time.sleep(0.01)
+        with lock:
+            running -= 1
+
+    async def scenario() -> None:
+        nonlocal loop_thread
+        loop_thread = threading.get_ident()
+        await asyncio.gather(*(run_blocking(None, work, heavy=True) for _ in range(12)))
+
+    loop_thread = 0
+    asyncio.run(scenario())
+    assert len(seen) == 12 and all(off for off, _ in seen)
+    assert max(at_once for _, at_once in seen) <= HEAVY_AT_ONCE
 
 
 def test_hmac_jwk_round_trip_and_alg_check(state):

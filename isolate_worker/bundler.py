@@ -255,6 +255,10 @@ class _Resolver:
         self.nodejs_compat = nodejs_compat
         self.conditions = CONDITIONS  # of the resolve() call in progress
         self.main_fields = ("module", "main")
+        # What resolution depended on, for the cache to check: every path looked at, with
+        # what it was (probe_state), and the package.json files read.
+        self.probes: dict[Path, str] = {}
+        self.manifests: dict[Path, bytes] = {}
 
     def inside(self, path: Path) -> Path:
         """``path`` with its symlinks resolved; _Outside if it is not in the root."""
@@ -266,20 +270,34 @@ class _Resolver:
             raise _Outside(True)
         return real
 
-    def _file(self, path: Path) -> Path | None:
+    def probe_state(self, path: Path) -> str:
+        """What ``path`` is: "file:REAL", "dir:REAL" (REAL: its symlinks resolved) or
+        "none"; _Outside if it is not in the root."""
         real = self.inside(path)
-        return real if real.is_file() else None
+        try:
+            mode = real.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return "none"
+        kind = "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else "none"
+        return "none" if kind == "none" else f"{kind}:{real}"
+
+    def _probe(self, path: Path, kind: str) -> Path | None:
+        state = self.probes[Path(os.path.normpath(path))] = self.probe_state(path)
+        return Path(state[len(kind) + 1:]) if state.startswith(kind + ":") else None
+
+    def _file(self, path: Path) -> Path | None:
+        return self._probe(path, "file")
 
     def _dir(self, path: Path) -> Path | None:
-        real = self.inside(path)
-        return real if real.is_dir() else None
+        return self._probe(path, "dir")
 
     def _manifest(self, pkg_dir: Path) -> dict:
         manifest = self._file(pkg_dir / "package.json")
         if manifest is None:
             return {}
+        raw = self.manifests[manifest] = manifest.read_bytes()
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
+            data = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
             raise BundleError(f"{manifest}: invalid package.json: not UTF-8") from None
         except ValueError as e:  # json's messages give a position, never the text
@@ -525,30 +543,50 @@ def build(entry: Path, *, cache_dir: Path | None = None, root: Path | None = Non
         bundle = _from_cache(cache_dir, manifest, root, flags)
         if bundle is not None:
             return bundle
-        bundle, files = _compile(entry, root, flags)
+        bundle, files, probes = _compile(entry, root, flags)
         with contextlib.suppress(OSError):
             target = cache_dir / f"{_cache_key(files, root, flags)}.bundle.json"
             tmp = target.with_suffix(f".tmp{os.getpid()}")
             tmp.write_text(bundle.to_json(), encoding="utf-8")
             tmp.replace(target)
-            manifest.write_text(json.dumps([str(p) for p in files]))
+            manifest.write_text(json.dumps({
+                "files": [str(p) for p in files],
+                "probes": [[str(p), state] for p, state in probes.items()],
+            }))
     return bundle
 
 
 def _from_cache(cache_dir: Path, manifest: Path, root: Path,
                 flags: frozenset[str]) -> Bundle | None:
-    """The cached bundle, if the cached dependency list still hashes to one."""
+    """The cached bundle, if every path its resolution looked at is what it was (a file
+    added beside one, a symlink moved, a package gone: built again) and the files it read
+    (modules, package.json) still hash to one."""
     if not manifest.is_file():
         return None
     try:
-        deps = [_Resolver(root).inside(Path(p)) for p in json.loads(manifest.read_text())]
-        files = {p: p.read_bytes() for p in deps}
+        recorded = json.loads(manifest.read_text())
+        if not isinstance(recorded, dict):
+            return None  # an older isoflow's list of files
+        resolver = _Resolver(root)
+        for path, state in recorded["probes"]:
+            if resolver.probe_state(Path(path)) != state:
+                return None
+        files = {p: p.read_bytes() for p in map(resolver.inside, map(Path, recorded["files"]))}
         cached = cache_dir / f"{_cache_key(files, root, flags)}.bundle.json"
         if cached.is_file():
             return Bundle.from_json(cached.read_text(encoding="utf-8"))
-    except (OSError, ValueError, _Outside):
+    except (OSError, ValueError, KeyError, TypeError, _Outside):
         pass
     return None
+
+
+def manifest_paths(manifest: Path) -> list[Path]:
+    """The paths a cached build depends on (its files, and where resolution looked and found
+    nothing or something else): what ``isoflow dev`` watches. OSError/ValueError if unread."""
+    recorded = json.loads(manifest.read_text())
+    if not isinstance(recorded, dict):
+        raise ValueError("an older isoflow's manifest")
+    return [Path(p) for p in recorded["files"]] + [Path(p) for p, _ in recorded["probes"]]
 
 
 @contextlib.contextmanager
@@ -568,24 +606,28 @@ def _compile_lock(cache_dir: Path, manifest: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _compile(entry: Path, root: Path, flags: frozenset[str]) -> tuple[Bundle, dict[Path, bytes]]:
+def _compile(entry: Path, root: Path, flags: frozenset[str],
+             ) -> tuple[Bundle, dict[Path, bytes], dict[Path, str]]:
+    """The bundle, the project files it was built from (modules, package.json files) and
+    what resolution looked at (_Resolver.probes)."""
     compiler = _Compiler()
     try:
         nodejs = bool(flags & NODE_COMPAT_FLAGS)
-        modules, files = _collect(entry, root, compiler, nodejs)
+        modules, files, probes = _collect(entry, root, compiler, nodejs)
         if any(m.path == NODE_DIR / "async_hooks.js" for m in modules):
-            modules, files = _collect(entry, root, compiler, nodejs, lower_async=True)
+            modules, files, probes = _collect(entry, root, compiler, nodejs, lower_async=True)
     finally:
         compiler.close()
-    return _link(modules), files
+    return _link(modules), files, probes
 
 
 def _collect(
     entry: Path, root: Path, compiler: _Compiler, nodejs_compat: bool = False,
     lower_async: bool = False,
-) -> tuple[list[Module], dict[Path, bytes]]:
-    """The modules of the graph (the entry first) and the project files read (not the node:
-    built-ins: those are isoflow's, keyed by :func:`_node_digest`). ``lower_async``: for
+) -> tuple[list[Module], dict[Path, bytes], dict[Path, str]]:
+    """The modules of the graph (the entry first), the project files read (modules and
+    package.json files; not the node: built-ins: those are isoflow's, keyed by
+    :func:`_node_digest`) and the resolver's probes. ``lower_async``: for
     node:async_hooks, async functions are compiled to generators whose every resumption
     restores the AsyncLocalStorage context (js/compiler/prelude.js ``__alsAwaiter``)."""
     modules: list[Module] = []
@@ -659,7 +701,7 @@ def _collect(
                 module.deps[spec] = index[dep]
         modules.append(module)
     modules.sort(key=lambda m: index[m.path])
-    return modules, files
+    return modules, {**files, **resolver.manifests}, resolver.probes
 
 
 _PRELUDE = (_JS / "prelude.js").read_text(encoding="utf-8")

@@ -476,7 +476,8 @@ async def serve(settings: Settings, front: FrontRole | None = None,
     if watch:
         from .watch import Watcher, banner, watched_files
 
-        print(banner(settings, len(watched_files(settings))), file=sys.stderr, flush=True)
+        print(banner(settings, sum(f.is_file() for f in watched_files(settings))),
+              file=sys.stderr, flush=True)
         watcher = Watcher(service)
         watcher.start()
     try:

@@ -1,7 +1,8 @@
 """``isoflow dev``: reload the workers when a file of a script changes.
 
-The watched files are each script, every file of its bundle (the list the bundler keeps in
-its cache, isolate_worker/bundler.py ``manifest_path``, re-read at every poll so a new
+The watched files are each script, every file of its bundle and every path its resolution
+looked at (a file added beside an import changes what it names: the lists the bundler keeps
+in its cache, isolate_worker/bundler.py ``manifest_paths``, re-read at every poll so a new
 import is watched from the reload that brings it) and the config file. They are polled:
 their modification time and size, every ``interval`` seconds (no dependency, any
 filesystem). A change goes through the reload SIGHUP makes (``Service.reload``): the new
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 from pathlib import Path
@@ -45,7 +45,7 @@ def watched_files(settings: Settings) -> list[Path]:
             root = bundler.project_root(entry, spec.root)
             manifest = bundler.manifest_path(settings.cache_dir, entry, root,
                                              frozenset(spec.compatibility_flags))
-            files += [Path(p) for p in json.loads(manifest.read_text())]
+            files += bundler.manifest_paths(manifest)
         except (OSError, ValueError, bundler.BundleError):
             pass  # a classic script, or not built yet
     return list(dict.fromkeys(files))

@@ -214,6 +214,47 @@ def test_a_main_field_that_leads_back_to_its_folder_is_passed_over(tmp_path, mai
     assert evaluate(tmp_path / "main.mjs") == "index"
 
 
+def test_the_cache_builds_again_when_what_an_import_names_changes(tmp_path):
+    # Not only an edited module: a package.json's main, a file added where resolution looks
+    # first, a symlink moved (each served the bundle built before, from the cache).
+    app, cache = tmp_path / "app", tmp_path / "cache"
+    write_files(app, {
+        "package.json": "{}",
+        "node_modules/lib/package.json": json.dumps({"main": "a.js"}),
+        "node_modules/lib/a.js": "export default 'A';\n",
+        "node_modules/lib/b.js": "export default 'B';\n",
+        "util.js": "export default 'js';\n",
+        "one.js": "export default 'one';\n", "two.js": "export default 'two';\n",
+        "main.mjs": "import lib from 'lib'; import util from './util'; import link from "
+                    "'./link.js';\nexport default { value: [lib, util, link] };\n",
+    })
+    (app / "link.js").symlink_to(app / "one.js")
+
+    def value() -> object:
+        bundle = bundler.build(app / "main.mjs", cache_dir=cache)
+        ctx = V8Context()
+        try:
+            ctx.eval("globalThis.__isoflow_register_module = (f) => { globalThis.__e = f(); };")
+            ctx.eval(bundle.code)
+            return json.loads(ctx.eval("JSON.stringify(__e.default.value)"))
+        finally:
+            ctx.close()
+
+    assert value() == ["A", "js", "one"]
+    assert value() == ["A", "js", "one"]  # from the cache
+    (app / "node_modules/lib/package.json").write_text(json.dumps({"main": "b.js"}))
+    assert value() == ["B", "js", "one"]
+    (app / "util.mjs").write_text("export default 'mjs';\n")  # tried before .js? no: after
+    (app / "util").mkdir()
+    (app / "util/index.js").write_text("export default 'dir';\n")
+    assert value() == ["B", "js", "one"]  # "./util" is still util.js
+    (app / "util.js").unlink()
+    assert value() == ["B", "mjs", "one"]
+    (app / "link.js").unlink()
+    (app / "link.js").symlink_to(app / "two.js")
+    assert value() == ["B", "mjs", "two"]
+
+
 def test_an_unexported_subpath_is_a_clear_error(tmp_path):
     write_files(tmp_path, {**PACKAGES, "src/index.ts": "import x from 'cond/private';\n"
                            "export default { value: x };\n"})

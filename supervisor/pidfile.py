@@ -3,12 +3,15 @@
 Where it is: ``[server] pid_file`` in the config, or ``isoflow.pid`` in ``runtime_dir``
 when that is set (under systemd, ``RuntimeDirectory=isoflow`` gives ``/run/isoflow``),
 or ``--pid-file`` on the command line. It is written once the service listens and removed
-when it stops (only if it still names this process).
+when it stops (only if it still names this process). The process that wrote it holds a lock
+on it (``flock``) while it runs: a pid file nobody holds is stale, whatever process has its
+pid now (a reused pid is not signalled).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -26,12 +29,26 @@ def location(settings: Settings) -> Path | None:
     return None
 
 
+_held: dict[Path, int] = {}  # our pid files: the descriptor that holds each one's lock
+
+
 def write(path: Path) -> None:
-    """Write our pid atomically (a reader never sees a half-written file)."""
+    """Write our pid atomically (a reader never sees a half-written file), locked by us from
+    the moment it appears until :func:`remove` (or our exit)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(f"{os.getpid()}\n")
-    tmp.replace(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        tmp.replace(path)
+    except BaseException:
+        os.close(fd)
+        raise
+    old = _held.pop(path, None)
+    if old is not None:
+        os.close(old)
+    _held[path] = fd
 
 
 def remove(path: Path) -> None:
@@ -39,6 +56,21 @@ def remove(path: Path) -> None:
         if int(path.read_text().strip()) == os.getpid():
             path.unlink()
             remove_status(path)
+    fd = _held.pop(path, None)
+    if fd is not None:
+        os.close(fd)
+
+
+def _held_by_someone(path: Path) -> bool:
+    """Whether a process holds ``path``'s lock (the supervisor that wrote it runs)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # a lock we took goes with it
+    return False
 
 
 def read(path: Path) -> int:
@@ -50,13 +82,12 @@ def read(path: Path) -> int:
     except (OSError, ValueError) as e:
         raise LookupError(f"{path}: not a pid file ({e})") from None
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:
-        raise LookupError(f"{path}: process {pid} is not running (stale pid file)") from None
-    except OSError:
-        cmdline = b""
-    if cmdline and b"isoflow" not in cmdline:
-        raise LookupError(f"{path}: process {pid} is not isoflow (stale pid file)")
+        held = _held_by_someone(path)
+    except OSError as e:
+        raise LookupError(f"{path}: cannot read its lock ({e.strerror})") from None
+    if not held:
+        raise LookupError(f"{path}: no isoflow holds it: process {pid} is not the supervisor "
+                          "that wrote it (stale pid file)")
     return pid
 
 

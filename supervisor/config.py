@@ -393,11 +393,28 @@ def _secret(t: _Table, name: str) -> str | None:
     return text.removesuffix("\n").removesuffix("\r")
 
 
+def _is(path: Path, kind: str) -> bool:
+    """``path.is_file()`` or ``is_dir()``, False where the path cannot name anything (a NUL
+    byte, a name too long: is_file() raises for those)."""
+    try:
+        return path.is_file() if kind == "file" else path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _shown(path: Path) -> str:
+    """A path for a problem line: cut after 200 characters, quoted if it has controls."""
+    text = str(path)
+    text = text if len(text) <= 200 else text[:200] + "..."
+    return text if text.isprintable() else repr(text)
+
+
 def _script(t: _Table, name: str, limits: Limits, fetch: dict[str, bool]) -> ScriptSettings:
     path_text = t.get("path", as_str)
     path = t.r.path(path_text) if path_text else Path()
-    if path_text and not path.is_file():
-        t.r.problem((*t.path, "path"), f"{path}: no such file")
+    found = bool(path_text) and _is(path, "file")
+    if path_text and not found:
+        t.r.problem((*t.path, "path"), f"{_shown(path)}: no such file")
     remote = t.get("remote", as_bool, False)
     pack = t.get("pack", as_bool, True)
     workers = t.get("workers", as_int, default_workers(), between(0 if remote else 1, 1024))
@@ -426,14 +443,17 @@ def _script(t: _Table, name: str, limits: Limits, fetch: dict[str, bool]) -> Scr
     crons = t.get("crons", as_str_list, [], valid_crons) or []
     flags = t.get("compatibility_flags", as_str_list, [], valid_compat_flags) or []
     root_text = t.get("root", as_str, None)
-    root = t.r.path(root_text).resolve() if root_text else None
-    if root is None or not (path_text and path.is_file()):
+    root = t.r.path(root_text) if root_text else None
+    if root is None or not found:
         pass  # nothing to check, or the missing script is the problem
-    elif not root.is_dir():
-        t.r.problem((*t.path, "root"), f"{root}: no such folder")
-    elif root not in path.resolve().parents:
-        t.r.problem((*t.path, "root"), f"{root} does not contain the script {path}: a "
-                    "script's imports are confined to its root")
+    elif not _is(root, "dir"):
+        t.r.problem((*t.path, "root"), f"{_shown(root)}: no such folder")
+        root = None
+    else:
+        root = root.resolve()
+        if root not in path.resolve().parents:
+            t.r.problem((*t.path, "root"), f"{root} does not contain the script {path}: a "
+                        "script's imports are confined to its root")
     t.finish()
     return ScriptSettings(name, path, workers, env, secrets, script_limits, **policy,
                           crons=crons, remote=remote, pack=pack, root=root,
@@ -626,7 +646,7 @@ def _settings(r: _Reader, data: dict[str, Any]) -> Settings:
         if route.name in names:
             r.problem(("routes", i, "name"), f"route name {route.name!r} is already used")
         names.setdefault(route.name, i)
-    used = {t.data.get("script") for t in route_tables}
+    used = {t.data.get("script") for t in route_tables if isinstance(t.data.get("script"), str)}
     for name in scripts:
         if name not in used and route_tables:
             r.problem(("scripts", name), f"script {name!r} is not used by any route")

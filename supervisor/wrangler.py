@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cron import Cron, CronError
 from .settings import COMPAT_FLAGS
 
 WRANGLER_FILES = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
@@ -152,17 +153,24 @@ def load(path: Path) -> WranglerProject:
     main = data.get("main")
     if not isinstance(main, str) or not main:
         raise WranglerError(f'{path}: no main: the Worker\'s entry (main = "src/index.ts")')
-    project = WranglerProject(path, (path.parent / main).resolve())
+    try:
+        project = WranglerProject(path, (path.parent / main).resolve())
+        found = project.main.is_file()
+    except (OSError, ValueError):  # a NUL byte, a name too long
+        raise WranglerError(f"{path}: main: {main[:200]!r} is not a usable path") from None
     folder = path.parent.resolve()
     if not project.main.is_relative_to(folder):  # the project's folder is its modules' root
         raise WranglerError(f"{path}: main: {main} is outside the project's folder {folder}")
     if project.main.suffix not in ENTRY_EXTENSIONS:
         raise WranglerError(f"{path}: main: {main} is not a module (.js .mjs .cjs .ts .mts "
                             ".cts .tsx)")
-    if not project.main.is_file():
+    if not found:
         raise WranglerError(f"{path}: main: {project.main}: no such file")
     ignored = project.ignored
-    for name, value in (data.get("vars") or {}).items():
+    variables = data.get("vars") or {}
+    if not isinstance(variables, dict):
+        raise WranglerError(f"{path}: vars: expected a table of NAME = \"value\"")
+    for name, value in variables.items():
         if isinstance(value, str):
             project.vars[name] = value
         else:
@@ -179,6 +187,11 @@ def load(path: Path) -> WranglerProject:
     crons = triggers.get("crons") if isinstance(triggers, dict) else None
     if isinstance(crons, list):
         project.crons = [c for c in crons if isinstance(c, str)]
+        for text in project.crons:  # refused here, so that check refuses what serve would
+            try:
+                Cron.parse(text)
+            except CronError as e:
+                raise WranglerError(f"{path}: triggers.crons: {text!r}: {e}") from None
     limits = data.get("limits") or {}
     if isinstance(limits, dict):
         if isinstance(limits.get("cpu_ms"), int) and limits["cpu_ms"] > 0:
@@ -186,8 +199,11 @@ def load(path: Path) -> WranglerProject:
         ignored += [f"limits.{k}" for k in limits if k != "cpu_ms"]
     dev = data.get("dev") or {}
     if isinstance(dev, dict):
-        if isinstance(dev.get("port"), int):
-            project.port = dev["port"]
+        port = dev.get("port")
+        if port is not None:
+            if type(port) is not int or not 1 <= port <= 65535:
+                raise WranglerError(f"{path}: dev.port: expected a port 1-65535, got {port!r}")
+            project.port = port
         if isinstance(dev.get("ip"), str):
             project.host = "127.0.0.1" if dev["ip"] == "localhost" else dev["ip"]
         ignored += [f"dev.{k}" for k in dev if k not in ("port", "ip")]

@@ -393,6 +393,17 @@ def test_request_id_header_may_not_be_a_field_http_gives_a_meaning(tmp_path, nam
                      "response"]
 
 
+@pytest.mark.parametrize("change, problem", [
+    (('script = "app"', "script = []"), "routes[0].script: must be a string, got an array"),
+    (('path = "api.js"', f'path = "{"a" * 10000}"'), ": no such file"),
+    (('path = "api.js"', 'path = "a\\u0000b.js"'), "a\\x00b.js': no such file"),
+])
+def test_values_that_cannot_name_anything_are_problems_not_tracebacks(tmp_path, change,
+                                                                      problem):
+    found = problems(tmp_path, MINIMAL.replace(*change))
+    assert any(problem in line for line in found), found
+
+
 def test_recycle_rss_is_off_or_at_least_128_mib(tmp_path):
     text = MINIMAL + '\n[scripts.app.limits]\nrecycle_rss = "100MiB"\n'
     found = problems(tmp_path, text)

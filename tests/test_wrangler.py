@@ -68,6 +68,16 @@ def test_a_jsonc_project_and_what_is_not_honoured(tmp_path):
     ({"wrangler.toml": 'main = "/etc/passwd"\n'}, "main: /etc/passwd is outside"),
     ({"wrangler.toml": 'main = "secret.env"\n', "secret.env": "KEY=x\n"},
      "main: secret.env is not a module"),
+    # Settings serve refused (or failed on with a traceback) while check said ok.
+    ({"wrangler.json": '{"main": "i\\u0000.js"}'}, "main: 'i\\x00.js' is not a usable path"),
+    ({"wrangler.toml": 'main = "a.js"\nvars = "hello"\n', "a.js": ""},
+     'vars: expected a table of NAME = "value"'),
+    ({"wrangler.toml": 'main = "a.js"\n[dev]\nport = true\n', "a.js": ""},
+     "dev.port: expected a port 1-65535, got True"),
+    ({"wrangler.toml": 'main = "a.js"\n[dev]\nport = 99999\n', "a.js": ""},
+     "dev.port: expected a port 1-65535, got 99999"),
+    ({"wrangler.toml": 'main = "a.js"\n[triggers]\ncrons = ["61 * * * *"]\n', "a.js": ""},
+     "triggers.crons: '61 * * * *': "),
 ])
 def test_a_project_that_cannot_run_is_one_line(tmp_path, files, error):
     write_files(tmp_path, files)

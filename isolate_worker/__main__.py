@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
                              "line is visible to every user of the host)")
     parser.add_argument("--check", type=Path, metavar="SCRIPT",
                         help="load SCRIPT once and report whether it can be served")
+    parser.add_argument("--cpu-limit", type=float, default=None,
+                        help="with --check: CPU seconds its top level may use (the script's "
+                             "cpu_time)")
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--handover", default=None,
                         help="the supervisor's hand-over socket (the splice relay)")
@@ -53,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if args.check is not None:
-        error = check(args.check, args.cache_dir, args.root, tuple(args.compat_flags))
+        limit = {} if args.cpu_limit is None else {"cpu_limit": args.cpu_limit}
+        error = check(args.check, args.cache_dir, args.root, tuple(args.compat_flags), **limit)
         if error is not None:
             print(error, file=sys.stderr)
             return 2

@@ -40,6 +40,7 @@ from .v8 import JSEvalException, V8Context, process_rss
 log = logging.getLogger("isoflow.worker.bridge")
 
 
+LOAD_WATCH_INTERVAL = 0.05  # seconds between looks at V8's CPU clock while a script loads
 MERGE_LIMIT = 1 << 20  # adjacent data actions are merged into chunks of up to this size
 _BUFFERS = "__isoflow_boot.internals.host.buffers"
 PARTIAL = 1 << 31  # inJson length flag: a piece of a batch too large for the buffer, more follow
@@ -130,6 +131,14 @@ class BridgeConfig:
         }
 
 
+class EvalTimeout(Exception):
+    """An evaluation at start-up used more than its CPU limit (V8 was terminated)."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(f"did not finish within {limit:g} s of CPU time")
+        self.limit = limit
+
+
 class IsolateFailure(Exception):
     """The isolate cannot go on: CPU limit, memory limit, or an internal error."""
 
@@ -205,16 +214,47 @@ class Bridge:
 
     # -- scripts ------------------------------------------------------------------------
 
-    def eval(self, code: str) -> Any:
-        """Evaluate code synchronously (start-up only: loading the user's script)."""
-        return self.v8.eval(code)
+    def eval(self, code: str, cpu_limit: float | None = None) -> Any:
+        """Evaluate code synchronously (start-up only: loading the user's script). With
+        ``cpu_limit``, V8 is terminated once this evaluation has used that many seconds of
+        its thread's CPU: EvalTimeout (a script whose top level never ends)."""
+        start = self.v8.cpu_time() if cpu_limit is not None else None
+        if start is None or not self.v8.can_terminate:
+            return self.v8.eval(code)
+        done = threading.Event()
+        fired: list[bool] = []
+
+        def watch() -> None:
+            while not done.wait(LOAD_WATCH_INTERVAL):
+                now = self.v8.cpu_time()
+                if now is not None and now - start > cpu_limit:
+                    fired.append(True)
+                    self.v8.terminate()
+                    return
+
+        watcher = threading.Thread(target=watch, name="isoflow-load-watch", daemon=True)
+        watcher.start()
+        try:
+            value = self.v8.eval(code)
+        except JSEvalException:
+            if fired:
+                raise EvalTimeout(cpu_limit) from None
+            raise
+        finally:
+            done.set()
+            watcher.join()
+        if fired:  # it ended as it was stopped: a termination may still be pending
+            raise EvalTimeout(cpu_limit)
+        return value
 
     def heap_stats(self) -> dict[str, Any]:
         """The isolate's heap and external memory at its latest GC (never waits for V8)."""
         return self.v8.heap_stats()
 
-    def status(self) -> dict[str, Any]:
-        return json.loads(self.v8.eval("__isoflow_status()"))
+    def status(self, cpu_limit: float | None = None) -> dict[str, Any]:
+        """What the script registered (its handlers); it runs the script's code too (getters,
+        a Proxy's traps on its default export): bounded as :meth:`eval` is."""
+        return json.loads(self.eval("__isoflow_status()", cpu_limit))
 
     # -- events -------------------------------------------------------------------------
 

@@ -161,6 +161,17 @@ def _evaluate_bundle(evaluate: Callable[[str], Any], path: Path, bundle: bundler
         raise ScriptError(_describe(e, path, bundle)) from None
 
 
+def check_loaded(status: Callable[[], dict[str, Any]], path: Path,
+                 bundle: bundler.Bundle | None) -> None:
+    """The loaded script registered a handler; ScriptError if not, or if looking at its
+    exports ran code of its own that threw (a getter, a Proxy's trap)."""
+    try:
+        found = status()
+    except JSEvalException as e:
+        raise ScriptError(_describe(e, path, bundle)) from None
+    check_handler(found, path)
+
+
 def check_handler(status: dict[str, Any], path: Path) -> None:
     if not status.get("fetch") and not status.get("scheduled"):
         if status.get("module"):

@@ -34,7 +34,7 @@ from isoflow.protocol.frames import MAX_HEAD_BYTES
 
 from . import handover, heap
 from . import script as script_loader
-from .bridge import Bridge, BridgeConfig, IsolateFailure
+from .bridge import Bridge, BridgeConfig, EvalTimeout, IsolateFailure
 from .direct import (
     DIRECT_AFTER,
     DIRECT_AFTER_PUMPS,
@@ -380,13 +380,13 @@ class Worker:
         self._cancel_all("the connection to the supervisor was lost")
 
     def _new_bridge(self) -> Bridge:
-        bridge = Bridge(self.loop, self._on_action, self._on_isolate_failure, self.options.bridge,
+        options = self.options
+        bridge = Bridge(self.loop, self._on_action, self._on_isolate_failure, options.bridge,
                         on_batch_end=self._on_batch_end, on_refused=self._on_refused)
         try:
-            script_loader.load(bridge.eval, self.options.script, cache_dir=self.options.cache_dir,
-                               root=self.options.root, compat_flags=self.options.compat_flags,
-                               snapshot=self.options.snapshot)
-            script_loader.check_handler(bridge.status(), self.options.script)
+            load_script(bridge, options.script, options.bridge.cpu_limit,
+                        cache_dir=options.cache_dir, root=options.root,
+                        compat_flags=options.compat_flags, snapshot=options.snapshot)
         except BaseException:
             bridge.close()
             raise
@@ -1087,21 +1087,33 @@ async def serve(options: WorkerOptions) -> int:
         flush_at_exit()
 
 
+def load_script(bridge: Bridge, path: Path, cpu_limit: float, **options: Any) -> None:
+    """Load the script into ``bridge`` (``script.load``'s options) and check that it has a
+    handler, its top level and the look at its exports bounded by ``cpu_limit`` seconds of
+    V8's CPU (as a request is): ScriptError if it cannot serve."""
+    try:
+        bundle = script_loader.load(lambda code: bridge.eval(code, cpu_limit), path, **options)
+        script_loader.check_loaded(lambda: bridge.status(cpu_limit), path, bundle)
+    except EvalTimeout as e:
+        raise script_loader.ScriptError(
+            f"{path}: its top level {e} (the script's cpu_time limit)") from None
+
+
 def _internal_error(path: Path | None, error: Exception) -> str:
     return f"{path}: cannot load the script (an internal error: {type(error).__name__}: {error})"
 
 
 def check(path: Path, cache_dir: Path | None = None, root: Path | None = None,
-          compat_flags: tuple[str, ...] = ()) -> str | None:
+          compat_flags: tuple[str, ...] = (), cpu_limit: float = BridgeConfig.cpu_limit,
+          ) -> str | None:
     """Load the script in a throwaway isolate; the error line, or None if it is servable."""
 
     async def run() -> str | None:
         loop = asyncio.get_running_loop()
         bridge = Bridge(loop, lambda a, d: None, lambda f: None, BridgeConfig())
         try:
-            script_loader.load(bridge.eval, path, cache_dir=cache_dir, root=root,
-                               compat_flags=compat_flags)
-            script_loader.check_handler(bridge.status(), path)
+            load_script(bridge, path, cpu_limit, cache_dir=cache_dir, root=root,
+                        compat_flags=compat_flags)
             return None
         except script_loader.ScriptError as e:
             return str(e)

@@ -404,8 +404,9 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if project is None:
             error = check(args.script, compat_flags=flags)
         else:
+            limit = {} if project.cpu_ms is None else {"cpu_limit": project.cpu_ms / 1000}
             error = check(project.main, root=project.root,
-                          compat_flags=tuple(project.compatibility_flags) + flags)
+                          compat_flags=tuple(project.compatibility_flags) + flags, **limit)
         if error is not None:
             print(f"isoflow: {error}", file=sys.stderr)
             return 2

@@ -703,9 +703,12 @@ def make_ssl_context(listener: Listener) -> ssl.SSLContext:
 
 
 async def check_script(path: Path, cache_dir: Path | None = None, root: Path | None = None,
-                       compat_flags: list[str] | None = None) -> str | None:
+                       compat_flags: list[str] | None = None,
+                       cpu_limit: float | None = None) -> str | None:
     """Load a script once in a throwaway worker process; its error line, or None."""
     args = [sys.executable, "-m", "isoflow.isolate_worker", "--check", str(path)]
+    if cpu_limit is not None:
+        args += ["--cpu-limit", repr(cpu_limit)]
     for flag in compat_flags or ():
         args += ["--compat-flag", flag]
     if cache_dir is not None:
@@ -727,7 +730,8 @@ async def script_errors(settings: Settings) -> dict[str, str]:
     names = list(settings.scripts)
     errors = await asyncio.gather(*(check_script(settings.scripts[n].path, settings.cache_dir,
                                                  settings.scripts[n].root,
-                                                 settings.scripts[n].compatibility_flags)
+                                                 settings.scripts[n].compatibility_flags,
+                                                 settings.scripts[n].limits.cpu_time)
                                     for n in names))
     return {n: error for n, error in zip(names, errors, strict=True) if error is not None}
 

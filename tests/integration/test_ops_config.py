@@ -107,6 +107,27 @@ def test_check_loads_the_scripts_and_names_the_failing_one(tmp_path):
     assert f"{tmp_path / 'broken.js'}:2" in line and "SyntaxError" in line
 
 
+def test_check_bounds_a_top_level_that_never_ends_and_reports_a_throwing_export(tmp_path):
+    # check (and reload, which runs it) hung for ever on the first; a traceback for the second.
+    (tmp_path / "loop.js").write_text("for (;;) {}\n")
+    (tmp_path / "getter.mjs").write_text(
+        "export default {\n  get fetch() {\n    throw new Error('no handler today');\n  },\n};\n")
+    config = tmp_path / "isoflow.toml"
+    config.write_text(
+        "[[listeners]]\nport = 8080\n\n"
+        "[scripts.loop]\npath = \"loop.js\"\n[scripts.loop.limits]\ncpu_time = 0.3\n\n"
+        "[scripts.getter]\npath = \"getter.mjs\"\n\n"
+        "[[routes]]\nscript = \"loop\"\n\n[[routes]]\npath = \"/g\"\nscript = \"getter\"\n"
+    )
+    proc = isoflow("check", "--config", str(config))
+    assert proc.returncode == 2, proc.stdout
+    lines = proc.stdout.splitlines()
+    assert f"{tmp_path / 'loop.js'}: its top level did not finish within 0.3 s of CPU time" \
+        in lines[0], lines
+    assert lines[1].endswith(f"{tmp_path / 'getter.mjs'}:3: Error: no handler today"), lines
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
 def test_check_accepts_a_good_config(tmp_path):
     (tmp_path / "app.mjs").write_text(APP)
     config = tmp_path / "isoflow.toml"

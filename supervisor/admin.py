@@ -68,5 +68,9 @@ class Admin:
             if len(names) != 1:
                 return web.Response(status=400, text="Name the script: ?script=NAME\n")
             script = names[0]
-        ok, message = await self.trigger(script, request.query.get("cron", "* * * * *"))
+        cron = request.query.get("cron", "* * * * *")
+        if len(cron) > 256 or not cron.isprintable():  # any text, as wrangler's: the event's
+            return web.Response(status=400, text="cron: expected up to 256 printable "
+                                "characters\n")
+        ok, message = await self.trigger(script, cron)
         return web.Response(status=200 if ok else 500, text=message + "\n")

@@ -11,12 +11,40 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# What a text line's message may not carry as it is: controls (C0 but tab, DEL, C1) and the
+# Unicode line separators. A script's console output and a request's path reach the log.
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+CONTINUATION = "\n    "  # a line break in a message: the next line indented (never a new record)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\n":
+        return CONTINUATION
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def text_safe(message: str) -> str:
+    """``message`` as a text log line may carry it: a line break continues on an indented
+    line, other controls are written as \\xNN escapes (a CR, an ANSI escape, a NUL would forge a
+    record or reach the operator's terminal)."""
+    return message if message.isprintable() else _UNSAFE.sub(_escaped, message)
+
+
+class TextFormatter(logging.Formatter):
+    """The text format, its messages made :func:`text_safe` (tracebacks stay as they are)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = text_safe(record.message)
+        return super().formatMessage(record)
 
 
 class LogLimiter:
@@ -159,7 +187,7 @@ def info_line(logger: logging.Logger, message: str,
     if _json:
         line = json_line(now, "INFO", logger.name, message, fields())
     else:
-        line = f"{_clock.asctime(now)} INFO {logger.name}: {message}"
+        line = f"{_clock.asctime(now)} INFO {logger.name}: {text_safe(message)}"
     handler.add_line(line, loop)
 
 
@@ -167,7 +195,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     """(Re)configure the root logger: stderr, the given level and format."""
     global _batched, _json
     handler = BatchedStreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter(TEXT_FORMAT))
     _batched, _json = handler, fmt == "json"
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -55,6 +55,27 @@ def test_a_text_access_line_is_the_logging_modules_line(stream):
                          "0.0012s route=main worker=app/w0 id=bb8d989800000001")
 
 
+def test_a_text_line_cannot_be_forged_or_carry_terminal_controls(stream):
+    # A script's console output and a request's (decoded) path reach the text log: a line
+    # break continues on an indented line, other controls are escaped, by both paths.
+    configure("INFO", "text", stream)
+    forged = "x\n2026-12-07 00:00:00,000 ERROR isoflow.supervisor: FORGED\r\x1b[31m\x00\u2028"
+    logging.getLogger("isoflow.console").warning("%s", forged)
+    record = accesslog.AccessRecord("127.0.0.1", "GET", "/" + forged, "1.1", 200, 0, 0, 0.0,
+                                    "main", "app/w0", "id")
+
+    async def access() -> None:
+        accesslog.write(record)
+        await asyncio.sleep(0)
+
+    asyncio.run(access())
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 4 and lines[1].startswith("    2026") and lines[3].startswith("    2026")
+    assert all(STAMP.match(line) for line in lines[::2])
+    assert lines[1].endswith("FORGED\\x0d\\x1b[31m\\x00\\u2028")
+    assert all(line.isprintable() for line in lines)
+
+
 def test_a_json_access_line_is_the_logging_modules_line(stream):
     configure("INFO", "json", stream)
     asyncio.run(_log_both())

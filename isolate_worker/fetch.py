@@ -307,6 +307,24 @@ def _upload_payload() -> type:
     return UploadPayload
 
 
+_FRAMING = ("content-length", "transfer-encoding", "expect")  # request fields fetch sets
+
+
+async def _exactly(chunks: AsyncIterator[bytes], length: int) -> AsyncIterator[bytes]:
+    """``chunks``, which must come to ``length`` bytes: a body that ends short or runs long
+    fails its request (and its connection is closed, not pooled)."""
+    sent = 0
+    async for chunk in chunks:
+        sent += len(chunk)
+        if sent > length:
+            raise FetchFailed(f"fetch failed: the request body is longer than its length "
+                              f"{length}")
+        yield chunk
+    if sent != length:
+        raise FetchFailed(f"fetch failed: the request body ended at {sent} of its {length} "
+                          "bytes")
+
+
 class Fetch:
     """One outbound request, from its action to the end of its body."""
 
@@ -336,8 +354,10 @@ class Fetch:
         if self.bytes_body is not None:
             return bytes(self.bytes_body)
         assert self.upload is not None
-        if self.upload.splice is not None:
+        if self.upload.splice is not None:  # the client's body: its length is its parser's
             return _upload_payload()(self.upload)
+        if self.length >= 0:
+            return _exactly(self.upload.chunks(), self.length)
         return self.upload.chunks()
 
     async def _collect_bytes(self) -> None:
@@ -397,16 +417,17 @@ class Fetch:
 
     async def _request_following_redirects(self) -> tuple[aiohttp.ClientResponse, str, bool]:
         method, url, body_kind = self.method, self.url, self.body_kind
-        # The body's framing is aiohttp's to choose (a length, or chunks when unknown): a
-        # Transfer-Encoding copied from a forwarded request is not sent (aiohttp refuses it).
-        # Nor is an Expect: aiohttp would wait for a 100 Continue with no time limit, and an
+        # The body's framing is ours: its length when known, else chunks. A Content-Length
+        # or Transfer-Encoding from the script's headers is not sent: a length that is not
+        # the body's desynchronised the pooled upstream connection (an early answer left
+        # the rest of the declared body to be read from the next request: smuggling). Nor
+        # is an Expect: aiohttp would wait for a 100 Continue with no time limit, and an
         # upstream may answer without one (RFC 9110, 10.1.1): the body is sent at once.
         headers = CIMultiDict((k, v) for k, v in _end_to_end(self.headers)
-                              if k.lower() not in ("transfer-encoding", "expect"))
-        if self.bytes_body is not None and "content-length" not in headers:
-            headers["Content-Length"] = str(len(self.bytes_body))
-        elif body_kind is not None and self.length >= 0 and "content-length" not in headers:
-            headers["Content-Length"] = str(self.length)
+                              if k.lower() not in _FRAMING)
+        length = len(self.bytes_body) if self.bytes_body is not None else self.length
+        if body_kind is not None and length >= 0:
+            headers["Content-Length"] = str(length)
         redirected = False
         for _hop in range(MAX_REDIRECTS + 1):
             parsed = URL(url)

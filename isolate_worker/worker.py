@@ -715,6 +715,7 @@ class Worker:
                 if upload is None:
                     fetch.emit_error(fid, "the request body is no longer available")
                     return
+                length = self._declared_length(body[1])  # the client's, as parsed
             fetch.start(fid, method, url, headers, body, length, redirect, upload)
         elif kind == AC_FETCH_DATA:
             assert data is not None
@@ -735,6 +736,16 @@ class Worker:
             self.forwards += 1
             if not fetch.forward(fid, entry.forward):
                 entry.forward.fail("the upstream response is no longer available")
+
+    def _declared_length(self, sid: int) -> int:
+        """The Content-Length of stream ``sid``'s request as the supervisor parsed it (its
+        body has exactly that many bytes), -1 for a chunked body."""
+        entry = self.streams.get(sid)
+        head = entry.core.head if entry is not None else None
+        for name, value in head.headers if head is not None else ():
+            if name.lower() == "content-length":
+                return int(value) if value.isdigit() else -1
+        return -1
 
     def _divert_request_body(self, fid: int, sid: int) -> Upload | None:
         """Send stream ``sid``'s request body to fetch ``fid`` directly (not through V8)."""

@@ -104,6 +104,7 @@ class Upstream(ServerThread):
         r.add_get("/text", self.text)
         r.add_get("/json", self.json)
         r.add_route("*", "/headers", self.headers)
+        r.add_route("*", "/early", self.early)
         r.add_get("/bytes/{n}", self.bytes)
         r.add_get("/stream/{n}", self.stream)
         r.add_get("/gzip", self.encoded("gzip"))
@@ -160,6 +161,11 @@ class Upstream(ServerThread):
         pairs = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.raw_headers]
         return web.json_response({"method": request.method, "headers": pairs,
                                   "body": body.decode("latin-1")})
+
+    async def early(self, request: web.Request) -> web.Response:
+        """401 before reading the body (as many servers answer a refused request): what
+        follows on the connection is read as the rest of the body it declared."""
+        return web.Response(status=401, text=f"length {request.headers.get('Content-Length')}")
 
     async def bytes(self, request: web.Request) -> web.Response:
         return web.Response(body=pattern(int(request.match_info["n"])))

@@ -45,6 +45,17 @@ async function handle(request) {
       const r = await fetch(`${up}/headers`, { method: url.searchParams.get("m") ?? "GET", headers: h });
       return new Response(await r.text());
     }
+    case "/framing": {
+      // A length that is not the body's is not sent: the pooled connection stays in step.
+      const stream = new Blob(["abcd"]).stream();
+      const a = await fetch(`${up}/early`, { method: "POST", body: "abc",
+        headers: { "content-length": "60", "transfer-encoding": "chunked" } });
+      const c = await fetch(`${up}/early`, { method: "PUT", body: stream, duplex: "half",
+        headers: { "content-length": "2" } });
+      const b = await fetch(`${up}/headers`, { headers: { authorization: "Bearer B" } });
+      return Response.json({ a: [a.status, await a.text()], c: [c.status, await c.text()],
+        b: b.status, seen: (await b.json()).headers });
+    }
     case "/cookies": {
       const r = await fetch(`${up}/cookies`);
       return Response.json(r.headers.getSetCookie());
@@ -226,6 +237,14 @@ def test_request_headers_are_sent_as_given_with_duplicates(proxy, upstream):
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS", "PURGE"])
 def test_any_method(proxy, upstream, method):
     assert get_json(proxy, f"/headers?m={method}", upstream)["method"] == method
+
+
+def test_the_request_body_is_framed_by_its_length_not_by_the_scripts_headers(proxy, upstream):
+    status, _, body = run(fetch(proxy.url(f"/framing?u={upstream.url('')}")))
+    out = json.loads(body)
+    assert status == 200 and out["a"] == [401, "length 3"], out
+    assert out["c"][0] == 401 and out["c"][1] in ("length 4", "length None"), out
+    assert out["b"] == 200 and ["authorization", "Bearer B"] in out["seen"], out
 
 
 def test_set_cookie_values_stay_separate(proxy, upstream):

@@ -26,6 +26,8 @@ DAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "S
 FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day of month", 1, 31, {}),
           ("month", 1, 12, MONTHS), ("day of week", 0, 7, DAYS))
 MAX_SEARCH = timedelta(days=366 * 5)
+_LONGEST = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30,
+            12: 31}  # days of each month in its longest year
 
 
 class CronError(ValueError):
@@ -83,14 +85,22 @@ class Cron:
 
     @classmethod
     def parse(cls, expression: str) -> Cron:
+        """``expression`` (5 fields, or a shorthand such as @daily); CronError if it is not
+        one, or can never fire."""
         text = SHORTHANDS.get(expression.strip().lower(), expression.strip())
         parts = text.split()
         if len(parts) != 5:
             raise CronError(f"expected 5 fields (minute hour day month weekday), got {len(parts)}")
         sets = [_field(p, *spec) for p, spec in zip(parts, FIELDS, strict=True)]
         weekdays = frozenset(d % 7 for d in sets[4])
+        days_restricted, weekdays_restricted = parts[2] != "*", parts[4] != "*"
+        # Days only (a weekday field of "*"): some month of the expression must have one of
+        # its days ("0 0 31 2 *" parsed, then never fired and stopped the scheduler).
+        if days_restricted and not weekdays_restricted and not any(
+                day <= _LONGEST[month] for month in sets[3] for day in sets[2]):
+            raise CronError(f"{expression!r} never matches: none of its months has its days")
         return cls(expression, sets[0], sets[1], sets[2], sets[3], weekdays,
-                   parts[2] != "*", parts[4] != "*")
+                   days_restricted, weekdays_restricted)
 
     def _day_matches(self, t: datetime) -> bool:
         dom = t.day in self.days

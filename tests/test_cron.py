@@ -53,6 +53,13 @@ def test_invalid_expressions(expr, message):
         Cron.parse(expr)
 
 
-def test_an_impossible_date_never_matches():
+@pytest.mark.parametrize("expr", ["0 0 31 2 *", "0 0 30 2 *", "0 0 31 4,6,9,11 *"])
+def test_an_impossible_date_is_refused_when_parsed(expr):
+    # It parsed, then never fired: the scheduler's task died with an unretrieved error.
     with pytest.raises(CronError, match="never matches"):
-        Cron.parse("0 0 31 2 *").next_after(T0)
+        Cron.parse(expr)
+
+
+@pytest.mark.parametrize("expr", ["0 0 29 2 *", "0 0 31 2 MON", "0 0 30,31 1-3 *"])
+def test_a_rare_date_or_a_weekday_alternative_is_kept(expr):
+    assert Cron.parse(expr).next_after(T0) > T0

@@ -161,13 +161,21 @@ function listSet(list, name, value) {
 
 /** Header list "sort and combine": [[lowercase name, value], ...]. */
 function sortAndCombineList(list) {
+  // One pass: each name's values combined as listGet would (in list order), Set-Cookie's
+  // kept apart; a lookup per name instead of a scan of the list per name (quadratic).
   const names = [];
-  const seen = { __proto__: null };
+  const combined = { __proto__: null };
+  const cookies = [];
   for (let i = 0; i < list.length; i += 2) {
     const lname = StringPrototypeToLowerCase(list[i]);
-    if (seen[lname] !== true) {
-      seen[lname] = true;
+    const value = list[i + 1];
+    if (lname === "set-cookie") ArrayPrototypePush(cookies, value);
+    const seen = combined[lname];
+    if (seen === undefined) {
+      combined[lname] = value;
       ArrayPrototypePush(names, lname);
+    } else {
+      combined[lname] = `${seen}, ${value}`;
     }
   }
   ArrayPrototypeSort(names);
@@ -175,11 +183,9 @@ function sortAndCombineList(list) {
   for (let n = 0; n < names.length; n++) {
     const lname = names[n];
     if (lname === "set-cookie") {
-      for (let i = 0; i < list.length; i += 2) {
-        if (nameMatches(list[i], lname)) ArrayPrototypePush(out, [lname, list[i + 1]]);
-      }
+      for (let i = 0; i < cookies.length; i++) ArrayPrototypePush(out, [lname, cookies[i]]);
     } else {
-      ArrayPrototypePush(out, [lname, listGet(list, lname)]);
+      ArrayPrototypePush(out, [lname, combined[lname]]);
     }
   }
   return out;

@@ -307,7 +307,10 @@ def _upload_payload() -> type:
     return UploadPayload
 
 
-_FRAMING = ("content-length", "transfer-encoding", "expect")  # request fields fetch sets
+# Request fields fetch sets itself, whatever the script's headers say: the framing (below), and
+# Host from the URL (a proxy script that passes its request's headers on let a client pick
+# the upstream's virtual host; Host is a forbidden request header in Fetch, as in Workers).
+_SET_BY_FETCH = ("host", "content-length", "transfer-encoding", "expect")
 
 
 async def _exactly(chunks: AsyncIterator[bytes], length: int) -> AsyncIterator[bytes]:
@@ -424,7 +427,7 @@ class Fetch:
         # is an Expect: aiohttp would wait for a 100 Continue with no time limit, and an
         # upstream may answer without one (RFC 9110, 10.1.1): the body is sent at once.
         headers = CIMultiDict((k, v) for k, v in _end_to_end(self.headers)
-                              if k.lower() not in _FRAMING)
+                              if k.lower() not in _SET_BY_FETCH)
         length = len(self.bytes_body) if self.bytes_body is not None else self.length
         if body_kind is not None and length >= 0:
             headers["Content-Length"] = str(length)

@@ -52,7 +52,8 @@ async function handle(request) {
         headers: { "content-length": "60", "transfer-encoding": "chunked" } });
       const c = await fetch(`${up}/early`, { method: "PUT", body: stream, duplex: "half",
         headers: { "content-length": "2" } });
-      const b = await fetch(`${up}/headers`, { headers: { authorization: "Bearer B" } });
+      const b = await fetch(`${up}/headers`, { headers: { authorization: "Bearer B",
+        host: "internal-admin.example" } });
       return Response.json({ a: [a.status, await a.text()], c: [c.status, await c.text()],
         b: b.status, seen: (await b.json()).headers });
     }
@@ -239,12 +240,13 @@ def test_any_method(proxy, upstream, method):
     assert get_json(proxy, f"/headers?m={method}", upstream)["method"] == method
 
 
-def test_the_request_body_is_framed_by_its_length_not_by_the_scripts_headers(proxy, upstream):
+def test_framing_and_host_are_the_body_s_and_the_url_s_not_the_scripts_headers(proxy, upstream):
     status, _, body = run(fetch(proxy.url(f"/framing?u={upstream.url('')}")))
     out = json.loads(body)
     assert status == 200 and out["a"] == [401, "length 3"], out
     assert out["c"][0] == 401 and out["c"][1] in ("length 4", "length None"), out
     assert out["b"] == 200 and ["authorization", "Bearer B"] in out["seen"], out
+    assert ["Host", f"127.0.0.1:{upstream.port}"] in out["seen"], out  # the URL's, not the script's
 
 
 def test_set_cookie_values_stay_separate(proxy, upstream):

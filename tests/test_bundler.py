@@ -19,9 +19,9 @@ from tests.conftest import write_files
 SECRET = "TOPSECRET-7f3a"
 
 
-def evaluate(entry: Path, root: Path | None = None) -> object:
+def evaluate(entry: Path, root: Path | None = None, cache_dir: Path | None = None) -> object:
     """Bundle ``entry`` and return ``JSON`` of its default export's ``value``."""
-    bundle = bundler.build(entry, root=root)
+    bundle = bundler.build(entry, root=root, cache_dir=cache_dir)
     ctx = V8Context()
     try:
         ctx.eval("globalThis.__isoflow_register_module = (f) => { globalThis.__entry = f(); };")
@@ -231,14 +231,7 @@ def test_the_cache_builds_again_when_what_an_import_names_changes(tmp_path):
     (app / "link.js").symlink_to(app / "one.js")
 
     def value() -> object:
-        bundle = bundler.build(app / "main.mjs", cache_dir=cache)
-        ctx = V8Context()
-        try:
-            ctx.eval("globalThis.__isoflow_register_module = (f) => { globalThis.__e = f(); };")
-            ctx.eval(bundle.code)
-            return json.loads(ctx.eval("JSON.stringify(__e.default.value)"))
-        finally:
-            ctx.close()
+        return evaluate(app / "main.mjs", cache_dir=cache)
 
     assert value() == ["A", "js", "one"]
     assert value() == ["A", "js", "one"]  # from the cache

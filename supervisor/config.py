@@ -14,6 +14,7 @@ import difflib
 import os
 import re
 import ssl
+import stat
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
@@ -386,11 +387,33 @@ def _secret(t: _Table, name: str) -> str | None:
     else:
         file = t.r.path(ref)
     try:
-        text = file.read_text()
+        text = _read_secret(file)
     except OSError as e:
         t.r.problem(where, f"cannot read {file}: {e.strerror}")
         return None
+    except ValueError as e:
+        t.r.problem(where, f"{file}: {e}")
+        return None
     return text.removesuffix("\n").removesuffix("\r")
+
+
+SECRET_MAX = 1 << 20  # bytes of a secret file
+
+
+def _read_secret(file: Path) -> str:
+    """A secret file's text: a regular file (a FIFO would block the start, /dev/zero never
+    end) of at most SECRET_MAX bytes of UTF-8; ValueError says which it is not."""
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        data = f.read(SECRET_MAX + 1)
+    if len(data) > SECRET_MAX:
+        raise ValueError(f"larger than {SECRET_MAX >> 20} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
 
 
 def _is(path: Path, kind: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import textwrap
 import tomllib
@@ -402,6 +403,19 @@ def test_values_that_cannot_name_anything_are_problems_not_tracebacks(tmp_path, 
                                                                       problem):
     found = problems(tmp_path, MINIMAL.replace(*change))
     assert any(problem in line for line in found), found
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda path: os.mkfifo(path), "not a regular file"),  # blocked the start for good
+    (lambda path: path.symlink_to("/dev/zero"), "not a regular file"),  # never ended
+    (lambda path: path.write_bytes(b"\xff\xfe"), "not UTF-8 text"),  # was a traceback
+    (lambda path: path.write_bytes(b"x" * (2 << 20)), "larger than 1 MiB"),
+])
+def test_a_secret_file_must_be_a_small_regular_text_file(tmp_path, make, problem):
+    make(tmp_path / "s")
+    text = MINIMAL.replace('path = "api.js"', 'path = "api.js"\nsecrets.K = { file = "s" }')
+    assert problems(tmp_path, text) == [f"c.toml:6: scripts.app.secrets.K.file: "
+                                        f"{tmp_path / 's'}: {problem}"]
 
 
 def test_recycle_rss_is_off_or_at_least_128_mib(tmp_path):

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from .v8 import V8Context
@@ -621,6 +621,10 @@ def _compile(entry: Path, root: Path, flags: frozenset[str],
     return _link(modules), files, probes
 
 
+def _not_json(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _collect(
     entry: Path, root: Path, compiler: _Compiler, nodejs_compat: bool = False,
     lower_async: bool = False,
@@ -655,12 +659,14 @@ def _collect(
             raise BundleError(f"{path}: not UTF-8 text") from None  # no byte of it quoted
         if path.suffix == ".json":
             try:
-                json.loads(source)
+                json.loads(source, parse_constant=_not_json)
             except ValueError as e:
                 raise BundleError(f"{path}: invalid JSON: {e}") from None
             except RecursionError:
                 raise BundleError(f"{path}: JSON nested too deeply to import") from None
-            module = Module(path, f"module.exports = {source};", [1])
+            # Parsed as JSON by JSON.parse, not spliced in as an object literal (where a
+            # "__proto__" key sets the prototype instead of being a key of its own).
+            module = Module(path, f"module.exports = JSON.parse({json.dumps(source)});", [1])
         elif path.suffix in TEXT_EXTENSIONS:
             module = Module(path, f"module.exports = {json.dumps(source)};", [1])
         else:

@@ -397,6 +397,20 @@ def test_a_script_that_uses_require_is_bundled(tmp_path, outside):
     assert f"is outside the project root {outside}" in str(info.value)
 
 
+def test_a_json_import_is_json(tmp_path):
+    # As JSON.parse reads it: "__proto__" is a key of its own (an object literal set the
+    # prototype), and NaN or Infinity are not JSON.
+    write_files(tmp_path, {
+        "data.json": '{"__proto__": {"polluted": true}, "a": [1, "\\u2028"]}',
+        "main.mjs": "import d from './data.json';\nexport default { value: "
+                    "[Object.keys(d), d.polluted ?? null, Object.getPrototypeOf(d) === "
+                    "Object.prototype, d.a] };\n",
+    })
+    assert evaluate(tmp_path / "main.mjs") == [["__proto__", "a"], None, True, [1, "\u2028"]]
+    (tmp_path / "data.json").write_text('{"n": NaN}')
+    assert "data.json: invalid JSON: NaN is not JSON" in refused(tmp_path / "main.mjs")
+
+
 def test_json_nested_too_deeply_is_one_clear_error(tmp_path):
     """Python's own parser ran out of stack: a traceback, and workers that crash-looped."""
     write_files(tmp_path, {"deep.json": "[" * 200_000 + "]" * 200_000,

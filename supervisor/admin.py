@@ -63,11 +63,13 @@ class Admin:
             return web.Response(status=403, text="Not from a browser.\n")
         assert self.trigger is not None
         script = request.query.get("script")
+        names = self.scripts() if self.scripts is not None else []
         if script is None:
-            names = self.scripts() if self.scripts is not None else []
             if len(names) != 1:
                 return web.Response(status=400, text="Name the script: ?script=NAME\n")
             script = names[0]
+        elif self.scripts is not None and script not in names:
+            return web.Response(status=404, text=f"No script named {script[:100]!r}.\n")
         cron = request.query.get("cron", "* * * * *")
         if len(cron) > 256 or not cron.isprintable():  # any text, as wrangler's: the event's
             return web.Response(status=400, text="cron: expected up to 256 printable "

@@ -44,6 +44,7 @@ def test_a_failing_scheduled_handler_is_reported(serve):
     server = serve(MODULE, "--metrics", str(metrics), workers=1, name="cron.mjs")
     status, text = run(post(f"http://127.0.0.1:{metrics}/__scheduled?cron=%0d%0aX:%00"))
     assert status == 400 and "printable" in text  # its tag in the log would split the line
+    assert run(post(f"http://127.0.0.1:{metrics}/__scheduled?script=nope"))[0] == 404
     status, text = run(post(f"http://127.0.0.1:{metrics}/__scheduled?cron=fail"))
     assert status == 500 and "the job failed" in text
     server.wait_log(r"Uncaught \(in scheduled event \"fail\"\) Error: the job failed")

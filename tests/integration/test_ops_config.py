@@ -323,6 +323,9 @@ def test_a_tls_listener_serves_https(ops, tmp_path):
     make_cert(tmp_path)
     server = ops(
         """
+        [server]
+        header_timeout = 1
+
         [[listeners]]
         port = @PORT@
         tls_cert = "cert.pem"
@@ -350,3 +353,7 @@ def test_a_tls_listener_serves_https(ops, tmp_path):
 
     assert run(fetch_tls()) == [(200, "tls /secure"), (200, "y" * 50000), (200, "tls /secure")]
     assert f"https://127.0.0.1:{server.port}" in server.log()
+    # A client that never starts its handshake is let go at header_timeout (was 60 s).
+    with socket.create_connection(("127.0.0.1", server.port)) as idle:
+        idle.settimeout(15)
+        assert idle.recv(1) == b""

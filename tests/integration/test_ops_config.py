@@ -227,7 +227,9 @@ def test_env_and_secrets_reach_the_script_but_no_command_line_or_log(ops, tmp_pa
     assert status == 200
     assert json.loads(body) == {"name": "plain", "token": "file-secret-123",
                                 "password": "env-secret-456"}
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    # ww: whole command lines (piped, ps cuts them at 80 columns: a long checkout path cut
+    # the worker's arguments off).
+    ps = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True).stdout
     assert "isoflow.isolate_worker --options -" in ps  # the workers are there...
     assert "file-secret-123" not in ps and "env-secret-456" not in ps  # ...without secrets
     assert "file-secret-123" not in server.log() and "env-secret-456" not in server.log()

@@ -24,6 +24,8 @@ const {
   ObjectGetOwnPropertyDescriptor,
   ReflectOwnKeys,
   RegExpPrototypeExec,
+  SafeMap,
+  SafeWeakMap,
   StringPrototypeCharCodeAt,
   StringPrototypeSlice,
   StringPrototypeToLowerCase,
@@ -132,17 +134,40 @@ function listGet(list, lname) {
   return result;
 }
 
+// Each list's names by their lowercase, as first written (what append reuses): a lookup, not
+// a scan of the list per append (16,000 distinct names took 2 s). Made at a list's first
+// append; kept by the three functions that change a list's names (only this file does).
+const firstNames = new SafeWeakMap();
+
+function namesOf(list) {
+  let names = firstNames.get(list);
+  if (names === undefined) {
+    names = new SafeMap();
+    for (let i = 0; i < list.length; i += 2) {
+      const lname = StringPrototypeToLowerCase(list[i]);
+      if (!names.has(lname)) names.set(lname, list[i]);
+    }
+    firstNames.set(list, names);
+  }
+  return names;
+}
+
 /** Header list "delete". */
 function listDelete(list, lname) {
   for (let i = list.length - 2; i >= 0; i -= 2) {
     if (nameMatches(list[i], lname)) ArrayPrototypeSplice(list, i, 2);
   }
+  const names = firstNames.get(list);
+  if (names !== undefined) names.delete(lname);
 }
 
 /** Header list "append": an existing header's name casing is reused. */
 function listAppend(list, name, value) {
-  const index = listIndexOf(list, StringPrototypeToLowerCase(name));
-  ArrayPrototypePush(list, index === -1 ? name : list[index], value);
+  const names = namesOf(list);
+  const lname = StringPrototypeToLowerCase(name);
+  const first = names.get(lname);
+  if (first === undefined) names.set(lname, name);
+  ArrayPrototypePush(list, first === undefined ? name : first, value);
 }
 
 /** Header list "set": replace the first `name` header's value and drop the others. */
@@ -151,6 +176,8 @@ function listSet(list, name, value) {
   const first = listIndexOf(list, lname);
   if (first === -1) {
     ArrayPrototypePush(list, name, value);
+    const names = firstNames.get(list);
+    if (names !== undefined) names.set(lname, name);
     return;
   }
   list[first + 1] = value;

@@ -352,6 +352,10 @@ def _listener(t: _Table, default_host: str = "127.0.0.1") -> Listener | None:
         t.r.problem(t.path, "tls_cert and tls_key must be given together")
         return None
     if listener.tls_cert is not None and listener.tls_key is not None:
+        for name, path in (("tls_cert", listener.tls_cert), ("tls_key", listener.tls_key)):
+            if not _is(path, "file"):  # a FIFO would block the start, a device never end
+                t.r.problem((*t.path, name), f"{_shown(path)}: not a regular file")
+                return None
         try:
             make_ssl_context(listener)
         except (OSError, ssl.SSLError) as e:

@@ -428,6 +428,13 @@ def test_recycle_rss_is_off_or_at_least_128_mib(tmp_path):
         assert s.scripts["app"].limits.recycle_rss == expected
 
 
+def test_a_certificate_that_is_not_a_regular_file_is_reported(tmp_path):
+    os.mkfifo(tmp_path / "c.pem")  # loading it blocked the start for good
+    text = MINIMAL.replace("port = 8080", 'port = 8080\ntls_cert = "c.pem"\ntls_key = "k.pem"')
+    found = problems(tmp_path, text, files={"api.js": "x", "k.pem": "junk"})
+    assert found == [f"c.toml:3: listeners[0].tls_cert: {tmp_path / 'c.pem'}: not a regular file"]
+
+
 def test_a_bad_certificate_is_reported(tmp_path):
     text = MINIMAL.replace("port = 8080", 'port = 8080\ntls_cert = "c.pem"\ntls_key = "k.pem"')
     found = problems(tmp_path, text, files={"api.js": "x", "c.pem": "junk", "k.pem": "junk"})

@@ -37,6 +37,8 @@ def keygen(directory: Path, name: str) -> tuple[Path, Path]:
 
 
 def _load(path: Path) -> tuple[bytes, bytes | None]:
+    if path.exists() and not path.is_file():  # a FIFO would block, a device never end
+        raise KeyFileError(f"{path}: not a regular file")
     try:
         public, secret = zmq.auth.load_certificate(path)
     except OSError as e:

@@ -102,6 +102,10 @@ def test_config_checks_the_remote_keys(tmp_path: Path) -> None:
     assert "remote.key: " in text and "holds no secret key" in text
     assert "scripts.app.workers: must be between 1 and 1024, got 0" in text
 
+    os.mkfifo(tmp_path / "keys" / "pipe.key_secret")  # loading it blocked for good
+    with pytest.raises(ConfigError, match=r"pipe\.key_secret: not a regular file"):
+        parse(good.replace("supervisor.key_secret", "pipe.key_secret"), tmp_path / "i.toml")
+
     no_table = good[:good.index("[remote]")] + good[good.index("[scripts.app]"):]
     with pytest.raises(ConfigError, match="remote workers need a \\[remote\\] table"):
         parse(no_table, tmp_path / "isoflow.toml")

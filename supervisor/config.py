@@ -354,7 +354,8 @@ def _listener(t: _Table, default_host: str = "127.0.0.1") -> Listener | None:
     if listener.tls_cert is not None and listener.tls_key is not None:
         for name, path in (("tls_cert", listener.tls_cert), ("tls_key", listener.tls_key)):
             if not _is(path, "file"):  # a FIFO would block the start, a device never end
-                t.r.problem((*t.path, name), f"{_shown(path)}: not a regular file")
+                what = "not a regular file" if os.path.exists(path) else "no such file"
+                t.r.problem((*t.path, name), f"{_shown(path)}: {what}")
                 return None
         try:
             make_ssl_context(listener)

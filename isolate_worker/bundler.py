@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from .v8 import V8Context
 
-COMPILER_VERSION = "ts-5.7.3/6"  # the bundler's version too: part of every cache key
+COMPILER_VERSION = "ts-5.7.3/7"  # the bundler's version too: part of every cache key
 _JS = Path(__file__).parent / "js" / "compiler"
 MODULE_EXTENSIONS = (".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".json")
 TEXT_EXTENSIONS = (".txt", ".html")  # imported as a string, as wrangler's default rules do
@@ -618,7 +618,7 @@ def _compile(entry: Path, root: Path, flags: frozenset[str],
             modules, files, probes = _collect(entry, root, compiler, nodejs, lower_async=True)
     finally:
         compiler.close()
-    return _link(modules), files, probes
+    return _link(modules, root), files, probes
 
 
 def _not_json(constant: str) -> NoReturn:
@@ -751,12 +751,24 @@ def _node_mode(path: Path, resolver: _Resolver) -> bool:
     return False
 
 
-def _link(modules: list[Module]) -> Bundle:
+def _meta_url(path: Path, root: Path) -> str:
+    """A module's ``import.meta.url``: ``file:///`` and its path in the project (the host's
+    folders are none of the script's business), ``node:NAME`` for a built-in."""
+    if path.parent == NODE_DIR:
+        return f"node:{path.stem}"
+    try:
+        return "file:///" + path.relative_to(root).as_posix()
+    except ValueError:
+        return "file:///" + path.name
+
+
+def _link(modules: list[Module], root: Path) -> Bundle:
     out = [_PRELUDE]
     line = _PRELUDE.count("\n") + 1
     segments: list[tuple[int, str, list[int]]] = []
     for i, m in enumerate(modules):
-        header = f"__defs[{i}] = [{json.dumps(m.deps)}, function (exports, require, module) {{\n"
+        header = (f"__defs[{i}] = [{json.dumps(m.deps)}, function (exports, require, module, "
+                  "__isoflow_import_meta) {\n")
         out.append(header)
         line += header.count("\n")
         code = m.code.replace("//# sourceMappingURL=", "// sourceMappingURL=")
@@ -765,7 +777,8 @@ def _link(modules: list[Module]) -> Bundle:
         segments.append((line, str(m.path), m.line_map))
         out.append(code)
         line += code.count("\n")
-        out.append(f"}}, {json.dumps(m.esm)}, {json.dumps(m.builtin)}];\n")
+        out.append(f"}}, {json.dumps(m.esm)}, {json.dumps(m.builtin)}, "
+                   f"{json.dumps(_meta_url(m.path, root))}];\n")
         line += 1
     # The line map travels with the bundle: the runtime maps stack traces with it.
     files = sorted({path for _, path, _ in segments})

@@ -397,6 +397,19 @@ def test_a_script_that_uses_require_is_bundled(tmp_path, outside):
     assert f"is outside the project root {outside}" in str(info.value)
 
 
+def test_import_meta_has_the_module_s_url_and_says_which_is_the_entry(tmp_path):
+    # It was a SyntaxError ("Cannot use 'import.meta' outside a module"): the bundle is
+    # CommonJS. The url is the module's path in the project, not on the host.
+    write_files(tmp_path, {
+        "package.json": "{}",
+        "src/lib.ts": "export const here = import.meta.url;\nexport const main = import.meta.main;\n",
+        "src/index.ts": "import { here, main } from './lib';\n"
+                        "export default { value: [import.meta.url, import.meta.main, here, main] };\n",
+    })
+    assert evaluate(tmp_path / "src/index.ts") == ["file:///src/index.ts", True,
+                                                   "file:///src/lib.ts", False]
+
+
 def test_a_json_import_is_json(tmp_path):
     # As JSON.parse reads it: "__proto__" is a key of its own (an object literal set the
     # prototype), and NaN or Infinity are not JSON.

@@ -1,6 +1,6 @@
 // The head of every module bundle (isolate_worker/bundler.py): a tiny CommonJS loader.
-// The bundler appends `__defs[i] = [deps, function (exports, require, module) {...}, esm,
-// builtin];` for each module and closes the function after registering the entry's exports.
+// The bundler appends `__defs[i] = [deps, function (exports, require, module, meta) {...}, esm,
+// builtin, url];` for each module (meta: what `import.meta` became, { url, main }) and closes the function after registering the entry's exports.
 // The node: built-ins (nodejs_compat, isoflow/js/node/) run first, before any of the
 // script's code, so what they capture of the globals is the original; they alone get the
 // runtime's host object (js/93_node_host.js) with require("isoflow:host"): the runtime
@@ -12,6 +12,7 @@
 const __defs = [];
 let __nodeHost = null;
 const __cache = [];
+let __main = -1; // the entry's module number (import.meta.main)
 const __hasOwn = Object.hasOwn;
 const __apply = Reflect.apply;
 const __esm = new WeakSet(); // the exports objects of ES modules
@@ -82,7 +83,8 @@ function __require(id) {
     error.code = "MODULE_NOT_FOUND";
     throw error;
   };
-  __apply(fn, module.exports, [module.exports, require, module]);
+  const meta = { __proto__: null, url: def[4], main: id === __main };
+  __apply(fn, module.exports, [module.exports, require, module, meta]);
   return module.exports;
 }
 // What the entry hands the runtime: an ES module's namespace when it has a default export,
@@ -90,6 +92,7 @@ function __require(id) {
 // makes it), else null: a service-worker script (addEventListener).
 function __entry(id, host) {
   __nodeHost = host === undefined ? null : host;
+  __main = id;
   for (let i = 0; i < __defs.length; i++) if (__defs[i][3]) __require(i);
   const exports = __alsHandlers(__namespace(__require(id)));
   return exports;

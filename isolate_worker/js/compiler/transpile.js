@@ -16,7 +16,7 @@ function __isoflowTranspile(arg) {
     reportDiagnostics: true,
     compilerOptions,
     transformers: {
-      before: [hoistImports],
+      before: [hoistImports, importMeta],
       after: arg.lowerAsync ? [ts.transformES2018, ts.transformES2017] : [],
     },
   });
@@ -78,6 +78,19 @@ function scanRequires(code) {
   };
   visit(sf, false);
   return { inTry, outside };
+}
+
+// `import.meta` has no place in CommonJS output (V8 refuses it there): it becomes the module
+// function's parameter of that name, the object the bundle's loader makes for the module
+// (prelude.js: { url, main }), as esbuild's CommonJS output does with an object of its own.
+function importMeta(context) {
+  const visit = (node) => {
+    if (ts.isMetaProperty(node) && node.keywordToken === ts.SyntaxKind.ImportKeyword) {
+      return context.factory.createIdentifier("__isoflow_import_meta");
+    }
+    return ts.visitEachChild(node, visit, context);
+  };
+  return (sf) => ts.visitNode(sf, visit);
 }
 
 // ES modules load their imports before their body runs wherever the import statements

@@ -564,9 +564,7 @@ def _from_cache(cache_dir: Path, manifest: Path, root: Path,
     if not manifest.is_file():
         return None
     try:
-        recorded = json.loads(manifest.read_text())
-        if not isinstance(recorded, dict):
-            return None  # an older isoflow's list of files
+        recorded = _recorded(manifest)
         resolver = _Resolver(root)
         for path, state in recorded["probes"]:
             if resolver.probe_state(Path(path)) != state:
@@ -580,12 +578,19 @@ def _from_cache(cache_dir: Path, manifest: Path, root: Path,
     return None
 
 
-def manifest_paths(manifest: Path) -> list[Path]:
-    """The paths a cached build depends on (its files, and where resolution looked and found
-    nothing or something else): what ``isoflow dev`` watches. OSError/ValueError if unread."""
+def _recorded(manifest: Path) -> dict:
+    """What a cache manifest records (``files``, ``probes``); ValueError for an older
+    isoflow's (a list of files), OSError if unread."""
     recorded = json.loads(manifest.read_text())
     if not isinstance(recorded, dict):
         raise ValueError("an older isoflow's manifest")
+    return recorded
+
+
+def manifest_paths(manifest: Path) -> list[Path]:
+    """The paths a cached build depends on (its files, and where resolution looked and found
+    nothing or something else): what ``isoflow dev`` watches. OSError/ValueError if unread."""
+    recorded = _recorded(manifest)
     return [Path(p) for p in recorded["files"]] + [Path(p) for p, _ in recorded["probes"]]
 
 

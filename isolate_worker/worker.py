@@ -742,10 +742,8 @@ class Worker:
         body has exactly that many bytes), -1 for a chunked body."""
         entry = self.streams.get(sid)
         head = entry.core.head if entry is not None else None
-        for name, value in head.headers if head is not None else ():
-            if name.lower() == "content-length":
-                return int(value) if value.isdigit() else -1
-        return -1
+        length = _content_length(head) if head is not None else None
+        return -1 if length is None else length
 
     def _divert_request_body(self, fid: int, sid: int) -> Upload | None:
         """Send stream ``sid``'s request body to fetch ``fid`` directly (not through V8)."""
@@ -779,15 +777,11 @@ class Worker:
             return False
         if not head.url.startswith("http:"):
             return False  # a TLS client: the supervisor cannot relay what TLS wraps
-        chunked = False
-        for name, value in head.headers:
-            name = name.lower()
-            if name == "content-length":
-                length = int(value) if value.isdigit() else -1
-                return length - self.options.bridge.request_window >= RELAY_MIN_UPLOAD
-            if name == "transfer-encoding":
-                chunked = value.lower().rstrip(" \t").endswith("chunked")
-        return chunked
+        length = _content_length(head)
+        if length is not None:
+            return length - self.options.bridge.request_window >= RELAY_MIN_UPLOAD
+        codings = [value for name, value in head.headers if name.lower() == "transfer-encoding"]
+        return bool(codings) and codings[-1].lower().rstrip(" \t").endswith("chunked")
 
     # -- response bodies written into the client's socket (direct.py) ---------------------
 
@@ -1096,6 +1090,15 @@ async def serve(options: WorkerOptions) -> int:
     finally:
         await worker.close()
         flush_at_exit()
+
+
+def _content_length(head: p.RequestHead) -> int | None:
+    """A request head's Content-Length as the supervisor's parser took it (its body has
+    exactly that many bytes): None if it has none (a chunked body), -1 if not digits."""
+    for name, value in head.headers:
+        if name.lower() == "content-length":
+            return int(value) if value.isdigit() else -1
+    return None
 
 
 def load_script(bridge: Bridge, path: Path, cpu_limit: float, **options: Any) -> None:

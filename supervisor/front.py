@@ -553,17 +553,16 @@ class Front:
         own_id = header.lower()
         fields: list[tuple[str, str]] = []
         lowered: list[str] = []
-        connection = False
+        connection: list[str] = []  # the Connection fields' values
         for name, value in head.headers:
             lower = name.lower()
-            if lower in HOP_BY_HOP:
-                connection = connection or lower == "connection"
-            else:
+            if lower not in HOP_BY_HOP:
                 fields.append((name, value))
                 lowered.append(lower)
+            elif lower == "connection":
+                connection.append(value)
         if connection:  # the fields it names are hop-by-hop too (RFC 9110, 7.6.1)
-            named = header_bytes.field_tokens(v for k, v in head.headers
-                                              if k.lower() == "connection")
+            named = header_bytes.field_tokens(connection)
             kept = [i for i, lower in enumerate(lowered) if lower not in named]
             fields = [fields[i] for i in kept]
             lowered = [lowered[i] for i in kept]

@@ -1,6 +1,7 @@
 // The head of every module bundle (isolate_worker/bundler.py): a tiny CommonJS loader.
-// The bundler appends `__defs[i] = [deps, function (exports, require, module, meta) {...}, esm,
-// builtin, url];` for each module (meta: what `import.meta` became, { url, main }) and closes the function after registering the entry's exports.
+// The bundler appends `__defs[i] = [deps, function (exports, require, module, meta) {...},
+// esm, builtin, url];` for each module (meta: what `import.meta` became, { url, main }) and
+// closes the function after registering the entry's exports.
 // The node: built-ins (nodejs_compat, isoflow/js/node/) run first, before any of the
 // script's code, so what they capture of the globals is the original; they alone get the
 // runtime's host object (js/93_node_host.js) with require("isoflow:host"): the runtime

@@ -37,6 +37,7 @@ from setproctitle import setproctitle
 from . import __main__ as worker_main
 from .parent import die_with_parent
 from .runtime import runtime_sources
+from .v8 import preload_library
 
 MAX_MESSAGE = 1 << 16
 
@@ -119,6 +120,7 @@ def main() -> None:
     fd, parent = int(sys.argv[1]), int(sys.argv[2])
     die_with_parent(parent)
     runtime_sources()  # read (and wrapped) once, here: the workers share the strings
+    preload_library()  # linked once, here: the workers inherit it
     control = socket.socket(fileno=fd)
     with contextlib.suppress(BrokenPipeError, ConnectionError):
         serve(control)

@@ -12,7 +12,16 @@ import pytest
 from tests.conftest import fetch, run
 from tests.procstats import alive, children
 
-HELLO = 'addEventListener("fetch", (e) => e.respondWith(new Response("hi")));'
+HELLO = """
+addEventListener("fetch", (e) => {
+  if (!e.request.url.endsWith("/intl")) return e.respondWith(new Response("hi"));
+  const number = new Intl.NumberFormat("de-DE").format(1234567.891);
+  const date = new Intl.DateTimeFormat("ja-JP", { timeZone: "UTC" }).format(new Date(0));
+  const sorted = ["z", "\u00e4", "a"].sort(new Intl.Collator("de").compare).join("");
+  e.respondWith(new Response(`${number} ${date} ${sorted}`));
+});
+"""
+INTL = "1.234.567,891 1970/1/1 a\u00e4z".encode()
 
 
 def ppid(pid: int) -> int:
@@ -37,6 +46,14 @@ def test_workers_are_forked_by_the_zygote_and_serve(server):
     assert run(fetch(server.url()))[2] == b"hi"
 
 
+def test_workers_inherit_the_library_linked_and_icu_data_read_by_the_zygote(server):
+    """The zygote loads mini-racer's library and V8's ICU data before it forks
+    (``v8.preload_library``): the workers' Intl answers come from that data."""
+    zygote = zygote_of(server.pid)
+    assert "libmini_racer" in Path(f"/proc/{zygote}/maps").read_text()
+    assert run(fetch(server.url("/intl")))[2] == INTL
+
+
 def test_a_killed_worker_is_reaped_by_the_zygote_and_replaced(server):
     before = server.worker_pids()
     os.kill(before["w0"], signal.SIGKILL)
@@ -59,6 +76,7 @@ def test_without_the_zygote_workers_are_spawned_directly(server):
     server.wait_log(r"w0 ready", count=3, timeout=20)
     assert all(ppid(w) == server.pid for w in server.worker_pids().values())
     assert run(fetch(server.url()))[2] == b"hi"
+    assert run(fetch(server.url("/intl")))[2] == INTL  # ICU data read by the worker itself
 
 
 def test_the_early_zygote_is_the_one_the_supervisor_uses_and_is_reaped(monkeypatch):

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from .v8 import V8Context
 
-COMPILER_VERSION = "ts-5.7.3/7"  # the bundler's version too: part of every cache key
+COMPILER_VERSION = "ts-5.7.3/8"  # the bundler's version too: part of every cache key
 _JS = Path(__file__).parent / "js" / "compiler"
 MODULE_EXTENSIONS = (".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".json")
 TEXT_EXTENSIONS = (".txt", ".html")  # imported as a string, as wrangler's default rules do
@@ -86,6 +86,8 @@ class Module:
     deps: dict[str, int | str] = field(default_factory=dict)  # specifier -> index, or error
     esm: bool = False  # an ES module (its exports are a namespace, see _node_mode)
     builtin: bool = False  # a node: built-in (js/node/): runs first, may require NODE_HOST
+    top_level_await: bool = False
+    static_imports: list[str] = field(default_factory=list)  # in order (top-level await)
 
 
 @dataclass
@@ -691,7 +693,9 @@ def _collect(
                 code = _node_interop(code)
             if lower_async:
                 code = code.replace(_AWAITER, _ALS_AWAITER, 1)
-            module = Module(path, code, lines, esm=out["isModule"], builtin=builtin)
+            module = Module(path, code, lines, esm=out["isModule"], builtin=builtin,
+                            top_level_await=out["topLevelAwait"],
+                            static_imports=out["staticImports"])
             requires = set(out["requires"])
             for spec in dict.fromkeys(out["imports"]):
                 try:
@@ -767,12 +771,34 @@ def _meta_url(path: Path, root: Path) -> str:
         return "file:///" + path.name
 
 
+def _async_modules(modules: list[Module]) -> list[list[int] | None]:
+    """For each module, None, or if it awaits at its top level or imports (statically) one
+    that does, the module numbers of its static imports in order: it runs as an async
+    function after those (prelude.js ``__evaluate``), as an ES module with top-level await
+    does."""
+    imports: list[list[int]] = []
+    for m in modules:
+        deps = (m.deps.get(spec) for spec in m.static_imports)
+        imports.append([d for d in deps if isinstance(d, int)])
+    awaits = [m.top_level_await for m in modules]
+    changed = any(awaits)
+    while changed:  # async spreads to every module that imports an async one
+        changed = False
+        for i, deps_of in enumerate(imports):
+            if not awaits[i] and any(awaits[d] for d in deps_of):
+                awaits[i] = changed = True
+    return [deps_of if awaiting else None for deps_of, awaiting
+            in zip(imports, awaits, strict=True)]
+
+
 def _link(modules: list[Module], root: Path) -> Bundle:
     out = [_PRELUDE]
     line = _PRELUDE.count("\n") + 1
     segments: list[tuple[int, str, list[int]]] = []
+    awaiting = _async_modules(modules)
     for i, m in enumerate(modules):
-        header = (f"__defs[{i}] = [{json.dumps(m.deps)}, function (exports, require, module, "
+        kind = "function" if awaiting[i] is None else "async function"
+        header = (f"__defs[{i}] = [{json.dumps(m.deps)}, {kind} (exports, require, module, "
                   "__isoflow_import_meta) {\n")
         out.append(header)
         line += header.count("\n")
@@ -783,7 +809,7 @@ def _link(modules: list[Module], root: Path) -> Bundle:
         out.append(code)
         line += code.count("\n")
         out.append(f"}}, {json.dumps(m.esm)}, {json.dumps(m.builtin)}, "
-                   f"{json.dumps(_meta_url(m.path, root))}];\n")
+                   f"{json.dumps(_meta_url(m.path, root))}, {json.dumps(awaiting[i])}];\n")
         line += 1
     # The line map travels with the bundle: the runtime maps stack traces with it.
     files = sorted({path for _, path, _ in segments})
@@ -791,6 +817,6 @@ def _link(modules: list[Module], root: Path) -> Bundle:
         "files": files,
         "segments": [[start, files.index(path), lines] for start, path, lines in segments],
     }
-    out.append(f"__isoflow_register_module((host) => __entry(0, host), {json.dumps(line_map)});"
-               "\n})();\n")
+    out.append(f"__isoflow_register_module((host) => __entry(0, host), {json.dumps(line_map)}, "
+               f"{json.dumps(awaiting[0] is not None)});\n}})();\n")
     return Bundle("".join(out), segments)

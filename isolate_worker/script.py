@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,9 @@ _MODULE_SYNTAX = (
     "Cannot use import statement outside a module",
     "Unexpected token 'export'",
     "Cannot use 'import.meta' outside a module",
+    "await is only valid in async functions and the top level bodies of modules",
 )
+SETTLE_SECONDS = 2.0  # how long a module's top-level await may take to settle at load
 _FRAME = re.compile(r"^\s+at (?:.*? \()?(?P<file>[^()\s]+?):(?P<line>\d+):\d+\)?$", re.M)
 BUNDLE_URL = "isoflow-bundle:"  # a module worker's bundle's sourceURL, then the entry's name
 _LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<rest>.*)$", re.S)
@@ -164,12 +167,39 @@ def _evaluate_bundle(evaluate: Callable[[str], Any], path: Path, bundle: bundler
 def check_loaded(status: Callable[[], dict[str, Any]], path: Path,
                  bundle: bundler.Bundle | None) -> None:
     """The loaded script registered a handler; ScriptError if not, or if looking at its
-    exports ran code of its own that threw (a getter, a Proxy's trap)."""
+    exports ran code of its own that threw (a getter, a Proxy's trap). A module with
+    top-level await is waited for (up to :data:`SETTLE_SECONDS`) and must not reject."""
     try:
         found = status()
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while found.get("loading") and time.monotonic() < deadline:
+            time.sleep(0.002)  # V8's thread runs what it has queued (WebAssembly's compiles)
+            found = status()
     except JSEvalException as e:
         raise ScriptError(_describe(e, path, bundle)) from None
+    if found.get("loading"):
+        raise ScriptError(
+            f"{path}: its top-level await did not settle within {SETTLE_SECONDS:g} s: a "
+            "module's top level may await promises and imports, not I/O or timers (do "
+            "those in a handler)")
+    if found.get("failure") is not None:
+        raise ScriptError(_describe_failure(str(found["failure"]), path, bundle))
     check_handler(found, path)
+
+
+def _describe_failure(stack: str, path: Path, bundle: bundler.Bundle | None) -> str:
+    """What a module's top-level await rejected with, at the first frame in the script's
+    files (the runtime maps the bundle's frames to them)."""
+    first = _first_line(stack)
+    for frame in _FRAME.finditer(stack):
+        file, line = frame.group("file"), int(frame.group("line"))
+        if bundle is not None and file == f"{BUNDLE_URL}{path.name}":
+            where = bundle.locate(line)
+            if where is not None:
+                return f"{where[0]}:{where[1]}: {first}"
+        elif file.startswith("/"):
+            return f"{file}:{line}: {first}"
+    return f"{path}: {first}"
 
 
 def check_handler(status: dict[str, Any], path: Path) -> None:

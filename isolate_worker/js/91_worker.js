@@ -2,9 +2,10 @@
 // them. Both styles of Workers script are served:
 //   addEventListener("fetch", (event) => event.respondWith(...))      (service worker)
 //   export default { async fetch(request, env, ctx) { ... } }         (module worker)
-// A module worker's bundle ends by calling __isoflow_register_module(evaluate, lineMap), a
-// one-shot global (see isolate_worker/script.py): evaluate(nodeHost) runs the modules and
-// returns the entry's exports (null for a service-worker script).
+// A module worker's bundle ends by calling __isoflow_register_module(evaluate, lineMap,
+// async), a one-shot global (see isolate_worker/script.py): evaluate(nodeHost) runs the
+// modules and returns the entry's exports (null for a service-worker script), or a promise
+// of them when the entry has top-level await (`async`): the loader waits for it to settle.
 
 const {
   ArrayPrototypePush,
@@ -19,6 +20,8 @@ const {
 } = primordials;
 
 let moduleExports = null;
+let moduleLoading = false; // an async entry's promise is pending
+let moduleFailure = null; // what it rejected with, as text (its stack, mapped to the files)
 
 // Stack traces of module workers point at the user's files: the bundle (a classic script
 // made by isolate_worker/bundler.py) hands over a map from its lines to theirs.
@@ -234,20 +237,44 @@ function hasHandler(type) {
 internals.events.installEventTarget(globalThis);
 
 ObjectDefineProperty(globalThis, "__isoflow_register_module", {
-  value: function register(evaluate, lineMap) {
+  value: function register(evaluate, lineMap, async) {
     delete globalThis.__isoflow_register_module;
-    moduleExports = typeof evaluate === "function" ? evaluate(internals.nodeHost) : evaluate;
+    const result = typeof evaluate === "function" ? evaluate(internals.nodeHost) : evaluate;
     if (lineMap !== undefined) internals.sourceMap.install(lineMap);
+    if (async !== true) {
+      moduleExports = result;
+      return;
+    }
+    moduleLoading = true;
+    PromisePrototypeThen(result, (exports) => {
+      moduleLoading = false;
+      moduleExports = exports;
+    }, (error) => {
+      moduleLoading = false;
+      moduleFailure = describeFailure(error);
+    });
   },
   writable: false,
   enumerable: false,
   configurable: true,
 });
 
+/** A rejection's reason as text: an error's stack (its frames in the script's files). */
+function describeFailure(error) {
+  try {
+    if (error instanceof primordials.Error && typeof error.stack === "string") return error.stack;
+    return `Uncaught ${primordials.String(error)}`;
+  } catch {
+    return "Uncaught exception (it cannot be described)";
+  }
+}
+
 ObjectDefineProperty(globalThis, "__isoflow_status", {
   value: function status() {
     return primordials.JSONStringify({
       module: moduleExports !== null,
+      loading: moduleLoading,
+      failure: moduleFailure,
       fetch: hasHandler("fetch"),
       scheduled: hasHandler("scheduled"),
       live: internals.serve.live.size,

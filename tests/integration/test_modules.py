@@ -118,3 +118,26 @@ def test_a_type_error_in_typescript_syntax_names_the_line(tmp_path):
     )
     assert code != 0
     assert "main.ts:3" in err
+
+
+def test_a_module_graph_with_top_level_await_is_served(serve):
+    """The workers wait for the entry's top-level await (and its imports') before serving;
+    a stack trace still points at the user's lines."""
+    server = serve(
+        "import { table } from './config.ts';\n"
+        "const bytes = new Uint8Array([0,97,115,109,1,0,0,0,1,7,1,96,2,127,127,1,127,3,2,1,0,7,"
+        "7,1,3,97,100,100,0,0,10,9,1,7,0,32,0,32,1,106,11]);\n"
+        "const { instance } = await WebAssembly.instantiate(bytes);\n"
+        "export default { fetch() {\n"
+        "  return Response.json({ table, sum: instance.exports.add(40, 2),"
+        " stack: new Error('here').stack.split('\\n')[1] });\n"
+        "} };\n",
+        workers=1, name="worker.mjs", files={
+            "config.ts": "const rows: string[] = await Promise.all([Promise.resolve('a'), 'b']);\n"
+                         "export const table = rows.join('');\n",
+        })
+    status, _, body = run(fetch(server.url("/")))
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["table"] == "ab" and answer["sum"] == 42
+    assert "/worker.mjs:5:" in answer["stack"], answer["stack"]

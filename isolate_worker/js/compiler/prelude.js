@@ -1,7 +1,12 @@
 // The head of every module bundle (isolate_worker/bundler.py): a tiny CommonJS loader.
 // The bundler appends `__defs[i] = [deps, function (exports, require, module, meta) {...},
-// esm, builtin, url];` for each module (meta: what `import.meta` became, { url, main }) and
-// closes the function after registering the entry's exports.
+// esm, builtin, url, imports];` for each module (meta: what `import.meta` became, { url,
+// main }) and closes the function after registering the entry's exports.
+// Top-level await: a module that awaits at its top level, or imports one that does, is an
+// `async function` whose `imports` (else null) are the module numbers of its import
+// declarations: __evaluate runs those first, in order, awaiting the async ones, then the
+// module, as ES modules run. require() of such a module before it has run (a require()
+// call, or an import() of it) throws ERR_REQUIRE_ASYNC_MODULE, as Node's require() does.
 // The node: built-ins (nodejs_compat, isoflow/js/node/) run first, before any of the
 // script's code, so what they capture of the globals is the original; they alone get the
 // runtime's host object (js/93_node_host.js) with require("isoflow:host"): the runtime
@@ -26,6 +31,7 @@ const __isESM = (exports) => __apply(__esmHas, __esm, [exports]);
 // it into timers, queueMicrotask and then() callbacks (require("isoflow:als")).
 let __alsFrame = null;
 const __Promise = Promise;
+const __then = Promise.prototype.then;
 const __als = {
   used: false, // set by async_hooks.js when it loads
   get: () => __alsFrame,
@@ -71,7 +77,37 @@ function __alsAwaiter(thisArg, _arguments, P, generator) {
 function __require(id) {
   const cached = __cache[id];
   if (cached !== undefined) return cached.exports;
+  if (__defs[id][5] !== null) {
+    const error = new Error("Cannot require() " + __defs[id][4] + " before it has run: it " +
+      "uses top-level await (import it with an import declaration)");
+    error.code = "ERR_REQUIRE_ASYNC_MODULE";
+    throw error;
+  }
   const module = { exports: {} };
+  __run(id, module);
+  return module.exports;
+}
+// undefined, or the promise of an async module it starts (one running already is part of
+// a cycle: not waited for, as in ES modules).
+function __evaluate(id) {
+  if (__cache[id] !== undefined) return undefined;
+  if (__defs[id][5] === null) {
+    __require(id);
+    return undefined;
+  }
+  const module = { exports: {} };
+  __cache[id] = module;
+  return __evaluateAsync(id, module);
+}
+async function __evaluateAsync(id, module) {
+  for (const dep of __defs[id][5]) {
+    const running = __evaluate(dep);
+    if (running !== undefined) await running;
+  }
+  await __run(id, module);
+}
+/** Runs module `id`; returns what its function returns (a promise for an async one). */
+function __run(id, module) {
   __cache[id] = module;
   const def = __defs[id], deps = def[0], fn = def[1];
   if (def[2]) __apply(__esmAdd, __esm, [module.exports]);
@@ -85,18 +121,19 @@ function __require(id) {
     throw error;
   };
   const meta = { __proto__: null, url: def[4], main: id === __main };
-  __apply(fn, module.exports, [module.exports, require, module, meta]);
-  return module.exports;
+  return __apply(fn, module.exports, [module.exports, require, module, meta]);
 }
 // What the entry hands the runtime: an ES module's namespace when it has a default export,
 // a CommonJS entry's non-empty module.exports as the default export (as esbuild's ESM output
-// makes it), else null: a service-worker script (addEventListener).
+// makes it), else null: a service-worker script (addEventListener). A promise of that when
+// the entry is async (top-level await).
 function __entry(id, host) {
   __nodeHost = host === undefined ? null : host;
   __main = id;
   for (let i = 0; i < __defs.length; i++) if (__defs[i][3]) __require(i);
-  const exports = __alsHandlers(__namespace(__require(id)));
-  return exports;
+  const running = __evaluate(id);
+  const exports = () => __alsHandlers(__namespace(__cache[id].exports));
+  return running === undefined ? exports() : __apply(__then, running, [exports]);
 }
 // With node:async_hooks, each call of a handler starts in the empty context: a store one
 // request entered (enterWith) never reaches another.

@@ -41,7 +41,39 @@ function __isoflowTranspile(arg) {
     diagnostics,
     imports,
     isModule: ts.isExternalModule(sf),
+    ...topLevelAwait(sf),
   });
+}
+
+// Whether the module's own top level awaits (`await`, `for await`, `await using`), and the
+// specifiers of its import declarations (and `export ... from`), in order: an ES module
+// with top-level await, or importing one that has it, runs as an async function after
+// those (prelude.js __evaluate).
+function topLevelAwait(sf) {
+  let awaits = false;
+  const visit = (node) => {
+    if (awaits || ts.isFunctionLike(node) || ts.isClassStaticBlockDeclaration(node)) return;
+    if (ts.isAwaitExpression(node) ||
+        (ts.isForOfStatement(node) && node.awaitModifier !== undefined) ||
+        (ts.isVariableDeclarationList(node) &&
+          (node.flags & ts.NodeFlags.AwaitUsing) === ts.NodeFlags.AwaitUsing)) {
+      awaits = true;
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  const staticImports = [];
+  for (const s of sf.statements) {
+    const from = ts.isImportDeclaration(s) || ts.isExportDeclaration(s) ? s.moduleSpecifier
+      : undefined;
+    const typeOnly = (ts.isImportDeclaration(s) && s.importClause && s.importClause.isTypeOnly) ||
+      (ts.isExportDeclaration(s) && s.isTypeOnly);
+    if (from !== undefined && ts.isStringLiteral(from) && !typeOnly) {
+      staticImports.push(from.text);
+    }
+  }
+  return { topLevelAwait: awaits, staticImports };
 }
 
 // The require() calls of the source ({ requires }: resolved as require() is, see the

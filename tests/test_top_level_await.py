@@ -1,0 +1,107 @@
+"""Top-level await in module workers: the bundle runs such modules as async functions,
+after their imports and in ES module order; the loader waits for the entry to settle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from isoflow.isolate_worker import bundler, script, worker
+from isoflow.isolate_worker.v8 import JSEvalException, V8Context
+from tests.conftest import write_files
+
+REGISTER = """globalThis.__isoflow_register_module = (evaluate, lineMap, async) => {
+  globalThis.__async = async;
+  Promise.resolve(evaluate()).then((e) => { globalThis.__entry = e; },
+                                   (e) => { globalThis.__failure = String(e); });
+};"""
+
+
+def evaluate(entry: Path) -> dict:
+    """Bundle ``entry`` in a bare context: whether it is async, and its default export's
+    ``value`` once settled (or what it failed with)."""
+    bundle = bundler.build(entry, root=entry.parent)
+    ctx = V8Context()
+    try:
+        ctx.eval(REGISTER)
+        ctx.eval(bundle.code)  # its microtasks run when the eval's task ends
+        return json.loads(ctx.eval(
+            "JSON.stringify({ async: __async, failure: globalThis.__failure ?? null,"
+            " value: globalThis.__entry?.default?.value ?? null })"))
+    finally:
+        ctx.close()
+
+
+def test_modules_awaiting_at_the_top_run_after_their_imports_in_es_module_order(tmp_path):
+    write_files(tmp_path, {
+        "a.js": "globalThis.order = ['a'];\n",
+        "b.ts": "const n: number = await Promise.resolve(41);\n"
+                "globalThis.order.push('b' + n);\nawait 0;\nglobalThis.order.push('b-end');\n"
+                "export const answer = n + 1;\n",
+        "c.js": "import './a.js';\nglobalThis.order.push('c');\n",
+        "d.js": "for await (const x of [Promise.resolve('d')]) globalThis.order.push(x);\n",
+        "entry.js": "import './a.js';\nimport { answer } from './b.ts';\nimport './c.js';\n"
+                    "import './d.js';\nglobalThis.order.push('entry');\n"
+                    "export default { value: [answer, globalThis.order] };\n",
+    })
+    assert evaluate(tmp_path / "entry.js") == {
+        "async": True, "failure": None,
+        "value": [42, ["a", "b41", "b-end", "c", "d", "entry"]]}
+
+
+def test_a_graph_without_top_level_await_stays_synchronous(tmp_path):
+    write_files(tmp_path, {
+        "lib.js": "export async function f() { return await 1; }\n",
+        "entry.js": "import { f } from './lib.js';\n"
+                    "export default { value: typeof f };\n",
+    })
+    assert evaluate(tmp_path / "entry.js") == {"async": False, "failure": None,
+                                               "value": "function"}
+    assert "async function (exports" not in bundler.build(tmp_path / "entry.js").code
+
+
+def test_require_of_a_module_that_awaits_before_it_ran_throws_as_node_does(tmp_path):
+    write_files(tmp_path, {
+        "late.mjs": "await 0;\nexport const x = 1;\n",
+        "entry.js": "const late = require('./late.mjs');\n"
+                    "module.exports = { value: late.x };\n",
+    })
+    with pytest.raises(JSEvalException) as info:
+        evaluate(tmp_path / "entry.js")
+    assert "Error: Cannot require() file:///late.mjs before it has run: it uses top-level " \
+           "await (import it with an import declaration)" in str(info.value)
+
+
+def write_worker(tmp_path: Path, top: str) -> Path:
+    write_files(tmp_path, {
+        "lib.js": top,
+        "worker.js": "import './lib.js';\n"
+                     "export default { fetch() { return new Response('ok'); } };\n",
+    })
+    return tmp_path / "worker.js"
+
+
+def test_the_loader_waits_for_the_entry_and_names_where_a_rejection_came_from(tmp_path):
+    assert worker.check(write_worker(tmp_path, "await null;\n")) is None
+    error = worker.check(write_worker(tmp_path, "await null;\n\nthrow new Error('no config');\n"))
+    assert error == f"{tmp_path / 'lib.js'}:3: Error: no config"
+
+
+def test_a_top_level_await_that_never_settles_fails_the_load_with_a_clear_line(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(script, "SETTLE_SECONDS", 0.2)
+    error = worker.check(write_worker(tmp_path, "await new Promise(() => {});\n"))
+    assert error == (f"{tmp_path / 'worker.js'}: its top-level await did not settle within "
+                     "0.2 s: a module's top level may await promises and imports, not I/O or "
+                     "timers (do those in a handler)")
+
+
+@pytest.mark.parametrize("source", [
+    "await null;\nexport default { fetch() { return new Response('ok'); } };\n",
+    "export default { fetch() { return new Response('ok'); } };\nawait null;\n",
+])
+def test_a_js_file_that_awaits_at_the_top_is_a_module(tmp_path, source):
+    write_files(tmp_path, {"worker.js": source})
+    assert worker.check(tmp_path / "worker.js") is None

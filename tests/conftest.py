@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import compileall
 import os
 import shutil
 import tempfile
@@ -24,6 +25,19 @@ from tests.upstream import upstream  # noqa: F401 - the fixture, for every test
 _CACHE = tempfile.mkdtemp(prefix="isoflow-test-cache-")
 os.environ["XDG_CACHE_HOME"] = _CACHE
 atexit.register(shutil.rmtree, _CACHE, True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile isoflow's modules once, before any test starts a server. This checkout is an
+    editable install, which pip does not compile, and where ``PYTHONDONTWRITEBYTECODE`` is
+    set every supervisor, zygote and worker a test starts compiled them anew (~0.3 s of CPU
+    each: a sixth of the suite's time). Python reads the compiled files whatever that
+    setting says; they are checked against their sources as usual."""
+    if hasattr(config, "workerinput"):
+        return  # a pytest-xdist worker: the controller has done it
+    root = Path(__file__).resolve().parents[1]
+    for package in ("supervisor", "isolate_worker", "protocol"):
+        compileall.compile_dir(root / package, quiet=1)
 
 
 def run(coro):

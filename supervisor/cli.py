@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.metadata
 import logging
 import math
 import os
@@ -106,16 +105,30 @@ SCRIPT_OPTIONS = ("host", "port", "workers", "var", "compat_flag", "wall_time", 
 
 def package_version() -> str:
     """The installed distribution's version (from its metadata)."""
+    import importlib.metadata  # here: its import costs the start of every service ~20 ms
+
     try:
         return importlib.metadata.version("isoflow")
     except importlib.metadata.PackageNotFoundError:
         return "unknown (not installed)"
 
 
+class _Version(argparse.Action):
+    """``--version``: the version read from the metadata only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"isoflow {package_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="isoflow", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"isoflow {package_version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     # serve's options, dev's too (dev: serve with one front and one worker by default,

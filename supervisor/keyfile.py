@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import zmq.auth
-
 
 class KeyFileError(ValueError):
     """A key file is missing, unreadable or not a ZeroMQ certificate."""
@@ -26,6 +24,8 @@ def keygen(directory: Path, name: str) -> tuple[Path, Path]:
     for path in (public, secret):
         if path.exists():
             raise FileExistsError(f"{path} exists; not overwriting a key")
+    import zmq.auth  # here: its import costs the start of every service ~20 ms
+
     old = os.umask(0o077)
     try:
         zmq.auth.create_certificates(directory, name)
@@ -39,6 +39,8 @@ def keygen(directory: Path, name: str) -> tuple[Path, Path]:
 def _load(path: Path) -> tuple[bytes, bytes | None]:
     if path.exists() and not path.is_file():  # a FIFO would block, a device never end
         raise KeyFileError(f"{path}: not a regular file")
+    import zmq.auth  # here: its import costs the start of every service ~20 ms
+
     try:
         public, secret = zmq.auth.load_certificate(path)
     except OSError as e:

@@ -74,6 +74,18 @@ def test_require_of_a_module_that_awaits_before_it_ran_throws_as_node_does(tmp_p
            "await (import it with an import declaration)" in str(info.value)
 
 
+def test_import_of_a_module_that_awaits_runs_it_and_waits_for_it(tmp_path):
+    write_files(tmp_path, {
+        "late.mjs": "globalThis.ran = (globalThis.ran ?? 0) + 1;\nawait 0;\n"
+                    "export const x = 'late';\n",
+        "entry.js": "const name = './late.mjs';\n"
+                    "const [a, b] = [await import('./late.mjs'), await import(name)];\n"
+                    "export default { value: [a.x, b.x, a === b, globalThis.ran] };\n",
+    })
+    assert evaluate(tmp_path / "entry.js") == {"async": True, "failure": None,
+                                               "value": ["late", "late", True, 1]}
+
+
 def write_worker(tmp_path: Path, top: str) -> Path:
     write_files(tmp_path, {
         "lib.js": top,

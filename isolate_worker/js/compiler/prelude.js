@@ -5,8 +5,9 @@
 // Top-level await: a module that awaits at its top level, or imports one that does, is an
 // `async function` whose `imports` (else null) are the module numbers of its import
 // declarations: __evaluate runs those first, in order, awaiting the async ones, then the
-// module, as ES modules run. require() of such a module before it has run (a require()
-// call, or an import() of it) throws ERR_REQUIRE_ASYNC_MODULE, as Node's require() does.
+// module, as ES modules run. An import() of one that has not run yet runs it and waits for
+// it (the bundler has its import() calls use require.dynamic); a require() call of it
+// throws ERR_REQUIRE_ASYNC_MODULE, as Node's require() does.
 // The node: built-ins (nodejs_compat, isoflow/js/node/) run first, before any of the
 // script's code, so what they capture of the globals is the original; they alone get the
 // runtime's host object (js/93_node_host.js) with require("isoflow:host"): the runtime
@@ -119,6 +120,19 @@ function __run(id, module) {
     const error = new Error(dep === undefined ? "Cannot find module '" + spec + "'" : dep);
     error.code = "MODULE_NOT_FOUND";
     throw error;
+  };
+  // import(spec): for a module with top-level await not yet run, a promise of its exports
+  // once it has run, marked as a module's exports, which TypeScript's __importStar passes
+  // through (and the import() promise adopts).
+  require.dynamic = (spec) => {
+    const dep = __hasOwn(deps, spec) ? deps[spec] : undefined;
+    if (typeof dep !== "number" || __defs[dep][5] === null || __cache[dep] !== undefined) {
+      return require(spec);
+    }
+    const ran = __apply(__then, __evaluate(dep), [() => __cache[dep].exports]);
+    ran.__esModule = true;
+    __apply(__esmAdd, __esm, [ran]);
+    return ran;
   };
   const meta = { __proto__: null, url: def[4], main: id === __main };
   return __apply(fn, module.exports, [module.exports, require, module, meta]);

@@ -33,6 +33,9 @@ _MODULE_SYNTAX = (
     "Cannot use 'import.meta' outside a module",
     "await is only valid in async functions and the top level bodies of modules",
 )
+# A module's marks, for a syntax error V8 words otherwise: in a classic script `await` is
+# a name, so `f(await 1)` is "missing ) after argument list", found before any `export`.
+_MODULE_HINT = re.compile(r"^\s*(?:import|export)\b|\bawait\b", re.M)
 SETTLE_SECONDS = 2.0  # how long a module's top-level await may take to settle at load
 _FRAME = re.compile(r"^\s+at (?:.*? \()?(?P<file>[^()\s]+?):(?P<line>\d+):\d+\)?$", re.M)
 BUNDLE_URL = "isoflow-bundle:"  # a module worker's bundle's sourceURL, then the entry's name
@@ -55,7 +58,9 @@ def _describe(error: JSEvalException, path: Path, bundle: bundler.Bundle | None)
     rest = _first_line(m.group("rest"))
     line = int(m.group("line"))
     ours = f"{BUNDLE_URL}{path.name}" if bundle is not None else str(path)
-    if m.group("file") != ours:
+    compiled = m.group("file") == "<anonymous>" and rest.startswith("SyntaxError") \
+        and _FRAME.search(text) is None  # the script itself did not compile: its line
+    if m.group("file") != ours and not compiled:
         # V8 placed the error in other source (JSON.parse's text, an eval): the first
         # frame of the stack in the script says where it was thrown from.
         frames = [f for f in _FRAME.finditer(text) if f.group("file") == ours]
@@ -146,7 +151,7 @@ def _load(evaluate: Callable[[str], Any], path: Path, cache_dir: Path | None,
             evaluate(f"{source}\n//# sourceURL={path}\n")
             return None, source
         except JSEvalException as e:
-            if not any(marker in str(e) for marker in _MODULE_SYNTAX):
+            if not _module_syntax(str(e), source):
                 raise ScriptError(_describe(e, path, None)) from None
     try:
         bundle = bundler.build(path, cache_dir=cache_dir, root=root, compat_flags=compat_flags)
@@ -154,6 +159,13 @@ def _load(evaluate: Callable[[str], Any], path: Path, cache_dir: Path | None,
         raise ScriptError(str(e)) from None
     _evaluate_bundle(evaluate, path, bundle)
     return bundle, None
+
+
+def _module_syntax(error: str, source: str) -> bool:
+    """Whether a classic script's load error says it is a module (to be bundled)."""
+    if any(marker in error for marker in _MODULE_SYNTAX):
+        return True
+    return "SyntaxError:" in error and _MODULE_HINT.search(source) is not None
 
 
 def _evaluate_bundle(evaluate: Callable[[str], Any], path: Path, bundle: bundler.Bundle) -> None:

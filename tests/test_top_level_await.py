@@ -110,10 +110,25 @@ def test_a_top_level_await_that_never_settles_fails_the_load_with_a_clear_line(
                      "timers (do those in a handler)")
 
 
-@pytest.mark.parametrize("source", [
-    "await null;\nexport default { fetch() { return new Response('ok'); } };\n",
-    "export default { fetch() { return new Response('ok'); } };\nawait null;\n",
+@pytest.mark.parametrize("top", [
+    "await null;",
+    "for await (const x of [1]) {}",  # V8 reads a classic script's `await` as a name: these
+    "const [a] = [await 1];",         # are other syntax errors there, found before `export`
+    "if (await 1) {}",
+    "const t = `${await 1}`;",
+    "const f = (x) => x; f(await 1);",
+    "const o = { [await Promise.resolve('k')]: 1 };",
+    "class A { [await Promise.resolve('m')]() { return 1; } }",  # a computed method name
+    "const o = { get [await 'g']() { return 1; } };",
 ])
-def test_a_js_file_that_awaits_at_the_top_is_a_module(tmp_path, source):
-    write_files(tmp_path, {"worker.js": source})
+def test_a_js_file_that_awaits_at_the_top_is_a_module(tmp_path, top):
+    write_files(tmp_path, {"worker.js": f"{top}\n"
+                           "export default { fetch() { return new Response('ok'); } };\n"})
     assert worker.check(tmp_path / "worker.js") is None
+
+
+def test_a_classic_script_s_syntax_error_is_still_v8_s(tmp_path):
+    write_files(tmp_path, {"worker.js": "addEventListener('fetch', (e) => {\n"
+                           "  e.respondWith(new Response('x');\n});\n"})
+    assert worker.check(tmp_path / "worker.js") == \
+        f"{tmp_path / 'worker.js'}:2: SyntaxError: missing ) after argument list"

@@ -52,7 +52,13 @@ function __isoflowTranspile(arg) {
 function topLevelAwait(sf) {
   let awaits = false;
   const visit = (node) => {
-    if (awaits || ts.isFunctionLike(node) || ts.isClassStaticBlockDeclaration(node)) return;
+    if (awaits) return;
+    if (ts.isFunctionLike(node) || ts.isClassStaticBlockDeclaration(node)) {
+      // Its body is not the top level; its computed name and decorators are.
+      if (node.name !== undefined && ts.isComputedPropertyName(node.name)) visit(node.name);
+      if (node.modifiers !== undefined) node.modifiers.forEach(visit);
+      return;
+    }
     if (ts.isAwaitExpression(node) ||
         (ts.isForOfStatement(node) && node.awaitModifier !== undefined) ||
         (ts.isVariableDeclarationList(node) &&

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from .v8 import V8Context
 
-COMPILER_VERSION = "ts-5.7.3/10"  # the bundler's version too: part of every cache key
+COMPILER_VERSION = "ts-5.7.3/11"  # the bundler's version too: part of every cache key
 _JS = Path(__file__).parent / "js" / "compiler"
 MODULE_EXTENSIONS = (".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".json")
 TEXT_EXTENSIONS = (".txt", ".html")  # imported as a string, as wrangler's default rules do
@@ -693,7 +693,6 @@ def _collect(
                 code = _node_interop(code)
             if lower_async:
                 code = code.replace(_AWAITER, _ALS_AWAITER, 1)
-            code = _DYNAMIC_IMPORT.sub(r"\1require.dynamic(", code)
             module = Module(path, code, lines, esm=out["isModule"], builtin=builtin,
                             top_level_await=out["topLevelAwait"],
                             static_imports=out["staticImports"])
@@ -738,12 +737,6 @@ _NODE_INTEROP = (
 # AsyncLocalStorage context across every await (node:async_hooks).
 _AWAITER = "var __awaiter = (this && this.__awaiter) || function"
 _ALS_AWAITER = "var __awaiter = __alsAwaiter || function"
-
-
-# TypeScript's output for import(), `.then(() => __importStar(require("x")))` and for a
-# computed specifier `.then(s => __importStar(require(s)))`: made to call require.dynamic,
-# which waits for a module with top-level await (js/compiler/prelude.js).
-_DYNAMIC_IMPORT = re.compile(r"(\.then\((?:\(\)|(\w+)) => __importStar\()require\((?=\2|[\"'])")
 
 
 def _node_interop(code: str) -> str:

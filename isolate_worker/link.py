@@ -35,6 +35,7 @@ log = logging.getLogger("isoflow.worker")
 # frames; longer for a FATAL, sent on a connection that is only being made.
 CLOSE_LINGER_MS = 200
 FATAL_LINGER_MS = 2000
+FATAL_MAX = 16384  # characters of a FATAL message (a load error a script made megabytes long)
 
 
 # pyzmq's options and flags are enums: every use converts. The hot paths use their ints
@@ -199,6 +200,8 @@ class Link:
     def send_fatal(self, message: str) -> None:
         """Tell the supervisor we cannot serve (before start: the script did not load)."""
         self._close_linger = FATAL_LINGER_MS  # the one frame that says why: let it out
+        if len(message) > FATAL_MAX:  # within a frame's limit, whatever produced it
+            message = f"{message[:FATAL_MAX]}... ({len(message):,} characters)"
         with contextlib.suppress(zmq.ZMQError):
             self.sock.connect(self.endpoint)
             self.send(p.Fatal(0, message))

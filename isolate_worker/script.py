@@ -46,8 +46,14 @@ class ScriptError(Exception):
     """The script cannot be served. ``str()`` is one clear line: file, line, reason."""
 
 
+MESSAGE_MAX = 2000  # characters of an error's message kept: a script may throw megabytes
+
+
 def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else text
+    line = text.strip().splitlines()[0] if text.strip() else text
+    if len(line) <= MESSAGE_MAX:
+        return line
+    return f"{line[:MESSAGE_MAX]}... ({len(line):,} characters)"
 
 
 def _describe(error: JSEvalException, path: Path, bundle: bundler.Bundle | None) -> str:

@@ -86,6 +86,43 @@ def test_import_of_a_module_that_awaits_runs_it_and_waits_for_it(tmp_path):
                                                "value": ["late", "late", True, 1]}
 
 
+def test_concurrent_imports_share_one_evaluation_and_a_failed_one_fails_every_import(tmp_path):
+    # Two requests' import() calls while a module (or its dependency) still awaits used to
+    # get its exports unset, for good; an import after a failed evaluation got them too.
+    turns = "for (let i = 0; i < 5; i++) await null;\n"
+    write_files(tmp_path, {
+        "shared.js": f"{turns}export const v = 'ready';\n",
+        "lazyA.js": "import { v } from './shared.js';\nexport const seen = v;\n",
+        "lazyB.js": "import { v } from './shared.js';\nexport const seen = v;\n",
+        "fail.js": f"{turns}throw new Error('no');\n",
+        "entry.js": """
+            const seen = [];
+            const log = (name) => [(m) => seen.push(`${name} ${m.seen ?? m.v}`),
+                                   (e) => seen.push(`${name} ${e.message}`)];
+            const first = [import('./lazyA.js').then(...log('a')),
+                           import('./lazyB.js').then(...log('b')),
+                           import('./shared.js').then(...log('s')),
+                           import('./fail.js').then(...log('f1')),
+                           import('./fail.js').then(...log('f2'))];
+            Promise.all(first).then(() => import('./fail.js')).then(...log('f3'));
+            export default { value: seen };
+        """,
+    })
+    result = evaluate(tmp_path / "entry.js")
+    assert sorted(result["value"]) == ["a ready", "b ready", "f1 no", "f2 no", "f3 no",
+                                       "s ready"]
+
+
+def test_only_typescript_s_import_calls_become_require_dynamic(tmp_path):
+    text = "p.then(() => __importStar(require('./late.mjs')))"
+    write_files(tmp_path, {
+        "late.mjs": "await 0;\nexport const x = 1;\n",
+        "entry.js": f"const m = await import('./late.mjs');\n"
+                    f"export default {{ value: [m.x, {text!r}] }};\n",
+    })
+    assert evaluate(tmp_path / "entry.js")["value"] == [1, text]
+
+
 def write_worker(tmp_path: Path, top: str) -> Path:
     write_files(tmp_path, {
         "lib.js": top,
@@ -132,3 +169,11 @@ def test_a_classic_script_s_syntax_error_is_still_v8_s(tmp_path):
                            "  e.respondWith(new Response('x');\n});\n"})
     assert worker.check(tmp_path / "worker.js") == \
         f"{tmp_path / 'worker.js'}:2: SyntaxError: missing ) after argument list"
+
+
+def test_a_load_error_megabytes_long_is_cut_to_one_readable_line(tmp_path):
+    write_files(tmp_path, {"worker.js": "await null;\nthrow new Error('x'.repeat(3e6));\n"
+                                        "export default {};\n"})
+    error = worker.check(tmp_path / "worker.js")
+    assert error.startswith(f"{tmp_path / 'worker.js'}:2: Error: xxx")
+    assert error.endswith("... (3,000,007 characters)") and len(error) < script.MESSAGE_MAX + 200

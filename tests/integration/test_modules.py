@@ -141,3 +141,12 @@ def test_a_module_graph_with_top_level_await_is_served(serve):
     answer = json.loads(body)
     assert answer["table"] == "ab" and answer["sum"] == 42
     assert "/worker.mjs:5:" in answer["stack"], answer["stack"]
+
+
+def test_a_load_error_megabytes_long_stops_the_start_with_one_line(tmp_path):
+    # Its FATAL frame was over the protocol's limit: the worker crashed into a restart loop.
+    code, err = serve_and_expect_failure(
+        tmp_path, "throw new Error('x'.repeat(2e6));\nexport default {};\n", "main.mjs")
+    assert code != 0
+    assert "main.mjs:1: Error: xxx" in err and "... (2,000,007 characters)" in err
+    assert len(err) < 100_000

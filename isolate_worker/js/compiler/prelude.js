@@ -77,7 +77,10 @@ function __alsAwaiter(thisArg, _arguments, P, generator) {
 }
 function __require(id) {
   const cached = __cache[id];
-  if (cached !== undefined) return cached.exports;
+  if (cached !== undefined) {
+    if (cached.failed) throw cached.error;
+    return cached.exports; // so far, while it runs (a cycle)
+  }
   if (__defs[id][5] !== null) {
     const error = new Error("Cannot require() " + __defs[id][4] + " before it has run: it " +
       "uses top-level await (import it with an import declaration)");
@@ -88,24 +91,42 @@ function __require(id) {
   __run(id, module);
   return module.exports;
 }
-// undefined, or the promise of an async module it starts (one running already is part of
-// a cycle: not waited for, as in ES modules).
-function __evaluate(id) {
-  if (__cache[id] !== undefined) return undefined;
+// undefined when module `id` has run (or is a synchronous one, run now), else the promise
+// of its evaluation: the one running already (import() calls from two requests share it),
+// or a rejected one if it failed. A module on `path` (the imports being evaluated, from the
+// first) is part of a cycle: not waited for, as in ES modules.
+function __evaluate(id, path) {
+  const cached = __cache[id];
+  if (cached !== undefined) {
+    return cached.running === undefined || __onPath(path, id) ? undefined : cached.running;
+  }
   if (__defs[id][5] === null) {
     __require(id);
     return undefined;
   }
-  const module = { exports: {} };
+  const module = { exports: {}, running: undefined, failed: false, error: undefined };
   __cache[id] = module;
-  return __evaluateAsync(id, module);
+  module.running = __evaluateAsync(id, module, { id, parent: path });
+  return module.running;
 }
-async function __evaluateAsync(id, module) {
-  for (const dep of __defs[id][5]) {
-    const running = __evaluate(dep);
-    if (running !== undefined) await running;
+/** Whether module `id` is on `path` (a list of { id, parent }, null at the end). */
+function __onPath(path, id) {
+  for (let at = path; at !== null; at = at.parent) if (at.id === id) return true;
+  return false;
+}
+async function __evaluateAsync(id, module, path) {
+  try {
+    for (const dep of __defs[id][5]) {
+      const running = __evaluate(dep, path);
+      if (running !== undefined) await running;
+    }
+    await __run(id, module);
+  } catch (error) {
+    module.failed = true; // every later import of it fails the same way
+    module.error = error;
+    throw error;
   }
-  await __run(id, module);
+  module.running = undefined;
 }
 /** Runs module `id`; returns what its function returns (a promise for an async one). */
 function __run(id, module) {
@@ -126,10 +147,10 @@ function __run(id, module) {
   // through (and the import() promise adopts).
   require.dynamic = (spec) => {
     const dep = __hasOwn(deps, spec) ? deps[spec] : undefined;
-    if (typeof dep !== "number" || __defs[dep][5] === null || __cache[dep] !== undefined) {
-      return require(spec);
-    }
-    const ran = __apply(__then, __evaluate(dep), [() => __cache[dep].exports]);
+    if (typeof dep !== "number" || __defs[dep][5] === null) return require(spec);
+    const running = __evaluate(dep, null);
+    if (running === undefined) return require(spec);
+    const ran = __apply(__then, running, [() => __cache[dep].exports]);
     ran.__esModule = true;
     __apply(__esmAdd, __esm, [ran]);
     return ran;
@@ -145,7 +166,7 @@ function __entry(id, host) {
   __nodeHost = host === undefined ? null : host;
   __main = id;
   for (let i = 0; i < __defs.length; i++) if (__defs[i][3]) __require(i);
-  const running = __evaluate(id);
+  const running = __evaluate(id, null);
   const exports = () => __alsHandlers(__namespace(__cache[id].exports));
   return running === undefined ? exports() : __apply(__then, running, [exports]);
 }

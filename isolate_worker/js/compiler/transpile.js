@@ -17,7 +17,7 @@ function __isoflowTranspile(arg) {
     compilerOptions,
     transformers: {
       before: [hoistImports, importMeta],
-      after: arg.lowerAsync ? [ts.transformES2018, ts.transformES2017] : [],
+      after: [dynamicImports, ...(arg.lowerAsync ? [ts.transformES2018, ts.transformES2017] : [])],
     },
   });
   const diagnostics = (out.diagnostics || [])
@@ -31,11 +31,13 @@ function __isoflowTranspile(arg) {
     });
   // The imports are read from the CommonJS output, where every form (`export * as ns from`,
   // `import()`, `require()`) is a require() call and type-only imports are gone.
-  const imports = ts.preProcessFile(out.outputText, true, true).importedFiles
+  // (import() calls are require.dynamic calls there: read as the require() calls they are.)
+  const output = out.outputText.replaceAll("require.dynamic(", "require(");
+  const imports = ts.preProcessFile(output, true, true).importedFiles
     .map((f) => f.fileName);
   const sf = ts.createSourceFile(arg.fileName, arg.source, ts.ScriptTarget.ES2022, false);
   return JSON.stringify({
-    ...requireCalls(arg.source, out.outputText),
+    ...requireCalls(arg.source, output),
     code: out.outputText,
     map: out.sourceMapText || "",
     diagnostics,
@@ -125,6 +127,36 @@ function importMeta(context) {
   const visit = (node) => {
     if (ts.isMetaProperty(node) && node.keywordToken === ts.SyntaxKind.ImportKeyword) {
       return context.factory.createIdentifier("__isoflow_import_meta");
+    }
+    return ts.visitEachChild(node, visit, context);
+  };
+  return (sf) => ts.visitNode(sf, visit);
+}
+
+// TypeScript's CommonJS output for import(): `.then(() => __importStar(require("x")))`, and
+// `.then((s) => __importStar(require(s)))` for a computed specifier. Its require becomes
+// require.dynamic, which runs a module with top-level await and waits for it (prelude.js).
+function dynamicImports(context) {
+  const f = context.factory;
+  const named = (node, name) => ts.isIdentifier(node) && ts.idText(node) === name;
+  const visit = (node) => {
+    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) &&
+        named(node.expression.name, "then") && node.arguments.length === 1 &&
+        ts.isArrowFunction(node.arguments[0])) {
+      const arrow = node.arguments[0];
+      const star = arrow.body;
+      if (ts.isCallExpression(star) && named(star.expression, "__importStar") &&
+          star.arguments.length === 1 && ts.isCallExpression(star.arguments[0]) &&
+          named(star.arguments[0].expression, "require")) {
+        const call = star.arguments[0];
+        const dynamic = f.updateCallExpression(
+          call, f.createPropertyAccessExpression(f.createIdentifier("require"), "dynamic"),
+          undefined, call.arguments);
+        const body = f.updateCallExpression(star, star.expression, undefined, [dynamic]);
+        return f.updateCallExpression(node, ts.visitNode(node.expression, visit), undefined, [
+          f.updateArrowFunction(arrow, arrow.modifiers, arrow.typeParameters, arrow.parameters,
+                                arrow.type, arrow.equalsGreaterThanToken, body)]);
+      }
     }
     return ts.visitEachChild(node, visit, context);
   };

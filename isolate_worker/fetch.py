@@ -451,7 +451,15 @@ class Fetch:
             resp.release()
             if self.redirect == "error":
                 raise FetchFailed(f"fetch failed: redirected to {location} (redirect: 'error')")
-            url = str(parsed.join(URL(location)))
+            try:
+                target = parsed.join(URL(location))
+            except ValueError:
+                raise FetchFailed(f"fetch failed: the redirect's Location {location!r} is "
+                                  "not a URL") from None
+            if target.scheme not in ("http", "https"):  # Fetch: a network error
+                raise FetchFailed(f"fetch failed: a redirect to a {target.scheme}: URL is not "
+                                  "followed (only http: and https:)")
+            url = str(target)
             redirected = True
             # 301/302 for POST, and 303 for anything but HEAD, become GET without a body.
             if (resp.status in (301, 302) and method == "POST") or (
@@ -464,7 +472,7 @@ class Fetch:
                     headers.popall(name, None)
             elif body_kind is not None and self.bytes_body is None:
                 raise FetchFailed("fetch failed: cannot follow a redirect with a streamed body")
-            if URL(url).origin() != parsed.origin():
+            if target.origin() != parsed.origin():
                 headers.popall("Authorization", None)
         raise FetchFailed(f"fetch failed: more than {MAX_REDIRECTS} redirects")
 

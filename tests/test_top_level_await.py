@@ -177,3 +177,11 @@ def test_a_load_error_megabytes_long_is_cut_to_one_readable_line(tmp_path):
     error = worker.check(tmp_path / "worker.js")
     assert error.startswith(f"{tmp_path / 'worker.js'}:2: Error: xxx")
     assert error.endswith("... (3,000,007 characters)") and len(error) < script.MESSAGE_MAX + 200
+
+
+def test_a_rejection_whose_stack_getter_throws_is_still_named(tmp_path):
+    error = worker.check(write_worker(
+        tmp_path, "const e = new Error('no config');\n"
+        "Object.defineProperty(e, 'stack', { get() { throw new Error('getter'); } });\n"
+        "await null;\nthrow e;\n"))
+    assert error == f"{tmp_path / 'worker.js'}: Error: no config"

@@ -115,6 +115,7 @@ class Upstream(ServerThread):
         r.add_post("/count", self.count)
         r.add_get("/redirect/{n}", self.redirect)
         r.add_route("*", "/redirect-status/{status}", self.redirect_status)
+        r.add_get("/redirect-to", self.redirect_to)
         r.add_get("/cookies", self.cookies)
         r.add_get("/reset", self.reset)
         r.add_get("/forever/{name}", self.forever)
@@ -260,6 +261,9 @@ class Upstream(ServerThread):
     async def redirect_status(self, request: web.Request) -> web.Response:
         status = int(request.match_info["status"])
         return web.Response(status=status, headers={"Location": "/headers"})
+
+    async def redirect_to(self, request: web.Request) -> web.Response:
+        return web.Response(status=302, headers={"Location": request.query["location"]})
 
     async def cookies(self, request: web.Request) -> web.Response:
         resp = web.Response(text="cookies")

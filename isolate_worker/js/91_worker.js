@@ -259,14 +259,25 @@ ObjectDefineProperty(globalThis, "__isoflow_register_module", {
   configurable: true,
 });
 
-/** A rejection's reason as text: an error's stack (its frames in the script's files). */
+/**
+ * A rejection's reason as text: an error's stack (its frames in the script's files), else
+ * its name and message, else what String() makes of it (each may throw: a getter, a Proxy).
+ */
 function describeFailure(error) {
-  try {
-    if (error instanceof primordials.Error && typeof error.stack === "string") return error.stack;
-    return `Uncaught ${primordials.String(error)}`;
-  } catch {
-    return "Uncaught exception (it cannot be described)";
+  const ways = [
+    () => (error instanceof primordials.Error ? error.stack : undefined),
+    () => (error instanceof primordials.Error ? `${error.name}: ${error.message}` : undefined),
+    () => `Uncaught ${primordials.String(error)}`,
+  ];
+  for (let i = 0; i < ways.length; i++) {
+    try {
+      const text = ways[i]();
+      if (typeof text === "string") return text;
+    } catch {
+      // the next way
+    }
   }
+  return "Uncaught exception (it cannot be described)";
 }
 
 ObjectDefineProperty(globalThis, "__isoflow_status", {

@@ -148,6 +148,14 @@ async function handle(request) {
         return Response.json({ error: e.name, message: e.message });
       }
     }
+    case "/redirect-to": {
+      const to = encodeURIComponent(url.searchParams.get("location"));
+      try {
+        return new Response((await fetch(`${up}/redirect-to?location=${to}`)).status);
+      } catch (e) {
+        return Response.json({ error: e.name, message: e.message });
+      }
+    }
     case "/redirect-status": {
       const r = await fetch(`${up}/redirect-status/${url.searchParams.get("s")}`,
         { method: "POST", body: "payload" });
@@ -396,6 +404,16 @@ def test_redirects_manual_returns_the_redirect(proxy, upstream):
 def test_redirects_error_rejects(proxy, upstream):
     data = get_json(proxy, "/redirect?mode=error", upstream)
     assert data["error"] == "TypeError" and "redirect" in data["message"]
+
+
+@pytest.mark.parametrize("location", ["data:text/plain,hello", "file:///etc/passwd",
+                                      "ftp://127.0.0.1/x"])
+def test_a_redirect_to_another_scheme_is_a_network_error_that_says_so(proxy, upstream,
+                                                                       location):
+    data = get_json(proxy, f"/redirect-to?location={location}", upstream)
+    scheme = location.split(":")[0]
+    assert data == {"error": "TypeError", "message": f"fetch failed: a redirect to a {scheme}: "
+                    "URL is not followed (only http: and https:)"}
 
 
 def test_303_turns_post_into_get_and_307_keeps_it(proxy, upstream):

@@ -503,7 +503,16 @@ async def serve_many(settings: Settings, argv: list[str], count: int) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, main.request_reload)
-    workers = sum(spec.workers for spec in settings.scripts.values())
+    workers = 0
+    for name, spec in settings.scripts.items():
+        running = sum(split(spec.workers, count))  # at least one a front
+        if running > spec.workers:
+            log.warning("script %s: %d workers asked for over %d fronts: each front runs one "
+                        "(%d in all)", name, spec.workers, count, running)
+        workers += running
+    if count > 4 * (os.cpu_count() or 1):
+        log.warning("%d fronts on %d cores: a front serves about a core's worth of requests "
+                    "(docs/performance.md, Many fronts)", count, os.cpu_count() or 1)
     urls = ", ".join(f"{lst.scheme}://{lst.host}:{lst.port}" for lst in settings.listeners)
     log.info("isoflow serving %s with %d workers over %d fronts", urls, workers, count)
     main.notifier.ready(f"serving {urls} with {count} fronts")

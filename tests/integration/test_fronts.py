@@ -137,12 +137,16 @@ def test_fronts_and_workers_die_with_the_main_process(tmp_path):
 
     script = tmp_path / "hello.js"
     script.write_text(HELLO)
-    server = IsoflowServer(script, tmp_path / "isoflow.log", "--fronts", "2", workers=2)
+    server = IsoflowServer(script, tmp_path / "isoflow.log", "--fronts", "2", workers=1)
     server.start()
     try:
         front_pids = children(server.pid)
         below = [p for f in front_pids for p in descendants(f) if p != f]  # zygotes, workers
         assert len(front_pids) == 2 and len(below) == 4
+        # One worker asked for, two fronts: each front runs one, and the log says so.
+        server.wait_log("script default: 1 workers asked for over 2 fronts: each front runs "
+                        "one \\(2 in all\\)")
+        server.wait_log("with 2 workers over 2 fronts")
         os.kill(server.pid, signal.SIGKILL)
         wait_until(lambda: not any(alive(p) for p in front_pids + below), timeout=5)
     finally:

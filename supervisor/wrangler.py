@@ -103,27 +103,27 @@ def strip_jsonc(text: str) -> str:
     return "".join(out)
 
 
+# dotenv's line (the `dotenv` package wrangler reads .dev.vars with): a name, `=` (or `: `),
+# a value single-, double- or backtick-quoted (over lines, too) or bare up to a `#`.
+_DOTENV_LINE = re.compile(
+    r"^\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)"
+    r"(\s*'(?:\\'|[^'])*'|\s*\"(?:\\\"|[^\"])*\"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?"
+    r"\s*(?:#.*)?$", re.M | re.ASCII)
+_QUOTED = re.compile(r"^(['\"`])([\s\S]*)\1$", re.M)
+
+
 def parse_dev_vars(text: str) -> dict[str, str]:
-    """A ``.dev.vars`` (dotenv) file: ``NAME=value`` lines, ``#`` comments, values in
-    single quotes (literal) or double quotes (``\\n`` escapes)."""
+    """A ``.dev.vars`` file, read as dotenv reads it: ``NAME=value`` lines, ``#`` comments,
+    values in quotes (a double-quoted one's ``\\n`` and ``\\r`` are a newline and a carriage
+    return), a quoted value over several lines."""
     values: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = line.removeprefix("export ").lstrip()
-        name, sep, value = line.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == "'":
-            value = value[1:-1]
-        elif len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1].replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
-        else:
-            value = re.split(r"\s+#", value, maxsplit=1)[0]
-        values[name] = value
+    for m in _DOTENV_LINE.finditer(re.sub(r"\r\n?", "\n", text)):
+        value = (m.group(2) or "").strip()
+        quote = value[:1]
+        value = _QUOTED.sub(r"\2", value)
+        if quote == '"':
+            value = value.replace("\\n", "\n").replace("\\r", "\r")
+        values[m.group(1)] = value
     return values
 
 

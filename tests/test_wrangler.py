@@ -26,6 +26,14 @@ def test_dev_vars():
                               "D": "$literal", "E": ""}
 
 
+def test_dev_vars_are_read_as_dotenv_reads_them():
+    # A quoted value followed by a comment kept its quotes; a quoted value over lines was
+    # cut at its first line, its opening quote kept.
+    assert wrangler.parse_dev_vars(
+        'SECRET="a b" # the token\nM="multi\nline"\nR="cr\\r"\nK: v\r\nB=`tick`\n') == {
+        "SECRET": "a b", "M": "multi\nline", "R": "cr\r", "K": "v", "B": "tick"}
+
+
 def test_a_jsonc_project_and_what_is_not_honoured(tmp_path):
     write_files(tmp_path, {
         "wrangler.jsonc": """{

@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 
 log = logging.getLogger("isoflow.supervisor.zygote")
 
@@ -54,16 +55,30 @@ def _launch() -> tuple[subprocess.Popen, socket.socket]:
     return process, ours
 
 
+REPORT_SECONDS = 2.0  # a killed worker's exit is reported within this, or the zygote is hung
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie no one reaped has)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return True
+
+
 class Child:
     """A worker the zygote forked: what the pool uses of an asyncio subprocess."""
 
     def __init__(self, pid: int, stdin: asyncio.StreamWriter,
-                 stderr: asyncio.StreamReader) -> None:
+                 stderr: asyncio.StreamReader, unreported: Callable[[], None]) -> None:
         self.pid = pid
         self.stdin = stdin
         self.stderr = stderr
         self.returncode: int | None = None
         self._exited = asyncio.get_running_loop().create_future()
+        self._unreported = unreported
+        self._watched = False
 
     def exited(self, code: int) -> None:
         if self.returncode is None:
@@ -77,12 +92,19 @@ class Child:
         if self.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, sig)
+            if sig == signal.SIGKILL and not self._watched:  # its end must be reported
+                self._watched = True
+                asyncio.get_running_loop().call_later(REPORT_SECONDS, self._check_reported)
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
+
+    def _check_reported(self) -> None:
+        if self.returncode is None and _gone(self.pid):
+            self._unreported()
 
 
 class Zygote:
@@ -123,12 +145,24 @@ class Zygote:
             if "pid" in message:
                 if self._pending is not None and not self._pending[0].done():
                     future, stdin, stderr = self._pending
-                    child = self._children[message["pid"]] = Child(message["pid"], stdin, stderr)
+                    child = self._children[message["pid"]] = Child(
+                        message["pid"], stdin, stderr, self._not_reporting)
                     future.set_result(child)
             elif "exit" in message:
                 child = self._children.pop(message["exit"], None)
                 if child is not None:
                     child.exited(message["code"])
+
+    def _not_reporting(self) -> None:
+        """A worker ended and the zygote did not say so (it is stopped or hung): its workers
+        would never be replaced. Kill it (its workers die with it) and start directly."""
+        if self._process is None or self._sock is None:
+            return
+        log.error("the zygote process does not report its workers' exits (stopped or hung): "
+                  "killing it")
+        with contextlib.suppress(ProcessLookupError):
+            self._process.kill()
+        self._lost()
 
     def _lost(self) -> None:
         """The zygote is gone: so are its workers (they die with it); start directly now."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -100,3 +101,40 @@ def test_the_early_zygote_is_the_one_the_supervisor_uses_and_is_reaped(monkeypat
     run(main())
     assert process.returncode is not None  # killed and waited for: no zombie left
     assert not alive(process.pid)
+
+
+HEARTBEAT_CONFIG = """
+[server]
+heartbeat_interval = 0.2
+heartbeat_timeout = 1.0
+
+[[listeners]]
+port = @PORT@
+
+[scripts.app]
+path = "app.js"
+workers = 1
+
+[[routes]]
+script = "app"
+"""
+
+
+def test_a_zygote_that_stops_reporting_exits_is_killed_and_workers_start_directly(ops):
+    """A stopped (or hung) zygote reaps nothing: a worker the heartbeat killed was never
+    reported gone, so never replaced, and every request waited for it."""
+    server = ops(HEARTBEAT_CONFIG, files={"app.js": HELLO})
+    zygote = zygote_of(server.pid)
+    (worker,) = server.worker_pids().values()
+    os.kill(zygote, signal.SIGSTOP)
+    try:
+        os.kill(worker, signal.SIGKILL)
+        server.wait_log(rf"\(pid {worker}\) missed heartbeats")
+        server.wait_log("the zygote process does not report its workers' exits")
+        server.wait_log(r"w0 ready", count=2, timeout=20)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(zygote, signal.SIGKILL)
+    assert not alive(zygote)
+    assert ppid(server.worker_pids()["app/w0"]) == server.pid
+    assert run(fetch(server.url()))[2] == b"hi"

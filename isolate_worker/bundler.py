@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from .v8 import V8Context
 
-COMPILER_VERSION = "ts-5.7.3/11"  # the bundler's version too: part of every cache key
+COMPILER_VERSION = "ts-5.7.3/12"  # the bundler's version too: part of every cache key
 _JS = Path(__file__).parent / "js" / "compiler"
 MODULE_EXTENSIONS = (".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".json")
 TEXT_EXTENSIONS = (".txt", ".html")  # imported as a string, as wrangler's default rules do

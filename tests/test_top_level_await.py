@@ -123,6 +123,16 @@ def test_only_typescript_s_import_calls_become_require_dynamic(tmp_path):
     assert evaluate(tmp_path / "entry.js")["value"] == [1, text]
 
 
+def test_a_module_that_replaces_array_iteration_does_not_break_the_loader(tmp_path):
+    write_files(tmp_path, {
+        "spoil.js": "Array.prototype[Symbol.iterator] = function* () {};\nexport {};\n",
+        "late.js": "await 0;\nexport const x = 'late';\n",
+        "entry.js": "import './spoil.js';\nimport { x } from './late.js';\n"
+                    "export default { value: x };\n",
+    })
+    assert evaluate(tmp_path / "entry.js")["value"] == "late"
+
+
 def write_worker(tmp_path: Path, top: str) -> Path:
     write_files(tmp_path, {
         "lib.js": top,

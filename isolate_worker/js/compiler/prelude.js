@@ -116,8 +116,9 @@ function __onPath(path, id) {
 }
 async function __evaluateAsync(id, module, path) {
   try {
-    for (const dep of __defs[id][5]) {
-      const running = __evaluate(dep, path);
+    const imports = __defs[id][5]; // by index: the script may have replaced array iteration
+    for (let i = 0; i < imports.length; i++) {
+      const running = __evaluate(imports[i], path);
       if (running !== undefined) await running;
     }
     await __run(id, module);

@@ -127,7 +127,8 @@ def test_a_module_that_replaces_array_iteration_does_not_break_the_loader(tmp_pa
     write_files(tmp_path, {
         "spoil.js": "Array.prototype[Symbol.iterator] = function* () {};\nexport {};\n",
         "late.js": "await 0;\nexport const x = 'late';\n",
-        "entry.js": "import './spoil.js';\nimport { x } from './late.js';\n"
+        "mid.js": "export { x } from './late.js';\n",  # its imports are walked after spoil.js
+        "entry.js": "import './spoil.js';\nimport { x } from './mid.js';\n"
                     "export default { value: x };\n",
     })
     assert evaluate(tmp_path / "entry.js")["value"] == "late"

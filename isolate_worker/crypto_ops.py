@@ -927,6 +927,15 @@ class Okp(Algorithm):
 
 # -- RSA: RSASSA-PKCS1-v1_5, RSA-PSS, RSA-OAEP ------------------------------------------------
 
+RSA_MAX_BITS = 16384  # as generateKey's bound, and OpenSSL's for public-key operations
+RSA_PKCS8_MAX = 12 << 10  # a PKCS #8 RSA key of RSA_MAX_BITS is ~9.4 KiB of DER
+
+
+def _modulus_bits(bits: int) -> None:
+    if bits > RSA_MAX_BITS:
+        raise not_supported(f"RSA keys over {RSA_MAX_BITS} bits are not supported.")
+
+
 RSA_ALGS = ("RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP")
 
 
@@ -955,7 +964,7 @@ class Rsa(Algorithm):
         exponent = int.from_bytes(params["publicExponent"], "big")
         if exponent not in (3, 65537):
             raise operation_error("The RSA public exponent must be 3 or 65537.")
-        if not 1024 <= bits <= 16384 or bits % 8:
+        if not 1024 <= bits <= RSA_MAX_BITS or bits % 8:
             raise operation_error("The RSA modulus length must be a multiple of 8 between "
                                   "1024 and 16384.")
         private = await run_blocking(None, lambda: rsa.generate_private_key(exponent, bits),
@@ -974,12 +983,16 @@ class Rsa(Algorithm):
         h = params["hash"]["name"]
         if fmt == "spki":
             check_usages(usages, self.usages["public"])
-            return Key("public", self.name, self._expect(_load_public(data), rsa.RSAPublicKey),
-                       hash=h)
+            public = self._expect(_load_public(data), rsa.RSAPublicKey)
+            _modulus_bits(public.key_size)
+            return Key("public", self.name, public, hash=h)
         if fmt == "pkcs8":
             check_usages(usages, self.usages["private"])
-            return Key("private", self.name,
-                       self._expect(_load_private(data), rsa.RSAPrivateKey), hash=h)
+            if data is not None and len(data) > RSA_PKCS8_MAX:  # OpenSSL checks its primes
+                _modulus_bits(RSA_MAX_BITS + 1)
+            private = self._expect(_load_private(data), rsa.RSAPrivateKey)
+            _modulus_bits(private.key_size)
+            return Key("private", self.name, private, hash=h)
         if fmt != "jwk":
             raise not_supported(f"{self.name} keys cannot be imported as '{fmt}'.")
         assert jwk is not None
@@ -995,6 +1008,7 @@ class Rsa(Algorithm):
             return int.from_bytes(b64u_decode(jwk.get(member), member), "big")
 
         n, e = num("n"), num("e")
+        _modulus_bits(n.bit_length())
         public_numbers = rsa.RSAPublicNumbers(e, n)
         if kind == "public":
             try:
@@ -1267,7 +1281,11 @@ async def import_key(args, blobs, state):
     fmt, params, extractable, usages, jwk = args
     algo = algorithm_named(params)
     data = None if fmt == "jwk" else blobs[-1]
-    key = algo.import_key(fmt, params, data, jwk, bool(extractable), usages)
+    # An RSA private key's import checks its primes, or finds them (a JWK without p and q):
+    # seconds at 16,384 bits. Off the loop, as its other heavy work.
+    key = await run_blocking(data, lambda: algo.import_key(fmt, params, data, jwk,
+                                                           bool(extractable), usages),
+                             heavy=algo.heavy)
     key_usages = canonical_usages(usages)
     if key.type != "public" and not key_usages:
         raise _err("SyntaxError", f"A {key.type} key needs at least one usage.")

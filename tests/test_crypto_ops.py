@@ -493,6 +493,41 @@ def test_rsa_jwk_round_trip_and_prime_recovery(rsa_pair):
         == "DataError"
 
 
+def test_rsa_keys_over_16384_bits_are_refused_at_import_before_any_work(state, monkeypatch):
+    # A 24,000-bit JWK without p and q had its primes recovered on the worker's loop
+    # (cubic: 7 s at 16,384 bits), outside the CPU limit: the heartbeat killed the worker.
+    big = crypto_ops.b64u_encode(((1 << 24000) - 1).to_bytes(3000, "big"))
+    params = {"name": "RSA-PSS", "hash": sha("SHA-256")}
+    jwk = {"kty": "RSA", "n": big, "e": "AQAB", "d": big}
+    loops: list[bool] = []
+    monkeypatch.setattr(crypto_ops.rsa, "rsa_recover_prime_factors",
+                        lambda *a: loops.append(True))
+    assert error_name(state, "crypto.importKey", ["jwk", params, True, ["sign"], jwk]) == \
+        "NotSupportedError"
+    public = {"kty": "RSA", "n": big, "e": "AQAB"}
+    assert error_name(state, "crypto.importKey", ["jwk", params, True, ["verify"], public]) == \
+        "NotSupportedError"
+    assert error_name(state, "crypto.importKey", ["pkcs8", params, True, ["sign"], None],
+                      [bytes(13 << 10)]) == "NotSupportedError"
+    assert loops == []
+
+
+def test_rsa_import_runs_off_the_loop(state, monkeypatch):
+    threads: list[int] = []
+    real = crypto_ops.Rsa.import_key
+
+    def import_key(self, *args):
+        threads.append(threading.get_ident())
+        return real(self, *args)
+
+    monkeypatch.setattr(crypto_ops.Rsa, "import_key", import_key)
+    n = ((1 << 2047) + 1).to_bytes(256, "big")
+    public = {"kty": "RSA", "n": crypto_ops.b64u_encode(n), "e": "AQAB"}
+    params = {"name": "RSA-PSS", "hash": sha("SHA-256")}
+    call(state, "crypto.importKey", ["jwk", params, True, ["verify"], public])
+    assert threads and threads[0] != threading.get_ident()
+
+
 def test_rsa_generate_rejects_bad_exponent(state):
     params = {"name": "RSA-OAEP", "modulusLength": 1024, "publicExponent": {"$b": 0},
               "hash": sha("SHA-1")}

@@ -161,19 +161,28 @@ class ForwardTarget(Protocol):
 
 
 class Credit:
-    """Bytes a consumer allows us to produce; ``take`` waits while there is none."""
+    """Bytes a consumer allows us to produce; ``wait`` waits while there is none, or until
+    ``close`` says nothing more will come."""
 
     def __init__(self, initial: int = 0) -> None:
         self.available = initial
+        self.closed = False
         self._waiter: asyncio.Future[None] | None = None
 
     def grant(self, size: int) -> None:
         self.available += size
+        self._wake()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
     async def wait(self) -> None:
-        while self.available <= 0:
+        while self.available <= 0 and not self.closed:
             self._waiter = asyncio.get_running_loop().create_future()
             await self._waiter
 

@@ -93,6 +93,7 @@ class Outbound:
         self.sends: asyncio.Queue[tuple[bool, bytes] | tuple[int, str]] = asyncio.Queue()
         self.task: asyncio.Task | None = None
         self.close_sent = False  # our Close frame went out: the next Close is the answer
+        self.dropped = False  # the TCP connection is closed (see _drop)
         self.close_timer: asyncio.TimerHandle | None = None
 
     async def run(self, url: str, headers: list[str], protocols: list[str]) -> None:
@@ -137,9 +138,14 @@ class Outbound:
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         emit = self.sockets.emit
         while True:
-            await self.credit.wait()
+            await self.credit.wait()  # (no longer once our Close is out: see _write)
+            if self.dropped:  # while JavaScript held a window's worth unread
+                emit([EV_WS_CLOSE, self.wid, 1006, "", 0])
+                return
             msg = await ws.receive()
             if msg.type is aiohttp.WSMsgType.TEXT or msg.type is aiohttp.WSMsgType.BINARY:
+                if self.close_sent:
+                    continue  # the socket is closing: a message now is not delivered
                 binary = msg.type is aiohttp.WSMsgType.BINARY
                 data = msg.data if binary else msg.data.encode()
                 self.credit.available -= len(data)
@@ -189,8 +195,10 @@ class Outbound:
                 except Exception:  # the connection is gone (the reader reports it), or full
                     self._drop(ws)
                     return
-                # The reader goes on reading: the peer's answer (its code and reason) ends
-                # the handshake; a peer that never answers is dropped (close code 1006).
+                # The reader goes on reading, whatever JavaScript has taken: the peer's
+                # answer (its code and reason) ends the handshake; a peer that never answers
+                # is dropped (close code 1006).
+                self.credit.close()
                 self.close_timer = asyncio.get_running_loop().call_later(
                     CLOSE_TIMEOUT, self._drop, ws)
                 return
@@ -200,6 +208,8 @@ class Outbound:
         if self.close_timer is not None:
             self.close_timer.cancel()
             self.close_timer = None
+        self.dropped = True
+        self.credit.close()  # a reader waiting for JavaScript to take messages stops now
         connection = ws._response.connection
         transport = connection.transport if connection is not None else None
         ws._response.close()  # aiohttp's close() would send a second Close frame

@@ -189,3 +189,11 @@ def serving(args: list[str], port: int, log_path: Path, timeout: float = 60.0,
         yield server.wait_port(port, timeout)
     finally:
         server.stop()
+
+
+def wait_until(predicate, timeout: float = 15.0) -> None:
+    """Poll ``predicate`` every 0.05 s until it is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)

@@ -700,7 +700,7 @@ host.on(EV_WS_ERROR, (ev) => {
     reject(new TypeErrorCtor(ev[2]));
     return;
   }
-  host.log("warn", ownerSid(s), `WebSocket connection to ${s.url} failed: ${ev[2]}`);
+  host.log("warn", ownerSid(s), ev[2]); // "WebSocket connection to URL failed: why"
   deliver(s, ["close", 1006, "", false]);
 });
 

@@ -12,19 +12,12 @@ import pytest
 
 from isoflow.supervisor.fronts import merge_metrics, split
 from tests.conftest import fetch, run
-from tests.processes import free_port
+from tests.processes import free_port, wait_until
 from tests.procstats import alive, children, descendants
 
 HELLO = """
 addEventListener("fetch", (event) => event.respondWith(new Response("hi")));
 """
-
-
-def wait_until(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_workers_are_split_over_fronts_at_least_one_each():

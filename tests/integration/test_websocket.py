@@ -24,7 +24,7 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import fetch, run
-from tests.processes import ISOFLOW, LoggedProcess, free_port
+from tests.processes import ISOFLOW, LoggedProcess, free_port, wait_until
 from tests.procstats import RssSampler
 from tests.upstream import ServerThread, Upstream
 
@@ -142,7 +142,7 @@ async function standard(target, scenario) {
 export default {
   async fetch(request) {
     const url = new URL(request.url);
-    const path = url.pathname.replace(/^\/strict/, "");
+    const path = url.pathname.replace(/^\/(strict|tight)/, "");
     if (path === "/outbound") return outbound(url.searchParams.get("u"));
     if (path === "/standard") return standard(url.searchParams.get("u"), url.searchParams.get("s"));
     if (path === "/relative") { // new WebSocket(relative URL) against the API base URL
@@ -167,6 +167,10 @@ export default {
       await new Promise((resolve) => setTimeout(resolve, 500)); // its pings fill our pongs
       ws.close(1000, "bye");
       return new Response(opened ? "closing" : "no connection");
+    }
+    if (path === "/never-accepted") { // fetch() upgrades a socket the script never takes
+      return new Response(String((await fetch(url.searchParams.get("u"),
+                                              { headers: { Upgrade: "websocket" } })).status));
     }
     if (path === "/left-open") { // an outbound socket the script never closes
       const ws = new WebSocket(url.searchParams.get("u"));
@@ -243,6 +247,7 @@ class StandardUpstream(ServerThread):
         app = web.Application()
         app.router.add_get("/mirror", self.mirror)
         app.router.add_get("/rogue", self.rogue)
+        app.router.add_get("/flood", self.flood)
         super().__init__(app)
 
     async def mirror(self, request):
@@ -272,6 +277,18 @@ class StandardUpstream(ServerThread):
                 break
             else:
                 break
+        return ws
+
+    async def flood(self, request):
+        """More than an outbound socket's window (1 MiB) at once, then as /mirror."""
+        ws = web.WebSocketResponse(autoclose=False)
+        await ws.prepare(request)
+        for _ in range(20):  # 1.2 MB, in messages under the config's 64 KiB
+            await ws.send_bytes(bytes(60_000))
+        msg = await ws.receive()
+        self.events.append(("flood", msg.type.name, msg.data))
+        if msg.type is aiohttp.WSMsgType.CLOSE:
+            await ws.close(code=msg.data or 1000)
         return ws
 
     async def rogue(self, request):
@@ -324,12 +341,27 @@ workers = 1
 websocket_idle_timeout = 0.5
 websocket_connections = 2
 
+[scripts.tight]
+path = "ws.mjs"
+workers = 1
+
+[scripts.tight.fetch]
+allow_loopback = true
+
+[scripts.tight.limits]
+websocket_connections = 1
+wall_time_after_response = 0.5
+
 [[routes]]
 script = "app"
 
 [[routes]]
 script = "strict"
 path = "/strict"
+
+[[routes]]
+script = "tight"
+path = "/tight"
 """)
     proc = LoggedProcess(d / "isoflow.log").spawn([*ISOFLOW, "serve", "--config", str(config)])
     proc.wait_serving()
@@ -750,6 +782,25 @@ def test_an_outbound_socket_closed_while_its_peer_reads_nothing_is_dropped(serve
             b"closing"
         thread.join(15)
     assert outcome == ["ConnectionResetError"], outcome
+
+
+def test_an_outbound_socket_holding_unread_messages_gives_its_slot_back_when_closed(
+        server, std_upstream, ws_upstream):
+    """An upstream that sends more than the socket's window before the script takes any:
+    its reader waited for credit, and when the socket was closed (here by the request's
+    time after its response) nothing woke it: the worker's socket slot was never given back
+    (`websocket_connections = 1`: no other outbound socket, ever)."""
+    flood = f"http://127.0.0.1:{std_upstream.port}/flood"
+    assert run(fetch(url(server, f"/tight/never-accepted?u={flood}")))[2] == b"101"
+    # Closed after 0.5 s: our Close, then the flood read and dropped, then the peer's Close.
+    wait_until(lambda: ("flood", "CLOSE", 1000) in std_upstream.events, timeout=5)
+    target = f"ws://127.0.0.1:{ws_upstream.port}/ws"
+
+    def served() -> bool:
+        body = run(fetch(url(server, f"/tight/outbound?u={target}")))[2]
+        return json.loads(body)["got"] == ["hi", [1, 2, 255]]
+
+    wait_until(served, timeout=5)
 
 
 def test_outbound_websockets_obey_the_address_policy(server, ws_upstream):

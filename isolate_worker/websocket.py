@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from isoflow import protocol as p
 
-from .fetch import Credit, _end_to_end, aiohttp
+from .fetch import _SET_BY_FETCH, Credit, _end_to_end, aiohttp
 from .kinds import (
     AC_WS_ACCEPT,
     AC_WS_CLOSE,
@@ -98,7 +98,12 @@ class Outbound:
 
     async def run(self, url: str, headers: list[str], protocols: list[str]) -> None:
         emit = self.sockets.emit
-        pairs = _end_to_end([[headers[i], headers[i + 1]] for i in range(0, len(headers), 2)])
+        # As for fetch(): Host is the URL's, and the script's framing fields are not sent (a
+        # proxy passing its request's headers on let a client pick the upstream's virtual
+        # host, and an upgrade GET with Content-Length and Transfer-Encoding reached it).
+        pairs = [(k, v) for k, v in _end_to_end(
+            [[headers[i], headers[i + 1]] for i in range(0, len(headers), 2)])
+            if k.lower() not in _SET_BY_FETCH]
         try:
             self.ws = ws = await self.sockets.worker.fetch.session.ws_connect(
                 url, protocols=protocols, headers=pairs, autoclose=False, autoping=True,

@@ -137,6 +137,8 @@ class Upstream(ServerThread):
         ws = web.WebSocketResponse(protocols=("chat", "echo"))
         await ws.prepare(request)
         self.events.append(("ws-open", ws.ws_protocol, request.headers.get("X-Probe")))
+        self.events.append(("ws-head", *(request.headers.get(name) for name in (
+            "Host", "Content-Length", "Transfer-Encoding", "Expect"))))
         async for msg in ws:
             if msg.type is WSMsgType.TEXT and msg.data == "close":
                 await ws.close(code=4001, message=b"upstream done")

@@ -168,6 +168,14 @@ export default {
       ws.close(1000, "bye");
       return new Response(opened ? "closing" : "no connection");
     }
+    if (path === "/upgrade-headers") { // a proxy passing on headers a client chose
+      const r = await fetch(url.searchParams.get("u"), { headers: {
+        Upgrade: "websocket", Host: "internal-admin.local", "Content-Length": "5",
+        "Transfer-Encoding": "chunked", Expect: "100-continue" } });
+      r.webSocket.accept();
+      r.webSocket.close(1000);
+      return new Response(String(r.status));
+    }
     if (path === "/never-accepted") { // fetch() upgrades a socket the script never takes
       return new Response(String((await fetch(url.searchParams.get("u"),
                                               { headers: { Upgrade: "websocket" } })).status));
@@ -801,6 +809,13 @@ def test_an_outbound_socket_holding_unread_messages_gives_its_slot_back_when_clo
         return json.loads(body)["got"] == ["hi", [1, 2, 255]]
 
     wait_until(served, timeout=5)
+
+
+def test_an_upgrade_fetch_sends_the_urls_host_and_no_framing_fields_of_the_script(
+        server, ws_upstream):
+    target = f"http://127.0.0.1:{ws_upstream.port}/ws"
+    assert run(fetch(url(server, f"/upgrade-headers?u={target}")))[2] == b"101"
+    assert ("ws-head", f"127.0.0.1:{ws_upstream.port}", None, None, None) in ws_upstream.events
 
 
 def test_outbound_websockets_obey_the_address_policy(server, ws_upstream):

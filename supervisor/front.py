@@ -132,6 +132,11 @@ def request_url(request: web.BaseRequest) -> str:
     return str(request.url)
 
 
+def _with_host(headers: list[list[str]], host: str) -> list[list[str]]:
+    """``headers`` with ``host`` as their one Host field, first."""
+    return [["Host", host], *(h for h in headers if h[0].lower() != "host")]
+
+
 def _send_continue(request: web.BaseRequest) -> None:
     """``100 Continue``, to a client that sent ``Expect: 100-continue`` and waits for it
     before its body (RFC 9110, 10.1.1): when the body's first bytes are read (the worker's
@@ -388,6 +393,8 @@ class Front:
             own = header.lower().encode("latin-1")  # the client's is replaced by ours
             headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.raw_headers
                        if k.lower() != own]
+            if request.raw_path[:1] != "/":  # an absolute-form target (RFC 9112 3.2.2): its
+                headers = _with_host(headers, request.host)  # authority, as routed, is Host
             headers.append([header, ex.request_id])
             has_body = request.body_exists
             ex.continue_due = has_body and request.version >= HttpVersion11 and \

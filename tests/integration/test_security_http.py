@@ -37,6 +37,9 @@ export default {
                              encoding: request.headers.get("content-encoding") });
     }
     if (path === "/echo") return new Response(request.body);
+    if (path === "/host") {
+      return new Response(`${new URL(request.url).host} ${request.headers.get("host")}`);
+    }
     if (path === "/60k") return new Response("x".repeat(60000));  // whole: one write
     if (path === "/big") {
       const chunk = new Uint8Array(65536);
@@ -176,6 +179,15 @@ def test_smuggling_and_malformed_requests_get_400_and_a_closed_connection(edge, 
     assert closed
     # Nothing after it was taken as a second request.
     assert len(re.findall(rb"(?:^|\r\n)HTTP/1\.[01] \d{3} ", out)) == 1, out
+
+
+def test_an_absolute_form_target_is_the_host_the_script_sees(edge):
+    # RFC 9112 3.2.2: the target's authority, not the Host field. Routing and request.url
+    # used it, while the script's Host header was the client's other value.
+    out, _, _ = exchange(edge, b"GET http://public.example/host HTTP/1.1\r\n"
+                               b"Host: admin.internal\r\nConnection: close\r\n\r\n")
+    assert status_of(out) == 200, out
+    assert out.endswith(b"\r\n\r\npublic.example public.example"), out
 
 
 def test_a_transfer_coding_besides_chunked_gets_501(edge):

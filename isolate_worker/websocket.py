@@ -56,6 +56,7 @@ WINDOW = 1 << 20  # bytes an outbound socket may hand JavaScript before it takes
 GOING_AWAY = 1001
 TRY_AGAIN_LATER = 1013
 CLOSE_TIMEOUT = 5.0  # seconds the peer has to answer our Close frame
+_NOT_ON_THE_WIRE = frozenset({1004, 1005, 1006, 1015})  # codes a Close frame must not carry
 
 
 def _joined(pieces: list[bytes]) -> bytes:
@@ -162,6 +163,9 @@ class Outbound:
                 # same code, RFC 6455 5.5.1). Either way the close event carries its code
                 # (1005 when it had none) and reason.
                 code, reason, clean = msg.data or 1005, msg.extra or "", True
+                if msg.data and (msg.data >= 5000 or msg.data in _NOT_ON_THE_WIRE):
+                    # No such code from a peer (RFC 6455, 7.4): the connection fails.
+                    code, reason, clean = 1002, "invalid close code", False
                 if not self.close_sent:
                     self.close_sent = True
                     with contextlib.suppress(Exception):

@@ -110,6 +110,8 @@ async function standard(target, scenario) {
   } else if (scenario === "server-close") {
     ws.send("hello");
     ws.send("bye-from-server");
+  } else if (scenario.startsWith("bad-close-")) {
+    ws.send(scenario);
   } else if (scenario === "codes") {
     out.codes = [0, 999, 1001, 1005, 2999, 5000, 65535, "x"].map((c) =>
       errorName(() => ws.close(c)));
@@ -264,6 +266,11 @@ class StandardUpstream(ServerThread):
         await ws.prepare(request)
         while True:
             msg = await ws.receive()
+            if msg.type is kind.TEXT and msg.data.startswith("bad-close-"):
+                code = int(msg.data.removeprefix("bad-close-"))  # no such code on the wire
+                await ws._writer.send_frame(struct.pack("!H", code) + b"why", kind.CLOSE)
+                await ws.receive()  # the client's answer
+                break
             if msg.type is kind.TEXT and msg.data == "bye-from-server":
                 await ws.close(code=4002, message=b"server says bye")
                 self.events.append(("answer", ws.close_code))
@@ -689,6 +696,13 @@ def test_the_standard_client_reports_the_peers_close_code_and_reason(server, std
     # The close event carries what the server's Close frame said; the socket is CLOSED by then.
     assert r["close"] == {"code": 3001, "reason": "fin é", "clean": True, "readyState": 3}
     assert ("close", 3001, "fin é") in std_upstream.events
+
+
+@pytest.mark.parametrize("code", [65535, 1006])
+def test_a_close_code_no_peer_may_send_fails_the_connection(server, std_upstream, code):
+    r = _standard(server, std_upstream, f"bad-close-{code}")
+    assert r["close"] == {"code": 1002, "reason": "invalid close code", "clean": False,
+                          "readyState": 3}
 
 
 def test_close_without_a_code_sends_no_status_and_reports_1005(server, std_upstream):

@@ -268,6 +268,7 @@ class _Socket:
     async def _close(self, code: int, reason: str) -> None:
         """Start (and finish) the close handshake with the client."""
         self.closer = asyncio.current_task()
+        self.ex.finished = True  # a closing handshake: its end is the connection's (not aborted)
         await self.ws.close(code=sendable_code(code), message=reason.encode()[:123])
 
     async def _inbound(self) -> None:
@@ -305,6 +306,7 @@ class _Socket:
                                    message=b"invalid close code")
                     return
                 self._to_worker(p.WsClose(sid, code, reason))
+                self.ex.finished = True  # the client closed it: not an aborted exchange
                 await ws.close(code=sendable_code(code), message=reason.encode())  # echoed
                 return
             elif msg.type is WSMsgType.ERROR:  # too big (1009), not UTF-8 (1007), ...

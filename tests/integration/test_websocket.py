@@ -418,12 +418,15 @@ def test_text_and_binary_messages_echo_and_the_script_closes_with_its_code(serve
 
 def test_the_client_close_code_and_reason_reach_the_script(server):
     async def go():
-        session, ws = await _session_ws(url(server, "/echo"))
+        session, ws = await _session_ws(url(server, "/echo?client-closes"))
         async with session:
             await ws.close(code=4002, message=b"client says bye")
             return ws.close_code
     assert run(go()) == 4002  # echoed back, as RFC 6455 says
     server.wait_log(r'close event 4002 "client says bye" true')
+    # A socket closed by its handshake is not an aborted exchange in the access log.
+    (line,) = server.wait_log(r'"GET /echo\?client-closes HTTP/1.1" 101 [^\n]*')
+    assert not line.group(0).endswith("aborted"), line.group(0)
 
 
 async def _raw_connect(port: int, path: str):

@@ -933,7 +933,11 @@ RSA_PKCS8_MAX = 12 << 10  # a PKCS #8 RSA key of RSA_MAX_BITS is ~9.4 KiB of DER
 
 def _modulus_bits(bits: int) -> None:
     if bits > RSA_MAX_BITS:
-        raise not_supported(f"RSA keys over {RSA_MAX_BITS} bits are not supported.")
+        raise _over_max()
+
+
+def _over_max() -> OpError:
+    return not_supported(f"RSA keys over {RSA_MAX_BITS} bits are not supported.")
 
 
 RSA_ALGS = ("RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP")
@@ -966,7 +970,7 @@ class Rsa(Algorithm):
             raise operation_error("The RSA public exponent must be 3 or 65537.")
         if not 1024 <= bits <= RSA_MAX_BITS or bits % 8:
             raise operation_error("The RSA modulus length must be a multiple of 8 between "
-                                  "1024 and 16384.")
+                                  f"1024 and {RSA_MAX_BITS}.")
         private = await run_blocking(None, lambda: rsa.generate_private_key(exponent, bits),
                                      heavy=True)
         h = params["hash"]["name"]
@@ -989,7 +993,7 @@ class Rsa(Algorithm):
         if fmt == "pkcs8":
             check_usages(usages, self.usages["private"])
             if data is not None and len(data) > RSA_PKCS8_MAX:  # OpenSSL checks its primes
-                _modulus_bits(RSA_MAX_BITS + 1)
+                raise _over_max()
             private = self._expect(_load_private(data), rsa.RSAPrivateKey)
             _modulus_bits(private.key_size)
             return Key("private", self.name, private, hash=h)

@@ -73,12 +73,9 @@ function topLevelAwait(sf) {
   visit(sf);
   const staticImports = [];
   for (const s of sf.statements) {
-    const from = ts.isImportDeclaration(s) || ts.isExportDeclaration(s) ? s.moduleSpecifier
-      : undefined;
-    const typeOnly = (ts.isImportDeclaration(s) && s.importClause && s.importClause.isTypeOnly) ||
-      (ts.isExportDeclaration(s) && s.isTypeOnly);
-    if (from !== undefined && ts.isStringLiteral(from) && !typeOnly) {
-      staticImports.push(from.text);
+    const typeOnly = ts.isImportDeclaration(s) ? s.importClause?.isTypeOnly : s.isTypeOnly;
+    if (isImportRequest(s) && ts.isStringLiteral(s.moduleSpecifier) && !typeOnly) {
+      staticImports.push(s.moduleSpecifier.text);
     }
   }
   return { topLevelAwait: awaits, staticImports };
@@ -163,6 +160,11 @@ function dynamicImports(context) {
   return (sf) => ts.visitNode(sf, visit);
 }
 
+/** An import declaration, or an `export ... from`: a statement that loads a module. */
+function isImportRequest(s) {
+  return ts.isImportDeclaration(s) || (ts.isExportDeclaration(s) && s.moduleSpecifier !== undefined);
+}
+
 // ES modules load their imports before their body runs wherever the import statements
 // stand; TypeScript's CommonJS output require()s them where they stand. So the import
 // declarations (and `export ... from`) move to the top first, in their order, as esbuild
@@ -170,11 +172,9 @@ function dynamicImports(context) {
 function hoistImports(context) {
   return (sf) => {
     if (!ts.isExternalModule(sf)) return sf;
-    const isRequest = (s) => ts.isImportDeclaration(s) ||
-      (ts.isExportDeclaration(s) && s.moduleSpecifier !== undefined);
-    const requests = sf.statements.filter(isRequest);
+    const requests = sf.statements.filter(isImportRequest);
     if (requests.length === 0) return sf;
-    const rest = sf.statements.filter((s) => !isRequest(s));
+    const rest = sf.statements.filter((s) => !isImportRequest(s));
     return context.factory.updateSourceFile(sf, [...requests, ...rest]);
   };
 }

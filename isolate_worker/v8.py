@@ -195,7 +195,16 @@ def set_data_limit(limit: int) -> int:
 # --max-semi-space-size (MB): V8 grows the young generation to 16 MB a semi-space under
 # allocation pressure and keeps it: a worker stayed ~60 MB larger after a burst of requests.
 # At 4 MB it stays ~40 MB smaller, at the same CPU per request and MB/s (docs/performance.md).
-V8_FLAGS = ("--single-threaded", "--expose-gc-as=__isoflow_gc", "--max-semi-space-size=4")
+# --enable-experimental-regexp-engine-on-excessive-backtracks: a regexp that backtracks more
+# than 50,000 times runs again on V8's linear-time engine (same result), if it has none of
+# what that engine lacks (backreferences, lookarounds, the u, v and i flags): a script's own
+# catastrophic regexp, and URLPattern's (js/19_urlpattern.js compileRegexp), on a hostile input.
+V8_FLAGS = (
+    "--single-threaded",
+    "--expose-gc-as=__isoflow_gc",
+    "--max-semi-space-size=4",
+    "--enable-experimental-regexp-engine-on-excessive-backtracks",
+)
 
 
 class V8Context:

@@ -18,7 +18,9 @@ const {
   StringPrototypeIndexOf,
   StringPrototypeLastIndexOf,
   StringPrototypeSlice,
+  StringPrototypeReplace,
   StringPrototypeToLowerCase,
+  StringPrototypeToUpperCase,
   TypeError: TypeErrorCtor,
 } = primordials;
 
@@ -457,18 +459,39 @@ function generatePatternString(parts, options) {
 
 const SPECIAL_SCHEMES = ["ftp", "file", "http", "https", "ws", "wss"];
 
+const NON_ASCII = /[^\x00-\x7f]/;
+const ASCII_LETTERS = /[a-z]/gi;
+const caseClass = (c) => `[${StringPrototypeToLowerCase(c)}${StringPrototypeToUpperCase(c)}]`;
+
+/**
+ * The standard compiles a component's regexp with the "v" flag ("vi" to ignore case). Its
+ * segment wildcards backtrack polynomially on a hostile input ("/:a-:b-:c-:d.:e" against
+ * "/" and 400 dashes: seconds of CPU), and V8 switches to its linear-time engine after too
+ * many backtracks (V8_FLAGS, isolate_worker/v8.py) only for a regexp without the u, v and i
+ * flags. Without regexp groups a component's regexp is ASCII (its text is canonicalized:
+ * percent-encoded, punycode) and matched against the URL parser's ASCII output, where those
+ * flags change no match: it is compiled without them, ignoring case by a class per letter.
+ */
+function compileRegexp(source, ignoreCase, hasRegexpGroups) {
+  if (hasRegexpGroups || RegExpPrototypeExec(NON_ASCII, source) !== null) {
+    return new RegExpCtor(source, ignoreCase ? "vi" : "v");
+  }
+  if (ignoreCase) source = StringPrototypeReplace(source, ASCII_LETTERS, caseClass);
+  return new RegExpCtor(source, "");
+}
+
 /** Compile a component: { patternString, regexp, names, hasRegexpGroups }. */
 function compileComponent(input, encodingCallback, options) {
   const parts = parsePatternString(input, options, encodingCallback);
   const { regexp, names } = generateRegexpAndNameList(parts, options);
+  let hasRegexpGroups = false;
+  for (let i = 0; i < parts.length; i++) if (parts[i].type === PART_REGEXP) hasRegexpGroups = true;
   let compiled;
   try {
-    compiled = new RegExpCtor(regexp, options.ignoreCase ? "vi" : "v");
+    compiled = compileRegexp(regexp, options.ignoreCase, hasRegexpGroups);
   } catch (e) {
     throw typeError(`invalid pattern "${input}": ${e.message}`);
   }
-  let hasRegexpGroups = false;
-  for (let i = 0; i < parts.length; i++) if (parts[i].type === PART_REGEXP) hasRegexpGroups = true;
   return {
     __proto__: null,
     patternString: generatePatternString(parts, options),
@@ -1018,3 +1041,5 @@ function componentMatchResult(component, input, execResult) {
 }
 
 internals.exposeGlobal("URLPattern", URLPattern);
+// For tests of the compiled regexps (tests/js/url/urlpattern-regexp.test.js).
+internals.urlPattern = { __proto__: null, compileComponent };

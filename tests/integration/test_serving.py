@@ -207,6 +207,28 @@ def test_generated_stream_is_complete_and_chunked(serve):
     assert body.decode() == "".join(f"line {i}\n" for i in range(50))
 
 
+def test_head_answers_carry_the_fields_of_their_get(serve):
+    server = serve(
+        """
+        export default {
+          fetch(request) {
+            const path = new URL(request.url).pathname;
+            const bytes = new TextEncoder().encode("some bytes");
+            if (path === "/stream") return new Response(new Blob([bytes]).stream());
+            if (path === "/bytes") return new Response(bytes);
+            if (path === "/typed") return new Response("text");
+            if (path === "/empty") return new Response(null);
+            return new Response(null, { status: 204 });
+          },
+        };
+        """,
+        workers=1,
+    )
+    for path in ("/stream", "/bytes", "/typed", "/empty", "/none"):
+        _, got, _ = run(fetch(server.url(path)))
+        _, head, body = run(fetch(server.url(path), method="HEAD"))
+        assert body == b""
+        assert head.get("content-type") == got.get("content-type"), path
 def test_two_hundred_concurrent_requests_spread_over_workers(serve):
     # Packing gives new requests to one worker while it keeps up, up to max_concurrent (128)
     # at once: each request is held long enough for all 200 to be in flight together (held

@@ -226,19 +226,23 @@ class _Socket:
         self.loop = asyncio.get_running_loop()
         self.last = self.loop.time()  # the last message either way (idle timeout)
         self.closer: asyncio.Task | None = None  # the task that started our close handshake
+        self.inbound: asyncio.Task | None = None
+        self.receiving = False  # the inbound task waits in the socket's receive()
 
     async def run(self) -> None:
-        inbound = self.loop.create_task(self._inbound())
+        self.inbound = inbound = self.loop.create_task(self._inbound())
         outbound = self.loop.create_task(self._outbound())
         idle = self.loop.create_task(self._idle())
         try:
             # The client's side ends whoever closes: the client, the script (its close is
             # answered) or the idle timer; nothing the worker sends after can reach it.
-            try:
-                await inbound
-            except ConnectionError as e:
+            await asyncio.wait((inbound,))  # cancelled by our close (_close), or done
+            error = None if inbound.cancelled() else inbound.exception()
+            if isinstance(error, ConnectionError):
                 log.debug("request %s: the client's connection broke: %s",
-                          self.stream.request_id, e)
+                          self.stream.request_id, error)
+            elif error is not None:
+                raise error
             closer = self.closer
             if closer is not None and closer is not asyncio.current_task():
                 await closer  # let our close handshake finish (bounded by CLOSE_TIMEOUT)
@@ -251,9 +255,7 @@ class _Socket:
         finally:
             for task in (inbound, outbound, idle):
                 task.cancel()
-        if self.stream.core.request is Phase.SOCKET:
-            # The client's answer to a close frame the worker's side started.
-            self._to_worker(p.WsClose(self.stream.sid, self.ws.close_code or 1005, ""))
+        self._answer_to_worker()
 
     def _to_worker(self, frame: p.Frame) -> bool:
         stream = self.stream
@@ -267,9 +269,24 @@ class _Socket:
 
     async def _close(self, code: int, reason: str) -> None:
         """Start (and finish) the close handshake with the client."""
-        self.closer = asyncio.current_task()
+        self.closer = closer = asyncio.current_task()
         self.ex.finished = True  # a closing handshake: its end is the connection's (not aborted)
+        inbound = self.inbound
+        if self.receiving and inbound is not None and inbound is not closer:
+            # aiohttp's close() ends a receive() pending in another task by closing the
+            # connection at once: the client's answer (its close code) unread, written to a
+            # closed socket. With no receive() pending, close() reads the answer itself.
+            inbound.cancel()
+            await asyncio.wait((inbound,))
         await self.ws.close(code=sendable_code(code), message=reason.encode()[:123])
+        # Before aiohttp's end of the connection cancels the handler (handler_cancellation).
+        self._answer_to_worker()
+
+    def _answer_to_worker(self) -> None:
+        """The client's answer (its code, 1006 if none came) to a close frame the worker's
+        side started, if the worker has not heard how the socket ended."""
+        if self.stream.core.request is Phase.SOCKET:
+            self._to_worker(p.WsClose(self.stream.sid, self.ws.close_code or 1005, ""))
 
     async def _inbound(self) -> None:
         """Client -> worker, only while the worker has granted credit."""
@@ -278,7 +295,11 @@ class _Socket:
             await stream.wait_request_credit()
             if stream.failure is not None or stream.closed or stream.finished:
                 return
-            msg = await ws.receive()
+            self.receiving = True
+            try:
+                msg = await ws.receive()
+            finally:
+                self.receiving = False
             self.last = self.loop.time()
             if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
                 binary = msg.type is WSMsgType.BINARY

@@ -429,6 +429,22 @@ def test_the_client_close_code_and_reason_reach_the_script(server):
     assert not line.group(0).endswith("aborted"), line.group(0)
 
 
+def test_the_clients_answer_to_the_scripts_close_reaches_the_script(server):
+    async def go():
+        reader, writer = await _raw_connect(server.port, "/echo?answered")
+        writer.write(_frame(0x1, b"close"))
+        opcode, payload = await _read_frame(reader)
+        assert (opcode, payload) == (0x8, struct.pack("!H", 4000) + b"asked to")
+        writer.write(_frame(0x8, struct.pack("!H", 4000) + b"echoed"))  # as browsers answer
+        await writer.drain()
+        assert await reader.read() == b""  # then the server closes the connection
+        writer.close()
+    run(go())
+    # The answer's code reaches the script (its reason does not: aiohttp's close() reads
+    # the answer and keeps only its code).
+    server.wait_log(r'close event 4000 "" true')
+
+
 async def _raw_connect(port: int, path: str):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     key = base64.b64encode(os.urandom(16)).decode()

@@ -168,7 +168,7 @@ function extractBody(object, keepalive = false, prefix = "Failed to extract the 
     if (streams.isDisturbed(object) || streams.isLocked(object)) {
       throw new TypeErrorCtor(`${prefix}: The ReadableStream is disturbed or locked.`);
     }
-    const body = new InnerBody(object, null, null);
+    const body = new InnerBody(object, null, streams.fixedLength(object));
     body.exposed = true;
     return { __proto__: null, body, type: null };
   } else if (blobApi.isBlob(object)) {

@@ -57,6 +57,22 @@ async function handle(request) {
       return Response.json({ a: [a.status, await a.text()], c: [c.status, await c.text()],
         b: b.status, seen: (await b.json()).headers });
     }
+    case "/fixed": {  // a FixedLengthStream's readable side as a body: it has a length
+      const { readable, writable } = new FixedLengthStream(11);
+      const writer = writable.getWriter();
+      const short = url.searchParams.has("short");
+      (async () => {
+        await writer.write(enc.encode("hello "));
+        await sleep(5);
+        if (short) await writer.close().catch(() => {});
+        else { await writer.write(enc.encode("world")); await writer.close(); }
+      })();
+      if (url.searchParams.has("upload")) {
+        const r = await fetch(`${up}/headers`, { method: "POST", body: readable, duplex: "half" });
+        return new Response(await r.text());
+      }
+      return new Response(readable);
+    }
     case "/cookies": {
       const r = await fetch(`${up}/cookies`);
       return Response.json(r.headers.getSetCookie());
@@ -255,6 +271,18 @@ def test_framing_and_host_are_the_body_s_and_the_url_s_not_the_scripts_headers(p
     assert out["c"][0] == 401 and out["c"][1] in ("length 4", "length None"), out
     assert out["b"] == 200 and ["authorization", "Bearer B"] in out["seen"], out
     assert ["Host", f"127.0.0.1:{upstream.port}"] in out["seen"], out  # the URL's, not the script's
+
+
+def test_a_fixed_length_stream_body_has_its_length(proxy, upstream):
+    status, headers, body = run(fetch(proxy.url(f"/fixed?u={upstream.url('')}")))
+    assert (status, body) == (200, b"hello world")
+    assert headers["content-length"] == "11" and "transfer-encoding" not in headers
+    out = get_json(proxy, "/fixed?upload", upstream)
+    sent = {k.lower(): v for k, v in out["headers"]}
+    assert sent.get("content-length") == "11" and "transfer-encoding" not in sent, sent
+    assert out["body"] == "hello world"
+    with pytest.raises(aiohttp.ClientPayloadError):  # closed short: the answer is cut
+        run(fetch(proxy.url(f"/fixed?short&u={upstream.url('')}")))
 
 
 def test_set_cookie_values_stay_separate(proxy, upstream):

@@ -13,6 +13,7 @@
 const {
   ArrayPrototypePush,
   FunctionPrototypeCall,
+  MathCeil,
   ObjectCreate,
   ObjectDefineProperty,
   PromisePrototypeThen,
@@ -1397,6 +1398,32 @@ class ReadableStreamBYOBReader {
     const readIntoRequest = new ReaderReadRequest();
     ReadableStreamBYOBReaderRead(reader, view, min, readIntoRequest);
     return readIntoRequest.promise;
+  }
+
+  /**
+   * Cloudflare Workers' extension: a read that fills at least `minBytes` of `view` (unless
+   * the stream ends first), the standard's `read(view, { min })` counted in bytes.
+   */
+  readAtLeast(minBytes, view) {
+    const prefix = "Failed to execute 'readAtLeast' on 'ReadableStreamBYOBReader'";
+    try {
+      byobReaderOf(this, "readAtLeast");
+      webidl.requiredArguments(arguments.length, 2, prefix);
+      minBytes = webidl.converters["unsigned long"](minBytes, prefix, "Argument 1");
+      view = arrayBufferViewConverter(view, prefix, "Argument 2");
+    } catch (e) {
+      return promiseRejectedWith(e);
+    }
+    if (minBytes === 0) {
+      return promiseRejectedWith(new TypeErrorCtor(`${prefix}: minBytes must be greater than 0.`));
+    }
+    if (minBytes > viewByteLength(view)) {
+      return promiseRejectedWith(
+        new RangeErrorCtor(`${prefix}: minBytes must not exceed the view's byte length.`),
+      );
+    }
+    const elementSize = impl.viewConstructorAndElementSize(view)[1];
+    return this.read(view, { min: MathCeil(minBytes / elementSize) });
   }
 
   releaseLock() {

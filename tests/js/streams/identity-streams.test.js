@@ -138,3 +138,19 @@ promise_test(async () => {
   });
   assert_true(request.body instanceof ReadableStream);
 }, "its readable side is a body");
+
+promise_test(async (t) => {
+  const { readable, writable } = new IdentityTransformStream();
+  const writer = writable.getWriter();
+  writer.write(new Uint8Array([1, 2]));
+  writer.write(new Uint8Array([3, 4, 5]));
+  writer.close();
+  const reader = readable.getReader({ mode: "byob" });
+  const { value } = await reader.readAtLeast(4, new Uint8Array(8));
+  assert_array_equals([...value], [1, 2, 3, 4, 5], "reads on until 4 bytes are in");
+  const wide = await reader.readAtLeast(2, new Uint16Array(2));
+  assert_true(wide.done);
+  const other = new IdentityTransformStream().readable.getReader({ mode: "byob" });
+  await promise_rejects_js(t, TypeError, other.readAtLeast(0, new Uint8Array(4)));
+  await promise_rejects_js(t, RangeError, other.readAtLeast(5, new Uint8Array(4)));
+}, "ReadableStreamBYOBReader.readAtLeast (a Workers extension) fills at least that many bytes");

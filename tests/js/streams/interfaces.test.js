@@ -18,7 +18,7 @@ const interfaces = {
   },
   ReadableStreamBYOBReader: {
     length: 1,
-    methods: { cancel: 0, read: 1, releaseLock: 0 },
+    methods: { cancel: 0, read: 1, readAtLeast: 2, releaseLock: 0 }, // readAtLeast: Workers'
     getters: ["closed"],
     make: () => new ReadableStream({ type: "bytes" }).getReader({ mode: "byob" }),
   },

@@ -99,6 +99,7 @@ const promiseMembers = new Set([
   "ReadableStream.cancel", "ReadableStream.pipeTo",
   "ReadableStreamDefaultReader.cancel", "ReadableStreamDefaultReader.read", "ReadableStreamDefaultReader.closed",
   "ReadableStreamBYOBReader.cancel", "ReadableStreamBYOBReader.read", "ReadableStreamBYOBReader.closed",
+  "ReadableStreamBYOBReader.readAtLeast",
   "WritableStream.abort", "WritableStream.close",
   "WritableStreamDefaultWriter.abort", "WritableStreamDefaultWriter.close", "WritableStreamDefaultWriter.write",
   "WritableStreamDefaultWriter.closed", "WritableStreamDefaultWriter.ready",

@@ -42,6 +42,7 @@ log = logging.getLogger("isoflow.worker.bridge")
 
 LOAD_WATCH_INTERVAL = 0.05  # seconds between looks at V8's CPU clock while a script loads
 MERGE_LIMIT = 1 << 20  # adjacent data actions are merged into chunks of up to this size
+CACHE_MAX = 64 << 20  # bytes the Cache API may keep (an eighth of the memory limit up to this)
 _BUFFERS = "__isoflow_boot.internals.host.buffers"
 PARTIAL = 1 << 31  # inJson length flag: a piece of a batch too large for the buffer, more follow
 
@@ -128,6 +129,7 @@ class BridgeConfig:
             "wallTimeAfterResponse": self.wall_time_after_response,
             "pumpToken": self.pump_token,
             "wsMaxMessage": self.websocket_max_message,
+            "cacheBytes": min(self.memory_limit // 8, CACHE_MAX),
         }
 
 

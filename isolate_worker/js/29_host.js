@@ -80,6 +80,7 @@ const config = {
   wallTimeAfterResponse: 30, // seconds a request's timers and waitUntil work may run after it
   pumpToken: "",
   wsMaxMessage: 1 << 20, // bytes of one WebSocket message (37_websocket.js)
+  cacheBytes: 64 << 20, // the Cache API's budget (38_cache.js)
 };
 
 let inJsonU8, inJsonLen, inBin, outBin, ctrl;

@@ -488,6 +488,7 @@ internals.body = {
   extractBody,
   bodyStream,
   takeSourceBytes,
+  fullyRead,
   isUnusable,
   isDisturbed,
   cloneBody,

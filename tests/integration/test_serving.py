@@ -229,6 +229,30 @@ def test_head_answers_carry_the_fields_of_their_get(serve):
         _, head, body = run(fetch(server.url(path), method="HEAD"))
         assert body == b""
         assert head.get("content-type") == got.get("content-type"), path
+def test_the_cache_api_answers_a_later_request_from_a_put(serve):
+    server = serve(
+        """
+        let made = 0;
+        export default {
+          async fetch(request, env, ctx) {
+            const cache = caches.default;
+            const hit = await cache.match(request);
+            if (hit) return new Response(`cached ${await hit.text()}`);
+            const response = new Response(`made ${++made}`, {
+              headers: { "cache-control": "max-age=60" },
+            });
+            ctx.waitUntil(cache.put(request, response.clone()));
+            return response;
+          },
+        };
+        """,
+        workers=1,
+    )
+    bodies = [run(fetch(server.url("/page")))[2] for _ in range(3)]
+    assert bodies == [b"made 1", b"cached made 1", b"cached made 1"]
+    assert run(fetch(server.url("/other")))[2] == b"made 2"
+
+
 def test_two_hundred_concurrent_requests_spread_over_workers(serve):
     # Packing gives new requests to one worker while it keeps up, up to max_concurrent (128)
     # at once: each request is held long enough for all 200 to be in flight together (held

@@ -128,8 +128,11 @@ function directives(value) {
   return out;
 }
 
+const DIGITS = /^\d+$/;
+const BYTE_RANGE = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i;
+
 function seconds(value) {
-  if (value === null || value === undefined || RegExpPrototypeExec(/^\d+$/, value) === null) {
+  if (value === null || value === undefined || RegExpPrototypeExec(DIGITS, value) === null) {
     return null;
   }
   return NumberParseInt(value, 10);
@@ -171,9 +174,9 @@ function storable(status, list) {
   } else {
     const expires = headerValue(list, "expires");
     if (expires !== null) {
-      const date = headerValue(list, "date");
-      const now = date !== null && !(DateParse(date) >= 0) ? DateNow() : DateParse(date ?? "");
-      lifetime = (DateParse(expires) || 0) - (now >= 0 ? now : DateNow());
+      // Counted from the response's Date when it has one; an invalid Expires is in the past.
+      const date = DateParse(headerValue(list, "date") ?? "");
+      lifetime = DateParse(expires) - (date >= 0 ? date : DateNow());
       if (!(lifetime > 0)) return null;
     } else if (ArrayPrototypeIncludes(CACHEABLE_BY_DEFAULT, status)) {
       lifetime = DEFAULT_LIFETIME;
@@ -247,7 +250,7 @@ function notModified(entry, requestHeaders) {
  * it cannot be satisfied, or null for no (or an unsupported) Range field. */
 function byteRange(value, size) {
   if (value === null) return null;
-  const m = RegExpPrototypeExec(/^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i, value);
+  const m = RegExpPrototypeExec(BYTE_RANGE, value);
   if (m === null || (m[1] === "" && m[2] === "")) return null;
   if (m[1] === "") { // the last N bytes
     const n = NumberParseInt(m[2], 10);

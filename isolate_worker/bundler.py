@@ -68,6 +68,9 @@ NODE_BUILTINS = frozenset({
 # What only the built-ins may require: the runtime's host object (js/93_node_host.js) and
 # the AsyncLocalStorage context (js/compiler/prelude.js).
 NODE_HOST = ("isoflow:host", "isoflow:als")
+# Workers' own modules isoflow provides (in NODE_DIR, built-ins as the node: ones are),
+# whatever the compatibility flags.
+CLOUDFLARE_PROVIDED = {"cloudflare:workers": "cloudflare_workers"}
 
 
 class BundleError(Exception):
@@ -334,6 +337,8 @@ class _Resolver:
         name = specifier.removeprefix("node:")
         if specifier.startswith("node:") or (self.nodejs_compat and name in NODE_BUILTINS):
             return self._builtin(name, importer, quoted)
+        if specifier in CLOUDFLARE_PROVIDED:
+            return NODE_DIR / f"{CLOUDFLARE_PROVIDED[specifier]}.js"
         if ":" in specifier.split("/")[0]:
             raise ModuleNotFound(f"{importer}: module {quoted} is not available in isoflow")
         try:

@@ -187,6 +187,17 @@ def test_node_resolution_inside_the_root(tmp_path):
     }
 
 
+def test_cloudflare_workers_is_provided_and_other_cloudflare_modules_are_named(tmp_path):
+    write_files(tmp_path, {
+        "main.mjs": "import { WorkerEntrypoint, RpcTarget } from 'cloudflare:workers';\n"
+                    "export default { value: [typeof WorkerEntrypoint, typeof RpcTarget] };\n",
+        "sockets.mjs": "import { connect } from 'cloudflare:sockets';\n",
+    })
+    assert evaluate(tmp_path / "main.mjs") == ["function", "function"]
+    assert refused(tmp_path / "sockets.mjs").endswith(
+        "module 'cloudflare:sockets' is not available in isoflow")
+
+
 def test_files_of_other_types_are_not_run_as_javascript(tmp_path):
     write_files(tmp_path, {".env": f"TOKEN={SECRET}\n", "main.mjs": "import './.env';\n"})
     message = refused(tmp_path / "main.mjs")

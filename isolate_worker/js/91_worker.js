@@ -207,10 +207,24 @@ class FetchEvent extends internals.events.Event {
 }
 const kInternal = primordials.Symbol("internal");
 
+/**
+ * Whether the default export is a class (`export default class extends WorkerEntrypoint`)
+ * whose instances have a `type` method: made anew for each event with (ctx, env), its
+ * method called with the event's argument alone, as workerd does.
+ */
+function isEntrypointClass(handler, type) {
+  if (typeof handler !== "function") return false;
+  const proto = handler.prototype;
+  return proto !== null && typeof proto === "object" && typeof proto[type] === "function";
+}
+
 /** Run the script's fetch handler; returns a Response or a promise of one. */
 function dispatchFetch(request) {
   if (moduleExports !== null) {
     const handler = moduleExports.default;
+    if (isEntrypointClass(handler, "fetch")) {
+      return new handler(makeContext(), internals.worker.env).fetch(request);
+    }
     if (handler === undefined || handler === null || typeof handler.fetch !== "function") {
       throw new TypeErrorCtor("The module's default export has no fetch() method.");
     }
@@ -229,6 +243,7 @@ function dispatchFetch(request) {
 function hasHandler(type) {
   if (moduleExports !== null) {
     const handler = moduleExports.default;
+    if (isEntrypointClass(handler, type)) return true;
     return handler !== undefined && handler !== null && typeof handler[type] === "function";
   }
   return internals.events.hasListeners(globalThis, type);
@@ -326,14 +341,19 @@ function runScheduled(ev) {
   try {
     if (moduleExports !== null) {
       const handler = moduleExports.default;
-      if (handler === undefined || handler === null || typeof handler.scheduled !== "function") {
-        throw new TypeErrorCtor("The module's default export has no scheduled() method.");
-      }
       const controller = { cron, scheduledTime, type: "scheduled", noRetry() {} };
-      result = handler.scheduled(controller, internals.worker.env, {
+      const ctx = {
         waitUntil(promise) { ArrayPrototypePush(waits, promise); },
         passThroughOnException() {},
-      });
+      };
+      if (isEntrypointClass(handler, "scheduled")) {
+        result = new handler(ctx, internals.worker.env).scheduled(controller);
+      } else if (handler === undefined || handler === null ||
+                 typeof handler.scheduled !== "function") {
+        throw new TypeErrorCtor("The module's default export has no scheduled() method.");
+      } else {
+        result = handler.scheduled(controller, internals.worker.env, ctx);
+      }
     } else {
       const event = makeEvent("scheduled", {
         cron, scheduledTime, noRetry() {},
@@ -368,4 +388,8 @@ internals.host.on(EV_SCHEDULED, runScheduled);
 internals.worker = {
   env: {},
   dispatchFetch,
+  /** waitUntil() for the handler running now (cloudflare:workers' `waitUntil`). */
+  waitUntil(promise) {
+    waitUntil(promise, currentJob());
+  },
 };

@@ -1,5 +1,5 @@
-// What the node: modules of nodejs_compat (isolate_worker/js/node/*.js, bundled with a
-// script that imports them) need of the runtime. It reaches them alone: a module bundle
+// What the node: modules of nodejs_compat and cloudflare:workers (isolate_worker/js/node/,
+// bundled with a script that imports them) need of the runtime. It reaches them alone: a module bundle
 // hands __isoflow_register_module a function that takes this object and evaluates the
 // modules (js/compiler/prelude.js), whose require("isoflow:host") gives it to built-ins
 // only. It holds nothing a script may not have anyway.
@@ -10,4 +10,6 @@ internals.nodeHost = ObjectFreeze({
   __proto__: null,
   /** The script's bindings (vars and secrets), as the fetch handler's `env` has them. */
   env: () => internals.worker.env,
+  /** ctx.waitUntil() of the handler running now (cloudflare:workers). */
+  waitUntil: (promise) => internals.worker.waitUntil(promise),
 });

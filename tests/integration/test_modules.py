@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import textwrap
 
-from tests.conftest import fetch, run
+from tests.conftest import fetch, free_port, run
+from tests.integration.test_scheduled import post
 from tests.integration.test_serving import serve_and_expect_failure
 
 FILES = {
@@ -150,3 +151,37 @@ def test_a_load_error_megabytes_long_stops_the_start_with_one_line(tmp_path):
     assert code != 0
     assert "main.mjs:1: Error: xxx" in err and "... (2,000,007 characters)" in err
     assert len(err) < 100_000
+
+
+def test_a_class_entrypoint_from_cloudflare_workers_is_served(serve):
+    """`export default class extends WorkerEntrypoint`: an instance per request with (ctx,
+    env); cloudflare:workers also gives `env` and `waitUntil` (no compatibility flag)."""
+    server = serve(
+        """
+        import { WorkerEntrypoint, DurableObject, env, waitUntil } from "cloudflare:workers";
+        export class Counter extends DurableObject {}  // declared, never run
+        let made = 0;
+        let cron = null;
+        export default class extends WorkerEntrypoint {
+          constructor(ctx, env) { super(ctx, env); made++; }
+          async fetch(request) {
+            waitUntil(Promise.resolve());
+            return Response.json({ own: this.env.NAME, imported: env.NAME, made, cron,
+              ctx: typeof this.ctx.waitUntil, path: new URL(request.url).pathname });
+          }
+          scheduled(controller) {
+            this.ctx.waitUntil(Promise.resolve());
+            cron = `${controller.cron} ${this.env.NAME}`;
+          }
+        }
+        """,
+        "--var", "NAME=isoflow", "--metrics", str(metrics := free_port()), workers=1,
+        name="entry.mjs")
+    for made in (1, 2):
+        status, _, body = run(fetch(server.url("/x")))
+        assert status == 200, body
+        assert json.loads(body) == {"own": "isoflow", "imported": "isoflow", "made": made,
+                                    "cron": None, "ctx": "function", "path": "/x"}
+    status, text = run(post(f"http://127.0.0.1:{metrics}/__scheduled?cron=0+*+*+*+*"))
+    assert status == 200, text
+    assert json.loads(run(fetch(server.url("/x")))[2])["cron"] == "0 * * * * isoflow"

@@ -102,6 +102,7 @@ class Upstream(ServerThread):
         app = web.Application(client_max_size=1 << 30)
         r = app.router
         r.add_get("/text", self.text)
+        r.add_get("/sse", self.sse)
         r.add_get("/json", self.json)
         r.add_route("*", "/headers", self.headers)
         r.add_route("*", "/early", self.early)
@@ -263,6 +264,25 @@ class Upstream(ServerThread):
     async def redirect_status(self, request: web.Request) -> web.Response:
         status = int(request.match_info["status"])
         return web.Response(status=status, headers={"Location": "/headers"})
+
+    async def sse(self, request: web.Request) -> web.StreamResponse:
+        """An event stream: the first connection sends a retry time, a comment and two events
+        (CR, LF and CRLF line ends, a BOM, a line split across writes) and ends; the next
+        (with Last-Event-ID) one more event. ``?status=`` and ``?type=`` answer otherwise."""
+        status = int(request.query.get("status", "200"))
+        kind = request.query.get("type", "text/event-stream; charset=utf-8")
+        resp = web.StreamResponse(status=status, headers={"Content-Type": kind})
+        await resp.prepare(request)
+        self.events.append(("sse", request.headers.get("Last-Event-ID"),
+                            request.headers.get("Accept")))
+        if request.headers.get("Last-Event-ID") == "7":
+            await resp.write(b"data: again\r\n\r\n")
+        else:
+            await resp.write(b"\xef\xbb\xbfretry: 50\n: a comment\ndata: one\n\n")
+            await resp.write(b"id: 7\revent: custom\rdata: two\ndata")
+            await resp.write(b": lines\n\ndata: unfinished")
+        await resp.write_eof()
+        return resp
 
     async def redirect_to(self, request: web.Request) -> web.Response:
         return web.Response(status=302, headers={"Location": request.query["location"]})

@@ -287,7 +287,7 @@ class MessageEvent extends Event {
       super(type, eventInitDict, key);
       this.#data = eventInitDict.data;
       this.#origin = eventInitDict.origin;
-      this.#lastEventId = "";
+      this.#lastEventId = eventInitDict.lastEventId;
       this.#source = null;
       this.#ports = frozenCopy(eventInitDict.ports);
       return;
@@ -359,9 +359,10 @@ const NO_PORTS = ObjectFreeze([]);
  * already: what "fire an event named `type` using MessageEvent" with `data`, `origin` and
  * `ports` makes, without converting its init dictionary member by member.
  */
-function trustedMessageEvent(type, data, origin = "", ports = NO_PORTS) {
+function trustedMessageEvent(type, data, origin = "", ports = NO_PORTS, lastEventId = "") {
   const init = {
     __proto__: null, bubbles: false, cancelable: false, composed: false, data, origin, ports,
+    lastEventId,
   };
   const event = new MessageEvent(type, init, events.PRECONVERTED);
   events.setTrusted(event);

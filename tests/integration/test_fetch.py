@@ -73,6 +73,24 @@ async function handle(request) {
       }
       return new Response(readable);
     }
+    case "/sse": {  // an EventSource: events, a reconnection with Last-Event-ID, close()
+      const query = url.searchParams.get("q") ?? "";
+      const source = new EventSource(`${up}/sse${query}`);
+      const seen = [];
+      await new Promise((resolve) => {
+        source.onopen = () => seen.push(["open", source.readyState]);
+        source.onmessage = (e) => {
+          seen.push([e.type, e.data, e.lastEventId, e.origin === new URL(up).origin]);
+          if (e.data === "again") { source.close(); resolve(); }
+        };
+        source.addEventListener("custom", (e) => seen.push([e.type, e.data, e.lastEventId]));
+        source.onerror = () => {
+          seen.push(["error", source.readyState]);
+          if (source.readyState === EventSource.CLOSED) resolve();
+        };
+      });
+      return Response.json({ seen, state: source.readyState });
+    }
     case "/cookies": {
       const r = await fetch(`${up}/cookies`);
       return Response.json(r.headers.getSetCookie());
@@ -283,6 +301,19 @@ def test_a_fixed_length_stream_body_has_its_length(proxy, upstream):
     assert out["body"] == "hello world"
     with pytest.raises(aiohttp.ClientPayloadError):  # closed short: the answer is cut
         run(fetch(proxy.url(f"/fixed?short&u={upstream.url('')}")))
+
+
+def test_event_source_reads_events_and_reconnects_with_the_last_event_id(proxy, upstream):
+    out = get_json(proxy, "/sse", upstream)
+    assert out == {"state": 2, "seen": [
+        ["open", 1], ["message", "one", "", True], ["custom", "two\nlines", "7"],
+        ["error", 0], ["open", 1], ["message", "again", "7", True]]}, out
+    sent = [e for e in upstream.events if e[0] == "sse"][-2:]
+    assert sent == [("sse", None, "text/event-stream"), ("sse", "7", "text/event-stream")]
+    for query in ("?status=404", "?type=text/plain"):  # failed for good: no reconnection
+        out = get_json(proxy, "/sse?q=" + query.replace("?", "%3F").replace("=", "%3D")
+                       .replace("/", "%2F"), upstream)
+        assert out == {"state": 2, "seen": [["error", 2]]}, (query, out)
 
 
 def test_set_cookie_values_stay_separate(proxy, upstream):

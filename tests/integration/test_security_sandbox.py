@@ -148,7 +148,7 @@ clearInterval clearTimeout console crypto dispatchEvent fetch navigator performa
 queueMicrotask removeEventListener reportError setInterval setTimeout structuredClone
 MessageChannel MessageEvent MessagePort PromiseRejectionEvent URLPattern self onerror
 onunhandledrejection onrejectionhandled CloseEvent WebSocket WebSocketPair scheduler
-IdentityTransformStream FixedLengthStream Cache CacheStorage caches
+IdentityTransformStream FixedLengthStream Cache CacheStorage caches EventSource
 """)
 RUNTIME = ["__isoflow_pump", "__isoflow_collect", "__isoflow_status", "__isoflow_gc", "__isoflow_register_module"]
 

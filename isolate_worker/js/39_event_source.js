@@ -3,7 +3,9 @@
 // reconnects after a clean end or a network error (after `retry:`'s time, 3 s at first,
 // sending Last-Event-ID), and fails for good on a status other than 200 or another type.
 // A line or event of more than MAX_BUFFERED characters fails the connection (an upstream
-// that never ends a line would otherwise grow the isolate to its memory limit).
+// that never ends a line would otherwise grow the isolate to its memory limit), and attempts
+// that fail in a row wait twice as long each time (at least 0.1 s, at most a minute: a
+// `retry: 0` upstream that refuses every connection does not make the isolate spin).
 
 const {
   ArrayPrototypePush,
@@ -15,6 +17,8 @@ const {
   StringPrototypeIndexOf,
   StringPrototypeSlice,
   StringPrototypeCharCodeAt,
+  MathMax,
+  MathMin,
   NumberParseInt,
 } = primordials;
 const { webidl, events, DOMException } = internals;
@@ -23,6 +27,8 @@ const { EventTarget } = events;
 
 const CONNECTING = 0, OPEN = 1, CLOSED = 2;
 const FIRST_RECONNECTION_TIME = 3000; // ms
+const MIN_BACKOFF = 100; // ms, the first wait after a failed attempt
+const MAX_BACKOFF = 60000; // ms
 const MAX_BUFFERED = 16 << 20; // characters of one line, or of one event's data
 const DIGITS = /^[0-9]+$/;
 const states = new SafeWeakMap(); // EventSource -> its state
@@ -47,6 +53,7 @@ class Source {
     this.reconnectionTime = FIRST_RECONNECTION_TIME;
     this.lastEventId = ""; // the last event ID string
     this.abort = null; // the current fetch's AbortController
+    this.failures = 0; // attempts failed in a row
     this.origin = "";
     this.reset();
   }
@@ -80,14 +87,21 @@ function fail(s) {
   fire(s, simpleEvent("error"));
 }
 
-/** "Reestablish the connection": an error event, then a new fetch after the reconnection time. */
-function reestablish(s) {
+/**
+ * "Reestablish the connection": an error event, then a new fetch after the reconnection
+ * time (`failed`: the attempt failed, not a stream that ended; then the wait doubles).
+ */
+function reestablish(s, failed) {
   if (s.readyState === CLOSED) return;
   s.readyState = CONNECTING;
+  s.failures = failed ? s.failures + 1 : 0;
+  const delay = s.failures === 0
+    ? s.reconnectionTime
+    : MathMin(MAX_BACKOFF, MathMax(s.reconnectionTime, MIN_BACKOFF) * 2 ** (s.failures - 1));
   fire(s, simpleEvent("error"));
   internals.timers.setTimeout(() => {
     if (s.readyState === CONNECTING) connect(s);
-  }, s.reconnectionTime);
+  }, delay);
 }
 
 function connect(s) {
@@ -102,11 +116,11 @@ function connect(s) {
       headers, signal: controller.signal, redirect: "follow",
     });
   } catch {
-    reestablish(s); // refused at once (no subrequests left, say): try again later
+    reestablish(s, true); // refused at once (no subrequests left, say): try again later
     return;
   }
   PromisePrototypeThen(response, (r) => opened(s, controller, r), () => {
-    if (s.abort === controller) reestablish(s);
+    if (s.abort === controller) reestablish(s, true);
   });
 }
 
@@ -123,13 +137,14 @@ function opened(s, controller, response) {
   const final = internals.url.parse(response.url);
   s.origin = final === null ? "null" : internals.url.origin(final);
   s.readyState = OPEN;
+  s.failures = 0;
   fire(s, simpleEvent("open"));
   const reader = response.body.getReader();
   const next = () => {
     PromisePrototypeThen(reader.read(), ({ value, done }) => {
       if (s.abort !== controller || s.readyState === CLOSED) return;
       if (done) {
-        reestablish(s); // the stream ended: what an unfinished event held is dropped
+        reestablish(s, false); // the stream ended: what an unfinished event held is dropped
         return;
       }
       if (!parse(s, FunctionPrototypeCall(textDecode, s.decoder, value, STREAM))) {
@@ -139,7 +154,7 @@ function opened(s, controller, response) {
       }
       next();
     }, () => {
-      if (s.abort === controller) reestablish(s);
+      if (s.abort === controller) reestablish(s, true);
     });
   };
   next();

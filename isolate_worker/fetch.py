@@ -594,6 +594,10 @@ def relay_source(resp: aiohttp.ClientResponse) -> tuple[str, int, bytes, Any] | 
     status = data[: data.find(b"\r\n")].split(b" ", 2)
     if end < 0 or len(status) < 2 or status[1] != b"%d" % resp.status:
         return None  # not one plain head (an interim 1xx response came first)
+    if data.count(b"\n", 0, end) != data.count(b"\r\n", 0, end):
+        # A line ended by a bare LF (aiohttp's parser takes it): the first CRLF CRLF may lie
+        # inside the body, so where the head ends is not known here. The body takes frames.
+        return None
     codings = header_bytes.field_tokens(resp.headers.getall("Transfer-Encoding", []))
     length = resp.content_length
     if "chunked" in codings:

@@ -72,6 +72,7 @@ export default {
 """
 
 CHUNK = 64 << 10
+LF_START = b"AB\r\n\r\nCD"
 
 
 class RawUpstream(ServerThread):
@@ -83,7 +84,8 @@ class RawUpstream(ServerThread):
     ``/cut/FRAMING/N``: half of it, then a FIN; ``/reset/FRAMING/N``: half of it, then a
     reset; ``/paced/N?gap=S``: Content-Length, one 64 KiB piece every S seconds; ``?enc=E``
     adds ``Content-Encoding: E`` (the bytes stay as they are: a forward must not decode
-    them). ``closed`` records the paths whose connection the peer closed while the body was
+    them); ``?lf=1`` ends the head's lines with a bare LF and the body's first bytes are
+    ``LF_START`` (a CRLF CRLF inside the body). ``closed`` records the paths whose connection the peer closed while the body was
     still being written.
     """
 
@@ -126,6 +128,8 @@ class RawUpstream(ServerThread):
         path = parts.path.strip("/").split("/")
         kind, n = path[0], int(path[-1])
         body = stream_bytes(n)
+        if query.get("lf"):
+            body = LF_START + body[len(LF_START):]
         framing = path[1] if kind in ("cut", "reset") else kind
         cut = kind in ("cut", "reset")
         send = body[: n // 2] if cut else body
@@ -138,7 +142,8 @@ class RawUpstream(ServerThread):
             head += "Transfer-Encoding: chunked\r\n"
         else:
             head += "Connection: close\r\n"
-        writer.write(head.encode() + b"\r\n")
+        head += "\r\n"
+        writer.write(head.replace("\r\n", "\n").encode() if query.get("lf") else head.encode())
         gap = float(query.get("gap", 0))
         size = int(query.get("size", CHUNK))
         ext = b";name=value" if query.get("ext") else b""
@@ -229,6 +234,17 @@ def test_every_upstream_framing_is_relayed_bit_identical(relay, raw_upstream, me
     else:
         assert headers.get("Transfer-Encoding") == "chunked"  # re-framed for an 1.1 client
     assert counted(metrics_port, "relayed") == before + 1
+
+
+@pytest.mark.parametrize("framing", ["cl", "close"])
+def test_an_upstream_head_with_bare_lf_line_ends_is_not_relayed_from_inside_its_body(
+        relay, raw_upstream, framing):
+    n = 1 << 20
+    status, _, body, error = run(download(via(relay, "/fwd", raw_upstream.url(
+        f"/{framing}/{n}?lf=1&gap=0.02"))))
+    expected = LF_START + stream_bytes(n)[len(LF_START):]
+    assert (status, error, len(body)) == (200, None, n)
+    assert body == expected
 
 
 def test_a_compressed_body_is_relayed_with_its_encoding_untouched(relay, raw_upstream,

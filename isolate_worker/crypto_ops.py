@@ -26,7 +26,6 @@ The entropy pool behind ``crypto.getRandomValues`` is in :mod:`.entropy`.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -63,8 +62,12 @@ def data_error(message: str) -> OpError:
 
 
 # Workers' own bound: a derivation runs on a thread of the worker, outside V8's CPU clock,
-# and cannot be stopped; at 100,000 iterations of SHA-512 it takes ~0.1 s here.
+# and cannot be stopped; at 100,000 iterations of SHA-512 it takes ~0.1 s here. Its cost is
+# the iterations times the output's blocks (one per hash length): bounded too, and only a
+# derivation of at most PBKDF2_INLINE_WORK runs on the loop (a few milliseconds).
 PBKDF2_MAX_ITERATIONS = 100_000
+PBKDF2_MAX_WORK = PBKDF2_MAX_ITERATIONS * 8
+PBKDF2_INLINE_WORK = 10_000
 
 
 def operation_error(message: str) -> OpError:
@@ -557,12 +560,20 @@ class Kdf(Algorithm):
                                     "Workers.")
             if length == 0:
                 return b""
+            work = iterations * -(-length // 8 // info.size)  # iterations x output blocks
+            if work > PBKDF2_MAX_WORK:
+                raise not_supported(
+                    f"PBKDF2 of {iterations} iterations cannot derive {length} bits: "
+                    f"iterations times output blocks ({info.size * 8} bits each) may be at "
+                    f"most {PBKDF2_MAX_WORK}.")
 
             def run() -> bytes:
                 return hashlib.pbkdf2_hmac(info.hashlib_name, key.material, params["salt"],
                                            iterations, length // 8)
 
-            return await asyncio.to_thread(run) if iterations > 10_000 else run()
+            if work <= PBKDF2_INLINE_WORK:
+                return run()
+            return await run_blocking(None, run, heavy=True)
         if length is None or length % 8:
             raise operation_error("HKDF derives a multiple of 8 bits.")
         if length == 0:

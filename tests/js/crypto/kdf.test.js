@@ -42,6 +42,13 @@ promise_test(async (t) => {
   // Workers' bound: a derivation cannot be stopped once it runs (it is not V8's work).
   await promise_rejects_dom(t, "NotSupportedError", subtle.deriveBits({ ...alg, iterations: 100001 }, key, 128), "over 100,000 iterations");
   assert_equals((await subtle.deriveBits({ ...alg, iterations: 100000 }, key, 128)).byteLength, 16);
+  // The work is the iterations times the output's blocks (32 bytes for SHA-256): bounded too.
+  assert_equals((await subtle.deriveBits({ ...alg, iterations: 100000 }, key, 8 * 256)).byteLength, 256);
+  await promise_rejects_dom(t, "NotSupportedError",
+    subtle.deriveBits({ ...alg, iterations: 100000 }, key, 8 * 257), "over 8 blocks of 100,000");
+  await promise_rejects_dom(t, "NotSupportedError",
+    subtle.deriveBits({ ...alg, iterations: 10000 }, key, 8 * 250000), "a quarter of a megabyte");
+  assert_equals((await subtle.deriveBits({ ...alg, iterations: 1 }, key, 8 * 65536)).byteLength, 65536);
   await promise_rejects_dom(t, "NotSupportedError", subtle.deriveBits({ ...alg, hash: "SHA-3" }, key, 128), "bad hash");
   await promise_rejects_dom(t, "NotSupportedError", subtle.deriveBits({ ...alg, hash: "PBKDF2" }, key, 128), "not a digest");
   await promise_rejects_js(t, TypeError, subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", iterations: 1 }, key, 128), "salt is required");

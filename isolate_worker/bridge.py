@@ -427,9 +427,21 @@ class Bridge:
             self._in_flight = False
             self._fail(IsolateFailure("error", f"bad pump result: {e}"))
             return
+        except MemoryError:  # millions of actions: the isolate goes (else it is wedged)
+            size = len(value)
+            del value
+            self._in_flight = False
+            self._fail(IsolateFailure("error", f"the pump's actions ({size} characters) did "
+                                               "not fit in the worker's memory"))
+            return
         more = actions[0]
         try:
             self._dispatch_actions(actions)
+        except Exception as e:  # a bug of ours: the isolate goes, the worker and pump go on
+            log.exception("actions of a pump failed")
+            self._in_flight = False
+            self._fail(IsolateFailure("error", f"the pump's actions failed: {e!r}"))
+            return
         finally:
             if self._on_batch_end is not None:
                 self._on_batch_end()

@@ -36,6 +36,7 @@ log = logging.getLogger("isoflow.worker")
 CLOSE_LINGER_MS = 200
 FATAL_LINGER_MS = 2000
 FATAL_MAX = 16384  # characters of a FATAL message (a load error a script made megabytes long)
+READ_BATCH = 64  # messages an EdgeReader takes before the loop's other work runs
 
 
 # pyzmq's options and flags are enums: every use converts. The hot paths use their ints
@@ -73,8 +74,10 @@ class EdgeReader:
         loop.add_reader(self._fd, self.read)
 
     def read(self) -> None:
-        """Take every message the socket has. A call from inside ``on_message`` (a handler
-        that wants the socket's news first) returns at once: the outer call goes on."""
+        """Take the messages the socket has, at most READ_BATCH before the loop's other
+        work runs (a worker flooding its link must not hold the front's loop: the rest is
+        read on the next turn). A call from inside ``on_message`` (a handler that wants the
+        socket's news first) returns at once: the outer call goes on."""
         self._check_scheduled = False
         if self._reading:
             return
@@ -83,8 +86,13 @@ class EdgeReader:
         on_message = self._on_message
         copy = self._copy
         recv = sock.recv
+        budget = READ_BATCH
         try:
             while not sock.closed and sock.get(_EVENTS) & _POLLIN:
+                if budget == 0:  # the edge is spent: look again on the loop's next turn
+                    self.sent()
+                    break
+                budget -= 1
                 try:
                     part = recv(_NOBLOCK, copy=copy)
                 except zmq.Again:

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isoflow import protocol as p
+from isoflow.isolate_worker import bridge as bridge_module
 from isoflow.isolate_worker import script as script_loader
 from isoflow.isolate_worker.bridge import Bridge
 from isoflow.isolate_worker.kinds import (
@@ -302,4 +303,29 @@ def test_a_complete_answer_with_status_101_fails_its_stream(worker: InProcessWor
     frames = worker.request("?status=101")  # a WebSocket's 101 goes as AC_WS_ACCEPT
     assert [(type(f), getattr(f, "status", None)) for f in frames
             if not isinstance(f, p.Log)] == [(p.ResponseError, 502)]
+    assert answered(worker.request()) == (200, b"ok")
+
+
+def test_a_pump_result_that_does_not_fit_in_memory_replaces_the_isolate(
+        worker: InProcessWorker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Millions of actions in one pump (a console.log loop, before log output was bounded)
+    made json.loads raise MemoryError in the pump's callback: the pump never ran again and
+    every later request on the worker waited for its wall time. (Last: it replaces the
+    module's isolate.)"""
+    loads = json.loads
+    failed: list[str] = []
+
+    def out_of_memory(text: str, *args: Any, **kwargs: Any) -> Any:
+        if not failed:
+            failed.append(text)
+            raise MemoryError
+        return loads(text, *args, **kwargs)
+
+    monkeypatch.setattr(bridge_module.json, "loads", out_of_memory)
+    frames = worker.request()
+    assert failed
+    errors = [f for f in frames if isinstance(f, p.ResponseError)]
+    assert [e.status for e in errors] == [500], frames
+    assert worker.worker.bridge is not worker.bridge  # replaced
+    worker.bridge = worker.worker.bridge
     assert answered(worker.request()) == (200, b"ok")

@@ -13,7 +13,7 @@ import pytest
 import zmq
 
 from isoflow import protocol as p
-from isoflow.isolate_worker.link import EdgeReader, Link
+from isoflow.isolate_worker.link import READ_BATCH, EdgeReader, Link
 from isoflow.supervisor.channel import Channel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +62,37 @@ def test_edge_reader_takes_every_queued_message_in_order_and_is_not_reentered() 
                     break
                 await asyncio.sleep(0.005)
             assert got[-1] == b"5"
+        finally:
+            reader.close()
+            a.close(linger=0)
+            b.close(linger=0)
+
+    asyncio.run(scenario())
+
+
+def test_edge_reader_takes_a_bounded_batch_and_the_rest_on_the_next_turn() -> None:
+    """A worker flooding its link (a console.log loop) held the front's loop in one read:
+    no request of any script was served meanwhile."""
+    async def scenario() -> None:
+        ctx = zmq.Context.instance()
+        endpoint = f"inproc://edge-{next(_endpoints)}"
+        a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
+        b.bind(endpoint)
+        a.connect(endpoint)
+        n = READ_BATCH * 3 + 5
+        for i in range(n):
+            a.send(b"%d" % i)
+        got: list[bytes] = []
+        reader = EdgeReader(asyncio.get_running_loop(), b, lambda parts: got.append(parts[0]),
+                            copy=True)
+        try:
+            reader.read()
+            assert len(got) == READ_BATCH  # then the loop's other callbacks run
+            for _ in range(100):
+                if len(got) == n:
+                    break
+                await asyncio.sleep(0)  # no new edge: the reader looks again by itself
+            assert got == [b"%d" % i for i in range(n)]
         finally:
             reader.close()
             a.close(linger=0)

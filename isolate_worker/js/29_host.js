@@ -38,6 +38,7 @@ const {
   ArrayPrototypeShift,
   ArrayPrototypeSlice,
   AtomicsAdd,
+  DateNow,
   Error: ErrorCtor,
   Int32Array: Int32ArrayCtor,
   JSONParse,
@@ -251,6 +252,59 @@ function eventBytes(ev) {
 let pumpToken = null; // set by configure: only the bridge knows it
 const PARTIAL = 0x80000000; // inJson length flag: a piece of a larger batch, more follow
 const LOG_LINE_MAX = 256 * 1024; // characters of one log line (a frame holds 1 MiB of UTF-8)
+
+// The isolate's log output is bounded: a token bucket of LOG_BURST lines and
+// LOG_BURST_CHARS characters, refilled at a tenth of that a second. Past it lines are
+// dropped, and a warning says how many, at most once a second.
+// A console.log loop otherwise queued millions of actions in one pump (the worker ran out of
+// memory reading them and was wedged), held the supervisor's loop writing them (every
+// script's requests waited, other workers missed heartbeats) and filled the operator's disk.
+const LOG_BURST = 4000;
+const LOG_BURST_CHARS = 4 << 20;
+const logBudget = {
+  __proto__: null, lines: LOG_BURST, chars: LOG_BURST_CHARS, at: 0, dropped: 0, timer: false,
+  reportedAt: 0,
+};
+
+/** Whether a line of `size` characters may be logged now (else it is counted as dropped). */
+function logFits(size) {
+  const now = DateNow();
+  const refill = (now - logBudget.at) / 10000; // a tenth of the bucket a second
+  logBudget.at = now;
+  if (refill > 0) {
+    logBudget.lines = MathMin(LOG_BURST, logBudget.lines + refill * LOG_BURST);
+    logBudget.chars = MathMin(LOG_BURST_CHARS, logBudget.chars + refill * LOG_BURST_CHARS);
+  }
+  if (logBudget.lines >= 1 && logBudget.chars >= size) {
+    logBudget.lines -= 1;
+    logBudget.chars -= size;
+    return true;
+  }
+  logBudget.dropped++;
+  armDropReport();
+  return false;
+}
+
+/** Tell of the drops a second from now, if no line that fits has told of them by then. */
+function armDropReport() {
+  if (logBudget.timer) return;
+  logBudget.timer = true;
+  internals.timers.setTimeout(() => {
+    logBudget.timer = false;
+    logBudget.at = DateNow();
+    reportDropped(0);
+    if (logBudget.dropped > 0) armDropReport();
+  }, 1000);
+}
+
+function reportDropped(id) {
+  if (logBudget.dropped === 0 || logBudget.at - logBudget.reportedAt < 1000) return;
+  logBudget.reportedAt = logBudget.at;
+  queueAction([AC_LOG, "warn", id, `${logBudget.dropped} log lines dropped: a worker logs at ` +
+    `most ${LOG_BURST} lines or ${LOG_BURST_CHARS >> 20} Mi characters at once, and a tenth ` +
+    "of that a second"]);
+  logBudget.dropped = 0;
+}
 let partialText = ""; // the pieces of a batch too large for inJson, until its last piece
 
 function pump(token) {
@@ -629,6 +683,8 @@ const host = {
       message = `${StringPrototypeSlice(message, 0, LOG_LINE_MAX)}... [${
         message.length - LOG_LINE_MAX} more characters not logged]`;
     }
+    if (!logFits(message.length)) return;
+    reportDropped(id);
     queueAction([AC_LOG, level, id, message]);
   },
   /** How an exception is logged: its stack, else String(e); never throws, whatever e is. */

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -124,6 +126,11 @@ export default {
           get() { throw new Error("broken"); },
         });
         return new Response("broken");
+      case "/flood": {  // a console.log loop: the log is bounded, the request answered
+        const n = +url.searchParams.get("n");
+        for (let i = 0; i < n; i++) console.log(`flood-line ${i}`);
+        return new Response(`logged ${n}`);
+      }
       case "/count":
         globalThis.count = (globalThis.count ?? 0) + 1;
         return new Response(`alive ${globalThis.count}`);
@@ -158,6 +165,23 @@ def _get(srv: IsoflowServer, path: str, request_id: str | None = None) -> tuple[
     headers = {"X-Request-Id": request_id} if request_id else {}
     status, _, body = run(fetch(srv.url(path), headers=headers))
     return status, body
+
+
+def test_a_console_log_flood_is_bounded_and_said_so(budgets):
+    srv, _ = budgets
+    assert _get(srv, "/flood?n=300000") == (200, b"logged 300000")
+    notice = r"(\d+) log lines dropped: a worker logs at most 4000 lines"
+    srv.wait_log(notice)
+    logged = len(re.findall(r"flood-line \d+", srv.log()))
+    assert 4000 <= logged < 6000, logged  # the burst, and what a second or so refilled
+    deadline = time.monotonic() + 5  # drops are told at most once a second
+    while True:
+        notices = [int(m.group(1)) for m in re.finditer(notice, srv.log())]
+        if sum(notices) == 300000 - logged or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert len(notices) <= 4 and sum(notices) == 300000 - logged, notices
+    assert _get(srv, "/count")[0] == 200
 
 
 def test_concurrent_requests_cannot_pool_subrequests_beyond_the_limit(budgets):

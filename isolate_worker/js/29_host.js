@@ -300,7 +300,8 @@ function armDropReport() {
 function reportDropped(id) {
   if (logBudget.dropped === 0 || logBudget.at - logBudget.reportedAt < 1000) return;
   logBudget.reportedAt = logBudget.at;
-  queueAction([AC_LOG, "warn", id, `${logBudget.dropped} log lines dropped: a worker logs at ` +
+  const n = logBudget.dropped;
+  queueAction([AC_LOG, "warn", id, `${n} log line${n === 1 ? "" : "s"} dropped: a worker logs at ` +
     `most ${LOG_BURST} lines or ${LOG_BURST_CHARS >> 20} Mi characters at once, and a tenth ` +
     "of that a second"]);
   logBudget.dropped = 0;

@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import ssl
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -132,6 +133,23 @@ async function handle(request) {
       return Response.json({ go: go.text, upgraded: socket.upgraded, again, result,
         old: await attempt(writer.write(enc.encode("x"))) });
     }
+    case "/linger": {  // left open after the response: closed when its time is over
+      const socket = connect(at);
+      await socket.writable.getWriter().write(enc.encode("echo\n"));
+      await socket.opened;
+      return Response.json({ ok: true });
+    }
+    case "/budget": {  // each connect() is a subrequest
+      const made = [];
+      let error = null;
+      try {
+        for (let i = 0; i < 10; i++) made.push(connect(at));
+      } catch (e) {
+        error = `${e.name}: ${e.message}`;
+      }
+      await Promise.all(made.map((socket) => socket.close()));
+      return Response.json({ made: made.length, error });
+    }
     case "/fail": {
       const socket = connect(at);
       const opened = await attempt(socket.opened);
@@ -180,6 +198,7 @@ class TcpUpstream(ServerThread):
         self.tls = tls
         self.tls_port = 0
         self.flooded = 0
+        self.echo_ends = 0  # echo connections that saw our end
         self._servers: list[asyncio.Server] = []
 
     async def _listen(self) -> int:
@@ -188,6 +207,12 @@ class TcpUpstream(ServerThread):
         self._servers = [plain, secure]
         self.tls_port = secure.sockets[0].getsockname()[1]
         return plain.sockets[0].getsockname()[1]
+
+    def wait_for(self, predicate, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.01)
 
     async def _close(self) -> None:
         for server in self._servers:
@@ -205,6 +230,7 @@ class TcpUpstream(ServerThread):
                 while data := await reader.read(1 << 16):
                     writer.write(data)
                     await writer.drain()
+                self.echo_ends += 1
                 writer.write(b"bye")
             elif command == b"greet":
                 writer.write(b"hi")
@@ -236,7 +262,8 @@ def servers(serve_module, tcp):
     before = os.environ.get("SSL_CERT_FILE")
     os.environ["SSL_CERT_FILE"] = str(tcp.cert)  # the workers' default TLS context trusts it
     try:
-        allowed = serve_module(SCRIPT, "--allow-fetch-to", "loopback", workers=1,
+        allowed = serve_module(SCRIPT, "--allow-fetch-to", "loopback", "--max-subrequests",
+                               "6", "--wall-time-after-response", "0.5", workers=1,
                                name="sockets.mjs")
     finally:
         if before is None:
@@ -314,3 +341,16 @@ def test_bad_arguments_throw_type_errors(servers, tcp):
     assert out["thrown"] == ["TypeError"] * 11
     assert out["string"]["error"].startswith("TypeError: This WritableStream only supports")
     assert out["tls"]["error"].startswith("TypeError: startTls() needs a socket made with")
+
+
+def test_a_socket_is_a_subrequest_and_is_closed_when_its_request_s_time_is_over(servers, tcp):
+    allowed, _ = servers
+    assert get(allowed, "/budget", tcp.port) == {
+        "made": 6, "error": "TypeError: fetch failed: too many subrequests (more than 6 for "
+                            "one request)"}
+    ends = tcp.echo_ends
+    started = time.monotonic()
+    assert get(allowed, "/linger", tcp.port) == {"ok": True}
+    tcp.wait_for(lambda: tcp.echo_ends > ends)  # our end reached the upstream
+    assert time.monotonic() - started >= 0.4  # wall_time_after_response, not at once
+    allowed.wait_log(r"work after the response ran past 0.5 s: .* 1 socket\(s\) closed")

@@ -114,7 +114,7 @@ class BridgeConfig:
     allow_private: bool = False  # may fetch() reach private (RFC 1918, ULA) addresses?
     allow_loopback: bool = False  # may fetch() reach 127.0.0.0/8 and ::1?
     websocket_max_message: int = 1 << 20  # bytes of one WebSocket message (js/37_websocket.js)
-    websocket_connections: int = 1000  # open WebSockets per worker (websocket.py; 0: no limit)
+    websocket_connections: int = 1000  # open WebSockets and TCP sockets per worker (0: no limit)
 
     def js_options(self) -> dict[str, Any]:
         return {

@@ -70,7 +70,8 @@ NODE_BUILTINS = frozenset({
 NODE_HOST = ("isoflow:host", "isoflow:als")
 # Workers' own modules isoflow provides (in NODE_DIR, built-ins as the node: ones are),
 # whatever the compatibility flags.
-CLOUDFLARE_PROVIDED = {"cloudflare:workers": "cloudflare_workers"}
+CLOUDFLARE_PROVIDED = {"cloudflare:workers": "cloudflare_workers",
+                       "cloudflare:sockets": "cloudflare_sockets"}
 
 
 class BundleError(Exception):

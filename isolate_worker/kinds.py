@@ -17,6 +17,9 @@ EV_FETCH_HEAD, EV_FETCH_DATA, EV_FETCH_END, EV_FETCH_ERROR, EV_FETCH_CREDIT = 6,
 EV_OP_RESULT = 11
 EV_SCHEDULED = 12
 EV_WS_MESSAGE, EV_WS_CLOSE, EV_WS_CREDIT, EV_WS_OPEN, EV_WS_ERROR = 13, 14, 15, 16, 17
+EV_SOCKET_OPEN, EV_SOCKET_DATA, EV_SOCKET_END, EV_SOCKET_CREDIT, EV_SOCKET_CLOSED = (
+    18, 19, 20, 21, 22)
+EV_SOCKET_ERROR = 23
 
 # actions
 AC_HEAD, AC_DATA, AC_END, AC_ERROR, AC_CREDIT, AC_LOG, AC_DONE = 1, 2, 3, 4, 5, 6, 7
@@ -29,11 +32,16 @@ AC_COMPLETE = 22  # a response's head, whole body and end in one action (js/90_s
 AC_WS_MESSAGE = 23  # a WebSocket message of one piece: AC_WS_DATA and AC_WS_SEND in one
 WS_ACTIONS = frozenset({AC_WS_ACCEPT, AC_WS_DATA, AC_WS_SEND, AC_WS_CLOSE, AC_WS_CREDIT,
                         AC_WS_CONNECT, AC_WS_MESSAGE})  # js/37_websocket.js, websocket.py
+AC_SOCKET_CONNECT, AC_SOCKET_DATA, AC_SOCKET_END, AC_SOCKET_CREDIT, AC_SOCKET_CLOSE = (
+    24, 25, 26, 27, 28)
+AC_SOCKET_TLS = 29
+SOCKET_ACTIONS = frozenset({AC_SOCKET_CONNECT, AC_SOCKET_DATA, AC_SOCKET_END, AC_SOCKET_CREDIT,
+                            AC_SOCKET_CLOSE, AC_SOCKET_TLS})  # js/37_sockets.js, sockets.py
 
 # actions whose bytes are in outBin: [kind, id, offset, length] (AC_COMPLETE: then status,
 # headers; AC_WS_MESSAGE: then binary)
 DATA_ACTIONS = frozenset({AC_DATA, AC_FETCH_DATA, AC_OP_DATA, AC_WS_DATA, AC_COMPLETE,
-                          AC_WS_MESSAGE})
+                          AC_WS_MESSAGE, AC_SOCKET_DATA})
 
 
 # -- what an action may look like -----------------------------------------------------------
@@ -55,7 +63,8 @@ FIELD_TYPES: dict[str, str] = {
             'and v[0] == "request" and type(v[1]) is int)',
 }
 # kind: (owner of the id in field 1, the fields after the kind). Owners: "stream" (a
-# request), "fetch", "op", "websocket" (a stream if > 0, else an outbound socket), or None.
+# request), "fetch", "op", "websocket" (a stream if > 0, else an outbound socket), "socket"
+# (a TCP socket of cloudflare:sockets' connect()), or None.
 ACTIONS: dict[int, tuple[str | None, tuple[str, ...]]] = {
     AC_HEAD: ("stream", ("int", "int", "headers", "int")),  # sid, status, headers, length|-1
     AC_DATA: ("stream", ("int", "size", "size")),  # sid, offset, length (into outBin)
@@ -81,6 +90,13 @@ ACTIONS: dict[int, tuple[str | None, tuple[str, ...]]] = {
     AC_WS_CLOSE: ("websocket", ("int", "int", "str")),  # id, code, reason
     AC_WS_CREDIT: ("websocket", ("int", "size")),  # id, messages taken
     AC_WS_CONNECT: ("websocket", ("int", "str", "headers", "strings")),  # url, headers, protocols
+    # id, hostname, port, secureTransport ("off", "on", "starttls"), allowHalfOpen
+    AC_SOCKET_CONNECT: ("socket", ("int", "str", "int", "str", "flag")),
+    AC_SOCKET_DATA: ("socket", ("int", "size", "size")),
+    AC_SOCKET_END: ("socket", ("int",)),  # the writable side closed: half-close
+    AC_SOCKET_CREDIT: ("socket", ("int", "size")),  # bytes the readable side may take
+    AC_SOCKET_CLOSE: ("socket", ("int",)),
+    AC_SOCKET_TLS: ("socket", ("int", "int")),  # startTls(): id, the new socket's id
 }
 ACTION_OWNERS = {kind: owner for kind, (owner, _) in ACTIONS.items()}
 # The same for events (Python -> JS): what fails when one cannot be handed to JS.
@@ -88,7 +104,9 @@ EVENT_OWNERS: dict[int, str] = {
     EV_REQUEST: "stream", EV_DATA: "stream", EV_END: "stream", EV_CREDIT: "stream",
     EV_SCHEDULED: "stream", EV_FETCH_HEAD: "fetch", EV_FETCH_DATA: "fetch",
     EV_FETCH_END: "fetch", EV_FETCH_ERROR: "fetch", EV_FETCH_CREDIT: "fetch",
-    EV_OP_RESULT: "op",
+    EV_OP_RESULT: "op", EV_SOCKET_OPEN: "socket", EV_SOCKET_DATA: "socket",
+    EV_SOCKET_END: "socket", EV_SOCKET_CREDIT: "socket", EV_SOCKET_CLOSED: "socket",
+    EV_SOCKET_ERROR: "socket",
 }
 ACTION_NAMES = {v: k for k, v in globals().items() if k.startswith("AC_")}
 if set(ACTION_NAMES) != set(ACTIONS) or not set(ACTIONS) >= DATA_ACTIONS:

@@ -16,7 +16,8 @@ Two kinds of socket, one set of bridge events and actions:
   upstream only while JavaScript has credit for it; the writer grants JavaScript send credit
   back once aiohttp has written a message (it drains the socket).
 
-Every open socket of either kind counts against ``websocket_connections``.
+Every open socket of either kind counts against ``websocket_connections``, with the TCP
+sockets of ``cloudflare:sockets`` (sockets.py): ``Worker.open_connections``.
 """
 
 from __future__ import annotations
@@ -262,7 +263,7 @@ class WebSockets:
 
     def _full(self) -> bool:
         limit = self.worker.options.bridge.websocket_connections
-        return bool(limit) and len(self.served) + len(self.outbound) >= limit
+        return bool(limit) and self.worker.open_connections() >= limit
 
     # -- actions from JavaScript ----------------------------------------------------------
 

@@ -70,11 +70,13 @@ from .kinds import (
     EV_SCHEDULED,
     EV_WS_CLOSE,
     EVENT_OWNERS,
+    SOCKET_ACTIONS,
     WS_ACTIONS,
     header_pairs,
 )
 from .link import Link, RemoteOptions, flush_at_exit
 from .ops import OpRunner
+from .sockets import Sockets
 from .v8 import limit_process_data, process_rss, set_data_limit, trim_malloc
 from .websocket import WebSockets
 
@@ -344,6 +346,7 @@ class Worker:
         )
         self.ops = OpRunner(self._emit)
         self.websockets = WebSockets(self)
+        self.sockets = Sockets(self)  # cloudflare:sockets' TCP connections
         self.link = Link(options.endpoint, options.worker_id, options.remote, self._on_frames,
                          self._hello, self._on_link_lost)
         # Sending is the link's (websocket.py and ResponseForward send through this too).
@@ -620,6 +623,9 @@ class Worker:
             return
         if kind in WS_ACTIONS:
             self.websockets.on_action(action, data)
+            return
+        if kind in SOCKET_ACTIONS:
+            self.sockets.on_action(action, data)
             return
         if kind == AC_COMPLETE:
             assert data is not None
@@ -914,6 +920,8 @@ class Worker:
             self._emit([EV_WS_CLOSE, ident, 1006, message[:123], 0], None)
         elif owner in ("stream", "websocket"):
             self._abort_stream(ident, 500, message)
+        elif owner == "socket":
+            self.sockets.fail(ident, message)
         elif owner == "fetch":
             self.fetch.abort(ident)
             self.fetch.emit_error(ident, f"fetch failed: {message}")
@@ -944,6 +952,7 @@ class Worker:
             self._fail_response(entry, status, text)  # a direct body's writer stops too
         self.streams.clear()
         self.websockets.reset()
+        self.sockets.reset()
         for fid in list(self.fetch.fetches):
             self.fetch.abort(fid)
         self.ops.reset()
@@ -1019,9 +1028,17 @@ class Worker:
         self._maybe_finish_drain()
 
     def _end_drain(self) -> None:
-        """The grace is over: WebSockets still open are told 1001, then the worker stops."""
+        """The grace is over: WebSockets still open are told 1001, TCP sockets are closed,
+        then the worker stops."""
         self.websockets.going_away()
+        self.sockets.going_away()
         self.stopped.set()
+
+    def open_connections(self) -> int:
+        """WebSockets (served and outbound) and TCP sockets open: what the
+        ``websocket_connections`` limit counts."""
+        ws = self.websockets
+        return len(ws.served) + len(ws.outbound) + self.sockets.count()
 
     def _maybe_finish_drain(self) -> None:
         if self.draining and not self.streams:
@@ -1056,6 +1073,7 @@ class Worker:
     async def close(self) -> None:
         self.link.stop_watching()
         self.websockets.reset()
+        self.sockets.reset()
         # Bounded: closing waits for each connection's buffered bytes to leave, and a peer
         # that reads nothing (an outbound WebSocket's) kept a draining worker up for good.
         with contextlib.suppress(TimeoutError):

@@ -74,7 +74,7 @@ class Limits:
     recycle_rss: int = 0  # replace a worker once its process is this many bytes resident (0: never)
     websocket_max_message: int = 1 << 20  # bytes of one WebSocket message; more: close 1009
     websocket_idle_timeout: float = 300.0  # seconds without a message either way (0: none)
-    websocket_connections: int = 1000  # open WebSockets per worker, served and outbound
+    websocket_connections: int = 1000  # open WebSockets and TCP sockets per worker
 
 
 @dataclass

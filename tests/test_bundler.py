@@ -191,11 +191,14 @@ def test_cloudflare_workers_is_provided_and_other_cloudflare_modules_are_named(t
     write_files(tmp_path, {
         "main.mjs": "import { WorkerEntrypoint, RpcTarget } from 'cloudflare:workers';\n"
                     "export default { value: [typeof WorkerEntrypoint, typeof RpcTarget] };\n",
-        "sockets.mjs": "import { connect } from 'cloudflare:sockets';\n",
+        "sockets.mjs": "import { connect } from 'cloudflare:sockets';\n"
+                        "export default { value: typeof connect };\n",
+        "email.mjs": "import { EmailMessage } from 'cloudflare:email';\n",
     })
     assert evaluate(tmp_path / "main.mjs") == ["function", "function"]
-    assert refused(tmp_path / "sockets.mjs").endswith(
-        "module 'cloudflare:sockets' is not available in isoflow")
+    assert evaluate(tmp_path / "sockets.mjs") == "function"
+    assert refused(tmp_path / "email.mjs").endswith(
+        "module 'cloudflare:email' is not available in isoflow")
 
 
 def test_files_of_other_types_are_not_run_as_javascript(tmp_path):

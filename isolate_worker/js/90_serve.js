@@ -128,11 +128,12 @@ class Job {
       `${this.label} ran out of its time after the response`, "TimeoutError");
     const fetches = internals.fetch.abortFor(this, error);
     const sockets = internals.websocket.abortFor(this); // its outbound WebSockets: 1001
-    if (timers + fetches + sockets + this.waits > 0) {
+    const connections = internals.sockets.abortFor(this); // its TCP sockets (connect())
+    if (timers + fetches + sockets + connections + this.waits > 0) {
       host.log("warn", this.sid, `${this.label}: work after the response ran past ` +
         `${host.config.wallTimeAfterResponse} s: ${timers} timer(s) cleared, ${fetches} ` +
-        `fetch(es) aborted, ${sockets} WebSocket(s) closed, ${this.waits} waitUntil ` +
-        "promise(s) abandoned");
+        `fetch(es) aborted, ${sockets} WebSocket(s) closed, ${connections} socket(s) ` +
+        `closed, ${this.waits} waitUntil promise(s) abandoned`);
     }
   }
 }

@@ -2,7 +2,8 @@
 // a Cache with put(), match() and delete() keyed by URL, for GET requests only.
 //
 // Entries live in the isolate's memory, within a budget (`host.config.cacheBytes`: an eighth
-// of the isolate's memory limit, at most 64 MiB), the least recently used leaving first. As
+// of the isolate's memory limit, at most 64 MiB), the least recently used leaving first; an
+// entry may take a quarter of it (put() reads a streamed body only that far). As
 // in Workers a cache is best effort: an entry may be gone at any time (evicted, expired, or
 // its isolate replaced), and each worker process has a cache of its own.
 //
@@ -35,7 +36,10 @@ const {
   StringPrototypeToLowerCase,
   StringPrototypeTrim,
   TypeError: TypeErrorCtor,
+  PromisePrototypeThen,
   TypedArrayPrototypeGetLength,
+  TypedArrayPrototypeGetSymbolToStringTag,
+  TypedArrayPrototypeSet,
   TypedArrayPrototypeSubarray,
   Uint8Array: Uint8ArrayCtor,
 } = primordials;
@@ -300,6 +304,51 @@ function pairs(list) {
   return out;
 }
 
+/**
+ * Read a body for put(): `success(bytes)`, or `success(null)` once it passes `cap` bytes (it
+ * is larger than an entry may be: the rest is not read, the stream is cancelled), or
+ * `failure(error)`. A body of bytes or a Blob is in memory already: it is taken whole.
+ */
+function readCapped(body, cap, success, failure) {
+  const streams = internals.streams;
+  if (body.stream === null) {
+    internals.body.fullyRead(body, success, failure);
+    return;
+  }
+  const stream = body.stream;
+  const reader = streams.getReader(stream);
+  const chunks = [];
+  let size = 0;
+  const next = () => {
+    PromisePrototypeThen(streams.readerRead(reader), ({ value, done }) => {
+      if (done) {
+        const out = new Uint8ArrayCtor(size);
+        let offset = 0;
+        for (let i = 0; i < chunks.length; i++) {
+          TypedArrayPrototypeSet(out, chunks[i], offset);
+          offset += TypedArrayPrototypeGetLength(chunks[i]);
+        }
+        success(out);
+        return;
+      }
+      if (TypedArrayPrototypeGetSymbolToStringTag(value) !== "Uint8Array") {
+        failure(new TypeErrorCtor("Failed to execute 'put' on 'Cache': the body stream " +
+          "produced a chunk that is not a Uint8Array."));
+        return;
+      }
+      size += TypedArrayPrototypeGetLength(value);
+      if (size > cap) {
+        PromisePrototypeThen(streams.cancel(stream, undefined), undefined, () => {});
+        success(null);
+        return;
+      }
+      ArrayPrototypePush(chunks, value);
+      next();
+    }, failure);
+  };
+  next();
+}
+
 // -- the interfaces ------------------------------------------------------------------------
 
 const cacheNames = new SafeWeakMap(); // a Cache -> its name
@@ -358,7 +407,7 @@ class Cache {
       const keep = storable(status, list);
       const { promise, resolve, reject } = PromiseWithResolvers();
       const store_ = (bytes) => {
-        if (keep !== null) {
+        if (keep !== null && bytes !== null) {
           store.put(new Entry(key, status, statusText, ArrayPrototypeSlice(keep.list), bytes,
             DateNow() + keep.lifetime));
         } else {
@@ -367,7 +416,7 @@ class Cache {
         resolve(undefined);
       };
       if (body === null) store_(new Uint8ArrayCtor(0));
-      else internals.body.fullyRead(body, store_, reject);
+      else readCapped(body, host.config.cacheBytes / 4, store_, reject);
       return promise;
     });
   }

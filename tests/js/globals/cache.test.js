@@ -136,6 +136,15 @@ promise_test(async () => {
     assert_not_equals(await cache.match(url("/4")), undefined);
     await cache.put(url("/big"), new Response(new Uint8Array(700)));
     assert_equals(await cache.match(url("/big")), undefined, "over a quarter of the budget");
+    // A streamed body is read only until it passes that: the rest is never pulled.
+    let pulled = 0, cancelled = false;
+    const endless = new ReadableStream({
+      pull(c) { pulled++; c.enqueue(new Uint8Array(200)); },
+      cancel() { cancelled = true; },
+    });
+    await cache.put(url("/endless"), new Response(endless));
+    assert_equals(await cache.match(url("/endless")), undefined);
+    assert_true(cancelled && pulled <= 5, `pulled ${pulled}`);
   } finally {
     config.cacheBytes = budget;
   }

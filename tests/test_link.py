@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,21 @@ from isoflow.supervisor.channel import Channel
 
 ROOT = Path(__file__).resolve().parent.parent
 _endpoints = itertools.count()
+
+
+@contextlib.contextmanager
+def _pair() -> Iterator[tuple[zmq.Socket, zmq.Socket]]:
+    """Two connected PAIR sockets on a fresh inproc:// endpoint: (sender, receiver)."""
+    ctx = zmq.Context.instance()
+    endpoint = f"inproc://edge-{next(_endpoints)}"
+    a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
+    b.bind(endpoint)
+    a.connect(endpoint)
+    try:
+        yield a, b
+    finally:
+        a.close(linger=0)
+        b.close(linger=0)
 
 
 async def _recv(sock: zmq.Socket, timeout: float = 2.0) -> list[bytes]:
@@ -32,12 +49,7 @@ async def _recv(sock: zmq.Socket, timeout: float = 2.0) -> list[bytes]:
 
 
 def test_edge_reader_takes_every_queued_message_in_order_and_is_not_reentered() -> None:
-    async def scenario() -> None:
-        ctx = zmq.Context.instance()
-        endpoint = f"inproc://edge-{next(_endpoints)}"
-        a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
-        b.bind(endpoint)
-        a.connect(endpoint)
+    async def scenario(a: zmq.Socket, b: zmq.Socket) -> None:
         got: list[bytes] = []
         depth = [0, 0]  # now, deepest
         for i in range(5):
@@ -64,21 +76,15 @@ def test_edge_reader_takes_every_queued_message_in_order_and_is_not_reentered() 
             assert got[-1] == b"5"
         finally:
             reader.close()
-            a.close(linger=0)
-            b.close(linger=0)
 
-    asyncio.run(scenario())
+    with _pair() as (a, b):
+        asyncio.run(scenario(a, b))
 
 
 def test_edge_reader_takes_a_bounded_batch_and_the_rest_on_the_next_turn() -> None:
     """A worker flooding its link (a console.log loop) held the front's loop in one read:
     no request of any script was served meanwhile."""
-    async def scenario() -> None:
-        ctx = zmq.Context.instance()
-        endpoint = f"inproc://edge-{next(_endpoints)}"
-        a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
-        b.bind(endpoint)
-        a.connect(endpoint)
+    async def scenario(a: zmq.Socket, b: zmq.Socket) -> None:
         n = READ_BATCH * 3 + 5
         for i in range(n):
             a.send(b"%d" % i)
@@ -95,10 +101,9 @@ def test_edge_reader_takes_a_bounded_batch_and_the_rest_on_the_next_turn() -> No
             assert got == [b"%d" % i for i in range(n)]
         finally:
             reader.close()
-            a.close(linger=0)
-            b.close(linger=0)
 
-    asyncio.run(scenario())
+    with _pair() as (a, b):
+        asyncio.run(scenario(a, b))
 
 
 def test_link_says_hello_batches_a_pumps_frames_and_delivers_frames() -> None:

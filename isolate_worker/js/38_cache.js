@@ -361,6 +361,17 @@ function nameOf(cache, method) {
   return name;
 }
 
+/** The request of match() or delete(), with its key; null for a method they pass over. */
+function query(cache, method, count, request, options) {
+  const prefix = `Failed to execute '${method}' on 'Cache'`;
+  const name = nameOf(cache, method);
+  webidl.requiredArguments(count, 1, prefix);
+  const req = requestOf(request, prefix);
+  if (req.method !== "GET" && !matchOptions(options, prefix)) return null;
+  req.key = keyOf(name, req.url);
+  return req;
+}
+
 /** `fn` run to a promise: a throw becomes a rejection. */
 function promised(fn) {
   try {
@@ -423,24 +434,16 @@ class Cache {
 
   match(request, options = undefined) {
     return promised(() => {
-      const prefix = "Failed to execute 'match' on 'Cache'";
-      const name = nameOf(this, "match");
-      webidl.requiredArguments(arguments.length, 1, prefix);
-      const req = requestOf(request, prefix);
-      if (req.method !== "GET" && !matchOptions(options, prefix)) return undefined;
-      const entry = store.get(keyOf(name, req.url));
+      const req = query(this, "match", arguments.length, request, options);
+      const entry = req === null ? undefined : store.get(req.key);
       return entry === undefined ? undefined : answer(entry, req.headers);
     });
   }
 
   delete(request, options = undefined) {
     return promised(() => {
-      const prefix = "Failed to execute 'delete' on 'Cache'";
-      const name = nameOf(this, "delete");
-      webidl.requiredArguments(arguments.length, 1, prefix);
-      const req = requestOf(request, prefix);
-      if (req.method !== "GET" && !matchOptions(options, prefix)) return false;
-      return store.delete(keyOf(name, req.url));
+      const req = query(this, "delete", arguments.length, request, options);
+      return req !== null && store.delete(req.key);
     });
   }
 }

@@ -253,27 +253,28 @@ let pumpToken = null; // set by configure: only the bridge knows it
 const PARTIAL = 0x80000000; // inJson length flag: a piece of a larger batch, more follow
 const LOG_LINE_MAX = 256 * 1024; // characters of one log line (a frame holds 1 MiB of UTF-8)
 
-// The isolate's log output is bounded: a token bucket of LOG_BURST lines and
-// LOG_BURST_CHARS characters, refilled at a tenth of that a second. Past it lines are
-// dropped, and a warning says how many, at most once a second.
+// The isolate's log output is bounded: a token bucket of LOG_RATE lines and LOG_RATE_CHARS
+// characters, refilled at that much a second (a line per request at 10,000 requests a
+// second passes; a loop does not). Past it lines are dropped, and a warning says how many,
+// at most once a second.
 // A console.log loop otherwise queued millions of actions in one pump (the worker ran out of
 // memory reading them and was wedged), held the supervisor's loop writing them (every
 // script's requests waited, other workers missed heartbeats) and filled the operator's disk.
-const LOG_BURST = 4000;
-const LOG_BURST_CHARS = 4 << 20;
+const LOG_RATE = 10000;
+const LOG_RATE_CHARS = 10 << 20;
 const logBudget = {
-  __proto__: null, lines: LOG_BURST, chars: LOG_BURST_CHARS, at: 0, dropped: 0, timer: false,
+  __proto__: null, lines: LOG_RATE, chars: LOG_RATE_CHARS, at: 0, dropped: 0, timer: false,
   reportedAt: 0,
 };
 
 /** Whether a line of `size` characters may be logged now (else it is counted as dropped). */
 function logFits(size) {
   const now = DateNow();
-  const refill = (now - logBudget.at) / 10000; // a tenth of the bucket a second
+  const refill = (now - logBudget.at) / 1000; // the whole bucket a second
   logBudget.at = now;
   if (refill > 0) {
-    logBudget.lines = MathMin(LOG_BURST, logBudget.lines + refill * LOG_BURST);
-    logBudget.chars = MathMin(LOG_BURST_CHARS, logBudget.chars + refill * LOG_BURST_CHARS);
+    logBudget.lines = MathMin(LOG_RATE, logBudget.lines + refill * LOG_RATE);
+    logBudget.chars = MathMin(LOG_RATE_CHARS, logBudget.chars + refill * LOG_RATE_CHARS);
   }
   if (logBudget.lines >= 1 && logBudget.chars >= size) {
     logBudget.lines -= 1;
@@ -302,8 +303,7 @@ function reportDropped(id) {
   logBudget.reportedAt = logBudget.at;
   const n = logBudget.dropped;
   queueAction([AC_LOG, "warn", id, `${n} log line${n === 1 ? "" : "s"} dropped: a worker logs at ` +
-    `most ${LOG_BURST} lines or ${LOG_BURST_CHARS >> 20} Mi characters at once, and a tenth ` +
-    "of that a second"]);
+    `most ${LOG_RATE} lines or ${LOG_RATE_CHARS >> 20} Mi characters a second`]);
   logBudget.dropped = 0;
 }
 let partialText = ""; // the pieces of a batch too large for inJson, until its last piece

@@ -181,3 +181,14 @@ class DecompressionStream {
 webidl.configureInterface(CompressionStream);
 webidl.configureInterface(DecompressionStream);
 internals.exposeGlobals({ CompressionStream, DecompressionStream });
+
+internals.compression = {
+  __proto__: null,
+  /** `stream`'s bytes compressed to `format` (a response's Content-Encoding: 90_serve.js). */
+  compress(stream, format) {
+    const record = internals.streamsImpl.transformStreamSlot.get(codecTransform(format, true));
+    PromisePrototypeThen(internals.streams.pipeTo(stream, record.writable.object), undefined,
+      () => {}); // a failure errors the readable side, which the response's sender sees
+    return record.readable.object;
+  },
+};

@@ -24,17 +24,30 @@ const REASON_PHRASE = new primordials.SafeRegExp(/^[\t\x20-\x7e\x80-\xff]*$/);
 const kInternal = SymbolCtor("internal");
 
 /**
- * ResponseInit conversion (members in lexicographic order): { headers, status, statusText,
- * webSocket }, `headers` being a converted HeadersInit or undefined, `webSocket` (Workers
- * API) a WebSocket or null.
+ * ResponseInit conversion (members in lexicographic order): { encodeBody, headers, status,
+ * statusText, webSocket }, `headers` being a converted HeadersInit or undefined; Workers'
+ * members: `encodeBody` "automatic" (the body is compressed on its way out to the
+ * Content-Encoding its headers name: 90_serve.js) or "manual" (it is sent as it is),
+ * `webSocket` a WebSocket or null.
  */
 function convertResponseInit(init, prefix) {
   const type = webidl.type(init);
   if (type === "Undefined" || type === "Null") {
-    return { headers: undefined, status: 200, statusText: "", webSocket: null };
+    return { encodeBody: "automatic", headers: undefined, status: 200, statusText: "",
+      webSocket: null };
   }
   if (type !== "Object") {
     throw new TypeErrorCtor(`${prefix}: The provided value is not of type 'ResponseInit'.`);
+  }
+  let encodeBody = init.encodeBody;
+  if (encodeBody === undefined) {
+    encodeBody = "automatic";
+  } else {
+    encodeBody = webidl.converters.DOMString(encodeBody, prefix, "Member ResponseInit.encodeBody");
+    if (encodeBody !== "automatic" && encodeBody !== "manual") {
+      throw new TypeErrorCtor(`${prefix}: Member ResponseInit.encodeBody must be "automatic" ` +
+        `or "manual", not "${encodeBody}".`);
+    }
   }
   let headers = init.headers;
   if (headers !== undefined) headers = headersApi.convertInit(headers, prefix);
@@ -52,7 +65,7 @@ function convertResponseInit(init, prefix) {
   } else if (!internals.websocket.isWebSocket(webSocket)) {
     throw new TypeErrorCtor(`${prefix}: Member ResponseInit.webSocket is not of type 'WebSocket'.`);
   }
-  return { headers, status, statusText, webSocket };
+  return { encodeBody, headers, status, statusText, webSocket };
 }
 
 let slots;
@@ -65,6 +78,7 @@ class Response {
   #headers = null;
   #body = null;
   #webSocket = null;
+  #encodeBody = "automatic";
 
   static {
     slots = {
@@ -78,6 +92,7 @@ class Response {
       statusText: (r) => r.#statusText,
       type: (r) => r.#type,
       webSocket: (r) => r.#webSocket,
+      encodeBody: (r) => r.#encodeBody,
       setBody(r, body) {
         r.#body = body;
       },
@@ -108,6 +123,7 @@ class Response {
             `code 101, not ${status}.`);
         }
         r.#webSocket = webSocket;
+        r.#encodeBody = init.encodeBody ?? "automatic";
         const statusText = init.statusText;
         if (statusText !== "" && !RegExpPrototypeTest(REASON_PHRASE, statusText)) {
           throw new TypeErrorCtor(`${prefix}: Invalid statusText.`);
@@ -235,6 +251,7 @@ class Response {
     c.#headers = headersApi.copy(this.#headers, headersApi.guard(this.#headers));
     c.#body = this.#body === null ? null : bodyApi.cloneBody(this.#body);
     c.#urlList = this.#urlList === null ? null : ArrayPrototypeSlice(this.#urlList);
+    c.#encodeBody = this.#encodeBody;
     return c;
   }
 }
@@ -258,6 +275,7 @@ internals.response = ObjectFreeze({
   statusText: slots.statusText,
   type: slots.type,
   webSocket: slots.webSocket,
+  encodeBody: slots.encodeBody,
   setBody: slots.setBody,
   NULL_BODY_STATUS,
   REDIRECT_STATUS,

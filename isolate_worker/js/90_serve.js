@@ -30,8 +30,10 @@
 // error action, so the worker can replace an isolate that keeps failing (worker.py).
 
 const {
+  ArrayPrototypePush,
   DateNow,
   MathFloor,
+  NullArray,
   ObjectSetPrototypeOf,
   PromisePrototypeThen,
   PromiseResolve,
@@ -40,6 +42,7 @@ const {
   SetIteratorPrototypeNext,
   SetPrototypeValues,
   StringPrototypeToLowerCase,
+  StringPrototypeTrim,
   TypeError: TypeErrorCtor,
 } = primordials;
 const { host, contexts } = internals;
@@ -306,6 +309,38 @@ function declaredLength(list) {
   return -1;
 }
 
+// Content-Encoding values a body is compressed to on its way out, and their formats.
+const ENCODINGS = { __proto__: null, gzip: "gzip", deflate: "deflate", br: "brotli" };
+
+/**
+ * Workers' `encodeBody: "automatic"` (the default): a body the script hands over is plain
+ * (a fetch() response's body is decoded once JavaScript reads it), and is compressed to the
+ * one Content-Encoding its headers name; its Content-Length (the upstream's compressed one,
+ * say) no longer holds. The format, or null: no such header, several codings or one not
+ * known, or "manual" (the bytes are sent as they are).
+ */
+function outputEncoding(response, headerList) {
+  if (internals.response.encodeBody(response) === "manual") return null;
+  let format = null;
+  for (let i = 0; i < headerList.length; i += 2) {
+    if (StringPrototypeToLowerCase(headerList[i]) !== "content-encoding") continue;
+    if (format !== null) return null;
+    format = ENCODINGS[StringPrototypeToLowerCase(StringPrototypeTrim(headerList[i + 1]))] ?? null;
+    if (format === null) return null;
+  }
+  return format;
+}
+
+function withoutContentLength(list) {
+  const out = NullArray();
+  for (let i = 0; i < list.length; i += 2) {
+    if (StringPrototypeToLowerCase(list[i]) !== "content-length") {
+      ArrayPrototypePush(out, list[i], list[i + 1]);
+    }
+  }
+  return out;
+}
+
 function respond(st, response) {
   if (st.finished || st.cancelReason !== null) return;
   if (!internals.response.isResponse(response)) {
@@ -338,6 +373,16 @@ function respond(st, response) {
   if (internals.body.isUnusable(body)) {
     fail(st, new TypeErrorCtor("The response body was already used."));
     return;
+  }
+  const format = outputEncoding(response, headerList);
+  if (format !== null) {
+    const plain = internals.body.bodyStream(body);
+    const native = host.untouchedNative(plain);
+    if (native === null || native.kind !== "fetch") { // (an untouched one goes as it came)
+      host.queueAction([AC_HEAD, st.sid, status, withoutContentLength(headerList), -1]);
+      st.out.sendStream(internals.compression.compress(plain, format));
+      return;
+    }
   }
   const bytes = internals.body.takeSourceBytes(body);
   if (bytes !== null) {

@@ -202,6 +202,19 @@ async function handle(request) {
     }
     case "/encoded-forward":
       return fetch(`${up}/gzip`);
+    case "/encoded-touched": {  // a compressed upstream's body decoded in JS, then sent on
+      const how = url.searchParams.get("how");
+      const r = await fetch(`${up}/${url.searchParams.get("e") ?? "gzip"}`);
+      const key = new URL("/cache-key", request.url).href;
+      if (how === "clone") {  // the Workers caching snippet: put a clone, return the original
+        await caches.default.put(key, r.clone());
+        return r;
+      }
+      if (how === "cached") return (await caches.default.match(key)) ?? new Response("miss");
+      if (how === "rewrite") return new Response((await r.text()).toUpperCase(), r);
+      const manual = new Response("plain").body.pipeThrough(new CompressionStream("gzip"));
+      return new Response(manual, { encodeBody: "manual", headers: { "content-encoding": "gzip" } });
+    }
     case "/bomb": {
       const r = await fetch(`${up}/bomb/${url.searchParams.get("e")}`);
       let total = 0, largest = 0;
@@ -498,6 +511,23 @@ def test_a_compressed_body_that_inflates_a_lot_is_decoded_in_bounded_pieces(prox
     data = get_json(proxy, f"/bomb?e={encoding}", upstream)
     assert data["total"] == Upstream.BOMB
     assert 0 < data["largest"] <= OUTPUT_PIECE
+
+
+@pytest.mark.parametrize(("how", "encoding"), [("clone", "gzip"), ("cached", "gzip"),
+                                               ("rewrite", "gzip"), ("rewrite", "br"),
+                                               ("rewrite", "deflate"), ("manual", "gzip")])
+def test_a_decoded_body_sent_on_is_compressed_again_to_its_content_encoding(
+        proxy, upstream, how, encoding):
+    """A body JavaScript read was decoded for it; sent on with the upstream's headers it is
+    compressed again (Workers' encodeBody "automatic"), its stale Content-Length dropped;
+    "manual" sends the script's bytes as they are. (The client got a cut body, or plain
+    bytes labelled gzip.)"""
+    path = f"/encoded-touched?how={how}&e={encoding}&u={upstream.url('')}"
+    status, headers, body = run(fetch(proxy.url(path)))  # aiohttp decodes what it is sent
+    text = ("compressible text " * 2000)
+    expected = {"rewrite": text.upper(), "manual": "plain"}.get(how, text)
+    assert (status, body.decode()) == (200, expected), (status, body[:60])
+    assert headers["Content-Encoding"] == encoding
 
 
 def test_a_forwarded_compressed_body_keeps_its_encoding(proxy, upstream):

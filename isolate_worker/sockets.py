@@ -295,6 +295,12 @@ class Connection:
             self.reading.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.reading
+        # Bytes the peer sent in the clear that nobody read yet would come out of the TLS
+        # socket as if they were its first (STARTTLS injection, CVE-2011-0411): refused.
+        unread = len(getattr(reader, "_buffer", b""))
+        if unread:
+            raise RuntimeError(f"startTls(): the peer sent {unread} bytes in the clear that "
+                               "were not read before the TLS handshake")
         self.credit = Credit(self.next_credit)  # what the new socket's readable granted
         self.next_credit = 0
         await writer.start_tls(ssl.create_default_context(), server_hostname=self.host)

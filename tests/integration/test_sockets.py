@@ -133,6 +133,13 @@ async function handle(request) {
       return Response.json({ go: go.text, upgraded: socket.upgraded, again, result,
         old: await attempt(writer.write(enc.encode("x"))) });
     }
+    case "/starttls-inject": {  // the peer's clear text, unread, must not pass for TLS's
+      const socket = connect(at, { secureTransport: "starttls" });
+      await socket.writable.getWriter().write(enc.encode("starttls-inject\n"));
+      await sleep(200);  // "go" and the injected line are in, and unread
+      const secure = socket.startTls();
+      return Response.json({ opened: await attempt(secure.opened) });
+    }
     case "/linger": {  // left open after the response: closed when its time is over
       const socket = connect(at);
       await socket.writable.getWriter().write(enc.encode("echo\n"));
@@ -221,8 +228,9 @@ class TcpUpstream(ServerThread):
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, ssl.SSLError, asyncio.IncompleteReadError):
             command = (await reader.readline()).strip()
-            if command == b"starttls":
-                writer.write(b"go\n")
+            if command in (b"starttls", b"starttls-inject"):
+                # "inject": a line in the clear after "go", as an attacker on the path would
+                writer.write(b"go\n" + (b"INJECTED\n" if command.endswith(b"inject") else b""))
                 await writer.drain()
                 await writer.start_tls(self.tls)
                 command = (await reader.readline()).strip()
@@ -318,6 +326,12 @@ def test_start_tls_upgrades_the_connection(servers, tcp):
     assert out["again"]["error"] == "TypeError: startTls() was called on this socket already."
     assert out["result"]["text"] == "hello" and out["result"]["closed"] is True
     assert out["old"]["error"].startswith("TypeError: The socket to 127.0.0.1:")
+
+
+def test_start_tls_refuses_clear_text_left_unread_before_the_handshake(servers, tcp):
+    allowed, _ = servers
+    out = get(allowed, "/starttls-inject", tcp.port)
+    assert "sent 12 bytes in the clear" in out["opened"]["error"], out
 
 
 def test_refused_and_failed_connections_reject_opened_and_closed(servers, tcp):

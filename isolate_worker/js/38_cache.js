@@ -52,6 +52,9 @@ const CACHEABLE_BY_DEFAULT = [200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 
 const NOT_MODIFIED_FIELDS = ["cache-control", "content-location", "date", "etag", "expires",
   "last-modified", "vary"];
 const kInternal = primordials.Symbol("Cache");
+// Bytes an entry costs besides its strings and body (its record, header list, Uint8Array and
+// buffer, the map's slot): ~500 measured with 300,000 one-byte entries.
+const ENTRY_OVERHEAD = 600;
 
 /** One stored response. */
 class Entry {
@@ -62,8 +65,10 @@ class Entry {
     this.headers = headers; // flat list [name, value, ...]
     this.body = body; // Uint8Array, never handed out (each match gets a copy)
     this.expires = expires; // ms since the epoch
-    this.size = TypedArrayPrototypeGetLength(body) + 64;
-    for (let i = 0; i < headers.length; i++) this.size += headers[i].length;
+    // What it holds in the heap: the body, its key twice (the map's and its own) and its
+    // headers at two bytes a character, and ENTRY_OVERHEAD for the objects themselves.
+    this.size = TypedArrayPrototypeGetLength(body) + ENTRY_OVERHEAD + 4 * key.length;
+    for (let i = 0; i < headers.length; i++) this.size += 2 * headers[i].length;
   }
 }
 
@@ -268,6 +273,23 @@ function byteRange(value, size) {
   return [start, end];
 }
 
+/**
+ * If-Range (RFC 9110 13.1.5): a range of the entry only if it is still the representation
+ * the client has part of: its strong ETag (a weak one never matches), or exactly its
+ * Last-Modified date; else the whole entry.
+ */
+function rangeApplies(entry, requestHeaders) {
+  const condition = headerValue(requestHeaders, "if-range");
+  if (condition === null) return true;
+  const tag = StringPrototypeTrim(condition);
+  if (tag[0] === '"' || (tag[0] === "W" && tag[1] === "/")) {
+    const etag = headerValue(entry.headers, "etag");
+    return tag[0] === '"' && etag !== null && StringPrototypeTrim(etag) === tag;
+  }
+  const modified = headerValue(entry.headers, "last-modified");
+  return modified !== null && DateParse(tag) >= 0 && DateParse(tag) === DateParse(modified);
+}
+
 function answer(entry, requestHeaders) {
   const Response = internals.response.Response;
   if (notModified(entry, requestHeaders)) {
@@ -280,7 +302,9 @@ function answer(entry, requestHeaders) {
     return new Response(null, { status: 304, headers: pairs(kept) });
   }
   const size = TypedArrayPrototypeGetLength(entry.body);
-  const range = entry.status === 200 ? byteRange(headerValue(requestHeaders, "range"), size) : null;
+  const range = entry.status === 200 && rangeApplies(entry, requestHeaders)
+    ? byteRange(headerValue(requestHeaders, "range"), size)
+    : null;
   if (range === "none") {
     return new Response(null, {
       status: 416, headers: [["Content-Range", `bytes */${size}`]],

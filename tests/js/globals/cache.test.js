@@ -106,6 +106,12 @@ promise_test(async () => {
   assert_equals(outside.status, 416);
   assert_equals(outside.headers.get("content-range"), "bytes */10");
   assert_equals((await get({ range: "bytes=1-2,4-5" })).status, 200, "several ranges: the whole");
+  // If-Range: the range only of the representation the client holds part of.
+  assert_equals((await get({ range: "bytes=8-", "if-range": '"v1"' })).status, 206);
+  assert_equals((await get({ range: "bytes=8-", "if-range": '"v0"' })).status, 200);
+  assert_equals((await get({ range: "bytes=8-", "if-range": 'W/"v1"' })).status, 200, "weak");
+  assert_equals((await get({ range: "bytes=8-", "if-range": "Mon, 07 Dec 2026 10:00:00 GMT" })).status, 206);
+  assert_equals((await get({ range: "bytes=8-", "if-range": "Mon, 07 Dec 2026 11:00:00 GMT" })).status, 200);
 }, "match() answers conditional requests with 304 and a byte range with 206");
 
 promise_test(async () => {
@@ -124,17 +130,17 @@ promise_test(async () => {
 promise_test(async () => {
   const config = __internals.host.config;
   const budget = config.cacheBytes;
-  config.cacheBytes = 2400; // entries of ~560 bytes: four fit with their overhead
+  config.cacheBytes = 11200; // entries of 2,000 bytes and ~700 more: four fit
   try {
     const cache = await caches.open("budget");
-    const bytes = (n) => new Response(new Uint8Array(500).fill(n));
+    const bytes = (n) => new Response(new Uint8Array(2000).fill(n));
     for (let i = 0; i < 4; i++) await cache.put(url(`/${i}`), bytes(i));
     assert_not_equals(await cache.match(url("/0")), undefined); // now the most recently used
     await cache.put(url("/4"), bytes(4));
     assert_equals(await cache.match(url("/1")), undefined, "the least recently used left");
     assert_not_equals(await cache.match(url("/0")), undefined);
     assert_not_equals(await cache.match(url("/4")), undefined);
-    await cache.put(url("/big"), new Response(new Uint8Array(700)));
+    await cache.put(url("/big"), new Response(new Uint8Array(2500)));
     assert_equals(await cache.match(url("/big")), undefined, "over a quarter of the budget");
     // A streamed body is read only until it passes that: the rest is never pulled.
     let pulled = 0, cancelled = false;
@@ -144,7 +150,14 @@ promise_test(async () => {
     });
     await cache.put(url("/endless"), new Response(endless));
     assert_equals(await cache.match(url("/endless")), undefined);
-    assert_true(cancelled && pulled <= 5, `pulled ${pulled}`);
+    assert_true(cancelled && pulled <= 16, `pulled ${pulled}`);
+    // Each entry is charged its key and a fixed cost too: many small entries with long
+    // keys (a client choosing URLs) stay within the budget.
+    const long = (i) => url(`/k${i}?${"q".repeat(400)}`);
+    for (let i = 0; i < 40; i++) await cache.put(long(i), new Response(new Uint8Array(100)));
+    let kept = 0;
+    for (let i = 0; i < 40; i++) if (await cache.match(long(i))) kept++;
+    assert_true(kept >= 1 && kept <= 4, `kept ${kept}`);
   } finally {
     config.cacheBytes = budget;
   }

@@ -115,6 +115,7 @@ class BridgeConfig:
     allow_loopback: bool = False  # may fetch() reach 127.0.0.0/8 and ::1?
     websocket_max_message: int = 1 << 20  # bytes of one WebSocket message (js/37_websocket.js)
     websocket_connections: int = 1000  # open WebSockets and TCP sockets per worker (0: no limit)
+    log_budget_full: bool = True  # False once an isolate was replaced (js/29_host.js logFits)
 
     def js_options(self) -> dict[str, Any]:
         return {
@@ -130,6 +131,7 @@ class BridgeConfig:
             "pumpToken": self.pump_token,
             "wsMaxMessage": self.websocket_max_message,
             "cacheBytes": min(self.memory_limit // 8, CACHE_MAX),
+            "logBudgetFull": self.log_budget_full,
         }
 
 

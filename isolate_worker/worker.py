@@ -975,6 +975,8 @@ class Worker:
                     task = self.loop.create_task(self._await_freed(freed))
                     self._freeing.add(task)
                     task.add_done_callback(self._freeing.discard)
+            # The log budget is the worker's: a replacement does not bring a full one.
+            self.options.bridge.log_budget_full = False
             self.bridge = self._new_bridge()
             self.bridge.rss_limit = self.rss_limit
         except script_loader.ScriptError as e:

@@ -57,6 +57,7 @@ const {
   SafeWeakMap,
   SharedArrayBuffer: SharedArrayBufferCtor,
   StringFromCharCodeApply,
+  StringPrototypeIndexOf,
   StringPrototypeSlice,
   TypedArrayPrototypeSet,
   TypedArrayPrototypeSubarray,
@@ -82,6 +83,7 @@ const config = {
   pumpToken: "",
   wsMaxMessage: 1 << 20, // bytes of one WebSocket message (37_websocket.js)
   cacheBytes: 64 << 20, // the Cache API's budget (38_cache.js)
+  logBudgetFull: true, // false for a replacement isolate (logFits)
 };
 
 let inJsonU8, inJsonLen, inBin, outBin, ctrl;
@@ -253,32 +255,47 @@ let pumpToken = null; // set by configure: only the bridge knows it
 const PARTIAL = 0x80000000; // inJson length flag: a piece of a larger batch, more follow
 const LOG_LINE_MAX = 256 * 1024; // characters of one log line (a frame holds 1 MiB of UTF-8)
 
-// The isolate's log output is bounded: a token bucket of LOG_RATE lines and LOG_RATE_CHARS
-// characters, refilled at that much a second (a line per request at 10,000 requests a
-// second passes; a loop does not). Past it lines are dropped, and a warning says how many,
-// at most once a second.
+// The worker's log output is bounded: token buckets of LOG_LINES lines (refilled at that
+// many a second: a line per request at 10,000 requests a second passes, a loop does not) and
+// LOG_CHARS characters (refilled at LOG_CHARS_RATE a second). A message's line breaks count as
+// lines (each is a line of the log). Past them lines are dropped, and a warning says how
+// many, at most once a second. A replacement isolate starts with a tenth of the buckets
+// (config `logBudgetFull` false: an isolate replaced again and again must not bring full ones).
 // A console.log loop otherwise queued millions of actions in one pump (the worker ran out of
 // memory reading them and was wedged), held the supervisor's loop writing them (every
 // script's requests waited, other workers missed heartbeats) and filled the operator's disk.
-const LOG_RATE = 10000;
-const LOG_RATE_CHARS = 10 << 20;
+const LOG_LINES = 10000;
+const LOG_CHARS = 4 << 20;
+const LOG_CHARS_RATE = 1 << 20;
 const logBudget = {
-  __proto__: null, lines: LOG_RATE, chars: LOG_RATE_CHARS, at: 0, dropped: 0, timer: false,
+  __proto__: null, lines: LOG_LINES, chars: LOG_CHARS, at: 0, dropped: 0, timer: false,
   reportedAt: 0,
 };
 
-/** Whether a line of `size` characters may be logged now (else it is counted as dropped). */
-function logFits(size) {
-  const now = DateNow();
-  const refill = (now - logBudget.at) / 1000; // the whole bucket a second
-  logBudget.at = now;
-  if (refill > 0) {
-    logBudget.lines = MathMin(LOG_RATE, logBudget.lines + refill * LOG_RATE);
-    logBudget.chars = MathMin(LOG_RATE_CHARS, logBudget.chars + refill * LOG_RATE_CHARS);
+/** The lines a message makes in the log: one, and one more for each line break. */
+function logLines(message) {
+  let n = 1;
+  let i = StringPrototypeIndexOf(message, "\n");
+  while (i !== -1) {
+    n++;
+    i = StringPrototypeIndexOf(message, "\n", i + 1);
   }
-  if (logBudget.lines >= 1 && logBudget.chars >= size) {
-    logBudget.lines -= 1;
-    logBudget.chars -= size;
+  return n;
+}
+
+/** Whether a message may be logged now (else it is counted as dropped). */
+function logFits(message) {
+  const now = DateNow();
+  const elapsed = (now - logBudget.at) / 1000;
+  logBudget.at = now;
+  if (elapsed > 0) {
+    logBudget.lines = MathMin(LOG_LINES, logBudget.lines + elapsed * LOG_LINES);
+    logBudget.chars = MathMin(LOG_CHARS, logBudget.chars + elapsed * LOG_CHARS_RATE);
+  }
+  const lines = logLines(message);
+  if (logBudget.lines >= lines && logBudget.chars >= message.length) {
+    logBudget.lines -= lines;
+    logBudget.chars -= message.length;
     return true;
   }
   logBudget.dropped++;
@@ -302,8 +319,9 @@ function reportDropped(id) {
   if (logBudget.dropped === 0 || logBudget.at - logBudget.reportedAt < 1000) return;
   logBudget.reportedAt = logBudget.at;
   const n = logBudget.dropped;
-  queueAction([AC_LOG, "warn", id, `${n} log line${n === 1 ? "" : "s"} dropped: a worker logs at ` +
-    `most ${LOG_RATE} lines or ${LOG_RATE_CHARS >> 20} Mi characters a second`]);
+  queueAction([AC_LOG, "warn", id, `${n} log message${n === 1 ? "" : "s"} dropped: a worker ` +
+    `logs at most ${LOG_LINES} lines a second, and ${LOG_CHARS_RATE >> 20} Mi characters a ` +
+    `second after ${LOG_CHARS >> 20} Mi`]);
   logBudget.dropped = 0;
 }
 let partialText = ""; // the pieces of a batch too large for inJson, until its last piece
@@ -684,7 +702,7 @@ const host = {
       message = `${StringPrototypeSlice(message, 0, LOG_LINE_MAX)}... [${
         message.length - LOG_LINE_MAX} more characters not logged]`;
     }
-    if (!logFits(message.length)) return;
+    if (!logFits(message)) return;
     reportDropped(id);
     queueAction([AC_LOG, level, id, message]);
   },
@@ -711,6 +729,11 @@ const host = {
     ctrl = new Int32ArrayCtor(ctrlSab);
     this.buffers = { inJson, inBin: inBinSab, outBin: outBinSab, ctrl: ctrlSab };
     pumpToken = config.pumpToken;
+    if (!config.logBudgetFull) { // a replacement isolate: a tenth of the buckets (logFits)
+      logBudget.lines = LOG_LINES / 10;
+      logBudget.chars = LOG_CHARS / 10;
+      logBudget.at = DateNow();
+    }
     const hostNotify = globalThis.__isoflow_notify;
     delete globalThis.__isoflow_notify;
     if (typeof hostNotify === "function") notifyHost = hostNotify;

@@ -83,6 +83,24 @@ def test_endless_loop_long_after_the_response_is_stopped_on_its_own(serve, path)
     assert (status, body) == (200, b"alive 1")
 
 
+def test_a_replaced_isolate_does_not_bring_a_full_log_budget(serve):
+    """An isolate that logged its whole budget at load and is replaced again and again (an
+    allocation past `memory` on every request) logged a full burst each time: the log grew
+    without bound with no more requests than replacements."""
+    server = serve("""
+        for (let i = 0; i < 12000; i++) console.log(`boot-line ${i}`);
+        export default { fetch() { const a = []; while (true) a.push(new Array(100000).fill(1.5)); } };
+        """, "--memory-limit", "64", workers=1, name="boot.mjs")
+    first = len(re.findall(r"boot-line \d+", server.log()))
+    assert 10000 <= first < 12000  # the whole budget, then drops
+    for _ in range(3):
+        assert run(fetch(server.url("/")))[0] == 503  # replaced, and the new one logs again
+    server.wait_log(r"replacing the isolate", count=3)
+    time.sleep(0.3)
+    later = len(re.findall(r"boot-line \d+", server.log())) - first
+    assert later <= 3 * 1500, later  # a tenth of the budget each, and what little refilled
+
+
 def test_memory_blow_up_gets_503_and_isolate_is_replaced(serve):
     server = start(serve)
     status, _, body = run(fetch(server.url("/oom")))
@@ -170,7 +188,7 @@ def _get(srv: IsoflowServer, path: str, request_id: str | None = None) -> tuple[
 def test_a_console_log_flood_is_bounded_and_said_so(budgets):
     srv, _ = budgets
     assert _get(srv, "/flood?n=400000") == (200, b"logged 400000")
-    notice = r"(\d+) log lines? dropped: a worker logs at most 10000 lines"
+    notice = r"(\d+) log messages? dropped: a worker logs at most 10000 lines"
     srv.wait_log(notice)
     logged = len(re.findall(r"flood-line \d+", srv.log()))
     assert 10000 <= logged < 40000, logged  # the burst, and what the loop's time refilled

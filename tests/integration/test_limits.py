@@ -91,14 +91,27 @@ def test_a_replaced_isolate_does_not_bring_a_full_log_budget(serve):
         for (let i = 0; i < 12000; i++) console.log(`boot-line ${i}`);
         export default { fetch() { const a = []; while (true) a.push(new Array(100000).fill(1.5)); } };
         """, "--memory-limit", "64", workers=1, name="boot.mjs")
-    first = len(re.findall(r"boot-line \d+", server.log()))
-    assert 10000 <= first < 12000  # the whole budget, then drops
+    first = _settled(server, r"boot-line \d+")
+    assert first >= 10000  # the whole budget (and what refilled meanwhile)
     for _ in range(3):
         assert run(fetch(server.url("/")))[0] == 503  # replaced, and the new one logs again
     server.wait_log(r"replacing the isolate", count=3)
-    time.sleep(0.3)
-    later = len(re.findall(r"boot-line \d+", server.log())) - first
-    assert later <= 3 * 1500, later  # a tenth of the budget each, and what little refilled
+    later = _settled(server, r"boot-line \d+") - first
+    # A tenth of the budget each, and what refilled while it loaded (a full one each: 30,000+).
+    assert later <= 3 * 6000, later
+
+
+def _settled(server, pattern: str) -> int:
+    """How many times ``pattern`` is in the log once the count stops growing (the workers'
+    lines reach the log a little after the fact)."""
+    last, deadline = -1, time.monotonic() + 10
+    while time.monotonic() < deadline:
+        n = len(re.findall(pattern, server.log()))
+        if n == last and n > 0:
+            return n
+        last = n
+        time.sleep(0.3)
+    return last
 
 
 def test_memory_blow_up_gets_503_and_isolate_is_replaced(serve):
@@ -187,18 +200,19 @@ def _get(srv: IsoflowServer, path: str, request_id: str | None = None) -> tuple[
 
 def test_a_console_log_flood_is_bounded_and_said_so(budgets):
     srv, _ = budgets
-    assert _get(srv, "/flood?n=400000") == (200, b"logged 400000")
+    n = 200000
+    assert _get(srv, f"/flood?n={n}") == (200, f"logged {n}".encode())
     notice = r"(\d+) log messages? dropped: a worker logs at most 10000 lines"
-    srv.wait_log(notice)
-    logged = len(re.findall(r"flood-line \d+", srv.log()))
-    assert 10000 <= logged < 40000, logged  # the burst, and what the loop's time refilled
     deadline = time.monotonic() + 5  # drops are told at most once a second
-    while True:
-        notices = [int(m.group(1)) for m in re.finditer(notice, srv.log())]
-        if sum(notices) == 400000 - logged or time.monotonic() > deadline:
+    while True:  # the lines and the warnings reach the log a little after the answer
+        text = srv.log()
+        logged = len(re.findall(r"flood-line \d+", text))
+        notices = [int(m.group(1)) for m in re.finditer(notice, text)]
+        if sum(notices) + logged == n or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    assert len(notices) <= 4 and sum(notices) == 400000 - logged, notices
+    assert 10000 <= logged < 30000, logged  # the burst, and what the loop's time refilled
+    assert 1 <= len(notices) <= 4 and sum(notices) == n - logged, notices
     assert _get(srv, "/count")[0] == 200
 
 

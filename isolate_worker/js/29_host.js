@@ -53,6 +53,7 @@ const {
   ObjectSetPrototypeOf,
   Promise: PromiseCtor,
   PromisePrototypeThen,
+  RegExpPrototypeExec,
   SafeMap,
   SafeWeakMap,
   SharedArrayBuffer: SharedArrayBufferCtor,
@@ -272,6 +273,8 @@ const logBudget = {
   reportedAt: 0,
 };
 
+const ESCAPED = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]/;
+
 /** The lines a message makes in the log: one, and one more for each line break. */
 function logLines(message) {
   let n = 1;
@@ -293,9 +296,11 @@ function logFits(message) {
     logBudget.chars = MathMin(LOG_CHARS, logBudget.chars + elapsed * LOG_CHARS_RATE);
   }
   const lines = logLines(message);
-  if (logBudget.lines >= lines && logBudget.chars >= message.length) {
+  // A control character is written escaped (`\xNN`, `\u2028`): up to six characters each.
+  const size = RegExpPrototypeExec(ESCAPED, message) === null ? message.length : 6 * message.length;
+  if (logBudget.lines >= lines && logBudget.chars >= size) {
     logBudget.lines -= lines;
-    logBudget.chars -= message.length;
+    logBudget.chars -= size;
     return true;
   }
   logBudget.dropped++;

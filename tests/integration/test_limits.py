@@ -159,7 +159,8 @@ export default {
         return new Response("broken");
       case "/flood": {  // a console.log loop: the log is bounded, the request answered
         const n = +url.searchParams.get("n");
-        for (let i = 0; i < n; i++) console.log(`flood-line ${i}`);
+        const ctl = url.searchParams.has("ctl") ? "\x01".repeat(1000) : "";
+        for (let i = 0; i < n; i++) console.log(`flood-line${ctl ? "-ctl" : ""} ${i}${ctl}`);
         return new Response(`logged ${n}`);
       }
       case "/count":
@@ -213,6 +214,11 @@ def test_a_console_log_flood_is_bounded_and_said_so(budgets):
         time.sleep(0.1)
     assert 10000 <= logged < 30000, logged  # the burst, and what the loop's time refilled
     assert 1 <= len(notices) <= 4 and sum(notices) == n - logged, notices
+    # A control character is written as four characters or more: charged as six.
+    time.sleep(1.1)  # the line bucket refilled
+    assert _get(srv, "/flood?n=2000&ctl=1") == (200, b"logged 2000")
+    time.sleep(0.5)
+    assert 500 <= len(re.findall(r"flood-line-ctl \d+", srv.log())) < 1500
     assert _get(srv, "/count")[0] == 200
 
 

@@ -376,10 +376,18 @@ class WorkerPool:
     async def _heartbeat(self) -> None:
         interval = self.settings.heartbeat_interval
         timeout = self.settings.heartbeat_timeout
+        last = time.monotonic()
         while True:
             await asyncio.sleep(interval)
             now = time.monotonic()
+            # How long this loop itself was held past its interval (a stopped or starved
+            # supervisor, a paused machine): its PINGs went unsent and PONGs unread, which
+            # is no worker's fault; that time is not counted against them.
+            held = now - last - interval
+            last = now
             for worker in self.workers():
+                if held > interval:
+                    worker.last_pong = min(now, worker.last_pong + held)
                 if worker.ready:
                     worker.heartbeat(now, timeout)
 

@@ -124,6 +124,22 @@ def test_a_hung_worker_is_killed_by_heartbeat_and_replaced(ops):
             os.kill(pid, signal.SIGCONT)
 
 
+def test_a_supervisor_held_past_the_heartbeat_timeout_kills_no_worker(ops):
+    """A stopped (or starved, or paused) supervisor sends no PING and reads no PONG: on its
+    return every worker looked hung, and all were killed with their requests in flight."""
+    server = ops(config(), files={"app.js": SCRIPT})
+    pid = server.worker_pids()["app/w0"]
+    os.kill(server.pid, signal.SIGSTOP)
+    try:
+        time.sleep(2.0)  # twice the heartbeat timeout
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+    time.sleep(1.0)  # several heartbeats after it
+    assert run(get(server.url("/")))[2] == b"ok"
+    assert server.worker_pids()["app/w0"] == pid
+    assert "missed heartbeats" not in server.log()
+
+
 def test_workers_are_recycled_after_n_requests_without_failing_any(ops):
     server = ops(config("recycle_requests = 3"), files={"app.js": SCRIPT})
     first = server.worker_pids()["app/w0"]

@@ -16,7 +16,7 @@ import pytest
 
 from tests.certs import make_cert
 from tests.conftest import fetch, run
-from tests.processes import free_port
+from tests.processes import ISOFLOW, LoggedProcess, free_port
 from tests.upstream import ServerThread
 
 SCRIPT = r"""
@@ -156,6 +156,15 @@ async function handle(request) {
       }
       await Promise.all(made.map((socket) => socket.close()));
       return Response.json({ made: made.length, error });
+    }
+    case "/limit": {  // two sockets where the worker allows one open connection
+      const first = connect(at);
+      await first.writable.getWriter().write(enc.encode("echo\n"));
+      await first.opened;
+      const second = connect(at);
+      const refused = await attempt(second.opened);
+      await first.close();
+      return Response.json({ refused });
     }
     case "/fail": {
       const socket = connect(at);
@@ -347,6 +356,37 @@ def test_refused_and_failed_connections_reject_opened_and_closed(servers, tcp):
     assert out["opened"]["error"].startswith(
         f"Error: connect() to 127.0.0.1:{tcp.port} was refused: connections to loopback "
         "address 127.0.0.1 are not allowed (allow them with --allow-fetch-to loopback")
+
+
+def test_sockets_count_against_the_workers_open_connections(tcp, tmp_path):
+    (tmp_path / "sockets.mjs").write_text(SCRIPT)
+    port = free_port()
+    (tmp_path / "isoflow.toml").write_text(f"""
+[[listeners]]
+port = {port}
+
+[scripts.app]
+path = "sockets.mjs"
+workers = 1
+
+[scripts.app.fetch]
+allow_loopback = true
+
+[scripts.app.limits]
+websocket_connections = 1
+
+[[routes]]
+script = "app"
+""")
+    proc = LoggedProcess(tmp_path / "isoflow.log").spawn(
+        [*ISOFLOW, "serve", "--config", str(tmp_path / "isoflow.toml")])
+    try:
+        proc.wait_serving()
+        status, _, body = run(fetch(f"http://127.0.0.1:{port}/limit?port={tcp.port}"))
+        assert status == 200, body
+        assert "already has 1 open connections" in json.loads(body)["refused"]["error"]
+    finally:
+        proc.stop()
 
 
 def test_bad_arguments_throw_type_errors(servers, tcp):

@@ -20,6 +20,7 @@ const {
   ArrayPrototypeSort,
   ArrayPrototypeSplice,
   FunctionPrototypeCall,
+  NullArray,
   ObjectDefineProperty,
   ObjectGetOwnPropertyDescriptor,
   ReflectOwnKeys,
@@ -153,6 +154,15 @@ function namesOf(list) {
 }
 
 /** Header list "delete". */
+/** A copy of a header list without the fields named `lname` (lower-case). */
+function listWithout(list, lname) {
+  const out = NullArray();
+  for (let i = 0; i < list.length; i += 2) {
+    if (!nameMatches(list[i], lname)) ArrayPrototypePush(out, list[i], list[i + 1]);
+  }
+  return out;
+}
+
 function listDelete(list, lname) {
   for (let i = list.length - 2; i >= 0; i -= 2) {
     if (nameMatches(list[i], lname)) ArrayPrototypeSplice(list, i, 2);
@@ -630,6 +640,9 @@ internals.headers = {
   },
   /** Header list "get" (`lname` lower-case). */
   get: (headers, lname) => listGet(slots.list(headers), lname),
+  /** The same on a flat list [name, value, ...]. */
+  listGet,
+  listWithout,
   /** Header list "contains" (`lname` lower-case). */
   has: (headers, lname) => listIndexOf(slots.list(headers), lname) !== -1,
   /** Header list "append", no validation or guard: for the runtime's own headers. */

@@ -254,9 +254,10 @@ function isDisturbed(body) {
 /**
  * "Fully read" a body: `success(bytes)` with a Uint8Array the caller owns, or
  * `failure(error)`. Never resolves a promise with an object, so a script's
- * Object.prototype.then cannot intercept the bytes.
+ * Object.prototype.then cannot intercept the bytes. A stream that passes `cap` bytes is
+ * cancelled there: `success(null)` (bytes or a Blob are in memory already: taken whole).
  */
-function fullyRead(body, success, failure) {
+function fullyRead(body, success, failure, cap = Infinity) {
   if (body.stream === null) {
     const source = body.source;
     body.used = true;
@@ -269,13 +270,15 @@ function fullyRead(body, success, failure) {
     }
     return;
   }
-  readStreamFully(body.stream, success, failure);
+  readStreamFully(body.stream, success, failure, cap);
 }
 
-/** Read all the chunks of a stream (each must be a Uint8Array) with a default reader. */
-function readStreamFully(stream, success, failure) {
+/** Read all the chunks of a stream (each must be a Uint8Array) with a default reader, or
+ * up to `cap` bytes (see fullyRead). */
+function readStreamFully(stream, success, failure, cap) {
   const reader = streamsImpl.AcquireReadableStreamDefaultReader(streamsImpl.streamSlot.get(stream));
   const chunks = primordials.NullArray();
+  let size = 0;
   let inRead = false;
   let again = false;
   const readRequest = {
@@ -283,6 +286,13 @@ function readStreamFully(stream, success, failure) {
     chunkSteps(chunk) {
       if (!ArrayBufferIsView(chunk) || TypedArrayPrototypeGetSymbolToStringTag(chunk) !== "Uint8Array") {
         failure(new TypeErrorCtor("The body stream produced a chunk that is not a Uint8Array."));
+        return;
+      }
+      size += TypedArrayPrototypeGetLength(chunk);
+      if (size > cap) {
+        PromisePrototypeThen(streamsImpl.ReadableStreamReaderGenericCancel(reader, undefined),
+          undefined, () => {});
+        success(null);
         return;
       }
       if (TypedArrayPrototypeGetLength(chunk) > 0) ArrayPrototypePush(chunks, chunk);

@@ -36,15 +36,14 @@ const {
   StringPrototypeToLowerCase,
   StringPrototypeTrim,
   TypeError: TypeErrorCtor,
-  PromisePrototypeThen,
   TypedArrayPrototypeGetLength,
-  TypedArrayPrototypeGetSymbolToStringTag,
-  TypedArrayPrototypeSet,
   TypedArrayPrototypeSubarray,
   Uint8Array: Uint8ArrayCtor,
 } = primordials;
 
 const { host, webidl } = internals;
+// Header list "get" (values combined) and a copy without a name's fields (30_headers.js).
+const { listGet: headerValue, listWithout: withoutField } = internals.headers;
 const { converters } = webidl;
 
 const DEFAULT_LIFETIME = 2 * 60 * 60 * 1000; // ms, for a status cacheable by default
@@ -145,23 +144,6 @@ function seconds(value) {
     return null;
   }
   return NumberParseInt(value, 10);
-}
-
-function headerValue(list, lname) {
-  let value = null;
-  for (let i = 0; i < list.length; i += 2) {
-    if (StringPrototypeToLowerCase(list[i]) !== lname) continue;
-    value = value === null ? list[i + 1] : `${value}, ${list[i + 1]}`;
-  }
-  return value;
-}
-
-function withoutField(list, lname) {
-  const out = [];
-  for (let i = 0; i < list.length; i += 2) {
-    if (StringPrototypeToLowerCase(list[i]) !== lname) ArrayPrototypePush(out, list[i], list[i + 1]);
-  }
-  return out;
 }
 
 /** How long a response may be kept (ms) and its header list, or null: not stored. */
@@ -328,51 +310,6 @@ function pairs(list) {
   return out;
 }
 
-/**
- * Read a body for put(): `success(bytes)`, or `success(null)` once it passes `cap` bytes (it
- * is larger than an entry may be: the rest is not read, the stream is cancelled), or
- * `failure(error)`. A body of bytes or a Blob is in memory already: it is taken whole.
- */
-function readCapped(body, cap, success, failure) {
-  const streams = internals.streams;
-  if (body.stream === null) {
-    internals.body.fullyRead(body, success, failure);
-    return;
-  }
-  const stream = body.stream;
-  const reader = streams.getReader(stream);
-  const chunks = [];
-  let size = 0;
-  const next = () => {
-    PromisePrototypeThen(streams.readerRead(reader), ({ value, done }) => {
-      if (done) {
-        const out = new Uint8ArrayCtor(size);
-        let offset = 0;
-        for (let i = 0; i < chunks.length; i++) {
-          TypedArrayPrototypeSet(out, chunks[i], offset);
-          offset += TypedArrayPrototypeGetLength(chunks[i]);
-        }
-        success(out);
-        return;
-      }
-      if (TypedArrayPrototypeGetSymbolToStringTag(value) !== "Uint8Array") {
-        failure(new TypeErrorCtor("Failed to execute 'put' on 'Cache': the body stream " +
-          "produced a chunk that is not a Uint8Array."));
-        return;
-      }
-      size += TypedArrayPrototypeGetLength(value);
-      if (size > cap) {
-        PromisePrototypeThen(streams.cancel(stream, undefined), undefined, () => {});
-        success(null);
-        return;
-      }
-      ArrayPrototypePush(chunks, value);
-      next();
-    }, failure);
-  };
-  next();
-}
-
 // -- the interfaces ------------------------------------------------------------------------
 
 const cacheNames = new SafeWeakMap(); // a Cache -> its name
@@ -451,7 +388,7 @@ class Cache {
         resolve(undefined);
       };
       if (body === null) store_(new Uint8ArrayCtor(0));
-      else readCapped(body, host.config.cacheBytes / 4, store_, reject);
+      else internals.body.fullyRead(body, store_, reject, host.config.cacheBytes / 4);
       return promise;
     });
   }

@@ -30,10 +30,8 @@
 // error action, so the worker can replace an isolate that keeps failing (worker.py).
 
 const {
-  ArrayPrototypePush,
   DateNow,
   MathFloor,
-  NullArray,
   ObjectSetPrototypeOf,
   PromisePrototypeThen,
   PromiseResolve,
@@ -321,24 +319,9 @@ const ENCODINGS = { __proto__: null, gzip: "gzip", deflate: "deflate", br: "brot
  */
 function outputEncoding(response, headerList) {
   if (internals.response.encodeBody(response) === "manual") return null;
-  let format = null;
-  for (let i = 0; i < headerList.length; i += 2) {
-    if (StringPrototypeToLowerCase(headerList[i]) !== "content-encoding") continue;
-    if (format !== null) return null;
-    format = ENCODINGS[StringPrototypeToLowerCase(StringPrototypeTrim(headerList[i + 1]))] ?? null;
-    if (format === null) return null;
-  }
-  return format;
-}
-
-function withoutContentLength(list) {
-  const out = NullArray();
-  for (let i = 0; i < list.length; i += 2) {
-    if (StringPrototypeToLowerCase(list[i]) !== "content-length") {
-      ArrayPrototypePush(out, list[i], list[i + 1]);
-    }
-  }
-  return out;
+  const coding = internals.headers.listGet(headerList, "content-encoding"); // fields combined
+  if (coding === null) return null;
+  return ENCODINGS[StringPrototypeToLowerCase(StringPrototypeTrim(coding))] ?? null;
 }
 
 function respond(st, response) {
@@ -379,7 +362,8 @@ function respond(st, response) {
     const plain = internals.body.bodyStream(body);
     const native = host.untouchedNative(plain);
     if (native === null || native.kind !== "fetch") { // (an untouched one goes as it came)
-      host.queueAction([AC_HEAD, st.sid, status, withoutContentLength(headerList), -1]);
+      host.queueAction([AC_HEAD, st.sid, status,
+        internals.headers.listWithout(headerList, "content-length"), -1]);
       st.out.sendStream(internals.compression.compress(plain, format));
       return;
     }

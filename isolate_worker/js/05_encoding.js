@@ -34,6 +34,7 @@ const {
   TypedArrayPrototypeGetByteOffset,
   TypedArrayPrototypeGetLength,
   TypedArrayPrototypeGetSymbolToStringTag,
+  TypedArrayPrototypeSlice,
   TypedArrayPrototypeSubarray,
   Uint16Array: Uint16ArrayCtor,
   Uint8Array: Uint8ArrayCtor,
@@ -918,6 +919,12 @@ internals.encoding = ObjectFreeze({
   decoderEncoding,
   serializeIOQueue,
   bytesOfBufferSource,
+  /** A copy of the bytes of a BufferSource (a written chunk the writer may reuse), or null
+   * for anything else. */
+  copyOfBufferSource(value) {
+    const bytes = typeof value === "object" && value !== null ? bytesOfBufferSource(value) : null;
+    return bytes === null ? null : TypedArrayPrototypeSlice(bytes);
+  },
   /** Latin-1 ("isomorphic") decode: each byte is one code unit. */
   isomorphicDecode: (bytes) => codeUnitsToString(bytes, 0, TypedArrayPrototypeGetLength(bytes)),
 });

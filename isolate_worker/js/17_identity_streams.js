@@ -12,7 +12,6 @@ const {
   SafeWeakMap,
   TypeError: TypeErrorCtor,
   TypedArrayPrototypeGetByteLength,
-  TypedArrayPrototypeSlice,
 } = primordials;
 
 const { webidl } = internals;
@@ -32,11 +31,9 @@ const fixedLengths = new SafeWeakMap(); // a FixedLengthStream's readable side -
 /** A copy of a written chunk's bytes (the writer may reuse its buffer once the write is done). */
 function chunkBytes(chunk) {
   if (typeof chunk === "string") throw new TypeErrorCtor(STRING_CHUNK);
-  const bytes = typeof chunk === "object" && chunk !== null
-    ? internals.encoding.bytesOfBufferSource(chunk)
-    : null;
+  const bytes = internals.encoding.copyOfBufferSource(chunk);
   if (bytes === null) throw new TypeErrorCtor(OTHER_CHUNK);
-  return TypedArrayPrototypeSlice(bytes);
+  return bytes;
 }
 
 const convertStrategy = impl.createDictionaryConverter("IdentityTransformStreamQueuingStrategy", [

@@ -36,11 +36,9 @@ const {
   StringPrototypeSlice,
   StringPrototypeIncludes,
   Symbol: SymbolCtor,
-  TypedArrayPrototypeSet,
   TypedArrayPrototypeSubarray,
   Error: ErrorCtor,
   TypeError: TypeErrorCtor,
-  Uint8Array: Uint8ArrayCtor,
 } = primordials;
 const { host } = internals;
 
@@ -151,15 +149,12 @@ function newState(address, options, owner) {
 
 /** The bytes of a written chunk, copied (the script may reuse its buffer at once). */
 function chunkBytes(s, chunk) {
-  const bytes = typeof chunk === "object" && chunk !== null
-    ? internals.encoding.bytesOfBufferSource(chunk) : null;
+  const bytes = internals.encoding.copyOfBufferSource(chunk);
   if (bytes === null) {
     throw new TypeErrorCtor("This WritableStream only supports writing byte types " +
       "(Uint8Array, ArrayBuffer or an ArrayBufferView).");
   }
-  const copy = new Uint8ArrayCtor(bytes.length);
-  TypedArrayPrototypeSet(copy, bytes);
-  return copy;
+  return bytes;
 }
 
 function closedError(s) {

@@ -1,18 +1,9 @@
+// META: script=resources/helpers.js
 // IdentityTransformStream and FixedLengthStream (Cloudflare Workers' byte-only identity
 // transforms): bytes pass through unchanged and unqueued, BYOB reads work, a
 // FixedLengthStream checks its byte count and gives a body its length.
 
 const bytes = (...values) => new Uint8Array(values);
-
-async function readAll(readable) {
-  const reader = readable.getReader();
-  const out = [];
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return out;
-    out.push(...value);
-  }
-}
 
 test(() => {
   const t = new IdentityTransformStream();
@@ -32,7 +23,7 @@ promise_test(async () => {
   const source = bytes(1, 2, 3);
   const written = [writer.write(source), writer.write(new Uint16Array([0x0504]).buffer),
     writer.write(new DataView(bytes(9, 6, 7).buffer, 1)), writer.close()];
-  assert_array_equals(await readAll(readable), [1, 2, 3, 4, 5, 6, 7]);
+  assert_array_equals(bytesOf(await readAll(readable)), [1, 2, 3, 4, 5, 6, 7]);
   await Promise.all(written);
 }, "bytes of every BufferSource pass through as written");
 
@@ -63,7 +54,7 @@ promise_test(async () => {
   await new Promise((r) => setTimeout(r, 5));
   assert_false(third, "past the high water mark a write waits");
   writer.close();
-  assert_array_equals(await readAll(readable), [1, 2, 3, 4, 5]);
+  assert_array_equals(bytesOf(await readAll(readable)), [1, 2, 3, 4, 5]);
 }, "a highWaterMark lets writes run ahead by that many bytes");
 
 promise_test(async () => {
@@ -115,7 +106,7 @@ promise_test(async (t) => {
   const exactWriter = exact.writable.getWriter();
   exactWriter.write(bytes(7, 8));
   exactWriter.close();
-  assert_array_equals(await readAll(exact.readable), [7, 8]);
+  assert_array_equals(bytesOf(await readAll(exact.readable)), [7, 8]);
 }, "FixedLengthStream: more or fewer bytes than its length error both sides");
 
 test(() => {

@@ -551,3 +551,11 @@ promise_test(async () => {
   assert_array_equals((await stream.getReader().read()).value, [1, 2]);
   assert_equals(a.source.length, 2, "streaming a clone leaves the shared source intact");
 }, "shared sources of clones");
+
+test(() => {
+  new Response("x", { encodeBody: "automatic" });
+  new Response("x", { encodeBody: "manual" });
+  for (const bad of ["Manual", "", "gzip", {}]) {
+    assert_throws_js(TypeError, () => new Response("x", { encodeBody: bad }), String(bad));
+  }
+}, "ResponseInit's encodeBody (Workers) is \"automatic\" or \"manual\"");

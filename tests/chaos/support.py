@@ -308,12 +308,13 @@ class Killer:
     max_kills: int = 10
     duration: float = 4.0
     victims: list[int] = field(default_factory=list)
+    wave_only: bool = True  # stop once the wave is done (else: until max_kills or duration)
 
     async def __call__(self, tasks: list[asyncio.Future]) -> None:
         await asyncio.sleep(self.start)
         deadline = time.monotonic() + self.duration
         while (len(self.victims) < self.max_kills and time.monotonic() < deadline
-               and not all(t.done() for t in tasks)):
+               and not (self.wave_only and all(t.done() for t in tasks))):
             pids = sorted(pid for pid in live_pids(self.server).values()
                           if pid not in self.victims)
             if pids:

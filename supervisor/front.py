@@ -272,12 +272,18 @@ _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a TC
 _LINGER_OFF = struct.pack("ii", 0, 0)  # the default: close() sends a FIN after the data
 
 
-def _head_content_type(fields: list[tuple[str, str]], status: int, length: int) -> None:
-    """A HEAD answer gets the Content-Type its GET would (RFC 9110, 9.3.2): aiohttp adds
-    ``application/octet-stream`` to a body without one, but to no HEAD answer."""
+def _head_fields(fields: list[tuple[str, str]], status: int, length: int,
+                 body: bytes | None) -> int:
+    """A HEAD answer's Content-Length (-1: none) and Content-Type are its GET's (RFC 9110,
+    9.3.2): the length of the body the script made for it when that came whole with the
+    head (``body``; a GET gets one then), and aiohttp's ``application/octet-stream`` for a
+    body not known to be empty that has none (added to a GET's, to no HEAD answer)."""
+    if length < 0 and body is not None:
+        length = len(body)
     if length != 0 and not must_be_empty_body("GET", status) and all(
             name.lower() != "content-type" for name, _ in fields):
         fields.append(("Content-Type", "application/octet-stream"))
+    return length
 
 
 def _close_delimited(resp: web.StreamResponse) -> bool:
@@ -527,9 +533,10 @@ class Front:
         ex.status = head.status  # what the client gets, even if it leaves before we return
         fields = self._fields(head, ex.request_id)
         length = head.length
+        body = stream.take_complete_body()
         if request.method == "HEAD":
-            _head_content_type(fields, head.status, length)
-        body = stream.take_complete_body() if request.method != "HEAD" else None
+            length = _head_fields(fields, head.status, length, body)
+            body = None
         if body is not None and (length < 0 or length == len(body)):
             if not must_be_empty_body(request.method, head.status):
                 return await self._send_whole(request, head.status, fields, body, ex)

@@ -229,6 +229,45 @@ def test_head_answers_carry_the_fields_of_their_get(serve):
         _, head, body = run(fetch(server.url(path), method="HEAD"))
         assert body == b""
         assert head.get("content-type") == got.get("content-type"), path
+
+
+def test_head_of_a_streamed_body_carries_the_length_its_get_would(serve):
+    # A streamed body whole with its head gets a Content-Length on GET (and an empty one no
+    # Content-Type): so does its HEAD. One still coming gets neither length (GET: chunked).
+    server = serve(
+        """
+        const bytes = (text) => new TextEncoder().encode(text);
+        export default {
+          fetch(request) {
+            const path = new URL(request.url).pathname;
+            if (path === "/hi") {
+              return new Response(new ReadableStream({
+                start(c) { c.enqueue(bytes("hi")); c.close(); },
+              }));
+            }
+            if (path === "/empty") {
+              return new Response(new ReadableStream({ start(c) { c.close(); } }));
+            }
+            return new Response(new ReadableStream({
+              async pull(c) {
+                await new Promise((r) => setTimeout(r, 50));
+                c.enqueue(bytes("late"));
+                c.close();
+              },
+            }));
+          },
+        };
+        """,
+        workers=1,
+    )
+    expected = {"/hi": ("2", "application/octet-stream"), "/empty": ("0", None),
+                "/late": (None, "application/octet-stream")}
+    for path, (length, ctype) in expected.items():
+        _, got, _ = run(fetch(server.url(path)))
+        _, head, body = run(fetch(server.url(path), method="HEAD"))
+        assert body == b""
+        assert (got.get("content-length"), got.get("content-type")) == (length, ctype), path
+        assert (head.get("content-length"), head.get("content-type")) == (length, ctype), path
 def test_the_cache_api_answers_a_later_request_from_a_put(serve):
     server = serve(
         """

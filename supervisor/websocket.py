@@ -19,7 +19,8 @@ WS_MESSAGE frames under the stream's credit:
   stops the grants, and the script's sends pile up in its own bounded buffer
   (js/37_websocket.js).
 
-Close codes and reasons travel both ways (WS_CLOSE). A worker that fails or dies closes the
+Close codes and reasons travel both ways (WS_CLOSE), the client's answer to a close the
+worker's side started included (:meth:`_Socket._close`). A worker that fails or dies closes the
 client's socket with 1011; a socket with no message either way for
 ``websocket_idle_timeout`` seconds is closed with 1001; a message over
 ``websocket_max_message`` closes it with 1009 (aiohttp, for the client's).
@@ -57,6 +58,8 @@ _UNSENDABLE = frozenset({1005, 1006, 1015})  # codes that never appear in a clos
 _JOIN_MAX = 16384  # messages written at once are joined into one buffer up to this size
 _HEAD16 = struct.Struct("!BBH").pack
 _HEAD64 = struct.Struct("!BBQ").pack
+_CLOSE_CODE = struct.Struct("!H").pack
+_NO_ANSWER = frozenset({WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR})
 
 
 def frame_head(binary: bool, size: int) -> bytes:
@@ -268,32 +271,62 @@ class _Socket:
         return True
 
     async def _close(self, code: int, reason: str) -> None:
-        """Start (and finish) the close handshake with the client."""
+        """Start (and finish) the close handshake with the client: our Close frame, its
+        answer (code and reason) to the worker, then the end of the connection."""
         self.closer = closer = asyncio.current_task()
         self.ex.finished = True  # a closing handshake: its end is the connection's (not aborted)
+        ws = self.ws
+        if ws.closed:  # the client's close is being answered, or the connection is gone
+            return
         inbound = self.inbound
         if self.receiving and inbound is not None and inbound is not closer:
-            # aiohttp's close() ends a receive() pending in another task by closing the
-            # connection at once: the client's answer (its close code) unread, written to a
-            # closed socket. With no receive() pending, close() reads the answer itself.
-            inbound.cancel()
+            inbound.cancel()  # the answer is read here (one receive() at a time)
             await asyncio.wait((inbound,))
-        await self.ws.close(code=sendable_code(code), message=reason.encode()[:123])
-        # Before aiohttp's end of the connection cancels the handler (handler_cancellation).
-        self._answer_to_worker()
+        try:
+            answer = await self._handshake(code, reason)
+            # Before aiohttp's end of the connection cancels the handler (handler_cancellation).
+            self._answer_to_worker(*answer)
+        finally:
+            transport = self.request.transport
+            if transport is not None:
+                transport.close()  # the server ends the TCP connection (RFC 6455, 7.1.1)
+        await ws.close()  # marks it closed: no second Close frame (the transport is closing)
 
-    def _answer_to_worker(self) -> None:
-        """The client's answer (its code, 1006 if none came) to a close frame the worker's
-        side started, if the worker has not heard how the socket ended."""
+    async def _handshake(self, code: int, reason: str) -> tuple[int, str]:
+        """Send our Close frame and read the client's answer: its code (1005: none) and
+        reason, or 1006 if none came within CLOSE_TIMEOUT. aiohttp's close() would read
+        the answer but keep only its code: the frame goes by send_frame and the answer is
+        read by receive() (messages that crossed our close are dropped)."""
+        ws = self.ws
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await ws.send_frame(_CLOSE_CODE(sendable_code(code)) + reason.encode()[:123],
+                                    WSMsgType.CLOSE)
+                while True:
+                    msg = await ws.receive()
+                    if msg.type is WSMsgType.CLOSE:
+                        return msg.data or 1005, msg.extra or ""
+                    if msg.type in _NO_ANSWER:
+                        break
+        except (TimeoutError, ConnectionError):
+            pass
+        return 1006, ""
+
+    def _answer_to_worker(self, code: int | None = None, reason: str = "") -> None:
+        """The client's answer (``code`` and ``reason``, else its code as aiohttp saw it,
+        1005 if none) to a close frame the worker's side started, if the worker has not
+        heard how the socket ended."""
         if self.stream.core.request is Phase.SOCKET:
-            self._to_worker(p.WsClose(self.stream.sid, self.ws.close_code or 1005, ""))
+            self._to_worker(p.WsClose(self.stream.sid, code or self.ws.close_code or 1005,
+                                      reason))
 
     async def _inbound(self) -> None:
         """Client -> worker, only while the worker has granted credit."""
         ws, stream, sid = self.ws, self.stream, self.stream.sid
         while True:
             await stream.wait_request_credit()
-            if stream.failure is not None or stream.closed or stream.finished:
+            if (stream.failure is not None or stream.closed or stream.finished
+                    or self.closer is not None):  # (our close reads the client's answer)
                 return
             self.receiving = True
             try:

@@ -440,9 +440,21 @@ def test_the_clients_answer_to_the_scripts_close_reaches_the_script(server):
         assert await reader.read() == b""  # then the server closes the connection
         writer.close()
     run(go())
-    # The answer's code reaches the script (its reason does not: aiohttp's close() reads
-    # the answer and keeps only its code).
-    server.wait_log(r'close event 4000 "" true')
+    server.wait_log(r'close event 4000 "echoed" true')  # the answer's code and reason
+
+
+def test_an_aiohttp_clients_answer_to_the_scripts_close_reaches_the_script(server):
+    async def go():
+        session, ws = await _session_ws(url(server, "/echo?aiohttp-answers"), autoclose=False)
+        async with session:
+            await ws.send_str("close")
+            msg = await ws.receive()
+            assert (msg.type, msg.data, msg.extra) == (aiohttp.WSMsgType.CLOSE, 4000, "asked to")
+            await ws.close(code=4001, message="the client's answer, é".encode())
+    run(go())
+    server.wait_log(r'close event 4001 "the client\'s answer, é" true')
+    (line,) = server.wait_log(r'"GET /echo\?aiohttp-answers HTTP/1.1" 101 [^\n]*')
+    assert not line.group(0).endswith("aborted"), line.group(0)
 
 
 async def _raw_connect(port: int, path: str):

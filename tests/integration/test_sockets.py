@@ -26,6 +26,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const BLOCK = new Uint8Array(65536).map((_, i) => (i * 7 + (i >> 8)) & 255);
+const ISOLATE = crypto.randomUUID();  // which isolate answered
 
 async function attempt(promise) {
   try {
@@ -174,6 +175,16 @@ async function handle(request) {
       const smtp = await attempt(connect("127.0.0.1:25").opened);
       return Response.json({ opened, closed, read, smtp });
     }
+    case "/unresolvable": {  // a name under .invalid never resolves (RFC 6761)
+      const socket = connect({ hostname: "no-such-host.invalid", port });
+      const opened = await attempt(socket.opened);
+      const closed = await attempt(socket.closed);
+      const read = await attempt(socket.readable.getReader().read());
+      const write = await attempt(socket.writable.getWriter().write(enc.encode("x")));
+      return Response.json({ opened, closed, read, write, isolate: ISOLATE });
+    }
+    case "/isolate":
+      return Response.json({ isolate: ISOLATE });
     case "/bad": {
       const calls = [
         () => connect(), () => connect(42), () => connect("nohost"), () => connect("h:0"),
@@ -356,6 +367,17 @@ def test_refused_and_failed_connections_reject_opened_and_closed(servers, tcp):
     assert out["opened"]["error"].startswith(
         f"Error: connect() to 127.0.0.1:{tcp.port} was refused: connections to loopback "
         "address 127.0.0.1 are not allowed (allow them with --allow-fetch-to loopback")
+
+
+def test_a_name_that_does_not_resolve_rejects_opened_and_closed_and_the_worker_goes_on(
+        servers, tcp):
+    allowed, _ = servers
+    out = get(allowed, "/unresolvable", tcp.port)
+    expected = f"Error: connect() to no-such-host.invalid:{tcp.port} failed: the DNS lookup failed"
+    assert out["opened"] == out["closed"] == out["read"] == out["write"] == {"error": expected}
+    # The same worker (one isolate) answers the next requests, sockets included.
+    assert get(allowed, "/isolate", tcp.port) == {"isolate": out["isolate"]}
+    assert get(allowed, "/echo", tcp.port, tls=tcp.tls_port)["plain"]["text"] == "hello"
 
 
 def test_sockets_count_against_the_workers_open_connections(tcp, tmp_path):

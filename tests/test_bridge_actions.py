@@ -2,7 +2,7 @@
 
 The validator on its own (hypothesis: every well-formed action passes, every malformed one
 raises ``ActionError`` and nothing else), then a real worker with a real isolate whose
-runtime is made to emit malformed actions: the stream fails with a 500, the bridge keeps
+runtime is made to emit malformed actions: the stream (or TCP socket) fails, the bridge keeps
 pumping and the next request is answered.
 """
 
@@ -24,6 +24,8 @@ from isoflow.isolate_worker.bridge import Bridge
 from isoflow.isolate_worker.kinds import (
     AC_DATA,
     AC_HEAD,
+    AC_SOCKET_CLOSE,
+    AC_SOCKET_CONNECT,
     ACTIONS,
     DATA_ACTIONS,
     FIELD_TYPES,
@@ -159,8 +161,13 @@ def test_a_kind_that_does_not_exist_fails_at_load() -> None:
 # so that its head goes as AC_HEAD (known bytes would go with it as one AC_COMPLETE). An
 # AC_COMPLETE carrying `x-status: N` has its status replaced by N. Offsets into outBin
 # are the flush's own (29_host.js): bad ones are left to the validator's tests above.
+# The next connect() of cloudflare:sockets after `globalThis.corruptNextSocket(action)`
+# queues that action instead of its AC_SOCKET_CONNECT ("$id": the socket's id).
 CORRUPT_JS = """
-const host = internals.host, queue = host.queueAction, { AC_HEAD } = internals.kinds;
+const host = internals.host, queue = host.queueAction;
+const { AC_HEAD, AC_SOCKET_CONNECT } = internals.kinds;
+let socketAction = null;
+globalThis.corruptNextSocket = (action) => { socketAction = action; };
 const sendWhole = host.Outflow.prototype.sendWhole;
 host.Outflow.prototype.sendWhole = function (kind, bytes, head) {
   const list = head[1];  // a null-prototype array: no indexOf
@@ -170,6 +177,11 @@ host.Outflow.prototype.sendWhole = function (kind, bytes, head) {
   return sendWhole.call(this, kind, bytes, head);
 };
 host.queueAction = (action) => {
+  if (action[0] === AC_SOCKET_CONNECT && socketAction !== null) {
+    queue(socketAction.map((x) => (x === "$id" ? action[1] : x)));
+    socketAction = null;
+    return;
+  }
   const list = action[0] === AC_HEAD ? action[3] : [];
   for (let i = 0; i < list.length; i += 2) {
     if (list[i] === "x-corrupt") {
@@ -190,17 +202,41 @@ addEventListener("fetch", (e) => {
     : new Response(new Blob(["ok"]).stream(), { headers: { "x-corrupt": corrupt } }));
 });
 """
+# connect() of cloudflare:sockets (to a loopback address: the worker refuses it, no packet
+# is sent), the corrupted action given as `?socket=<JSON action>` in its place.
+SOCKETS_SCRIPT = """
+import { connect } from "cloudflare:sockets";
+
+async function settled(promise) {
+  try {
+    await promise;
+    return "resolved";
+  } catch (e) {
+    return `${e.name}: ${e.message}`;
+  }
+}
+
+export default {
+  async fetch(request) {
+    const action = new URL(request.url).searchParams.get("socket");
+    if (action !== null) corruptNextSocket(JSON.parse(action));
+    const socket = connect("127.0.0.1:9");
+    const opened = await settled(socket.opened);
+    return Response.json({ opened, closed: await settled(socket.closed) });
+  },
+};
+"""
 
 
 class InProcessWorker:
     """A Worker (not started: no link) on a loop of its own, its frames collected."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, source: str = SCRIPT, name: str = "worker.js") -> None:
         self.loop = asyncio.new_event_loop()
         self.frames: list[p.Frame] = []
         self.arrived = asyncio.Event()
-        script = tmp / "worker.js"
-        script.write_text(SCRIPT)
+        script = tmp / name
+        script.write_text(source)
         self.next_sid = 1
 
         async def make() -> Worker:
@@ -253,6 +289,13 @@ def worker(tmp_path_factory: pytest.TempPathFactory):
     w.close()
 
 
+@pytest.fixture(scope="module")
+def sockets_worker(tmp_path_factory: pytest.TempPathFactory):
+    w = InProcessWorker(tmp_path_factory.mktemp("socket-actions"), SOCKETS_SCRIPT, "worker.mjs")
+    yield w
+    w.close()
+
+
 def answered(frames: list[p.Frame]) -> tuple[int, bytes]:
     """(status, body) of a response: head, body and end, or all three in one frame."""
     if isinstance(frames[-1], p.ResponseComplete):
@@ -281,6 +324,37 @@ def test_a_malformed_action_fails_its_stream_not_the_worker(worker: InProcessWor
     # The same isolate goes on serving.
     assert worker.worker.bridge is worker.bridge and worker.bridge.failed is None
     assert answered(worker.request()) == (200, b"ok")
+
+
+@pytest.mark.parametrize(("action", "error"), [
+    ([AC_SOCKET_CONNECT, "$id", "h", "80", "off", 0], "field 3 must be int, got '80'"),
+    ([AC_SOCKET_CONNECT, "$id", ["h"], 80, "off", 0], "field 2 must be str"),
+    ([AC_SOCKET_CONNECT, "$id", "h", 80, "off", 2], "field 5 must be flag"),
+    ([AC_SOCKET_CONNECT, "$id", "h", 80], "expected 5 fields, got 3"),
+    ([AC_SOCKET_CLOSE, "$id", "extra"], "AC_SOCKET_CLOSE: expected 1 fields, got 2"),
+    # Well-formed, but no connection Python makes (connect() never sends them):
+    ([AC_SOCKET_CONNECT, "$id", "h", 80, "maybe", 0], "connect() to h:80 failed: invalid options"),
+    ([AC_SOCKET_CONNECT, "$id", "h", 0, "off", 0], "connect() to h:0 failed: invalid options"),
+    ([AC_SOCKET_CONNECT, "$id", "h", 70000, "off", 0], "connect() to h:70000 failed: invalid"),
+], ids=["port-type", "host-type", "flag", "arity", "close-arity", "transport", "port-0",
+        "port-too-big"])
+def test_a_malformed_socket_action_fails_its_socket_not_the_worker(
+        sockets_worker: InProcessWorker, action: list[Any], error: str) -> None:
+    """cloudflare:sockets' connect() checks its arguments (a TypeError for a bad one); the
+    actions it builds cannot be reached by a script. One the runtime got wrong is refused
+    by the bridge, or by the worker's sockets: the socket's opened and closed reject with
+    the reason, and the same isolate goes on serving."""
+    query = "?socket=" + json.dumps(action, separators=(",", ":"))
+    status, body = answered(sockets_worker.request(query))
+    assert status == 200, body
+    out = json.loads(body)
+    assert error in out["opened"] and out["opened"].startswith("Error: "), out
+    assert out["closed"] == out["opened"]
+    assert sockets_worker.worker.bridge is sockets_worker.bridge
+    assert sockets_worker.bridge.failed is None
+    status, body = answered(sockets_worker.request())  # a socket of its own: refused
+    assert json.loads(body)["opened"].startswith(
+        "Error: connect() to 127.0.0.1:9 was refused: connections to loopback address")
 
 
 def test_a_small_answer_is_one_response_complete_frame(worker: InProcessWorker) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import socket
 import ssl
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,8 @@ READ_SIZE = 64 << 10  # the most one read takes (and the stream reader's buffer 
 CONNECT_TIMEOUT = 30.0  # seconds to resolve, connect and (for "on") finish the handshake
 CLOSE_TIMEOUT = 5.0  # seconds a closing socket has to flush what was written to it
 REFUSED_PORTS = frozenset({25})  # SMTP: refused by Workers too
+# Not in a hostname: getaddrinfo() ends the name at a NUL ("localhost\0.example.com").
+_NOT_IN_HOSTNAME = re.compile(r"[\x00-\x20\x7f]")
 
 _EOF = "eof"  # writer queue: the writable side closed
 _CLOSE = "close"  # writer queue: close() (after what was written before it)
@@ -358,6 +361,8 @@ class Sockets:
             self.fail(sid, "internal error: the socket's id is taken")
         elif tls not in ("off", "on", "starttls") or not 0 < port < 65536:
             self.emit([EV_SOCKET_ERROR, sid, f"connect() to {address} failed: invalid options"])
+        elif _NOT_IN_HOSTNAME.search(host):
+            self.emit([EV_SOCKET_ERROR, sid, f"connect() failed: invalid hostname {host!r}"])
         elif limit and self.worker.open_connections() >= limit:
             self.emit([EV_SOCKET_ERROR, sid, f"connect() to {address} failed: this worker "
                                              f"already has {limit} open connections"])

@@ -336,8 +336,11 @@ def test_a_malformed_action_fails_its_stream_not_the_worker(worker: InProcessWor
     ([AC_SOCKET_CONNECT, "$id", "h", 80, "maybe", 0], "connect() to h:80 failed: invalid options"),
     ([AC_SOCKET_CONNECT, "$id", "h", 0, "off", 0], "connect() to h:0 failed: invalid options"),
     ([AC_SOCKET_CONNECT, "$id", "h", 70000, "off", 0], "connect() to h:70000 failed: invalid"),
+    # getaddrinfo() would look up "localhost" (a C string ends at the NUL):
+    ([AC_SOCKET_CONNECT, "$id", "localhost\0.example", 80, "off", 0],
+     "connect() failed: invalid hostname 'localhost\\x00.example'"),
 ], ids=["port-type", "host-type", "flag", "arity", "close-arity", "transport", "port-0",
-        "port-too-big"])
+        "port-too-big", "nul"])
 def test_a_malformed_socket_action_fails_its_socket_not_the_worker(
         sockets_worker: InProcessWorker, action: list[Any], error: str) -> None:
     """cloudflare:sockets' connect() checks its arguments (a TypeError for a bad one); the

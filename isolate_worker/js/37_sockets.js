@@ -50,7 +50,8 @@ const { EV_SOCKET_OPEN, EV_SOCKET_DATA, EV_SOCKET_END, EV_SOCKET_CREDIT, EV_SOCK
 const WINDOW = 256 << 10; // bytes written ahead of Python's drain (its grants add more)
 const MAX_HOSTNAME = 253;
 const PORT = new SafeRegExp(/^[0-9]{1,5}$/);
-const HOSTNAME = new SafeRegExp(/^[^\s/\\?#@[\]]+$/); // a name or an IP address (no brackets)
+// A name or an IP address (no brackets, no control character: the lookup ends at a NUL).
+const HOSTNAME = new SafeRegExp(/^[^\s\x00-\x1f\x7f/\\?#@[\]]+$/);
 const TRANSPORTS = new primordials.SafeSet(["off", "on", "starttls"]);
 const kCreate = SymbolCtor("Socket");
 const sockets = new SafeMap(); // id -> state, while Python holds the connection

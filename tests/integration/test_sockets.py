@@ -185,6 +185,17 @@ async function handle(request) {
     }
     case "/isolate":
       return Response.json({ isolate: ISOLATE });
+    case "/control": {  // a hostname with a control character: the lookup stopped at a NUL
+      const names = ["localhost\u0000.example.com", "127.0.0.1\u0000", "a\u0001b", "a\u007fb"];
+      return Response.json(names.map((hostname) => {
+        try {
+          connect({ hostname, port }).close();
+          return "no error";
+        } catch (e) {
+          return `${e.name}: ${e.message}`;
+        }
+      }));
+    }
     case "/bad": {
       const calls = [
         () => connect(), () => connect(42), () => connect("nohost"), () => connect("h:0"),
@@ -417,6 +428,13 @@ def test_bad_arguments_throw_type_errors(servers, tcp):
     assert out["thrown"] == ["TypeError"] * 11
     assert out["string"]["error"].startswith("TypeError: This WritableStream only supports")
     assert out["tls"]["error"].startswith("TypeError: startTls() needs a socket made with")
+
+
+def test_a_hostname_with_a_control_character_is_a_type_error(servers, tcp):
+    allowed, _ = servers  # loopback allowed: "localhost\0..." would have reached localhost
+    out = get(allowed, "/control", tcp.port)
+    assert len(out) == 4 and all(e.startswith("TypeError: connect(): invalid hostname")
+                                 for e in out), out
 
 
 def test_a_socket_is_a_subrequest_and_is_closed_when_its_request_s_time_is_over(servers, tcp):

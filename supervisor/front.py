@@ -31,14 +31,11 @@ import asyncio
 import contextlib
 import functools
 import ipaddress
-import itertools
 import logging
 import os
 import re
-import secrets
 import socket
 import struct
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +44,7 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.helpers import must_be_empty_body
 from aiohttp.http_exceptions import LineTooLong
 from aiohttp.http_parser import RawRequestMessage
-from aiohttp.streams import StreamReader
+from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 from aiohttp.web_protocol import RequestHandler
 from yarl import URL
 
@@ -55,18 +52,23 @@ from isoflow import protocol as p
 from isoflow.protocol import headers as header_bytes
 
 from . import accesslog, websocket, whole
+from .exchange import CLIENT_GONE, Exchange, request_id
 from .handover import Handovers
+from .lean import LeanRequest
 from .metrics import Metrics
 from .pool import Overloaded, PoolRetired, WorkerPool
 from .rawbody import RawBody
 from .relays import Relays, flushed
 from .routing import Route
 from .streams import Stream, StreamFailed, StreamTable, WorkerGone
+from .whole import whole_body
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .server import Active
+    from .settings import Settings
+    from .workers import WorkerHandle
 
 log = logging.getLogger("isoflow.supervisor.front")
 
@@ -75,8 +77,6 @@ HOP_BY_HOP = frozenset({
     "upgrade", "content-length",
 })
 SERVER = "isoflow"
-CLIENT_GONE = 499  # nginx's status for "the client closed the connection first"
-_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")  # visible ASCII, as a client may send it
 _REROUTES = 3  # times a request may be routed again because its pool was replaced
 _IDEMPOTENT = frozenset({"GET", "HEAD"})
 # RFC 3986 host [":" port]: an IPv6 literal, or a non-empty reg-name (IPv4 included; an http
@@ -124,12 +124,16 @@ def request_url(request: web.BaseRequest) -> str:
     scheme, the Host and the target (3 µs a request); an origin-form target with no dot
     segment and no empty query or fragment comes out of that unchanged, so it is joined to
     its origin as it is (tests/test_request_url.py checks this against yarl)."""
-    raw = request.raw_path
+    return joined_url(request.scheme, request.host, request.raw_path) or str(request.url)
+
+
+def joined_url(scheme: str, host: str, raw: str) -> str | None:
+    """``request_url`` for an origin-form target that yarl would not change, else None."""
     if raw[:1] == "/" and "/." not in raw and raw[-1] not in "?#" and "?#" not in raw:
-        origin = _origin(request.scheme, request.host)
+        origin = _origin(scheme, host)
         if origin is not None:
             return origin + raw
-    return str(request.url)
+    return None
 
 
 def _with_host(headers: list[list[str]], host: str) -> list[list[str]]:
@@ -146,15 +150,16 @@ def _send_continue(request: web.BaseRequest) -> None:
 
 
 class FrontServer(web.Server):
-    """aiohttp's server, whose parser answers **431** to a header field over its limit
-    (and 414 to a request line over its own), where aiohttp says 400."""
+    """aiohttp's server for ``front``'s requests, whose parser answers **431** to a header
+    field over its limit (and 414 to a request line over its own), where aiohttp says 400."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, front: Front, *args, **kwargs) -> None:
+        self.front = front
         # The parser's error names only the limit it hit: keep the two limits apart by a
         # byte so that the handler can tell a long request line from a long field.
         if kwargs.get("max_line_size", 8190) == kwargs.get("max_field_size", 8190):
             kwargs["max_line_size"] = kwargs.get("max_line_size", 8190) + 1
-        super().__init__(*args, **kwargs)
+        super().__init__(front.handle, *args, **kwargs)
 
     def __call__(self) -> RequestHandler:
         return _FrontHandler(self, loop=self._loop, **self._kwargs)
@@ -171,16 +176,26 @@ class FrontServer(web.Server):
 
 
 class _FrontHandler(RequestHandler):
-    """aiohttp's protocol, which also records a chunked request body's raw bytes (their
-    upload can then be relayed, ``rawbody.py``), says 414 and 431 (``FrontServer``) and
-    fails a WebSocket on a client frame that is not masked (``websocket.py``)."""
+    """aiohttp's protocol, which also serves a plain GET on an idle connection itself
+    (``lean.py``), records a chunked request body's raw bytes (their upload can then be
+    relayed, ``rawbody.py``), says 414 and 431 (``FrontServer``) and fails a WebSocket on
+    a client frame that is not masked (``websocket.py``)."""
 
-    __slots__ = ("raw_body", "websocket")
+    __slots__ = ("begun", "front", "handoff", "held", "lean", "raw_body", "websocket")
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, manager: FrontServer, *args, **kwargs) -> None:
+        super().__init__(manager, *args, **kwargs)
+        self.front = manager.front
         self.raw_body: RawBody | None = None
         self.websocket: web.WebSocketResponse | None = None  # set before its handshake
+        self.lean: LeanRequest | None = None  # the lean request in flight
+        self.handoff: LeanRequest | None = None  # one aiohttp's handler is to go on with
+        self.held: list[bytes] = []  # what came while a lean request was in flight
+        self.begun = False  # aiohttp's start() has run (on Python < 3.12 it starts late)
+
+    async def start(self) -> None:
+        self.begun = True
+        await super().start()
 
     def set_parser(self, parser: Any, data_received_cb: Callable[[], None] | None = None,
                    ) -> None:
@@ -189,16 +204,73 @@ class _FrontHandler(RequestHandler):
                            data_received_cb)
 
     def data_received(self, data: bytes) -> None:
+        if self.lean is not None:  # what follows waits for the lean request's answer
+            self.held.append(data)
+            if self.transport is not None:
+                self.transport.pause_reading()
+            return
+        # aiohttp's start() waits for a request (or has yet to run): it is woken below,
+        # unless the request goes the lean way (aiohttp parses it, and does not see it).
+        waiter = self._waiter
+        idle = ((not self.begun or (waiter is not None and not waiter.done()))
+                and not self._messages and self.raw_body is None
+                and self._payload_parser is None and not self._upgraded)
+        if idle:
+            self._waiter = None
         raw = self.raw_body
         if raw is not None and not raw.add(data):
             raw = self.raw_body = None
         messages = self._messages
         before = len(messages)
-        super().data_received(data)
+        try:
+            super().data_received(data)
+        finally:
+            if idle:
+                self._waiter = waiter
         if len(messages) == before + 1:  # a request whose head ended in these bytes
             raw = self.raw_body = RawBody.start(*messages[-1], data)
         if raw is not None and raw.payload.is_eof():
             self.raw_body = None
+        if idle and messages:
+            if len(messages) == 1 and not self._close and not self._force_close:
+                lean = LeanRequest.start(self.front, self, *messages[0])
+                if lean is not None:
+                    messages.clear()
+                    self.lean = lean
+                    return
+            if waiter is not None:
+                waiter.set_result(None)
+
+    def lean_done(self, handoff: LeanRequest | None) -> None:
+        """The lean request is answered, or (``handoff``) is now aiohttp's to go on with;
+        what came meanwhile is read."""
+        self.lean = None
+        if handoff is not None:
+            self.handoff = handoff
+            self._messages.append((handoff.message, EMPTY_PAYLOAD))
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+        held = self.held
+        if held:
+            data = b"".join(held)
+            held.clear()
+            if self.transport is not None:
+                self.transport.resume_reading()
+            self.data_received(data)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        for request in (self.lean, self.handoff):  # not answered: the client is gone
+            if request is not None:
+                request.lost()
+        self.lean = self.handoff = None
+        super().connection_lost(exc)
+
+    def _process_keepalive(self) -> None:
+        if self.lean is not None:  # a request in flight: its end sets the next close time
+            self._keepalive_handle = None
+            return
+        super()._process_keepalive()
 
     def handle_error(self, request: web.BaseRequest, status: int = 500,
                      exc: BaseException | None = None,
@@ -215,24 +287,24 @@ class _FrontHandler(RequestHandler):
         return resp
 
 
+def _field_fault(raw_headers: tuple[tuple[bytes, bytes], ...], limit: int) -> str | None:
+    """What is wrong with a request's header fields: their size over ``limit``
+    ("header_too_large"), more than one Host or one that is not host[:port] ("bad_host")."""
+    size = 0
+    hosts = []
+    for k, v in raw_headers:  # one pass: the fields' size and the Host fields
+        size += len(k) + len(v) + 4
+        if len(k) == 4 and k.lower() == b"host":
+            hosts.append(v)
+    if size > limit:
+        return "header_too_large"
+    if len(hosts) > 1 or (hosts and not valid_host(hosts[0].decode("latin-1"))):
+        return "bad_host"
+    return None
+
+
 def _plain(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(status=status, text=message + "\n", headers=headers)
-
-
-@dataclass(slots=True)
-class Exchange:
-    """One request's bookkeeping, for the access log and the metrics."""
-
-    request_id: str
-    route: str = ""
-    worker: str = ""
-    status: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-    aborted: bool = False
-    finished: bool = False  # the whole response went to the client
-    close_connection: bool = False  # its upload was relayed: aiohttp's parser is behind
-    continue_due: bool = False  # the client waits for a 100 Continue before its body
 
 
 class BodyTooLarge(StreamFailed):
@@ -245,18 +317,12 @@ class BodyTimeout(StreamFailed):
         super().__init__(408, f"No request body arrived for {seconds:g} s.")
 
 
+class HeadTooLarge(StreamFailed):
+    """The request's head does not fit a frame (431)."""
+
+
 class _RetryElsewhere(Exception):
     """The worker died before answering a request that may be sent again."""
-
-
-# Request ids need to be unique, not secret: a per-process random prefix and a counter,
-# which costs no system call per request (secrets.token_hex costs one).
-_ID_PREFIX = secrets.token_hex(4)
-_ids = itertools.count(1)
-
-
-def _new_request_id() -> str:
-    return f"{_ID_PREFIX}{next(_ids) & 0xFFFFFFFF:08x}"
 
 
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
@@ -319,20 +385,25 @@ class Front:
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         loop = self.loop
-        started = loop.time()
-        settings = self.active().settings
-        header = settings.request_id_header
-        given = request.headers.get(header, "")
-        request_id = given if given and _REQUEST_ID.fullmatch(given) else _new_request_id()
-        ex = Exchange(request_id)
+        protocol = request.protocol
+        handoff = protocol.handoff  # a lean request that needs more than the lean path
+        if handoff is None:
+            started = loop.time()
+            settings = self.active().settings
+            ex = Exchange(request_id(request.headers, settings.request_id_header))
+        else:
+            protocol.handoff = None
+            started = handoff.started
+            settings = handoff.active.settings
+            ex = handoff.ex
         try:
-            resp = await self._route_and_serve(request, ex)
+            resp = await self._route_and_serve(request, ex, handoff)
             ex.status = resp.status
             if ex.close_connection and not resp.prepared:
                 resp.force_close()  # Connection: close
             if not resp.prepared:  # isoflow's own answers (4xx, 5xx) say who and which too
                 resp.headers.setdefault("Server", SERVER)
-                resp.headers.setdefault(settings.request_id_header, request_id)
+                resp.headers.setdefault(settings.request_id_header, ex.request_id)
             return resp
         except asyncio.CancelledError:  # the connection was lost (or the service stops)
             if not ex.status:
@@ -345,46 +416,59 @@ class Front:
             self.metrics.request_done(ex.route or "-", ex.status, duration, ex.bytes_in,
                                       ex.bytes_out)
             if settings.access_log and accesslog.enabled():
-                accesslog.write(accesslog.AccessRecord(
-                    request.remote or "", request.method, request.path_qs,
-                    f"{request.version.major}.{request.version.minor}", ex.status,
-                    ex.bytes_in, ex.bytes_out, duration, ex.route, ex.worker, request_id,
-                    ex.aborted,
-                ))
+                self.access_line(ex, duration, request.remote or "", request.method,
+                                 request.path_qs,
+                                 f"{request.version.major}.{request.version.minor}")
 
-    async def _route_and_serve(self, request: web.BaseRequest,
-                               ex: Exchange) -> web.StreamResponse:
-        refused = self._check_head(request)
-        if refused is not None:
-            return refused
+    @staticmethod
+    def access_line(ex: Exchange, duration: float, client: str, method: str, target: str,
+                    version: str) -> None:
+        accesslog.write(accesslog.AccessRecord(
+            client, method, target, version, ex.status, ex.bytes_in, ex.bytes_out, duration,
+            ex.route, ex.worker, ex.request_id, ex.aborted,
+        ))
+
+    async def _route_and_serve(self, request: web.BaseRequest, ex: Exchange,
+                               handoff: LeanRequest | None = None) -> web.StreamResponse:
+        if handoff is None:
+            refused = self._check_head(request)
+            if refused is not None:
+                return refused
         retry = (self.active().settings.retry_idempotent and request.method in _IDEMPOTENT
                  and not request.body_exists)
         failed = None  # the worker that died before answering, when retrying
         for _ in range(_REROUTES + 1):
-            active = self.active()
-            route = active.router.match(request.host, request.path)
-            if route is None:
-                self.metrics.rejected.labels("no_route").inc()
-                return _plain(404, "No route matches this host and path.")
-            ex.route = route.name
-            pool = active.pools[route.script]
-            limit = pool.limits.max_body_size
-            length = request.content_length
-            if limit and length is not None and length > limit:
-                return self._refused("body_too_large", 413, BodyTooLarge(limit).message)
-            stats = self.metrics.route(route.name)
-            stats.in_flight += 1
+            stream = None
+            if handoff is not None:  # routed, with a worker and a stream already
+                active, route, pool, stats = (handoff.active, handoff.route, handoff.pool,
+                                              handoff.stats)
+                stream, worker, handoff = handoff.stream, handoff.stream.worker, None
+            else:
+                active = self.active()
+                route = active.router.match(request.host, request.path)
+                if route is None:
+                    self.metrics.rejected.labels("no_route").inc()
+                    return _plain(404, "No route matches this host and path.")
+                ex.route = route.name
+                pool = active.pools[route.script]
+                limit = pool.limits.max_body_size
+                length = request.content_length
+                if limit and length is not None and length > limit:
+                    return self._refused("body_too_large", 413, BodyTooLarge(limit).message)
+                stats = self.metrics.route(route.name)
+                stats.in_flight += 1
+                try:
+                    worker = pool.take(failed) or await pool.queue()
+                except PoolRetired:
+                    stats.in_flight -= 1
+                    continue
+                except Overloaded as e:
+                    stats.in_flight -= 1
+                    self.metrics.rejected.labels(e.reason).inc()
+                    return _plain(503, e.message, {"Retry-After": "1"})
             try:
-                worker = pool.take(failed) or await pool.queue()
-            except PoolRetired:
-                stats.in_flight -= 1
-                continue
-            except Overloaded as e:
-                stats.in_flight -= 1
-                self.metrics.rejected.labels(e.reason).inc()
-                return _plain(503, e.message, {"Retry-After": "1"})
-            try:
-                return await self._serve(request, ex, active, route, pool, worker, retry)
+                return await self._serve(request, ex, active, route, pool, worker, retry,
+                                         stream)
             except _RetryElsewhere:
                 log.info("request %s: %s died before answering; retrying on another worker",
                          ex.request_id, worker.name)
@@ -395,42 +479,47 @@ class Front:
                 stats.in_flight -= 1
         return _plain(503, "The service is reloading; try again shortly.", {"Retry-After": "1"})
 
-    async def _serve(self, request: web.BaseRequest, ex: Exchange, active: Active,
-                     route: Route, pool: WorkerPool, worker,
-                     retry: bool = False) -> web.StreamResponse:
-        settings = active.settings
+    def open_stream(self, ex: Exchange, settings: Settings, worker: WorkerHandle, method: str,
+                    raw_headers: tuple[tuple[bytes, bytes], ...], target: str, host: str,
+                    url: str, remote: str, has_body: bool) -> Stream:
+        """A stream on ``worker`` with the request's head sent; a head that could not be
+        sent fails the stream (``HeadTooLarge``, or ``WorkerGone``), as a worker's answer
+        would: the handler finds that failure where it awaits the response head."""
         ex.worker = worker.name
-        stream = self.table.open(worker, ex.request_id, request.method, settings.response_window)
+        stream = self.table.open(worker, ex.request_id, method, settings.response_window)
+        header = settings.request_id_header
+        own = header.lower().encode("latin-1")  # the client's is replaced by ours
+        headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in raw_headers
+                   if k.lower() != own]
+        if target[:1] != "/":  # an absolute-form target (RFC 9112 3.2.2): its authority,
+            headers = _with_host(headers, host)  # as routed, is the Host
+        headers.append([header, ex.request_id])
+        head = p.RequestHead(stream.sid, ex.request_id, method, url, headers, remote, has_body,
+                             settings.response_window)
+        try:
+            sent = stream.send(head)
+        except p.ProtocolError as e:  # a head over the frame limit (MAX_HEAD_BYTES)
+            log.info("request %s: %s", ex.request_id, e)
+            stream.fail(HeadTooLarge(431, "The request head is too large."))
+        else:
+            if not sent:
+                stream.fail(WorkerGone("The worker is not reachable."))
+        return stream
+
+    async def _serve(self, request: web.BaseRequest, ex: Exchange, active: Active,
+                     route: Route, pool: WorkerPool, worker: WorkerHandle,
+                     retry: bool = False, stream: Stream | None = None) -> web.StreamResponse:
+        settings = active.settings
+        if stream is None:
+            stream = self.open_stream(ex, settings, worker, request.method, request.raw_headers,
+                                      request.raw_path, request.host, request_url(request),
+                                      request.remote or "", request.body_exists)
         upload: asyncio.Task | None = None
         try:
-            header = settings.request_id_header
-            own = header.lower().encode("latin-1")  # the client's is replaced by ours
-            headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.raw_headers
-                       if k.lower() != own]
-            if request.raw_path[:1] != "/":  # an absolute-form target (RFC 9112 3.2.2): its
-                headers = _with_host(headers, request.host)  # authority, as routed, is Host
-            headers.append([header, ex.request_id])
             has_body = request.body_exists
             ex.continue_due = has_body and request.version >= HttpVersion11 and \
                 request.headers.get("Expect", "").lower() == "100-continue"
-            head = p.RequestHead(
-                stream.sid, ex.request_id, request.method, request_url(request), headers,
-                request.remote or "", has_body, settings.response_window,
-            )
-            try:
-                sent = stream.send(head)
-            except p.ProtocolError as e:  # a head over the frame limit (MAX_HEAD_BYTES)
-                log.info("request %s: %s", ex.request_id, e)
-                stream.fail(StreamFailed(431, "The request head is too large."))
-                resp = _plain(431, "The request head is too large.")
-                resp.force_close()
-                return resp
-            if not sent:
-                stream.fail(WorkerGone("The worker is not reachable."))
-                if retry:
-                    raise _RetryElsewhere
-                return _plain(502, "The worker is not reachable.")
-            if has_body:
+            if has_body and stream.failure is None:
                 upload = self.loop.create_task(
                     self._upload(stream, request, pool, ex))
             wall_time = route.wall_time or pool.limits.wall_time
@@ -443,8 +532,8 @@ class Front:
                 if retry and isinstance(e, WorkerGone):
                     raise _RetryElsewhere from None
                 resp = _plain(e.status, e.message)
-                if isinstance(e, BodyTooLarge | BodyTimeout):
-                    resp.force_close()  # the rest of the body stays unread
+                if isinstance(e, BodyTooLarge | BodyTimeout | HeadTooLarge):
+                    resp.force_close()  # the rest of the request stays unread
                 return resp
             return await self._respond(request, stream, rhead, pool, ex)
         finally:
@@ -452,9 +541,9 @@ class Front:
                 upload.cancel()
             if stream.failure is None:
                 stream.cancel("client gone or request ended")
-            self._release(stream, pool)
+            self.release(stream, pool)
 
-    def _release(self, stream: Stream, pool: WorkerPool) -> None:
+    def release(self, stream: Stream, pool: WorkerPool) -> None:
         """The stream is over for its worker (at the end, or once its body is relayed)."""
         if not stream.closed:
             if (relay := stream.untaken_relay()) is not None:
@@ -496,18 +585,26 @@ class Front:
             return self._refused("bad_request", 501,
                                  "Only the chunked transfer coding is supported.")
         limit = self.active().settings.max_header_size
-        size = 0
-        hosts = []
-        for k, v in request.raw_headers:  # one pass: the fields' size and the Host fields
-            size += len(k) + len(v) + 4
-            if len(k) == 4 and k.lower() == b"host":
-                hosts.append(v)
-        if size > limit:
+        fault = _field_fault(request.raw_headers, limit)
+        if fault == "header_too_large":
             return self._refused("header_too_large", 431,
                                  f"The request header fields are larger than {limit} bytes.")
-        if len(hosts) > 1 or (hosts and not valid_host(hosts[0].decode("latin-1"))):
+        if fault == "bad_host":
             return self._refused("bad_host", 400, "The Host header is not a valid host[:port].")
         return None
+
+    def lean_url(self, handler: _FrontHandler, message: Any, settings: Settings) -> str | None:
+        """The URL the script sees of a GET the lean path may serve (``lean.py``): its
+        head passes ``_check_head`` (an HTTP/1.1 request, an origin-form target, no
+        transfer coding, header fields within their limit, one valid Host) and
+        ``request_url`` needs no yarl; else None."""
+        raw = message.path
+        if raw[:1] != "/" or "Transfer-Encoding" in message.headers:
+            return None
+        host = message.headers.get("Host")
+        if host is None or _field_fault(message.raw_headers, settings.max_header_size):
+            return None
+        return joined_url("https" if handler.ssl_context is not None else "http", host, raw)
 
     def _refused(self, reason: str, status: int, message: str) -> web.Response:
         """A request refused before it reaches a worker, counted by ``reason``; the
@@ -531,15 +628,17 @@ class Front:
                         stream.request_id, head.status)
             return _plain(502, f"The script answered an invalid status {head.status}.")
         ex.status = head.status  # what the client gets, even if it leaves before we return
-        fields = self._fields(head, ex.request_id)
+        fields = self.response_fields(head, ex.request_id)
         length = head.length
-        body = stream.take_complete_body()
         if request.method == "HEAD":
-            length = _head_fields(fields, head.status, length, body)
+            length = _head_fields(fields, head.status, length, stream.take_complete_body())
             body = None
-        if body is not None and (length < 0 or length == len(body)):
-            if not must_be_empty_body(request.method, head.status):
+        else:
+            body = whole_body(request.method, stream, head)
+            if body is not None:
                 return await self._send_whole(request, head.status, fields, body, ex)
+            body = stream.take_complete_body()
+        if body is not None and (length < 0 or length == len(body)):
             resp: web.StreamResponse = web.Response(status=head.status, body=body,
                                                     reason=_reason(head.status))
             length = len(body)
@@ -569,7 +668,7 @@ class Front:
             resp.force_close()
         return resp
 
-    def _fields(self, head: p.ResponseHead, request_id: str) -> list[tuple[str, str]]:
+    def response_fields(self, head: p.ResponseHead, request_id: str) -> list[tuple[str, str]]:
         """The response's header fields for the client: the script's less the hop-by-hop
         ones (the fixed ones, and every field its Connection names), with Server and the
         request id added when the script sent neither."""
@@ -610,22 +709,14 @@ class Front:
         (``whole.py``), then wait only while the client does not read (``send_timeout``)."""
         keep_alive = request.keep_alive and not ex.close_connection
         reason = _reason(status)
-        try:
-            head = whole.head_bytes(request.version, status, reason, fields, len(body),
-                                    keep_alive)
-        except ValueError:
-            return self._invalid_head(ex)
-        resp = whole.WholeResponse(status, reason, keep_alive)
         transport = request.transport
         if transport is None or transport.is_closing():
             ex.aborted = True
-            resp.force_close()
-            return resp
-        if len(body) <= _JOIN_MAX:
-            transport.write(head + body)
-        else:
-            transport.writelines((head, body))
-        ex.bytes_out = len(body)
+            return whole.WholeResponse(status, reason, False)
+        if not self.write_whole(transport, request.version, status, fields, body, keep_alive,
+                                ex):
+            return self._invalid_head(ex)
+        resp = whole.WholeResponse(status, reason, keep_alive)
         protocol = request.protocol
         if protocol.writing_paused:
             send_timeout = self.active().settings.send_timeout
@@ -637,6 +728,23 @@ class Front:
                 return resp
         ex.finished = True
         return resp
+
+    def write_whole(self, transport: asyncio.Transport, version: tuple[int, int], status: int,
+                    fields: list[tuple[str, str]], body: bytes, keep_alive: bool,
+                    ex: Exchange) -> bool:
+        """Head and body in one write (``whole.py``); False, and nothing written, for a
+        head with a control character in a field (``_invalid_head``)."""
+        try:
+            head = whole.head_bytes(version, status, _reason(status), fields, len(body),
+                                    keep_alive)
+        except ValueError:
+            return False
+        if len(body) <= _JOIN_MAX:
+            transport.write(head + body)
+        else:
+            transport.writelines((head, body))
+        ex.bytes_out = len(body)
+        return True
 
     async def _send_body(self, request: web.BaseRequest, stream: Stream,
                          resp: web.StreamResponse, length: int, pool: WorkerPool,
@@ -800,7 +908,7 @@ class Front:
         """The rest of the body is on the upstream socket the worker handed over: the
         worker is released at once (it may even die meanwhile) and the body moves socket to
         socket (relays.py). Aborts the response if it cannot complete."""
-        self._release(stream, pool)
+        self.release(stream, pool)
 
         def count(n: int) -> None:
             ex.bytes_out += n

@@ -227,7 +227,7 @@ class Service:
         # whole request head: it bounds slow heads (slowloris) as well as idle keep-alive.
         # auto_decompress=False: the script gets the body exactly as sent, matching its
         # Content-Encoding and Content-Length headers (and no decompression bomb here).
-        server = FrontServer(self.front.handle, handler_cancellation=True, access_log=None,
+        server = FrontServer(self.front, handler_cancellation=True, access_log=None,
                             max_line_size=settings.max_line_size,
                             max_field_size=settings.max_field_size,
                             max_headers=settings.max_headers,

@@ -228,6 +228,13 @@ class Stream:
         finally:
             deadlines.discard(self)
 
+    def on_head(self, callback: Callable[[asyncio.Future[p.ResponseHead]], None],
+                timeout: float) -> None:
+        """:meth:`head` for a callback (the lean path's): ``callback(future)`` once the head
+        came, the stream failed or ``timeout`` passed (TimeoutError)."""
+        self._deadlines.add(self, timeout)
+        self._head.add_done_callback(callback)
+
     def _head_timeout(self) -> None:
         if not self._head.done():
             self._head.set_exception(TimeoutError())
@@ -319,6 +326,7 @@ class StreamTable:
 
     def close(self, stream: Stream) -> None:
         stream.closed = True
+        self.deadlines.discard(stream)
         self.streams.pop(stream.sid, None)
         stream.worker.streams.discard(stream.sid)
         stream._wake_request_credit()

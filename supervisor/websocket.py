@@ -42,7 +42,7 @@ from isoflow.protocol.stream import Phase
 from .streams import Stream, StreamFailed
 
 if TYPE_CHECKING:
-    from .front import Exchange
+    from .exchange import Exchange
     from .settings import Limits
 
 log = logging.getLogger("isoflow.supervisor.websocket")

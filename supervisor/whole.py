@@ -13,12 +13,17 @@ changes; the fields' check against header injection is the one aiohttp's seriali
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aiohttp import HttpVersion10, HttpVersion11, web
 from aiohttp.abc import AbstractStreamWriter
-from aiohttp.helpers import rfc822_formatted_time
+from aiohttp.helpers import must_be_empty_body, rfc822_formatted_time
 
+from isoflow import protocol as p
 from isoflow.protocol.headers import encode_head
+
+if TYPE_CHECKING:
+    from .streams import Stream
 
 
 def head_bytes(version: tuple[int, int], status: int, reason: str,
@@ -49,6 +54,19 @@ def head_bytes(version: tuple[int, int], status: int, reason: str,
     elif version == HttpVersion11:
         lines.append("Connection: close")
     return encode_head(lines)
+
+
+def whole_body(method: str, stream: Stream, head: p.ResponseHead) -> bytes | None:
+    """The body, taken from ``stream``, of a response that goes whole (``_send_whole``): a
+    status with a body, all of it arrived, as long as its head said; else None (nothing
+    taken)."""
+    if not 200 <= head.status <= 599 or must_be_empty_body(method, head.status):
+        return None
+    body = stream.take_complete_body()
+    if body is None or head.length < 0 or head.length == len(body):
+        return body
+    stream.push_back(body)  # the worker broke its own Content-Length: _respond aborts
+    return None
 
 
 class WholeResponse(web.StreamResponse):

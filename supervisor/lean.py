@@ -29,6 +29,7 @@ from aiohttp.streams import EmptyStreamReader
 
 from . import accesslog
 from .exchange import CLIENT_GONE, Exchange, request_id
+from .pool import PoolRetired
 from .whole import whole_body
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class LeanRequest:
         stats = front.metrics.route(route.name)
         try:
             worker = pool.take()
-        except Exception:  # PoolRetired: aiohttp's path routes it again
+        except PoolRetired:  # aiohttp's path routes it again
             return None
         if worker is None:  # the path that queues is aiohttp's
             return None

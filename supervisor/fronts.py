@@ -19,8 +19,13 @@ The main process owns what must exist once:
 * cron triggers and the remote-worker listener run in front 0 only.
 
 A front that dies is restarted (with backoff); the connections it held fail visibly, as a
-worker's do: the kernel resets them. The fronts die with the main process
-(``PR_SET_PDEATHSIG``), whatever killed it.
+worker's do: the kernel resets them. A front that is alive but does not answer (stopped,
+its loop stuck) would keep its place among the ``SO_REUSEPORT`` sockets and leave the
+connections the kernel hands it waiting for ever: the main process asks each serving front
+for ``/healthz`` on its admin socket every ``heartbeat_interval`` and kills (SIGKILL) one that
+has not answered for ``heartbeat_timeout``, as a pool does a worker; it is then restarted as
+a dead one is. The fronts die with the main process (``PR_SET_PDEATHSIG``), whatever killed
+it.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ log = logging.getLogger("isoflow.supervisor.fronts")
 ADMIN_SOCKET = "admin.sock"
 PINNED = "pinned"  # the main process's folder of what the fronts serve (Pinned)
 RESTART_MIN, RESTART_MAX = 0.5, 30.0  # seconds before a dead front is started again
+READY_WAIT = 2.0  # seconds /readyz waits for each front's answer (all are asked at once)
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,8 @@ class FrontProcess:
         self.ready = asyncio.Event()
         self.started = 0.0
         self.backoff = RESTART_MIN
+        self.heard = 0.0  # when it last answered the heartbeat (monotonic)
+        self.probe: asyncio.Task | None = None  # the heartbeat's question in flight
 
     @property
     def serving(self) -> bool:
@@ -232,6 +240,7 @@ class Main:
             lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", 0))
         try:
             if (await reader.readline()).strip() == b"ready":
+                front.heard = time.monotonic()
                 front.ready.set()
         finally:
             transport.close()
@@ -249,6 +258,49 @@ class Main:
         await asyncio.sleep(delay)
         if not self.stopping:
             await self._spawn(front)
+
+    # -- the heartbeat ----------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        """Ask every serving front each ``heartbeat_interval`` whether its loop answers; kill
+        one silent for ``heartbeat_timeout`` (``_watch_exit`` restarts it)."""
+        interval = self.settings.heartbeat_interval
+        timeout = self.settings.heartbeat_timeout
+        last = time.monotonic()
+        while not self.stopping:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            # This loop held past its interval (the main process stopped or starved) asked
+            # nothing and read no answer: not the fronts' fault (pool.py's heartbeat too).
+            held = now - last - interval
+            last = now
+            for front in self.fronts:
+                if held > interval:
+                    front.heard = min(now, front.heard + held)
+                if front.serving and not self.stopping:
+                    self._beat(front, now, timeout)
+
+    def _beat(self, front: FrontProcess, now: float, timeout: float) -> None:
+        """One heartbeat tick of a serving front: kill it if silent too long, else ask."""
+        assert front.process is not None
+        silent = now - front.heard
+        if silent > timeout:
+            log.error("front %d (pid %d) has not answered for %.1f s; killing it",
+                      front.index, front.process.pid, silent)
+            front.ready.clear()  # down from now, as a dead one is
+            with contextlib.suppress(ProcessLookupError):
+                front.process.kill()
+        elif front.probe is None or front.probe.done():
+            front.probe = asyncio.get_running_loop().create_task(
+                self._probe(front, front.process, timeout))
+
+    async def _probe(self, front: FrontProcess, process: asyncio.subprocess.Process,
+                     timeout: float) -> None:
+        """Ask ``process`` for /healthz; an answer is a heartbeat."""
+        with contextlib.suppress(OSError, aiohttp.ClientError, TimeoutError):
+            status, _ = await self._ask(front, "GET", "/healthz", timeout)
+            if status == 200 and front.process is process:
+                front.heard = time.monotonic()
 
     def _signal(self, sig: int) -> None:
         for front in self.fronts:
@@ -290,7 +342,7 @@ class Main:
                 with contextlib.suppress(ProcessLookupError):
                     front.process.kill()
                 await front.process.wait()
-        for task in list(self._tasks):
+        for task in [*self._tasks, *(f.probe for f in self.fronts if f.probe is not None)]:
             task.cancel()
         if self.admin is not None:
             await self.admin.cleanup()
@@ -367,22 +419,32 @@ class Main:
 
     # -- the metrics listener ---------------------------------------------------------------
 
-    async def _ask(self, front: FrontProcess, method: str, path: str) -> tuple[int, bytes]:
+    async def _ask(self, front: FrontProcess, method: str, path: str,
+                   timeout: float = 10.0) -> tuple[int, bytes]:
         connector = aiohttp.UnixConnector(path=str(front.admin_socket))
-        timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session, \
+        limit = aiohttp.ClientTimeout(total=timeout)
+        async with aiohttp.ClientSession(connector=connector, timeout=limit) as session, \
                 session.request(method, f"http://front{path}") as response:
             return response.status, await response.read()
 
-    async def _ask_all(self, path: str) -> list[tuple[FrontProcess, int, bytes]]:
+    async def _ask_all(self, path: str,
+                       timeout: float = 10.0) -> list[tuple[FrontProcess, int, bytes]]:
         async def one(front: FrontProcess) -> tuple[FrontProcess, int, bytes]:
             try:
-                status, body = await self._ask(front, "GET", path)
-            except (OSError, aiohttp.ClientError, TimeoutError) as e:
+                status, body = await self._ask(front, "GET", path, timeout)
+            except TimeoutError:
+                return front, 503, self._silence(front, timeout).encode()
+            except (OSError, aiohttp.ClientError) as e:
                 return front, 503, f"not reachable: {e}".encode()
             return front, status, body
 
         return await asyncio.gather(*(one(front) for front in self.fronts))
+
+    def _silence(self, front: FrontProcess, waited: float) -> str:
+        """Why ``front`` is not ready when it did not answer within ``waited`` seconds."""
+        pid = front.process.pid if front.process is not None else 0
+        return (f"not answering (pid {pid}: nothing within {waited:g} s, last heartbeat "
+                f"{time.monotonic() - front.heard:.1f} s ago)")
 
     async def _admin(self, request: web.BaseRequest) -> web.StreamResponse:
         if request.path == "/__scheduled":  # cron triggers live in front 0
@@ -415,7 +477,8 @@ class Main:
             # unready (or a load balancer would drop a host that serves); one that is up
             # but not ready does, and so does having none up.
             down = [f for f in self.fronts if not f.serving]
-            answers = await self._ask_all("/readyz")
+            wait = min(READY_WAIT, self.settings.heartbeat_timeout)
+            answers = await self._ask_all("/readyz", wait)
             reasons = [f"front {f.index}: {body.decode().strip()}" for f, status, body in answers
                        if status != 200 and f not in down]
             if len(down) == len(self.fronts):
@@ -515,6 +578,7 @@ async def serve_many(settings: Settings, argv: list[str], count: int) -> int:
                     "(docs/performance.md, Many fronts)", count, os.cpu_count() or 1)
     urls = ", ".join(f"{lst.scheme}://{lst.host}:{lst.port}" for lst in settings.listeners)
     log.info("isoflow serving %s with %d workers over %d fronts", urls, workers, count)
+    main._run(main._heartbeat())
     main.notifier.ready(f"serving {urls} with {count} fronts")
     try:
         await stop.wait()

@@ -10,8 +10,9 @@ on the same ports with ``SO_REUSEPORT``, so the kernel spreads connections over 
 The main process owns what must exist once:
 
 * the config: it checks the scripts once before any front starts (the fronts find the
-  compiled bundles in the cache), and forwards SIGHUP: each front reloads, and the main
-  process writes one outcome for ``isoflow reload`` (ok only if every front took it);
+  compiled bundles in the cache), and forwards SIGHUP: each front reloads (one that is
+  starting is signalled once it serves: early.py), and the main process writes one
+  outcome for ``isoflow reload`` (ok only if every front took it);
 * drains: SIGTERM and SIGINT go to every front, which finish their streams;
 * systemd: READY, RELOADING and STOPPING come from it alone (``NotifyAccess=main``);
 * the metrics listener: ``/metrics`` sums every front's metrics (each front serves its
@@ -51,7 +52,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from isoflow.isolate_worker.parent import die_with_parent
 
-from . import pidfile
+from . import early, pidfile
 from .admin import from_browser
 from .config import ConfigError, load, script_errors
 from .notify import Notifier
@@ -63,6 +64,7 @@ log = logging.getLogger("isoflow.supervisor.fronts")
 ADMIN_SOCKET = "admin.sock"
 PINNED = "pinned"  # the main process's folder of what the fronts serve (Pinned)
 RESTART_MIN, RESTART_MAX = 0.5, 30.0  # seconds before a dead front is started again
+RELOAD_WAIT = 120.0  # seconds a reload waits for every front's outcome
 READY_WAIT = 2.0  # seconds /readyz waits for each front's answer (all are asked at once)
 
 
@@ -108,6 +110,13 @@ class FrontRole:
         with contextlib.suppress(OSError):
             os.write(fd, b"ready\n")
             os.close(fd)
+
+
+def _as_front(parent: int) -> None:
+    """In a front, between fork and exec: SIGHUP and SIGTERM wait until it can take them
+    (early.py), and it dies with the main process."""
+    early.block()
+    die_with_parent(parent, signal.SIGTERM)
 
 
 def split(total: int, count: int) -> list[int]:
@@ -221,7 +230,7 @@ class Main:
         try:
             front.process = await asyncio.create_subprocess_exec(
                 *args, stdin=asyncio.subprocess.DEVNULL, pass_fds=(write_fd,),
-                preexec_fn=functools.partial(die_with_parent, os.getpid(), signal.SIGTERM))
+                preexec_fn=functools.partial(_as_front, os.getpid()))
         finally:
             os.close(write_fd)
         front.started = time.monotonic()
@@ -371,8 +380,11 @@ class Main:
         return "\n".join(errors) or None, settings.config_text
 
     async def reload(self) -> None:
-        """SIGHUP every front; one outcome once each has said how its reload went."""
+        """SIGHUP every front once it serves; one outcome once each has said how its reload
+        went."""
         async with self._reload_lock:
+            if self.stopping:
+                return
             self.notifier.reloading()
             refusal, config_text = await self._refusal()
             if refusal is not None:
@@ -385,18 +397,12 @@ class Main:
                     pidfile.write_status(self.pid_path, self.reload_count, False, message)
                 self.notifier.ready(f"serving with {self.count} fronts")
                 return
-            before = {f.index: (pidfile.read_status(f.status_path) or {}).get("count", 0)
-                      for f in self.fronts}
             self.pinned.next()
-            self._signal(signal.SIGHUP)
-            outcomes: dict[int, dict] = {}
-            deadline = time.monotonic() + 120.0
-            while len(outcomes) < len(self.fronts) and time.monotonic() < deadline:
-                for front in self.fronts:
-                    status = pidfile.read_status(front.status_path)
-                    if status is not None and status.get("count", 0) > before[front.index]:
-                        outcomes[front.index] = status
-                await asyncio.sleep(0.05)
+            deadline = time.monotonic() + RELOAD_WAIT
+            found = await asyncio.gather(*(self._reload_front(f, deadline)
+                                           for f in self.fronts))
+            outcomes = {f.index: status for f, status in zip(self.fronts, found, strict=True)
+                        if status is not None}
             ok = len(outcomes) == len(self.fronts) and all(s.get("ok") for s in
                                                            outcomes.values())
             if ok:
@@ -416,6 +422,35 @@ class Main:
                 pidfile.write_status(self.pid_path, self.reload_count, ok, message)
             (log.info if ok else log.error)("reload: %s", message)
             self.notifier.ready(f"serving with {self.count} fronts")
+
+    async def _reload_front(self, front: FrontProcess, deadline: float) -> dict | None:
+        """``front``'s outcome of the reload: signalled once it serves (one that is starting
+        has not taken SIGHUP yet), again once it serves anew if it dies first; None if it
+        has none by ``deadline``."""
+        while time.monotonic() < deadline and not self.stopping:
+            if not front.serving:
+                await asyncio.sleep(0.05)
+                continue
+            status = await self._signal_reload(front, deadline)
+            if status is not None:
+                return status
+        return None
+
+    async def _signal_reload(self, front: FrontProcess, deadline: float) -> dict | None:
+        """SIGHUP the serving ``front``; its reload's status, or None if it ended or
+        ``deadline`` passed first."""
+        process = front.process
+        assert process is not None
+        before = (pidfile.read_status(front.status_path) or {}).get("count", 0)
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGHUP)
+        while time.monotonic() < deadline and front.process is process \
+                and process.returncode is None and not self.stopping:
+            status = pidfile.read_status(front.status_path)
+            if status is not None and status.get("count", 0) > before:
+                return status
+            await asyncio.sleep(0.05)
+        return None
 
     # -- the metrics listener ---------------------------------------------------------------
 
@@ -563,9 +598,8 @@ async def serve_many(settings: Settings, argv: list[str], count: int) -> int:
         pidfile.write(main.pid_path)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, main.request_reload)
+    early.release(loop, {signal.SIGINT: stop.set, signal.SIGTERM: stop.set,
+                         signal.SIGHUP: main.request_reload})
     workers = 0
     for name, spec in settings.scripts.items():
         running = sum(split(spec.workers, count))  # at least one a front
@@ -584,7 +618,7 @@ async def serve_many(settings: Settings, argv: list[str], count: int) -> int:
         await stop.wait()
         log.info("shutting down: the fronts finish their requests (up to %.0f s)",
                  settings.shutdown_grace)
-        loop.remove_signal_handler(signal.SIGHUP)
+        early.refuse(loop, signal.SIGHUP, "the service is stopping")
     finally:
         await main.stop()
     return 0

@@ -1,5 +1,5 @@
 """``python -m isoflow.supervisor`` is the ``isoflow`` command."""
 
-from .cli import main
+from .early import run
 
-main()
+run()

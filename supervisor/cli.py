@@ -30,7 +30,7 @@ from isoflow.isolate_worker.eventloop import run as run_event_loop
 from isoflow.isolate_worker.malloc import keep_freed_memory
 
 from . import config as config_file
-from . import logsetup, pidfile, wrangler
+from . import early, logsetup, pidfile, wrangler
 from .keyfile import KeyFileError, keygen, load_keypair, load_public_key
 from .settings import Limits, Listener, Settings, default_workers
 
@@ -243,6 +243,8 @@ def fail(message: str, code: int = 2) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command not in ("serve", "dev"):
+        early.unblock()  # SIGHUP and SIGTERM keep their default action (early.py)
     if args.command == "check":
         sys.exit(_check(parser, args))
     if args.command == "reload":
@@ -254,6 +256,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = _serve_settings(parser, args)
     if args.command == "dev":
         _dev_settings(settings, args)
+    early.hold()  # a SIGHUP or SIGTERM from now waits until the service can act on it
     logsetup.configure(settings.log_level, settings.log_format)
     if (args.front is not None or settings.fronts == 1) and any(
             spec.workers > 0 for spec in settings.scripts.values()):

@@ -10,8 +10,9 @@ on the same ports with ``SO_REUSEPORT``, so the kernel spreads connections over 
 The main process owns what must exist once:
 
 * the config: it checks the scripts once before any front starts (the fronts find the
-  compiled bundles in the cache), and forwards SIGHUP: each front reloads, and the main
-  process writes one outcome for ``isoflow reload`` (ok only if every front took it);
+  compiled bundles in the cache), and forwards SIGHUP: each front reloads (one that is
+  starting is signalled once it serves: early.py), and the main process writes one
+  outcome for ``isoflow reload`` (ok only if every front took it);
 * drains: SIGTERM and SIGINT go to every front, which finish their streams;
 * systemd: READY, RELOADING and STOPPING come from it alone (``NotifyAccess=main``);
 * the metrics listener: ``/metrics`` sums every front's metrics (each front serves its
@@ -19,8 +20,13 @@ The main process owns what must exist once:
 * cron triggers and the remote-worker listener run in front 0 only.
 
 A front that dies is restarted (with backoff); the connections it held fail visibly, as a
-worker's do: the kernel resets them. The fronts die with the main process
-(``PR_SET_PDEATHSIG``), whatever killed it.
+worker's do: the kernel resets them. A front that is alive but does not answer (stopped,
+its loop stuck) would keep its place among the ``SO_REUSEPORT`` sockets and leave the
+connections the kernel hands it waiting for ever: the main process asks each serving front
+for ``/healthz`` on its admin socket every ``heartbeat_interval`` and kills (SIGKILL) one that
+has not answered for ``heartbeat_timeout``, as a pool does a worker; it is then restarted as
+a dead one is. The fronts die with the main process (``PR_SET_PDEATHSIG``), whatever killed
+it.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from isoflow.isolate_worker.parent import die_with_parent
 
-from . import pidfile
+from . import early, pidfile
 from .admin import from_browser
 from .config import ConfigError, load, script_errors
 from .notify import Notifier
@@ -58,6 +64,8 @@ log = logging.getLogger("isoflow.supervisor.fronts")
 ADMIN_SOCKET = "admin.sock"
 PINNED = "pinned"  # the main process's folder of what the fronts serve (Pinned)
 RESTART_MIN, RESTART_MAX = 0.5, 30.0  # seconds before a dead front is started again
+RELOAD_WAIT = 120.0  # seconds a reload waits for every front's outcome
+READY_WAIT = 2.0  # seconds /readyz waits for each front's answer (all are asked at once)
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,13 @@ class FrontRole:
         with contextlib.suppress(OSError):
             os.write(fd, b"ready\n")
             os.close(fd)
+
+
+def _as_front(parent: int) -> None:
+    """In a front, between fork and exec: SIGHUP and SIGTERM wait until it can take them
+    (early.py), and it dies with the main process."""
+    early.block()
+    die_with_parent(parent, signal.SIGTERM)
 
 
 def split(total: int, count: int) -> list[int]:
@@ -163,6 +178,8 @@ class FrontProcess:
         self.ready = asyncio.Event()
         self.started = 0.0
         self.backoff = RESTART_MIN
+        self.heard = 0.0  # when it last answered the heartbeat (monotonic)
+        self.probe: asyncio.Task | None = None  # the heartbeat's question in flight
 
     @property
     def serving(self) -> bool:
@@ -213,7 +230,7 @@ class Main:
         try:
             front.process = await asyncio.create_subprocess_exec(
                 *args, stdin=asyncio.subprocess.DEVNULL, pass_fds=(write_fd,),
-                preexec_fn=functools.partial(die_with_parent, os.getpid(), signal.SIGTERM))
+                preexec_fn=functools.partial(_as_front, os.getpid()))
         finally:
             os.close(write_fd)
         front.started = time.monotonic()
@@ -232,6 +249,7 @@ class Main:
             lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", 0))
         try:
             if (await reader.readline()).strip() == b"ready":
+                front.heard = time.monotonic()
                 front.ready.set()
         finally:
             transport.close()
@@ -249,6 +267,49 @@ class Main:
         await asyncio.sleep(delay)
         if not self.stopping:
             await self._spawn(front)
+
+    # -- the heartbeat ----------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        """Ask every serving front each ``heartbeat_interval`` whether its loop answers; kill
+        one silent for ``heartbeat_timeout`` (``_watch_exit`` restarts it)."""
+        interval = self.settings.heartbeat_interval
+        timeout = self.settings.heartbeat_timeout
+        last = time.monotonic()
+        while not self.stopping:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            # This loop held past its interval (the main process stopped or starved) asked
+            # nothing and read no answer: not the fronts' fault (pool.py's heartbeat too).
+            held = now - last - interval
+            last = now
+            for front in self.fronts:
+                if held > interval:
+                    front.heard = min(now, front.heard + held)
+                if front.serving and not self.stopping:
+                    self._beat(front, now, timeout)
+
+    def _beat(self, front: FrontProcess, now: float, timeout: float) -> None:
+        """One heartbeat tick of a serving front: kill it if silent too long, else ask."""
+        assert front.process is not None
+        silent = now - front.heard
+        if silent > timeout:
+            log.error("front %d (pid %d) has not answered for %.1f s; killing it",
+                      front.index, front.process.pid, silent)
+            front.ready.clear()  # down from now, as a dead one is
+            with contextlib.suppress(ProcessLookupError):
+                front.process.kill()
+        elif front.probe is None or front.probe.done():
+            front.probe = asyncio.get_running_loop().create_task(
+                self._probe(front, front.process, timeout))
+
+    async def _probe(self, front: FrontProcess, process: asyncio.subprocess.Process,
+                     timeout: float) -> None:
+        """Ask ``process`` for /healthz; an answer is a heartbeat."""
+        with contextlib.suppress(OSError, aiohttp.ClientError, TimeoutError):
+            status, _ = await self._ask(front, "GET", "/healthz", timeout)
+            if status == 200 and front.process is process:
+                front.heard = time.monotonic()
 
     def _signal(self, sig: int) -> None:
         for front in self.fronts:
@@ -290,7 +351,7 @@ class Main:
                 with contextlib.suppress(ProcessLookupError):
                     front.process.kill()
                 await front.process.wait()
-        for task in list(self._tasks):
+        for task in [*self._tasks, *(f.probe for f in self.fronts if f.probe is not None)]:
             task.cancel()
         if self.admin is not None:
             await self.admin.cleanup()
@@ -319,8 +380,11 @@ class Main:
         return "\n".join(errors) or None, settings.config_text
 
     async def reload(self) -> None:
-        """SIGHUP every front; one outcome once each has said how its reload went."""
+        """SIGHUP every front once it serves; one outcome once each has said how its reload
+        went."""
         async with self._reload_lock:
+            if self.stopping:
+                return
             self.notifier.reloading()
             refusal, config_text = await self._refusal()
             if refusal is not None:
@@ -333,18 +397,12 @@ class Main:
                     pidfile.write_status(self.pid_path, self.reload_count, False, message)
                 self.notifier.ready(f"serving with {self.count} fronts")
                 return
-            before = {f.index: (pidfile.read_status(f.status_path) or {}).get("count", 0)
-                      for f in self.fronts}
             self.pinned.next()
-            self._signal(signal.SIGHUP)
-            outcomes: dict[int, dict] = {}
-            deadline = time.monotonic() + 120.0
-            while len(outcomes) < len(self.fronts) and time.monotonic() < deadline:
-                for front in self.fronts:
-                    status = pidfile.read_status(front.status_path)
-                    if status is not None and status.get("count", 0) > before[front.index]:
-                        outcomes[front.index] = status
-                await asyncio.sleep(0.05)
+            deadline = time.monotonic() + RELOAD_WAIT
+            found = await asyncio.gather(*(self._reload_front(f, deadline)
+                                           for f in self.fronts))
+            outcomes = {f.index: status for f, status in zip(self.fronts, found, strict=True)
+                        if status is not None}
             ok = len(outcomes) == len(self.fronts) and all(s.get("ok") for s in
                                                            outcomes.values())
             if ok:
@@ -365,24 +423,63 @@ class Main:
             (log.info if ok else log.error)("reload: %s", message)
             self.notifier.ready(f"serving with {self.count} fronts")
 
+    async def _reload_front(self, front: FrontProcess, deadline: float) -> dict | None:
+        """``front``'s outcome of the reload: signalled once it serves (one that is starting
+        has not taken SIGHUP yet), again once it serves anew if it dies first; None if it
+        has none by ``deadline``."""
+        while time.monotonic() < deadline and not self.stopping:
+            if not front.serving:
+                await asyncio.sleep(0.05)
+                continue
+            status = await self._signal_reload(front, deadline)
+            if status is not None:
+                return status
+        return None
+
+    async def _signal_reload(self, front: FrontProcess, deadline: float) -> dict | None:
+        """SIGHUP the serving ``front``; its reload's status, or None if it ended or
+        ``deadline`` passed first."""
+        process = front.process
+        assert process is not None
+        before = (pidfile.read_status(front.status_path) or {}).get("count", 0)
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGHUP)
+        while time.monotonic() < deadline and front.process is process \
+                and process.returncode is None and not self.stopping:
+            status = pidfile.read_status(front.status_path)
+            if status is not None and status.get("count", 0) > before:
+                return status
+            await asyncio.sleep(0.05)
+        return None
+
     # -- the metrics listener ---------------------------------------------------------------
 
-    async def _ask(self, front: FrontProcess, method: str, path: str) -> tuple[int, bytes]:
+    async def _ask(self, front: FrontProcess, method: str, path: str,
+                   timeout: float = 10.0) -> tuple[int, bytes]:
         connector = aiohttp.UnixConnector(path=str(front.admin_socket))
-        timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session, \
+        limit = aiohttp.ClientTimeout(total=timeout)
+        async with aiohttp.ClientSession(connector=connector, timeout=limit) as session, \
                 session.request(method, f"http://front{path}") as response:
             return response.status, await response.read()
 
-    async def _ask_all(self, path: str) -> list[tuple[FrontProcess, int, bytes]]:
+    async def _ask_all(self, path: str,
+                       timeout: float = 10.0) -> list[tuple[FrontProcess, int, bytes]]:
         async def one(front: FrontProcess) -> tuple[FrontProcess, int, bytes]:
             try:
-                status, body = await self._ask(front, "GET", path)
-            except (OSError, aiohttp.ClientError, TimeoutError) as e:
+                status, body = await self._ask(front, "GET", path, timeout)
+            except TimeoutError:
+                return front, 503, self._silence(front, timeout).encode()
+            except (OSError, aiohttp.ClientError) as e:
                 return front, 503, f"not reachable: {e}".encode()
             return front, status, body
 
         return await asyncio.gather(*(one(front) for front in self.fronts))
+
+    def _silence(self, front: FrontProcess, waited: float) -> str:
+        """Why ``front`` is not ready when it did not answer within ``waited`` seconds."""
+        pid = front.process.pid if front.process is not None else 0
+        return (f"not answering (pid {pid}: nothing within {waited:g} s, last heartbeat "
+                f"{time.monotonic() - front.heard:.1f} s ago)")
 
     async def _admin(self, request: web.BaseRequest) -> web.StreamResponse:
         if request.path == "/__scheduled":  # cron triggers live in front 0
@@ -415,7 +512,8 @@ class Main:
             # unready (or a load balancer would drop a host that serves); one that is up
             # but not ready does, and so does having none up.
             down = [f for f in self.fronts if not f.serving]
-            answers = await self._ask_all("/readyz")
+            wait = min(READY_WAIT, self.settings.heartbeat_timeout)
+            answers = await self._ask_all("/readyz", wait)
             reasons = [f"front {f.index}: {body.decode().strip()}" for f, status, body in answers
                        if status != 200 and f not in down]
             if len(down) == len(self.fronts):
@@ -500,9 +598,8 @@ async def serve_many(settings: Settings, argv: list[str], count: int) -> int:
         pidfile.write(main.pid_path)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, main.request_reload)
+    early.release(loop, {signal.SIGINT: stop.set, signal.SIGTERM: stop.set,
+                         signal.SIGHUP: main.request_reload})
     workers = 0
     for name, spec in settings.scripts.items():
         running = sum(split(spec.workers, count))  # at least one a front
@@ -515,12 +612,13 @@ async def serve_many(settings: Settings, argv: list[str], count: int) -> int:
                     "(docs/performance.md, Many fronts)", count, os.cpu_count() or 1)
     urls = ", ".join(f"{lst.scheme}://{lst.host}:{lst.port}" for lst in settings.listeners)
     log.info("isoflow serving %s with %d workers over %d fronts", urls, workers, count)
+    main._run(main._heartbeat())
     main.notifier.ready(f"serving {urls} with {count} fronts")
     try:
         await stop.wait()
         log.info("shutting down: the fronts finish their requests (up to %.0f s)",
                  settings.shutdown_grace)
-        loop.remove_signal_handler(signal.SIGHUP)
+        early.refuse(loop, signal.SIGHUP, "the service is stopping")
     finally:
         await main.stop()
     return 0

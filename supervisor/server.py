@@ -33,7 +33,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from isoflow import protocol as p
 from isoflow.isolate_worker import heap
 
-from . import logsetup, pidfile
+from . import early, logsetup, pidfile
 from .admin import Admin
 from .channel import Channel
 from .config import ConfigError, load, make_ssl_context, script_errors
@@ -483,9 +483,8 @@ async def serve(settings: Settings, front: FrontRole | None = None,
         return 2
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, service.request_reload)
+    early.release(loop, {signal.SIGINT: stop.set, signal.SIGTERM: stop.set,
+                         signal.SIGHUP: service.request_reload})
     if front is None:
         log.info("isoflow serving %s", service.describe())
     else:
@@ -508,7 +507,7 @@ async def serve(settings: Settings, front: FrontRole | None = None,
             await watcher.stop()
         log.info("shutting down: finishing requests in flight (up to %.0f s)",
                  service.settings.shutdown_grace)
-        loop.remove_signal_handler(signal.SIGHUP)
+        early.refuse(loop, signal.SIGHUP, "the service is stopping")
     finally:
         await service.stop()
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -187,3 +188,80 @@ def test_a_front_restarted_after_a_refused_reload_serves_what_the_others_do(ops,
 def _cmdline(pid: int) -> str:
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         return f.read().replace(b"\0", b" ").decode()
+
+
+HEARTBEAT_CONFIG = """
+[server]
+fronts = 2
+heartbeat_interval = 0.5
+heartbeat_timeout = @TIMEOUT@
+
+[metrics]
+port = @METRICS@
+
+[[listeners]]
+port = @PORT@
+
+[scripts.app]
+path = "app.mjs"
+workers = 2
+
+[[routes]]
+script = "app"
+"""
+
+
+def _front_pid(server, index: int) -> int:
+    (pid,) = [p for p in children(server.pid) if f"--front {index}/2" in _cmdline(p)]
+    return pid
+
+
+def _resume(server, pid: int) -> None:
+    """SIGCONT ``pid`` if it is still a process of ``server``'s (a failed test's cleanup)."""
+    if pid in descendants(server.pid):
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_a_stopped_front_is_named_by_readyz_then_killed_and_restarted(ops):
+    """A front that does not answer (SIGSTOP) keeps its SO_REUSEPORT socket: the kernel would
+    hand it about half the new connections for ever. /readyz names it within its bounded
+    wait; the main process kills it after heartbeat_timeout and starts it again, and then
+    every connection is served."""
+    server = ops(HEARTBEAT_CONFIG.replace("@TIMEOUT@", "5"), files={"app.mjs": VERSION})
+    server.wait_log(r"front 1/2 serving")  # logged in the loop turn after it said ready
+    stopped = _front_pid(server, 1)
+    os.kill(stopped, signal.SIGSTOP)
+    try:
+        began = time.monotonic()
+        status, _, text = run(fetch(server.metrics_url("/readyz")))
+        took = time.monotonic() - began
+        assert status == 503, text
+        assert f"front 1: not answering (pid {stopped}".encode() in text, text
+        assert took < 8, f"/readyz took {took:.1f} s"  # 2 s per front (10 s before)
+        server.wait_log(rf"front 1 \(pid {stopped}\) has not answered for [\d.]+ s; "
+                        r"killing it", timeout=30)
+        server.wait_log(r"front 1/2 serving", count=2, timeout=60)
+    finally:
+        _resume(server, stopped)
+    for _ in range(20):  # each its own connection, spread by the kernel over both fronts
+        assert run(asyncio.wait_for(fetch(server.url("/")), 10))[0] == 200
+    assert run(fetch(server.metrics_url("/readyz")))[:3:2] == (200, b"ready\n")
+
+
+def test_a_main_process_held_longer_than_the_timeout_kills_no_front(ops):
+    """The time the main process's own loop was held (stopped here for over twice
+    heartbeat_timeout) is not counted against the fronts, which answered all along."""
+    server = ops(HEARTBEAT_CONFIG.replace("@TIMEOUT@", "3"), files={"app.mjs": VERSION})
+    fronts = [_front_pid(server, 0), _front_pid(server, 1)]
+    os.kill(server.pid, signal.SIGSTOP)
+    try:
+        time.sleep(7)
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+    # Its answer takes turns of the loop, the first of which runs the heartbeat's overdue
+    # tick; then a few more ticks.
+    assert run(fetch(server.metrics_url("/readyz")))[0] == 200
+    time.sleep(2)
+    assert "has not answered" not in server.log()
+    assert [_front_pid(server, 0), _front_pid(server, 1)] == fronts
+    assert run(fetch(server.url("/")))[0] == 200

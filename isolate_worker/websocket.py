@@ -9,12 +9,14 @@ Two kinds of socket, one set of bridge events and actions:
   back once JavaScript dispatched it, earlier pieces at once (a message is bounded by the
   size limit). Messages to the supervisor leave in pieces within its response credit;
   what credit does not cover yet waits here (at most what JavaScript handed over beyond the
-  credit it was told of: one message).
+  credit it was told of: one message). A message costs its bytes and ``WS_MESSAGE_COST``
+  more (protocol/stream.py), either way, so that empty messages are paced as data is.
 * **outbound**: ``new WebSocket(url)`` or ``fetch()`` with ``Upgrade: websocket``, connected
   with aiohttp's ``ws_connect`` through the fetch client's session, so the same address
   policy applies (``AddressPolicy``, at connect time). The reader takes a message from the
   upstream only while JavaScript has credit for it; the writer grants JavaScript send credit
-  back once aiohttp has written a message (it drains the socket).
+  back once aiohttp has written a message (it drains the socket). Credit is counted as for
+  served sockets: a message's bytes and ``WS_MESSAGE_COST``.
 
 Every open socket of either kind counts against ``websocket_connections``, with the TCP
 sockets of ``cloudflare:sockets`` (sockets.py): ``Worker.open_connections``.
@@ -155,8 +157,9 @@ class Outbound:
                     continue  # the socket is closing: a message now is not delivered
                 binary = msg.type is aiohttp.WSMsgType.BINARY
                 data = msg.data if binary else msg.data.encode()
-                self.credit.available -= len(data)
-                self.owed.append(len(data))
+                cost = len(data) + p.WS_MESSAGE_COST
+                self.credit.available -= cost
+                self.owed.append(cost)
                 self.sockets.emit_data([EV_WS_MESSAGE, self.wid, int(binary)], data)
                 continue
             if msg.type is aiohttp.WSMsgType.CLOSE:
@@ -192,7 +195,7 @@ class Outbound:
                         await ws.send_str(data.decode("utf-8", "replace"))  # type: ignore[union-attr]
                 except (ConnectionError, RuntimeError):
                     return
-                emit([EV_WS_CREDIT, self.wid, len(data)])
+                emit([EV_WS_CREDIT, self.wid, len(data) + p.WS_MESSAGE_COST])
             else:
                 code, reason = item
                 if self.close_sent:
@@ -382,11 +385,13 @@ class WebSockets:
         worker = self.worker
         if core.finished:
             return
-        while s.out and (core.peer_credit > 0 or len(s.out[0][1]) == 0):
+        while s.out:
             item = s.out[0]
             binary, view, sent = item
-            n = min(len(view) - sent, core.peer_credit, PIECE)
-            fin = sent + n == len(view)
+            piece = p.ws_piece(len(view) - sent, core.peer_credit, PIECE)
+            if piece is None:
+                break  # until the supervisor's next grant
+            n, fin = piece
             worker._send(core.send(p.WsMessage(s.sid, binary, fin, view[sent : sent + n])))
             item[2] = sent + n
             if fin:
@@ -407,7 +412,7 @@ class WebSockets:
         if entry.core.receive(frame) is None:  # its phase and credit checked
             return  # late: it crossed the end of the stream
         if isinstance(frame, p.WsMessage):
-            size = len(frame.data)
+            size = p.message_cost(frame)
             s.incoming.append(frame.data)
             if not frame.fin:
                 self._consumed(s, size)

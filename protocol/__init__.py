@@ -43,6 +43,7 @@ from .frames import (
     encode,
 )
 from .stream import (
+    WS_MESSAGE_COST,
     LocalProtocolError,
     Outcome,
     Phase,
@@ -50,16 +51,17 @@ from .stream import (
     Role,
     StreamCore,
     is_websocket_upgrade,
+    message_cost,
+    ws_piece,
 )
 
 __all__ = [
-    "INLINE_MAX", "MAX_BODY_CHUNK", "VERSION", "Batch", "Cancel", "DirectEnd", "Fatal",
-    "FlowControlError", "Frame", "FrameType", "Goodbye", "Hello", "LocalProtocolError", "Log",
-    "Outcome", "Phase", "Ping", "Pong", "ProtocolError", "RemoteProtocolError", "RequestBody",
-    "RequestCredit", "RequestEnd", "RequestHead", "ResponseBody", "ResponseComplete",
-    "ResponseCredit", "ResponseDirect",
-    "ResponseEnd", "ResponseError", "ResponseHead", "ResponseRelay", "Role", "Scheduled",
-    "Shutdown", "StreamCore", "UploadRelay", "WsClose", "WsMessage", "decode", "decode_batch",
-    "encode",
-    "is_websocket_upgrade",
+    "INLINE_MAX", "MAX_BODY_CHUNK", "VERSION", "WS_MESSAGE_COST", "Batch", "Cancel",
+    "DirectEnd", "Fatal", "FlowControlError", "Frame", "FrameType", "Goodbye", "Hello",
+    "LocalProtocolError", "Log", "Outcome", "Phase", "Ping", "Pong", "ProtocolError",
+    "RemoteProtocolError", "RequestBody", "RequestCredit", "RequestEnd", "RequestHead",
+    "ResponseBody", "ResponseComplete", "ResponseCredit", "ResponseDirect", "ResponseEnd",
+    "ResponseError", "ResponseHead", "ResponseRelay", "Role", "Scheduled", "Shutdown",
+    "StreamCore", "UploadRelay", "WsClose", "WsMessage", "decode", "decode_batch", "encode",
+    "is_websocket_upgrade", "message_cost", "ws_piece",
 ]

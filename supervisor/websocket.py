@@ -5,7 +5,8 @@ any other. If the script answers 101 with a ``webSocket``, the stream switches t
 (protocol/stream.py) and :func:`serve` takes the connection over: aiohttp's
 ``WebSocketResponse`` does the protocol (handshake, masking, fragmentation, ping/pong, the
 close handshake, the message size limit), and messages travel to and from the worker as
-WS_MESSAGE frames under the stream's credit:
+WS_MESSAGE frames under the stream's credit, where a message costs its bytes and
+``WS_MESSAGE_COST`` more (protocol/stream.py: a flood of empty messages is paced as data is):
 
 * client -> worker: a message is read from the client only while the worker has granted
   request credit, and goes in pieces that never exceed it. A script that does not take its
@@ -324,7 +325,7 @@ class _Socket:
         """Client -> worker, only while the worker has granted credit."""
         ws, stream, sid = self.ws, self.stream, self.stream.sid
         while True:
-            await stream.wait_request_credit()
+            await stream.wait_request_credit(p.WS_MESSAGE_COST)  # (an empty message's)
             if (stream.failure is not None or stream.closed or stream.finished
                     or self.closer is not None):  # (our close reads the client's answer)
                 return
@@ -338,18 +339,8 @@ class _Socket:
                 binary = msg.type is WSMsgType.BINARY
                 data = memoryview(msg.data if binary else msg.data.encode())
                 self.ex.bytes_in += len(data)
-                while True:
-                    n = min(len(data), stream.request_credit, PIECE)
-                    if n <= 0 and data:
-                        await stream.wait_request_credit()
-                        if stream.failure is not None or stream.closed or stream.finished:
-                            return
-                        continue
-                    if not self._to_worker(p.WsMessage(sid, binary, n == len(data), data[:n])):
-                        return
-                    data = data[n:]
-                    if not data:
-                        break
+                if not await self._forward(binary, data):
+                    return
             elif msg.type is WSMsgType.CLOSE:
                 code, reason = msg.data or 1005, msg.extra or ""
                 if code >= 5000:  # no such code (RFC 6455, 7.4.2; aiohttp checks < 3000)
@@ -373,6 +364,24 @@ class _Socket:
                 if msg.type is WSMsgType.CLOSED and not ws.closed:
                     self._to_worker(p.WsClose(sid, 1006, "the client went away"))
                 return
+
+    async def _forward(self, binary: bool, data: memoryview) -> bool:
+        """A client's message to the worker, in pieces as its credit comes (a message costs
+        its bytes and WS_MESSAGE_COST); False if the stream ended meanwhile."""
+        stream = self.stream
+        while True:
+            piece = p.ws_piece(len(data), stream.request_credit, PIECE)
+            if piece is None:
+                await stream.wait_request_credit(stream.request_credit + 1)
+                if stream.failure is not None or stream.closed or stream.finished:
+                    return False
+                continue
+            n, fin = piece
+            if not self._to_worker(p.WsMessage(stream.sid, binary, fin, data[:n])):
+                return False
+            if fin:
+                return True
+            data = data[n:]
 
     async def _outbound(self) -> None:
         """Worker -> client: whole messages, credit back once the socket took them. The
@@ -411,14 +420,14 @@ class _Socket:
                 closing = (WSCloseCode.MESSAGE_TOO_BIG, "message too big")
                 break
             if not item.fin:
-                stream.consumed(len(item.data))  # bounded by the limit: the rest may come
+                stream.consumed(p.message_cost(item))  # bounded by the limit: the rest may come
                 continue
             data = b"".join(pieces) if len(pieces) > 1 else item.data
             pieces, size = [], 0
             if not item.binary:
                 data = text_payload(bytes(data))
             batch += (frame_head(item.binary, len(data)), data)
-            owed += len(item.data)
+            owed += p.message_cost(item)
         if batch and not await self._write(batch, owed):
             return
         await self._close(*closing)

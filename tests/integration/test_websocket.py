@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from isoflow.protocol import WS_MESSAGE_COST
 from tests.conftest import fetch, run
 from tests.processes import ISOFLOW, LoggedProcess, free_port, wait_until
 from tests.procstats import RssSampler
@@ -81,6 +83,25 @@ async function outbound(target) {
     out.fetch = `${e.constructor.name}: ${e.message}`;
   }
   return Response.json(out);
+}
+
+// Sockets held un-accepted (their messages wait in the runtime) until a second request takes
+// them: how many messages it finds waiting is how many the credit let through.
+const holding = new Map();
+
+/** accept() a held socket: the count of messages it found waiting (dispatched on one task
+ * by accept()), and a promise of the count once `end` arrives. */
+async function takeHeld(socket) {
+  let first = 0, total = 0, burst = true;
+  const ended = new Promise((resolve) => socket.addEventListener("message", (e) => {
+    total++;
+    if (burst) first++;
+    if (e.data === "end") resolve(total);
+  }));
+  socket.accept();
+  await sleep(0); // after the task accept() dispatches the waiting messages on
+  burst = false;
+  return { first, ended };
 }
 
 function errorName(fn) {
@@ -187,6 +208,23 @@ export default {
       ws.onopen = () => ws.send("left open");
       return new Response("opened");
     }
+    if (path === "/release") { // the socket /hold keeps: accept()ed now
+      const { first, ended } = await takeHeld(holding.get(url.searchParams.get("id")));
+      ended.then((total) => holding.get(url.searchParams.get("id")).send(`total ${total}`));
+      return Response.json(first);
+    }
+    if (path === "/outbound-hold") { // an upgrade fetch, accept()ed once /outbound-release says
+      const r = await fetch(url.searchParams.get("u"), { headers: { Upgrade: "websocket" } });
+      await new Promise((resolve) => holding.set("outbound", resolve));
+      const { first, ended } = await takeHeld(r.webSocket);
+      const total = await Promise.race([ended, sleep(10000)]);
+      r.webSocket.close(1000);
+      return Response.json({ first, total });
+    }
+    if (path === "/outbound-release") {
+      holding.get("outbound")();
+      return new Response("released");
+    }
     if (path === "/api") {
       const [a, b] = Object.values(new WebSocketPair());
       const errors = {
@@ -227,6 +265,19 @@ export default {
         }
         server.send("end");
       })();
+    } else if (path === "/hold") {
+      holding.set(url.searchParams.get("id"), server);
+    } else if (path === "/empty-flood") { // empty messages, more than any credit covers
+      server.accept();
+      server.addEventListener("message", () => { // (once the socket is the client's)
+        const n = +url.searchParams.get("n");
+        let i = 0;
+        try {
+          for (; i < n; i++) server.send("");
+        } catch (e) {
+          console.log(`empty flood: ${e.constructor.name} after ${i} sends`);
+        }
+      });
     } else if (path === "/flood") {
       server.accept();
       const chunk = new Uint8Array(64 << 10);
@@ -612,6 +663,115 @@ def test_a_script_that_does_not_take_messages_stops_the_client(server):
     assert stalled_at <= total <= stalled_at + (60 << 10)
 
 
+def _waiting_messages(server, ident: str, n: int) -> tuple[int, bool, str]:
+    """A client's ``n`` empty messages, a ping and "end" to a script that holds the socket
+    un-accepted: how many the script found waiting once it accept()ed, whether the ping was
+    answered before that (all ``n`` were taken from the client), and the script's count
+    once "end" came."""
+    async def go():
+        reader, writer = await _raw_connect(server.port, f"/hold?id={ident}")
+        writer.write(b"".join(_frame(0x1, b"") for _ in range(n)) + _frame(0x9, b"sync")
+                     + _frame(0x1, b"end"))  # not drained: the front may stop reading
+        try:
+            answered = await asyncio.wait_for(_read_frame(reader), 3) == (0xA, b"sync")
+        except TimeoutError:
+            answered = False
+        status, _, body = await fetch(url(server, f"/release?id={ident}"))
+        assert status == 200, body
+        while True:
+            opcode, payload = await asyncio.wait_for(_read_frame(reader), 30)
+            if opcode == 0x1:
+                writer.close()
+                return json.loads(body), answered, payload.decode()
+    return run(go())
+
+
+def test_empty_messages_from_a_client_are_paced_by_the_credit(server):
+    """An empty message cost no credit: a client's flood of them reached a script that did
+    not take them without end (the worker grew to its memory limit). Now each costs
+    WS_MESSAGE_COST, so the worker holds at most its window's worth (its request window,
+    256 KiB, and one message, 64 KiB) and the rest waits in the client's connection; none
+    is lost."""
+    n = 60_000  # 360 KB of frames: 7.5 MB of credit
+    waiting, answered, total = _waiting_messages(server, "empty", n)
+    bound = ((256 << 10) + LIMIT) // WS_MESSAGE_COST  # 2560
+    assert waiting <= 2 * bound, (waiting, bound)
+    assert not answered  # the ping waited behind the messages the credit held back
+    assert total == f"total {n + 1}"
+
+
+def test_empty_messages_from_an_upstream_are_paced_by_the_credit(server):
+    """The same for an outbound socket: an upstream's empty messages were read without end
+    while the script took none. Now the reader stops at the socket's window (1 MiB of
+    credit: 8192 empty messages) until the script takes them."""
+    n = 60_000
+    answered: list[bool] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(10)
+        port = listener.getsockname()[1]
+
+        def peer() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(15)
+                _answer_handshake(conn)
+                conn.sendall(b"\x81\x00" * n + b"\x89\x04sync")
+                conn.settimeout(3)
+                try:  # the pong comes once the reader took every message before the ping
+                    answered.append(b"\x8a" in conn.recv(64))
+                except TimeoutError:
+                    answered.append(False)
+                conn.settimeout(15)
+                conn.sendall(b"\x81\x03end")
+                with contextlib.suppress(OSError):
+                    while conn.recv(65536):
+                        pass
+
+        thread = threading.Thread(target=peer, daemon=True)
+        thread.start()
+
+        async def go():
+            held = asyncio.create_task(
+                fetch(url(server, f"/outbound-hold?u=http://127.0.0.1:{port}/")))
+            await asyncio.to_thread(wait_until, lambda: answered, 10)
+            status, _, body = await fetch(url(server, "/outbound-release"))
+            assert (status, body) == (200, b"released")
+            return await held
+        status, _, body = run(go())
+        thread.join(15)
+    assert status == 200, body
+    r = json.loads(body)
+    assert r["first"] <= 2 * (1 << 20) // WS_MESSAGE_COST, r
+    assert answered == [False]
+    assert r["total"] == n + 1, r
+
+
+def test_a_scripts_empty_messages_are_paced_by_the_credit(server):
+    """A script's empty sends went out without credit, however slowly the client read (the
+    front held them all). Now each costs WS_MESSAGE_COST: beyond the credit they wait in the
+    runtime, and past its send buffer (16 MiB of cost: 131072 messages) the socket closes
+    with 1011."""
+    n = 150_000
+
+    async def go():
+        session, ws = await _session_ws(url(server, f"/empty-flood?n={n}"))
+        async with session:
+            await ws.send_str("go")
+            got = 0
+            while True:
+                msg = await ws.receive(timeout=10)
+                if msg.type is not aiohttp.WSMsgType.TEXT:
+                    return got, msg.type, msg.data
+                assert msg.data == ""
+                got += 1
+    got, kind, code = run(go())
+    assert (kind, code) == (aiohttp.WSMsgType.CLOSE, 1011)
+    assert got <= 2 * ((1 << 20) + LIMIT) // WS_MESSAGE_COST  # the credit's worth
+    (sends,) = server.wait_log(r"empty flood: TypeError after (\d+) sends")
+    assert int(sends.group(1)) < n
+    server.wait_log("send buffer over")
+
+
 def test_a_client_that_does_not_read_bounds_the_memory_of_both_processes(server):
     n = 256  # 16 MiB in 64 KiB messages
     front = server.pid
@@ -798,6 +958,18 @@ def test_an_outbound_socket_left_open_is_closed_when_its_request_runs_out_of_tim
     assert time.monotonic() - started >= 0.9  # wall_time_after_response, not at once
 
 
+def _answer_handshake(conn: socket.socket) -> None:
+    """Read a client's WebSocket handshake from ``conn`` and answer it with a 101."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += conn.recv(4096)
+    key = re.search(rb"(?i)sec-websocket-key: *(\S+)", head).group(1)
+    accept = base64.b64encode(hashlib.sha1(
+        key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+
+
 def test_an_outbound_socket_closed_while_its_peer_reads_nothing_is_dropped(server):
     """A peer that floods pings and reads nothing: our pongs fill the connection, and the
     Close frame waited behind them for good (4 MB of buffers kept, and a worker that could
@@ -812,15 +984,7 @@ def test_an_outbound_socket_closed_while_its_peer_reads_nothing_is_dropped(serve
             conn, _ = listener.accept()
             with conn:
                 conn.settimeout(15)
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    head += conn.recv(4096)
-                key = re.search(rb"(?i)sec-websocket-key: *(\S+)", head).group(1)
-                accept = base64.b64encode(hashlib.sha1(
-                    key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
-                conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                             b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept
-                             + b"\r\n\r\n")
+                _answer_handshake(conn)
                 ping = b"\x89\x7d" + b"p" * 125
                 try:
                     for _ in range(200_000):  # 25 MB of pings, never a byte read

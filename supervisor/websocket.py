@@ -11,7 +11,9 @@ WS_MESSAGE frames under the stream's credit, where a message costs its bytes and
 * client -> worker: a message is read from the client only while the worker has granted
   request credit, and goes in pieces that never exceed it. A script that does not take its
   messages stops the reads, aiohttp's reader queue fills and pauses the socket: TCP
-  backpressure, as for request bodies.
+  backpressure, as for request bodies. Pings are answered here (a pong waits for the client
+  at most ``send_timeout``, as a message does), and every ``_TURN`` frames the front's
+  other work gets a turn.
 * worker -> client: a message is written once all its pieces arrived, as a frame of our
   own (unmasked, unfragmented, uncompressed: :func:`frame_head`), with every other message
   already at hand in the same write; its final piece's credit goes back once the socket took
@@ -57,6 +59,7 @@ _OWN_FIELDS = frozenset({
 })
 _UNSENDABLE = frozenset({1005, 1006, 1015})  # codes that never appear in a close frame
 _JOIN_MAX = 16384  # messages written at once are joined into one buffer up to this size
+_TURN = 16  # frames taken from a client before the front's other work gets a turn
 _HEAD16 = struct.Struct("!BBH").pack
 _HEAD64 = struct.Struct("!BBQ").pack
 _CLOSE_CODE = struct.Struct("!H").pack
@@ -183,7 +186,7 @@ async def serve(request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
     """Answer the 101 the script gave and carry messages until the socket is closed."""
     protocols = [t.strip() for k, v in head.headers if k.lower() == "sec-websocket-protocol"
                  for t in v.split(",") if t.strip()]
-    ws = web.WebSocketResponse(protocols=protocols, autoclose=False, autoping=True,
+    ws = web.WebSocketResponse(protocols=protocols, autoclose=False, autoping=False,
                                # aiohttp refuses a message of max_msg_size bytes already
                                max_msg_size=limits.websocket_max_message + 1, compress=False,
                                timeout=CLOSE_TIMEOUT)
@@ -322,9 +325,16 @@ class _Socket:
                                       reason))
 
     async def _inbound(self) -> None:
-        """Client -> worker, only while the worker has granted credit."""
+        """Client -> worker, only while the worker has granted credit; pings answered here.
+        Every _TURN frames the front's other work gets a turn: aiohttp hands over what it
+        has read without suspending (a client's flood of tiny frames or pings held every
+        other connection for a second at a time)."""
         ws, stream, sid = self.ws, self.stream, self.stream.sid
+        frames = 0
         while True:
+            frames += 1
+            if frames % _TURN == 0:
+                await asyncio.sleep(0)
             await stream.wait_request_credit(p.WS_MESSAGE_COST)  # (an empty message's)
             if (stream.failure is not None or stream.closed or stream.finished
                     or self.closer is not None):  # (our close reads the client's answer)
@@ -334,6 +344,12 @@ class _Socket:
                 msg = await ws.receive()
             finally:
                 self.receiving = False
+            if msg.type is WSMsgType.PING:
+                if not await self._pong(msg.data):
+                    return
+                continue
+            if msg.type is WSMsgType.PONG:
+                continue
             self.last = self.loop.time()
             if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
                 binary = msg.type is WSMsgType.BINARY
@@ -364,6 +380,20 @@ class _Socket:
                 if msg.type is WSMsgType.CLOSED and not ws.closed:
                     self._to_worker(p.WsClose(sid, 1006, "the client went away"))
                 return
+
+    async def _pong(self, data: bytes) -> bool:
+        """Answer a client's ping. A client that has taken nothing for ``send_timeout`` is
+        given up on, as for messages (aiohttp's autoping waited for it for good). False:
+        the connection is gone."""
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                await self.ws.pong(data)
+        except TimeoutError:
+            self._give_up()
+            return False
+        except ConnectionError:
+            return False
+        return True
 
     async def _forward(self, binary: bool, data: memoryview) -> bool:
         """A client's message to the worker, in pieces as its credit comes (a message costs
@@ -451,16 +481,22 @@ class _Socket:
                 async with asyncio.timeout(self.send_timeout):
                     await self.request.writer.drain()
             except TimeoutError:
-                log.warning("request %s: the client took no WebSocket message for %g s; "
-                            "closing", self.stream.request_id, self.send_timeout)
-                self.stream.cancel("the client does not read")
-                transport.abort()
+                self._give_up()
                 return False
             except ConnectionError:
                 return False
         if owed:
             self.stream.consumed(owed)
         return True
+
+    def _give_up(self) -> None:
+        """The client has taken nothing for ``send_timeout``: its connection is aborted."""
+        log.warning("request %s: the client took no WebSocket message for %g s; closing",
+                    self.stream.request_id, self.send_timeout)
+        self.stream.cancel("the client does not read")
+        transport = self.request.transport
+        if transport is not None:
+            transport.abort()
 
     async def _idle(self) -> None:
         timeout = self.limits.websocket_idle_timeout

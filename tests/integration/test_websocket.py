@@ -508,8 +508,13 @@ def test_an_aiohttp_clients_answer_to_the_scripts_close_reaches_the_script(serve
     assert not line.group(0).endswith("aborted"), line.group(0)
 
 
-async def _raw_connect(port: int, path: str):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def _raw_connect(port: int, path: str, rcvbuf: int = 0):
+    sock = socket.socket()
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    reader, writer = await asyncio.open_connection(sock=sock)
     key = base64.b64encode(os.urandom(16)).decode()
     writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
@@ -816,6 +821,87 @@ def test_a_client_that_reads_nothing_is_cut_off_after_send_timeout(server):
     assert last.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR,
                          aiohttp.WSMsgType.CLOSE), last
     assert took < 5  # what the buffers held, then the end
+
+
+def test_a_client_that_pings_and_reads_nothing_is_cut_off_after_send_timeout(server):
+    """Pongs wait for the client as messages do: one that has taken nothing for
+    ``send_timeout`` (2 s) is cut off. (aiohttp's autoping waited for it for good: the
+    connection stayed until ``websocket_idle_timeout``, 300 s.)"""
+    async def go():
+        _, writer = await _raw_connect(server.port, "/echo?pinger", rcvbuf=4096)
+        pings = _frame(0x9, b"p" * 125) * 100  # 13 KB: 12.7 KB of pongs
+        started = time.monotonic()
+        blocked = 0  # writes the front did not take within 0.5 s
+        for sent in range(2000):  # at most 26 MB, for at most 20 s
+            if time.monotonic() - started > 20:
+                break
+            try:
+                writer.write(pings)
+                await asyncio.wait_for(writer.drain(), 0.5)
+            except TimeoutError:
+                blocked += 1
+            except ConnectionError as e:
+                writer.close()
+                return type(e).__name__, sent, blocked
+        writer.close()
+        return "still open", sent, blocked
+    outcome = run(go())
+    assert outcome[0] in ("ConnectionResetError", "BrokenPipeError"), outcome
+    (line,) = server.wait_log(r'"GET /echo\?pinger HTTP/1.1" 101 [^\n]* id=(\w+)')
+    server.wait_log(f"request {line.group(1)}: the client took no WebSocket message for 2 s")
+
+
+def test_a_ping_flood_does_not_hold_the_other_connections(server):
+    """aiohttp hands over the frames it has read without suspending, and its autoping
+    answered each ping inside: three clients flooding empty pings (and reading their pongs)
+    held every other request of the front for 3 s at a time. The front now takes at most 16
+    frames of a client before its other work runs: a request to another script, on another
+    connection, is answered within 10-50 ms here while the flood goes on."""
+    stop = threading.Event()
+    pinged = [0, 0, 0]
+
+    def flood(i: int) -> None:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        with sock:
+            key = base64.b64encode(os.urandom(16))
+            sock.sendall(b"GET /echo?flood HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key
+                         + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            threading.Thread(target=_discard, args=(sock,), daemon=True).start()
+            pings = bytes((0x89, 0x80, 0, 0, 0, 0)) * 20_000  # empty, masked with zeros
+            deadline = time.monotonic() + 6
+            while not stop.is_set() and time.monotonic() < deadline and pinged[i] < 2_000_000:
+                try:
+                    sock.sendall(pings)
+                except OSError:
+                    return
+                pinged[i] += 20_000
+
+    floods = [threading.Thread(target=flood, args=(i,), daemon=True) for i in range(3)]
+    for thread in floods:
+        thread.start()
+    try:
+        wait_until(lambda: min(pinged) >= 100_000, timeout=10)
+        took = []
+        for _ in range(4):
+            started = time.monotonic()
+            status, _, _ = run(fetch(url(server, "/strict/api")))
+            took.append(time.monotonic() - started)
+            assert status == 200
+        still_flooding = not stop.is_set() and all(t.is_alive() for t in floods)
+    finally:
+        stop.set()
+        for thread in floods:
+            thread.join(10)
+    assert max(took) < 2, took
+    assert still_flooding, pinged  # (the requests were answered during the flood)
+
+
+def _discard(sock: socket.socket) -> None:
+    """Read and drop what comes on ``sock`` until it is closed."""
+    with contextlib.suppress(OSError):
+        while sock.recv(1 << 16):
+            pass
 
 
 def test_sends_past_the_buffer_limit_close_the_socket_with_1011(server):

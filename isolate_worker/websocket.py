@@ -59,7 +59,6 @@ WINDOW = 1 << 20  # bytes an outbound socket may hand JavaScript before it takes
 GOING_AWAY = 1001
 TRY_AGAIN_LATER = 1013
 CLOSE_TIMEOUT = 5.0  # seconds the peer has to answer our Close frame
-_NOT_ON_THE_WIRE = frozenset({1004, 1005, 1006, 1015})  # codes a Close frame must not carry
 
 
 def _joined(pieces: list[bytes]) -> bytes:
@@ -167,7 +166,7 @@ class Outbound:
                 # same code, RFC 6455 5.5.1). Either way the close event carries its code
                 # (1005 when it had none) and reason.
                 code, reason, clean = msg.data or 1005, msg.extra or "", True
-                if msg.data and (msg.data >= 5000 or msg.data in _NOT_ON_THE_WIRE):
+                if msg.data and not p.close_code_allowed(msg.data):
                     # No such code from a peer (RFC 6455, 7.4): the connection fails.
                     code, reason, clean = 1002, "invalid close code", False
                 if not self.close_sent:
@@ -236,12 +235,9 @@ async def _send_close(ws: aiohttp.ClientWebSocketResponse, code: int, reason: st
     """Send a Close frame: empty for 1005 (no status code, RFC 6455 7.1.5), else the code
     and the reason. (aiohttp's close() always sends a code, and reads the answer itself,
     dropping its reason: the frame is written here and the reader takes the answer.)"""
-    payload = b"" if code == 1005 else _sendable(code).to_bytes(2, "big") + reason.encode()
+    payload = (b"" if code == 1005
+               else p.sendable_close_code(code).to_bytes(2, "big") + reason.encode())
     await ws._writer.send_frame(payload, aiohttp.WSMsgType.CLOSE)
-
-
-def _sendable(code: int) -> int:
-    return 1000 if code in (1005, 1006, 1015) or not 1000 <= code <= 4999 else code
 
 
 class WebSockets:

@@ -43,6 +43,7 @@ from .frames import (
     encode,
 )
 from .stream import (
+    NOT_ON_THE_WIRE,
     WS_MESSAGE_COST,
     LocalProtocolError,
     Outcome,
@@ -50,18 +51,22 @@ from .stream import (
     RemoteProtocolError,
     Role,
     StreamCore,
+    close_code_allowed,
     is_websocket_upgrade,
     message_cost,
+    sendable_close_code,
     ws_piece,
 )
 
 __all__ = [
-    "INLINE_MAX", "MAX_BODY_CHUNK", "VERSION", "WS_MESSAGE_COST", "Batch", "Cancel",
+    "INLINE_MAX", "MAX_BODY_CHUNK", "NOT_ON_THE_WIRE", "VERSION", "WS_MESSAGE_COST", "Batch",
+    "Cancel",
     "DirectEnd", "Fatal", "FlowControlError", "Frame", "FrameType", "Goodbye", "Hello",
     "LocalProtocolError", "Log", "Outcome", "Phase", "Ping", "Pong", "ProtocolError",
     "RemoteProtocolError", "RequestBody", "RequestCredit", "RequestEnd", "RequestHead",
     "ResponseBody", "ResponseComplete", "ResponseCredit", "ResponseDirect", "ResponseEnd",
     "ResponseError", "ResponseHead", "ResponseRelay", "Role", "Scheduled", "Shutdown",
-    "StreamCore", "UploadRelay", "WsClose", "WsMessage", "decode", "decode_batch", "encode",
-    "is_websocket_upgrade", "message_cost", "ws_piece",
+    "StreamCore", "UploadRelay", "WsClose", "WsMessage", "close_code_allowed", "decode",
+    "decode_batch", "encode", "is_websocket_upgrade", "message_cost", "sendable_close_code",
+    "ws_piece",
 ]

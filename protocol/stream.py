@@ -90,15 +90,17 @@ from .frames import (
 from .headers import field_tokens
 
 __all__ = [
-    "ENDINGS", "TRANSITIONS", "WS_MESSAGE_COST", "LocalProtocolError", "Outcome", "Phase",
-    "RemoteProtocolError", "Role", "StreamCore", "is_websocket_upgrade", "message_cost",
-    "should_grant", "ws_piece",
+    "ENDINGS", "NOT_ON_THE_WIRE", "TRANSITIONS", "WS_MESSAGE_COST", "LocalProtocolError",
+    "Outcome", "Phase", "RemoteProtocolError", "Role", "StreamCore", "close_code_allowed",
+    "is_websocket_upgrade", "message_cost", "sendable_close_code", "should_grant", "ws_piece",
 ]
 
 # Credit a WebSocket message costs besides its bytes (what holding one costs either side,
 # as aiohttp's reader queue charges 128 bytes a message): a flood of empty messages is
 # paced by the credit as a flood of data is.
 WS_MESSAGE_COST = 128
+# WebSocket close codes that only report a close, never in a Close frame (RFC 6455, 7.4.1).
+NOT_ON_THE_WIRE = frozenset({1004, 1005, 1006, 1015})
 
 
 class LocalProtocolError(ProtocolError):
@@ -205,6 +207,18 @@ def is_websocket_upgrade(method: str, headers: list[list[str]], has_body: bool) 
     upgrade = field_tokens(v for k, v in headers if k.lower() == "upgrade")
     connection = field_tokens(v for k, v in headers if k.lower() == "connection")
     return "websocket" in upgrade and "upgrade" in connection
+
+
+def close_code_allowed(code: int) -> bool:
+    """Whether a peer's Close frame may carry ``code`` (RFC 6455, 7.4): 1000-1014 but those
+    NOT_ON_THE_WIRE (defined, or registered with IANA), and 3000-4999 (libraries and
+    applications). Any other (0-999, 1016-2999 unassigned, 5000 on) fails the connection."""
+    return (1000 <= code <= 1014 and code not in NOT_ON_THE_WIRE) or 3000 <= code <= 4999
+
+
+def sendable_close_code(code: int) -> int:
+    """A close code we may put in a Close frame: 1000 for one that must not be sent."""
+    return 1000 if code in NOT_ON_THE_WIRE or not 1000 <= code <= 4999 else code
 
 
 def message_cost(frame: WsMessage) -> int:

@@ -57,7 +57,6 @@ _OWN_FIELDS = frozenset({
     "connection", "upgrade", "sec-websocket-accept", "sec-websocket-protocol",
     "sec-websocket-extensions", "content-length", "transfer-encoding", "keep-alive",
 })
-_UNSENDABLE = frozenset({1005, 1006, 1015})  # codes that never appear in a close frame
 _JOIN_MAX = 16384  # messages written at once are joined into one buffer up to this size
 _TURN = 16  # frames taken from a client before the front's other work gets a turn
 _HEAD16 = struct.Struct("!BBH").pack
@@ -85,11 +84,6 @@ def text_payload(data: bytes) -> bytes:
     except UnicodeDecodeError:
         return data.decode("utf-8", "replace").encode("utf-8")
     return data
-
-
-def sendable_code(code: int) -> int:
-    """A close code we may put in a close frame (1000 for one that must not be sent)."""
-    return 1000 if code in _UNSENDABLE or not 1000 <= code <= 4999 else code
 
 
 class MaskedFramesOnly:
@@ -304,7 +298,8 @@ class _Socket:
         ws = self.ws
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT):
-                await ws.send_frame(_CLOSE_CODE(sendable_code(code)) + reason.encode()[:123],
+                await ws.send_frame(_CLOSE_CODE(p.sendable_close_code(code))
+                                    + reason.encode()[:123],
                                     WSMsgType.CLOSE)
                 while True:
                     msg = await ws.receive()
@@ -358,17 +353,7 @@ class _Socket:
                 if not await self._forward(binary, data):
                     return
             elif msg.type is WSMsgType.CLOSE:
-                code, reason = msg.data or 1005, msg.extra or ""
-                if code >= 5000:  # no such code (RFC 6455, 7.4.2; aiohttp checks < 3000)
-                    log.info("request %s: WebSocket close code %d from the client: 1002",
-                             stream.request_id, code)
-                    self._to_worker(p.WsClose(sid, 1002, "invalid close code"))
-                    await ws.close(code=WSCloseCode.PROTOCOL_ERROR,
-                                   message=b"invalid close code")
-                    return
-                self._to_worker(p.WsClose(sid, code, reason))
-                self.ex.finished = True  # the client closed it: not an aborted exchange
-                await ws.close(code=sendable_code(code), message=reason.encode())  # echoed
+                await self._closed_by_client(msg.data, msg.extra or "")
                 return
             elif msg.type is WSMsgType.ERROR:  # too big (1009), not UTF-8 (1007), ...
                 code = getattr(msg.data, "code", None) or WSCloseCode.PROTOCOL_ERROR
@@ -380,6 +365,21 @@ class _Socket:
                 if msg.type is WSMsgType.CLOSED and not ws.closed:
                     self._to_worker(p.WsClose(sid, 1006, "the client went away"))
                 return
+
+    async def _closed_by_client(self, code: int, reason: str) -> None:
+        """The client's Close frame (``code`` 0: none, reported as 1005): to the worker, and
+        echoed (RFC 6455, 5.5.1). A code no Close frame may carry (RFC 6455, 7.4; aiohttp
+        refuses most, but lets 1006 and 5000 on through) fails the connection with 1002."""
+        ws, stream = self.ws, self.stream
+        if code and not p.close_code_allowed(code):
+            log.info("request %s: WebSocket close code %d from the client: 1002",
+                     stream.request_id, code)
+            self._to_worker(p.WsClose(stream.sid, 1002, "invalid close code"))
+            await ws.close(code=WSCloseCode.PROTOCOL_ERROR, message=b"invalid close code")
+            return
+        self._to_worker(p.WsClose(stream.sid, code or 1005, reason))
+        self.ex.finished = True  # the client closed it: not an aborted exchange
+        await ws.close(code=p.sendable_close_code(code or 1005), message=reason.encode())
 
     async def _pong(self, data: bytes) -> bool:
         """Answer a client's ping. A client that has taken nothing for ``send_timeout`` is

@@ -229,3 +229,14 @@ def test_widening_a_socket_window_lets_a_whole_message_cross_without_grants():
     wrk.receive(credit)
     assert wrk.peer_credit == 12
     assert sup.cancel("gone") is not None and sup.widen(8) is None  # nothing after the end
+
+
+def test_close_codes_a_peer_may_send_are_those_rfc_6455_allows():
+    """RFC 6455, 7.4: 1000-1003 and 1007-1014 (defined, or registered with IANA) and
+    3000-4999; never 1004-1006 or 1015 (they only report a close), 0-999, the unassigned
+    1016-2999 or anything from 5000 on. Either side sends 1000 in place of a code it may not."""
+    allowed = {*range(1000, 1004), *range(1007, 1015), *range(3000, 5000)}
+    assert {c for c in range(70_000) if p.close_code_allowed(c)} == allowed
+    assert {1004, 1005, 1006, 1015} == p.NOT_ON_THE_WIRE
+    assert [p.sendable_close_code(c) for c in (1000, 1006, 1015, 999, 4999, 5000)] == \
+        [1000, 1000, 1000, 1000, 4999, 1000]

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from isoflow.protocol import ProtocolError
+from isoflow.protocol import WS_MESSAGE_COST, ProtocolError
 
 from .entropy import EntropyPool
 from .kinds import DATA_ACTIONS, ActionError, action_error, valid_action
@@ -130,6 +130,7 @@ class BridgeConfig:
             "wallTimeAfterResponse": self.wall_time_after_response,
             "pumpToken": self.pump_token,
             "wsMaxMessage": self.websocket_max_message,
+            "wsMessageCost": WS_MESSAGE_COST,
             "cacheBytes": min(self.memory_limit // 8, CACHE_MAX),
             "logBudgetFull": self.log_budget_full,
         }

@@ -9,12 +9,14 @@ Two kinds of socket, one set of bridge events and actions:
   back once JavaScript dispatched it, earlier pieces at once (a message is bounded by the
   size limit). Messages to the supervisor leave in pieces within its response credit;
   what credit does not cover yet waits here (at most what JavaScript handed over beyond the
-  credit it was told of: one message).
+  credit it was told of: one message). A message costs its bytes and ``WS_MESSAGE_COST``
+  more (protocol/stream.py), either way, so that empty messages are paced as data is.
 * **outbound**: ``new WebSocket(url)`` or ``fetch()`` with ``Upgrade: websocket``, connected
   with aiohttp's ``ws_connect`` through the fetch client's session, so the same address
   policy applies (``AddressPolicy``, at connect time). The reader takes a message from the
   upstream only while JavaScript has credit for it; the writer grants JavaScript send credit
-  back once aiohttp has written a message (it drains the socket).
+  back once aiohttp has written a message (it drains the socket). Credit is counted as for
+  served sockets: a message's bytes and ``WS_MESSAGE_COST``.
 
 Every open socket of either kind counts against ``websocket_connections``, with the TCP
 sockets of ``cloudflare:sockets`` (sockets.py): ``Worker.open_connections``.
@@ -57,7 +59,6 @@ WINDOW = 1 << 20  # bytes an outbound socket may hand JavaScript before it takes
 GOING_AWAY = 1001
 TRY_AGAIN_LATER = 1013
 CLOSE_TIMEOUT = 5.0  # seconds the peer has to answer our Close frame
-_NOT_ON_THE_WIRE = frozenset({1004, 1005, 1006, 1015})  # codes a Close frame must not carry
 
 
 def _joined(pieces: list[bytes]) -> bytes:
@@ -155,8 +156,9 @@ class Outbound:
                     continue  # the socket is closing: a message now is not delivered
                 binary = msg.type is aiohttp.WSMsgType.BINARY
                 data = msg.data if binary else msg.data.encode()
-                self.credit.available -= len(data)
-                self.owed.append(len(data))
+                cost = len(data) + p.WS_MESSAGE_COST
+                self.credit.available -= cost
+                self.owed.append(cost)
                 self.sockets.emit_data([EV_WS_MESSAGE, self.wid, int(binary)], data)
                 continue
             if msg.type is aiohttp.WSMsgType.CLOSE:
@@ -164,7 +166,7 @@ class Outbound:
                 # same code, RFC 6455 5.5.1). Either way the close event carries its code
                 # (1005 when it had none) and reason.
                 code, reason, clean = msg.data or 1005, msg.extra or "", True
-                if msg.data and (msg.data >= 5000 or msg.data in _NOT_ON_THE_WIRE):
+                if msg.data and not p.close_code_allowed(msg.data):
                     # No such code from a peer (RFC 6455, 7.4): the connection fails.
                     code, reason, clean = 1002, "invalid close code", False
                 if not self.close_sent:
@@ -192,7 +194,7 @@ class Outbound:
                         await ws.send_str(data.decode("utf-8", "replace"))  # type: ignore[union-attr]
                 except (ConnectionError, RuntimeError):
                     return
-                emit([EV_WS_CREDIT, self.wid, len(data)])
+                emit([EV_WS_CREDIT, self.wid, len(data) + p.WS_MESSAGE_COST])
             else:
                 code, reason = item
                 if self.close_sent:
@@ -233,12 +235,9 @@ async def _send_close(ws: aiohttp.ClientWebSocketResponse, code: int, reason: st
     """Send a Close frame: empty for 1005 (no status code, RFC 6455 7.1.5), else the code
     and the reason. (aiohttp's close() always sends a code, and reads the answer itself,
     dropping its reason: the frame is written here and the reader takes the answer.)"""
-    payload = b"" if code == 1005 else _sendable(code).to_bytes(2, "big") + reason.encode()
+    payload = (b"" if code == 1005
+               else p.sendable_close_code(code).to_bytes(2, "big") + reason.encode())
     await ws._writer.send_frame(payload, aiohttp.WSMsgType.CLOSE)
-
-
-def _sendable(code: int) -> int:
-    return 1000 if code in (1005, 1006, 1015) or not 1000 <= code <= 4999 else code
 
 
 class WebSockets:
@@ -382,11 +381,13 @@ class WebSockets:
         worker = self.worker
         if core.finished:
             return
-        while s.out and (core.peer_credit > 0 or len(s.out[0][1]) == 0):
+        while s.out:
             item = s.out[0]
             binary, view, sent = item
-            n = min(len(view) - sent, core.peer_credit, PIECE)
-            fin = sent + n == len(view)
+            piece = p.ws_piece(len(view) - sent, core.peer_credit, PIECE)
+            if piece is None:
+                break  # until the supervisor's next grant
+            n, fin = piece
             worker._send(core.send(p.WsMessage(s.sid, binary, fin, view[sent : sent + n])))
             item[2] = sent + n
             if fin:
@@ -407,7 +408,7 @@ class WebSockets:
         if entry.core.receive(frame) is None:  # its phase and credit checked
             return  # late: it crossed the end of the stream
         if isinstance(frame, p.WsMessage):
-            size = len(frame.data)
+            size = p.message_cost(frame)
             s.incoming.append(frame.data)
             if not frame.fin:
                 self._consumed(s, size)

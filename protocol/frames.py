@@ -39,7 +39,8 @@ import msgpack
 
 from .errors import ProtocolError
 
-VERSION = 3  # 2: a part may carry several heads (Batch); 3: a small body rides in its head
+VERSION = 4  # 2: a part may carry several heads (Batch); 3: a small body rides in its head;
+# 4: a WebSocket message costs WS_MESSAGE_COST of credit besides its bytes (stream.py)
 INLINE_MAX = 4096  # in a Batch, a body up to this size is packed into its frame's head
 MAX_HEAD_BYTES = 1 << 20  # a head larger than this is refused before decoding
 MAX_BODY_CHUNK = 16 << 20  # a body frame larger than this is refused

@@ -51,7 +51,9 @@ Credit: a sender never has more body bytes in flight than its peer granted. The 
 grants bytes back as its application *consumes* them (:meth:`StreamCore.consumed`), under
 one policy, :func:`should_grant`: once a quarter of the window is unreturned, or as soon as
 everything received has been consumed (nothing left to wait for, so the sender must not
-wait either).
+wait either). A WebSocket message costs its bytes and :data:`WS_MESSAGE_COST` more, charged
+on its final piece (:func:`message_cost`; :func:`ws_piece` cuts a message to the credit):
+an empty message is not free.
 
 Errors: our own misuse (sending in the wrong phase, beyond credit, after the end) raises
 :class:`LocalProtocolError` before any frame exists, so a bug of ours never reaches the
@@ -88,9 +90,17 @@ from .frames import (
 from .headers import field_tokens
 
 __all__ = [
-    "ENDINGS", "TRANSITIONS", "LocalProtocolError", "Outcome", "Phase", "RemoteProtocolError",
-    "Role", "StreamCore", "is_websocket_upgrade", "should_grant",
+    "ENDINGS", "NOT_ON_THE_WIRE", "TRANSITIONS", "WS_MESSAGE_COST", "LocalProtocolError",
+    "Outcome", "Phase", "RemoteProtocolError", "Role", "StreamCore", "close_code_allowed",
+    "is_websocket_upgrade", "message_cost", "sendable_close_code", "should_grant", "ws_piece",
 ]
+
+# Credit a WebSocket message costs besides its bytes (what holding one costs either side,
+# as aiohttp's reader queue charges 128 bytes a message): a flood of empty messages is
+# paced by the credit as a flood of data is.
+WS_MESSAGE_COST = 128
+# WebSocket close codes that only report a close, never in a Close frame (RFC 6455, 7.4.1).
+NOT_ON_THE_WIRE = frozenset({1004, 1005, 1006, 1015})
 
 
 class LocalProtocolError(ProtocolError):
@@ -197,6 +207,34 @@ def is_websocket_upgrade(method: str, headers: list[list[str]], has_body: bool) 
     upgrade = field_tokens(v for k, v in headers if k.lower() == "upgrade")
     connection = field_tokens(v for k, v in headers if k.lower() == "connection")
     return "websocket" in upgrade and "upgrade" in connection
+
+
+def close_code_allowed(code: int) -> bool:
+    """Whether a peer's Close frame may carry ``code`` (RFC 6455, 7.4): 1000-1014 but those
+    NOT_ON_THE_WIRE (defined, or registered with IANA), and 3000-4999 (libraries and
+    applications). Any other (0-999, 1016-2999 unassigned, 5000 on) fails the connection."""
+    return (1000 <= code <= 1014 and code not in NOT_ON_THE_WIRE) or 3000 <= code <= 4999
+
+
+def sendable_close_code(code: int) -> int:
+    """A close code we may put in a Close frame: 1000 for one that must not be sent."""
+    return 1000 if code in NOT_ON_THE_WIRE or not 1000 <= code <= 4999 else code
+
+
+def message_cost(frame: WsMessage) -> int:
+    """The credit a WS_MESSAGE costs: its bytes, and WS_MESSAGE_COST on a message's final
+    piece (so a message costs the same however it is cut)."""
+    return len(frame.data) + WS_MESSAGE_COST if frame.fin else len(frame.data)
+
+
+def ws_piece(remaining: int, credit: int, piece: int) -> tuple[int, bool] | None:
+    """The next piece of a message with ``remaining`` bytes to send under ``credit``, in
+    pieces of at most ``piece`` bytes: its size and whether it is the final one, or None
+    to wait for credit. A piece before the final one is never empty."""
+    if remaining <= piece and remaining + WS_MESSAGE_COST <= credit:
+        return remaining, True
+    size = min(remaining, credit, piece)
+    return (size, False) if size > 0 else None
 
 
 def should_grant(unreturned: int, held: int, window: int) -> bool:
@@ -315,7 +353,9 @@ class StreamCore:
         """WS_MESSAGE or WS_CLOSE on ``direction``; when both closes crossed: DONE."""
         what = type(frame).__name__
         if isinstance(frame, WsMessage):
-            size = len(frame.data)
+            if not frame.fin and not frame.data:  # it would cost nothing
+                raise error(f"stream {self.sid}: an empty {what} that is not final")
+            size = message_cost(frame)
             if credit_check:
                 self._check_credit(size, what, error)
             self._step(direction, Step.MESSAGE, what, error)

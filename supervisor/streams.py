@@ -291,9 +291,10 @@ class Stream:
         """Undo take_complete_body: the body and the end are next again."""
         self._items.extend((body, _END))
 
-    async def wait_request_credit(self) -> None:
-        """Wait until the worker has granted credit for request body (or the stream ends)."""
-        while (self.core.peer_credit <= 0 and self.failure is None and not self.closed
+    async def wait_request_credit(self, need: int = 1) -> None:
+        """Wait until the worker has granted ``need`` bytes of request credit (or the stream
+        ends)."""
+        while (self.core.peer_credit < need and self.failure is None and not self.closed
                and not self.core.finished and self.upload_relay is None):
             self._request_credit_waiter = self._deadlines.loop.create_future()
             try:

@@ -5,12 +5,15 @@ any other. If the script answers 101 with a ``webSocket``, the stream switches t
 (protocol/stream.py) and :func:`serve` takes the connection over: aiohttp's
 ``WebSocketResponse`` does the protocol (handshake, masking, fragmentation, ping/pong, the
 close handshake, the message size limit), and messages travel to and from the worker as
-WS_MESSAGE frames under the stream's credit:
+WS_MESSAGE frames under the stream's credit, where a message costs its bytes and
+``WS_MESSAGE_COST`` more (protocol/stream.py: a flood of empty messages is paced as data is):
 
 * client -> worker: a message is read from the client only while the worker has granted
   request credit, and goes in pieces that never exceed it. A script that does not take its
   messages stops the reads, aiohttp's reader queue fills and pauses the socket: TCP
-  backpressure, as for request bodies.
+  backpressure, as for request bodies. Pings are answered here (a pong waits for the client
+  at most ``send_timeout``, as a message does), and every ``_TURN`` frames the front's
+  other work gets a turn.
 * worker -> client: a message is written once all its pieces arrived, as a frame of our
   own (unmasked, unfragmented, uncompressed: :func:`frame_head`), with every other message
   already at hand in the same write; its final piece's credit goes back once the socket took
@@ -54,8 +57,8 @@ _OWN_FIELDS = frozenset({
     "connection", "upgrade", "sec-websocket-accept", "sec-websocket-protocol",
     "sec-websocket-extensions", "content-length", "transfer-encoding", "keep-alive",
 })
-_UNSENDABLE = frozenset({1005, 1006, 1015})  # codes that never appear in a close frame
 _JOIN_MAX = 16384  # messages written at once are joined into one buffer up to this size
+_TURN = 16  # frames taken from a client before the front's other work gets a turn
 _HEAD16 = struct.Struct("!BBH").pack
 _HEAD64 = struct.Struct("!BBQ").pack
 _CLOSE_CODE = struct.Struct("!H").pack
@@ -81,11 +84,6 @@ def text_payload(data: bytes) -> bytes:
     except UnicodeDecodeError:
         return data.decode("utf-8", "replace").encode("utf-8")
     return data
-
-
-def sendable_code(code: int) -> int:
-    """A close code we may put in a close frame (1000 for one that must not be sent)."""
-    return 1000 if code in _UNSENDABLE or not 1000 <= code <= 4999 else code
 
 
 class MaskedFramesOnly:
@@ -182,7 +180,7 @@ async def serve(request: web.BaseRequest, stream: Stream, head: p.ResponseHead,
     """Answer the 101 the script gave and carry messages until the socket is closed."""
     protocols = [t.strip() for k, v in head.headers if k.lower() == "sec-websocket-protocol"
                  for t in v.split(",") if t.strip()]
-    ws = web.WebSocketResponse(protocols=protocols, autoclose=False, autoping=True,
+    ws = web.WebSocketResponse(protocols=protocols, autoclose=False, autoping=False,
                                # aiohttp refuses a message of max_msg_size bytes already
                                max_msg_size=limits.websocket_max_message + 1, compress=False,
                                timeout=CLOSE_TIMEOUT)
@@ -300,7 +298,8 @@ class _Socket:
         ws = self.ws
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT):
-                await ws.send_frame(_CLOSE_CODE(sendable_code(code)) + reason.encode()[:123],
+                await ws.send_frame(_CLOSE_CODE(p.sendable_close_code(code))
+                                    + reason.encode()[:123],
                                     WSMsgType.CLOSE)
                 while True:
                     msg = await ws.receive()
@@ -321,10 +320,17 @@ class _Socket:
                                       reason))
 
     async def _inbound(self) -> None:
-        """Client -> worker, only while the worker has granted credit."""
+        """Client -> worker, only while the worker has granted credit; pings answered here.
+        Every _TURN frames the front's other work gets a turn: aiohttp hands over what it
+        has read without suspending (a client's flood of tiny frames or pings held every
+        other connection for a second at a time)."""
         ws, stream, sid = self.ws, self.stream, self.stream.sid
+        frames = 0
         while True:
-            await stream.wait_request_credit()
+            frames += 1
+            if frames % _TURN == 0:
+                await asyncio.sleep(0)
+            await stream.wait_request_credit(p.WS_MESSAGE_COST)  # (an empty message's)
             if (stream.failure is not None or stream.closed or stream.finished
                     or self.closer is not None):  # (our close reads the client's answer)
                 return
@@ -333,35 +339,21 @@ class _Socket:
                 msg = await ws.receive()
             finally:
                 self.receiving = False
+            if msg.type is WSMsgType.PING:
+                if not await self._pong(msg.data):
+                    return
+                continue
+            if msg.type is WSMsgType.PONG:
+                continue
             self.last = self.loop.time()
             if msg.type is WSMsgType.TEXT or msg.type is WSMsgType.BINARY:
                 binary = msg.type is WSMsgType.BINARY
                 data = memoryview(msg.data if binary else msg.data.encode())
                 self.ex.bytes_in += len(data)
-                while True:
-                    n = min(len(data), stream.request_credit, PIECE)
-                    if n <= 0 and data:
-                        await stream.wait_request_credit()
-                        if stream.failure is not None or stream.closed or stream.finished:
-                            return
-                        continue
-                    if not self._to_worker(p.WsMessage(sid, binary, n == len(data), data[:n])):
-                        return
-                    data = data[n:]
-                    if not data:
-                        break
-            elif msg.type is WSMsgType.CLOSE:
-                code, reason = msg.data or 1005, msg.extra or ""
-                if code >= 5000:  # no such code (RFC 6455, 7.4.2; aiohttp checks < 3000)
-                    log.info("request %s: WebSocket close code %d from the client: 1002",
-                             stream.request_id, code)
-                    self._to_worker(p.WsClose(sid, 1002, "invalid close code"))
-                    await ws.close(code=WSCloseCode.PROTOCOL_ERROR,
-                                   message=b"invalid close code")
+                if not await self._forward(binary, data):
                     return
-                self._to_worker(p.WsClose(sid, code, reason))
-                self.ex.finished = True  # the client closed it: not an aborted exchange
-                await ws.close(code=sendable_code(code), message=reason.encode())  # echoed
+            elif msg.type is WSMsgType.CLOSE:
+                await self._closed_by_client(msg.data, msg.extra or "")
                 return
             elif msg.type is WSMsgType.ERROR:  # too big (1009), not UTF-8 (1007), ...
                 code = getattr(msg.data, "code", None) or WSCloseCode.PROTOCOL_ERROR
@@ -373,6 +365,53 @@ class _Socket:
                 if msg.type is WSMsgType.CLOSED and not ws.closed:
                     self._to_worker(p.WsClose(sid, 1006, "the client went away"))
                 return
+
+    async def _closed_by_client(self, code: int, reason: str) -> None:
+        """The client's Close frame (``code`` 0: none, reported as 1005): to the worker, and
+        echoed (RFC 6455, 5.5.1). A code no Close frame may carry (RFC 6455, 7.4; aiohttp
+        refuses most, but lets 1006 and 5000 on through) fails the connection with 1002."""
+        ws, stream = self.ws, self.stream
+        if code and not p.close_code_allowed(code):
+            log.info("request %s: WebSocket close code %d from the client: 1002",
+                     stream.request_id, code)
+            self._to_worker(p.WsClose(stream.sid, 1002, "invalid close code"))
+            await ws.close(code=WSCloseCode.PROTOCOL_ERROR, message=b"invalid close code")
+            return
+        self._to_worker(p.WsClose(stream.sid, code or 1005, reason))
+        self.ex.finished = True  # the client closed it: not an aborted exchange
+        await ws.close(code=p.sendable_close_code(code or 1005), message=reason.encode())
+
+    async def _pong(self, data: bytes) -> bool:
+        """Answer a client's ping. A client that has taken nothing for ``send_timeout`` is
+        given up on, as for messages (aiohttp's autoping waited for it for good). False:
+        the connection is gone."""
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                await self.ws.pong(data)
+        except TimeoutError:
+            self._give_up()
+            return False
+        except ConnectionError:
+            return False
+        return True
+
+    async def _forward(self, binary: bool, data: memoryview) -> bool:
+        """A client's message to the worker, in pieces as its credit comes (a message costs
+        its bytes and WS_MESSAGE_COST); False if the stream ended meanwhile."""
+        stream = self.stream
+        while True:
+            piece = p.ws_piece(len(data), stream.request_credit, PIECE)
+            if piece is None:
+                await stream.wait_request_credit(stream.request_credit + 1)
+                if stream.failure is not None or stream.closed or stream.finished:
+                    return False
+                continue
+            n, fin = piece
+            if not self._to_worker(p.WsMessage(stream.sid, binary, fin, data[:n])):
+                return False
+            if fin:
+                return True
+            data = data[n:]
 
     async def _outbound(self) -> None:
         """Worker -> client: whole messages, credit back once the socket took them. The
@@ -411,14 +450,14 @@ class _Socket:
                 closing = (WSCloseCode.MESSAGE_TOO_BIG, "message too big")
                 break
             if not item.fin:
-                stream.consumed(len(item.data))  # bounded by the limit: the rest may come
+                stream.consumed(p.message_cost(item))  # bounded by the limit: the rest may come
                 continue
             data = b"".join(pieces) if len(pieces) > 1 else item.data
             pieces, size = [], 0
             if not item.binary:
                 data = text_payload(bytes(data))
             batch += (frame_head(item.binary, len(data)), data)
-            owed += len(item.data)
+            owed += p.message_cost(item)
         if batch and not await self._write(batch, owed):
             return
         await self._close(*closing)
@@ -442,16 +481,22 @@ class _Socket:
                 async with asyncio.timeout(self.send_timeout):
                     await self.request.writer.drain()
             except TimeoutError:
-                log.warning("request %s: the client took no WebSocket message for %g s; "
-                            "closing", self.stream.request_id, self.send_timeout)
-                self.stream.cancel("the client does not read")
-                transport.abort()
+                self._give_up()
                 return False
             except ConnectionError:
                 return False
         if owed:
             self.stream.consumed(owed)
         return True
+
+    def _give_up(self) -> None:
+        """The client has taken nothing for ``send_timeout``: its connection is aborted."""
+        log.warning("request %s: the client took no WebSocket message for %g s; closing",
+                    self.stream.request_id, self.send_timeout)
+        self.stream.cancel("the client does not read")
+        transport = self.request.transport
+        if transport is not None:
+            transport.abort()
 
     async def _idle(self) -> None:
         timeout = self.limits.websocket_idle_timeout

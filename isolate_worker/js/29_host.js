@@ -83,6 +83,7 @@ const config = {
   wallTimeAfterResponse: 30, // seconds a request's timers and waitUntil work may run after it
   pumpToken: "",
   wsMaxMessage: 1 << 20, // bytes of one WebSocket message (37_websocket.js)
+  wsMessageCost: 128, // credit a WebSocket message costs besides its bytes (WS_MESSAGE_COST)
   cacheBytes: 64 << 20, // the Cache API's budget (38_cache.js)
   logBudgetFull: true, // false for a replacement isolate (logFits)
 };

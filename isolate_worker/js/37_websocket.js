@@ -16,9 +16,11 @@
 // isolate_worker/websocket.py).
 //
 // Flow control, as for bodies: a message is handed to Python only while the socket has send
-// credit (the supervisor's grants, or the outbound socket's drain); beyond it, sends wait
-// here and count in `bufferedAmount`, and past SEND_BUFFER bytes the socket is closed with
-// 1011 and an error is logged, so a peer that never reads cannot grow the isolate's memory.
+// credit (the supervisor's grants, or the outbound socket's drain), and costs its bytes and
+// `wsMessageCost` more (protocol/stream.py: WS_MESSAGE_COST, so that empty messages are not
+// free); beyond it, sends wait here and count in `bufferedAmount`, and past SEND_BUFFER
+// (bytes, and the cost of each message waiting) the socket is closed with 1011 and an error
+// is logged, so a peer that never reads cannot grow the isolate's memory.
 // Incoming messages are reported taken (AC_WS_CREDIT) once dispatched: a script that has
 // not accept()ed yet, or is busy, stops the peer.
 //
@@ -290,7 +292,7 @@ function sendMessage(s, binary, bytes) {
   }
   ArrayPrototypePush(s.queue, [binary, bytes]);
   s.buffered += bytes.length;
-  if (s.buffered > SEND_BUFFER) {
+  if (s.buffered + s.queue.length * host.config.wsMessageCost > SEND_BUFFER) {
     host.log("error", ownerSid(s), `WebSocket send buffer over ${SEND_BUFFER} bytes (the ` +
       "peer does not read): closing the socket with 1011");
     s.queue = NullArray();
@@ -312,7 +314,7 @@ function transmit(s, binary, bytes) {
     }
     host.queueAction([AC_WS_SEND, s.id, binary ? 1 : 0, n]);
   }
-  s.credit -= n;
+  s.credit -= n + host.config.wsMessageCost;
   s.inFlight += n;
 }
 
@@ -668,7 +670,9 @@ host.on(EV_WS_CREDIT, (ev) => {
   const s = sockets.get(ev[1]);
   if (s === undefined) return;
   s.credit += ev[2];
-  s.inFlight = s.inFlight > ev[2] ? s.inFlight - ev[2] : 0;
+  // (Reported by standard sockets, which are outbound: a grant is one message written.)
+  const written = ev[2] - host.config.wsMessageCost;
+  s.inFlight = s.inFlight > written ? s.inFlight - written : 0;
   flushQueue(s);
 });
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from isoflow.protocol import WS_MESSAGE_COST
 from tests.conftest import fetch, run
 from tests.processes import ISOFLOW, LoggedProcess, free_port, wait_until
 from tests.procstats import RssSampler
@@ -33,14 +35,14 @@ LIMIT = 64 << 10
 SCRIPT = r"""
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function echo(server) {
+function echo(server, query) {
   server.accept();
   server.addEventListener("message", (e) => {
     if (e.data === "close") server.close(4000, "asked to");
     else server.send(e.data);
   });
   server.addEventListener("close", (e) =>
-    console.log(`close event ${e.code} ${JSON.stringify(e.reason)} ${e.wasClean}`));
+    console.log(`close event ${e.code} ${JSON.stringify(e.reason)} ${e.wasClean} ${query}`));
 }
 
 function capture(fn) {
@@ -81,6 +83,25 @@ async function outbound(target) {
     out.fetch = `${e.constructor.name}: ${e.message}`;
   }
   return Response.json(out);
+}
+
+// Sockets held un-accepted (their messages wait in the runtime) until a second request takes
+// them: how many messages it finds waiting is how many the credit let through.
+const holding = new Map();
+
+/** accept() a held socket: the count of messages it found waiting (dispatched on one task
+ * by accept()), and a promise of the count once `end` arrives. */
+async function takeHeld(socket) {
+  let first = 0, total = 0, burst = true;
+  const ended = new Promise((resolve) => socket.addEventListener("message", (e) => {
+    total++;
+    if (burst) first++;
+    if (e.data === "end") resolve(total);
+  }));
+  socket.accept();
+  await sleep(0); // after the task accept() dispatches the waiting messages on
+  burst = false;
+  return { first, ended };
 }
 
 function errorName(fn) {
@@ -187,6 +208,23 @@ export default {
       ws.onopen = () => ws.send("left open");
       return new Response("opened");
     }
+    if (path === "/release") { // the socket /hold keeps: accept()ed now
+      const { first, ended } = await takeHeld(holding.get(url.searchParams.get("id")));
+      ended.then((total) => holding.get(url.searchParams.get("id")).send(`total ${total}`));
+      return Response.json(first);
+    }
+    if (path === "/outbound-hold") { // an upgrade fetch, accept()ed once /outbound-release says
+      const r = await fetch(url.searchParams.get("u"), { headers: { Upgrade: "websocket" } });
+      await new Promise((resolve) => holding.set("outbound", resolve));
+      const { first, ended } = await takeHeld(r.webSocket);
+      const total = await Promise.race([ended, sleep(10000)]);
+      r.webSocket.close(1000);
+      return Response.json({ first, total });
+    }
+    if (path === "/outbound-release") {
+      holding.get("outbound")();
+      return new Response("released");
+    }
     if (path === "/api") {
       const [a, b] = Object.values(new WebSocketPair());
       const errors = {
@@ -205,7 +243,7 @@ export default {
     }
     const [client, server] = Object.values(new WebSocketPair());
     if (path === "/echo") {
-      echo(server);
+      echo(server, url.search);
     } else if (path === "/accept-later") {
       let total = 0;
       setTimeout(() => {
@@ -227,6 +265,19 @@ export default {
         }
         server.send("end");
       })();
+    } else if (path === "/hold") {
+      holding.set(url.searchParams.get("id"), server);
+    } else if (path === "/empty-flood") { // empty messages, more than any credit covers
+      server.accept();
+      server.addEventListener("message", () => { // (once the socket is the client's)
+        const n = +url.searchParams.get("n");
+        let i = 0;
+        try {
+          for (; i < n; i++) server.send("");
+        } catch (e) {
+          console.log(`empty flood: ${e.constructor.name} after ${i} sends`);
+        }
+      });
     } else if (path === "/flood") {
       server.accept();
       const chunk = new Uint8Array(64 << 10);
@@ -457,8 +508,13 @@ def test_an_aiohttp_clients_answer_to_the_scripts_close_reaches_the_script(serve
     assert not line.group(0).endswith("aborted"), line.group(0)
 
 
-async def _raw_connect(port: int, path: str):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def _raw_connect(port: int, path: str, rcvbuf: int = 0):
+    sock = socket.socket()
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    reader, writer = await asyncio.open_connection(sock=sock)
     key = base64.b64encode(os.urandom(16)).decode()
     writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
@@ -499,15 +555,29 @@ def test_fragmented_messages_and_pings_are_handled_by_the_protocol_layer(server)
     run(go())
 
 
-def test_a_close_code_past_4999_is_a_protocol_error(server):
-    """RFC 6455 defines no close code from 5000 on: the connection fails with 1002."""
-    async def go():
-        reader, writer = await _raw_connect(server.port, "/echo")
-        writer.write(_frame(0x8, struct.pack("!H", 5000) + b"bye"))
-        opcode, payload = await _read_frame(reader)
-        writer.close()
-        return opcode, struct.unpack("!H", payload[:2])[0]
-    assert run(go()) == (0x8, 1002)
+async def _client_close(port: int, code: int) -> tuple[int, int]:
+    """A client's Close frame with ``code``: the opcode and code of the server's answer."""
+    reader, writer = await _raw_connect(port, f"/echo?close-{code}")
+    writer.write(_frame(0x8, struct.pack("!H", code) + b"bye"))
+    opcode, payload = await _read_frame(reader)
+    writer.close()
+    return opcode, struct.unpack("!H", payload[:2])[0]
+
+
+@pytest.mark.parametrize("code", [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535])
+def test_a_close_code_no_close_frame_may_carry_is_a_protocol_error(server, code):
+    """RFC 6455, 7.4: 1004-1006 and 1015 never appear in a Close frame, 0-999 are not
+    used, 1016-2999 are unassigned and there is no code from 5000 on: the connection fails
+    with 1002 (aiohttp let 1006 and 5000 on through: a client's 1006 reached the script as a
+    clean close, and got 1000 back)."""
+    assert run(_client_close(server.port, code)) == (0x8, 1002)
+    server.wait_log(rf'close event 1002 "[^"\n]*" \w+ \?close-{code}\n')
+
+
+@pytest.mark.parametrize("code", [1000, 1003, 1011, 1014, 3000, 4999])
+def test_a_close_code_a_client_may_send_is_echoed(server, code):
+    assert run(_client_close(server.port, code)) == (0x8, code)
+    server.wait_log(rf'close event {code} "bye" true \?close-{code}\n')
 
 
 def test_an_unmasked_client_frame_fails_the_connection_with_1002(server):
@@ -612,6 +682,115 @@ def test_a_script_that_does_not_take_messages_stops_the_client(server):
     assert stalled_at <= total <= stalled_at + (60 << 10)
 
 
+def _waiting_messages(server, ident: str, n: int) -> tuple[int, bool, str]:
+    """A client's ``n`` empty messages, a ping and "end" to a script that holds the socket
+    un-accepted: how many the script found waiting once it accept()ed, whether the ping was
+    answered before that (all ``n`` were taken from the client), and the script's count
+    once "end" came."""
+    async def go():
+        reader, writer = await _raw_connect(server.port, f"/hold?id={ident}")
+        writer.write(b"".join(_frame(0x1, b"") for _ in range(n)) + _frame(0x9, b"sync")
+                     + _frame(0x1, b"end"))  # not drained: the front may stop reading
+        try:
+            answered = await asyncio.wait_for(_read_frame(reader), 3) == (0xA, b"sync")
+        except TimeoutError:
+            answered = False
+        status, _, body = await fetch(url(server, f"/release?id={ident}"))
+        assert status == 200, body
+        while True:
+            opcode, payload = await asyncio.wait_for(_read_frame(reader), 30)
+            if opcode == 0x1:
+                writer.close()
+                return json.loads(body), answered, payload.decode()
+    return run(go())
+
+
+def test_empty_messages_from_a_client_are_paced_by_the_credit(server):
+    """An empty message cost no credit: a client's flood of them reached a script that did
+    not take them without end (the worker grew to its memory limit). Now each costs
+    WS_MESSAGE_COST, so the worker holds at most its window's worth (its request window,
+    256 KiB, and one message, 64 KiB) and the rest waits in the client's connection; none
+    is lost."""
+    n = 60_000  # 360 KB of frames: 7.5 MB of credit
+    waiting, answered, total = _waiting_messages(server, "empty", n)
+    bound = ((256 << 10) + LIMIT) // WS_MESSAGE_COST  # 2560
+    assert waiting <= 2 * bound, (waiting, bound)
+    assert not answered  # the ping waited behind the messages the credit held back
+    assert total == f"total {n + 1}"
+
+
+def test_empty_messages_from_an_upstream_are_paced_by_the_credit(server):
+    """The same for an outbound socket: an upstream's empty messages were read without end
+    while the script took none. Now the reader stops at the socket's window (1 MiB of
+    credit: 8192 empty messages) until the script takes them."""
+    n = 60_000
+    answered: list[bool] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(10)
+        port = listener.getsockname()[1]
+
+        def peer() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(15)
+                _answer_handshake(conn)
+                conn.sendall(b"\x81\x00" * n + b"\x89\x04sync")
+                conn.settimeout(3)
+                try:  # the pong comes once the reader took every message before the ping
+                    answered.append(b"\x8a" in conn.recv(64))
+                except TimeoutError:
+                    answered.append(False)
+                conn.settimeout(15)
+                conn.sendall(b"\x81\x03end")
+                with contextlib.suppress(OSError):
+                    while conn.recv(65536):
+                        pass
+
+        thread = threading.Thread(target=peer, daemon=True)
+        thread.start()
+
+        async def go():
+            held = asyncio.create_task(
+                fetch(url(server, f"/outbound-hold?u=http://127.0.0.1:{port}/")))
+            await asyncio.to_thread(wait_until, lambda: answered, 10)
+            status, _, body = await fetch(url(server, "/outbound-release"))
+            assert (status, body) == (200, b"released")
+            return await held
+        status, _, body = run(go())
+        thread.join(15)
+    assert status == 200, body
+    r = json.loads(body)
+    assert r["first"] <= 2 * (1 << 20) // WS_MESSAGE_COST, r
+    assert answered == [False]
+    assert r["total"] == n + 1, r
+
+
+def test_a_scripts_empty_messages_are_paced_by_the_credit(server):
+    """A script's empty sends went out without credit, however slowly the client read (the
+    front held them all). Now each costs WS_MESSAGE_COST: beyond the credit they wait in the
+    runtime, and past its send buffer (16 MiB of cost: 131072 messages) the socket closes
+    with 1011."""
+    n = 150_000
+
+    async def go():
+        session, ws = await _session_ws(url(server, f"/empty-flood?n={n}"))
+        async with session:
+            await ws.send_str("go")
+            got = 0
+            while True:
+                msg = await ws.receive(timeout=10)
+                if msg.type is not aiohttp.WSMsgType.TEXT:
+                    return got, msg.type, msg.data
+                assert msg.data == ""
+                got += 1
+    got, kind, code = run(go())
+    assert (kind, code) == (aiohttp.WSMsgType.CLOSE, 1011)
+    assert got <= 2 * ((1 << 20) + LIMIT) // WS_MESSAGE_COST  # the credit's worth
+    (sends,) = server.wait_log(r"empty flood: TypeError after (\d+) sends")
+    assert int(sends.group(1)) < n
+    server.wait_log("send buffer over")
+
+
 def test_a_client_that_does_not_read_bounds_the_memory_of_both_processes(server):
     n = 256  # 16 MiB in 64 KiB messages
     front = server.pid
@@ -656,6 +835,87 @@ def test_a_client_that_reads_nothing_is_cut_off_after_send_timeout(server):
     assert last.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR,
                          aiohttp.WSMsgType.CLOSE), last
     assert took < 5  # what the buffers held, then the end
+
+
+def test_a_client_that_pings_and_reads_nothing_is_cut_off_after_send_timeout(server):
+    """Pongs wait for the client as messages do: one that has taken nothing for
+    ``send_timeout`` (2 s) is cut off. (aiohttp's autoping waited for it for good: the
+    connection stayed until ``websocket_idle_timeout``, 300 s.)"""
+    async def go():
+        _, writer = await _raw_connect(server.port, "/echo?pinger", rcvbuf=4096)
+        pings = _frame(0x9, b"p" * 125) * 100  # 13 KB: 12.7 KB of pongs
+        started = time.monotonic()
+        blocked = 0  # writes the front did not take within 0.5 s
+        for sent in range(2000):  # at most 26 MB, for at most 20 s
+            if time.monotonic() - started > 20:
+                break
+            try:
+                writer.write(pings)
+                await asyncio.wait_for(writer.drain(), 0.5)
+            except TimeoutError:
+                blocked += 1
+            except ConnectionError as e:
+                writer.close()
+                return type(e).__name__, sent, blocked
+        writer.close()
+        return "still open", sent, blocked
+    outcome = run(go())
+    assert outcome[0] in ("ConnectionResetError", "BrokenPipeError"), outcome
+    (line,) = server.wait_log(r'"GET /echo\?pinger HTTP/1.1" 101 [^\n]* id=(\w+)')
+    server.wait_log(f"request {line.group(1)}: the client took no WebSocket message for 2 s")
+
+
+def test_a_ping_flood_does_not_hold_the_other_connections(server):
+    """aiohttp hands over the frames it has read without suspending, and its autoping
+    answered each ping inside: three clients flooding empty pings (and reading their pongs)
+    held every other request of the front for 3 s at a time. The front now takes at most 16
+    frames of a client before its other work runs: a request to another script, on another
+    connection, is answered within 10-50 ms here while the flood goes on."""
+    stop = threading.Event()
+    pinged = [0, 0, 0]
+
+    def flood(i: int) -> None:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        with sock:
+            key = base64.b64encode(os.urandom(16))
+            sock.sendall(b"GET /echo?flood HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key
+                         + b"\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            threading.Thread(target=_discard, args=(sock,), daemon=True).start()
+            pings = bytes((0x89, 0x80, 0, 0, 0, 0)) * 20_000  # empty, masked with zeros
+            deadline = time.monotonic() + 6
+            while not stop.is_set() and time.monotonic() < deadline and pinged[i] < 2_000_000:
+                try:
+                    sock.sendall(pings)
+                except OSError:
+                    return
+                pinged[i] += 20_000
+
+    floods = [threading.Thread(target=flood, args=(i,), daemon=True) for i in range(3)]
+    for thread in floods:
+        thread.start()
+    try:
+        wait_until(lambda: min(pinged) >= 100_000, timeout=10)
+        took = []
+        for _ in range(4):
+            started = time.monotonic()
+            status, _, _ = run(fetch(url(server, "/strict/api")))
+            took.append(time.monotonic() - started)
+            assert status == 200
+        still_flooding = not stop.is_set() and all(t.is_alive() for t in floods)
+    finally:
+        stop.set()
+        for thread in floods:
+            thread.join(10)
+    assert max(took) < 2, took
+    assert still_flooding, pinged  # (the requests were answered during the flood)
+
+
+def _discard(sock: socket.socket) -> None:
+    """Read and drop what comes on ``sock`` until it is closed."""
+    with contextlib.suppress(OSError):
+        while sock.recv(1 << 16):
+            pass
 
 
 def test_sends_past_the_buffer_limit_close_the_socket_with_1011(server):
@@ -798,6 +1058,18 @@ def test_an_outbound_socket_left_open_is_closed_when_its_request_runs_out_of_tim
     assert time.monotonic() - started >= 0.9  # wall_time_after_response, not at once
 
 
+def _answer_handshake(conn: socket.socket) -> None:
+    """Read a client's WebSocket handshake from ``conn`` and answer it with a 101."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += conn.recv(4096)
+    key = re.search(rb"(?i)sec-websocket-key: *(\S+)", head).group(1)
+    accept = base64.b64encode(hashlib.sha1(
+        key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+
+
 def test_an_outbound_socket_closed_while_its_peer_reads_nothing_is_dropped(server):
     """A peer that floods pings and reads nothing: our pongs fill the connection, and the
     Close frame waited behind them for good (4 MB of buffers kept, and a worker that could
@@ -812,15 +1084,7 @@ def test_an_outbound_socket_closed_while_its_peer_reads_nothing_is_dropped(serve
             conn, _ = listener.accept()
             with conn:
                 conn.settimeout(15)
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    head += conn.recv(4096)
-                key = re.search(rb"(?i)sec-websocket-key: *(\S+)", head).group(1)
-                accept = base64.b64encode(hashlib.sha1(
-                    key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
-                conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                             b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept
-                             + b"\r\n\r\n")
+                _answer_handshake(conn)
                 ping = b"\x89\x7d" + b"p" * 125
                 try:
                     for _ in range(200_000):  # 25 MB of pings, never a byte read

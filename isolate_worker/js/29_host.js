@@ -678,7 +678,8 @@ const host = {
   on(kind, handler) {
     handlers.set(kind, handler);
   },
-  /** Remember that `stream` is native (kind "request" or "fetch", with its id). */
+  /** Remember that `stream` is native (kind "request" or "fetch", with its id; a fetch's
+   * with the coding of its raw bytes). */
   markNative(stream, mark) {
     marks.set(stream, mark);
   },

@@ -12,9 +12,11 @@ response back as events (``js/34_fetch.js`` is the other half):
   request, without entering V8 (``ForwardTarget``).
 
 gzip, deflate and br bodies are decoded here, as browsers do, when JavaScript reads them;
-a forwarded body keeps its encoding and its headers. Redirects are followed here, hop by
-hop, so that every hop passes the outbound address policy (``AddressPolicy``), which is
-enforced at connect time on the resolved address.
+the head tells JavaScript which coding that is, and a body forwarded untouched keeps its
+raw bytes only where its response names that same coding (``js/90_serve.js``).
+
+Redirects are followed here, hop by hop, so that every hop passes the outbound address
+policy (``AddressPolicy``), which is enforced at connect time on the resolved address.
 """
 
 from __future__ import annotations
@@ -190,11 +192,18 @@ class Credit:
 _CODINGS = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate", "br": "brotli"}
 
 
-def _decoder(encoding: str) -> Any | None:
-    """A decoder (``codecs.py``: output in bounded pieces) for a Content-Encoding, or None
-    for identity or an unknown coding (the body is then given as it came)."""
-    fmt = _CODINGS.get(encoding.strip().lower())
-    if fmt is None:
+def _coding(resp: aiohttp.ClientResponse) -> str:
+    """The format of the one coding ``resp``'s Content-Encoding names (its fields combined),
+    which its body is decoded from when JavaScript reads it: "gzip", "deflate", "brotli";
+    "" for none, identity, one not known or several (the body is then given as it came)."""
+    value = ", ".join(resp.headers.getall("Content-Encoding", ()))
+    return _CODINGS.get(value.strip().lower(), "")
+
+
+def _decoder(fmt: str) -> Any | None:
+    """A decoder (``codecs.py``: output in bounded pieces) of a :func:`_coding` format, or
+    None for ""."""
+    if not fmt:
         return None
     return _Deflate() if fmt == "deflate" else codecs.decoder(fmt)
 
@@ -397,7 +406,7 @@ class Fetch:
             pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
             headers = [x for pair in _end_to_end(pairs) for x in pair]
             client.emit_head(self.fid, resp.status, resp.reason or "", headers, final_url,
-                             redirected)
+                             redirected, _coding(resp))
             await self._body_loop(resp)
         except asyncio.CancelledError:
             if resp is not None:
@@ -510,7 +519,7 @@ class Fetch:
             target.end()
             return
         _stop_recording(resp)  # JavaScript reads it: never relayed
-        decoder = _decoder(resp.headers.get("Content-Encoding", ""))
+        decoder = _decoder(_coding(resp))
         while True:
             await self.credit.wait()
             chunk = await content.readany()
@@ -708,8 +717,8 @@ class FetchClient:
     # -- events to JavaScript (kinds in bridge.py) ------------------------------------------
 
     def emit_head(self, fid: int, status: int, reason: str, headers: list[str], url: str,
-                  redirected: bool) -> None:
-        self.emit([EV_FETCH_HEAD, fid, status, reason, headers, url, redirected], None)
+                  redirected: bool, coding: str) -> None:
+        self.emit([EV_FETCH_HEAD, fid, status, reason, headers, url, redirected, coding], None)
 
     def emit_data(self, fid: int, data: bytes) -> None:
         self.emit([EV_FETCH_DATA, fid], data)

@@ -57,6 +57,7 @@ const {
   SafeMap,
   SafeWeakMap,
   SharedArrayBuffer: SharedArrayBufferCtor,
+  String: StringCtor,
   StringFromCharCodeApply,
   StringPrototypeIndexOf,
   StringPrototypeSlice,
@@ -679,7 +680,8 @@ const host = {
   on(kind, handler) {
     handlers.set(kind, handler);
   },
-  /** Remember that `stream` is native (kind "request" or "fetch", with its id). */
+  /** Remember that `stream` is native (kind "request" or "fetch", with its id; a fetch's
+   * with the coding of its raw bytes). */
   markNative(stream, mark) {
     marks.set(stream, mark);
   },
@@ -712,10 +714,23 @@ const host = {
     reportDropped(id);
     queueAction([AC_LOG, level, id, message]);
   },
-  /** How an exception is logged: its stack, else String(e); never throws, whatever e is. */
-  errorText(e) {
-    try {  // the script's own code can throw here (a getter on `stack`, a patched built-in)
-      return e && e.stack ? e.stack : String(e);
+  /**
+   * What a thrown value says, as a string: its `stack` (or `message`, for `key` "message")
+   * when that is a non-empty string, else String() of it, else a fixed text. The one way the
+   * runtime turns a thrown value into text: it never throws, whatever was thrown (a getter
+   * that throws, a Proxy, a value String() cannot convert: `Object.create(null)`).
+   */
+  errorText(e, key = "stack") {
+    try {
+      if ((typeof e === "object" && e !== null) || typeof e === "function") {
+        const text = e[key]; // the script's code may run here (a getter, a Proxy's trap)
+        if (typeof text === "string" && text !== "") return text;
+      }
+    } catch {
+      // String() of it, then
+    }
+    try {
+      return StringCtor(e);
     } catch {
       return "(an exception that cannot be shown)";
     }

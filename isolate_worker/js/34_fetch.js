@@ -3,7 +3,7 @@
 //
 // Actions (JS -> Python)                            Events (Python -> JS)
 //   [AC_FETCH, id, method, url, headers, body,        [EV_FETCH_HEAD, id, status, statusText,
-//    length, redirect]                                  headers, url, redirected]
+//    length, redirect]                                  headers, url, redirected, coding]
 //   [AC_FETCH_DATA, id, offset, length]  upload       [EV_FETCH_DATA, id, offset, length]
 //   [AC_FETCH_END, id]                   upload end   [EV_FETCH_END, id]
 //   [AC_FETCH_CREDIT, id, size]  body pulled          [EV_FETCH_ERROR, id, message]
@@ -14,7 +14,8 @@
 //
 // The response body is a native byte stream: Python reads the upstream socket only while
 // the script pulls (credit), and a body nobody touches can be forwarded natively
-// (90_serve.js, AC_FORWARD).
+// (90_serve.js, AC_FORWARD). `coding` is the format its raw bytes are in ("gzip", "deflate",
+// "brotli") and which Python decodes them from as the script reads, or "" (as they came).
 //
 // A data: URL never reaches Python: it is answered here (Fetch standard §4.2 "scheme fetch",
 // "data"), see fetchDataURL below.
@@ -293,7 +294,7 @@ function fetchDataURL(request, url, signal) {
 
 function onHead(ev) {
   const id = ev[1], status = ev[2], statusText = ev[3], headerList = ev[4], url = ev[5];
-  const redirected = ev[6];
+  const redirected = ev[6], coding = ev[7];
   const state = inflight.get(id);
   if (state === undefined) return;
   internals.taskHook();
@@ -306,7 +307,7 @@ function onHead(ev) {
   };
   state.bodyRef = new primordials.SafeWeakRef(inflow);
   dropped.register(inflow, id);
-  host.markNative(inflow.stream, { kind: "fetch", id }); // own keys only are read
+  host.markNative(inflow.stream, { kind: "fetch", id, coding }); // own keys only are read
   const nullBody = internals.response.NULL_BODY_STATUS.has(status) ||
     internals.request.method(state.request) === "HEAD";
   if (nullBody) inflow.onEnd();

@@ -12,7 +12,8 @@
 // `private=Set-Cookie`, which stores the response without it) or a zero lifetime store
 // nothing; the lifetime is `s-maxage`, else `max-age`, else `Expires`, else two hours for a
 // status that is cacheable by default (RFC 9111 4.2.2). match() answers a conditional
-// request (`If-None-Match`, `If-Modified-Since`) with a 304 and a single byte range with a 206.
+// request (`If-None-Match`, `If-Modified-Since`) with a 304 and a single byte range with a 206,
+// except for an entry with a Content-Encoding (see `encoded`).
 
 const {
   ArrayPrototypeIncludes,
@@ -272,6 +273,17 @@ function rangeApplies(entry, requestHeaders) {
   return modified !== null && DateParse(tag) >= 0 && DateParse(tag) === DateParse(modified);
 }
 
+/**
+ * Whether the entry names a Content-Encoding (other than identity). Its stored bytes are then
+ * not the representation's (a fetch() body is kept decoded and compressed again on its way
+ * out), and a range counts the representation's (RFC 9110 14.4): a 206 of them would count
+ * bytes the client never sees. Its Range is ignored (14.2): the whole entry, 200.
+ */
+function encoded(entry) {
+  const coding = headerValue(entry.headers, "content-encoding");
+  return coding !== null && StringPrototypeToLowerCase(StringPrototypeTrim(coding)) !== "identity";
+}
+
 function answer(entry, requestHeaders) {
   const Response = internals.response.Response;
   if (notModified(entry, requestHeaders)) {
@@ -284,7 +296,7 @@ function answer(entry, requestHeaders) {
     return new Response(null, { status: 304, headers: pairs(kept) });
   }
   const size = TypedArrayPrototypeGetLength(entry.body);
-  const range = entry.status === 200 && rangeApplies(entry, requestHeaders)
+  const range = entry.status === 200 && !encoded(entry) && rangeApplies(entry, requestHeaders)
     ? byteRange(headerValue(requestHeaders, "range"), size)
     : null;
   if (range === "none") {

@@ -307,21 +307,87 @@ function declaredLength(list) {
   return -1;
 }
 
-// Content-Encoding values a body is compressed to on its way out, and their formats.
-const ENCODINGS = { __proto__: null, gzip: "gzip", deflate: "deflate", br: "brotli" };
+// Content-Encoding values a body is compressed to on its way out, and their formats (those a
+// fetch() body is decoded from: isolate_worker/fetch.py's _CODINGS).
+const ENCODINGS = {
+  __proto__: null, gzip: "gzip", "x-gzip": "gzip", deflate: "deflate", br: "brotli",
+};
 
 /**
- * Workers' `encodeBody: "automatic"` (the default): a body the script hands over is plain
- * (a fetch() response's body is decoded once JavaScript reads it), and is compressed to the
- * one Content-Encoding its headers name; its Content-Length (the upstream's compressed one,
- * say) no longer holds. The format, or null: no such header, several codings or one not
- * known, or "manual" (the bytes are sent as they are).
+ * The format of the one coding `headerList`'s Content-Encoding names (its fields combined),
+ * or "": none, identity, several codings or one not known.
  */
-function outputEncoding(response, headerList) {
-  if (internals.response.encodeBody(response) === "manual") return null;
-  const coding = internals.headers.listGet(headerList, "content-encoding"); // fields combined
-  if (coding === null) return null;
-  return ENCODINGS[StringPrototypeToLowerCase(StringPrototypeTrim(coding))] ?? null;
+function contentFormat(headerList) {
+  const coding = internals.headers.listGet(headerList, "content-encoding");
+  if (coding === null) return "";
+  return ENCODINGS[StringPrototypeToLowerCase(StringPrototypeTrim(coding))] ?? "";
+}
+
+/**
+ * The mark of `body`'s stream if it is a fetch() body nobody has touched (its upstream's
+ * raw bytes may go out as they came), else null.
+ */
+function untouchedFetch(body) {
+  if (body.stream === null) return null;
+  const native = host.untouchedNative(body.stream);
+  return native !== null && native.kind === "fetch" ? native : null;
+}
+
+/**
+ * Workers' `encodeBody: "automatic"` (the default): the body the script hands over is plain
+ * (a fetch() response's body is decoded once JavaScript reads it) and goes out compressed to
+ * the one Content-Encoding its headers name (`format`; "": as it is, and always so under
+ * "manual"). An untouched fetch() body goes as its raw bytes only when they are in the coding
+ * the response names (or, under "manual", are the body as the script would read it); else
+ * its decoded bytes go, compressed to `format`, and a Content-Length no longer applies.
+ */
+function respondWithBody(st, response, status, headerList, body) {
+  const label = contentFormat(headerList);
+  const format = internals.response.encodeBody(response) === "manual" ? "" : label;
+  const fetched = untouchedFetch(body);
+  if (fetched !== null && (fetched.coding === label || fetched.coding === format)) {
+    forward(st, status, headerList, body, fetched);
+    return;
+  }
+  if (fetched !== null && fetched.coding !== "") { // Python decodes it as it is read
+    headerList = internals.headers.listWithout(headerList, "content-length");
+  }
+  if (format !== "") {
+    host.queueAction([AC_HEAD, st.sid, status,
+      internals.headers.listWithout(headerList, "content-length"), -1]);
+    st.out.sendStream(internals.compression.compress(internals.body.bodyStream(body), format));
+    return;
+  }
+  const bytes = internals.body.takeSourceBytes(body);
+  if (bytes !== null) {
+    // A small answer leaves as one action (one frame to the supervisor, not three).
+    if (status !== 101 && st.out.sendWhole(AC_COMPLETE, bytes, [status, headerList])) return;
+    host.queueAction([AC_HEAD, st.sid, status, headerList, bytes.length]);
+    st.out.sendBytes(bytes);
+    return;
+  }
+  const length = body.length === null ? declaredLength(headerList) : body.length;
+  host.queueAction([AC_HEAD, st.sid, status, headerList, length]);
+  st.out.sendStream(internals.body.bodyStream(body));
+}
+
+/** Python sends the untouched fetch() body `native` as it came (AC_FORWARD). */
+function forward(st, status, headerList, body, native) {
+  const length = body.length === null ? declaredLength(headerList) : body.length;
+  host.queueAction([AC_HEAD, st.sid, status, headerList, length]);
+  host.claimNative(body.stream);
+  internals.fetch.forget(native.id);
+  host.queueAction([AC_FORWARD, st.sid, native.id]);
+  st.forwarded = true; // Python owns the rest of this stream's response
+  const request = st.body;
+  if (request !== null && !request.done && internals.streams.isLocked(request.stream) &&
+      !host.nativeClaimed(request.stream)) {
+    // The script still reads the request body (piped into the fetch, say): its bytes
+    // come by this stream, which is released once they have all come.
+    request.onCancel = () => st.release(false);
+    return;
+  }
+  st.release(false);
 }
 
 function respond(st, response) {
@@ -357,46 +423,7 @@ function respond(st, response) {
     fail(st, new TypeErrorCtor("The response body was already used."));
     return;
   }
-  const format = outputEncoding(response, headerList);
-  if (format !== null) {
-    const plain = internals.body.bodyStream(body);
-    const native = host.untouchedNative(plain);
-    if (native === null || native.kind !== "fetch") { // (an untouched one goes as it came)
-      host.queueAction([AC_HEAD, st.sid, status,
-        internals.headers.listWithout(headerList, "content-length"), -1]);
-      st.out.sendStream(internals.compression.compress(plain, format));
-      return;
-    }
-  }
-  const bytes = internals.body.takeSourceBytes(body);
-  if (bytes !== null) {
-    // A small answer leaves as one action (one frame to the supervisor, not three).
-    if (status !== 101 && st.out.sendWhole(AC_COMPLETE, bytes, [status, headerList])) return;
-    host.queueAction([AC_HEAD, st.sid, status, headerList, bytes.length]);
-    st.out.sendBytes(bytes);
-    return;
-  }
-  const stream = internals.body.bodyStream(body);
-  const length = body.length === null ? declaredLength(headerList) : body.length;
-  host.queueAction([AC_HEAD, st.sid, status, headerList, length]);
-  const native = host.untouchedNative(stream);
-  if (native !== null && native.kind === "fetch") {
-    host.claimNative(stream);
-    internals.fetch.forget(native.id);
-    host.queueAction([AC_FORWARD, st.sid, native.id]);
-    st.forwarded = true; // Python owns the rest of this stream's response
-    const body = st.body;
-    if (body !== null && !body.done && internals.streams.isLocked(body.stream) &&
-        !host.nativeClaimed(body.stream)) {
-      // The script still reads the request body (piped into the fetch, say): its bytes
-      // come by this stream, which is released once they have all come.
-      body.onCancel = () => st.release(false);
-      return;
-    }
-    st.release(false);
-    return;
-  }
-  st.out.sendStream(stream);
+  respondWithBody(st, response, status, headerList, body);
 }
 
 function onCancel(ev) {

@@ -266,34 +266,13 @@ ObjectDefineProperty(globalThis, "__isoflow_register_module", {
       moduleExports = exports;
     }, (error) => {
       moduleLoading = false;
-      moduleFailure = describeFailure(error);
+      moduleFailure = internals.host.errorText(error);
     });
   },
   writable: false,
   enumerable: false,
   configurable: true,
 });
-
-/**
- * A rejection's reason as text: an error's stack (its frames in the script's files), else
- * its name and message, else what String() makes of it (each may throw: a getter, a Proxy).
- */
-function describeFailure(error) {
-  const ways = [
-    () => (error instanceof primordials.Error ? error.stack : undefined),
-    () => (error instanceof primordials.Error ? `${error.name}: ${error.message}` : undefined),
-    () => `Uncaught ${primordials.String(error)}`,
-  ];
-  for (let i = 0; i < ways.length; i++) {
-    try {
-      const text = ways[i]();
-      if (typeof text === "string") return text;
-    } catch {
-      // the next way
-    }
-  }
-  return "Uncaught exception (it cannot be described)";
-}
 
 ObjectDefineProperty(globalThis, "__isoflow_status", {
   value: function status() {
@@ -367,19 +346,25 @@ function runScheduled(ev) {
     internals.contexts.current = saved;
   }
   ArrayPrototypeUnshift(waits, result);
+  // The outcome is reported whatever happens on the way: the supervisor waits for it.
   PromisePrototypeThen(
     primordials.SafePromiseAll(waits),
     () => {
-      job.end();
-      host.queueAction([AC_END, sid]);
-      host.queueAction([AC_DONE, sid]);
+      try {
+        job.end();
+      } finally {
+        host.queueAction([AC_END, sid]);
+        host.queueAction([AC_DONE, sid]);
+      }
     },
     (e) => {
-      job.end();
-      host.log("error", sid, `Uncaught (in scheduled event "${cron}") ${host.errorText(e)}`);
-      host.queueAction([AC_ERROR, sid, 500, String(e && e.message !== undefined ? e.message : e),
-        0]);
-      host.queueAction([AC_DONE, sid]);
+      try {
+        job.end();
+        host.log("error", sid, `Uncaught (in scheduled event "${cron}") ${host.errorText(e)}`);
+      } finally {
+        host.queueAction([AC_ERROR, sid, 500, host.errorText(e, "message"), 0]);
+        host.queueAction([AC_DONE, sid]);
+      }
     },
   );
 }

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import hashlib
 import json
 import os
+import random
 import signal
 import socket
 import ssl
 import threading
 import time
 import urllib.request
-from urllib.parse import parse_qs, quote, urlsplit
+import zlib
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import aiohttp
+import brotli
 import pytest
 
 from tests.certs import make_cert
@@ -59,6 +63,15 @@ export default {
         } });
         return fetch(target, { method: "POST", duplex: "half", body });
       }
+      case "/label": {  // the untouched body under the Content-Encoding ce ("none": removed)
+        const r = await fetch(target);
+        const headers = new Headers(r.headers);
+        const ce = url.searchParams.get("ce");
+        if (ce === "none") headers.delete("content-encoding");
+        else headers.set("content-encoding", ce);
+        const encodeBody = url.searchParams.get("encodeBody") ?? "automatic";
+        return new Response(r.body, { status: r.status, headers, encodeBody });
+      }
       case "/tee": {  // the script touched the body: frames, not the relay
         const r = await fetch(target);
         const [a, b] = r.body.tee();
@@ -84,7 +97,8 @@ class RawUpstream(ServerThread):
     ``/cut/FRAMING/N``: half of it, then a FIN; ``/reset/FRAMING/N``: half of it, then a
     reset; ``/paced/N?gap=S``: Content-Length, one 64 KiB piece every S seconds; ``?enc=E``
     adds ``Content-Encoding: E`` (the bytes stay as they are: a forward must not decode
-    them); ``?lf=1`` ends the head's lines with a bare LF and the body's first bytes are
+    them); ``?z=E`` sends N bytes of :func:`noise` compressed to E (gzip, deflate, br)
+    with ``Content-Encoding: E``; ``?lf=1`` ends the head's lines with a bare LF and the body's first bytes are
     ``LF_START`` (a CRLF CRLF inside the body). ``closed`` records the paths whose connection the peer closed while the body was
     still being written.
     """
@@ -130,14 +144,16 @@ class RawUpstream(ServerThread):
         body = stream_bytes(n)
         if query.get("lf"):
             body = LF_START + body[len(LF_START):]
+        if query.get("z"):
+            body = compressed(noise(n), query["z"])
         framing = path[1] if kind in ("cut", "reset") else kind
         cut = kind in ("cut", "reset")
-        send = body[: n // 2] if cut else body
+        send = body[: len(body) // 2] if cut else body
         head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-        if query.get("enc"):
-            head += f"Content-Encoding: {query['enc']}\r\n"
+        if query.get("enc") or query.get("z"):
+            head += f"Content-Encoding: {query.get('enc') or query['z']}\r\n"
         if framing in ("cl", "paced"):
-            head += f"Content-Length: {n}\r\n"
+            head += f"Content-Length: {len(body)}\r\n"
         elif framing == "chunked":
             head += "Transfer-Encoding: chunked\r\n"
         else:
@@ -174,6 +190,33 @@ class RawUpstream(ServerThread):
             self.closed.add(parts.path)
             return False
         return framing not in ("close",)
+
+
+def noise(n: int) -> bytes:
+    """N bytes that do not compress: a compressed body as large as the relay takes."""
+    return random.Random(n).randbytes(n)
+
+
+def compressed(data: bytes, coding: str) -> bytes:
+    """``data`` in Content-Encoding ``coding`` (gzip, deflate: zlib's wrapping, br)."""
+    if coding == "gzip":
+        return gzip.compress(data, 1)
+    if coding == "deflate":
+        return zlib.compress(data, 1)
+    assert coding == "br"
+    return brotli.compress(data, quality=1)
+
+
+def decoded(data: bytes, coding: str | None) -> bytes:
+    """``data`` as a client decodes it under Content-Encoding ``coding``."""
+    if coding in (None, "identity"):
+        return data
+    if coding in ("gzip", "x-gzip"):
+        return gzip.decompress(data)
+    if coding == "deflate":
+        return zlib.decompress(data)
+    assert coding == "br", coding
+    return brotli.decompress(data)
 
 
 @pytest.fixture(scope="module")
@@ -281,6 +324,73 @@ def test_a_rewrapped_body_with_new_headers_is_relayed(relay, raw_upstream, metri
     assert (status, error, body) == (200, None, stream_bytes(n))
     assert headers["x-relayed"] == "maybe"
     assert counted(metrics_port, "relayed") == before + 1
+
+
+async def download_raw(url: str) -> tuple[int, dict, bytes]:
+    """(status, headers, body): the body's bytes as they came, not decoded."""
+    async with aiohttp.ClientSession(auto_decompress=False) as session, session.get(
+            url, timeout=aiohttp.ClientTimeout(total=60)) as r:
+        return r.status, dict(r.headers), await r.read()
+
+
+def relabelled(server, upstream_path: str, ce: str, encode_body: str = "automatic") -> str:
+    """/label's URL: the upstream body at ``upstream_path`` sent on under Content-Encoding
+    ``ce`` ("none": without one)."""
+    return server.url("/label?" + urlencode({"t": upstream_path, "ce": ce,
+                                             "encodeBody": encode_body}))
+
+
+@pytest.mark.parametrize(("path", "ce", "encode_body", "raw"), [
+    ("/cl/{n}?z=gzip", "gzip", "automatic", True),  # the common untouched case: relayed
+    ("/chunked/{n}?z=deflate", "deflate", "automatic", True),
+    ("/cl/{n}?z=gzip", "x-gzip", "automatic", True),  # the same coding by another name
+    ("/cl/{n}?z=gzip", "gzip", "manual", True),
+    ("/cl/{n}", "gzip", "manual", True),  # "manual": the plain bytes as they are
+    ("/cl/{n}?z=gzip", "none", "automatic", False),  # decoded
+    ("/chunked/{n}?z=br", "none", "automatic", False),
+    ("/cl/{n}?z=gzip", "identity", "automatic", False),
+    ("/cl/{n}?z=gzip", "none", "manual", False),
+    ("/cl/{n}", "gzip", "automatic", False),  # compressed
+    ("/chunked/{n}", "br", "automatic", False),
+    ("/cl/{n}?z=gzip", "br", "automatic", False),  # decoded, then compressed again
+    ("/cl/{n}?z=br", "deflate", "automatic", False),
+])
+def test_a_forwarded_body_goes_out_in_the_content_encoding_its_response_names(
+        relay, raw_upstream, metrics_port, path, ce, encode_body, raw):
+    """Its raw bytes go (relayed) only when they are in the coding the response names (as
+    in Workers, where the body is decoded when read and encoded to the response's
+    Content-Encoding when sent); else the decoded body goes, compressed to that coding, and
+    the upstream's Content-Length goes with the bytes it counted. (The raw bytes went in
+    every case: a gzip body marked identity or br, plain text marked gzip.)"""
+    n = 1 << 20
+    sent = noise(n) if "z=" in path else stream_bytes(n)
+    before = counted(metrics_port, "relayed")
+    url = relabelled(relay, raw_upstream.url(path.format(n=n)), ce, encode_body)
+    status, headers, body = run(download_raw(url))
+    coding = headers.get("Content-Encoding")
+    assert (status, coding) == (200, None if ce == "none" else ce)
+    if encode_body == "manual" and "z=" not in path:
+        assert body == sent  # labelled gzip by the script's own choice
+    else:
+        assert decoded(body, coding) == sent
+    assert headers.get("Content-Length", str(len(body))) == str(len(body))
+    assert counted(metrics_port, "relayed") == before + (1 if raw else 0)
+
+
+def test_without_the_relay_a_forwarded_body_goes_out_in_its_content_encoding(
+        serve, raw_upstream):
+    """The frame path (``--no-relay``) sends the same bytes as the relay would."""
+    server = serve(SCRIPT, "--allow-fetch-to", "loopback", "--no-relay", workers=1,
+                   name="framed.mjs")
+    n = 1 << 20
+    for ce in ("none", "br", "gzip"):
+        url = relabelled(server, raw_upstream.url(f"/cl/{n}?z=gzip"), ce)
+        status, headers, body = run(download_raw(url))
+        coding = headers.get("Content-Encoding")
+        assert (status, coding) == (200, None if ce == "none" else ce)
+        assert decoded(body, coding) == noise(n)
+        assert headers.get("Content-Length", str(len(body))) == str(len(body))
+    assert body == compressed(noise(n), "gzip")  # as it came
 
 
 def test_a_tee_d_body_takes_the_frame_path(relay, raw_upstream, metrics_port):

@@ -115,6 +115,28 @@ promise_test(async () => {
 }, "match() answers conditional requests with 304 and a byte range with 206");
 
 promise_test(async () => {
+  const cache = await caches.open("encoded");
+  const text = "hello world ".repeat(100);
+  await cache.put(url("/gz"), new Response(text, {
+    headers: { "content-encoding": "gzip", "cache-control": "max-age=60" },
+  }));
+  // Its bytes go out compressed: a range of the plain ones is not of the bytes sent.
+  for (const range of ["bytes=0-9", "bytes=-3", "bytes=5000-"]) {
+    const whole = await cache.match(new Request(url("/gz"), { headers: { range } }));
+    assert_equals(whole.status, 200, range);
+    assert_equals(whole.headers.get("content-range"), null, range);
+    assert_equals(whole.headers.get("content-encoding"), "gzip", range);
+    assert_equals(await whole.text(), text, range);
+  }
+  await cache.put(url("/id"), new Response("0123456789", {
+    headers: { "content-encoding": "identity", "cache-control": "max-age=60" },
+  }));
+  const part = await cache.match(new Request(url("/id"), { headers: { range: "bytes=2-4" } }));
+  assert_equals(part.status, 206, "identity is no coding");
+  assert_equals(await part.text(), "234");
+}, "match() ignores a Range for an entry with a Content-Encoding: 200, the whole entry");
+
+promise_test(async () => {
   const cache = await caches.open("streams");
   const body = new ReadableStream({
     start(c) { c.enqueue(new TextEncoder().encode("streamed ")); c.enqueue(new TextEncoder().encode("body")); c.close(); },

@@ -58,13 +58,16 @@ const ENTRY_OVERHEAD = 600;
 
 /** One stored response. */
 class Entry {
-  constructor(key, status, statusText, headers, body, expires) {
+  constructor(key, status, statusText, headers, body, expires, encodeBody) {
     this.key = key;
     this.status = status;
     this.statusText = statusText;
     this.headers = headers; // flat list [name, value, ...]
     this.body = body; // Uint8Array, never handed out (each match gets a copy)
     this.expires = expires; // ms since the epoch
+    // "manual": the body is in its Content-Encoding already (the script's own bytes), and a
+    // match() sends it as it is; "automatic": it is plain and goes out compressed again.
+    this.encodeBody = encodeBody;
     // What it holds in the heap: the body, its key twice (the map's and its own) and its
     // headers at two bytes a character, and ENTRY_OVERHEAD for the objects themselves.
     this.size = TypedArrayPrototypeGetLength(body) + ENTRY_OVERHEAD + 4 * key.length;
@@ -313,7 +316,9 @@ function answer(entry, requestHeaders) {
   }
   const status = entry.status;
   const body = internals.response.NULL_BODY_STATUS.has(status) ? null : entry.body;
-  return new Response(body, { status, statusText: entry.statusText, headers: pairs(entry.headers) });
+  return new Response(body, {
+    status, statusText: entry.statusText, headers: pairs(entry.headers), encodeBody: entry.encodeBody,
+  });
 }
 
 function pairs(list) {
@@ -387,13 +392,14 @@ class Cache {
         throw new TypeErrorCtor(`${prefix}: Response body is already used.`);
       }
       const statusText = internals.response.statusText(response);
+      const encodeBody = internals.response.encodeBody(response);
       const key = keyOf(name, req.url);
       const keep = storable(status, list);
       const { promise, resolve, reject } = PromiseWithResolvers();
       const store_ = (bytes) => {
         if (keep !== null && bytes !== null) {
           store.put(new Entry(key, status, statusText, ArrayPrototypeSlice(keep.list), bytes,
-            DateNow() + keep.lifetime));
+            DateNow() + keep.lifetime, encodeBody));
         } else {
           store.delete(key); // a response that may not be kept replaces none either
         }

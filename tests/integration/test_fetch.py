@@ -218,6 +218,13 @@ async function handle(request) {
       }
       if (how === "rewrite") return new Response((await r.text()).toUpperCase(), r);
       const manual = new Response("plain").body.pipeThrough(new CompressionStream("gzip"));
+      if (how === "manual-cached") {  // the script's own gzip bytes, through the cache
+        const mkey = new URL("/manual-key", request.url).href;
+        await caches.default.put(mkey, new Response(manual, {
+          encodeBody: "manual", headers: { "content-encoding": "gzip", "cache-control": "max-age=60" },
+        }));
+        return (await caches.default.match(mkey)) ?? new Response("miss");
+      }
       return new Response(manual, { encodeBody: "manual", headers: { "content-encoding": "gzip" } });
     }
     case "/bomb": {
@@ -552,6 +559,20 @@ def test_a_range_of_a_cached_compressed_body_is_answered_with_the_whole_body(pro
         assert (status, headers.get("Content-Range")) == (200, None), spec
         assert headers["Content-Encoding"] == "gzip"
         assert gzip.decompress(body) == ("compressible text " * 2000).encode()
+
+
+def test_a_cached_manual_response_goes_out_as_the_script_made_it(proxy, upstream):
+    """An ``encodeBody: "manual"`` response holds its Content-Encoding's bytes already: the
+    cache keeps that, and its match() sends them as they are (it sent them compressed
+    twice)."""
+    async def raw() -> tuple[int, CIMultiDict, bytes]:
+        async with aiohttp.ClientSession(auto_decompress=False) as s, s.get(proxy.url(
+                f"/encoded-touched?how=manual-cached&u={upstream.url('')}")) as r:
+            return r.status, r.headers.copy(), await r.read()
+
+    status, headers, body = run(raw())
+    assert (status, headers["Content-Encoding"]) == (200, "gzip")
+    assert gzip.decompress(body) == b"plain"
 
 
 def test_a_forwarded_compressed_body_keeps_its_encoding(proxy, upstream):

@@ -1008,7 +1008,10 @@ def test_a_server_initiated_close_finds_the_standard_client_closed(server, std_u
     assert r["log"] == ["open", ["message", "hello", origin]]  # MessageEvent.origin is set
     assert r["close"] == {"code": 4002, "reason": "server says bye", "clean": True,
                           "readyState": 3}
-    assert ("answer", 4002) in std_upstream.events  # answered with the same code
+    # answered with the same code (the upstream records it once its close() has read the
+    # answer, in its own thread: maybe after the script's response reached us)
+    wait_until(lambda: any(e[0] == "answer" for e in std_upstream.events), timeout=15)
+    assert ("answer", 4002) in std_upstream.events
 
 
 def test_standard_close_codes_are_checked_with_invalid_access_error(server, std_upstream):

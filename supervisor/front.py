@@ -718,16 +718,28 @@ class Front:
             return self._invalid_head(ex)
         resp = whole.WholeResponse(status, reason, keep_alive)
         protocol = request.protocol
-        if protocol.writing_paused:
-            send_timeout = self.active().settings.send_timeout
-            try:
-                async with asyncio.timeout(send_timeout):
-                    await request.writer.drain()
-            except TimeoutError:
-                self._abort_slow(request, resp, ex, ex.request_id, send_timeout)
-                return resp
+        if protocol.writing_paused and not await self.drained(protocol, ex):
+            resp.force_close()
+            return resp
         ex.finished = True
         return resp
+
+    async def drained(self, protocol: RequestHandler, ex: Exchange) -> bool:
+        """Wait while the client does not take what was written; False once it took
+        nothing for ``send_timeout``: then the connection is aborted (and that logged).
+        Raises ConnectionError if it is lost meanwhile."""
+        send_timeout = self.active().settings.send_timeout
+        try:
+            async with asyncio.timeout(send_timeout):
+                await protocol._drain_helper()  # what aiohttp's StreamWriter.drain awaits
+        except TimeoutError:
+            log.warning("request %s: the client took nothing for %g s; aborting",
+                        ex.request_id, send_timeout)
+            ex.aborted = True
+            if protocol.transport is not None:
+                protocol.transport.abort()
+            return False
+        return True
 
     def write_whole(self, transport: asyncio.Transport, version: tuple[int, int], status: int,
                     fields: list[tuple[str, str]], body: bytes, keep_alive: bool,

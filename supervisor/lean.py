@@ -21,7 +21,6 @@ answer never overtakes another on the connection.
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import HttpVersion11
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
     from .routing import Route
     from .server import Active
     from .streams import Stream
-
-log = logging.getLogger("isoflow.supervisor.front")
 
 
 class LeanRequest:
@@ -135,17 +132,8 @@ class LeanRequest:
 
     async def _drain(self) -> None:
         handler, ex = self.handler, self.ex
-        send_timeout = self.active.settings.send_timeout
         try:
-            async with asyncio.timeout(send_timeout):
-                await handler._drain_helper()
-            ex.finished = True
-        except TimeoutError:
-            log.warning("request %s: the client took nothing for %g s; aborting",
-                        ex.request_id, send_timeout)
-            ex.aborted = True
-            if handler.transport is not None:
-                handler.transport.abort()
+            ex.finished = await self.front.drained(handler, ex)
         except ConnectionError:
             ex.aborted = True
         if handler.lean is self:
